@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Security.Claims;
+using Kosmo.Idp.Members;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Journey;
+
+/// <summary>
+/// The member's sign-in on this provider (a cookie), separate from the tokens handed to relying
+/// apps. It records who signed in, when, and with which factors, which is what the journey and
+/// the tokens' auth_time/amr are computed from.
+/// </summary>
+public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods)
+{
+    public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
+
+    public static MemberSession? From(ClaimsPrincipal? principal)
+    {
+        if (principal?.Identity?.IsAuthenticated != true
+            || !Guid.TryParse(principal.FindFirstValue(Claims.Subject), out var memberId)
+            || !long.TryParse(principal.FindFirstValue(Claims.AuthenticationTime), CultureInfo.InvariantCulture, out var authTime))
+        {
+            return null;
+        }
+
+        var methods = principal.FindAll(Claims.AuthenticationMethodReference).Select(c => c.Value).ToList();
+        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods);
+    }
+
+    public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
+        From((await context.AuthenticateAsync(Scheme)).Principal);
+
+    public ClaimsPrincipal ToPrincipal()
+    {
+        var identity = new ClaimsIdentity(Scheme, Claims.Subject, Claims.Role);
+        identity.AddClaim(new Claim(Claims.Subject, MemberId.ToString()));
+        identity.AddClaim(new Claim(Claims.AuthenticationTime,
+            AuthenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        foreach (var method in Methods)
+        {
+            identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, method));
+        }
+
+        return new ClaimsPrincipal(identity);
+    }
+
+    public Task SignInAsync(HttpContext context) => context.SignInAsync(Scheme, ToPrincipal());
+
+    public static MemberSession AfterPassword(Member member, DateTimeOffset now) =>
+        new(member.Id, now, [AuthenticationMethods.Password]);
+}

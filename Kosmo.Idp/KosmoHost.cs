@@ -1,0 +1,85 @@
+using Kosmo.Idp.Journey;
+using Kosmo.Idp.Journey.Login;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Health;
+using Kosmo.Idp.Operations.Logging;
+using Kosmo.Idp.Operations.Startup;
+using Kosmo.Idp.Operations.Web;
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp;
+
+/// <summary>The composition root: which parts make up the service, and the order requests pass through them.</summary>
+public static class KosmoHost
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddKosmoLogging();
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        // First hosted service: schema, keys and apps are ready before anything else starts.
+        services.AddHostedService<StartupPreparation>();
+
+        builder.AddKosmoPersistence();
+        builder.AddKosmoProtocol();
+
+        services.AddOptions<PasswordHashingOptions>().BindConfiguration(PasswordHashingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SignInLockoutOptions>().BindConfiguration(SignInLockoutOptions.Section).ValidateOnStart();
+        services.AddOptions<DemoDataOptions>().BindConfiguration(DemoDataOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DemoDataOptions>, DemoDataValidation>();
+        services.AddSingleton<PasswordHashing>();
+        services.AddSingleton<SignInLockout>();
+        services.AddScoped<DemoData>();
+
+        services.AddAuthentication(MemberSession.Scheme)
+            .AddCookie(MemberSession.Scheme, cookie =>
+            {
+                cookie.Cookie.Name = "kosmo_session";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.LoginPath = MemberJourney.PathOf(JourneyStep.SignIn);
+                cookie.ReturnUrlParameter = "returnUrl";
+                cookie.ExpireTimeSpan = TimeSpan.FromHours(1);
+                cookie.SlidingExpiration = true;
+            });
+        services.AddAuthorization();
+        services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "kosmo_antiforgery");
+        services.AddRazorPages(pages => pages.RootDirectory = "/");
+        services.AddLoginRateLimit(builder.Configuration);
+        services.AddKosmoHealth();
+        return builder;
+    }
+
+    public static WebApplication Build(string[] args)
+    {
+        var app = CreateBuilder(args).Build();
+
+        app.UseExceptionHandler("/error");
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.UseSecurityHeaders();
+        // People get a page for a bare error status; programs (token, userinfo, …) keep OAuth's JSON.
+        app.UseWhen(context => !ProtocolPaths.IsMachineEndpoint(context.Request.Path),
+            branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
+        app.UseKosmoRequestLogging();
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapKosmoHealth();
+        app.MapKosmoProtocol();
+        app.MapRazorPages();
+        return app;
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Members;
+
+/// <summary>
+/// Lockout arithmetic for wrong passwords: a few free tries, then each further failure locks the
+/// user ID for a period that doubles up to a ceiling. Guessing stays slow, and a member who
+/// mistyped a few times is never locked out for long.
+/// </summary>
+public sealed class SignInLockout(IOptions<SignInLockoutOptions> options)
+{
+    private readonly SignInLockoutOptions _options = options.Value;
+
+    public static TimeSpan? RemainingLock(SignInThrottle? throttle, DateTimeOffset now) =>
+        throttle?.LockedUntil is { } until && until > now ? until - now : null;
+
+    public void RecordFailure(SignInThrottle throttle, DateTimeOffset now)
+    {
+        // A long quiet spell forgives earlier failures.
+        if (now - throttle.LastFailureAt > _options.FailureMemory)
+        {
+            throttle.FailedCount = 0;
+        }
+
+        throttle.FailedCount++;
+        throttle.LastFailureAt = now;
+        var beyondFree = throttle.FailedCount - _options.FreeAttempts;
+        if (beyondFree < 0)
+        {
+            return;
+        }
+
+        var factor = Math.Pow(2, Math.Min(beyondFree, 16));
+        throttle.LockedUntil = now + TimeSpan.FromTicks((long)Math.Min(_options.FirstLockout.Ticks * factor, _options.MaximumLockout.Ticks));
+    }
+}
+
+public sealed class SignInLockoutOptions
+{
+    public const string Section = "SignInLockout";
+
+    public int FreeAttempts { get; set; } = 5;
+
+    public TimeSpan FirstLockout { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan MaximumLockout { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan FailureMemory { get; set; } = TimeSpan.FromHours(24);
+}

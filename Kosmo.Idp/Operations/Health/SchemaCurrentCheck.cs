@@ -1,0 +1,27 @@
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol.Keys;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Kosmo.Idp.Operations.Health;
+
+internal sealed class SchemaCurrentCheck(DatabaseMigrator migrator, ProtocolKeyRing keys) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (!await migrator.IsSchemaCurrentAsync(cancellationToken))
+            {
+                return HealthCheckResult.Unhealthy("The database schema is behind this version: run `migrate`.");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("The database cannot be reached.", e);
+        }
+
+        return keys.IsLoaded
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("The protocol keys are not loaded yet.");
+    }
+}

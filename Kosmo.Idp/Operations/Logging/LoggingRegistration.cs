@@ -1,0 +1,48 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Kosmo.Idp.Operations.Logging;
+
+public static class LoggingRegistration
+{
+    /// <summary>
+    /// Readable console lines in Development, compact JSON elsewhere (for the log collector).
+    /// OpenIddict and ASP.NET Core internals are quieted to warnings: one event per request comes
+    /// from the request log, and no protocol message (with its codes or tokens) is written.
+    /// </summary>
+    public static WebApplicationBuilder AddKosmoLogging(this WebApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
+                .Enrich.FromLogContext();
+            if (development)
+            {
+                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseKosmoRequestLogging(this WebApplication app)
+    {
+        // RequestPath carries no query string, so codes and states in URLs stay out of the log.
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.GetLevel = (context, _, exception) =>
+                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
+                : LogEventLevel.Information;
+        });
+        return app;
+    }
+}

@@ -1,0 +1,40 @@
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol.Clients;
+using Kosmo.Idp.Protocol.Keys;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Operations.Startup;
+
+/// <summary>
+/// Runs before the server takes requests: schema (when allowed), keys, configured relying apps,
+/// and demo data in Development. A failure here stops the process with the reason in the log.
+/// </summary>
+internal sealed class StartupPreparation(
+    IServiceScopeFactory scopes,
+    IOptions<DatabaseOptions> database,
+    ProtocolKeyRefresher keys,
+    ILogger<StartupPreparation> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        if (database.Value.MigrateOnStart)
+        {
+            await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        }
+        else if (!await services.GetRequiredService<DatabaseMigrator>().IsSchemaCurrentAsync(cancellationToken))
+        {
+            // Keep running: readiness reports the reason until the migration job has run.
+            logger.LogWarning("The database schema is not current and Database:MigrateOnStart is off; run `migrate`");
+            return;
+        }
+
+        await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
+        await keys.RefreshAsync(cancellationToken);
+        await services.GetRequiredService<RelyingAppSync>().SyncAsync(cancellationToken);
+        await services.GetRequiredService<DemoData>().SeedAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

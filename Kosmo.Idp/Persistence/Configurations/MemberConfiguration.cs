@@ -1,0 +1,19 @@
+using Kosmo.Idp.Members;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Kosmo.Idp.Persistence.Configurations;
+
+internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
+{
+    public void Configure(EntityTypeBuilder<Member> member)
+    {
+        member.ToTable("members");
+        member.HasKey(m => m.Id);
+        member.Property(m => m.UserId).HasMaxLength(64);
+        member.Property(m => m.NormalizedUserId).HasMaxLength(64);
+        member.HasIndex(m => m.NormalizedUserId).IsUnique();
+        member.Property(m => m.DisplayName).HasMaxLength(200);
+        member.Property(m => m.PasswordHash).HasMaxLength(200);
+    }
+}

@@ -1,0 +1,29 @@
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Protocol.Keys;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kosmo.Idp.Persistence;
+
+/// <summary>
+/// The one database: members, OpenIddict's applications/authorizations/scopes/tokens, signing
+/// keys and the Data Protection key ring. Each provider has its own subclass so that each keeps
+/// its own migrations.
+/// </summary>
+public abstract class KosmoDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<Member> Members => Set<Member>();
+
+    public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
+
+    public DbSet<ProtocolKey> ProtocolKeys => Set<ProtocolKey>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.UseOpenIddict();
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(KosmoDbContext).Assembly);
+    }
+}

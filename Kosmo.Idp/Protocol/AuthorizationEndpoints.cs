@@ -1,0 +1,172 @@
+using System.Security.Claims;
+using Kosmo.Idp.Journey;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol;
+
+/// <summary>
+/// The passthrough endpoints: OpenIddict validates every protocol parameter first, these
+/// handlers only decide who the member is and what goes into the tokens.
+/// </summary>
+public static class AuthorizationEndpoints
+{
+    public static IEndpointRouteBuilder MapKosmoProtocol(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/" + ProtocolPaths.Authorize, [HttpMethods.Get, HttpMethods.Post], (Delegate)Authorize).DisableAntiforgery();
+        app.MapPost("/" + ProtocolPaths.Token, (Delegate)Exchange).DisableAntiforgery();
+        app.MapMethods("/" + ProtocolPaths.UserInfo, [HttpMethods.Get, HttpMethods.Post], (Delegate)UserInfo).DisableAntiforgery();
+        app.MapMethods("/" + ProtocolPaths.EndSession, [HttpMethods.Get, HttpMethods.Post], (Delegate)EndSession).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> Authorize(
+        HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, TimeProvider time)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
+
+        var session = await MemberSession.ReadAsync(context);
+        var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
+        var tooOld = session is not null && request.MaxAge is { } maxAge
+            && time.GetUtcNow() - session.AuthenticatedAt > TimeSpan.FromSeconds(maxAge);
+
+        if (member is null || tooOld || request.HasPromptValue(PromptValues.Login))
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Refuse(Errors.LoginRequired, "The member is not signed in.");
+            }
+
+            // Back here after the login page, without prompt=login (which would loop).
+            return Results.Redirect(MemberJourney.PathOf(JourneyStep.SignIn) + "?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request, Parameters.Prompt)));
+        }
+
+        var next = MemberJourney.Next(member, session);
+        if (next != JourneyStep.Done)
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Refuse(Errors.InteractionRequired, "The member has steps to complete on the provider.");
+            }
+
+            return Results.Redirect(MemberJourney.PathOf(next) + "?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request)));
+        }
+
+        var application = await applications.FindByClientIdAsync(request.ClientId!)
+            ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
+        var principal = principals.Create(member!, session!, request.GetScopes());
+
+        // An authorization ties the code and its refresh tokens into one family that is revoked together.
+        var authorization = await authorizations.CreateAsync(
+            principal, member!.Id.ToString(), (await applications.GetIdAsync(application))!,
+            AuthorizationTypes.AdHoc, principal.GetScopes());
+        principal.SetAuthorizationId(await authorizations.GetIdAsync(authorization));
+
+        return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static async Task<IResult> Exchange(
+        HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals, IOpenIddictApplicationManager applications)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("OpenIddict did not handle this token request.");
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            var application = await applications.FindByClientIdAsync(request.ClientId!)
+                ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
+            var identity = new ClaimsIdentity("Kosmo.Idp", Claims.Name, Claims.Role);
+            identity.SetClaim(Claims.Subject, request.ClientId)
+                .SetClaim(Claims.Name, await applications.GetDisplayNameAsync(application));
+            identity.SetScopes(request.GetScopes());
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var stored = result.Principal!;
+            var member = Guid.TryParse(stored.GetClaim(Claims.Subject), out var memberId)
+                ? await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId)
+                : null;
+            if (member is null)
+            {
+                return Refuse(Errors.InvalidGrant, "The member no longer exists.");
+            }
+
+            // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.
+            var session = new MemberSession(member.Id,
+                DateTimeOffset.FromUnixTimeSeconds(long.Parse(stored.GetClaim(Claims.AuthenticationTime)!, System.Globalization.CultureInfo.InvariantCulture)),
+                stored.GetClaims(Claims.AuthenticationMethodReference));
+            var principal = principals.Create(member, session, stored.GetScopes());
+            principal.SetAuthorizationId(stored.GetAuthorizationId());
+            return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return Refuse(Errors.UnsupportedGrantType, "This grant type is not supported.");
+    }
+
+    private static async Task<IResult> UserInfo(HttpContext context, KosmoDbContext db)
+    {
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var principal = result.Principal;
+        var member = Guid.TryParse(principal?.GetClaim(Claims.Subject), out var memberId)
+            ? await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId)
+            : null;
+        if (principal is null || member is null)
+        {
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token does not belong to a member.",
+                }),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal) { [Claims.Subject] = member.Id.ToString() };
+        if (principal.HasScope(Scopes.Profile))
+        {
+            claims[Claims.Name] = member.DisplayName ?? member.UserId;
+            claims[Claims.PreferredUsername] = member.UserId;
+        }
+
+        return Results.Ok(claims);
+    }
+
+    private static async Task<IResult> EndSession(HttpContext context)
+    {
+        await context.SignOutAsync(MemberSession.Scheme);
+
+        // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
+        // otherwise the member sees our own signed-out page.
+        return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signed-out" },
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+
+    private static IResult Refuse(string error, string description) =>
+        Results.Forbid(
+            new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+            }),
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    // The same authorization request as a GET, whether it came as GET or as a form post.
+    private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string? without = null)
+    {
+        var parameters = request.GetParameters()
+            .Where(p => p.Key != without)
+            .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value));
+        return context.Request.PathBase + "/" + ProtocolPaths.Authorize + QueryString.Create(parameters);
+    }
+}

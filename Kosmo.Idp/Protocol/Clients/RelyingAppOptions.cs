@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Kosmo.Idp.Protocol.Clients;
+
+/// <summary>The relying apps declared in configuration (section "RelyingApps"), synced into the store at start.</summary>
+public sealed class RelyingAppOptions
+{
+    public const string Section = "RelyingApps";
+
+    public List<RelyingApp> Apps { get; set; } = [];
+}
+
+public sealed class RelyingApp
+{
+    [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{1,63}$")]
+    public string ClientId { get; set; } = "";
+
+    [Required]
+    public string DisplayName { get; set; } = "";
+
+    /// <summary>Confidential apps (a server holds the secret) or public ones (browser or native apps, PKCE only).</summary>
+    public RelyingAppKind Kind { get; set; } = RelyingAppKind.Confidential;
+
+    /// <summary>For confidential apps: a generated value of at least 32 characters, supplied from a secret store.</summary>
+    public string? ClientSecret { get; set; }
+
+    public List<Uri> RedirectUris { get; set; } = [];
+
+    public List<Uri> PostLogoutRedirectUris { get; set; } = [];
+
+    /// <summary>Scopes beyond openid the app may ask for (profile, email, offline_access, or an API scope).</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>Lets a confidential app get tokens for itself (service to service) with client credentials.</summary>
+    public bool AllowClientCredentials { get; set; }
+
+    /// <summary>Where the member's services page links to.</summary>
+    public Uri? HomeUrl { get; set; }
+}
+
+public enum RelyingAppKind
+{
+    Confidential,
+    Public,
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol.Clients;
+
+/// <summary>
+/// Makes the store match the configured relying apps: creates new ones, updates changed ones and
+/// removes apps that configuration once declared and no longer does. Apps registered by other
+/// means (the operator CLI) are left alone.
+/// </summary>
+public sealed class RelyingAppSync(
+    IOpenIddictApplicationManager applications,
+    IOptions<RelyingAppOptions> options,
+    ILogger<RelyingAppSync> logger)
+{
+    public const string ManagedByProperty = "managed_by";
+    public const string HomeUrlProperty = "home_url";
+    private const string ManagedByConfiguration = "configuration";
+
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var declared = options.Value.Apps;
+        foreach (var app in declared)
+        {
+            var descriptor = Describe(app);
+            var existing = await applications.FindByClientIdAsync(app.ClientId, cancellationToken);
+            if (existing is null)
+            {
+                await applications.CreateAsync(descriptor, cancellationToken);
+                logger.LogInformation("Registered relying app {ClientId}", app.ClientId);
+            }
+            else
+            {
+                await applications.UpdateAsync(existing, descriptor, cancellationToken);
+            }
+        }
+
+        var declaredIds = declared.Select(a => a.ClientId).ToHashSet(StringComparer.Ordinal);
+        var stale = new List<object>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+            var clientId = await applications.GetClientIdAsync(application, cancellationToken);
+            if (properties.TryGetValue(ManagedByProperty, out var managedBy)
+                && managedBy.ValueKind == JsonValueKind.String
+                && managedBy.GetString() == ManagedByConfiguration
+                && clientId is not null && !declaredIds.Contains(clientId))
+            {
+                stale.Add(application);
+            }
+        }
+
+        foreach (var application in stale)
+        {
+            logger.LogInformation("Removing relying app {ClientId}: no longer configured",
+                await applications.GetClientIdAsync(application, cancellationToken));
+            await applications.DeleteAsync(application, cancellationToken);
+        }
+    }
+
+    public static OpenIddictApplicationDescriptor Describe(RelyingApp app)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = app.ClientId,
+            DisplayName = app.DisplayName,
+            ApplicationType = ApplicationTypes.Web,
+            ClientType = app.Kind == RelyingAppKind.Confidential ? ClientTypes.Confidential : ClientTypes.Public,
+            ClientSecret = app.Kind == RelyingAppKind.Confidential ? app.ClientSecret : null,
+            // First-party apps of the society: no consent screen.
+            ConsentType = ConsentTypes.Implicit,
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization,
+                Permissions.Endpoints.Token,
+                Permissions.Endpoints.EndSession,
+                Permissions.Endpoints.Revocation,
+                Permissions.GrantTypes.AuthorizationCode,
+                Permissions.GrantTypes.RefreshToken,
+                Permissions.ResponseTypes.Code,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        };
+
+        if (app.Kind == RelyingAppKind.Confidential)
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+            if (app.AllowClientCredentials)
+            {
+                descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
+            }
+        }
+
+        foreach (var scope in app.Scopes.Where(s => s != Scopes.OpenId))
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        }
+
+        descriptor.RedirectUris.UnionWith(app.RedirectUris);
+        descriptor.PostLogoutRedirectUris.UnionWith(app.PostLogoutRedirectUris);
+        descriptor.Properties[ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByConfiguration);
+        if (app.HomeUrl is not null)
+        {
+            descriptor.Properties[HomeUrlProperty] = JsonSerializer.SerializeToElement(app.HomeUrl.AbsoluteUri);
+        }
+
+        return descriptor;
+    }
+}

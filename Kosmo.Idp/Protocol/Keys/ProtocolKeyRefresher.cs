@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Protocol.Keys;
+
+/// <summary>Re-reads the keys now and then, so a rotation made by any process (the CLI, another replica) reaches this one.</summary>
+internal sealed class ProtocolKeyRefresher(
+    IServiceScopeFactory scopes,
+    ProtocolKeyRing ring,
+    IOptions<KeyOptions> keyOptions,
+    IOptions<ProtocolOptions> protocolOptions,
+    TimeProvider time,
+    ILogger<ProtocolKeyRefresher> logger) : BackgroundService
+{
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var keys = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().ListAsync(cancellationToken);
+        ring.Load(keys, time.GetUtcNow(), protocolOptions.Value.LongestTokenLifetime);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(keyOptions.Value.RefreshInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The keys already loaded stay valid; the next tick tries again.
+                logger.LogWarning(e, "Could not refresh the protocol keys");
+            }
+        }
+    }
+}

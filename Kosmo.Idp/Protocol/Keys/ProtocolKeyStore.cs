@@ -1,0 +1,57 @@
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kosmo.Idp.Protocol.Keys;
+
+public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, TimeProvider time, ILogger<ProtocolKeyStore> logger)
+{
+    /// <summary>Creates the first key of each purpose on a new database; a no-op afterwards.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var purpose in Enum.GetValues<ProtocolKeyPurpose>())
+        {
+            if (await db.ProtocolKeys.AnyAsync(k => k.Purpose == purpose, cancellationToken))
+            {
+                continue;
+            }
+
+            var now = time.GetUtcNow();
+            await TryAddAsync(material.Create(purpose, 1, now, now), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Adds the next signing key; it is published at once and signs only after the announcement
+    /// period, so relying apps that cache the JWKS know it before they see a token it signed.
+    /// </summary>
+    public async Task<ProtocolKey> RotateSigningKeyAsync(TimeSpan announcement, CancellationToken cancellationToken)
+    {
+        var latest = await db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Signing)
+            .MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
+        var now = time.GetUtcNow();
+        var key = material.Create(ProtocolKeyPurpose.Signing, latest + 1, now, now + announcement);
+        db.ProtocolKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Signing key {KeyId} (generation {Generation}) added; it signs from {ActivatesAt:o}",
+            key.KeyId, key.Generation, key.ActivatesAt);
+        return key;
+    }
+
+    public async Task<List<ProtocolKey>> ListAsync(CancellationToken cancellationToken) =>
+        await db.ProtocolKeys.AsNoTracking().ToListAsync(cancellationToken);
+
+    private async Task TryAddAsync(ProtocolKey key, CancellationToken cancellationToken)
+    {
+        db.ProtocolKeys.Add(key);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Created {Purpose} key {KeyId}", key.Purpose, key.KeyId);
+        }
+        catch (DbUpdateException)
+        {
+            // Another replica created it first; theirs is the one every replica will load.
+            db.Entry(key).State = EntityState.Detached;
+        }
+    }
+}

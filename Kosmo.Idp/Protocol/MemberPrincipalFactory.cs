@@ -1,0 +1,53 @@
+using System.Security.Claims;
+using Kosmo.Idp.Journey;
+using Kosmo.Idp.Members;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol;
+
+/// <summary>The identity handed to relying apps: which claims exist and which token each goes into.</summary>
+public sealed class MemberPrincipalFactory
+{
+    public ClaimsPrincipal Create(Member member, MemberSession session, IEnumerable<string> scopes)
+    {
+        var identity = new ClaimsIdentity(
+            authenticationType: "Kosmo.Idp", nameType: Claims.Name, roleType: Claims.Role);
+
+        identity.SetClaim(Claims.Subject, member.Id.ToString())
+            .SetClaim(Claims.Name, member.DisplayName ?? member.UserId)
+            .SetClaim(Claims.PreferredUsername, member.UserId)
+            .SetClaim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds())
+            .SetClaim(Claims.AuthenticationContextReference, AuthenticationMethods.AcrFor(session.Methods))
+            .SetClaims(Claims.AuthenticationMethodReference, [.. session.Methods]);
+
+        identity.SetScopes(scopes);
+        identity.SetDestinations(claim => DestinationsOf(claim, identity));
+        return new ClaimsPrincipal(identity);
+    }
+
+    private static IEnumerable<string> DestinationsOf(Claim claim, ClaimsIdentity identity)
+    {
+        switch (claim.Type)
+        {
+            case Claims.Subject:
+                yield return Destinations.AccessToken;
+                yield return Destinations.IdentityToken;
+                break;
+
+            case Claims.AuthenticationTime or Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference:
+                yield return Destinations.IdentityToken;
+                // APIs may need to know how strongly the caller's member authenticated.
+                if (claim.Type != Claims.AuthenticationMethodReference)
+                {
+                    yield return Destinations.AccessToken;
+                }
+
+                break;
+
+            case Claims.Name or Claims.PreferredUsername when identity.HasScope(Scopes.Profile):
+                yield return Destinations.IdentityToken;
+                break;
+        }
+    }
+}

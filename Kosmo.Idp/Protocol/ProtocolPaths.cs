@@ -1,0 +1,18 @@
+namespace Kosmo.Idp.Protocol;
+
+public static class ProtocolPaths
+{
+    public const string Authorize = "connect/authorize";
+    public const string Token = "connect/token";
+    public const string UserInfo = "connect/userinfo";
+    public const string EndSession = "connect/endsession";
+    public const string Revoke = "connect/revoke";
+    public const string Introspect = "connect/introspect";
+    public const string Jwks = ".well-known/jwks";
+
+    /// <summary>Endpoints answered to programs, not people: their errors stay OAuth JSON, never an HTML page.</summary>
+    public static bool IsMachineEndpoint(PathString path) =>
+        path.StartsWithSegments("/" + Token) || path.StartsWithSegments("/" + UserInfo)
+        || path.StartsWithSegments("/" + Revoke) || path.StartsWithSegments("/" + Introspect)
+        || path.StartsWithSegments("/.well-known") || path.StartsWithSegments("/health");
+}

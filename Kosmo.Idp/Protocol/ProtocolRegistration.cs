@@ -1,0 +1,98 @@
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol.Clients;
+using Kosmo.Idp.Protocol.Keys;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol;
+
+public static class ProtocolRegistration
+{
+    public static WebApplicationBuilder AddKosmoProtocol(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProtocolOptions>, ProtocolOptionsValidation>();
+        services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RelyingAppOptions>().BindConfiguration(RelyingAppOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RelyingAppOptions>, RelyingAppValidation>();
+
+        services.AddSingleton<KeyMaterial>();
+        services.AddSingleton<ProtocolKeyRing>();
+        services.AddScoped<ProtocolKeyStore>();
+        services.AddSingleton<ProtocolKeyRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProtocolKeyRefresher>());
+        services.AddSingleton<OpenIddictKeyConfiguration>();
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
+        services.AddScoped<RelyingAppSync>();
+        services.AddScoped<MemberPrincipalFactory>();
+
+        var protocol = builder.Configuration.GetSection(ProtocolOptions.Section).Get<ProtocolOptions>() ?? new ProtocolOptions();
+        var requireHttps = builder.Configuration.GetValue("Protocol:RequireHttps", defaultValue: true);
+
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<KosmoDbContext>();
+                core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, KeyedClientSecretManager>();
+            })
+            .AddServer(server =>
+            {
+                if (protocol.Issuer is not null)
+                {
+                    server.SetIssuer(protocol.Issuer);
+                }
+
+                server.SetAuthorizationEndpointUris(ProtocolPaths.Authorize)
+                    .SetTokenEndpointUris(ProtocolPaths.Token)
+                    .SetUserInfoEndpointUris(ProtocolPaths.UserInfo)
+                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession)
+                    .SetRevocationEndpointUris(ProtocolPaths.Revoke)
+                    .SetIntrospectionEndpointUris(ProtocolPaths.Introspect)
+                    .SetJsonWebKeySetEndpointUris(ProtocolPaths.Jwks);
+
+                server.AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow()
+                    .RequireProofKeyForCodeExchange();
+
+                server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess);
+                server.RegisterClaims(Claims.Subject, Claims.Name, Claims.Email, Claims.AuthenticationTime,
+                    Claims.AuthenticationMethodReference, Claims.AuthenticationContextReference);
+
+                server.SetAccessTokenLifetime(protocol.AccessTokenLifetime)
+                    .SetIdentityTokenLifetime(protocol.IdentityTokenLifetime)
+                    .SetAuthorizationCodeLifetime(protocol.AuthorizationCodeLifetime)
+                    .SetRefreshTokenLifetime(protocol.RefreshTokenLifetime)
+                    // A refresh token works once: presenting a redeemed one revokes its whole family.
+                    .SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+
+                // Relying apps validate access tokens on their own against the JWKS.
+                server.DisableAccessTokenEncryption();
+                server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
+
+                server.Configure(options =>
+                {
+                    // S256 only: "plain" offers no protection against a stolen code.
+                    options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+                });
+
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableStatusCodePagesIntegration();
+                if (!requireHttps)
+                {
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+            });
+
+        services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((options, time) => options.TimeProvider = time);
+
+        return builder;
+    }
+}
