@@ -21,6 +21,12 @@ public static class LoggingRegistration
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
                 .Enrich.FromLogContext();
+            // Extra sinks registered by the host (tests read every event this way).
+            foreach (var sink in services.GetServices<Serilog.Core.ILogEventSink>())
+            {
+                logger.WriteTo.Sink(sink);
+            }
+
             if (development)
             {
                 logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);

@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serilog.Core;
+
+namespace Kosmo.Idp.Tests.Infrastructure;
+
+/// <summary>
+/// The real service (Program) in the Testing environment on its own PostgreSQL database, with
+/// two relying apps registered as configuration would: the portal (confidential) and checkup
+/// booking (public).
+/// </summary>
+public sealed class KosmoFactory : WebApplicationFactory<Program>
+{
+    public const string PortalClientId = "portal";
+    public const string PortalSecret = "portal-secret-0123456789-abcdefghijklmnop";
+    public const string PortalRedirect = "https://portal.test/signin-oidc";
+    public const string PortalPostLogout = "https://portal.test/signed-out";
+    public const string CheckupClientId = "checkup-booking";
+    public const string CheckupRedirect = "https://checkup.test/callback";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    public KosmoFactory(string connectionString, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        ConnectionString = connectionString;
+        _services = services;
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Kosmo"] = connectionString,
+            ["Protocol:Issuer"] = "http://localhost/",
+            ["Protocol:RequireHttps"] = "false",
+            ["RateLimits:LoginPostsPerMinutePerAddress"] = "10000",
+            ["RelyingApps:Apps:0:ClientId"] = PortalClientId,
+            ["RelyingApps:Apps:0:DisplayName"] = "KOSMO Web ポータル",
+            ["RelyingApps:Apps:0:Kind"] = "Confidential",
+            ["RelyingApps:Apps:0:ClientSecret"] = PortalSecret,
+            ["RelyingApps:Apps:0:RedirectUris:0"] = PortalRedirect,
+            ["RelyingApps:Apps:0:PostLogoutRedirectUris:0"] = PortalPostLogout,
+            ["RelyingApps:Apps:0:Scopes:0"] = "profile",
+            ["RelyingApps:Apps:0:Scopes:1"] = "offline_access",
+            ["RelyingApps:Apps:0:AllowClientCredentials"] = "true",
+            ["RelyingApps:Apps:0:HomeUrl"] = "https://portal.test/",
+            ["RelyingApps:Apps:1:ClientId"] = CheckupClientId,
+            ["RelyingApps:Apps:1:DisplayName"] = "健康診断予約",
+            ["RelyingApps:Apps:1:Kind"] = "Public",
+            ["RelyingApps:Apps:1:RedirectUris:0"] = CheckupRedirect,
+            ["RelyingApps:Apps:1:Scopes:0"] = "profile",
+            ["RelyingApps:Apps:1:Scopes:1"] = "offline_access",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string ConnectionString { get; }
+
+    public LogRecorder Logs { get; } = new();
+
+    public static async Task<KosmoFactory> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), settings, services);
+        _ = factory.Server; // starts the host: migrations, keys, apps
+        return factory;
+    }
+
+    /// <summary>A browser-like client: cookies kept, redirects not followed (tests look at each hop).</summary>
+    public HttpClient Browser() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+        BaseAddress = new Uri("http://localhost"),
+    });
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // Host settings reach Program as arguments, before it reads configuration to register services.
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<ILogEventSink>(Logs);
+            _services?.Invoke(services);
+        });
+    }
+}

@@ -1,0 +1,113 @@
+using System.IdentityModel.Tokens.Jwt;
+using System.Net;
+using System.Text.Json;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Kosmo.Idp.Tests.Protocol;
+
+public sealed class CodeFlowTests
+{
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(_factory, "K0001", "correct-horse-1", "健保 花子");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task RelyingApp_WalksTheWholeCodeFlow_FromAuthorizeToEndSession()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+
+        // authorize → login page → back with a code, the state and our issuer (RFC 9207)
+        var authorization = await app.SignInAsync("K0001", "correct-horse-1", pkce,
+            new Dictionary<string, string?> { ["state"] = "s-123" });
+        Assert.That(authorization.Code, Is.Not.Null.And.Not.Empty, "code in the redirect");
+        Assert.That(authorization.Parameters["state"], Is.EqualTo("s-123"));
+        Assert.That(authorization.Parameters["iss"], Is.EqualTo("http://localhost/"));
+
+        // code + verifier → tokens
+        var tokens = await app.RedeemAsync(authorization.Code!, pkce.Verifier);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        Assert.That(tokens.IdToken, Is.Not.Null);
+        Assert.That(tokens.RefreshToken, Is.Not.Null);
+
+        var idToken = new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken);
+        Assert.That(idToken.Claims.Select(c => c.Type), Is.SupersetOf(new[] { "sub", "auth_time", "amr", "acr" }));
+        Assert.That(idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value), Is.EquivalentTo(new[] { "pwd" }));
+        var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(tokens.IdToken!.Split('.')[1])).RootElement;
+        Assert.That(payload.GetProperty("amr").ValueKind, Is.EqualTo(JsonValueKind.Array), "amr is a JSON array");
+        Assert.That(idToken.Claims.Single(c => c.Type == "acr").Value, Is.EqualTo("urn:kosmo:acr:pwd"));
+
+        // userinfo with the access token
+        using var userInfoRequest = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        userInfoRequest.Headers.Authorization = tokens.Bearer();
+        var userInfo = await app.Backchannel.SendAsync(userInfoRequest);
+        Assert.That(userInfo.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var profile = JsonDocument.Parse(await userInfo.Content.ReadAsStringAsync()).RootElement;
+        Assert.That(profile.GetProperty("sub").GetString(), Is.EqualTo(idToken.Subject));
+        Assert.That(profile.GetProperty("name").GetString(), Is.EqualTo("健保 花子"));
+
+        // refresh: a new pair, and the old refresh token now fails
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Body.ToString());
+        Assert.That(refreshed.RefreshToken, Is.Not.EqualTo(tokens.RefreshToken));
+        var replay = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(replay.Error, Is.EqualTo("invalid_grant"));
+
+        // revocation of the current refresh token
+        var revoke = await app.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?>
+        {
+            ["token"] = refreshed.RefreshToken,
+            ["token_type_hint"] = "refresh_token",
+        });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await app.RefreshAsync(refreshed.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+
+        // end-session: back to the app's registered page, and the provider session is gone
+        var endSession = await app.Browser.GetAsync(
+            "/connect/endsession?id_token_hint=" + Uri.EscapeDataString(tokens.IdToken!) +
+            "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=bye");
+        Assert.That(endSession.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(endSession.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout + "?state=bye"));
+        var again = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        Assert.That(again.Headers.Location!.OriginalString, Does.StartWith("/login"), "signed out of the provider");
+    }
+
+    [Test]
+    public async Task PublicApp_CompletesTheCodeFlow_WithPkceAndNoSecret()
+    {
+        var app = TestRelyingApp.Checkup(_factory);
+        var pkce = Pkce.Create();
+        var authorization = await app.SignInAsync("K0001", "correct-horse-1", pkce);
+        var tokens = await app.RedeemAsync(authorization.Code!, pkce.Verifier);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        Assert.That(tokens.AccessToken, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task AccessToken_IsASignedJwt_ThatValidatesAgainstThePublishedJwks()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce)).Code!, pkce.Verifier);
+
+        var jwks = new JsonWebKeySet(await app.Backchannel.GetStringAsync("/.well-known/jwks"));
+        var result = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(tokens.AccessToken,
+            new TokenValidationParameters
+            {
+                ValidIssuer = "http://localhost/",
+                ValidateAudience = false,
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+            });
+        Assert.That(result.IsValid, Is.True, result.Exception?.Message);
+        Assert.That(result.Claims["sub"], Is.Not.Null);
+    }
+}
