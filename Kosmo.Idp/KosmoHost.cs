@@ -50,6 +50,9 @@ public static class KosmoHost
         services.AddAuthorization();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "kosmo_antiforgery");
         services.AddRazorPages(pages => pages.RootDirectory = "/");
+        // Japanese text is written as text, not as numeric character references.
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(encoder =>
+            encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLoginRateLimit(builder.Configuration);
         services.AddKosmoHealth();
         return builder;

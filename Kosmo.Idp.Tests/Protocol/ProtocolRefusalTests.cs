@@ -1,0 +1,216 @@
+using System.Net;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Protocol;
+
+/// <summary>Each request the provider must refuse, and how: OAuth's error to the app, or a page when the app cannot be trusted.</summary>
+public sealed class ProtocolRefusalTests
+{
+    private const string UserId = "K0002";
+    private const string Password = "correct-horse-2";
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(_factory, UserId, Password);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task Discovery_AdvertisesS256Only_AndTheIssParameter()
+    {
+        var discovery = await _factory.Browser().GetStringAsync("/.well-known/openid-configuration");
+        using var json = System.Text.Json.JsonDocument.Parse(discovery);
+        var root = json.RootElement;
+        Assert.That(root.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "S256" }));
+        Assert.That(root.GetProperty("authorization_response_iss_parameter_supported").GetBoolean(), Is.True);
+        Assert.That(root.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()),
+            Is.EquivalentTo(new[] { "authorization_code", "refresh_token", "client_credentials" }));
+        Assert.That(root.GetProperty("response_types_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "code" }));
+    }
+
+    [Test]
+    public async Task Authorize_WithPlainCodeChallenge_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["code_challenge_method"] = "plain" }));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [Test]
+    public async Task Authorize_WithoutCodeChallenge_IsRefused_EvenForAConfidentialApp()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(pkce: null));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [Test]
+    public async Task Token_WithoutCodeVerifier_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var authorization = await app.SignInAsync(UserId, Password, pkce);
+        var tokens = await app.RedeemAsync(authorization.Code!, verifier: null);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(tokens.Error, Is.EqualTo("invalid_request"));
+    }
+
+    [Test]
+    public async Task Token_WithWrongCodeVerifier_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var authorization = await app.SignInAsync(UserId, Password, pkce);
+        var tokens = await app.RedeemAsync(authorization.Code!, Pkce.Create().Verifier);
+        Assert.That(tokens.Error, Is.EqualTo("invalid_grant"));
+    }
+
+    [Test]
+    public async Task Authorize_WithUnregisteredRedirectUri_ShowsAnErrorPage_AndNeverRedirects()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(),
+            new Dictionary<string, string?> { ["redirect_uri"] = "https://attacker.test/callback" }));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [Test]
+    public async Task Authorize_WithARedirectUriThatOnlyStartsLikeTheRegisteredOne_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(),
+            new Dictionary<string, string?> { ["redirect_uri"] = KosmoFactory.PortalRedirect + "/extra" }));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [Test]
+    public async Task Authorize_WithUnknownClient_ShowsAnErrorPage_AndNeverRedirects()
+    {
+        var app = new TestRelyingApp(_factory, "no-such-app", KosmoFactory.PortalRedirect, null);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [TestCase("token")]
+    [TestCase("id_token")]
+    [TestCase("id_token token")]
+    [TestCase("code id_token")]
+    public async Task Authorize_ImplicitAndHybridResponseTypes_AreRefused(string responseType)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["response_type"] = responseType }));
+        Assert.That(response.Headers.Location?.OriginalString ?? "", Does.Not.Contain("access_token").And.Not.Contain("id_token="));
+        if (response.StatusCode == HttpStatusCode.Redirect)
+        {
+            // Refused back to the app with the standard error.
+            Assert.That(response.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalRedirect).And.Contain("error=unsupported_response_type"));
+        }
+        else
+        {
+            await AssertErrorPageAsync(response, "unsupported_response_type");
+        }
+    }
+
+    [Test]
+    public async Task Token_PasswordGrant_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var tokens = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "password",
+            ["username"] = UserId,
+            ["password"] = Password,
+        });
+        Assert.That(tokens.Error, Is.EqualTo("unsupported_grant_type"));
+        Assert.That(tokens.AccessToken, Is.Null);
+    }
+
+    [Test]
+    public async Task Token_CodeUsedTwice_IsRefused_AndRevokesWhatTheFirstUseIssued()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var code = (await app.SignInAsync(UserId, Password, pkce)).Code!;
+        var first = await app.RedeemAsync(code, pkce.Verifier);
+        Assert.That(first.Status, Is.EqualTo(HttpStatusCode.OK));
+
+        var second = await app.RedeemAsync(code, pkce.Verifier);
+        Assert.That(second.Error, Is.EqualTo("invalid_grant"));
+        Assert.That((await app.RefreshAsync(first.RefreshToken!)).Error, Is.EqualTo("invalid_grant"),
+            "a replayed code means it leaked: the tokens it produced are revoked");
+    }
+
+    [Test]
+    public async Task Refresh_ReplayOfARedeemedToken_RevokesTheWholeFamily()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var second = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(second.Status, Is.EqualTo(HttpStatusCode.OK));
+
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "no reuse leeway");
+        Assert.That((await app.RefreshAsync(second.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the newer token of the family is revoked too");
+    }
+
+    [Test]
+    public async Task Token_CodeRedeemedByAnotherApp_IsRefused()
+    {
+        var portal = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var code = (await portal.SignInAsync(UserId, Password, pkce)).Code!;
+        var checkup = TestRelyingApp.Checkup(_factory);
+        var stolen = await checkup.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = KosmoFactory.PortalRedirect,
+            ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.That(stolen.AccessToken, Is.Null);
+        Assert.That(stolen.Error, Is.EqualTo("invalid_grant").Or.EqualTo("invalid_request"));
+    }
+
+    [Test]
+    public async Task Token_ConfidentialAppWithWrongSecret_IsRefused()
+    {
+        var app = new TestRelyingApp(_factory, KosmoFactory.PortalClientId, KosmoFactory.PortalRedirect, "wrong-secret-wrong-secret-wrong-secret");
+        var tokens = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.Unauthorized).Or.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(tokens.Error, Is.EqualTo("invalid_client"));
+    }
+
+    [Test]
+    public async Task Token_MalformedRequest_GetsTheStandardErrorResponse()
+    {
+        var response = await _factory.Browser().PostAsync("/connect/token", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var body = await TokenResponse.ReadAsync(response);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(body.Error, Is.EqualTo("invalid_request"));
+    }
+
+    [Test]
+    public async Task Authorize_PromptNone_WithoutASession_ReturnsLoginRequiredToTheApp()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalRedirect).And.Contain("error=login_required"));
+    }
+
+    private static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)
+    {
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "no redirect to an untrusted or unverified place");
+        Assert.That(response.Headers.Location, Is.Null);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain("このログイン要求は受け付けられません"));
+        Assert.That(html, Does.Contain(error));
+        Assert.That(html, Does.Not.Contain("   at "), "no stack trace");
+    }
+}
