@@ -1,0 +1,134 @@
+using System.Net;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+public sealed class LoginTests
+{
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+    {
+        ["SignInLockout:FreeAttempts"] = "3",
+    });
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task WrongPassword_AndUnknownUserId_GetTheSameMessage()
+    {
+        await TestMembers.AddAsync(_factory, "L0001", "right-password-1");
+        var wrongPassword = await LoginAsync(_factory.Browser(), "L0001", "wrong-password-1");
+        var unknownUser = await LoginAsync(_factory.Browser(), "L9999", "wrong-password-1");
+
+        Assert.That(wrongPassword.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(unknownUser.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOf(await wrongPassword.Content.ReadAsStringAsync()), Is.EqualTo(ErrorOf(await unknownUser.Content.ReadAsStringAsync())));
+        Assert.That(ErrorOf(await wrongPassword.Content.ReadAsStringAsync()), Does.Contain("ユーザIDまたはパスワードが正しくありません"));
+    }
+
+    [Test]
+    public async Task RepeatedFailures_LockTheUserId_EvenTheRightPasswordIsRefused_AndTheMemberIsToldWhatToDo()
+    {
+        await TestMembers.AddAsync(_factory, "L0002", "right-password-2");
+        for (var i = 0; i < 3; i++)
+        {
+            await LoginAsync(_factory.Browser(), "L0002", "wrong-password");
+        }
+
+        var locked = await LoginAsync(_factory.Browser(), "L0002", "right-password-2");
+        var html = await locked.Content.ReadAsStringAsync();
+        Assert.That(locked.StatusCode, Is.EqualTo(HttpStatusCode.OK), "stays on the login page");
+        Assert.That(html, Does.Contain("一時的にログインできません").And.Contain("健康保険組合にお問い合わせください"));
+        Assert.That(await SignedInAsync(locked), Is.False);
+    }
+
+    [Test]
+    public async Task AnUnknownUserId_LocksExactlyLikeAMember_SoTheLockRevealsNothing()
+    {
+        await TestMembers.AddAsync(_factory, "L0003", "right-password-3");
+        string? memberMessage = null, unknownMessage = null;
+        for (var i = 0; i < 4; i++)
+        {
+            memberMessage = ErrorOf(await (await LoginAsync(_factory.Browser(), "L0003", "wrong")).Content.ReadAsStringAsync());
+            unknownMessage = ErrorOf(await (await LoginAsync(_factory.Browser(), "L8888", "wrong")).Content.ReadAsStringAsync());
+        }
+
+        Assert.That(unknownMessage, Is.EqualTo(memberMessage));
+        Assert.That(memberMessage, Does.Contain("一時的にログインできません"));
+    }
+
+    [Test]
+    public async Task CorrectPassword_SignsIn_AndClearsEarlierFailures()
+    {
+        await TestMembers.AddAsync(_factory, "L0004", "right-password-4");
+        await LoginAsync(_factory.Browser(), "L0004", "wrong");
+        var response = await LoginAsync(_factory.Browser(), "l0004", "right-password-4");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/"));
+        var throttles = await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.CountAsync(t => t.NormalizedUserId == "L0004"));
+        Assert.That(throttles, Is.Zero);
+    }
+
+    [Test]
+    public async Task AnOldPasswordHash_IsUpgradedToTheCurrentParameters_AtTheNextLogin()
+    {
+        // Made with fewer passes and less memory than the service's current setting.
+        Span<char> weaker = stackalloc char[Geralt.Argon2id.HashSize];
+        Geralt.Argon2id.ComputeHash(weaker, "right-password-5"u8, 1, 8 * 1024 * 1024);
+        var member = await TestMembers.AddAsync(_factory, "L0005", "", passwordHash: new string(weaker.TrimEnd('\0')));
+
+        var response = await LoginAsync(_factory.Browser(), "L0005", "right-password-5");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        var hash = await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).Select(m => m.PasswordHash).SingleAsync());
+        Assert.That(hash, Does.StartWith("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    [Test]
+    public async Task LoginPost_WithoutAntiforgeryToken_IsRejected()
+    {
+        await TestMembers.AddAsync(_factory, "L0006", "right-password-6");
+        var response = await _factory.Browser().PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserId"] = "L0006",
+            ["Password"] = "right-password-6",
+        }));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(response.Headers.Location, Is.Null);
+    }
+
+    [Test]
+    public async Task LoginPage_SendsHeadersThatForbidFramingAndForeignScripts()
+    {
+        var response = await _factory.Browser().GetAsync("/login");
+        var csp = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.That(csp, Does.Contain("frame-ancestors 'none'").And.Contain("script-src 'self'"));
+        Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Does.Contain("nosniff"));
+    }
+
+    [Test]
+    public async Task LoginPage_IgnoresAReturnUrlToAnotherSite()
+    {
+        await TestMembers.AddAsync(_factory, "L0007", "right-password-7");
+        var browser = _factory.Browser();
+        var page = await browser.GetAsync("/login?returnUrl=" + Uri.EscapeDataString("https://evil.test/"));
+        var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = "L0007", ["Password"] = "right-password-7" });
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/"));
+    }
+
+    private static async Task<HttpResponseMessage> LoginAsync(HttpClient browser, string userId, string password)
+    {
+        var page = await browser.GetAsync("/login");
+        return await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = userId, ["Password"] = password });
+    }
+
+    private static async Task<bool> SignedInAsync(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal));
+
+    private static string? ErrorOf(string html) =>
+        new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).QuerySelector("#login-error")?.TextContent.Trim();
+}
