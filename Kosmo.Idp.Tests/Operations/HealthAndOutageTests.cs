@@ -1,0 +1,37 @@
+using System.Net;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+public sealed class HealthAndOutageTests
+{
+    [Test]
+    public async Task Live_AndReady_AreHealthy_OnAFreshDatabase()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var browser = factory.Browser();
+        Assert.That((await browser.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var ready = await browser.GetAsync("/health/ready");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task WhenTheDatabaseGoesAway_ReadyFails_AndAMemberSeesAClearPage_NotAStackTrace()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var browser = factory.Browser();
+        var loginPage = await browser.GetAsync("/login");
+
+        await PostgresServer.DropDatabaseAsync(factory.ConnectionString);
+
+        Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That((await browser.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "the process itself is fine");
+
+        var response = await HtmlForm.SubmitAsync(browser, loginPage, new Dictionary<string, string> { ["UserId"] = "X1", ["Password"] = "whatever-1" });
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(html, Does.Contain("ただいまサービスを利用できません"));
+        Assert.That(html, Does.Not.Contain("Npgsql").And.Not.Contain("   at "));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Security.Cryptography;
+using Kosmo.Idp.Protocol;
+using Kosmo.Idp.Protocol.Keys;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+public sealed class SigningKeyTests
+{
+    [Test]
+    public async Task SigningKeys_AreStoredEncrypted_AndTheSameAfterARestart()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        string firstJwks;
+        await using (var first = new KosmoFactory(connection))
+        {
+            firstJwks = await first.Browser().GetStringAsync("/.well-known/jwks");
+            var stored = await TestMembers.WithDbAsync(first, db => db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Signing).ToListAsync());
+            Assert.That(stored, Has.Count.EqualTo(1));
+            using var rsa = RSA.Create();
+            Assert.That(() => rsa.ImportPkcs8PrivateKey(Convert.FromBase64String(stored[0].ProtectedMaterial), out _),
+                Throws.InstanceOf<CryptographicException>(), "the stored form is not the private key");
+        }
+
+        await using var second = new KosmoFactory(connection);
+        var secondJwks = await second.Browser().GetStringAsync("/.well-known/jwks");
+        Assert.That(KeyIds(secondJwks), Is.EqualTo(KeyIds(firstJwks)));
+    }
+
+    [Test]
+    public async Task Rotation_PublishesTheNewKeyBeforeItSigns_AndKeepsTheOldOneUntilItsTokensExpired()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var app = TestRelyingApp.Portal(factory);
+        var original = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")).Single();
+
+        ProtocolKey rotated;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            rotated = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(TimeSpan.FromHours(1), CancellationToken.None);
+        }
+
+        await RefreshKeysAsync(factory);
+        Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EquivalentTo(new[] { original, rotated.KeyId }), "announced at once");
+        Assert.That(await SigningKeyIdAsync(app), Is.EqualTo(original), "but not signing yet");
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        await RefreshKeysAsync(factory);
+        Assert.That(await SigningKeyIdAsync(app), Is.EqualTo(rotated.KeyId), "signs once announced long enough");
+        Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Does.Contain(original), "old tokens still verify");
+
+        var retention = factory.Services.GetRequiredService<IOptions<ProtocolOptions>>().Value.LongestTokenLifetime;
+        clock.Advance(retention + TimeSpan.FromSeconds(1));
+        await RefreshKeysAsync(factory);
+        Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EqualTo(new[] { rotated.KeyId }), "retired after its last token expired");
+    }
+
+    private static Task RefreshKeysAsync(KosmoFactory factory) =>
+        factory.Services.GetRequiredService<ProtocolKeyRefresher>().RefreshAsync(CancellationToken.None);
+
+    private static async Task<string> SigningKeyIdAsync(TestRelyingApp app)
+    {
+        var tokens = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        return new JsonWebToken(tokens.AccessToken).Kid;
+    }
+
+    private static List<string> KeyIds(string jwks) => new JsonWebKeySet(jwks).Keys.Select(k => k.Kid).ToList();
+}
