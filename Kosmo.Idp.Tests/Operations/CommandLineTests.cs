@@ -1,0 +1,76 @@
+using Kosmo.Idp.Operations.Cli;
+using Kosmo.Idp.Tests.Infrastructure;
+using Npgsql;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+[NonParallelizable] // sets process environment variables, as an operator's shell would
+public sealed class CommandLineTests
+{
+    [Test]
+    public async Task Migrate_OnAnEmptyDatabase_CreatesTheSchemaAndKeys_AndExitsZero()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        var exit = await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["migrate"]));
+
+        Assert.That(exit, Is.Zero);
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM protocol_keys", db);
+        Assert.That((long)(await command.ExecuteScalarAsync())!, Is.EqualTo(3), "signing, encryption and client-secret keys");
+    }
+
+    [Test]
+    public async Task KeysRotate_AddsAnAnnouncedKey_ThatKeysListShows()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["migrate"]));
+        var output = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.That(await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["keys", "rotate", "--announce", "02:00:00"])), Is.Zero);
+            Assert.That(await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["keys", "list"])), Is.Zero);
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        Assert.That(output.ToString(), Does.Contain("signing").And.Contain("announced"));
+    }
+
+    [Test]
+    public async Task AnUnknownCommand_ExitsNonZero()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        Assert.That(await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["no-such-command"])), Is.Not.Zero);
+    }
+
+    private static async Task<int> WithEnvironmentAsync(string connection, Func<Task<int>> run)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Kosmo"] = connection,
+            ["DOTNET_ENVIRONMENT"] = "Testing",
+        };
+        var previous = variables.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        foreach (var (key, value) in variables)
+        {
+            Environment.SetEnvironmentVariable(key, value);
+        }
+
+        try
+        {
+            return await run();
+        }
+        finally
+        {
+            foreach (var (key, value) in previous)
+            {
+                Environment.SetEnvironmentVariable(key, value);
+            }
+        }
+    }
+}

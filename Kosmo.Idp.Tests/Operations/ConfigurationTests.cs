@@ -1,0 +1,62 @@
+using System.Net;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+public sealed class ConfigurationTests
+{
+    [Test]
+    public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"kosmo-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var factory = new KosmoFactory("", new Dictionary<string, string?> { ["Database:SqlitePath"] = file });
+            await TestMembers.AddAsync(factory, "S0001", "sqlite-password-1");
+            var app = TestRelyingApp.Portal(factory);
+            var pkce = Pkce.Create();
+            var tokens = await app.RedeemAsync((await app.SignInAsync("S0001", "sqlite-password-1", pkce)).Code!, pkce.Verifier);
+
+            Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+            Assert.That(File.Exists(file), Is.True);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public async Task AnAppRemovedFromConfiguration_IsRemoved_WhileAnAppRegisteredOtherwiseStays()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        await using (var first = new KosmoFactory(connection, new Dictionary<string, string?>
+        {
+            ["RelyingApps:Apps:2:ClientId"] = "retired-app",
+            ["RelyingApps:Apps:2:DisplayName"] = "Retired",
+            ["RelyingApps:Apps:2:Kind"] = "Public",
+            ["RelyingApps:Apps:2:RedirectUris:0"] = "https://retired.test/cb",
+        }))
+        {
+            await using var scope = first.Services.CreateAsyncScope();
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            Assert.That(await applications.FindByClientIdAsync("retired-app"), Is.Not.Null);
+            await applications.CreateAsync(new OpenIddictApplicationDescriptor
+            {
+                ClientId = "operator-app",
+                ClientType = OpenIddictConstants.ClientTypes.Public,
+                RedirectUris = { new Uri("https://operator.test/cb") },
+            });
+        }
+
+        await using var second = new KosmoFactory(connection);
+        await using var check = second.Services.CreateAsyncScope();
+        var manager = check.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        Assert.That(await manager.FindByClientIdAsync("retired-app"), Is.Null);
+        Assert.That(await manager.FindByClientIdAsync("operator-app"), Is.Not.Null);
+        Assert.That(await manager.FindByClientIdAsync(KosmoFactory.PortalClientId), Is.Not.Null);
+    }
+}
