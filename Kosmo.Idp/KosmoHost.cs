@@ -1,3 +1,4 @@
+using Kosmo.Idp.DemoApp;
 using Kosmo.Idp.Journey;
 using Kosmo.Idp.Journey.Login;
 using Kosmo.Idp.Members;
@@ -55,6 +56,7 @@ public static class KosmoHost
             encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLoginRateLimit(builder.Configuration);
         services.AddKosmoHealth();
+        services.AddDemoApp();
         return builder;
     }
 
@@ -83,6 +85,7 @@ public static class KosmoHost
         app.MapKosmoHealth();
         app.MapKosmoProtocol();
         app.MapRazorPages();
+        app.MapDemoApp();
         return app;
     }
 }

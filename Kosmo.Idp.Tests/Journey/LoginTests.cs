@@ -35,7 +35,7 @@ public sealed class LoginTests
     public async Task RepeatedFailures_LockTheUserId_EvenTheRightPasswordIsRefused_AndTheMemberIsToldWhatToDo()
     {
         await TestMembers.AddAsync(_factory, "L0002", "right-password-2");
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 4; i++)
         {
             await LoginAsync(_factory.Browser(), "L0002", "wrong-password");
         }

@@ -25,12 +25,12 @@ public sealed class SignInLockout(IOptions<SignInLockoutOptions> options)
         throttle.FailedCount++;
         throttle.LastFailureAt = now;
         var beyondFree = throttle.FailedCount - _options.FreeAttempts;
-        if (beyondFree < 0)
+        if (beyondFree <= 0)
         {
             return;
         }
 
-        var factor = Math.Pow(2, Math.Min(beyondFree, 16));
+        var factor = Math.Pow(2, Math.Min(beyondFree - 1, 16));
         throttle.LockedUntil = now + TimeSpan.FromTicks((long)Math.Min(_options.FirstLockout.Ticks * factor, _options.MaximumLockout.Ticks));
     }
 }
@@ -39,6 +39,7 @@ public sealed class SignInLockoutOptions
 {
     public const string Section = "SignInLockout";
 
+    /// <summary>Wrong passwords allowed before the first lock; the next one locks.</summary>
     public int FreeAttempts { get; set; } = 5;
 
     public TimeSpan FirstLockout { get; set; } = TimeSpan.FromMinutes(1);

@@ -21,6 +21,11 @@ public static class PersistenceRegistration
                 options.UseOpenIddict();
             });
         }
+        else if (builder.Environment.IsProduction())
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.");
+        }
         else
         {
             var sqliteFile = SqliteFile(builder);

@@ -1,0 +1,41 @@
+using System.Net;
+using Kosmo.Idp.DemoApp;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+public sealed class DemoAppTests
+{
+    [Test]
+    public async Task TheDemoApp_SignsInThroughTheCodeFlow_AndShowsTheIdTokenClaims()
+    {
+        KosmoFactory? factory = null;
+        factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), new Dictionary<string, string?>
+        {
+            ["DemoApp:Enabled"] = "true",
+            ["DemoApp:ClientId"] = "demo-app",
+            ["RelyingApps:Apps:2:ClientId"] = "demo-app",
+            ["RelyingApps:Apps:2:DisplayName"] = "デモ",
+            ["RelyingApps:Apps:2:ClientSecret"] = "demo-app-secret-0123456789-0123456789",
+            ["RelyingApps:Apps:2:RedirectUris:0"] = "http://localhost/demo/callback",
+            ["RelyingApps:Apps:2:PostLogoutRedirectUris:0"] = "http://localhost/demo",
+            ["RelyingApps:Apps:2:Scopes:0"] = "profile",
+        }, services => services.AddHttpClient(DemoAppOptions.Backchannel).ConfigurePrimaryHttpMessageHandler(() => factory!.Server.CreateHandler()));
+        await using var _ = factory;
+        await TestMembers.AddAsync(factory, "D0001", "demo-password-1", "デモ 次郎");
+        var browser = factory.Browser();
+
+        var toProvider = await browser.GetAsync("/demo/login");
+        var toLogin = await browser.GetAsync(toProvider.Headers.Location);
+        var loginPage = await browser.GetAsync(toLogin.Headers.Location);
+        var backToAuthorize = await HtmlForm.SubmitAsync(browser, loginPage, new Dictionary<string, string> { ["UserId"] = "D0001", ["Password"] = "demo-password-1" });
+        var toCallback = await browser.GetAsync(backToAuthorize.Headers.Location);
+        Assert.That(toCallback.Headers.Location!.OriginalString, Does.StartWith("http://localhost/demo/callback?code="));
+        var toHome = await browser.GetAsync(toCallback.Headers.Location);
+        Assert.That(toHome.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await toHome.Content.ReadAsStringAsync());
+        var home = await browser.GetStringAsync("/demo");
+
+        Assert.That(home, Does.Contain("ログインしました").And.Contain("デモ 次郎").And.Contain("auth_time"));
+    }
+}
