@@ -3,9 +3,9 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Kosmo.Idp/Kosmo.Idp.csproj Kosmo.Idp/
-RUN dotnet restore Kosmo.Idp/Kosmo.Idp.csproj
+RUN dotnet restore Kosmo.Idp/Kosmo.Idp.csproj -r linux-x64
 COPY Kosmo.Idp/ Kosmo.Idp/
-RUN dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -o /app --no-restore
+RUN dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
