@@ -94,19 +94,17 @@ public static class AuthorizationEndpoints
         {
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var stored = result.Principal!;
-            var member = Guid.TryParse(stored.GetClaim(Claims.Subject), out var memberId)
-                ? await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId)
-                : null;
+            // The code or refresh token carries the session it was issued from (sub, auth_time, amr).
+            var session = MemberSession.From(stored);
+            var member = session is null ? null
+                : await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == session.MemberId);
             if (member is null)
             {
                 return Refuse(Errors.InvalidGrant, "The member no longer exists.");
             }
 
             // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.
-            var session = new MemberSession(member.Id,
-                DateTimeOffset.FromUnixTimeSeconds(long.Parse(stored.GetClaim(Claims.AuthenticationTime)!, System.Globalization.CultureInfo.InvariantCulture)),
-                stored.GetClaims(Claims.AuthenticationMethodReference));
-            var principal = principals.Create(member, session, stored.GetScopes());
+            var principal = principals.Create(member, session!, stored.GetScopes());
             principal.SetAuthorizationId(stored.GetAuthorizationId());
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
@@ -123,12 +121,7 @@ public static class AuthorizationEndpoints
             : null;
         if (principal is null || member is null)
         {
-            return Results.Challenge(
-                new AuthenticationProperties(new Dictionary<string, string?>
-                {
-                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
-                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token does not belong to a member.",
-                }),
+            return Results.Challenge(ErrorProperties(Errors.InvalidToken, "The access token does not belong to a member."),
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
@@ -153,13 +146,14 @@ public static class AuthorizationEndpoints
     }
 
     private static IResult Refuse(string error, string description) =>
-        Results.Forbid(
-            new AuthenticationProperties(new Dictionary<string, string?>
-            {
-                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
-                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
-            }),
-            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        Results.Forbid(ErrorProperties(error, description), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    private static AuthenticationProperties ErrorProperties(string error, string description) =>
+        new(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        });
 
     // The same authorization request as a GET, whether it came as GET or as a form post.
     private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string? without = null)
