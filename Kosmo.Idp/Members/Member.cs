@@ -1,8 +1,9 @@
 namespace Kosmo.Idp.Members;
 
 /// <summary>
-/// A member of the society who signs in here. The first-login journey adds its state
-/// (roster identity, birthdate check, terms, email, MFA) beside these columns.
+/// A member of the society who signs in here: the roster's record of them, their credentials,
+/// and how far they are through the first-login journey. Which journey step comes next is not
+/// decided here but in <see cref="Journey.MemberJourney"/>, from these columns.
 /// </summary>
 public sealed class Member
 {
@@ -16,13 +17,59 @@ public sealed class Member
 
     public string? DisplayName { get; set; }
 
-    /// <summary>Self-describing hash (algorithm and parameters inside it), see <see cref="PasswordHashing"/>.</summary>
-    public required string PasswordHash { get; set; }
+    /// <summary>記号: the insurance card's symbol, from the roster.</summary>
+    public string? Symbol { get; set; }
+
+    /// <summary>番号: the insurance card's number, from the roster.</summary>
+    public string? Number { get; set; }
+
+    public DateOnly? BirthDate { get; set; }
+
+    public DateOnly? JoinedOn { get; set; }
+
+    /// <summary>An address the society holds for the member; only offered as a suggestion until the member verifies one.</summary>
+    public string? RosterEmail { get; set; }
+
+    /// <summary>
+    /// Self-describing hash (algorithm and parameters inside it), see <see cref="PasswordHashing"/>.
+    /// Null while the member still has the roster-rule initial password (記号+番号+生年月日): that
+    /// password is derived from columns stored beside it, so a hash of it would protect nothing,
+    /// and not hashing it keeps a 100 000-member roster load fast.
+    /// </summary>
+    public string? PasswordHash { get; set; }
 
     /// <summary>True while the member still holds a password they did not choose.</summary>
     public bool PasswordMustChange { get; set; }
 
+    public DateTimeOffset? PasswordChangedAt { get; set; }
+
+    public DateTimeOffset? BirthDateConfirmedAt { get; set; }
+
+    /// <summary>Wrong birthdates typed since the last correct one; reaching the limit locks the account.</summary>
+    public int BirthDateFailures { get; set; }
+
+    /// <summary>Set when the account is locked until an operator unlocks it (not the temporary sign-in lockout).</summary>
+    public DateTimeOffset? LockedAt { get; set; }
+
+    public MemberLockReason? LockReason { get; set; }
+
+    public string? AcceptedTermsVersion { get; set; }
+
+    public DateTimeOffset? TermsAcceptedAt { get; set; }
+
+    /// <summary>The verified address; null until the member opened a verification link.</summary>
+    public string? Email { get; set; }
+
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
+
+    /// <summary>The one-time-password method the member chose on the method page.</summary>
+    public OtpMethod? OtpMethod { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? UpdatedAt { get; set; }
+
+    public bool IsLocked => LockedAt is not null;
 
     public static string Normalize(string userId) => userId.Trim().ToUpperInvariant();
 }

@@ -18,6 +18,22 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
 
     public string Hash(string password) => Hash(password, _options);
 
+    /// <summary>
+    /// Checks what a member typed on the login page. Every path runs exactly one Argon2id
+    /// verification, so an unknown user ID, a roster-rule password and a chosen one all take
+    /// the same time.
+    /// </summary>
+    public PasswordCheck Check(Member? member, string password)
+    {
+        if (member is { PasswordHash: null })
+        {
+            Verify(null, password);
+            return RosterPassword.Matches(member, password) ? PasswordCheck.Correct : PasswordCheck.Wrong;
+        }
+
+        return Verify(member?.PasswordHash, password);
+    }
+
     public PasswordCheck Verify(string? encodedHash, string password)
     {
         if (encodedHash is null)

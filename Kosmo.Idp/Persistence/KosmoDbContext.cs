@@ -1,4 +1,6 @@
+using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Protocol.Keys;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -6,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Kosmo.Idp.Persistence;
 
 /// <summary>
-/// The one database: members, OpenIddict's applications/authorizations/scopes/tokens, signing
+/// The one database: members, their email verifications and audit trail, OpenIddict's applications/authorizations/scopes/tokens, signing
 /// keys and the Data Protection key ring. Each provider has its own subclass so that each keeps
 /// its own migrations.
 /// </summary>
@@ -15,6 +17,10 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<Member> Members => Set<Member>();
 
     public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
+
+    public DbSet<EmailVerification> EmailVerifications => Set<EmailVerification>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     public DbSet<ProtocolKey> ProtocolKeys => Set<ProtocolKey>();
 

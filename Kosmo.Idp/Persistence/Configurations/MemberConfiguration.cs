@@ -14,6 +14,14 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         member.Property(m => m.NormalizedUserId).HasMaxLength(64);
         member.HasIndex(m => m.NormalizedUserId).IsUnique();
         member.Property(m => m.DisplayName).HasMaxLength(200);
+        member.Property(m => m.Symbol).HasMaxLength(16);
+        member.Property(m => m.Number).HasMaxLength(16);
+        member.Property(m => m.RosterEmail).HasMaxLength(254);
         member.Property(m => m.PasswordHash).HasMaxLength(200);
+        member.Property(m => m.LockReason).HasConversion<string>().HasMaxLength(32);
+        member.Property(m => m.AcceptedTermsVersion).HasMaxLength(64);
+        member.Property(m => m.Email).HasMaxLength(254);
+        member.Property(m => m.OtpMethod).HasConversion<string>().HasMaxLength(16);
+        member.Ignore(m => m.IsLocked);
     }
 }

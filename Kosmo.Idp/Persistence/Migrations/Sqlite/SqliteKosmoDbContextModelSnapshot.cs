@@ -17,12 +17,77 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Kosmo.Idp.Journey.Email.EmailVerification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ConsumedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("consumed_at");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id")
+                        .HasName("pk_email_verifications");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_email_verifications_member_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_email_verifications_token_hash");
+
+                    b.ToTable("email_verifications", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Members.Member", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
+
+                    b.Property<string>("AcceptedTermsVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("accepted_terms_version");
+
+                    b.Property<DateOnly?>("BirthDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("birth_date");
+
+                    b.Property<long?>("BirthDateConfirmedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("birth_date_confirmed_at");
+
+                    b.Property<int>("BirthDateFailures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("birth_date_failures");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
@@ -33,14 +98,49 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("display_name");
 
+                    b.Property<string>("Email")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email");
+
+                    b.Property<long?>("EmailVerifiedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("email_verified_at");
+
+                    b.Property<DateOnly?>("JoinedOn")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("joined_on");
+
+                    b.Property<string>("LockReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lock_reason");
+
+                    b.Property<long?>("LockedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_at");
+
                     b.Property<string>("NormalizedUserId")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("normalized_user_id");
 
+                    b.Property<string>("Number")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("number");
+
+                    b.Property<string>("OtpMethod")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("otp_method");
+
+                    b.Property<long?>("PasswordChangedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("password_changed_at");
+
                     b.Property<string>("PasswordHash")
-                        .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .HasColumnName("password_hash");
@@ -48,6 +148,24 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                     b.Property<bool>("PasswordMustChange")
                         .HasColumnType("INTEGER")
                         .HasColumnName("password_must_change");
+
+                    b.Property<string>("RosterEmail")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("roster_email");
+
+                    b.Property<string>("Symbol")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("symbol");
+
+                    b.Property<long?>("TermsAcceptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("terms_accepted_at");
+
+                    b.Property<long?>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
 
                     b.Property<string>("UserId")
                         .IsRequired()
@@ -88,6 +206,49 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasName("pk_sign_in_throttles");
 
                     b.ToTable("sign_in_throttles", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Operations.Audit.AuditEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid?>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("RemoteAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("remote_address");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_events");
+
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("ix_audit_events_occurred_at");
+
+                    b.HasIndex("MemberId", "OccurredAt")
+                        .HasDatabaseName("ix_audit_events_member_id_occurred_at");
+
+                    b.ToTable("audit_events", (string)null);
                 });
 
             modelBuilder.Entity("Kosmo.Idp.Protocol.Keys.ProtocolKey", b =>
@@ -414,6 +575,18 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_open_iddict_tokens_application_id_status_subject_type");
 
                     b.ToTable("OpenIddictTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Journey.Email.EmailVerification", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", "Member")
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_email_verifications_members_member_id");
+
+                    b.Navigation("Member");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>

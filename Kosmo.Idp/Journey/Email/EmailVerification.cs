@@ -1,0 +1,27 @@
+using Kosmo.Idp.Members;
+
+namespace Kosmo.Idp.Journey.Email;
+
+/// <summary>
+/// A verification link sent to an address the member typed. Only the SHA-256 of the link's
+/// random token is stored, so a database reader cannot open anyone's link. A member has at most
+/// one live link: sending a new one (resend or another address) replaces the old row.
+/// </summary>
+public sealed class EmailVerification
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid MemberId { get; set; }
+
+    public Member? Member { get; set; }
+
+    public required string Email { get; set; }
+
+    public required byte[] TokenHash { get; set; }
+
+    public DateTimeOffset SentAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset? ConsumedAt { get; set; }
+}

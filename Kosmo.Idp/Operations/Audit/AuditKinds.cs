@@ -1,0 +1,24 @@
+namespace Kosmo.Idp.Operations.Audit;
+
+/// <summary>The names audit events are stored and searched under.</summary>
+public static class AuditKinds
+{
+    public const string SignInSucceeded = "sign-in.succeeded";
+    public const string SignInFailed = "sign-in.failed";
+    public const string SignInLockedOut = "sign-in.locked-out";
+    public const string SignInRefusedLocked = "sign-in.refused-account-locked";
+    public const string BirthDateConfirmed = "birthdate.confirmed";
+    public const string BirthDateFailed = "birthdate.failed";
+    public const string AccountLocked = "account.locked";
+    public const string TermsAccepted = "terms.accepted";
+    public const string TermsDeclined = "terms.declined";
+    public const string EmailVerificationSent = "email.verification-sent";
+    public const string EmailVerificationNotSent = "email.verification-not-sent";
+    public const string EmailVerified = "email.verified";
+    public const string EmailVerificationRefused = "email.verification-refused";
+    public const string OtpMethodChosen = "otp-method.chosen";
+    public const string PasswordChanged = "password.changed";
+    public const string PasswordRefused = "password.refused";
+    public const string RosterMemberCreated = "roster.member-created";
+    public const string RosterMemberUpdated = "roster.member-updated";
+}
