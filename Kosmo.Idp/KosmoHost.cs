@@ -2,6 +2,7 @@ using Kosmo.Idp.DemoApp;
 using Kosmo.Idp.Journey;
 using Kosmo.Idp.Journey.Login;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Operations.Logging;
 using Kosmo.Idp.Operations.Startup;
@@ -35,6 +36,9 @@ public static class KosmoHost
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<SignInLockout>();
         services.AddScoped<DemoData>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<AuditLog>();
+        // Roster import (members import) registers here.
 
         services.AddAuthentication(MemberSession.Scheme)
             .AddCookie(MemberSession.Scheme, cookie =>
