@@ -1,6 +1,8 @@
 using Kosmo.Idp.DemoApp;
 using Kosmo.Idp.Journey;
-using Kosmo.Idp.Journey.Login;
+using Kosmo.Idp.Journey.Password;
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Mail;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.Health;
@@ -54,7 +56,12 @@ public static class KosmoHost
             });
         services.AddAuthorization();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "kosmo_antiforgery");
-        services.AddRazorPages(pages => pages.RootDirectory = "/");
+        services.AddKosmoLocalization();
+        services.AddRazorPages(pages => pages.RootDirectory = "/")
+            .AddDataAnnotationsLocalization(localization =>
+                localization.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(Strings)));
+        services.AddMemberJourney();
+        services.AddKosmoMail(builder.Configuration);
         // Japanese text is written as text, not as numeric character references.
         services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(encoder =>
             encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
@@ -75,6 +82,7 @@ public static class KosmoHost
         }
 
         app.UseSecurityHeaders();
+        app.UseRequestLocalization();
         // People get a page for a bare error status; programs (token, userinfo, …) keep OAuth's JSON.
         app.UseWhen(context => !ProtocolPaths.IsMachineEndpoint(context.Request.Path),
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));

@@ -27,12 +27,16 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
     {
         ConnectionString = connectionString;
         _services = services;
+        Mail = MailCatcher.StartAsync().GetAwaiter().GetResult();
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Kosmo"] = connectionString,
             ["Protocol:Issuer"] = "http://localhost/",
             ["Protocol:RequireHttps"] = "false",
             ["RateLimits:LoginPostsPerMinutePerAddress"] = "10000",
+            ["Mail:Delivery"] = "SendGrid",
+            ["Mail:SendGrid:ApiKey"] = MailCatcher.ApiKey,
+            ["Mail:SendGrid:Host"] = Mail.Url.ToString(),
             ["RelyingApps:Apps:0:ClientId"] = PortalClientId,
             ["RelyingApps:Apps:0:DisplayName"] = "KOSMO Web ポータル",
             ["RelyingApps:Apps:0:Kind"] = "Confidential",
@@ -60,6 +64,9 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
 
     public LogRecorder Logs { get; } = new();
 
+    /// <summary>What the service sent through SendGrid.</summary>
+    public MailCatcher Mail { get; }
+
     public static async Task<KosmoFactory> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), settings, services);
@@ -74,6 +81,12 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
         HandleCookies = true,
         BaseAddress = new Uri("http://localhost"),
     });
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Mail.DisposeAsync();
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,12 +1,40 @@
+using Kosmo.Idp.Journey.Terms;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Tests.Infrastructure;
 
 public static class TestMembers
 {
+    /// <summary>A member who finished the first-login journey: their password, terms accepted, email verified, method chosen.</summary>
     public static async Task<Member> AddAsync(KosmoFactory factory, string userId, string password, string? displayName = null, string? passwordHash = null)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
+        var now = DateTimeOffset.UtcNow;
+        var member = new Member
+        {
+            UserId = userId,
+            NormalizedUserId = Member.Normalize(userId),
+            DisplayName = displayName,
+            PasswordHash = passwordHash ?? scope.ServiceProvider.GetRequiredService<PasswordHashing>().Hash(password),
+            AcceptedTermsVersion = scope.ServiceProvider.GetRequiredService<IOptions<TermsOptions>>().Value.Version,
+            TermsAcceptedAt = now,
+            Email = userId.ToLowerInvariant() + "@example.jp",
+            EmailVerifiedAt = now,
+            OtpMethod = OtpMethod.Email,
+            CreatedAt = now,
+        };
+        db.Members.Add(member);
+        await db.SaveChangesAsync();
+        return member;
+    }
+
+    /// <summary>A member as the roster creates them: nothing done yet, initial password 記号+番号+生年月日.</summary>
+    public static async Task<Member> AddFromRosterAsync(
+        KosmoFactory factory, string userId, string symbol, string number, DateOnly birthDate, string? displayName = null, string? rosterEmail = null)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
@@ -15,7 +43,12 @@ public static class TestMembers
             UserId = userId,
             NormalizedUserId = Member.Normalize(userId),
             DisplayName = displayName,
-            PasswordHash = passwordHash ?? scope.ServiceProvider.GetRequiredService<PasswordHashing>().Hash(password),
+            Symbol = symbol,
+            Number = number,
+            BirthDate = birthDate,
+            JoinedOn = new DateOnly(2010, 4, 1),
+            RosterEmail = rosterEmail,
+            PasswordMustChange = true,
             CreatedAt = DateTimeOffset.UtcNow,
         };
         db.Members.Add(member);

@@ -1,11 +1,16 @@
 namespace Kosmo.Idp.Journey;
 
 /// <summary>
-/// The pages a member walks through, in order. The first-login and MFA steps of the member
-/// journey join this list; each has its own folder and one rule in <see cref="MemberJourney"/>.
+/// The pages a member walks through, in the manual's order. Each has its own folder and one
+/// rule in <see cref="MemberJourney"/>; the MFA steps join before <see cref="Done"/>.
 /// </summary>
 public enum JourneyStep
 {
     SignIn,
+    ConfirmBirthDate,
+    AcceptTerms,
+    VerifyEmail,
+    ChooseOtpMethod,
+    NewPassword,
     Done,
 }

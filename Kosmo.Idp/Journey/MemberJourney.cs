@@ -1,18 +1,46 @@
+using Kosmo.Idp.Journey.Terms;
 using Kosmo.Idp.Members;
+using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey;
 
 /// <summary>
 /// The one place that decides what a member must do next, from the member's stored state and
-/// this session. Pages and the authorization endpoint ask it instead of checking flags.
+/// this session. Pages and the authorization endpoint ask it instead of checking flags, so a
+/// change of state (a new terms version, an operator's reset) brings back exactly that step.
 /// </summary>
-public static class MemberJourney
+public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
 {
-    public static JourneyStep Next(Member? member, MemberSession? session)
+    public JourneyStep Next(Member? member, MemberSession? session)
     {
-        if (member is null || session is null || session.MemberId != member.Id)
+        if (member is null || session is null || session.MemberId != member.Id || member.IsLocked)
         {
             return JourneyStep.SignIn;
+        }
+
+        if (member.BirthDateConfirmedAt is null && member.BirthDate is not null)
+        {
+            return JourneyStep.ConfirmBirthDate;
+        }
+
+        if (member.AcceptedTermsVersion != terms.CurrentValue.Version)
+        {
+            return JourneyStep.AcceptTerms;
+        }
+
+        if (member.EmailVerifiedAt is null)
+        {
+            return JourneyStep.VerifyEmail;
+        }
+
+        if (member.OtpMethod is null)
+        {
+            return JourneyStep.ChooseOtpMethod;
+        }
+
+        if (member.PasswordMustChange)
+        {
+            return JourneyStep.NewPassword;
         }
 
         return JourneyStep.Done;
@@ -21,6 +49,32 @@ public static class MemberJourney
     public static string PathOf(JourneyStep step) => step switch
     {
         JourneyStep.SignIn => "/login",
+        JourneyStep.ConfirmBirthDate => "/journey/birthdate",
+        JourneyStep.AcceptTerms => "/journey/terms",
+        JourneyStep.VerifyEmail => "/journey/email",
+        JourneyStep.ChooseOtpMethod => "/journey/method",
+        JourneyStep.NewPassword => "/journey/new-password",
         _ => "/",
     };
+
+    /// <summary>
+    /// Where to send the member for <paramref name="step"/>, carrying the relying app's request
+    /// along; once done, back to that request (only ever a local URL) or the provider's home.
+    /// </summary>
+    public static string UrlOf(JourneyStep step, string? returnUrl)
+    {
+        var local = IsLocal(returnUrl) ? returnUrl : null;
+        if (step == JourneyStep.Done)
+        {
+            return local ?? "/";
+        }
+
+        return local is null ? PathOf(step) : PathOf(step) + "?returnUrl=" + Uri.EscapeDataString(local);
+    }
+
+    // The same rule as IUrlHelper.IsLocalUrl: a rooted path, not protocol-relative ("//host") or "/\host".
+    private static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/'
+        && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+        && !url.Any(char.IsControl);
 }

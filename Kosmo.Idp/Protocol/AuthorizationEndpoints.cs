@@ -27,7 +27,7 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Authorize(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
-        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, TimeProvider time)
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
@@ -45,10 +45,10 @@ public static class AuthorizationEndpoints
             }
 
             // Back here after the login page, without prompt=login (which would loop).
-            return Results.Redirect(MemberJourney.PathOf(JourneyStep.SignIn) + "?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request, Parameters.Prompt)));
+            return Results.Redirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt)));
         }
 
-        var next = MemberJourney.Next(member, session);
+        var next = journey.Next(member, session);
         if (next != JourneyStep.Done)
         {
             if (request.HasPromptValue(PromptValues.None))
@@ -56,7 +56,7 @@ public static class AuthorizationEndpoints
                 return Refuse(Errors.InteractionRequired, "The member has steps to complete on the provider.");
             }
 
-            return Results.Redirect(MemberJourney.PathOf(next) + "?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request)));
+            return Results.Redirect(MemberJourney.UrlOf(next, ReturnUrl(context, request)));
         }
 
         var application = await applications.FindByClientIdAsync(request.ClientId!)
@@ -101,6 +101,11 @@ public static class AuthorizationEndpoints
             if (member is null)
             {
                 return Refuse(Errors.InvalidGrant, "The member no longer exists.");
+            }
+
+            if (member.IsLocked)
+            {
+                return Refuse(Errors.InvalidGrant, "The member's account is locked.");
             }
 
             // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.

@@ -14,10 +14,8 @@ namespace Kosmo.Idp.Operations.Pages;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class ErrorModel : PageModel
 {
-    public string Heading { get; private set; } = "エラーが発生しました";
-    public string HeadingEn { get; private set; } = "Something went wrong";
-    public string Message { get; private set; } = "しばらく時間をおいてから、もう一度お試しください。";
-    public string MessageEn { get; private set; } = "Please try again in a little while.";
+    /// <summary>Resource key prefix: the page shows {Kind}.Heading and {Kind}.Message.</summary>
+    public string Kind { get; private set; } = "Error.General";
     public string? ProtocolError { get; private set; }
     public string RequestId => HttpContext.TraceIdentifier;
 
@@ -31,10 +29,7 @@ public sealed class ErrorModel : PageModel
         if (exception is not null && IsDatabaseUnavailable(exception))
         {
             Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            Heading = "ただいまサービスを利用できません";
-            HeadingEn = "The service is temporarily unavailable";
-            Message = "システムが一時的に利用できない状態です。入力済みの内容は保存されています。しばらく時間をおいてから、もう一度お試しください。";
-            MessageEn = "Nothing you saved has been lost. Please try again in a few minutes.";
+            Kind = "Error.Unavailable";
             return;
         }
 
@@ -42,26 +37,17 @@ public sealed class ErrorModel : PageModel
         if (!string.IsNullOrEmpty(oauth?.Error))
         {
             ProtocolError = oauth.Error;
-            Heading = "このログイン要求は受け付けられません";
-            HeadingEn = "This sign-in request cannot be accepted";
-            Message = "ログイン元のサービスの設定に問題があります。ログイン元のサービスのページからもう一度お試しください。";
-            MessageEn = "The service that sent you here made a request we cannot accept. Please start again from that service.";
+            Kind = "Error.BadRequest";
             return;
         }
 
         if (status == StatusCodes.Status404NotFound)
         {
-            Heading = "ページが見つかりません";
-            HeadingEn = "Page not found";
-            Message = "アドレスをご確認ください。";
-            MessageEn = "Please check the address.";
+            Kind = "Error.NotFound";
         }
         else if (status == StatusCodes.Status429TooManyRequests)
         {
-            Heading = "アクセスが集中しています";
-            HeadingEn = "Too many requests";
-            Message = "1分ほど時間をおいてから、もう一度お試しください。";
-            MessageEn = "Please wait a minute and try again.";
+            Kind = "Error.TooMany";
         }
     }
 

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Journey.Terms;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -5,9 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Operations.Startup;
 
-/// <summary>A member to sign in with on a fresh Development machine. Refused outside Development.</summary>
+/// <summary>
+/// Two members to sign in with on a fresh Development machine: one who finished the first-login
+/// journey, and one fresh from the roster (initial password 記号+番号+生年月日) to walk it.
+/// Refused outside Development.
+/// </summary>
 public sealed class DemoData(
-    KosmoDbContext db, PasswordHashing hashing, IOptions<DemoDataOptions> options, TimeProvider time, ILogger<DemoData> logger)
+    KosmoDbContext db, PasswordHashing hashing, IOptions<DemoDataOptions> options, IOptions<TermsOptions> terms,
+    TimeProvider time, ILogger<DemoData> logger)
 {
     public async Task SeedAsync(CancellationToken cancellationToken)
     {
@@ -17,22 +23,49 @@ public sealed class DemoData(
             return;
         }
 
-        var normalized = Member.Normalize(demo.UserId);
-        if (await db.Members.AnyAsync(m => m.NormalizedUserId == normalized, cancellationToken))
+        var now = time.GetUtcNow();
+        if (await AbsentAsync(demo.UserId, cancellationToken))
         {
-            return;
+            db.Members.Add(new Member
+            {
+                UserId = demo.UserId,
+                NormalizedUserId = Member.Normalize(demo.UserId),
+                DisplayName = demo.DisplayName,
+                PasswordHash = hashing.Hash(demo.Password),
+                AcceptedTermsVersion = terms.Value.Version,
+                TermsAcceptedAt = now,
+                Email = "demo@example.jp",
+                EmailVerifiedAt = now,
+                OtpMethod = OtpMethod.Email,
+                CreatedAt = now,
+            });
+            logger.LogInformation("Demo member {UserId} created (password in appsettings.Development.json)", demo.UserId);
         }
 
-        db.Members.Add(new Member
+        if (await AbsentAsync(demo.FirstLoginUserId, cancellationToken))
         {
-            UserId = demo.UserId,
-            NormalizedUserId = normalized,
-            DisplayName = demo.DisplayName,
-            PasswordHash = hashing.Hash(demo.Password),
-            CreatedAt = time.GetUtcNow(),
-        });
+            db.Members.Add(new Member
+            {
+                UserId = demo.FirstLoginUserId,
+                NormalizedUserId = Member.Normalize(demo.FirstLoginUserId),
+                DisplayName = "デモ 花子",
+                Symbol = "123",
+                Number = "4567",
+                BirthDate = new DateOnly(1984, 10, 7),
+                JoinedOn = new DateOnly(2012, 4, 1),
+                PasswordMustChange = true,
+                CreatedAt = now,
+            });
+            logger.LogInformation("Demo member {UserId} created: first login with 123456719841007, birthdate 1984-10-07", demo.FirstLoginUserId);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Demo member {UserId} created (password in appsettings.Development.json)", demo.UserId);
+    }
+
+    private async Task<bool> AbsentAsync(string userId, CancellationToken cancellationToken)
+    {
+        var normalized = Member.Normalize(userId);
+        return !await db.Members.AnyAsync(m => m.NormalizedUserId == normalized, cancellationToken);
     }
 }
 
@@ -47,6 +80,9 @@ public sealed class DemoDataOptions
     public string Password { get; set; } = "";
 
     public string DisplayName { get; set; } = "デモ 太郎";
+
+    /// <summary>A roster member who has not logged in yet, to walk the first-login journey.</summary>
+    public string FirstLoginUserId { get; set; } = "first";
 }
 
 internal sealed class DemoDataValidation(IHostEnvironment environment) : IValidateOptions<DemoDataOptions>

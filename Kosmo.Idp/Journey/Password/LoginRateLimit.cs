@@ -1,7 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 
-namespace Kosmo.Idp.Journey.Login;
+namespace Kosmo.Idp.Journey.Password;
 
 /// <summary>
 /// Per-address throttling of login posts, in front of the per-user-ID lockout: it slows one

@@ -1,24 +1,28 @@
 using System.ComponentModel.DataAnnotations;
+using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 
-namespace Kosmo.Idp.Journey.Login;
+namespace Kosmo.Idp.Journey.Password;
 
 [EnableRateLimiting(LoginRateLimit.Policy)]
 public sealed class LoginModel(
-    KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, TimeProvider time, ILogger<LoginModel> logger) : PageModel
+    KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, MemberJourney journey, AuditLog audit,
+    TimeProvider time, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
-    [BindProperty, Required(ErrorMessage = "ユーザIDを入力してください。"), MaxLength(64, ErrorMessage = "ユーザIDが長すぎます。")]
+    [BindProperty, Required(ErrorMessage = "Login.UserIdRequired"), MaxLength(64, ErrorMessage = "Login.UserIdTooLong")]
     public string UserId { get; set; } = "";
 
-    [BindProperty, Required(ErrorMessage = "パスワードを入力してください。"), MaxLength(256, ErrorMessage = "パスワードが長すぎます。")]
+    [BindProperty, Required(ErrorMessage = "Login.PasswordRequired"), MaxLength(256, ErrorMessage = "Login.PasswordTooLong")]
     public string Password { get; set; } = "";
 
     public string? Error { get; private set; }
@@ -45,16 +49,24 @@ public sealed class LoginModel(
         }
 
         var member = await db.Members.FirstOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
-        var check = hashing.Verify(member?.PasswordHash, Password);
+        var check = hashing.Check(member, Password);
         if (member is null || check == PasswordCheck.Wrong)
         {
             throttle ??= db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = normalized }).Entity;
             lockout.RecordFailure(throttle, now);
+            var locked = SignInLockout.RemainingLock(throttle, now);
+            // Typed user IDs are not stored for unknown members: people sometimes type a password there.
+            audit.Record(locked is null ? AuditKinds.SignInFailed : AuditKinds.SignInLockedOut, member?.Id, $"failure {throttle.FailedCount}");
             await db.SaveChangesAsync(cancellationToken);
-            logger.LogWarning("Sign-in failed: wrong user ID or password (failure {Count})", throttle.FailedCount);
-            Error = SignInLockout.RemainingLock(throttle, now) is { } locked
-                ? LockedMessage(locked)
-                : "ユーザIDまたはパスワードが正しくありません。 (The user ID or password is incorrect.)";
+            Error = locked is { } lockedFor ? LockedMessage(lockedFor) : text["Login.Wrong"];
+            return Page();
+        }
+
+        if (member.IsLocked)
+        {
+            audit.Record(AuditKinds.SignInRefusedLocked, member.Id, member.LockReason?.ToString());
+            await db.SaveChangesAsync(cancellationToken);
+            Error = text["Login.AccountLocked"];
             return Page();
         }
 
@@ -69,15 +81,12 @@ public sealed class LoginModel(
             db.SignInThrottles.Remove(throttle);
         }
 
+        audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
-        await MemberSession.AfterPassword(member, now).SignInAsync(HttpContext);
-        logger.LogInformation("Member {MemberId} signed in with password", member.Id);
-
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+        var session = MemberSession.AfterPassword(member, now);
+        await session.SignInAsync(HttpContext);
+        return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }
 
-    private static string LockedMessage(TimeSpan remaining) =>
-        $"ログインに続けて失敗したため、一時的にログインできません。{Math.Ceiling(remaining.TotalMinutes)}分後にもう一度お試しください。" +
-        "パスワードがわからない場合は健康保険組合にお問い合わせください。 " +
-        $"(Too many failed attempts. Try again in {Math.Ceiling(remaining.TotalMinutes)} minute(s), or contact the society if you do not know your password.)";
+    private string LockedMessage(TimeSpan remaining) => text["Login.TemporarilyLocked", Math.Ceiling(remaining.TotalMinutes)];
 }

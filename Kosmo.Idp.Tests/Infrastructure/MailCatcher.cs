@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kosmo.Idp.Tests.Infrastructure;
+
+/// <summary>
+/// Stands in for SendGrid's API host: the service's real SendGrid client posts to it, and tests
+/// read what it was sent. <see cref="Down"/> makes it answer like an unavailable provider.
+/// </summary>
+public sealed class MailCatcher : IAsyncDisposable
+{
+    public const string ApiKey = "SG.test-key-for-the-mail-catcher";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<CaughtMail> _mails = new();
+
+    private MailCatcher()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/v3/mail/send", async (HttpContext context) =>
+        {
+            if (Down)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            _mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        });
+    }
+
+    public Uri Url { get; private set; } = null!;
+
+    public bool Down { get; set; }
+
+    public IReadOnlyList<CaughtMail> Mails => [.. _mails];
+
+    public static async Task<MailCatcher> StartAsync()
+    {
+        var catcher = new MailCatcher();
+        await catcher._app.StartAsync();
+        var address = catcher._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        catcher.Url = new Uri(address);
+        return catcher;
+    }
+
+    public IReadOnlyList<CaughtMail> To(string address) => Mails.Where(m => m.To == address).ToList();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+public sealed record CaughtMail(string From, string FromName, string To, string Subject, string Text, string Html, string Authorization)
+{
+    public static CaughtMail Read(JsonElement body, string authorization)
+    {
+        var content = body.GetProperty("content").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("type").GetString()!, c => c.GetProperty("value").GetString()!);
+        var from = body.GetProperty("from");
+        return new CaughtMail(
+            from.GetProperty("email").GetString()!,
+            from.TryGetProperty("name", out var name) ? name.GetString()! : "",
+            body.GetProperty("personalizations")[0].GetProperty("to")[0].GetProperty("email").GetString()!,
+            body.GetProperty("subject").GetString()!,
+            content.GetValueOrDefault("text/plain", ""),
+            content.GetValueOrDefault("text/html", ""),
+            authorization);
+    }
+}

@@ -1,0 +1,113 @@
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.Email;
+
+/// <summary>
+/// Manual p.2-3 [5]-[7]: the member enters an address, opens the mailed link (here or on the
+/// phone) and this page moves on: by itself while it is open, or when 更新 is pressed.
+/// </summary>
+public sealed class EmailModel(
+    KosmoDbContext db, MemberJourney journey, EmailVerificationService verifications,
+    IOptions<ProtocolOptions> protocol, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+{
+    protected override JourneyStep Step => JourneyStep.VerifyEmail;
+
+    [BindProperty]
+    public string? Email { get; set; }
+
+    /// <summary>Show the address form even though a link is out (the member wants another address).</summary>
+    [BindProperty(SupportsGet = true)]
+    public bool Change { get; set; }
+
+    public string? SentTo { get; private set; }
+
+    public bool LinkExpired { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        await ShowAsync(cancellationToken);
+        return Page();
+    }
+
+    /// <summary>Polled by the waiting page: true once the member's next step is no longer this one.</summary>
+    public async Task<IActionResult> OnGetStatusAsync(CancellationToken cancellationToken) =>
+        new JsonResult(new { moveOn = await EnterAsync(cancellationToken) is not null });
+
+    public async Task<IActionResult> OnPostSendAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        if (EmailAddressInput.Normalize(Email) is not { } address)
+        {
+            ModelState.AddModelError(nameof(Email), text[string.IsNullOrWhiteSpace(Email) ? "Email.Required" : "Email.Invalid"]);
+            Change = true;
+            return Page();
+        }
+
+        return await SendAsync(address, cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostResendAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        var latest = await verifications.LatestAsync(Member.Id, cancellationToken);
+        if (latest is null)
+        {
+            return RedirectToPage(new { ReturnUrl });
+        }
+
+        return await SendAsync(latest.Email, cancellationToken);
+    }
+
+    private async Task<IActionResult> SendAsync(string address, CancellationToken cancellationToken)
+    {
+        var outcome = await verifications.SendAsync(Member, address, SiteBase(), cancellationToken);
+        if (outcome.Status == SendStatus.Sent)
+        {
+            // Post/redirect/get: reloading the waiting page must not send another mail.
+            return RedirectToPage(new { ReturnUrl });
+        }
+
+        Error = outcome.Status switch
+        {
+            SendStatus.CoolingDown => text["Email.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))],
+            SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
+            _ => text["Email.MailUnavailable"],
+        };
+        Email = address;
+        await ShowAsync(cancellationToken);
+        // A failed first send keeps the typed address in the form, ready to retry.
+        Change = SentTo is null || SentTo != address;
+        return Page();
+    }
+
+    private async Task ShowAsync(CancellationToken cancellationToken)
+    {
+        var latest = await verifications.LatestAsync(Member.Id, cancellationToken);
+        SentTo = latest?.Email;
+        LinkExpired = latest is not null && latest.ExpiresAt <= time.GetUtcNow();
+        Email ??= latest?.Email ?? Member.RosterEmail;
+    }
+
+    private Uri SiteBase() =>
+        protocol.Value.Issuer ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
+}

@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using System.Text;
+using Kosmo.Idp.Mail;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.Email;
+
+/// <summary>
+/// Sends verification links and consumes them. Limits (cooldown, hourly cap) are read from the
+/// database, so they hold across replicas; a link is consumed by a conditional update, so two
+/// clicks at once verify once.
+/// </summary>
+public sealed class EmailVerificationService(
+    KosmoDbContext db, IMailSender mail, AuditLog audit, TimeProvider time, IOptions<EmailVerificationOptions> options)
+{
+    public const string VerifyPath = "/journey/email/verify";
+
+    public Task<EmailVerification?> LatestAsync(Guid memberId, CancellationToken cancellationToken) =>
+        db.EmailVerifications.AsNoTracking()
+            .Where(v => v.MemberId == memberId && v.ConsumedAt == null)
+            .OrderByDescending(v => v.SentAt)
+            .FirstOrDefaultAsync(cancellationToken);
+
+    public async Task<SendOutcome> SendAsync(Member member, string email, Uri siteBase, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var latest = await db.EmailVerifications.Where(v => v.MemberId == member.Id).MaxAsync(v => (DateTimeOffset?)v.SentAt, cancellationToken);
+        if (latest is { } sentAt && now - sentAt < settings.ResendCooldown)
+        {
+            return new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt));
+        }
+
+        var hourAgo = now.AddHours(-1);
+        var sentLastHour = await db.AuditEvents.CountAsync(
+            a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo, cancellationToken);
+        if (sentLastHour >= settings.MaximumSendsPerHour)
+        {
+            return new SendOutcome(SendStatus.HourlyLimitReached, null);
+        }
+
+        // One live link per member: a resend or another address makes every older link useless.
+        await db.EmailVerifications.Where(v => v.MemberId == member.Id).ExecuteDeleteAsync(cancellationToken);
+        var token = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        var verification = db.EmailVerifications.Add(new EmailVerification
+        {
+            MemberId = member.Id,
+            Email = email,
+            TokenHash = Hash(token),
+            SentAt = now,
+            ExpiresAt = now + settings.LinkLifetime,
+        }).Entity;
+        await db.SaveChangesAsync(cancellationToken);
+
+        var link = new Uri(siteBase, VerifyPath + "?token=" + token).ToString();
+        try
+        {
+            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime), cancellationToken);
+        }
+        catch (MailNotSentException)
+        {
+            // Nothing was sent, so nothing should wait for it; the member retries with the address still in the form.
+            db.EmailVerifications.Remove(verification);
+            audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
+            await db.SaveChangesAsync(cancellationToken);
+            return new SendOutcome(SendStatus.MailUnavailable, null);
+        }
+
+        audit.Record(AuditKinds.EmailVerificationSent, member.Id, "to " + Mask(email));
+        await db.SaveChangesAsync(cancellationToken);
+        return new SendOutcome(SendStatus.Sent, null);
+    }
+
+    public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
+    {
+        var verification = await FindAsync(token, cancellationToken);
+        return StateOf(verification, time.GetUtcNow());
+    }
+
+    /// <summary>Consumes the link and stores the address as the member's verified one.</summary>
+    public async Task<LinkState> ConfirmAsync(string? token, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var verification = await FindAsync(token, cancellationToken);
+        var state = StateOf(verification, now);
+        if (state.Status != LinkStatus.Valid)
+        {
+            if (verification is not null)
+            {
+                audit.Record(AuditKinds.EmailVerificationRefused, verification.MemberId, state.Status.ToString());
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            return state;
+        }
+
+        var consumed = await db.EmailVerifications
+            .Where(v => v.Id == verification!.Id && v.ConsumedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
+        if (consumed == 0)
+        {
+            return state with { Status = LinkStatus.Used };
+        }
+
+        var member = await db.Members.FirstAsync(m => m.Id == verification!.MemberId, cancellationToken);
+        member.Email = verification!.Email;
+        member.EmailVerifiedAt = now;
+        member.UpdatedAt = now;
+        audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
+        await db.SaveChangesAsync(cancellationToken);
+        return state;
+    }
+
+    /// <summary>Enough of an address for the member to recognise it, not enough to harvest it from a page or an audit row.</summary>
+    public static string Mask(string email)
+    {
+        var at = email.LastIndexOf('@');
+        if (at <= 0)
+        {
+            return "***";
+        }
+
+        var local = email[..at];
+        return (local.Length <= 2 ? local[..1] : local[..2]) + "***" + email[at..];
+    }
+
+    private async Task<EmailVerification?> FindAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 100)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        return await db.EmailVerifications.AsNoTracking().FirstOrDefaultAsync(v => v.TokenHash == hash, cancellationToken);
+    }
+
+    private static LinkState StateOf(EmailVerification? verification, DateTimeOffset now) => verification switch
+    {
+        null => new LinkState(LinkStatus.Invalid, null, null),
+        { ConsumedAt: not null } => new LinkState(LinkStatus.Used, verification.MemberId, Mask(verification.Email)),
+        _ when verification.ExpiresAt <= now => new LinkState(LinkStatus.Expired, verification.MemberId, Mask(verification.Email)),
+        _ => new LinkState(LinkStatus.Valid, verification.MemberId, Mask(verification.Email)),
+    };
+
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+}
+
+public enum SendStatus
+{
+    Sent,
+    CoolingDown,
+    HourlyLimitReached,
+    MailUnavailable,
+}
+
+public sealed record SendOutcome(SendStatus Status, TimeSpan? RetryAfter);
+
+public enum LinkStatus
+{
+    Valid,
+    Expired,
+    Used,
+    Invalid,
+}
+
+public sealed record LinkState(LinkStatus Status, Guid? MemberId, string? MaskedEmail);

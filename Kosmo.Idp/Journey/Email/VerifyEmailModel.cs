@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Kosmo.Idp.Journey.Email;
+
+/// <summary>
+/// The page the mailed link opens, often on another device with no session. Opening it only
+/// shows a button: mail scanners that fetch links must not use up the single-use link.
+/// </summary>
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
+public sealed class VerifyEmailModel(EmailVerificationService verifications) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? Token { get; set; }
+
+    public LinkState State { get; private set; } = new(LinkStatus.Invalid, null, null);
+
+    public bool Confirmed { get; private set; }
+
+    /// <summary>True when this browser is signed in as the member, who can simply continue here.</summary>
+    public bool SameMember { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        State = await verifications.InspectAsync(Token, cancellationToken);
+    }
+
+    public async Task OnPostAsync(CancellationToken cancellationToken)
+    {
+        State = await verifications.ConfirmAsync(Token, cancellationToken);
+        Confirmed = State.Status == LinkStatus.Valid;
+        SameMember = Confirmed && MemberSession.From(User)?.MemberId == State.MemberId;
+    }
+}

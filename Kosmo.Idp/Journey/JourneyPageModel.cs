@@ -1,0 +1,44 @@
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Kosmo.Idp.Journey;
+
+/// <summary>
+/// A page of the journey after the password. It serves only the member whose next step it is:
+/// anyone else is sent to their own next step, so pages never check another step's state and a
+/// bookmarked or back-buttoned page cannot skip or repeat a step.
+/// </summary>
+public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey) : PageModel
+{
+    protected abstract JourneyStep Step { get; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    protected KosmoDbContext Db => db;
+
+    protected Member Member { get; private set; } = null!;
+
+    protected MemberSession Session { get; private set; } = null!;
+
+    /// <summary>Loads the signed-in member; returns where to go instead when this is not their step.</summary>
+    protected async Task<IActionResult?> EnterAsync(CancellationToken cancellationToken)
+    {
+        var session = MemberSession.From(User);
+        var member = session is null ? null : await db.Members.FindAsync([session.MemberId], cancellationToken);
+        var next = journey.Next(member, session);
+        if (next != Step)
+        {
+            return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
+        }
+
+        Member = member!;
+        Session = session!;
+        return null;
+    }
+
+    /// <summary>After this step's change was saved: on to whatever the member's state now requires.</summary>
+    protected IActionResult Continue() => LocalRedirect(MemberJourney.UrlOf(journey.Next(Member, Session), ReturnUrl));
+}

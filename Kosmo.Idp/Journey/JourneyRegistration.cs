@@ -1,0 +1,23 @@
+using Kosmo.Idp.Journey.Email;
+using Kosmo.Idp.Journey.NewPassword;
+using Kosmo.Idp.Journey.Terms;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey;
+
+public static class JourneyRegistration
+{
+    public static IServiceCollection AddMemberJourney(this IServiceCollection services)
+    {
+        services.AddSingleton<MemberJourney>();
+        services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TermsOptions>, TermsFilesExist>();
+        services.AddSingleton<TermsOfUse>();
+        services.AddOptions<EmailVerificationOptions>().BindConfiguration(EmailVerificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<EmailVerificationService>();
+        services.AddOptions<PasswordPolicyOptions>().BindConfiguration(PasswordPolicyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PasswordPolicy>();
+        return services;
+    }
+}

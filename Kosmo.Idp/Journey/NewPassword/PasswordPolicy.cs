@@ -1,0 +1,76 @@
+using System.Collections.Frozen;
+using Kosmo.Idp.Members;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.NewPassword;
+
+/// <summary>
+/// Why a new password is refused, as resource keys the page shows. The password is compared
+/// with the initial one by <see cref="PasswordHashing.Check"/>, never stored or logged.
+/// </summary>
+public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, PasswordHashing hashing)
+{
+    private static readonly Lazy<FrozenSet<string>> Common = new(LoadCommonPasswords);
+
+    public PasswordPolicyOptions Rules => options.Value;
+
+    public IReadOnlyList<string> Problems(Member member, string password)
+    {
+        var rules = options.Value;
+        var problems = new List<string>();
+        if (password.Length < rules.MinimumLength)
+        {
+            problems.Add("NewPassword.TooShort");
+        }
+
+        if (password.Length > rules.MaximumLength)
+        {
+            problems.Add("NewPassword.TooLong");
+        }
+
+        if (rules.RequireLetter && !password.Any(char.IsAsciiLetter))
+        {
+            problems.Add("NewPassword.NeedsLetter");
+        }
+
+        if (rules.RequireDigit && !password.Any(char.IsAsciiDigit))
+        {
+            problems.Add("NewPassword.NeedsDigit");
+        }
+
+        if (string.Equals(password.Trim(), member.UserId, StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add("NewPassword.IsUserId");
+        }
+
+        if (Common.Value.Contains(password.ToLowerInvariant()))
+        {
+            problems.Add("NewPassword.TooCommon");
+        }
+
+        // Last, as it costs one Argon2id run: the initial password (roster rule or the paper notice) cannot be kept.
+        if (problems.Count == 0 && (password == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
+        {
+            problems.Add("NewPassword.IsInitial");
+        }
+
+        return problems;
+    }
+
+    private static FrozenSet<string> LoadCommonPasswords()
+    {
+        using var stream = typeof(PasswordPolicy).Assembly.GetManifestResourceStream("common-passwords.txt")
+            ?? throw new InvalidOperationException("The common-passwords list is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && line[0] != '#')
+            {
+                set.Add(line.Trim().ToLowerInvariant());
+            }
+        }
+
+        return set.ToFrozenSet(StringComparer.Ordinal);
+    }
+}

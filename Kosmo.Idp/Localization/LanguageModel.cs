@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Kosmo.Idp.Localization;
+
+/// <summary>The language switch on every page: remembers the choice for a year and returns to the same page.</summary>
+public sealed class LanguageModel : PageModel
+{
+    public IActionResult OnGet() => LocalRedirect("/");
+
+    public IActionResult OnPost(string? culture, string? returnUrl)
+    {
+        var chosen = culture == LocalizationRegistration.English ? LocalizationRegistration.English : LocalizationRegistration.Japanese;
+        Response.Cookies.Append(LocalizationRegistration.CookieName, LocalizationRegistration.CookieValueFor(chosen), new CookieOptions
+        {
+            Expires = DateTimeOffset.UtcNow.AddYears(1),
+            HttpOnly = true,
+            IsEssential = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = Request.IsHttps,
+        });
+        return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/");
+    }
+}

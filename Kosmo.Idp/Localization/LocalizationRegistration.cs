@@ -1,0 +1,36 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Localization;
+
+namespace Kosmo.Idp.Localization;
+
+/// <summary>
+/// Japanese unless the member chose English with the switch on every page; the choice lives in
+/// a cookie, so it survives the trip through a relying app and the next visit. The browser's
+/// Accept-Language is deliberately ignored: the society's members expect Japanese first.
+/// </summary>
+public static class LocalizationRegistration
+{
+    public const string Japanese = "ja";
+    public const string English = "en";
+    public const string CookieName = "kosmo_language";
+
+    public static readonly CultureInfo[] Cultures = [new(Japanese), new(English)];
+
+    public static IServiceCollection AddKosmoLocalization(this IServiceCollection services)
+    {
+        services.AddLocalization();
+        services.Configure<RequestLocalizationOptions>(options =>
+        {
+            options.DefaultRequestCulture = new RequestCulture(Japanese);
+            options.SupportedCultures = Cultures;
+            options.SupportedUICultures = Cultures;
+            options.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = CookieName }];
+        });
+        return services;
+    }
+
+    public static bool IsEnglish => CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == English;
+
+    public static string CookieValueFor(string culture) =>
+        CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture));
+}

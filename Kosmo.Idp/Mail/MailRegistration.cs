@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Mail;
+
+public static class MailRegistration
+{
+    public const string SendGridHttpClient = "sendgrid";
+
+    public static IServiceCollection AddKosmoMail(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidation>();
+        services.AddHttpClient(SendGridHttpClient, (provider, client) =>
+            client.Timeout = provider.GetRequiredService<IOptions<MailOptions>>().Value.SendGrid.Timeout);
+
+        var delivery = configuration.GetValue(MailOptions.Section + ":" + nameof(MailOptions.Delivery), MailDelivery.SendGrid);
+        if (delivery == MailDelivery.Folder)
+        {
+            services.AddSingleton<IMailSender, FolderMailSender>();
+        }
+        else
+        {
+            services.AddSingleton<IMailSender, SendGridMailSender>();
+        }
+
+        return services;
+    }
+}
+
+internal sealed class MailOptionsValidation(IHostEnvironment environment) : IValidateOptions<MailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MailOptions options) =>
+        options.Delivery == MailDelivery.SendGrid && string.IsNullOrWhiteSpace(options.SendGrid.ApiKey)
+            ? ValidateOptionsResult.Fail("Mail:SendGrid:ApiKey is required (or set Mail:Delivery to Folder on a developer machine).")
+        : options.Delivery == MailDelivery.Folder && environment.IsProduction()
+            ? ValidateOptionsResult.Fail("Mail:Delivery Folder is for developer machines; production mails go through SendGrid.")
+        : ValidateOptionsResult.Success;
+}

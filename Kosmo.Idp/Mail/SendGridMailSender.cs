@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using SendGrid;
+using SendGrid.Helpers.Mail;
+
+namespace Kosmo.Idp.Mail;
+
+/// <summary>Sends through SendGrid's v3 API with the official client, on a pooled HttpClient.</summary>
+public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<MailOptions> options, ILogger<SendGridMailSender> logger) : IMailSender
+{
+    public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
+    {
+        var mail = options.Value;
+        var clientOptions = new SendGridClientOptions { ApiKey = mail.SendGrid.ApiKey };
+        if (mail.SendGrid.Host is { } host)
+        {
+            clientOptions.Host = host.ToString().TrimEnd('/');
+        }
+
+        var client = new SendGridClient(httpClients.CreateClient(MailRegistration.SendGridHttpClient), clientOptions);
+        var sendGridMessage = MailHelper.CreateSingleEmail(
+            new EmailAddress(mail.FromAddress, mail.FromName), new EmailAddress(message.To), message.Subject, message.Text, message.Html);
+
+        Response response;
+        try
+        {
+            response = await client.SendEmailAsync(sendGridMessage, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogError(e, "SendGrid could not be reached");
+            throw new MailNotSentException("SendGrid could not be reached.", e);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            logger.LogError("SendGrid refused a mail with status {StatusCode}", (int)response.StatusCode);
+            throw new MailNotSentException($"SendGrid answered {(int)response.StatusCode}.");
+        }
+
+        logger.LogInformation("Mail \"{Subject}\" accepted by SendGrid", message.Subject);
+    }
+}
