@@ -34,9 +34,16 @@ public sealed class MailCatcher : IAsyncDisposable
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
-            using var body = await JsonDocument.ParseAsync(context.Request.Body);
-            _mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
-            return Results.StatusCode(StatusCodes.Status202Accepted);
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(context.Request.Body);
+                _mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
+                return Results.StatusCode(StatusCodes.Status202Accepted);
+            }
+            catch (Exception e)
+            {
+                return Results.Text(e.ToString(), statusCode: StatusCodes.Status400BadRequest);
+            }
         });
     }
 
@@ -67,11 +74,14 @@ public sealed record CaughtMail(string From, string FromName, string To, string 
         var content = body.GetProperty("content").EnumerateArray()
             .ToDictionary(c => c.GetProperty("type").GetString()!, c => c.GetProperty("value").GetString()!);
         var from = body.GetProperty("from");
+        var personalization = body.GetProperty("personalizations")[0];
+        // The client puts the subject in the personalization or at the top, depending on how the mail was built.
+        var subject = personalization.TryGetProperty("subject", out var own) ? own : body.GetProperty("subject");
         return new CaughtMail(
             from.GetProperty("email").GetString()!,
             from.TryGetProperty("name", out var name) ? name.GetString()! : "",
-            body.GetProperty("personalizations")[0].GetProperty("to")[0].GetProperty("email").GetString()!,
-            body.GetProperty("subject").GetString()!,
+            personalization.GetProperty("to")[0].GetProperty("email").GetString()!,
+            subject.GetString()!,
             content.GetValueOrDefault("text/plain", ""),
             content.GetValueOrDefault("text/html", ""),
             authorization);

@@ -33,7 +33,9 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
 
         if (!response.IsSuccessStatusCode)
         {
-            logger.LogError("SendGrid refused a mail with status {StatusCode}", (int)response.StatusCode);
+            // SendGrid's error body says what was wrong (sender not verified, key lacks permission); it holds no secret.
+            var reason = await response.Body.ReadAsStringAsync(cancellationToken);
+            logger.LogError("SendGrid refused a mail with status {StatusCode}: {Reason}", (int)response.StatusCode, reason.Length > 500 ? reason[..500] : reason);
             throw new MailNotSentException($"SendGrid answered {(int)response.StatusCode}.");
         }
 

@@ -1,0 +1,209 @@
+using System.Net;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>Manual p.2-3: a roster member from the initial password to a relying app's tokens.</summary>
+public sealed class FirstLoginJourneyTests
+{
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task RosterMember_WalksEveryStepInTheManualsOrder_AndReturnsToTheRelyingAppWithTokens()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0001", "123", "4567", new DateOnly(1984, 10, 7), "健保 一郎", "r0001@example.jp");
+        var app = TestRelyingApp.Portal(_factory);
+        var browser = app.Browser;
+        var pkce = Pkce.Create();
+
+        // 1 login with 記号+番号+生年月日
+        var authorize = await browser.GetAsync(app.AuthorizeUrl(pkce));
+        Assert.That(PathOf(authorize), Is.EqualTo("/login"));
+        var afterLogin = await LoginAsync(browser, "R0001", "123456719841007", authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/birthdate"));
+
+        // 2 birthdate, typed with full-width digits and slashes
+        var afterBirthDate = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["BirthDate"] = "１９８４/10/07" });
+        Assert.That(PathOf(afterBirthDate), Is.EqualTo("/journey/terms"));
+
+        // 3 terms: the configured text, then 同意する
+        var termsPage = await FollowAsync(browser, afterBirthDate);
+        var termsHtml = await termsPage.Content.ReadAsStringAsync();
+        Assert.That(termsHtml, Does.Contain("KOSMO Web 利用規約").And.Contain("同意する"));
+        var afterTerms = await HtmlForm.SubmitAsync(browser, termsPage, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        Assert.That(PathOf(afterTerms), Is.EqualTo("/journey/email"));
+
+        // 4 email: the roster's address is offered; sending shows the waiting page
+        var emailPage = await FollowAsync(browser, afterTerms);
+        Assert.That(await emailPage.Content.ReadAsStringAsync(), Does.Contain("value=\"r0001@example.jp\""));
+        var afterSend = await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0001@example.jp" });
+        Assert.That(afterSend.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await afterSend.Content.ReadAsStringAsync());
+        var waiting = await FollowAsync(browser, afterSend);
+        var waitingHtml = await waiting.Content.ReadAsStringAsync();
+        Assert.That(waitingHtml, Does.Contain("r0001@example.jp に確認メールを送信しました").And.Contain("更新"));
+        Assert.That(await StatusAsync(browser), Is.False, "nothing to move on to before the link is opened");
+
+        // 5 the mail: through the SendGrid client, Japanese, text and HTML, from the manual's sender
+        var mail = _factory.Mail.To("r0001@example.jp").Single();
+        Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】メールアドレス確認のお願い"));
+        Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
+        Assert.That(mail.FromName, Is.EqualTo("健康保険組合"));
+        Assert.That(mail.Authorization, Is.EqualTo("Bearer " + MailCatcher.ApiKey));
+        var link = LinkIn(mail);
+        Assert.That(mail.Html, Does.Contain(link.Replace("&", "&amp;")));
+
+        // ... opened on the phone, which has no session
+        var phone = _factory.Browser();
+        var linkPage = await phone.GetAsync(link);
+        var confirmed = await HtmlForm.SubmitAsync(phone, linkPage, new Dictionary<string, string>());
+        Assert.That(await confirmed.Content.ReadAsStringAsync(), Does.Contain("確認が完了しました"));
+
+        // 6 the original page moves on (its script polls this), or on 更新
+        Assert.That(await StatusAsync(browser), Is.True);
+        var refreshed = await browser.GetAsync(waiting.RequestMessage!.RequestUri);
+        Assert.That(PathOf(refreshed), Is.EqualTo("/journey/method"));
+
+        // 7 method choice
+        var afterMethod = await SubmitNextAsync(browser, refreshed, new Dictionary<string, string> { ["Method"] = "App" });
+        Assert.That(PathOf(afterMethod), Is.EqualTo("/journey/new-password"));
+
+        // 8 new password, then straight back to the relying app: no forced logout
+        var afterPassword = await SubmitNextAsync(browser, afterMethod,
+            new Dictionary<string, string> { ["Password"] = "Kenpo-Sakura-2026", ["Confirmation"] = "Kenpo-Sakura-2026" });
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/connect/authorize"));
+        var callback = AuthorizationResponse.From(await browser.GetAsync(afterPassword.Headers.Location), KosmoFactory.PortalRedirect);
+        Assert.That(callback.Code, Is.Not.Null, "the relying app gets its code");
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.Multiple(() =>
+        {
+            Assert.That(stored.BirthDateConfirmedAt, Is.Not.Null);
+            Assert.That(stored.AcceptedTermsVersion, Is.EqualTo("2026-04-01"));
+            Assert.That(stored.Email, Is.EqualTo("r0001@example.jp"));
+            Assert.That(stored.EmailVerifiedAt, Is.Not.Null);
+            Assert.That(stored.OtpMethod, Is.EqualTo(OtpMethod.App));
+            Assert.That(stored.PasswordMustChange, Is.False);
+        });
+
+        // the initial password no longer works; the new one does, and goes straight through
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "R0001", "123456719841007")), Is.EqualTo("(no redirect: OK)"));
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "R0001", "Kenpo-Sakura-2026")), Is.EqualTo("/"));
+
+        var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.MemberId == member.Id).Select(a => a.Kind).ToListAsync());
+        Assert.That(kinds, Is.SupersetOf(new[]
+        {
+            AuditKinds.SignInSucceeded, AuditKinds.BirthDateConfirmed, AuditKinds.TermsAccepted, AuditKinds.EmailVerificationSent,
+            AuditKinds.EmailVerified, AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged,
+        }));
+        var details = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Select(a => a.Detail ?? "").ToListAsync());
+        Assert.That(details, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain("token="));
+    }
+
+    [Test]
+    public async Task AMemberWhoLogsOutMidJourney_LandsOnTheSameStepAtTheNextLogin()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0002", "200", "1", new DateOnly(1990, 1, 31));
+        var browser = _factory.Browser();
+        var afterLogin = await LoginAsync(browser, "R0002", "200119900131");
+        var afterBirthDate = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["BirthDate"] = "19900131" });
+        Assert.That(PathOf(afterBirthDate), Is.EqualTo("/journey/terms"));
+
+        var home = await browser.GetAsync("/");
+        Assert.That(PathOf(home), Is.EqualTo("/journey/terms"), "the home page sends a member on to the step left");
+        var termsPage = await browser.GetAsync("/journey/terms");
+        await browser.PostAsync("/logout", new FormUrlEncodedContent(await HiddenFieldsAsync(termsPage)));
+        Assert.That(PathOf(await browser.GetAsync("/journey/terms")), Is.EqualTo("/login"), "signed out");
+
+        Assert.That(PathOf(await LoginAsync(browser, "R0002", "200119900131")), Is.EqualTo("/journey/terms"), "birthdate is not asked again");
+    }
+
+    [Test]
+    public async Task AMemberCannotSkipAhead_EveryJourneyPageSendsThemToTheirOwnNextStep()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0003", "300", "2", new DateOnly(1975, 5, 5));
+        Assert.That(PathOf(await _factory.Browser().GetAsync("/journey/new-password")), Is.EqualTo("/login"), "no session");
+
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "R0003", "300219750505");
+        foreach (var page in new[] { "/journey/terms", "/journey/email", "/journey/method", "/journey/new-password" })
+        {
+            Assert.That(PathOf(await browser.GetAsync(page)), Is.EqualTo("/journey/birthdate"), page);
+        }
+    }
+
+    [Test]
+    public async Task ANewTermsVersion_BringsBackOnlyTheTermsStep()
+    {
+        var member = await TestMembers.AddAsync(_factory, "R0004", "Done-Member-2026");
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.AcceptedTermsVersion, "2025-04-01")));
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce));
+        var afterLogin = await LoginAsync(app.Browser, "R0004", "Done-Member-2026", authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/terms"));
+
+        var afterTerms = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string>(), "button[formaction*=Accept]");
+        Assert.That(PathOf(afterTerms), Is.EqualTo("/connect/authorize"), "straight back to the app: nothing else was asked");
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(afterTerms.Headers.Location), KosmoFactory.PortalRedirect);
+        Assert.That(callback.Code, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task DecliningTheTerms_SignsTheMemberOut_AndTheNextLoginAsksAgain()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0005", "500", "5", new DateOnly(1960, 12, 1));
+        var browser = _factory.Browser();
+        var afterLogin = await LoginAsync(browser, "R0005", "500519601201");
+        var afterBirthDate = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["BirthDate"] = "1960年12月1日" });
+        var declined = await SubmitNextAsync(browser, afterBirthDate, new Dictionary<string, string>(), "button[formaction*=Decline]");
+        Assert.That(declined.Headers.Location!.OriginalString, Is.EqualTo("/signed-out?reason=terms-declined"));
+        var signedOut = await (await FollowAsync(browser, declined)).Content.ReadAsStringAsync();
+        Assert.That(signedOut, Does.Contain("利用規約に同意いただけないため"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/terms")), Is.EqualTo("/login"), "the session ended");
+
+        Assert.That(PathOf(await LoginAsync(browser, "R0005", "500519601201")), Is.EqualTo("/journey/terms"));
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.That(stored.AcceptedTermsVersion, Is.Null);
+        var declines = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.CountAsync(a => a.MemberId == member.Id && a.Kind == AuditKinds.TermsDeclined));
+        Assert.That(declines, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task JourneyForms_RefuseAPostWithoutTheAntiforgeryToken()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0006", "600", "6", new DateOnly(1981, 3, 3));
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "R0006", "600619810303");
+        var forged = await browser.PostAsync("/journey/birthdate", new FormUrlEncodedContent(new Dictionary<string, string> { ["BirthDate"] = "19810303" }));
+        Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "R0006"));
+        Assert.That(stored.BirthDateConfirmedAt, Is.Null);
+    }
+
+    private static async Task<bool> StatusAsync(HttpClient browser)
+    {
+        var status = await browser.GetAsync("/journey/email?handler=Status");
+        Assert.That(status.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        return System.Text.Json.JsonDocument.Parse(await status.Content.ReadAsStringAsync()).RootElement.GetProperty("moveOn").GetBoolean();
+    }
+
+    private static async Task<Dictionary<string, string>> HiddenFieldsAsync(HttpResponseMessage page)
+    {
+        var document = await HtmlForm.ParseAsync(page);
+        var token = document.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        return new Dictionary<string, string> { ["__RequestVerificationToken"] = token };
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>What a member does on each page of the first-login journey, as a browser would.</summary>
+public static partial class JourneySteps
+{
+    public static async Task<HttpResponseMessage> FollowAsync(HttpClient browser, HttpResponseMessage response)
+    {
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "expected a redirect, got " + response.StatusCode);
+        return await browser.GetAsync(response.Headers.Location);
+    }
+
+    public static string PathOf(HttpResponseMessage response) =>
+        response.Headers.Location?.OriginalString.Split('?')[0] ?? "(no redirect: " + response.StatusCode + ")";
+
+    public static async Task<HttpResponseMessage> LoginAsync(HttpClient browser, string userId, string password, string url = "/login")
+    {
+        var page = await browser.GetAsync(url);
+        return await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = userId, ["Password"] = password });
+    }
+
+    /// <summary>Submits the form of the page the redirect leads to.</summary>
+    public static async Task<HttpResponseMessage> SubmitNextAsync(
+        HttpClient browser, HttpResponseMessage redirect, IDictionary<string, string> typed, string? button = null)
+    {
+        var page = await FollowAsync(browser, redirect);
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), page.RequestMessage!.RequestUri!.ToString());
+        return await HtmlForm.SubmitAsync(browser, page, typed, button: button);
+    }
+
+    public static string LinkIn(CaughtMail mail)
+    {
+        var match = LinkPattern().Match(mail.Text);
+        Assert.That(match.Success, "the mail holds a verification link: " + mail.Text);
+        return match.Value;
+    }
+
+    public static string? ErrorOn(string html, string id)
+    {
+        var match = Regex.Match(html, $"id=\"{id}\"[^>]*>([^<]*)<");
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+    }
+
+    [GeneratedRegex(@"http://localhost/journey/email/verify\?token=[A-Za-z0-9_\-]+")]
+    private static partial Regex LinkPattern();
+}
