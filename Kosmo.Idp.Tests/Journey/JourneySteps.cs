@@ -38,11 +38,9 @@ public static partial class JourneySteps
         return match.Value;
     }
 
-    public static string? ErrorOn(string html, string id)
-    {
-        var match = Regex.Match(html, $"id=\"{id}\"[^>]*>([^<]*)<");
-        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
-    }
+    /// <summary>The text of the element with this id (a message by its field), or null when the page has none.</summary>
+    public static string? ErrorOn(string html, string id) =>
+        new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).GetElementById(id)?.TextContent.Trim();
 
     [GeneratedRegex(@"http://localhost/journey/email/verify\?token=[A-Za-z0-9_\-]+")]
     private static partial Regex LinkPattern();

@@ -1,0 +1,274 @@
+using System.Net;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>Each way a step of the first-login journey says no, and what the member is told.</summary>
+public sealed class JourneyRefusalTests
+{
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+    {
+        ["Journey:BirthDateAttempts"] = "3",
+    });
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task WrongBirthDates_CountDown_ThenLockTheAccount_AndTheMemberIsToldToContactTheSociety()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "F0001", "100", "1", new DateOnly(1984, 10, 7));
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "F0001", "100119841007");
+
+        var first = await SubmitBirthDateAsync(browser, "19841008");
+        Assert.That(ErrorOn(first, "birthdate-error"), Does.Contain("一致しません").And.Contain("あと2回"));
+        var notADate = await SubmitBirthDateAsync(browser, "1984-02-30");
+        Assert.That(notADate, Does.Contain("西暦8桁"), "an impossible date is a format error, not a try");
+        var second = await SubmitBirthDateAsync(browser, "19841009");
+        Assert.That(ErrorOn(second, "birthdate-error"), Does.Contain("あと1回"));
+        var third = await SubmitBirthDateAsync(browser, "19841010");
+        Assert.That(ErrorOn(third, "birthdate-locked"), Does.Contain("アカウントをロックしました").And.Contain("健康保険組合にお問い合わせください"));
+
+        Assert.That(PathOf(await browser.GetAsync("/journey/birthdate")), Is.EqualTo("/login"), "the session ended");
+        var again = await LoginAsync(_factory.Browser(), "F0001", "100119841007");
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "login-error"), Does.Contain("ロックされています"));
+
+        var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.MemberId == member.Id).Select(a => a.Kind).ToListAsync());
+        Assert.That(kinds.Count(k => k == AuditKinds.BirthDateFailed), Is.EqualTo(3));
+        Assert.That(kinds, Does.Contain(AuditKinds.AccountLocked).And.Contain(AuditKinds.SignInRefusedLocked));
+    }
+
+    [Test]
+    public async Task AnExpiredLink_IsRefused_AndTheWaitingPageOffersAResend_WhichWorks()
+    {
+        var browser = await MemberAtEmailStepAsync("F0002", "f0002@example.jp");
+        var link = LinkIn(_factory.Mail.To("f0002@example.jp").Last());
+        await MoveClockOfLinksAsync("F0002", expired: true, sentLongAgo: true);
+
+        var phone = _factory.Browser();
+        var expired = await (await phone.GetAsync(link)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(expired, "verify-refused"), Does.Contain("有効期限が切れています"));
+        var waiting = await (await browser.GetAsync("/journey/email")).Content.ReadAsStringAsync();
+        Assert.That(waiting, Does.Contain("id=\"email-expired\""));
+
+        var resent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string>(), "form[action*=Resend]");
+        Assert.That(resent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        var newLink = LinkIn(_factory.Mail.To("f0002@example.jp").Last());
+        Assert.That(newLink, Is.Not.EqualTo(link));
+        await ConfirmAsync(phone, newLink);
+        Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/journey/method"));
+    }
+
+    [Test]
+    public async Task AUsedLink_IsRefusedTheSecondTime()
+    {
+        var browser = await MemberAtEmailStepAsync("F0003", "f0003@example.jp");
+        var link = LinkIn(_factory.Mail.To("f0003@example.jp").Single());
+        var phone = _factory.Browser();
+        var linkPage = await phone.GetAsync(link);
+        await ConfirmAsync(phone, link);
+
+        var reused = await HtmlForm.SubmitAsync(phone, linkPage, new Dictionary<string, string>());
+        Assert.That(ErrorOn(await reused.Content.ReadAsStringAsync(), "verify-refused"), Does.Contain("すでに使用されています"));
+        var opened = await (await _factory.Browser().GetAsync(link)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(opened, "verify-refused"), Does.Contain("すでに使用されています"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/journey/method"));
+    }
+
+    [Test]
+    public async Task ChangingTheAddress_MakesTheOldLinkUseless_AndVerifiesOnlyTheNewAddress()
+    {
+        var browser = await MemberAtEmailStepAsync("F0004", "old-f0004@example.jp");
+        var oldLink = LinkIn(_factory.Mail.To("old-f0004@example.jp").Single());
+        await MoveClockOfLinksAsync("F0004", expired: false, sentLongAgo: true);
+
+        var changePage = await browser.GetAsync("/journey/email?change=true");
+        var sent = await HtmlForm.SubmitAsync(browser, changePage, new Dictionary<string, string> { ["Email"] = "new-f0004@example.jp" });
+        Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+
+        var old = await (await _factory.Browser().GetAsync(oldLink)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(old, "verify-refused"), Does.Contain("無効"));
+        await ConfirmAsync(_factory.Browser(), LinkIn(_factory.Mail.To("new-f0004@example.jp").Single()));
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0004"));
+        Assert.That(stored.Email, Is.EqualTo("new-f0004@example.jp"));
+    }
+
+    [Test]
+    public async Task ResendingWithinTheCooldown_IsRefusedWithAMessage_AndSendsNothing()
+    {
+        var browser = await MemberAtEmailStepAsync("F0005", "f0005@example.jp");
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string>(), "form[action*=Resend]");
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "email-error"), Does.Contain("秒ほどお待ちのうえ"));
+        Assert.That(_factory.Mail.To("f0005@example.jp"), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AnInvalidAddress_GetsAMessageByItsField()
+    {
+        var browser = await MemberAtStepAsync("F0006", "/journey/email");
+        var response = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "taro@@example" });
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(html, Does.Contain("メールアドレスの形式が正しくありません"));
+        Assert.That(html, Does.Contain("value=\"taro@@example\""), "what the member typed stays in the field");
+    }
+
+    [Test]
+    public async Task AMailProviderThatIsDown_GivesAClearMessageAndARetry_AndKeepsTheMembersProgress()
+    {
+        var browser = await MemberAtStepAsync("F0007", "/journey/email");
+        _factory.Mail.Down = true;
+        HttpResponseMessage failed;
+        try
+        {
+            failed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "f0007@example.jp" });
+        }
+        finally
+        {
+            _factory.Mail.Down = false;
+        }
+
+        var html = await failed.Content.ReadAsStringAsync();
+        Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(html, "email-error"), Does.Contain("ただいまメールを送信できません"));
+        Assert.That(html, Does.Contain("value=\"f0007@example.jp\""));
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0007"));
+        Assert.That(stored.AcceptedTermsVersion, Is.Not.Null, "earlier steps stay done");
+
+        var retried = await HtmlForm.SubmitAsync(browser, failed, new Dictionary<string, string> { ["Email"] = "f0007@example.jp" }, "form[action*=Send]");
+        Assert.That(retried.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "the retry goes through at once");
+        Assert.That(_factory.Mail.To("f0007@example.jp"), Has.Count.EqualTo(1));
+    }
+
+    [TestCase("Ab3", "8文字以上")]
+    [TestCase("abcdefghijk", "数字を1文字以上")]
+    [TestCase("1234567890", "英字を1文字以上")]
+    [TestCase("password1", "よく使われている")]
+    [TestCase("F0008x99", "ユーザIDと同じ")]
+    public async Task AWeakNewPassword_IsRefusedWithTheReason(string password, string reason)
+    {
+        var userId = password == "F0008x99" ? "F0008x99" : "F0008-" + Guid.NewGuid().ToString("N")[..6];
+        var browser = await MemberAtStepAsync(userId, "/journey/new-password");
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/new-password"),
+            new Dictionary<string, string> { ["Password"] = password, ["Confirmation"] = password });
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "password-error"), Does.Contain(reason));
+    }
+
+    [Test]
+    public async Task TheInitialPasswordFromTheNotice_CannotBeKept()
+    {
+        var browser = await MemberAtStepAsync("F0009", "/journey/new-password", issuedPassword: "Notice7Pass");
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/new-password"),
+            new Dictionary<string, string> { ["Password"] = "Notice7Pass", ["Confirmation"] = "Notice7Pass" });
+        Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("初期パスワードは使用できません"));
+        var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.Kind == AuditKinds.PasswordRefused).Select(a => a.Detail).ToListAsync());
+        Assert.That(kinds, Has.Some.Contain("NewPassword.IsInitial").And.None.Contain("Notice7Pass"));
+    }
+
+    [Test]
+    public async Task ALongPastedPassphrase_IsAccepted_AndMismatchedConfirmationIsNot()
+    {
+        var passphrase = "桜の花が咲く4月に健康診断を予約する - a pasted passphrase with spaces, from a password manager 2026";
+        Assert.That(passphrase.Length, Is.GreaterThan(64));
+        var browser = await MemberAtStepAsync("F0010", "/journey/new-password");
+        var mismatch = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/new-password"),
+            new Dictionary<string, string> { ["Password"] = passphrase, ["Confirmation"] = passphrase + "x" });
+        Assert.That(await mismatch.Content.ReadAsStringAsync(), Does.Contain("確認用のパスワードが一致しません"));
+
+        var accepted = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/new-password"),
+            new Dictionary<string, string> { ["Password"] = passphrase, ["Confirmation"] = passphrase });
+        Assert.That(PathOf(accepted), Is.EqualTo("/"));
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "F0010", passphrase)), Is.EqualTo("/"));
+    }
+
+    [Test]
+    public async Task TheLanguageSwitch_ShowsEnglish_AndIsRememberedOnTheNextPages()
+    {
+        var browser = _factory.Browser();
+        var login = await browser.GetAsync("/login");
+        Assert.That(await login.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"ja\"").And.Contain("ユーザID"));
+        var switched = await HtmlForm.SubmitAsync(browser, login, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo("/login"));
+
+        var english = await (await browser.GetAsync("/login")).Content.ReadAsStringAsync();
+        Assert.That(english, Does.Contain("<html lang=\"en\"").And.Contain("User ID").And.Not.Contain("ユーザID"));
+        var wrong = await LoginAsync(browser, "nobody", "wrong-password");
+        Assert.That(ErrorOn(await wrong.Content.ReadAsStringAsync(), "login-error"), Is.EqualTo("The user ID or password is incorrect."));
+        var terms = await (await browser.GetAsync("/signed-out")).Content.ReadAsStringAsync();
+        Assert.That(terms, Does.Contain("You have signed out"));
+    }
+
+    private async Task<string> SubmitBirthDateAsync(HttpClient browser, string typed)
+    {
+        var page = await browser.GetAsync("/journey/birthdate");
+        var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = typed });
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>A roster member signed in, with the steps before <paramref name="step"/> already done.</summary>
+    private async Task<HttpClient> MemberAtStepAsync(string userId, string step, string? issuedPassword = null)
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, userId, "900", "9", new DateOnly(1970, 1, 1));
+        var now = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var stored = await db.Members.SingleAsync(m => m.Id == member.Id);
+            stored.BirthDateConfirmedAt = now;
+            stored.AcceptedTermsVersion = "2026-04-01";
+            if (step == "/journey/new-password")
+            {
+                stored.Email = "x@example.jp";
+                stored.EmailVerifiedAt = now;
+                stored.OtpMethod = OtpMethod.Email;
+            }
+
+            if (issuedPassword is not null)
+            {
+                stored.PasswordHash = _factory.Services.GetRequiredService<PasswordHashing>().Hash(issuedPassword);
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        var browser = _factory.Browser();
+        var login = await LoginAsync(browser, userId, issuedPassword ?? "900919700101");
+        Assert.That(PathOf(login), Is.EqualTo(step));
+        return browser;
+    }
+
+    private async Task<HttpClient> MemberAtEmailStepAsync(string userId, string email)
+    {
+        var browser = await MemberAtStepAsync(userId, "/journey/email");
+        var sent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = email });
+        Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await sent.Content.ReadAsStringAsync());
+        return browser;
+    }
+
+    private static async Task ConfirmAsync(HttpClient phone, string link)
+    {
+        var confirmed = await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
+        Assert.That(await confirmed.Content.ReadAsStringAsync(), Does.Contain("確認が完了しました"));
+    }
+
+    /// <summary>Ages the member's links as the clock would: past their expiry, or past the resend cooldown.</summary>
+    private Task<int> MoveClockOfLinksAsync(string userId, bool expired, bool sentLongAgo) =>
+        TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+            var past = DateTimeOffset.UtcNow.AddHours(-2);
+            return await db.EmailVerifications.Where(v => v.MemberId == id).ExecuteUpdateAsync(set => set
+                .SetProperty(v => v.ExpiresAt, v => expired ? past : v.ExpiresAt)
+                .SetProperty(v => v.SentAt, v => sentLongAgo ? past : v.SentAt));
+        });
+}
