@@ -109,6 +109,9 @@ public sealed class FirstLoginJourneyTests
         }));
         var details = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Select(a => a.Detail ?? "").ToListAsync());
         Assert.That(details, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain("token="));
+        var token = link.Split("token=")[1];
+        Assert.That(_factory.Logs.Events, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain(token),
+            "no password or link token in any log event");
     }
 
     [Test]
