@@ -1,5 +1,7 @@
+using Kosmo.Idp.Journey.Password;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Kosmo.Idp.Journey.Email;
 
@@ -8,6 +10,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// shows a button: mail scanners that fetch links must not use up the single-use link.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
+[EnableRateLimiting(LoginRateLimit.Policy)]
 public sealed class VerifyEmailModel(EmailVerificationService verifications) : PageModel
 {
     [BindProperty(SupportsGet = true)]
