@@ -28,15 +28,11 @@ public sealed class InitialPasswords(PasswordHashing hashing)
     /// Argon2id is deliberately slow (tens of milliseconds each) and single-threaded, so a batch of
     /// new members is hashed on every core.
     /// </summary>
-    public string[] HashAll(IReadOnlyList<string> passwords, Action<int>? hashed = null)
+    public string[] HashAll(IReadOnlyList<string> passwords)
     {
         var hashes = new string[passwords.Count];
-        var done = 0;
         Parallel.For(0, passwords.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-        {
-            hashes[i] = hashing.Hash(passwords[i]);
-            hashed?.Invoke(Interlocked.Increment(ref done));
-        });
+            hashes[i] = hashing.Hash(passwords[i]));
         return hashes;
     }
 }

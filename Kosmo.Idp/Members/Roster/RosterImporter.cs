@@ -76,7 +76,6 @@ public sealed class RosterImporter(
             return result;
         }
 
-        HashPasswords(plan.Created, output, showProgress);
         if (result.RandomPasswords > 0)
         {
             // Written before the commit: a notice without members is deleted below, but members
@@ -179,12 +178,9 @@ public sealed class RosterImporter(
         }
     }
 
-    private void HashPasswords(List<CreatedMember> created, TextWriter output, bool showProgress)
+    private void HashPasswords(List<CreatedMember> withPassword)
     {
-        var withPassword = created.Where(c => c.Password is not null).ToList();
-        var progress = new RosterProgress(output, showProgress, "Hashing initial passwords", withPassword.Count);
-        var hashes = initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList(), progress.Report);
-        progress.Finish();
+        var hashes = initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList());
         for (var i = 0; i < withPassword.Count; i++)
         {
             withPassword[i].Member.PasswordHash = hashes[i];
@@ -203,12 +199,13 @@ public sealed class RosterImporter(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var done = 0;
             var pending = 0;
-            foreach (var created in plan.Created)
+            // Argon2id takes tens of milliseconds a password: hashing runs on the other cores while
+            // the members without one are written, and the members with one are written last.
+            var withPassword = plan.Created.Where(c => c.Password is not null).ToList();
+            var hashing = Task.Run(() => HashPasswords(withPassword), cancellationToken);
+            foreach (var created in plan.Created.Where(c => c.Password is null))
             {
-                db.Members.Add(created.Member);
-                audit.Record(AuditKinds.RosterMemberCreated, created.Member.Id,
-                    created.Password is null ? "initial password: roster rule" : "initial password: random, on the credentials notice");
-                await FlushIfFullAsync();
+                await AddAsync(created);
             }
 
             foreach (var updated in plan.Updated)
@@ -223,9 +220,23 @@ public sealed class RosterImporter(
                 await FlushIfFullAsync();
             }
 
+            await hashing;
+            foreach (var created in withPassword)
+            {
+                await AddAsync(created);
+            }
+
             await FlushAsync();
             await transaction.CommitAsync(cancellationToken);
             progress.Finish();
+
+            async Task AddAsync(CreatedMember created)
+            {
+                db.Members.Add(created.Member);
+                audit.Record(AuditKinds.RosterMemberCreated, created.Member.Id,
+                    created.Password is null ? "initial password: roster rule" : "initial password: random, on the credentials notice");
+                await FlushIfFullAsync();
+            }
 
             async Task FlushIfFullAsync()
             {
