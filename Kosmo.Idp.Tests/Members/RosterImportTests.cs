@@ -268,7 +268,7 @@ public sealed class RosterImportTests
         var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
 
         Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
-        Assert.That(errors, Does.Contain("birthdate"));
+        Assert.That(errors, Does.Contain("The header (first line) has no column birthdate or 生年月日."));
     }
 
     private async Task<(RosterImportResult Result, string Output, string Errors)> ImportAsync(KosmoFactory factory, string file)

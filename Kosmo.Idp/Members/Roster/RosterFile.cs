@@ -19,6 +19,12 @@ public static class RosterFile
     public const string Utf8 = "utf-8";
     public const string ShiftJis = "shift_jis";
 
+    // The same names as the [CsvColumn] attributes of RosterRow, for a message in the operator's terms.
+    private static readonly string[][] RequiredColumns =
+    [
+        ["user_id", "ユーザID"], ["symbol", "記号"], ["number", "番号"], ["birthdate", "生年月日"], ["name", "氏名"], ["joined_on", "資格取得日"],
+    ];
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static RosterFileContent Read(string path, string? forcedEncoding = null)
@@ -120,9 +126,16 @@ public static class RosterFile
                 throw new RosterFileException("The file is empty; the first line must be the header (user_id,symbol,number,birthdate,name,joined_on,email).");
             }
 
+            var present = csv.Headers.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var missing = RequiredColumns.Where(names => !names.Any(present.Contains)).Select(names => string.Join(" or ", names)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.");
+            }
+
             mapper = CsvRecordMapper.Create<RosterRow>(csv);
         }
-        catch (CsvFormatException e)
+        catch (Exception e) when (e is CsvFormatException or KeyNotFoundException)
         {
             throw new RosterFileException($"The first line is not a roster header: {e.Message}");
         }

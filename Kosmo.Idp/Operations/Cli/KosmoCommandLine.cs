@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Kosmo.Idp.Protocol.Keys;
@@ -122,17 +123,20 @@ public static class KosmoCommandLine
             var result = await services.GetRequiredService<RosterImporter>().ImportAsync(
                 request, Console.Out, Console.Error, showProgress: !Console.IsOutputRedirected, cancellationToken);
             return result.ExitCode;
-        }));
+        },
+        // One log line per member would bury the progress bar and flood the log collector; the
+        // members' audit events are stored in the database, and the import logs a summary line.
+        hostArgs: [$"--Serilog:MinimumLevel:Override:{typeof(AuditLog).FullName}=Warning"]));
 
         members.Subcommands.Add(import);
         return members;
     }
 
-    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action)
+    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
     {
         try
         {
-            await using var app = KosmoHost.CreateBuilder([]).Build();
+            await using var app = KosmoHost.CreateBuilder(hostArgs ?? []).Build();
             await using var scope = app.Services.CreateAsyncScope();
             return await action(scope.ServiceProvider);
         }
