@@ -35,18 +35,22 @@ awk -v rows="$rows" -v new="$new" 'BEGIN {
     printf "M%06d,%d,%d,%d-%02d-%02d,組合員 %d号,%s,%s\n", i, 100 + i % 900, i, 1940 + i % 50, 1 + i % 12, 1 + i % 28, i, joined, email
   } }' > "$out/roster.csv"
 
+# The same members, every name changed: a re-run where each line is an update.
+sed '2,$ s/号,/号（改）,/' "$out/roster.csv" > "$out/renamed.csv"
+
 export ASPNETCORE_ENVIRONMENT=Development DemoData__Enabled=false
 app() { (cd "$out" && dotnet "$out/app/Kosmo.Idp.dll" "$@"); }
 app migrate >/dev/null
 
 run() {
-  local label=$1; shift
+  local label=$1 file=$2
   local start end code
   start=$(date +%s%N)
-  set +e; app members import "$out/roster.csv" --notices "$out/notice-$label.csv" >"$out/$label.log" 2>&1; code=$?; set -e
+  set +e; app members import "$out/$file" --notices "$out/notice-$label.csv" >"$out/$label.log" 2>&1; code=$?; set -e
   end=$(date +%s%N)
   printf '%-12s %6d ms  exit %d  %s\n' "$label" $(( (end - start) / 1000000 )) "$code" "$(grep -E '^(created|Would)' "$out/$label.log" | tail -1)"
 }
 echo "$rows rows, $new with random passwords, $(nproc) cores"
-run first-load
-run re-run
+run first-load roster.csv
+run unchanged roster.csv
+run renamed renamed.csv
