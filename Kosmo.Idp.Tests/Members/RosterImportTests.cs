@@ -80,6 +80,31 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task ColumnsInAnyOrder_WithoutTheEmailColumn_AreReadByName()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write(["氏名,生年月日,ユーザID,番号,記号,資格取得日", "山田 太郎,1984-10-07,K0001,4567,123,2010-04-01"]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success), errors);
+        var member = await FindAsync(factory, "K0001");
+        Assert.That((member.DisplayName, member.Symbol, member.Number, member.RosterEmail), Is.EqualTo(("山田 太郎", "123", "4567", (string?)null)));
+    }
+
+    [Test]
+    public async Task AnEmptyFile_IsRefused_AskingForTheHeader()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("the first line must be the header"));
+    }
+
+    [Test]
     public async Task MemberWhoJoinedBeforeTheCutOff_GetsTheRosterRulePassword_UnhashedAndToBeChanged()
     {
         await using var factory = await KosmoFactory.StartAsync();
@@ -197,6 +222,8 @@ public sealed class RosterImportTests
             "K0013,12a,4575,1984-10-07,小林 七子,1980-04-01,",
             "K0014,123,4576,1984-10-07,\"加藤 \"八\"郎\",2010-04-01,",
             NewMember,
+            "K 0015,123,4577,1984-10-07,中村 九郎,2010-04-01,",
+            "K0016,123,4578,2199-01-01,未来 十郎,2199-04-01,",
         ]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
@@ -208,6 +235,9 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("line 6: email not-an-address is not a valid address"));
         Assert.That(errors, Does.Contain("line 7: symbol 12a is not digits only; joined_on 1980-04-01 is before the birthdate"));
         Assert.That(errors, Does.Contain("line 8: malformed CSV line"));
+        Assert.That(errors, Does.Contain("line 10: user ID contains a space"));
+        Assert.That(errors, Does.Contain("line 11: birthdate 2199-01-01 is in the future"));
+        Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
         Assert.That(output, Does.Contain("Nothing was applied"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
         Assert.That(File.Exists(_files.NoticePath), Is.False);
