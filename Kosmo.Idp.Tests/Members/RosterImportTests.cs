@@ -66,6 +66,21 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task EncodingOption_OverridesDetection()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.JapaneseHeader, OldMember], RosterFiles.ShiftJis);
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--encoding", "utf-8", "--notices", _files.NoticePath);
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("not valid utf-8"));
+
+        (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--encoding", "shift_jis", "--notices", _files.NoticePath);
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Success), errors);
+        Assert.That((await FindAsync(factory, "K0001")).DisplayName, Is.EqualTo("山田 太郎"));
+    }
+
+    [Test]
     public async Task FullWidthDigits_AndEveryDateLayout_AreNormalized()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -53,7 +53,8 @@ public static class RosterFile
             switch (forcedEncoding?.ToLowerInvariant())
             {
                 case Utf8:
-                    return (StrictUtf8.GetString(bytes, bom.Length == 3 ? 3 : 0, bytes.Length - (bom.Length == 3 ? 3 : 0)), "UTF-8 (forced)");
+                    var start = bom.Encoding == StrictUtf8 ? bom.Length : 0;
+                    return (StrictUtf8.GetString(bytes, start, bytes.Length - start), "UTF-8 (forced)");
                 case ShiftJis:
                     return (StrictShiftJis().GetString(bytes), "Shift_JIS (forced)");
                 case null:
