@@ -40,7 +40,7 @@ public static class KosmoHost
         services.AddScoped<DemoData>();
         services.AddHttpContextAccessor();
         services.AddScoped<AuditLog>();
-        // Roster import (members import) registers here.
+        services.AddRosterImport();
 
         services.AddAuthentication(MemberSession.Scheme)
             .AddCookie(MemberSession.Scheme, cookie =>

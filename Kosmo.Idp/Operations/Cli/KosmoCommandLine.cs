@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Kosmo.Idp.Protocol.Keys;
@@ -8,7 +10,8 @@ namespace Kosmo.Idp.Operations.Cli;
 
 /// <summary>
 /// Operator commands, run with the same binary and configuration as the service
-/// (`Kosmo.Idp migrate`, `Kosmo.Idp keys rotate`). Exit code 0 on success, 1 on failure, 2 on bad usage.
+/// (`Kosmo.Idp migrate`, `Kosmo.Idp keys rotate`). Exit code 0 on success, 1 on failure, 2 on bad usage;
+/// `members import` adds 3, see <see cref="RosterImportExit"/>.
 /// </summary>
 public static class KosmoCommandLine
 {
@@ -20,6 +23,7 @@ public static class KosmoCommandLine
         var root = new RootCommand("Kosmo.Idp: the society's OpenID Connect provider. Without a command it runs the service.");
         root.Subcommands.Add(Migrate());
         root.Subcommands.Add(Keys());
+        root.Subcommands.Add(Members());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -84,11 +88,55 @@ public static class KosmoCommandLine
         return keys;
     }
 
-    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action)
+    private static Command Members()
+    {
+        var members = new Command("members", "The society's members.");
+
+        var file = new Argument<FileInfo>("file") { Description = "The roster CSV: a header line, then user_id,symbol,number,birthdate,name,joined_on[,email] (or the Japanese column names)." };
+        var applyValid = new Option<bool>("--apply-valid")
+        {
+            Description = "Load the valid lines even when others are rejected (exit code 3). Without it, one rejected line means nothing is loaded.",
+        };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check the file and count what would change; write nothing." };
+        var encoding = new Option<string?>("--encoding")
+        {
+            Description = "The file's encoding, when detection (byte-order mark, else UTF-8, else Shift_JIS) gets it wrong.",
+        };
+        encoding.AcceptOnlyFromAmong(RosterFile.Utf8, RosterFile.ShiftJis);
+        var notices = new Option<FileInfo?>("--notices")
+        {
+            Description = "Where to write the credentials notice (new members' random passwords); default credentials-notice-<yyyyMMdd-HHmmss>.csv here. Never overwritten.",
+        };
+        var import = new Command("import", "Load or update members from the roster CSV. Chosen passwords, addresses and MFA are never touched.")
+        {
+            file, applyValid, dryRun, encoding, notices,
+        };
+        import.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
+        {
+            var request = new RosterImportRequest(parse.GetValue(file)!.FullName)
+            {
+                ApplyValid = parse.GetValue(applyValid),
+                DryRun = parse.GetValue(dryRun),
+                Encoding = parse.GetValue(encoding),
+                NoticesPath = parse.GetValue(notices)?.FullName,
+            };
+            var result = await services.GetRequiredService<RosterImporter>().ImportAsync(
+                request, Console.Out, Console.Error, showProgress: !Console.IsOutputRedirected, cancellationToken);
+            return result.ExitCode;
+        },
+        // One log line per member would bury the progress bar and flood the log collector; the
+        // members' audit events are stored in the database, and the import logs a summary line.
+        hostArgs: [$"--Serilog:MinimumLevel:Override:{typeof(AuditLog).FullName}=Warning"]));
+
+        members.Subcommands.Add(import);
+        return members;
+    }
+
+    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
     {
         try
         {
-            await using var app = KosmoHost.CreateBuilder([]).Build();
+            await using var app = KosmoHost.CreateBuilder(hostArgs ?? []).Build();
             await using var scope = app.Services.CreateAsyncScope();
             return await action(scope.ServiceProvider);
         }

@@ -1,0 +1,45 @@
+using Kosmo.Idp.Operations.Cli;
+
+namespace Kosmo.Idp.Tests.Infrastructure;
+
+/// <summary>
+/// Runs an operator command through the binary's own entry point, configured through the
+/// environment as an operator's shell would, and captures what it prints. Process-wide state:
+/// fixtures that use it are [NonParallelizable].
+/// </summary>
+public static class OperatorShell
+{
+    public static async Task<(int Exit, string Output, string Errors)> RunAsync(string connectionString, params string[] args)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Kosmo"] = connectionString,
+            ["DOTNET_ENVIRONMENT"] = "Testing",
+        };
+        var previous = variables.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        foreach (var (key, value) in variables)
+        {
+            Environment.SetEnvironmentVariable(key, value);
+        }
+
+        Console.SetOut(output);
+        Console.SetError(errors);
+        try
+        {
+            var exit = await KosmoCommandLine.RunAsync(args);
+            return (exit, output.ToString(), errors.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+            foreach (var (key, value) in previous)
+            {
+                Environment.SetEnvironmentVariable(key, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+using System.Text;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kosmo.Idp.Tests.Members;
+
+[NonParallelizable] // the command-line tests set environment variables and the console, as an operator's shell would
+public sealed class RosterImportTests
+{
+    private const string OldMember = "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,taro@example.jp";
+    private const string NewMember = "K0002,123,4568,1990-05-05,佐藤 花子,2026-04-01,";
+
+    private RosterFiles _files = null!;
+
+    [SetUp]
+    public void CreateFolder() => _files = new RosterFiles();
+
+    [TearDown]
+    public void RemoveFolder() => _files.Dispose();
+
+    [Test]
+    public async Task Utf8WithByteOrderMark_AndJapaneseColumnNames_LoadsJapaneseNamesIntact()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.JapaneseHeader, OldMember], new UTF8Encoding(true), byteOrderMark: true);
+
+        var (result, output, _) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success));
+        Assert.That(output, Does.Contain("UTF-8 with BOM"));
+        var member = await FindAsync(factory, "K0001");
+        Assert.That(member.DisplayName, Is.EqualTo("山田 太郎"));
+        Assert.That(member.RosterEmail, Is.EqualTo("taro@example.jp"));
+        Assert.That(member.Email, Is.Null, "the roster address is only a suggestion until verified");
+    }
+
+    [Test]
+    public async Task Utf8WithoutByteOrderMark_LoadsJapaneseNamesIntact()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, OldMember]);
+
+        var (result, output, _) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success));
+        Assert.That(output, Does.Contain("(UTF-8)"));
+        Assert.That((await FindAsync(factory, "K0001")).DisplayName, Is.EqualTo("山田 太郎"));
+    }
+
+    [Test]
+    public async Task ShiftJis_IsDetectedWithoutBeingNamed_AndLoadsJapaneseNamesIntact()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.JapaneseHeader, OldMember, "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,"], RosterFiles.ShiftJis);
+
+        var (result, output, _) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success));
+        Assert.That(output, Does.Contain("Shift_JIS"));
+        Assert.That((await FindAsync(factory, "K0001")).DisplayName, Is.EqualTo("山田 太郎"));
+        Assert.That((await FindAsync(factory, "K0003")).DisplayName, Is.EqualTo("髙橋 一郎"), "a Windows-31J (code page 932) extension character");
+    }
+
+    [Test]
+    public async Task EncodingOption_OverridesDetection()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.JapaneseHeader, OldMember], RosterFiles.ShiftJis);
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--encoding", "utf-8", "--notices", _files.NoticePath);
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("not valid utf-8"));
+
+        (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--encoding", "shift_jis", "--notices", _files.NoticePath);
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Success), errors);
+        Assert.That((await FindAsync(factory, "K0001")).DisplayName, Is.EqualTo("山田 太郎"));
+    }
+
+    [Test]
+    public async Task FullWidthDigits_AndEveryDateLayout_AreNormalized()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, " K0001 ,１２３,４５６７,1984/10/7,山田 太郎,20100401,", "K0004,9,1,1970/01/02,鈴木 次郎,2001-04-01,"]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success), errors);
+        var member = await FindAsync(factory, "K0001");
+        Assert.That((member.Symbol, member.Number, member.BirthDate, member.JoinedOn),
+            Is.EqualTo(("123", "4567", (DateOnly?)new DateOnly(1984, 10, 7), (DateOnly?)new DateOnly(2010, 4, 1))));
+    }
+
+    [Test]
+    public async Task ColumnsInAnyOrder_WithoutTheEmailColumn_AreReadByName()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write(["氏名,生年月日,ユーザID,番号,記号,資格取得日", "山田 太郎,1984-10-07,K0001,4567,123,2010-04-01"]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Success), errors);
+        var member = await FindAsync(factory, "K0001");
+        Assert.That((member.DisplayName, member.Symbol, member.Number, member.RosterEmail), Is.EqualTo(("山田 太郎", "123", "4567", (string?)null)));
+    }
+
+    [Test]
+    public async Task AnEmptyFile_IsRefused_AskingForTheHeader()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("the first line must be the header"));
+    }
+
+    [Test]
+    public async Task MemberWhoJoinedBeforeTheCutOff_GetsTheRosterRulePassword_UnhashedAndToBeChanged()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, OldMember]);
+
+        var (result, _, _) = await ImportAsync(factory, file);
+
+        var member = await FindAsync(factory, "K0001");
+        Assert.That(member.PasswordHash, Is.Null);
+        Assert.That(member.PasswordMustChange, Is.True);
+        var hashing = factory.Services.GetRequiredService<PasswordHashing>();
+        Assert.That(hashing.Check(member, "123456719841007"), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(result.RandomPasswords, Is.Zero);
+        Assert.That(File.Exists(_files.NoticePath), Is.False, "no notice without random passwords");
+    }
+
+    [Test]
+    public async Task MemberWhoJoinedOnOrAfterTheCutOff_GetsARandomPassword_OnTheNoticeFileOnly()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, OldMember, NewMember]);
+
+        var (result, output, errors) = await ImportAsync(factory, file);
+
+        Assert.That(result.RandomPasswords, Is.EqualTo(1));
+        Assert.That(result.NoticePath, Is.EqualTo(_files.NoticePath));
+        Assert.That(output, Does.Contain(_files.NoticePath));
+        var bytes = await File.ReadAllBytesAsync(_files.NoticePath);
+        Assert.That(bytes.Take(3), Is.EqualTo(new byte[] { 0xEF, 0xBB, 0xBF }), "Excel needs the BOM for Japanese");
+        var lines = Encoding.UTF8.GetString(bytes.AsSpan(3)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2), "header and one line per member with a random password");
+        Assert.That(lines[0], Is.EqualTo("user_id,name,symbol,number,initial_password"));
+        var fields = lines[1].Split(',');
+        Assert.That(fields[..4], Is.EqualTo(new[] { "K0002", "佐藤 花子", "123", "4568" }));
+        var password = fields[4];
+        Assert.That(password, Has.Length.EqualTo(12));
+        Assert.That(password.All(InitialPasswords.Alphabet.Contains), Is.True, "no look-alike characters");
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.That(File.GetUnixFileMode(_files.NoticePath), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        }
+
+        var member = await FindAsync(factory, "K0002");
+        Assert.That(member.PasswordMustChange, Is.True);
+        Assert.That(factory.Services.GetRequiredService<PasswordHashing>().Check(member, password), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(output + errors, Does.Not.Contain(password));
+        Assert.That(factory.Logs.Events, Has.Some.Contains("Roster"), "the summary was logged");
+        Assert.That(factory.Logs.Events.Where(e => e.Contains(password, StringComparison.Ordinal)), Is.Empty, "the password leaked into the log");
+    }
+
+    [Test]
+    public async Task ReRun_UpdatesRosterColumns_AndLeavesWhatTheMemberChoseAndMembersNotInTheFileAlone()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "NOT-IN-ROSTER", "some-password-1");
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember, "K0005,123,4570,1980-01-01,田中 三郎,2005-04-01,"]));
+        var hashing = factory.Services.GetRequiredService<PasswordHashing>();
+        var chosenHash = hashing.Hash("my-own-password-9");
+        var verifiedAt = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var member = await db.Members.SingleAsync(m => m.NormalizedUserId == "K0001");
+            member.PasswordHash = chosenHash;
+            member.PasswordMustChange = false;
+            member.OtpMethod = OtpMethod.App;
+            member.Email = "chosen@example.jp";
+            member.EmailVerifiedAt = verifiedAt;
+            return await db.SaveChangesAsync();
+        });
+
+        var renamed = "K0001,123,4567,1984-10-07,山田 太郎（旧姓 佐藤）,2010-04-01,new@example.jp";
+        var (result, output, _) = await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, renamed, "K0005,123,4570,1980-01-01,田中 三郎,2005-04-01,"], name: "second.csv"));
+
+        Assert.That((result.Created, result.Updated, result.Unchanged, result.Rejected, result.NotInFile), Is.EqualTo((0, 1, 1, 0, 1)));
+        Assert.That(output, Does.Contain("created 0, updated 1, unchanged 1, rejected 0, not in file 1"));
+        var updated = await FindAsync(factory, "K0001");
+        Assert.That(updated.DisplayName, Is.EqualTo("山田 太郎（旧姓 佐藤）"));
+        Assert.That(updated.RosterEmail, Is.EqualTo("new@example.jp"));
+        Assert.That(updated.PasswordHash, Is.EqualTo(chosenHash));
+        Assert.That(updated.PasswordMustChange, Is.False);
+        Assert.That(updated.OtpMethod, Is.EqualTo(OtpMethod.App));
+        Assert.That(updated.Email, Is.EqualTo("chosen@example.jp"));
+        Assert.That(updated.EmailVerifiedAt, Is.Not.Null);
+        Assert.That(hashing.Check(updated, "my-own-password-9"), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(await FindAsync(factory, "NOT-IN-ROSTER"), Is.Not.Null);
+    }
+
+    [Test]
+    public async Task CreatedAndUpdatedMembers_AreAudited_WithTheChangedFieldNames()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember, NewMember]));
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember.Replace("山田 太郎", "山田 太朗"), NewMember], name: "second.csv"));
+
+        var events = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.OrderBy(e => e.Id).ToListAsync());
+        var k0001 = (await FindAsync(factory, "K0001")).Id;
+        Assert.That(events.Count(e => e.Kind == AuditKinds.RosterMemberCreated), Is.EqualTo(2));
+        var update = events.Single(e => e.Kind == AuditKinds.RosterMemberUpdated);
+        Assert.That(update.MemberId, Is.EqualTo(k0001));
+        Assert.That(update.Detail, Does.Contain(nameof(Member.DisplayName)).And.Not.Contain("山田"));
+    }
+
+    [Test]
+    public async Task BadLines_AreListedWithTheirLineNumbersAndReasons_AndNothingIsApplied()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write(
+        [
+            RosterFiles.EnglishHeader,
+            OldMember,
+            "K0010,123,4571,1984-10-07,,2010-04-01,",
+            "K0011,123,4572,1984-02-30,伊藤 四郎,2010-04-01,",
+            "k0001,123,4573,1984-10-07,重複 五郎,2010-04-01,",
+            "K0012,123,4574,1984-10-07,渡辺 六郎,2010-04-01,not-an-address",
+            "K0013,12a,4575,1984-10-07,小林 七子,1980-04-01,",
+            "K0014,123,4576,1984-10-07,\"加藤 \"八\"郎\",2010-04-01,",
+            NewMember,
+            "K 0015,123,4577,1984-10-07,中村 九郎,2010-04-01,",
+            "K0016,123,4578,2199-01-01,未来 十郎,2199-04-01,",
+        ]);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("line 3: missing field name"));
+        Assert.That(errors, Does.Contain("line 4: impossible date birthdate 1984-02-30"));
+        Assert.That(errors, Does.Contain("line 5: duplicate user ID k0001 (first on line 2)"));
+        Assert.That(errors, Does.Contain("line 6: email not-an-address is not a valid address"));
+        Assert.That(errors, Does.Contain("line 7: symbol 12a is not digits only; joined_on 1980-04-01 is before the birthdate"));
+        Assert.That(errors, Does.Contain("line 8: malformed CSV line"));
+        Assert.That(errors, Does.Contain("line 10: user ID contains a space"));
+        Assert.That(errors, Does.Contain("line 11: birthdate 2199-01-01 is in the future"));
+        Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
+        Assert.That(output, Does.Contain("Nothing was applied"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+        Assert.That(File.Exists(_files.NoticePath), Is.False);
+    }
+
+    [Test]
+    public async Task ApplyValid_LoadsOnlyTheGoodLines_AndExitsWithThree()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, OldMember, "K0011,123,4572,1984-02-30,伊藤 四郎,2010-04-01,", NewMember]);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--apply-valid", "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.AppliedWithRejections));
+        Assert.That(errors, Does.Contain("line 3: impossible date"));
+        Assert.That(output, Does.Contain("created 2, updated 0, unchanged 0, rejected 1, not in file 0"));
+        var ids = await TestMembers.WithDbAsync(factory, db => db.Members.Select(m => m.UserId).OrderBy(u => u).ToListAsync());
+        Assert.That(ids, Is.EqualTo(new[] { "K0001", "K0002" }));
+        Assert.That(File.Exists(_files.NoticePath), Is.True);
+    }
+
+    [Test]
+    public async Task DryRun_ReportsWhatWouldChange_AndWritesNothing()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write([RosterFiles.EnglishHeader, OldMember, NewMember]);
+
+        var (exit, output, _) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run", "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.Zero);
+        Assert.That(output, Does.Contain("Dry run").And.Contain("created 2, updated 0, unchanged 0, rejected 0, not in file 0"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.AuditEvents.CountAsync()), Is.Zero);
+        Assert.That(File.Exists(_files.NoticePath), Is.False);
+    }
+
+    [Test]
+    public async Task AnExistingNoticeFile_IsNeverOverwritten_AndNothingIsApplied()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await File.WriteAllTextAsync(_files.NoticePath, "an unprinted notice");
+        var file = _files.Write([RosterFiles.EnglishHeader, NewMember]);
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("already exists"));
+        Assert.That(await File.ReadAllTextAsync(_files.NoticePath), Is.EqualTo("an unprinted notice"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+    }
+
+    [Test]
+    public async Task AHeaderWithoutARequiredColumn_IsRefused_NamingTheColumn()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write(["user_id,symbol,number,name,joined_on", "K0001,123,4567,山田 太郎,2010-04-01"]);
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("The header (first line) has no column birthdate or 生年月日."));
+    }
+
+    private async Task<(RosterImportResult Result, string Output, string Errors)> ImportAsync(KosmoFactory factory, string file)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var request = new RosterImportRequest(file) { NoticesPath = _files.NoticePath };
+        if (File.Exists(_files.NoticePath))
+        {
+            request = request with { NoticesPath = Path.Combine(_files.Directory, $"notice-{Guid.NewGuid():N}.csv") };
+        }
+
+        var result = await scope.ServiceProvider.GetRequiredService<RosterImporter>().ImportAsync(request, output, errors, showProgress: false, CancellationToken.None);
+        return (result, output.ToString(), errors.ToString());
+    }
+
+    private static Task<Member> FindAsync(KosmoFactory factory, string userId) =>
+        TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.NormalizedUserId == Member.Normalize(userId)));
+}

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+
+namespace Kosmo.Idp.Members.Roster;
+
+/// <summary>
+/// Random initial passwords for members who joined on or after the cut-off date. They are printed
+/// on paper and typed by hand, so the alphabet leaves out characters that look alike (0/O/o, 1/l/I).
+/// </summary>
+public sealed class InitialPasswords(PasswordHashing hashing)
+{
+    public const int Length = 12;
+    public const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+
+    /// <summary>Always with a letter and a digit, so it looks like the passwords members are asked to choose.</summary>
+    public static string Generate()
+    {
+        while (true)
+        {
+            var candidate = RandomNumberGenerator.GetString(Alphabet, Length);
+            if (candidate.Any(char.IsAsciiLetter) && candidate.Any(char.IsAsciiDigit))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Argon2id is deliberately slow (tens of milliseconds each) and single-threaded, so a batch of
+    /// new members is hashed on every core.
+    /// </summary>
+    public string[] HashAll(IReadOnlyList<string> passwords)
+    {
+        var hashes = new string[passwords.Count];
+        Parallel.For(0, passwords.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            hashes[i] = hashing.Hash(passwords[i]));
+        return hashes;
+    }
+}

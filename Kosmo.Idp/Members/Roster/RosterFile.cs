@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using CsvHelper;
+
+namespace Kosmo.Idp.Members.Roster;
+
+/// <summary>What was read from a roster file, before any row is checked.</summary>
+public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed);
+
+/// <summary>A roster file that cannot be read at all (no header, a missing column, an unknown encoding).</summary>
+public sealed class RosterFileException(string message) : Exception(message);
+
+/// <summary>
+/// Reads the society's roster CSV. Offices export it from Excel or from their own systems, so the
+/// encoding is UTF-8 with or without a byte-order mark, or Shift_JIS (Windows code page 932).
+/// </summary>
+public static class RosterFile
+{
+    public const string Utf8 = "utf-8";
+    public const string ShiftJis = "shift_jis";
+
+    // The same names as the [CsvColumn] attributes of RosterRow, for a message in the operator's terms.
+    private static readonly string[][] RequiredColumns =
+    [
+        ["user_id", "ユーザID"], ["symbol", "記号"], ["number", "番号"], ["birthdate", "生年月日"], ["name", "氏名"], ["joined_on", "資格取得日"],
+    ];
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static RosterFileContent Read(string path, string? forcedEncoding = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new RosterFileException($"The file {path} does not exist.");
+        }
+
+        var (text, encodingName) = Decode(File.ReadAllBytes(path), forcedEncoding);
+        return Parse(text, encodingName);
+    }
+
+    public static (string Text, string EncodingName) Decode(byte[] bytes, string? forcedEncoding)
+    {
+        var bom = bytes.AsSpan() switch
+        {
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding: (Encoding)StrictUtf8, Length: 3, Name: "UTF-8 with BOM"),
+            [0xFF, 0xFE, ..] => (Encoding: new UnicodeEncoding(false, false, true), Length: 2, Name: "UTF-16LE with BOM"),
+            [0xFE, 0xFF, ..] => (Encoding: new UnicodeEncoding(true, false, true), Length: 2, Name: "UTF-16BE with BOM"),
+            _ => (Encoding: null, Length: 0, Name: ""),
+        };
+
+        try
+        {
+            switch (forcedEncoding?.ToLowerInvariant())
+            {
+                case Utf8:
+                    var start = bom.Encoding == StrictUtf8 ? bom.Length : 0;
+                    return (StrictUtf8.GetString(bytes, start, bytes.Length - start), "UTF-8 (forced)");
+                case ShiftJis:
+                    return (StrictShiftJis().GetString(bytes), "Shift_JIS (forced)");
+                case null:
+                    break;
+                default:
+                    throw new RosterFileException($"Unknown encoding {forcedEncoding}: use {Utf8} or {ShiftJis}.");
+            }
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new RosterFileException($"The file is not valid {forcedEncoding}.");
+        }
+
+        if (bom.Encoding is not null)
+        {
+            try
+            {
+                return (bom.Encoding.GetString(bytes, bom.Length, bytes.Length - bom.Length), bom.Name);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new RosterFileException($"The file starts with a {bom.Name} byte-order mark but is not valid in that encoding.");
+            }
+        }
+
+        try
+        {
+            return (StrictUtf8.GetString(bytes), "UTF-8");
+        }
+        catch (DecoderFallbackException)
+        {
+            // Not UTF-8; Japanese offices' other export is Shift_JIS.
+        }
+
+        try
+        {
+            return (StrictShiftJis().GetString(bytes), "Shift_JIS");
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new RosterFileException($"The file is neither UTF-8 nor Shift_JIS; save it as UTF-8 or name the encoding with --encoding.");
+        }
+    }
+
+    public static RosterFileContent Parse(string text, string encodingName)
+    {
+        var malformed = new List<RosterRejection>();
+        var options = CsvReaderOptions.Default with
+        {
+            // Detection could take a semicolon inside a name for the separator.
+            Separator = ',',
+            HasHeader = true,
+            TrimWhitespace = true,
+            TrackLineNumbers = true,
+            // A stray quote or a short line is reported with its line, never loaded half-right.
+            MalformedData = CsvMalformedDataHandling.Skip,
+            FieldCountMismatch = CsvFieldCountHandling.Skip,
+            OnMalformedRecord = record => malformed.Add(new RosterRejection((int)record.LineNumber, Describe(record))),
+            // Roster values are personal data; messages that could reach a log leave them out.
+            IncludeValuesInExceptions = false,
+        };
+
+        using var csv = CsvReader.FromText(text, options);
+        CsvRecordMapper<RosterRow> mapper;
+        try
+        {
+            csv.ReadHeader();
+            if (csv.Headers.Count == 0 || csv.Headers.All(string.IsNullOrWhiteSpace))
+            {
+                throw new RosterFileException("The file is empty; the first line must be the header (user_id,symbol,number,birthdate,name,joined_on,email).");
+            }
+
+            var present = csv.Headers.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var missing = RequiredColumns.Where(names => !names.Any(present.Contains)).Select(names => string.Join(" or ", names)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.");
+            }
+
+            mapper = CsvRecordMapper.Create<RosterRow>(csv);
+        }
+        catch (Exception e) when (e is CsvFormatException or KeyNotFoundException)
+        {
+            throw new RosterFileException($"The first line is not a roster header: {e.Message}");
+        }
+
+        var rows = new List<RosterRow>();
+        while (csv.Read())
+        {
+            var row = csv.GetRecord(mapper);
+            row.Line = (int)csv.LineNumber;
+            rows.Add(row);
+        }
+
+        return new RosterFileContent(encodingName, rows, malformed);
+    }
+
+    private static string Describe(CsvMalformedRecord record) => record.Reason switch
+    {
+        CsvMalformedReason.FieldCountMismatch => "malformed CSV line: not as many fields as the header has columns",
+        CsvMalformedReason.UnterminatedQuote => "malformed CSV line: a quote is never closed",
+        _ => "malformed CSV line: a stray quote",
+    };
+
+    private static Encoding StrictShiftJis()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    }
+}

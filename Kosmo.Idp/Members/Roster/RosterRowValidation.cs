@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+
+namespace Kosmo.Idp.Members.Roster;
+
+/// <summary>
+/// Checks each roster line on its own and against the lines before it. Every problem of a line
+/// is reported, so the office can fix a file in one pass.
+/// </summary>
+public static partial class RosterRowValidation
+{
+    public const int MaxUserIdLength = 64;
+    public const int MaxNameLength = 200;
+    public const int MaxCodeLength = 16;
+    public const int MaxEmailLength = 254;
+
+    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", "yyyy/M/d"];
+
+    public static (List<RosterEntry> Valid, List<RosterRejection> Rejected) Validate(IEnumerable<RosterRow> rows, DateOnly today)
+    {
+        var valid = new List<RosterEntry>();
+        var rejected = new List<RosterRejection>();
+        var firstLineOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            var reasons = new List<string>();
+            var entry = Check(row, today, reasons);
+            if (entry is not null)
+            {
+                if (firstLineOf.TryGetValue(entry.NormalizedUserId, out var first))
+                {
+                    reasons.Add($"duplicate user ID {entry.UserId} (first on line {first})");
+                }
+                else
+                {
+                    firstLineOf[entry.NormalizedUserId] = row.Line;
+                }
+            }
+
+            if (reasons.Count > 0)
+            {
+                rejected.Add(new RosterRejection(row.Line, string.Join("; ", reasons)));
+            }
+            else
+            {
+                valid.Add(entry!);
+            }
+        }
+
+        return (valid, rejected);
+    }
+
+    private static RosterEntry? Check(RosterRow row, DateOnly today, List<string> reasons)
+    {
+        var userId = Required(row.UserId, "user_id", reasons);
+        if (userId is not null)
+        {
+            if (userId.Length > MaxUserIdLength)
+            {
+                reasons.Add($"user ID longer than {MaxUserIdLength} characters");
+            }
+
+            if (userId.Any(char.IsWhiteSpace))
+            {
+                reasons.Add("user ID contains a space");
+            }
+        }
+
+        var symbol = Code(row.Symbol, "symbol", reasons);
+        var number = Code(row.Number, "number", reasons);
+        var birthDate = Date(row.BirthDate, "birthdate", reasons);
+        var joinedOn = Date(row.JoinedOn, "joined_on", reasons);
+        if (birthDate > today)
+        {
+            reasons.Add($"birthdate {birthDate:yyyy-MM-dd} is in the future");
+        }
+
+        if (joinedOn < birthDate)
+        {
+            reasons.Add($"joined_on {joinedOn:yyyy-MM-dd} is before the birthdate");
+        }
+
+        var name = Required(row.Name, "name", reasons);
+        if (name?.Length > MaxNameLength)
+        {
+            reasons.Add($"name longer than {MaxNameLength} characters");
+        }
+
+        var email = Email(row.Email, reasons);
+        return reasons.Count == 0
+            ? new RosterEntry(row.Line, userId!, Member.Normalize(userId!), symbol!, number!, birthDate!.Value, name!, joinedOn!.Value, email)
+            : null;
+    }
+
+    private static string? Required(string? value, string column, List<string> reasons)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            reasons.Add($"missing field {column}");
+            return null;
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>記号 and 番号: digits only; full-width digits (typed with a Japanese IME) count as digits.</summary>
+    private static string? Code(string? value, string column, List<string> reasons)
+    {
+        var text = Required(value, column, reasons);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var ascii = string.Create(text.Length, text, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = source[i] is >= '０' and <= '９' ? (char)(source[i] - '０' + '0') : source[i];
+            }
+        });
+        if (!ascii.All(char.IsAsciiDigit))
+        {
+            reasons.Add($"{column} {text} is not digits only");
+            return null;
+        }
+
+        if (ascii.Length > MaxCodeLength)
+        {
+            reasons.Add($"{column} longer than {MaxCodeLength} digits");
+            return null;
+        }
+
+        return ascii;
+    }
+
+    private static DateOnly? Date(string? value, string column, List<string> reasons)
+    {
+        var text = Required(value, column, reasons);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        // Tells a typo in the layout apart from a date the calendar does not have (1984-02-30).
+        reasons.Add(DateShape().IsMatch(text)
+            ? $"impossible date {column} {text}"
+            : $"{column} {text} is not a date (use yyyy-MM-dd, yyyy/MM/dd, yyyy/M/d or yyyyMMdd)");
+        return null;
+    }
+
+    private static string? Email(string? value, List<string> reasons)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (text.Length > MaxEmailLength)
+        {
+            reasons.Add($"email longer than {MaxEmailLength} characters");
+            return null;
+        }
+
+        // MailAddress also accepts "Name <address>" and lists; only a bare address is an address here.
+        if (!MailAddress.TryCreate(text, out var address) || address.Address != text || !address.Host.Contains('.'))
+        {
+            reasons.Add($"email {text} is not a valid address");
+            return null;
+        }
+
+        return text;
+    }
+
+    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2}|\d{8})$")]
+    private static partial Regex DateShape();
+}

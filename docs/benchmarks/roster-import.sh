@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Time of `members import` for a generated roster, against PostgreSQL.
+# Usage: docs/benchmarks/roster-import.sh [rows] [new-members]   (from the repository root)
+#   rows         lines in the roster (default 100000)
+#   new-members  how many of them joined on or after Roster:RulePasswordJoinedBefore and so get a
+#                random, Argon2id-hashed password (default 1000); the others get the rule password.
+# Uses ConnectionStrings__Kosmo when set (an empty database), else starts a throwaway local
+# PostgreSQL server with default durability settings (fsync on), as in production.
+set -euo pipefail
+rows=${1:-100000}
+new=${2:-1000}
+out=$(mktemp -d)
+chmod 755 "$out"
+trap 'if [ -n "${pgdata:-}" ]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; fi; rm -rf "$out"' EXIT
+
+dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/app" >/dev/null
+
+if [ -z "${ConnectionStrings__Kosmo:-}" ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  pgbin=${pgbin:-$(dirname "$(command -v initdb)")}
+  as_pg=""; [ "$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
+  pgdata="$out/pgdata"; port=55432
+  mkdir -m 700 "$pgdata"; [ -n "$as_pg" ] && chown postgres "$pgdata"
+  $as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  $as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $port -k $pgdata -c listen_addresses=127.0.0.1" start >/dev/null
+  export ConnectionStrings__Kosmo="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+fi
+
+# user_id,symbol,number,birthdate,name,joined_on,email; the last $new lines joined after the cut-off.
+awk -v rows="$rows" -v new="$new" 'BEGIN {
+  srand(42); print "user_id,symbol,number,birthdate,name,joined_on,email";
+  for (i = 1; i <= rows; i++) {
+    joined = (i > rows - new) ? "2026-04-01" : sprintf("%d-04-01", 1990 + i % 35);
+    email = (i % 2) ? sprintf("member%06d@example.jp", i) : "";
+    printf "M%06d,%d,%d,%d-%02d-%02d,組合員 %d号,%s,%s\n", i, 100 + i % 900, i, 1940 + i % 50, 1 + i % 12, 1 + i % 28, i, joined, email
+  } }' > "$out/roster.csv"
+
+# The same members, every name changed: a re-run where each line is an update.
+sed '2,$ s/号,/号（改）,/' "$out/roster.csv" > "$out/renamed.csv"
+
+export ASPNETCORE_ENVIRONMENT=Development DemoData__Enabled=false
+app() { (cd "$out" && dotnet "$out/app/Kosmo.Idp.dll" "$@"); }
+app migrate >/dev/null
+
+run() {
+  local label=$1 file=$2
+  local start end code
+  start=$(date +%s%N)
+  set +e; app members import "$out/$file" --notices "$out/notice-$label.csv" >"$out/$label.log" 2>&1; code=$?; set -e
+  end=$(date +%s%N)
+  printf '%-12s %6d ms  exit %d  %s\n' "$label" $(( (end - start) / 1000000 )) "$code" "$(grep -E '^(created|Would)' "$out/$label.log" | tail -1)"
+}
+echo "$rows rows, $new with random passwords, $(nproc) cores"
+run first-load roster.csv
+run unchanged roster.csv
+run renamed renamed.csv
