@@ -24,7 +24,20 @@ public static class KosmoCommandLine
         root.Subcommands.Add(Migrate());
         root.Subcommands.Add(Keys());
         root.Subcommands.Add(Members());
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            foreach (var error in parsed.Errors)
+            {
+                Console.Error.WriteLine(error.Message);
+            }
+
+            Console.Error.WriteLine("Run with --help for usage.");
+            return 2;
+        }
+
+        return await parsed.InvokeAsync();
     }
 
     private static Command Migrate()
