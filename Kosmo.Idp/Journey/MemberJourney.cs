@@ -13,7 +13,8 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
 {
     public JourneyStep Next(Member? member, MemberSession? session)
     {
-        if (member is null || session is null || session.MemberId != member.Id || member.IsLocked)
+        if (member is null || session is null || session.MemberId != member.Id || member.IsLocked
+            || session.Version != member.SessionVersion)
         {
             return JourneyStep.SignIn;
         }

@@ -12,9 +12,14 @@ namespace Kosmo.Idp.Journey;
 /// apps. It records who signed in, when, and with which factors, which is what the journey and
 /// the tokens' auth_time/amr are computed from.
 /// </summary>
-public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods)
+public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0)
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
+
+    /// <summary>The member's <see cref="Member.SessionVersion"/> when this session began.</summary>
+    private const string VersionClaim = "kosmo_session_version";
+
+    public bool HasSecondFactor => Methods.Contains(AuthenticationMethods.OneTimePassword);
 
     public static MemberSession? From(ClaimsPrincipal? principal)
     {
@@ -26,7 +31,8 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
         }
 
         var methods = principal.FindAll(Claims.AuthenticationMethodReference).Select(c => c.Value).ToList();
-        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods);
+        _ = int.TryParse(principal.FindFirstValue(VersionClaim), CultureInfo.InvariantCulture, out var version);
+        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version);
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
@@ -43,11 +49,17 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
             identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, method));
         }
 
+        identity.AddClaim(new Claim(VersionClaim, Version.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer32));
+
         return new ClaimsPrincipal(identity);
     }
 
     public Task SignInAsync(HttpContext context) => context.SignInAsync(Scheme, ToPrincipal());
 
     public static MemberSession AfterPassword(Member member, DateTimeOffset now) =>
-        new(member.Id, now, [AuthenticationMethods.Password]);
+        new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion);
+
+    /// <summary>The session once the member also typed a one-time password: auth_time is when authentication completed.</summary>
+    public MemberSession WithSecondFactor(DateTimeOffset now) =>
+        this with { AuthenticatedAt = now, Methods = [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor] };
 }

@@ -65,11 +65,29 @@ public sealed class Member
     /// <summary>The one-time-password method the member chose on the method page.</summary>
     public OtpMethod? OtpMethod { get; set; }
 
+    /// <summary>Set when the member first signed in with a mailed one-time password.</summary>
+    public DateTimeOffset? EmailOtpEnabledAt { get; set; }
+
+    /// <summary>Set while the member has at least one confirmed authenticator app.</summary>
+    public DateTimeOffset? AppOtpEnabledAt { get; set; }
+
+    /// <summary>When the member confirmed they kept the current set of recovery codes.</summary>
+    public DateTimeOffset? RecoveryCodesSavedAt { get; set; }
+
+    /// <summary>
+    /// Raised to end every session of the member at once (sign out everywhere, an operator's
+    /// reset): a session made under an older value is treated as signed out.
+    /// </summary>
+    public int SessionVersion { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? UpdatedAt { get; set; }
 
     public bool IsLocked => LockedAt is not null;
+
+    /// <summary>Once true, every login asks for a one-time password right after the password.</summary>
+    public bool HasSecondFactor => EmailOtpEnabledAt is not null || AppOtpEnabledAt is not null;
 
     public static string Normalize(string userId) => userId.Trim().ToUpperInvariant();
 }

@@ -1,5 +1,6 @@
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Protocol.Keys;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -19,6 +20,12 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
 
     public DbSet<EmailVerification> EmailVerifications => Set<EmailVerification>();
+
+    public DbSet<TotpDevice> TotpDevices => Set<TotpDevice>();
+
+    public DbSet<EmailOtpChallenge> EmailOtpChallenges => Set<EmailOtpChallenge>();
+
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 

@@ -23,5 +23,6 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         member.Property(m => m.Email).HasMaxLength(254);
         member.Property(m => m.OtpMethod).HasConversion<string>().HasMaxLength(16);
         member.Ignore(m => m.IsLocked);
+        member.Ignore(m => m.HasSecondFactor);
     }
 }

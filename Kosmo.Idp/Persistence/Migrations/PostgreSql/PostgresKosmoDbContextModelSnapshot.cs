@@ -82,6 +82,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("character varying(64)")
                         .HasColumnName("accepted_terms_version");
 
+                    b.Property<DateTimeOffset?>("AppOtpEnabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("app_otp_enabled_at");
+
                     b.Property<DateOnly?>("BirthDate")
                         .HasColumnType("date")
                         .HasColumnName("birth_date");
@@ -107,6 +111,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasMaxLength(254)
                         .HasColumnType("character varying(254)")
                         .HasColumnName("email");
+
+                    b.Property<DateTimeOffset?>("EmailOtpEnabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("email_otp_enabled_at");
 
                     b.Property<DateTimeOffset?>("EmailVerifiedAt")
                         .HasColumnType("timestamp with time zone")
@@ -154,10 +162,18 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("boolean")
                         .HasColumnName("password_must_change");
 
+                    b.Property<DateTimeOffset?>("RecoveryCodesSavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recovery_codes_saved_at");
+
                     b.Property<string>("RosterEmail")
                         .HasMaxLength(254)
                         .HasColumnType("character varying(254)")
                         .HasColumnName("roster_email");
+
+                    b.Property<int>("SessionVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("session_version");
 
                     b.Property<string>("Symbol")
                         .HasMaxLength(16)
@@ -186,6 +202,135 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasDatabaseName("ix_members_normalized_user_id");
 
                     b.ToTable("members", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.Property<int>("SendsInWindow")
+                        .HasColumnType("integer")
+                        .HasColumnName("sends_in_window");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<DateTimeOffset>("WindowStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_email_otp_challenges");
+
+                    b.HasIndex("MemberId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_email_otp_challenges_member_id");
+
+                    b.ToTable("email_otp_challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.RecoveryCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_recovery_codes");
+
+                    b.HasIndex("MemberId", "CodeHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_recovery_codes_member_id_code_hash");
+
+                    b.ToTable("recovery_codes", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.TotpDevice", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("ConfirmedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("confirmed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<long?>("LastUsedStep")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_used_step");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProtectedSecret")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("protected_secret");
+
+                    b.HasKey("Id")
+                        .HasName("pk_totp_devices");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_totp_devices_member_id");
+
+                    b.ToTable("totp_devices", (string)null);
                 });
 
             modelBuilder.Entity("Kosmo.Idp.Members.SignInThrottle", b =>
@@ -596,6 +741,36 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasConstraintName("fk_email_verifications_members_member_id");
 
                     b.Navigation("Member");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_email_otp_challenges_members_member_id");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.RecoveryCode", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_recovery_codes_members_member_id");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.TotpDevice", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_totp_devices_members_member_id");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>

@@ -77,6 +77,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("accepted_terms_version");
 
+                    b.Property<long?>("AppOtpEnabledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("app_otp_enabled_at");
+
                     b.Property<DateOnly?>("BirthDate")
                         .HasColumnType("TEXT")
                         .HasColumnName("birth_date");
@@ -102,6 +106,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasMaxLength(254)
                         .HasColumnType("TEXT")
                         .HasColumnName("email");
+
+                    b.Property<long?>("EmailOtpEnabledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("email_otp_enabled_at");
 
                     b.Property<long?>("EmailVerifiedAt")
                         .HasColumnType("INTEGER")
@@ -149,10 +157,18 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("password_must_change");
 
+                    b.Property<long?>("RecoveryCodesSavedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recovery_codes_saved_at");
+
                     b.Property<string>("RosterEmail")
                         .HasMaxLength(254)
                         .HasColumnType("TEXT")
                         .HasColumnName("roster_email");
+
+                    b.Property<int>("SessionVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("session_version");
 
                     b.Property<string>("Symbol")
                         .HasMaxLength(16)
@@ -181,6 +197,135 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_members_normalized_user_id");
 
                     b.ToTable("members", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("code_hash");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failures");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<int>("SendsInWindow")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sends_in_window");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<long>("WindowStartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_email_otp_challenges");
+
+                    b.HasIndex("MemberId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_email_otp_challenges_member_id");
+
+                    b.ToTable("email_otp_challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.RecoveryCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("code_hash");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_recovery_codes");
+
+                    b.HasIndex("MemberId", "CodeHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_recovery_codes_member_id_code_hash");
+
+                    b.ToTable("recovery_codes", (string)null);
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.TotpDevice", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ConfirmedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("confirmed_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<long?>("LastUsedStep")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_used_step");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProtectedSecret")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_secret");
+
+                    b.HasKey("Id")
+                        .HasName("pk_totp_devices");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_totp_devices_member_id");
+
+                    b.ToTable("totp_devices", (string)null);
                 });
 
             modelBuilder.Entity("Kosmo.Idp.Members.SignInThrottle", b =>
@@ -587,6 +732,36 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_email_verifications_members_member_id");
 
                     b.Navigation("Member");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_email_otp_challenges_members_member_id");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.RecoveryCode", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_recovery_codes_members_member_id");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Members.Otp.TotpDevice", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_totp_devices_members_member_id");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>

@@ -1,0 +1,26 @@
+namespace Kosmo.Idp.Members.Otp;
+
+/// <summary>
+/// The one mailed code a member may currently use. A resend replaces the code but keeps the
+/// failure count and the window it belongs to, so resending never buys more guesses.
+/// </summary>
+public sealed class EmailOtpChallenge
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid MemberId { get; set; }
+
+    /// <summary>SHA-256 of the challenge id and the code: the code itself is never stored.</summary>
+    public required byte[] CodeHash { get; set; }
+
+    public DateTimeOffset SentAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Start of the hour that failures and sends are counted in.</summary>
+    public DateTimeOffset WindowStartedAt { get; set; }
+
+    public int SendsInWindow { get; set; }
+
+    public int Failures { get; set; }
+}

@@ -1,0 +1,27 @@
+namespace Kosmo.Idp.Members.Otp;
+
+/// <summary>
+/// An authenticator app (or browser extension) holding a TOTP secret. The secret is stored
+/// encrypted with Data Protection; a device stays unconfirmed until the member typed a code from
+/// it, and <see cref="LastUsedStep"/> makes every accepted code unusable a second time.
+/// </summary>
+public sealed class TotpDevice
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid MemberId { get; set; }
+
+    /// <summary>デバイス名: the member's own label, optional.</summary>
+    public string? Name { get; set; }
+
+    public required string ProtectedSecret { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? ConfirmedAt { get; set; }
+
+    /// <summary>The 30-second step of the last accepted code; only later steps are accepted.</summary>
+    public long? LastUsedStep { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
