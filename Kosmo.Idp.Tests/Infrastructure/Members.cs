@@ -8,7 +8,10 @@ namespace Kosmo.Idp.Tests.Infrastructure;
 
 public static class TestMembers
 {
-    /// <summary>A member who finished the first-login journey: their password, terms accepted, email verified, method chosen.</summary>
+    /// <summary>
+    /// A member who finished the first-login journey: their own password, terms accepted, email
+    /// <c>{userId lower-cased}@example.jp</c> verified, one-time passwords by email (see <see cref="OtpMail"/>).
+    /// </summary>
     public static async Task<Member> AddAsync(KosmoFactory factory, string userId, string password, string? displayName = null, string? passwordHash = null)
     {
         await using var scope = factory.Services.CreateAsyncScope();
@@ -25,6 +28,8 @@ public static class TestMembers
             Email = userId.ToLowerInvariant() + "@example.jp",
             EmailVerifiedAt = now,
             OtpMethod = OtpMethod.Email,
+            EmailOtpEnabledAt = now,
+            RecoveryCodesSavedAt = now,
             CreatedAt = now,
         };
         db.Members.Add(member);

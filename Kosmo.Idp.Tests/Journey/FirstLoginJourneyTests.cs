@@ -74,14 +74,18 @@ public sealed class FirstLoginJourneyTests
         Assert.That(PathOf(refreshed), Is.EqualTo("/journey/method"));
 
         // 7 method choice
-        var afterMethod = await SubmitNextAsync(browser, refreshed, new Dictionary<string, string> { ["Method"] = "App" });
+        var afterMethod = await SubmitNextAsync(browser, refreshed, new Dictionary<string, string> { ["Method"] = "Email" });
         Assert.That(PathOf(afterMethod), Is.EqualTo("/journey/new-password"));
 
-        // 8 new password, then straight back to the relying app: no forced logout
+        // 8 new password, then straight on to the chosen method (no forced logout): the first mailed code enables it
         var afterPassword = await SubmitNextAsync(browser, afterMethod,
             new Dictionary<string, string> { ["Password"] = "Kenpo-Sakura-2026", ["Confirmation"] = "Kenpo-Sakura-2026" });
-        Assert.That(PathOf(afterPassword), Is.EqualTo("/connect/authorize"));
-        var callback = AuthorizationResponse.From(await browser.GetAsync(afterPassword.Headers.Location), KosmoFactory.PortalRedirect);
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"));
+        var afterOtp = await OtpMail.CompleteAsync(_factory, browser, afterPassword, "r0001@example.jp");
+        Assert.That(PathOf(afterOtp), Is.EqualTo("/journey/recovery-codes"));
+        var afterCodes = await SubmitNextAsync(browser, afterOtp, new Dictionary<string, string>());
+        Assert.That(PathOf(afterCodes), Is.EqualTo("/connect/authorize"), "back to the relying app's request");
+        var callback = AuthorizationResponse.From(await browser.GetAsync(afterCodes.Headers.Location), KosmoFactory.PortalRedirect);
         Assert.That(callback.Code, Is.Not.Null, "the relying app gets its code");
         var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
         Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
@@ -93,19 +97,21 @@ public sealed class FirstLoginJourneyTests
             Assert.That(stored.AcceptedTermsVersion, Is.EqualTo("2026-04-01"));
             Assert.That(stored.Email, Is.EqualTo("r0001@example.jp"));
             Assert.That(stored.EmailVerifiedAt, Is.Not.Null);
-            Assert.That(stored.OtpMethod, Is.EqualTo(OtpMethod.App));
+            Assert.That(stored.OtpMethod, Is.EqualTo(OtpMethod.Email));
+            Assert.That(stored.EmailOtpEnabledAt, Is.Not.Null);
             Assert.That(stored.PasswordMustChange, Is.False);
         });
 
-        // the initial password no longer works; the new one does, and goes straight through
+        // the initial password no longer works; the new one does, followed by the one-time password only
         Assert.That(PathOf(await LoginAsync(_factory.Browser(), "R0001", "123456719841007")), Is.EqualTo("(no redirect: OK)"));
-        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "R0001", "Kenpo-Sakura-2026")), Is.EqualTo("/"));
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "R0001", "Kenpo-Sakura-2026")), Is.EqualTo("/journey/otp"));
 
         var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.MemberId == member.Id).Select(a => a.Kind).ToListAsync());
         Assert.That(kinds, Is.SupersetOf(new[]
         {
             AuditKinds.SignInSucceeded, AuditKinds.BirthDateConfirmed, AuditKinds.TermsAccepted, AuditKinds.EmailVerificationSent,
-            AuditKinds.EmailVerified, AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged,
+            AuditKinds.EmailVerified, AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged, AuditKinds.OtpSent, AuditKinds.OtpVerified,
+            AuditKinds.RecoveryCodesIssued,
         }));
         var details = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Select(a => a.Detail ?? "").ToListAsync());
         Assert.That(details, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain("token="));
@@ -155,8 +161,9 @@ public sealed class FirstLoginJourneyTests
         var app = TestRelyingApp.Portal(_factory);
         var pkce = Pkce.Create();
         var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce));
-        var afterLogin = await LoginAsync(app.Browser, "R0004", "Done-Member-2026", authorize.Headers.Location!.OriginalString);
-        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/terms"));
+        var afterPassword = await LoginAsync(app.Browser, "R0004", "Done-Member-2026", authorize.Headers.Location!.OriginalString);
+        var afterLogin = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, "r0004@example.jp");
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/terms"), "the second factor first, then the new terms");
 
         var afterTerms = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string>(), "button[formaction*=Accept]");
         Assert.That(PathOf(afterTerms), Is.EqualTo("/connect/authorize"), "straight back to the app: nothing else was asked");

@@ -189,8 +189,8 @@ public sealed class JourneyRefusalTests
 
         var accepted = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/new-password"),
             new Dictionary<string, string> { ["Password"] = passphrase, ["Confirmation"] = passphrase });
-        Assert.That(PathOf(accepted), Is.EqualTo("/"));
-        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "F0010", passphrase)), Is.EqualTo("/"));
+        Assert.That(PathOf(accepted), Is.EqualTo("/journey/otp"), "on to the chosen method");
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "F0010", passphrase)), Is.EqualTo("/journey/otp"), "the passphrase signs in");
     }
 
     [Test]

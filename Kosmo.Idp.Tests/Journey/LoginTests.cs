@@ -69,7 +69,7 @@ public sealed class LoginTests
         await LoginAsync(_factory.Browser(), "L0004", "wrong");
         var response = await LoginAsync(_factory.Browser(), "l0004", "right-password-4");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
-        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/"));
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/journey/otp"), "on to the one-time password");
         var throttles = await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.CountAsync(t => t.NormalizedUserId == "L0004"));
         Assert.That(throttles, Is.Zero);
     }
@@ -117,7 +117,7 @@ public sealed class LoginTests
         var browser = _factory.Browser();
         var page = await browser.GetAsync("/login?returnUrl=" + Uri.EscapeDataString("https://evil.test/"));
         var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = "L0007", ["Password"] = "right-password-7" });
-        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/"));
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/journey/otp"), "the other site is dropped");
     }
 
     private static async Task<HttpResponseMessage> LoginAsync(HttpClient browser, string userId, string password)

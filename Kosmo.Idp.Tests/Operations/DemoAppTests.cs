@@ -30,7 +30,8 @@ public sealed class DemoAppTests
         var toLogin = await browser.GetAsync(toProvider.Headers.Location);
         var loginPage = await browser.GetAsync(toLogin.Headers.Location);
         var backToAuthorize = await HtmlForm.SubmitAsync(browser, loginPage, new Dictionary<string, string> { ["UserId"] = "D0001", ["Password"] = "demo-password-1" });
-        var toCallback = await browser.GetAsync(backToAuthorize.Headers.Location);
+        var afterOtp = await OtpMail.CompleteAsync(factory, browser, backToAuthorize, "d0001@example.jp");
+        var toCallback = await browser.GetAsync(afterOtp.Headers.Location);
         Assert.That(toCallback.Headers.Location!.OriginalString, Does.StartWith("http://localhost/demo/callback?code="));
         var toHome = await browser.GetAsync(toCallback.Headers.Location);
         Assert.That(toHome.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await toHome.Content.ReadAsStringAsync());

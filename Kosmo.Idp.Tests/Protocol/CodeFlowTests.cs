@@ -41,10 +41,10 @@ public sealed class CodeFlowTests
 
         var idToken = new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken);
         Assert.That(idToken.Claims.Select(c => c.Type), Is.SupersetOf(new[] { "sub", "auth_time", "amr", "acr" }));
-        Assert.That(idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value), Is.EquivalentTo(new[] { "pwd" }));
+        Assert.That(idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value), Is.EquivalentTo(new[] { "pwd", "otp", "mfa" }));
         var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(tokens.IdToken!.Split('.')[1])).RootElement;
         Assert.That(payload.GetProperty("amr").ValueKind, Is.EqualTo(JsonValueKind.Array), "amr is a JSON array");
-        Assert.That(idToken.Claims.Single(c => c.Type == "acr").Value, Is.EqualTo("urn:kosmo:acr:pwd"));
+        Assert.That(idToken.Claims.Single(c => c.Type == "acr").Value, Is.EqualTo("urn:kosmo:acr:mfa"));
 
         // userinfo with the access token
         using var userInfoRequest = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");

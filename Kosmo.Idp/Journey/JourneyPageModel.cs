@@ -21,7 +21,8 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
 
     protected Member Member { get; private set; } = null!;
 
-    protected MemberSession Session { get; private set; } = null!;
+    /// <summary>This request's session; a step that upgrades it (a second factor) replaces it before continuing.</summary>
+    protected MemberSession Session { get; set; } = null!;
 
     /// <summary>Loads the signed-in member; returns where to go instead when this is not their step.</summary>
     protected async Task<IActionResult?> EnterAsync(CancellationToken cancellationToken)

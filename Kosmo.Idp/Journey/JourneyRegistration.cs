@@ -1,6 +1,8 @@
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Journey.NewPassword;
 using Kosmo.Idp.Journey.Terms;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey;
@@ -18,6 +20,12 @@ public static class JourneyRegistration
         services.AddScoped<EmailVerificationService>();
         services.AddOptions<PasswordPolicyOptions>().BindConfiguration(PasswordPolicyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PasswordPolicy>();
+        services.AddOptions<OtpOptions>().BindConfiguration(OtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<TotpAuthenticator>();
+        services.AddScoped<EmailOtpSender>();
+        services.AddScoped<RecoveryCodes>();
+        services.AddScoped<SecondFactorThrottle>();
+        services.AddScoped<SessionTermination>();
         return services;
     }
 }

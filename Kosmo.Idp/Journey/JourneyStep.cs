@@ -12,5 +12,8 @@ public enum JourneyStep
     VerifyEmail,
     ChooseOtpMethod,
     NewPassword,
+    SetUpAppOtp,
+    OtpChallenge,
+    SaveRecoveryCodes,
     Done,
 }

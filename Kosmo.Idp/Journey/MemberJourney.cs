@@ -19,6 +19,12 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
             return JourneyStep.SignIn;
         }
 
+        // A member who has a second factor proves it before anything else is shown or changed.
+        if (member.HasSecondFactor && !session.HasSecondFactor)
+        {
+            return JourneyStep.OtpChallenge;
+        }
+
         if (member.BirthDateConfirmedAt is null && member.BirthDate is not null)
         {
             return JourneyStep.ConfirmBirthDate;
@@ -44,6 +50,22 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
             return JourneyStep.NewPassword;
         }
 
+        if (member.OtpMethod == OtpMethod.App && member.AppOtpEnabledAt is null)
+        {
+            return JourneyStep.SetUpAppOtp;
+        }
+
+        // Email codes need no setup: the first code the member receives and types enables them.
+        if (!session.HasSecondFactor)
+        {
+            return JourneyStep.OtpChallenge;
+        }
+
+        if (member.RecoveryCodesSavedAt is null)
+        {
+            return JourneyStep.SaveRecoveryCodes;
+        }
+
         return JourneyStep.Done;
     }
 
@@ -55,6 +77,9 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
         JourneyStep.VerifyEmail => "/journey/email",
         JourneyStep.ChooseOtpMethod => "/journey/method",
         JourneyStep.NewPassword => "/journey/new-password",
+        JourneyStep.SetUpAppOtp => "/journey/otp-setup/app",
+        JourneyStep.OtpChallenge => "/journey/otp",
+        JourneyStep.SaveRecoveryCodes => "/journey/recovery-codes",
         _ => "/",
     };
 

@@ -19,6 +19,16 @@ public static class AuditKinds
     public const string OtpMethodChosen = "otp-method.chosen";
     public const string PasswordChanged = "password.changed";
     public const string PasswordRefused = "password.refused";
+    public const string OtpSent = "otp.sent";
+    public const string OtpNotSent = "otp.not-sent";
+    public const string OtpVerified = "otp.verified";
+    public const string OtpFailed = "otp.failed";
+    public const string OtpLockedOut = "otp.locked-out";
+    public const string AppDeviceAdded = "otp.app-device-added";
+    public const string AppDeviceRemoved = "otp.app-device-removed";
+    public const string RecoveryCodesIssued = "recovery-codes.issued";
+    public const string RecoveryCodeUsed = "recovery-codes.used";
+    public const string SignedOutEverywhere = "sessions.signed-out-everywhere";
     public const string RosterMemberCreated = "roster.member-created";
     public const string RosterMemberUpdated = "roster.member-updated";
 }

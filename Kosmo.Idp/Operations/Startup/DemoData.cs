@@ -37,6 +37,8 @@ public sealed class DemoData(
                 Email = "demo@example.jp",
                 EmailVerifiedAt = now,
                 OtpMethod = OtpMethod.Email,
+                EmailOtpEnabledAt = now,
+                RecoveryCodesSavedAt = now,
                 CreatedAt = now,
             });
             logger.LogInformation("Demo member {UserId} created (password in appsettings.Development.json)", demo.UserId);

@@ -1,0 +1,232 @@
+using Kosmo.Idp.Journey.Email;
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.OtpChallenge;
+
+/// <summary>
+/// Manual 2-1 step 3 and every later login: the one-time password after the password, by mail,
+/// by app, or a recovery code. A member with both methods may switch between them.
+/// </summary>
+public sealed class OtpChallengeModel(
+    KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
+    SecondFactorThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+{
+    protected override JourneyStep Step => JourneyStep.OtpChallenge;
+
+    /// <summary>email, app or recovery.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Mode { get; set; }
+
+    [BindProperty]
+    public string? Code { get; set; }
+
+    public string? Error { get; private set; }
+
+    public string? Notice { get; private set; }
+
+    public string? MaskedEmail { get; private set; }
+
+    public bool EmailAvailable { get; private set; }
+
+    public bool AppAvailable { get; private set; }
+
+    public bool RecoveryAvailable { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        Describe();
+        if (Mode == "email")
+        {
+            // The mail goes out when the page is first shown (manual 2-1: the code "arrives");
+            // a reload within the code's life sends nothing new.
+            var current = await email.CurrentAsync(Member.Id, cancellationToken);
+            if (current is null || current.CodeHash.Length == 0 || current.ExpiresAt <= time.GetUtcNow())
+            {
+                await SendAsync(cancellationToken);
+            }
+        }
+
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostResendAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        Describe();
+        Mode = "email";
+        await SendAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        Describe();
+        return Mode switch
+        {
+            "app" => await VerifyAppAsync(cancellationToken),
+            "recovery" => await VerifyRecoveryAsync(cancellationToken),
+            _ => await VerifyEmailAsync(cancellationToken),
+        };
+    }
+
+    private async Task<IActionResult> VerifyEmailAsync(CancellationToken cancellationToken)
+    {
+        if (OtpCodeInput.Normalize(Code) is not { } code)
+        {
+            ModelState.AddModelError(nameof(Code), text["Otp.Format"]);
+            return Page();
+        }
+
+        var check = await email.VerifyAsync(Member, code, cancellationToken);
+        if (check.Status == OtpCheckStatus.Accepted)
+        {
+            Member.EmailOtpEnabledAt ??= time.GetUtcNow();
+            return await CompleteAsync("email", cancellationToken);
+        }
+
+        audit.Record(AuditKinds.OtpFailed, Member.Id, "email: " + check.Status);
+        await Db.SaveChangesAsync(cancellationToken);
+        Error = check.Status switch
+        {
+            OtpCheckStatus.Wrong => text["Otp.Wrong", check.TriesLeft],
+            OtpCheckStatus.Expired => text["Otp.Expired"],
+            OtpCheckStatus.TooManyFailures => text["Otp.TooManyFailures"],
+            _ => text["Otp.NoCode"],
+        };
+        return Page();
+    }
+
+    private async Task<IActionResult> VerifyAppAsync(CancellationToken cancellationToken)
+    {
+        if (OtpCodeInput.Normalize(Code) is not { } code)
+        {
+            ModelState.AddModelError(nameof(Code), text["Otp.Format"]);
+            return Page();
+        }
+
+        if (await LockedAsync(cancellationToken))
+        {
+            return Page();
+        }
+
+        if (await app.VerifyAnyAsync(Member.Id, code, cancellationToken) is not null)
+        {
+            return await CompleteAsync("app", cancellationToken);
+        }
+
+        await FailAsync("app", cancellationToken);
+        return Page();
+    }
+
+    private async Task<IActionResult> VerifyRecoveryAsync(CancellationToken cancellationToken)
+    {
+        if (await LockedAsync(cancellationToken))
+        {
+            return Page();
+        }
+
+        if (await recovery.RedeemAsync(Member.Id, Code, cancellationToken))
+        {
+            var left = await recovery.UnusedAsync(Member.Id, cancellationToken);
+            audit.Record(AuditKinds.RecoveryCodeUsed, Member.Id, $"{left} left");
+            if (left <= 2)
+            {
+                // Running out: the member is shown a new set before going on.
+                Member.RecoveryCodesSavedAt = null;
+            }
+
+            return await CompleteAsync("recovery code", cancellationToken);
+        }
+
+        await FailAsync("recovery code", cancellationToken);
+        return Page();
+    }
+
+    private async Task<bool> LockedAsync(CancellationToken cancellationToken)
+    {
+        if (await throttle.RemainingLockAsync(Member.Id, cancellationToken) is { } remaining)
+        {
+            Error = text["Otp.Paused", Math.Ceiling(remaining.TotalMinutes)];
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task FailAsync(string method, CancellationToken cancellationToken)
+    {
+        var paused = await throttle.RecordFailureAsync(Member.Id, cancellationToken);
+        audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
+        await Db.SaveChangesAsync(cancellationToken);
+        Error = paused is { } wait ? text["Otp.Paused", Math.Ceiling(wait.TotalMinutes)]
+            : Mode == "recovery" ? text["Otp.RecoveryWrong"] : text["Otp.AppWrong"];
+    }
+
+    private async Task<IActionResult> CompleteAsync(string method, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await throttle.ClearAsync(Member.Id, cancellationToken);
+        audit.Record(AuditKinds.OtpVerified, Member.Id, method);
+        Member.UpdatedAt = now;
+        await Db.SaveChangesAsync(cancellationToken);
+        Session = Session.WithSecondFactor(now);
+        await Session.SignInAsync(HttpContext);
+        return Continue();
+    }
+
+    private async Task SendAsync(CancellationToken cancellationToken)
+    {
+        var outcome = await email.SendAsync(Member, cancellationToken);
+        switch (outcome.Status)
+        {
+            case OtpSendStatus.Sent:
+                Notice = text["Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
+                break;
+            case OtpSendStatus.CoolingDown:
+                Error = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
+                break;
+            case OtpSendStatus.HourlyLimitReached:
+                Error = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                break;
+            default:
+                Error = text["Otp.MailUnavailable"];
+                break;
+        }
+    }
+
+    private void Describe()
+    {
+        EmailAvailable = Member.Email is not null && (Member.EmailOtpEnabledAt is not null || Member.OtpMethod == OtpMethod.Email);
+        AppAvailable = Member.AppOtpEnabledAt is not null;
+        RecoveryAvailable = Member.RecoveryCodesSavedAt is not null;
+        MaskedEmail = Member.Email is null ? null : EmailVerificationService.Mask(Member.Email);
+        Mode = Mode switch
+        {
+            "app" when AppAvailable => "app",
+            "recovery" when RecoveryAvailable => "recovery",
+            "email" when EmailAvailable => "email",
+            _ => AppAvailable && (Member.OtpMethod == OtpMethod.App || !EmailAvailable) ? "app" : "email",
+        };
+    }
+}

@@ -1,0 +1,141 @@
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+
+namespace Kosmo.Idp.Journey.OtpSetup;
+
+/// <summary>
+/// Manual 2-2, 2-3, 2-4: the QR code to scan (phone + PC), the same code as a PNG file (Edge's
+/// extension reads a saved file), and the key as text behind "スキャンできませんか?" (a phone alone).
+/// The device counts once the member typed a code from it.
+/// </summary>
+public sealed class AppOtpSetupModel(
+    KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, SecondFactorThrottle throttle,
+    SessionTermination sessions, AuditLog audit, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+{
+    protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
+
+    [BindProperty]
+    public string? Code { get; set; }
+
+    /// <summary>デバイス名.</summary>
+    [BindProperty]
+    public string? DeviceName { get; set; }
+
+    /// <summary>全てのデバイスからサインアウトする.</summary>
+    [BindProperty]
+    public bool SignOutEverywhere { get; set; }
+
+    public string Key { get; private set; } = "";
+
+    public string? Error { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        await ShowAsync(cancellationToken);
+        return Page();
+    }
+
+    /// <summary>The QR code as a PNG: shown in the page, and downloaded as a file with download=true.</summary>
+    public async Task<IActionResult> OnGetQrAsync(bool download, CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+        var png = authenticator.QrCodePng(authenticator.OtpAuthUri(Member, device));
+        Response.Headers.CacheControl = "no-store";
+        return download ? File(png, "image/png", "kosmo-web-otp.png") : File(png, "image/png");
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        await ShowAsync(cancellationToken);
+        if (DeviceName is { Length: > 50 })
+        {
+            ModelState.AddModelError(nameof(DeviceName), text["OtpSetup.NameTooLong"]);
+            return Page();
+        }
+
+        if (OtpCodeInput.Normalize(Code) is not { } code)
+        {
+            ModelState.AddModelError(nameof(Code), text["Otp.Format"]);
+            return Page();
+        }
+
+        if (await throttle.RemainingLockAsync(Member.Id, cancellationToken) is { } paused)
+        {
+            Error = text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)];
+            return Page();
+        }
+
+        var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+        if (!await authenticator.VerifyAsync(device, code, cancellationToken))
+        {
+            var wait = await throttle.RecordFailureAsync(Member.Id, cancellationToken);
+            audit.Record(AuditKinds.OtpFailed, Member.Id, "app setup");
+            await Db.SaveChangesAsync(cancellationToken);
+            Error = wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)] : text["OtpSetup.Wrong"];
+            return Page();
+        }
+
+        var now = time.GetUtcNow();
+        device.ConfirmedAt = now;
+        device.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+        Member.AppOtpEnabledAt ??= now;
+        Member.UpdatedAt = now;
+        audit.Record(AuditKinds.AppDeviceAdded, Member.Id, device.Name is null ? "unnamed" : "named");
+        if (SignOutEverywhere)
+        {
+            await sessions.EndAllAsync(Member, cancellationToken);
+            audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "while adding an app");
+        }
+
+        await throttle.ClearAsync(Member.Id, cancellationToken);
+        await Db.SaveChangesAsync(cancellationToken);
+        // This browser stays signed in, under the new session version when the others were signed out.
+        Session = Session.WithSecondFactor(now) with { Version = Member.SessionVersion };
+        await Session.SignInAsync(HttpContext);
+        return Continue();
+    }
+
+    /// <summary>戻る: during first login, back to the method choice (the member may take email instead).</summary>
+    public async Task<IActionResult> OnPostBackAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        if (!Member.HasSecondFactor)
+        {
+            Member.OtpMethod = null;
+            Member.UpdatedAt = time.GetUtcNow();
+            await Db.SaveChangesAsync(cancellationToken);
+        }
+
+        return Continue();
+    }
+
+    private async Task ShowAsync(CancellationToken cancellationToken)
+    {
+        var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+        Key = authenticator.KeyForDisplay(device);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text;
+using Kosmo.Idp.Mail;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Members.Otp;
+
+/// <summary>
+/// Mails six-digit codes and checks them. Everything that limits guessing (failures, sends,
+/// cooldown) lives in the member's one challenge row, in the database, so it holds across replicas.
+/// </summary>
+public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog audit, IOptions<OtpOptions> options, TimeProvider time)
+{
+    public Task<EmailOtpChallenge?> CurrentAsync(Guid memberId, CancellationToken cancellationToken) =>
+        db.EmailOtpChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.MemberId == memberId, cancellationToken);
+
+    public async Task<OtpSendOutcome> SendAsync(Member member, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        if (member.Email is null)
+        {
+            throw new InvalidOperationException("Email codes need a verified address.");
+        }
+
+        var challenge = await db.EmailOtpChallenges.FirstOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
+        if (challenge is not null && now - challenge.WindowStartedAt >= TimeSpan.FromHours(1))
+        {
+            // A new hour: counts start again.
+            challenge.WindowStartedAt = now;
+            challenge.SendsInWindow = 0;
+            challenge.Failures = 0;
+        }
+
+        // The cooldown holds back resends of a live code; a new sign-in after a used code gets its code at once.
+        if (challenge is { CodeHash.Length: > 0 } && now - challenge.SentAt < settings.EmailResendCooldown)
+        {
+            return new OtpSendOutcome(OtpSendStatus.CoolingDown, settings.EmailResendCooldown - (now - challenge.SentAt));
+        }
+
+        if (challenge is not null && challenge.SendsInWindow >= settings.EmailMaximumSendsPerHour)
+        {
+            return new OtpSendOutcome(OtpSendStatus.HourlyLimitReached, challenge.WindowStartedAt.AddHours(1) - now);
+        }
+
+        challenge ??= db.EmailOtpChallenges.Add(new EmailOtpChallenge { MemberId = member.Id, CodeHash = [], WindowStartedAt = now }).Entity;
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        challenge.CodeHash = Hash(challenge.Id, code);
+        challenge.SentAt = now;
+        challenge.ExpiresAt = now + settings.EmailCodeLifetime;
+        challenge.SendsInWindow++;
+
+        try
+        {
+            await mail.SendAsync(EmailOtpMail.Create(member.Email, settings.EmailSubject, code, settings.EmailCodeLifetime), cancellationToken);
+        }
+        catch (MailNotSentException)
+        {
+            db.ChangeTracker.Clear();
+            audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
+            await db.SaveChangesAsync(cancellationToken);
+            return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
+        }
+
+        audit.Record(AuditKinds.OtpSent, member.Id, "email");
+        await db.SaveChangesAsync(cancellationToken);
+        return new OtpSendOutcome(OtpSendStatus.Sent, null);
+    }
+
+    public async Task<OtpCheck> VerifyAsync(Member member, string code, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var challenge = await db.EmailOtpChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
+        if (challenge is null || challenge.CodeHash.Length == 0)
+        {
+            return new OtpCheck(OtpCheckStatus.NoCode, 0);
+        }
+
+        if (challenge.Failures >= settings.EmailMaximumFailures)
+        {
+            return new OtpCheck(OtpCheckStatus.TooManyFailures, 0);
+        }
+
+        if (challenge.ExpiresAt <= now)
+        {
+            return new OtpCheck(OtpCheckStatus.Expired, 0);
+        }
+
+        var hash = Hash(challenge.Id, code);
+        if (CryptographicOperations.FixedTimeEquals(hash, challenge.CodeHash))
+        {
+            // Used once: the code is cleared in the same statement that checks it is still there,
+            // so of two requests with the same code exactly one gets it. The member proved the
+            // mailbox, so the hour's counts start again.
+            var won = await db.EmailOtpChallenges
+                .Where(c => c.Id == challenge.Id && c.CodeHash == hash)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(c => c.CodeHash, Array.Empty<byte>())
+                    .SetProperty(c => c.Failures, 0)
+                    .SetProperty(c => c.SendsInWindow, 0), cancellationToken);
+            return won == 1 ? new OtpCheck(OtpCheckStatus.Accepted, 0) : new OtpCheck(OtpCheckStatus.NoCode, 0);
+        }
+
+        await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(c => c.Failures, c => c.Failures + 1), cancellationToken);
+        var left = settings.EmailMaximumFailures - challenge.Failures - 1;
+        return new OtpCheck(left > 0 ? OtpCheckStatus.Wrong : OtpCheckStatus.TooManyFailures, Math.Max(0, left));
+    }
+
+    private static byte[] Hash(Guid challengeId, string code) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes(challengeId.ToString("N") + ":" + code));
+}
+
+public enum OtpSendStatus
+{
+    Sent,
+    CoolingDown,
+    HourlyLimitReached,
+    MailUnavailable,
+}
+
+public sealed record OtpSendOutcome(OtpSendStatus Status, TimeSpan? RetryAfter);
+
+public enum OtpCheckStatus
+{
+    Accepted,
+    Wrong,
+    Expired,
+    TooManyFailures,
+    NoCode,
+}
+
+public sealed record OtpCheck(OtpCheckStatus Status, int TriesLeft);

@@ -1,0 +1,15 @@
+// The copy button beside the TOTP key: for a member whose only device is the phone showing this page.
+(function () {
+    document.querySelectorAll('[data-copy-target]').forEach(function (button) {
+        if (!navigator.clipboard) {
+            button.hidden = true;
+            return;
+        }
+        button.addEventListener('click', function () {
+            var text = document.getElementById(button.getAttribute('data-copy-target')).textContent.replace(/\s+/g, '');
+            navigator.clipboard.writeText(text).then(function () {
+                button.textContent = button.getAttribute('data-copied-label');
+            });
+        });
+    });
+})();
