@@ -1,0 +1,312 @@
+using System.Net;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OtpNet;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>
+/// Manual section 2: setting up and using one-time passwords by app (TOTP, codes computed from
+/// the secret the QR code carries) and by mail, and every way a code is refused. The service's
+/// clock is a fake, so a test can move to the next 30-second step instead of waiting for it.
+/// </summary>
+public sealed class OneTimePasswordTests
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(_clock));
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task AppSetup_QrCodeCarriesAStandardTotpKey_AndACodeTypedWithASpaceEnrollsTheDevice()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        await AddAppMemberAsync("T0001");
+        var pkce = Pkce.Create();
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce));
+        var afterLogin = await LoginAsync(app.Browser, "T0001", "Totp-Member-2026", authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/otp-setup/app"));
+        var setup = await FollowAsync(app.Browser, afterLogin);
+        var html = await setup.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain("スキャンできませんか?").And.Contain("全てのデバイスからサインアウトする").And.Contain("デバイス名"));
+
+        // The QR code in the page and the downloaded PNG carry the same otpauth URI.
+        var shown = QrCodes.Decode(await QrAsync(app.Browser, download: false));
+        var uri = new Uri(shown);
+        var download = await app.Browser.GetAsync("/journey/otp-setup/app?handler=Qr&download=true");
+        Assert.That(download.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Is.EqualTo("kosmo-web-otp.png"));
+        Assert.That(QrCodes.Decode(await download.Content.ReadAsByteArrayAsync()), Is.EqualTo(shown));
+        Assert.That(uri.Scheme + "://" + uri.Host, Is.EqualTo("otpauth://totp"));
+        Assert.That(Uri.UnescapeDataString(uri.AbsolutePath), Is.EqualTo("/KOSMO Web:T0001"));
+        var query = QueryHelpers.ParseQuery(uri.Query);
+        Assert.That((string?)query["issuer"], Is.EqualTo("KOSMO Web"));
+        Assert.That(((string?)query["algorithm"], (string?)query["digits"], (string?)query["period"]), Is.EqualTo(("SHA1", "6", "30")));
+        var secret = (string)query["secret"]!;
+        Assert.That(Base32Encoding.ToBytes(secret), Has.Length.EqualTo(20), "160-bit secret");
+
+        // The key shown behind "スキャンできませんか?" is the same secret, in groups of four.
+        var shownKey = ErrorOn(html, "otp-key")!;
+        Assert.That(shownKey.Replace(" ", ""), Is.EqualTo(secret));
+        Assert.That(shownKey.Split(' '), Has.All.Length.LessThanOrEqualTo(4));
+
+        var code = CodeAt(secret, _clock.GetUtcNow());
+        var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string>
+        {
+            ["Code"] = code[..3] + " " + code[3..],
+            ["DeviceName"] = "私のiPhone",
+        }, "#otp-setup-form");
+        Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"), await enrolled.Content.ReadAsStringAsync());
+
+        var codesPage = await FollowAsync(app.Browser, enrolled);
+        var codes = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await codesPage.Content.ReadAsStringAsync())
+            .QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+        Assert.That(codes, Has.Count.EqualTo(10).And.All.Match("^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"));
+        var done = await HtmlForm.SubmitAsync(app.Browser, codesPage, new Dictionary<string, string>());
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(done.Headers.Location), KosmoFactory.PortalRedirect);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        var idToken = new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken);
+        Assert.That(idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value), Is.EquivalentTo(new[] { "pwd", "otp", "mfa" }));
+
+        var device = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.AsNoTracking().SingleAsync(d => d.ConfirmedAt != null && d.Name == "私のiPhone"));
+        Assert.That(device.ProtectedSecret, Does.Not.Contain(secret), "the secret is stored encrypted");
+    }
+
+    [Test]
+    public async Task LaterLogins_AcceptTheAppsCodeOnce_OneStepBackForDrift_AndNeverAnOlderOne()
+    {
+        var secret = await EnrolledAppMemberAsync("T0002");
+
+        // Past the step used at enrollment.
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        var browser = await PasswordOnlyAsync("T0002");
+        var old = await SubmitCodeAsync(browser, CodeAt(secret, _clock.GetUtcNow().AddSeconds(-60)), "app");
+        Assert.That(ErrorOn(old, "otp-error"), Does.Contain("正しくありません"), "two steps back is too old");
+        var drifted = await SubmitAsync(browser, CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
+        Assert.That(PathOf(drifted), Is.EqualTo("/"), "one step back is accepted");
+
+        var replay = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
+        Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("正しくありません"), "a code accepted once is never accepted again");
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var fullWidth = string.Concat(CodeAt(secret, _clock.GetUtcNow()).Select(c => (char)(c - '0' + '０')));
+        Assert.That(PathOf(await SubmitAsync(await PasswordOnlyAsync("T0002"), fullWidth[..3] + "-" + fullWidth[3..], "app")), Is.EqualTo("/"),
+            "full-width digits with a hyphen are the same code");
+    }
+
+    [Test]
+    public async Task TwoSimultaneousSubmissionsOfOneAppCode_ExactlyOneWins()
+    {
+        var secret = await EnrolledAppMemberAsync("T0003");
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var first = await PasswordOnlyAsync("T0003");
+        var second = await PasswordOnlyAsync("T0003");
+        var code = CodeAt(secret, _clock.GetUtcNow());
+        var firstPage = await first.GetAsync("/journey/otp?mode=app");
+        var secondPage = await second.GetAsync("/journey/otp?mode=app");
+
+        var results = await Task.WhenAll(
+            HtmlForm.SubmitAsync(first, firstPage, new Dictionary<string, string> { ["Code"] = code }, "#otp-form"),
+            HtmlForm.SubmitAsync(second, secondPage, new Dictionary<string, string> { ["Code"] = code }, "#otp-form"));
+        Assert.That(results.Count(r => r.StatusCode == HttpStatusCode.Redirect), Is.EqualTo(1));
+        Assert.That(results.Count(r => r.StatusCode == HttpStatusCode.OK), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task RepeatedWrongAppCodes_PauseTheMember_AndARecoveryCodeWorksOnce()
+    {
+        var secret = await EnrolledAppMemberAsync("T0004", keepCodes: true);
+        var browser = await PasswordOnlyAsync("T0004");
+        string? message = null;
+        for (var i = 0; i < 6; i++)
+        {
+            message = ErrorOn(await SubmitCodeAsync(browser, "000000", "app"), "otp-error");
+        }
+
+        Assert.That(message, Does.Contain("分間入力できません"));
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var blocked = await SubmitCodeAsync(browser, CodeAt(secret, _clock.GetUtcNow()), "app");
+        Assert.That(ErrorOn(blocked, "otp-error"), Does.Contain("分間入力できません"), "even the right code waits");
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        var recovery = _recoveryCodes["T0004"];
+        var signedIn = await SubmitAsync(await PasswordOnlyAsync("T0004"), recovery[0].ToLowerInvariant().Replace("-", " "), "recovery");
+        Assert.That(PathOf(signedIn), Is.EqualTo("/"));
+        var reused = await SubmitCodeAsync(await PasswordOnlyAsync("T0004"), recovery[0], "recovery");
+        Assert.That(ErrorOn(reused, "otp-error"), Does.Contain("すでに使用されています"));
+        var kinds = await AuditKindsAsync("T0004");
+        Assert.That(kinds, Does.Contain(AuditKinds.OtpLockedOut).And.Contain(AuditKinds.RecoveryCodeUsed));
+    }
+
+    [Test]
+    public async Task EmailCode_ArrivesWithTheManualsSubject_AndIsAcceptedOnce_EvenFromTwoSubmissionsAtOnce()
+    {
+        await TestMembers.AddAsync(_factory, "T0005", "Mail-Member-2026");
+        var first = await PasswordOnlyAsync("T0005");
+        var firstPage = await first.GetAsync("/journey/otp");
+        var mail = _factory.Mail.To("t0005@example.jp").Last();
+        Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】ワンタイムパスワードのお知らせ"));
+        Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
+        var page = await firstPage.Content.ReadAsStringAsync();
+        Assert.That(page, Does.Contain("受信したワンタイムパスワードを入力してください").And.Contain("再送信").And.Contain("メールが届かない場合は再送信を選択してください"));
+
+        var second = await PasswordOnlyAsync("T0005");
+        var secondPage = await second.GetAsync("/journey/otp");
+        Assert.That(_factory.Mail.To("t0005@example.jp"), Has.Count.EqualTo(1), "a second page within the code's life sends nothing new");
+        var code = OtpMail.CodeIn(mail);
+        var results = await Task.WhenAll(
+            HtmlForm.SubmitAsync(first, firstPage, new Dictionary<string, string> { ["Code"] = code }, "#otp-form"),
+            HtmlForm.SubmitAsync(second, secondPage, new Dictionary<string, string> { ["Code"] = code[..3] + " " + code[3..] }, "#otp-form"));
+        Assert.That(results.Count(r => r.StatusCode == HttpStatusCode.Redirect), Is.EqualTo(1), "exactly one wins");
+    }
+
+    [Test]
+    public async Task EmailCode_ExpiresAfterTenMinutes()
+    {
+        await TestMembers.AddAsync(_factory, "T0006", "Mail-Member-2026");
+        var browser = await PasswordOnlyAsync("T0006");
+        var page = await browser.GetAsync("/journey/otp");
+        var code = OtpMail.LatestCode(_factory, "t0006@example.jp");
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        var expired = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+        Assert.That(ErrorOn(await expired.Content.ReadAsStringAsync(), "otp-error"), Does.Contain("有効期限が切れました"));
+        var reopened = await (await browser.GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(reopened, "otp-notice"), Does.Contain("送信しました"), "coming back to the page mails a fresh code");
+    }
+
+    [Test]
+    public async Task FiveWrongEmailCodes_KillTheCode_AndAResendDoesNotGiveMoreTries()
+    {
+        await TestMembers.AddAsync(_factory, "T0007", "Mail-Member-2026");
+        var browser = await PasswordOnlyAsync("T0007");
+        await browser.GetAsync("/journey/otp");
+        var code = OtpMail.LatestCode(_factory, "t0007@example.jp");
+        var wrong = code == "000000" ? "111111" : "000000";
+        var messages = new List<string?>();
+        for (var i = 0; i < 5; i++)
+        {
+            messages.Add(ErrorOn(await SubmitCodeAsync(browser, wrong, "email"), "otp-error"));
+        }
+
+        Assert.That(messages[0], Does.Contain("あと4回"));
+        Assert.That(messages[4], Does.Contain("使えなくなりました"));
+        Assert.That(ErrorOn(await SubmitCodeAsync(browser, code, "email"), "otp-error"), Does.Contain("使えなくなりました"), "the right code is dead too");
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await ResendAsync(browser);
+        var newCode = OtpMail.LatestCode(_factory, "t0007@example.jp");
+        Assert.That(ErrorOn(await SubmitCodeAsync(browser, newCode, "email"), "otp-error"), Does.Contain("使えなくなりました"),
+            "a resend replaces the code but not the failure count");
+
+        // An hour after the first mail the counts start again (the visit half-way keeps the sliding session alive).
+        _clock.Advance(TimeSpan.FromMinutes(35));
+        await browser.GetAsync("/journey/otp?mode=email");
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        await ResendAsync(browser);
+        Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0007@example.jp"), "email")), Is.EqualTo("/"),
+            "an hour later the member can try again");
+    }
+
+    [Test]
+    public async Task Resend_WaitsForTheCooldown_AndStopsAtTheHourlyCap()
+    {
+        await TestMembers.AddAsync(_factory, "T0008", "Mail-Member-2026");
+        var browser = await PasswordOnlyAsync("T0008");
+        await browser.GetAsync("/journey/otp");
+        var tooSoon = await ResendAsync(browser);
+        Assert.That(ErrorOn(tooSoon, "otp-error"), Does.Contain("秒ほどお待ちください"));
+        Assert.That(_factory.Mail.To("t0008@example.jp"), Has.Count.EqualTo(1));
+
+        for (var i = 0; i < 4; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(31));
+            Assert.That(ErrorOn(await ResendAsync(browser), "otp-error"), Is.Null);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var capped = await ResendAsync(browser);
+        Assert.That(ErrorOn(capped, "otp-error"), Does.Contain("送信回数が上限に達しました"));
+        Assert.That(_factory.Mail.To("t0008@example.jp"), Has.Count.EqualTo(5));
+        Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0008@example.jp"), "email")), Is.EqualTo("/"),
+            "the last code sent still works");
+    }
+
+    private readonly Dictionary<string, List<string>> _recoveryCodes = [];
+
+    private async Task AddAppMemberAsync(string userId)
+    {
+        var member = await TestMembers.AddAsync(_factory, userId, "Totp-Member-2026");
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+    }
+
+    /// <summary>A member who set up an app through the setup page; returns the secret read from the QR code.</summary>
+    private async Task<string> EnrolledAppMemberAsync(string userId, bool keepCodes = false)
+    {
+        await AddAppMemberAsync(userId);
+        var browser = _factory.Browser();
+        await LoginAsync(browser, userId, "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, false))).Query)["secret"]!;
+        var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
+        var codesPage = await FollowAsync(browser, enrolled);
+        if (keepCodes)
+        {
+            _recoveryCodes[userId] = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await codesPage.Content.ReadAsStringAsync())
+                .QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+        }
+
+        await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
+        return secret;
+    }
+
+    private async Task<HttpClient> PasswordOnlyAsync(string userId)
+    {
+        var browser = _factory.Browser();
+        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" ? "Mail-Member-2026" : "Totp-Member-2026";
+        Assert.That(PathOf(await LoginAsync(browser, userId, password)), Is.EqualTo("/journey/otp"));
+        return browser;
+    }
+
+    private static async Task<HttpResponseMessage> SubmitAsync(HttpClient browser, string code, string mode)
+    {
+        var page = await browser.GetAsync("/journey/otp?mode=" + mode);
+        return await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+    }
+
+    private static async Task<string> SubmitCodeAsync(HttpClient browser, string code, string mode) =>
+        await (await SubmitAsync(browser, code, mode)).Content.ReadAsStringAsync();
+
+    private static async Task<string> ResendAsync(HttpClient browser)
+    {
+        var page = await browser.GetAsync("/journey/otp?mode=email");
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), page.Headers.Location?.ToString());
+        return await (await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string>(), "#otp-resend-form")).Content.ReadAsStringAsync();
+    }
+
+    private static async Task<byte[]> QrAsync(HttpClient browser, bool download)
+    {
+        var response = await browser.GetAsync("/journey/otp-setup/app?handler=Qr" + (download ? "&download=true" : ""));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("image/png"));
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    private static string CodeAt(string secret, DateTimeOffset time) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(time.UtcDateTime);
+
+    private Task<List<string>> AuditKindsAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
+    {
+        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+        return await db.AuditEvents.Where(a => a.MemberId == id).Select(a => a.Kind).ToListAsync();
+    });
+}
