@@ -62,7 +62,8 @@ public sealed class MemberReport(KosmoDbContext db, TimeProvider time)
     {
         { PasswordHash: null } => "initial (rule 記号+番号+生年月日), must be changed at login",
         { PasswordMustChange: true } => "initial (issued on the credentials notice), must be changed at login",
-        _ => $"chosen by the member {OperatorText.Time(member.PasswordChangedAt)}",
+        { PasswordChangedAt: { } changed } => $"chosen by the member {OperatorText.Time(changed)}",
+        _ => "chosen by the member (time not recorded)",
     };
 
     private static string SignInLockout(SignInThrottle? throttle, DateTimeOffset now) => throttle switch
