@@ -232,6 +232,15 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task Audit_WithAnUnknownKind_IsBadUsage_AndListsTheKinds()
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "audit", "--kind", "account.unlock");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("'account.unlock' is not a kind").And.Contain(AuditKinds.AccountUnlocked));
+    }
+
+    [Test]
     public async Task Audit_ForAnUnknownMember_ExitsOne()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -25,6 +25,14 @@ public sealed record AuditEntry(DateTimeOffset OccurredAt, string Kind, string? 
 /// <summary>Audit events for the `audit` command, newest first, with the member's user ID instead of the internal id.</summary>
 public sealed class AuditQuery(KosmoDbContext db)
 {
+    /// <summary>Every kind in <see cref="AuditKinds"/>, so a mistyped --kind is an error rather than an empty list.</summary>
+    public static IReadOnlyList<string> KnownKinds { get; } = typeof(AuditKinds)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral)
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .Order(StringComparer.Ordinal)
+        .ToList();
+
     public sealed class UnknownMemberException(string userId) : Exception($"No member with user ID '{userId}'.");
 
     public async Task<IReadOnlyList<AuditEntry>> ListAsync(AuditFilter filter, CancellationToken cancellationToken)

@@ -235,6 +235,13 @@ public static class KosmoCommandLine
             CustomParser = ParseTime,
         };
         var kind = new Option<string?>("--kind") { Description = "Only events of this kind, e.g. account.unlocked, mfa.reset, sign-in.failed." };
+        kind.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && !AuditQuery.KnownKinds.Contains(text))
+            {
+                result.AddError($"--kind '{text}' is not a kind of audit event. Kinds: {string.Join(", ", AuditQuery.KnownKinds)}.");
+            }
+        });
         var limit = new Option<int>("--limit") { Description = "At most this many events (1-10000).", DefaultValueFactory = _ => AuditFilter.DefaultLimit };
         limit.Validators.Add(result =>
         {
