@@ -252,6 +252,7 @@ public sealed class MemberAdministration(
         }
 
         recorded.Detail = Limit(recorded.Detail + "; " + mailOutcome);
+        // Not cancellable: the change is already stored, and its audit event should say whether the member knows.
         await db.SaveChangesAsync(CancellationToken.None);
         return result with { Changes = [.. result.Changes, mailOutcome], MailWarning = warning };
     }
