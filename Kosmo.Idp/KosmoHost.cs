@@ -41,6 +41,7 @@ public static class KosmoHost
         services.AddHttpContextAccessor();
         services.AddScoped<AuditLog>();
         services.AddRosterImport();
+        services.AddMemberOperators();
 
         services.AddAuthentication(MemberSession.Scheme)
             .AddCookie(MemberSession.Scheme, cookie =>

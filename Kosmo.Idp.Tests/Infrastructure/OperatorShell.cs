@@ -9,13 +9,23 @@ namespace Kosmo.Idp.Tests.Infrastructure;
 /// </summary>
 public static class OperatorShell
 {
-    public static async Task<(int Exit, string Output, string Errors)> RunAsync(string connectionString, params string[] args)
+    public static Task<(int Exit, string Output, string Errors)> RunAsync(string connectionString, params string[] args) =>
+        RunAsync(connectionString, new Dictionary<string, string?>(), args);
+
+    /// <summary>With more environment variables, e.g. <see cref="MailThrough"/>.</summary>
+    public static async Task<(int Exit, string Output, string Errors)> RunAsync(
+        string connectionString, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var variables = new Dictionary<string, string?>
         {
             ["ConnectionStrings__Kosmo"] = connectionString,
             ["DOTNET_ENVIRONMENT"] = "Testing",
         };
+        foreach (var (key, value) in environment)
+        {
+            variables[key] = value;
+        }
+
         var previous = variables.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
         var (originalOut, originalError) = (Console.Out, Console.Error);
         var output = new StringWriter();
@@ -42,4 +52,12 @@ public static class OperatorShell
             }
         }
     }
+
+    /// <summary>The environment that sends the command's mails to <paramref name="catcher"/> through the real SendGrid client.</summary>
+    public static IReadOnlyDictionary<string, string?> MailThrough(MailCatcher catcher) => new Dictionary<string, string?>
+    {
+        ["Mail__Delivery"] = "SendGrid",
+        ["Mail__SendGrid__ApiKey"] = MailCatcher.ApiKey,
+        ["Mail__SendGrid__Host"] = catcher.Url.ToString(),
+    };
 }

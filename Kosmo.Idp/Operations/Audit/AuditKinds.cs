@@ -31,4 +31,7 @@ public static class AuditKinds
     public const string SignedOutEverywhere = "sessions.signed-out-everywhere";
     public const string RosterMemberCreated = "roster.member-created";
     public const string RosterMemberUpdated = "roster.member-updated";
+    public const string AccountUnlocked = "account.unlocked";
+    public const string MfaReset = "mfa.reset";
+    public const string PasswordReset = "password.reset";
 }

@@ -8,16 +8,19 @@ namespace Kosmo.Idp.Operations.Audit;
 /// </summary>
 public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null)
 {
-    public void Record(string kind, Guid? memberId, string? detail = null)
+    /// <summary>Returns the event so a caller can add an outcome learned after saving (a mail that failed).</summary>
+    public AuditEvent Record(string kind, Guid? memberId, string? detail = null)
     {
-        db.Add(new AuditEvent
+        var audit = new AuditEvent
         {
             OccurredAt = time.GetUtcNow(),
             MemberId = memberId,
             Kind = kind,
             Detail = detail,
             RemoteAddress = http?.HttpContext?.Connection.RemoteIpAddress?.ToString(),
-        });
+        };
+        db.Add(audit);
         logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);
+        return audit;
     }
 }

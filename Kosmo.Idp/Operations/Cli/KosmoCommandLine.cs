@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Kosmo.Idp.Members.Operators;
 using Kosmo.Idp.Members.Roster;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
@@ -24,6 +27,7 @@ public static class KosmoCommandLine
         root.Subcommands.Add(Migrate());
         root.Subcommands.Add(Keys());
         root.Subcommands.Add(Members());
+        root.Subcommands.Add(Audit());
         var parsed = root.Parse(args);
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
@@ -142,7 +146,167 @@ public static class KosmoCommandLine
         hostArgs: [$"--Serilog:MinimumLevel:Override:{typeof(AuditLog).FullName}=Warning"]));
 
         members.Subcommands.Add(import);
+        members.Subcommands.Add(ShowMember());
+        members.Subcommands.Add(ChangeMember("unlock",
+            "Remove the account lock (wrong birthdates) and the temporary sign-in lockout, and mail the member. A member who is not locked is left as is.",
+            (administration, userId, note, cancellationToken) => administration.UnlockAsync(userId, note, cancellationToken)));
+        members.Subcommands.Add(ChangeMember("reset-mfa",
+            "Remove the member's authenticator apps, recovery codes and OTP method, end every session and revoke every token, and mail the member. The member sets up a method again at the next login.",
+            (administration, userId, note, cancellationToken) => administration.ResetMfaAsync(userId, note, cancellationToken)));
+        members.Subcommands.Add(ChangeMember("reset-password",
+            "Put the password back to the initial rule 記号+番号+生年月日 (to be changed at login), end every session and revoke every token, and mail the member.",
+            (administration, userId, note, cancellationToken) => administration.ResetPasswordAsync(userId, note, cancellationToken)));
         return members;
+    }
+
+    private static Argument<string> UserIdArgument() => new("user-id") { Description = "The member's user ID (case does not matter)." };
+
+    private static Command ShowMember()
+    {
+        var userId = UserIdArgument();
+        var show = new Command("show", "Print a member's state: roster data, password kind, locks, journey progress, MFA. No secrets.") { userId };
+        show.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
+        {
+            var lines = await services.GetRequiredService<MemberReport>().DescribeAsync(parse.GetValue(userId)!, cancellationToken);
+            if (lines is null)
+            {
+                Console.Error.WriteLine($"No member with user ID '{parse.GetValue(userId)}'.");
+                return 1;
+            }
+
+            var width = lines.Max(l => OperatorText.Cells(l.Label)) + 2;
+            foreach (var line in lines)
+            {
+                Console.WriteLine(OperatorText.Pad(line.Label.Length == 0 ? "" : line.Label + ":", width) + line.Value);
+            }
+
+            return 0;
+        }));
+        return show;
+    }
+
+    private static Command ChangeMember(
+        string name, string description, Func<MemberAdministration, string, OperatorNote, CancellationToken, Task<MemberChangeResult>> change)
+    {
+        var userId = UserIdArgument();
+        var reason = new Option<string?>("--reason")
+        {
+            Description = $"Why (a ticket number, \"member called\"), at most {OperatorNote.MaximumReasonLength} characters; stored in the audit event with your OS user name.",
+        };
+        reason.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && (text.Length > OperatorNote.MaximumReasonLength || text.Any(char.IsControl)))
+            {
+                result.AddError($"--reason must be one line of at most {OperatorNote.MaximumReasonLength} characters.");
+            }
+        });
+        var command = new Command(name, description) { userId, reason };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
+        {
+            var result = await change(
+                services.GetRequiredService<MemberAdministration>(), parse.GetValue(userId)!, OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
+            (result.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(result.Summary);
+            foreach (var line in result.Changes)
+            {
+                Console.WriteLine("  " + line);
+            }
+
+            if (result.MailWarning is { } warning)
+            {
+                Console.Error.WriteLine(warning);
+            }
+
+            return result.ExitCode;
+        }));
+        return command;
+    }
+
+    private static Command Audit()
+    {
+        var member = new Option<string?>("--member") { Description = "Only this member's events (user ID)." };
+        var since = new Option<DateTimeOffset?>("--since")
+        {
+            Description = "Events at or after this time: yyyy-MM-dd or yyyy-MM-ddTHH:mm[:ss], UTC unless an offset (+09:00) is given.",
+            CustomParser = ParseTime,
+        };
+        var until = new Option<DateTimeOffset?>("--until")
+        {
+            Description = "Events before this time (exclusive), same format as --since.",
+            CustomParser = ParseTime,
+        };
+        var kind = new Option<string?>("--kind") { Description = "Only events of this kind, e.g. account.unlocked, mfa.reset, sign-in.failed." };
+        kind.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && !AuditQuery.KnownKinds.Contains(text))
+            {
+                result.AddError($"--kind '{text}' is not a kind of audit event. Kinds: {string.Join(", ", AuditQuery.KnownKinds)}.");
+            }
+        });
+        var limit = new Option<int>("--limit") { Description = "At most this many events (1-10000).", DefaultValueFactory = _ => AuditFilter.DefaultLimit };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 10_000)
+            {
+                result.AddError("--limit must be between 1 and 10000.");
+            }
+        });
+        var audit = new Command("audit", "List audit events, newest first: time (UTC), kind, user ID, detail, client address.")
+        {
+            member, since, until, kind, limit,
+        };
+        audit.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
+        {
+            var filter = new AuditFilter
+            {
+                MemberUserId = parse.GetValue(member),
+                Since = parse.GetValue(since),
+                Until = parse.GetValue(until),
+                Kind = parse.GetValue(kind),
+                Limit = parse.GetValue(limit),
+            };
+            IReadOnlyList<AuditEntry> entries;
+            try
+            {
+                entries = await services.GetRequiredService<AuditQuery>().ListAsync(filter, cancellationToken);
+            }
+            catch (AuditQuery.UnknownMemberException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+
+            PrintTable(["time (UTC)", "kind", "user ID", "detail", "address"], entries.Select(e =>
+                new[] { OperatorText.Time(e.OccurredAt), e.Kind, e.UserId ?? "-", e.Detail ?? "-", e.RemoteAddress ?? "-" }));
+            Console.Error.WriteLine(entries.Count == filter.Limit ? $"{entries.Count} events shown; there may be more (--limit)." : $"{entries.Count} events.");
+            return 0;
+        }));
+        return audit;
+    }
+
+    private static readonly string[] TimeFormats =
+        ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK"];
+
+    private static DateTimeOffset? ParseTime(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        {
+            return time;
+        }
+
+        result.AddError($"'{text}' is not a date or time. Use yyyy-MM-dd or yyyy-MM-ddTHH:mm[:ss] (UTC), optionally with an offset such as +09:00.");
+        return null;
+    }
+
+    private static void PrintTable(string[] header, IEnumerable<string[]> rows)
+    {
+        var all = rows.Prepend(header).ToList();
+        var widths = header.Select((_, column) => all.Max(row => OperatorText.Cells(row[column]))).ToArray();
+        foreach (var row in all)
+        {
+            // The last column is not padded, so lines carry no trailing spaces.
+            Console.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : OperatorText.Pad(cell, widths[column]))));
+        }
     }
 
     private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)

@@ -1,0 +1,357 @@
+using Kosmo.Idp.Mail;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+[NonParallelizable] // the command-line tests set environment variables and the console, as an operator's shell would
+public sealed class MemberCommandsTests
+{
+    // Not the manual's example (123, 4567, 1984-10-07), which the mail quotes to explain the rule.
+    private const string RulePassword = "456789019900505";
+
+    [Test]
+    public async Task Show_PrintsTheMembersState_AndNoSecret()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026", displayName: "山田 太郎");
+        await AddMfaAsync(factory, member);
+        await AddThrottleAsync(factory, "k0001", lockedFor: TimeSpan.FromMinutes(5));
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "show", "k0001");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("K0001").And.Contain("山田 太郎"));
+        Assert.That(output, Does.Contain("chosen by the member"));
+        Assert.That(output, Does.Contain("LOCKED until").And.Contain("after 6 wrong passwords"));
+        Assert.That(output, Does.Contain("k0001@example.jp (verified"));
+        Assert.That(output, Does.Contain("1 confirmed, 0 not confirmed").And.Contain("iPhone"));
+        Assert.That(output, Does.Contain("9 unused"));
+        Assert.That(output, Does.Not.Contain(member.PasswordHash!).And.Not.Contain("$argon2id").And.Not.Contain("protected-secret"));
+    }
+
+    [Test]
+    public async Task Unlock_ClearsABirthdateLockAndTheSignInThrottle_AuditsIt_AndMailsTheMember()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await UpdateAsync(factory, member, m =>
+        {
+            m.LockedAt = DateTimeOffset.UtcNow;
+            m.LockReason = MemberLockReason.BirthDateAttempts;
+            m.BirthDateFailures = 5;
+        });
+        await AddThrottleAsync(factory, "K0001", lockedFor: TimeSpan.FromMinutes(5));
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher),
+            "members", "unlock", "K0001", "--reason", "member called, ticket 42");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("K0001 unlocked").And.Contain("BirthDateAttempts").And.Contain("sign-in lockout cleared"));
+        var unlocked = await FindAsync(factory, "K0001");
+        Assert.That((unlocked.LockedAt, unlocked.LockReason, unlocked.BirthDateFailures), Is.EqualTo(((DateTimeOffset?)null, (MemberLockReason?)null, 0)));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.SignInThrottles.AnyAsync()), Is.False);
+        var audit = await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked);
+        Assert.That(audit.Detail, Does.Contain($"by {Environment.UserName}").And.Contain("ticket 42").And.Contain("member mailed"));
+        var mail = catcher.To("k0001@example.jp").Single();
+        Assert.That(mail.Subject, Is.EqualTo(MemberNoticeMail.Subject));
+        Assert.That(mail.Text, Does.Contain("ロックを解除しました").And.Contain("お問い合わせください").And.Contain("unlocked"));
+    }
+
+    [Test]
+    public async Task Unlock_OfAMemberWhoIsNotLocked_SaysSo_AndNeitherAuditsNorMails()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+
+        var (exit, output, _) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher), "members", "unlock", "K0001");
+
+        Assert.That(exit, Is.Zero);
+        Assert.That(output, Does.Contain("not locked"));
+        Assert.That(catcher.Mails, Is.Empty);
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.AuditEvents.AnyAsync(e => e.MemberId == member.Id && e.Kind == AuditKinds.AccountUnlocked)), Is.False);
+    }
+
+    [Test]
+    public async Task ResetMfa_RemovesDevicesCodesAndChallenge_ClearsTheMethod_EndsSessions_RevokesTokens_AuditsAndMails()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await AddMfaAsync(factory, member);
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, member);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher), "members", "reset-mfa", "K0001");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("1 authenticator app device(s) removed").And.Contain("10 recovery code(s) removed").And.Contain("1 token(s) and 1 authorization(s)"));
+        var reset = await FindAsync(factory, "K0001");
+        Assert.That((reset.OtpMethod, reset.EmailOtpEnabledAt, reset.AppOtpEnabledAt, reset.RecoveryCodesSavedAt),
+            Is.EqualTo(((OtpMethod?)null, (DateTimeOffset?)null, (DateTimeOffset?)null, (DateTimeOffset?)null)));
+        Assert.That(reset.SessionVersion, Is.EqualTo(member.SessionVersion + 1));
+        Assert.That(await TestMembers.WithDbAsync(factory, async db =>
+            await db.TotpDevices.CountAsync() + await db.RecoveryCodes.CountAsync() + await db.EmailOtpChallenges.CountAsync()), Is.Zero);
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.MfaReset)).Detail, Does.Contain("OTP method Email cleared"));
+        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("次回ログイン時に認証方法を設定し直してください"));
+    }
+
+    [Test]
+    public async Task ResetPassword_MakesTheRulePasswordWorkAgain_EndsSessions_RevokesTokens_AuditsAndMails()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddFromRosterAsync(factory, "K0001", "456", "7890", new DateOnly(1990, 5, 5));
+        var hashing = factory.Services.GetRequiredService<PasswordHashing>();
+        await UpdateAsync(factory, member, m =>
+        {
+            m.PasswordHash = hashing.Hash("chosen-pass-2026");
+            m.PasswordMustChange = false;
+            m.PasswordChangedAt = DateTimeOffset.UtcNow;
+            m.Email = "k0001@example.jp";
+            m.EmailVerifiedAt = DateTimeOffset.UtcNow;
+        });
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, member);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher), "members", "reset-password", "K0001");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("reset to the initial rule"));
+        var reset = await FindAsync(factory, "K0001");
+        Assert.That(hashing.Check(reset, RulePassword), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(hashing.Check(reset, "chosen-pass-2026"), Is.EqualTo(PasswordCheck.Wrong));
+        Assert.That((reset.PasswordMustChange, reset.PasswordChangedAt), Is.EqualTo((true, (DateTimeOffset?)null)));
+        Assert.That(reset.SessionVersion, Is.EqualTo(member.SessionVersion + 1));
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        Assert.That(await AuditOfAsync(factory, member, AuditKinds.PasswordReset), Is.Not.Null);
+        var mail = catcher.To("k0001@example.jp").Single();
+        Assert.That(mail.Text, Does.Contain("記号+番号+生年月日 の初期パスワード").And.Not.Contain(RulePassword));
+    }
+
+    [Test]
+    public async Task ResetPassword_OfAMemberWithoutRosterData_IsRefused_AndChangesNothing()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "reset-password", "K0001");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.Contain("cannot be computed").And.Contain("nothing changed"));
+        var unchanged = await FindAsync(factory, "K0001");
+        Assert.That((unchanged.PasswordHash, unchanged.SessionVersion), Is.EqualTo((member.PasswordHash, member.SessionVersion)));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.AuditEvents.AnyAsync(e => e.Kind == AuditKinds.PasswordReset)), Is.False);
+    }
+
+    [TestCase("show")]
+    [TestCase("unlock")]
+    [TestCase("reset-mfa")]
+    [TestCase("reset-password")]
+    public async Task AnUnknownUserId_ExitsOne_AndSaysSo(string command)
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", command, "NO-SUCH-ID");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.Contain("No member with user ID 'NO-SUCH-ID'"));
+    }
+
+    [Test]
+    public async Task AReasonLongerThan200Characters_IsBadUsage()
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "members", "unlock", "K0001", "--reason", new string('x', 201));
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("--reason"));
+    }
+
+    [Test]
+    public async Task AMailProviderThatIsDown_LeavesTheChangeDone_WithAWarning_AndTheAuditSaysSo()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        catcher.Down = true;
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await UpdateAsync(factory, member, m => (m.LockedAt, m.LockReason) = (DateTimeOffset.UtcNow, MemberLockReason.BirthDateAttempts));
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher), "members", "unlock", "K0001");
+
+        Assert.That(exit, Is.Zero, "the unlock is what the operator needed");
+        Assert.That(errors, Does.Contain("Warning").And.Contain("not sent"));
+        Assert.That((await FindAsync(factory, "K0001")).IsLocked, Is.False);
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked)).Detail, Does.Contain("mail NOT sent"));
+    }
+
+    [Test]
+    public async Task Audit_ListsEventsNewestFirst_FilteredByMemberAndKind()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var taro = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        var hanako = await TestMembers.AddAsync(factory, "K0002", "chosen-pass-2026");
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        await TestMembers.WithDbAsync(factory, db =>
+        {
+            db.AuditEvents.AddRange(
+                new AuditEvent { OccurredAt = start.AddHours(1), MemberId = taro.Id, Kind = AuditKinds.SignInFailed, Detail = "first failure", RemoteAddress = "192.0.2.1" },
+                new AuditEvent { OccurredAt = start.AddHours(2), MemberId = taro.Id, Kind = AuditKinds.SignInFailed, Detail = "second failure", RemoteAddress = "192.0.2.1" },
+                new AuditEvent { OccurredAt = start.AddHours(3), MemberId = taro.Id, Kind = AuditKinds.SignInSucceeded, Detail = "in" },
+                new AuditEvent { OccurredAt = start.AddHours(4), MemberId = hanako.Id, Kind = AuditKinds.SignInFailed, Detail = "hanako failure" });
+            return db.SaveChangesAsync();
+        });
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "audit", "--member", "k0001", "--kind", AuditKinds.SignInFailed);
+
+        Assert.That(exit, Is.Zero, errors);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(3), output);
+        Assert.That(lines[1], Does.StartWith("2026-11-01T02:00:00Z").And.Contain("K0001").And.Contain("second failure").And.Contain("192.0.2.1"));
+        Assert.That(lines[2], Does.StartWith("2026-11-01T01:00:00Z").And.Contain("first failure"));
+        Assert.That(lines[1].IndexOf("second failure", StringComparison.Ordinal), Is.EqualTo(lines[2].IndexOf("first failure", StringComparison.Ordinal)), "aligned columns");
+
+        (exit, output, _) = await OperatorShell.RunAsync(factory.ConnectionString, "audit", "--since", "2026-11-01T02:30", "--until", "2026-11-01T04:00");
+        Assert.That(exit, Is.Zero);
+        Assert.That(output, Does.Contain("sign-in.succeeded").And.Not.Contain("failure"));
+    }
+
+    [Test]
+    public async Task Audit_WithABadSince_IsBadUsage()
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "audit", "--since", "yesterday");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("'yesterday' is not a date"));
+    }
+
+    [Test]
+    public async Task Audit_WithAnUnknownKind_IsBadUsage_AndListsTheKinds()
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "audit", "--kind", "account.unlock");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("'account.unlock' is not a kind").And.Contain(AuditKinds.AccountUnlocked));
+    }
+
+    [Test]
+    public async Task Audit_ForAnUnknownMember_ExitsOne()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "audit", "--member", "NO-SUCH-ID");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.Contain("No member with user ID 'NO-SUCH-ID'"));
+    }
+
+    [Test]
+    public async Task EveryMemberCommand_ExplainsItselfWithHelp()
+    {
+        foreach (var command in new[] { "show", "unlock", "reset-mfa", "reset-password" })
+        {
+            var (exit, output, _) = await OperatorShell.RunAsync("Host=unused", "members", command, "--help");
+            Assert.That(exit, Is.Zero, command);
+            Assert.That(output, Does.Contain("user-id"), command);
+        }
+    }
+
+    private static async Task AddMfaAsync(KosmoFactory factory, Member member)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(factory, db =>
+        {
+            db.TotpDevices.Add(new TotpDevice { MemberId = member.Id, Name = "iPhone", ProtectedSecret = "protected-secret", CreatedAt = now, ConfirmedAt = now, LastUsedAt = now });
+            db.EmailOtpChallenges.Add(new EmailOtpChallenge { MemberId = member.Id, CodeHash = new byte[32], SentAt = now, ExpiresAt = now.AddMinutes(10), WindowStartedAt = now, SendsInWindow = 1 });
+            db.RecoveryCodes.AddRange(Enumerable.Range(0, 10).Select(i => new RecoveryCode
+            {
+                MemberId = member.Id,
+                CodeHash = Enumerable.Repeat((byte)i, 32).ToArray(),
+                CreatedAt = now,
+                UsedAt = i == 0 ? now : null,
+            }));
+            return db.SaveChangesAsync();
+        });
+        await UpdateAsync(factory, member, m =>
+        {
+            m.EmailOtpEnabledAt = now;
+            m.AppOtpEnabledAt = now;
+            m.RecoveryCodesSavedAt = now;
+        });
+    }
+
+    private static Task AddThrottleAsync(KosmoFactory factory, string userId, TimeSpan lockedFor) =>
+        TestMembers.WithDbAsync(factory, db =>
+        {
+            db.SignInThrottles.Add(new SignInThrottle
+            {
+                NormalizedUserId = Member.Normalize(userId),
+                FailedCount = 6,
+                LastFailureAt = DateTimeOffset.UtcNow,
+                LockedUntil = DateTimeOffset.UtcNow + lockedFor,
+            });
+            return db.SaveChangesAsync();
+        });
+
+    private static Task UpdateAsync(KosmoFactory factory, Member member, Action<Member> change) =>
+        TestMembers.WithDbAsync(factory, async db =>
+        {
+            var stored = await db.Members.SingleAsync(m => m.Id == member.Id);
+            change(stored);
+            return await db.SaveChangesAsync();
+        });
+
+    private static Task<Member> FindAsync(KosmoFactory factory, string userId) =>
+        TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.NormalizedUserId == Member.Normalize(userId)));
+
+    private static Task<AuditEvent> AuditOfAsync(KosmoFactory factory, Member member, string kind) =>
+        TestMembers.WithDbAsync(factory, db => db.AuditEvents.AsNoTracking().SingleAsync(e => e.MemberId == member.Id && e.Kind == kind));
+
+    /// <summary>A refresh token and the authorization behind it, as a relying app's sign-in leaves them.</summary>
+    private static async Task<(string TokenId, string AuthorizationId)> AddTokenAndAuthorizationAsync(KosmoFactory factory, Member member)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var application = await applications.FindByClientIdAsync(KosmoFactory.PortalClientId) ?? throw new InvalidOperationException("portal app missing");
+        var applicationId = await applications.GetIdAsync(application);
+        var now = DateTimeOffset.UtcNow;
+        var authorization = await authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            Subject = member.Id.ToString(),
+            Status = Statuses.Valid,
+            Type = AuthorizationTypes.AdHoc,
+            CreationDate = now,
+        });
+        var authorizationId = await authorizations.GetIdAsync(authorization);
+        var token = await tokens.CreateAsync(new OpenIddictTokenDescriptor
+        {
+            ApplicationId = applicationId,
+            AuthorizationId = authorizationId,
+            Subject = member.Id.ToString(),
+            Status = Statuses.Valid,
+            Type = TokenTypeHints.RefreshToken,
+            CreationDate = now,
+            ExpirationDate = now.AddDays(14),
+        });
+        return ((await tokens.GetIdAsync(token))!, authorizationId!);
+    }
+
+    private static async Task<(string? Token, string? Authorization)> StatusesAsync(KosmoFactory factory, string tokenId, string authorizationId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var token = await tokens.FindByIdAsync(tokenId);
+        var authorization = await authorizations.FindByIdAsync(authorizationId);
+        return (await tokens.GetStatusAsync(token!), await authorizations.GetStatusAsync(authorization!));
+    }
+}

@@ -1,0 +1,270 @@
+using Kosmo.Idp.Mail;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Members.Operators;
+
+/// <summary>
+/// The society's operators' changes to one member: unlock, reset MFA, reset the password. Each
+/// change is written with its audit event in one transaction, then the member is mailed; a mail
+/// that cannot be sent does not undo the change, because the change is what the operator needs.
+/// </summary>
+public sealed class MemberAdministration(
+    KosmoDbContext db,
+    AuditLog audit,
+    IMailSender mail,
+    TimeProvider time,
+    IOpenIddictTokenManager tokens,
+    IOpenIddictAuthorizationManager authorizations,
+    ILogger<MemberAdministration> logger)
+{
+    private const int MaximumDetailLength = 1000;
+
+    public async Task<MemberChangeResult> UnlockAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(userId, cancellationToken);
+        if (member is null)
+        {
+            return MemberChangeResult.Unknown(userId);
+        }
+
+        var now = time.GetUtcNow();
+        var throttle = await db.SignInThrottles.SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
+        var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null;
+        if (!member.IsLocked && !lockedOut)
+        {
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed.");
+        }
+
+        var changes = new List<string>();
+        if (member.IsLocked)
+        {
+            changes.Add($"account lock removed (locked {OperatorText.Time(member.LockedAt)}, reason {member.LockReason?.ToString() ?? "not recorded"})");
+            member.LockedAt = null;
+            member.LockReason = null;
+        }
+
+        if (member.BirthDateFailures > 0)
+        {
+            changes.Add($"wrong-birthdate count reset (was {member.BirthDateFailures})");
+            member.BirthDateFailures = 0;
+        }
+
+        if (throttle is not null)
+        {
+            changes.Add($"sign-in lockout cleared ({throttle.FailedCount} wrong passwords, locked until {OperatorText.Time(throttle.LockedUntil)})");
+            db.SignInThrottles.Remove(throttle);
+        }
+
+        member.UpdatedAt = now;
+        var recorded = audit.Record(AuditKinds.AccountUnlocked, member.Id, Detail(note, changes));
+        await db.SaveChangesAsync(cancellationToken);
+        return await NotifyAsync(member, MemberNotice.Unlocked, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, $"{member.UserId} unlocked.") { Changes = changes }, cancellationToken);
+    }
+
+    public async Task<MemberChangeResult> ResetMfaAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(userId, cancellationToken);
+        if (member is null)
+        {
+            return MemberChangeResult.Unknown(userId);
+        }
+
+        var devices = await db.TotpDevices.Where(d => d.MemberId == member.Id).ToListAsync(cancellationToken);
+        var challenges = await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
+        var codes = await db.RecoveryCodes.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
+        var changes = new List<string>();
+        if (member.OtpMethod is { } method)
+        {
+            changes.Add($"OTP method {method} cleared");
+        }
+
+        if (member.EmailOtpEnabledAt is not null)
+        {
+            changes.Add("email OTP turned off");
+        }
+
+        if (member.AppOtpEnabledAt is not null)
+        {
+            changes.Add("app OTP turned off");
+        }
+
+        if (devices.Count > 0)
+        {
+            changes.Add($"{devices.Count} authenticator app device(s) removed");
+        }
+
+        if (challenges.Count > 0)
+        {
+            changes.Add("pending mailed one-time password removed");
+        }
+
+        if (codes.Count > 0)
+        {
+            changes.Add($"{codes.Count} recovery code(s) removed ({codes.Count(c => c.UsedAt is null)} unused)");
+        }
+        else if (member.RecoveryCodesSavedAt is not null)
+        {
+            changes.Add("recovery codes marked as not saved");
+        }
+
+        if (changes.Count == 0)
+        {
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} has no MFA set up; nothing changed.");
+        }
+
+        db.TotpDevices.RemoveRange(devices);
+        db.EmailOtpChallenges.RemoveRange(challenges);
+        db.RecoveryCodes.RemoveRange(codes);
+        member.OtpMethod = null;
+        member.EmailOtpEnabledAt = null;
+        member.AppOtpEnabledAt = null;
+        member.RecoveryCodesSavedAt = null;
+        return await ChangeAndSignOutAsync(member, AuditKinds.MfaReset, MemberNotice.MfaReset, note, changes,
+            $"MFA of {member.UserId} reset: the member chooses and sets up a method again at the next login.", cancellationToken);
+    }
+
+    public async Task<MemberChangeResult> ResetPasswordAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(userId, cancellationToken);
+        if (member is null)
+        {
+            return MemberChangeResult.Unknown(userId);
+        }
+
+        if (RosterPassword.For(member) is null)
+        {
+            return new MemberChangeResult(MemberChangeOutcome.Refused,
+                $"{member.UserId} has no 記号/番号/birthdate on record, so the initial password (記号+番号+生年月日) cannot be computed; nothing changed. Load the member's roster line first (members import).");
+        }
+
+        if (member is { PasswordHash: null, PasswordMustChange: true })
+        {
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} already has the initial password (記号+番号+生年月日); nothing changed.");
+        }
+
+        var changes = new List<string>
+        {
+            member.PasswordMustChange
+                ? "issued initial password replaced by the rule 記号+番号+生年月日"
+                : $"chosen password (set {OperatorText.Time(member.PasswordChangedAt)}) replaced by the rule 記号+番号+生年月日",
+            "the member must choose a new password at the next login",
+        };
+        member.PasswordHash = null;
+        member.PasswordMustChange = true;
+        member.PasswordChangedAt = null;
+        var result = await ChangeAndSignOutAsync(member, AuditKinds.PasswordReset, MemberNotice.PasswordReset, note, changes,
+            $"Password of {member.UserId} reset to the initial rule 記号+番号+生年月日.", cancellationToken);
+        return member.IsLocked
+            ? result with { Summary = result.Summary + " The account is still locked: run `members unlock` as well." }
+            : result;
+    }
+
+    /// <summary>
+    /// Ends every session and revokes every token of the member with the change, in one
+    /// transaction: a member whose credentials were reset must not stay signed in anywhere.
+    /// </summary>
+    private async Task<MemberChangeResult> ChangeAndSignOutAsync(
+        Member member, string auditKind, MemberNotice notice, OperatorNote note, List<string> changes, string summary, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        member.SessionVersion++;
+        member.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        changes.Add("signed out of every session");
+        var (revokedTokens, revokedAuthorizations) = await RevokeTokensAsync(member, cancellationToken);
+        if (revokedTokens + revokedAuthorizations > 0)
+        {
+            changes.Add($"{revokedTokens} token(s) and {revokedAuthorizations} authorization(s) of relying apps revoked");
+        }
+
+        var recorded = audit.Record(auditKind, member.Id, Detail(note, changes));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);
+    }
+
+    private async Task<(int Tokens, int Authorizations)> RevokeTokensAsync(Member member, CancellationToken cancellationToken)
+    {
+        var subject = member.Id.ToString();
+
+        // Collected before revoking: a revocation saves while the query would still be reading.
+        var memberTokens = new List<object>();
+        await foreach (var token in tokens.FindBySubjectAsync(subject, cancellationToken))
+        {
+            if (await tokens.HasStatusAsync(token, Statuses.Valid, cancellationToken) || await tokens.HasStatusAsync(token, Statuses.Inactive, cancellationToken))
+            {
+                memberTokens.Add(token);
+            }
+        }
+
+        var memberAuthorizations = new List<object>();
+        await foreach (var authorization in authorizations.FindBySubjectAsync(subject, cancellationToken))
+        {
+            if (await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken))
+            {
+                memberAuthorizations.Add(authorization);
+            }
+        }
+
+        var revokedTokens = 0;
+        foreach (var token in memberTokens)
+        {
+            revokedTokens += await tokens.TryRevokeAsync(token, cancellationToken) ? 1 : 0;
+        }
+
+        var revokedAuthorizations = 0;
+        foreach (var authorization in memberAuthorizations)
+        {
+            revokedAuthorizations += await authorizations.TryRevokeAsync(authorization, cancellationToken) ? 1 : 0;
+        }
+
+        return (revokedTokens, revokedAuthorizations);
+    }
+
+    /// <summary>Mails the member and completes the audit detail with whether that worked.</summary>
+    private async Task<MemberChangeResult> NotifyAsync(Member member, MemberNotice notice, AuditEvent recorded, MemberChangeResult result, CancellationToken cancellationToken)
+    {
+        string mailOutcome;
+        string? warning = null;
+        if (member is not { Email: { } address, EmailVerifiedAt: not null })
+        {
+            mailOutcome = "no mail: the member has no verified address";
+        }
+        else
+        {
+            try
+            {
+                await mail.SendAsync(MemberNoticeMail.Create(address, notice), cancellationToken);
+                mailOutcome = "member mailed";
+            }
+            // Broken mail settings only show when the first mail is sent; the change is made either way.
+            catch (Exception e) when (e is MailNotSentException or OptionsValidationException)
+            {
+                logger.LogWarning(e, "The notice to member {MemberId} was not sent", member.Id);
+                mailOutcome = $"mail NOT sent: {e.Message}";
+                warning = $"Warning: the change is done, but the mail to the member was not sent ({e.Message}). Tell the member another way.";
+            }
+        }
+
+        recorded.Detail = Limit(recorded.Detail + "; " + mailOutcome);
+        // Not cancellable: the change is already stored, and its audit event should say whether the member knows.
+        await db.SaveChangesAsync(CancellationToken.None);
+        return result with { Changes = [.. result.Changes, mailOutcome], MailWarning = warning };
+    }
+
+    private Task<Member?> FindAsync(string userId, CancellationToken cancellationToken)
+    {
+        var normalized = Member.Normalize(userId);
+        return db.Members.SingleOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
+    }
+
+    private static string Detail(OperatorNote note, IEnumerable<string> changes) =>
+        Limit(note + "; " + string.Join("; ", changes));
+
+    private static string Limit(string detail) => detail.Length <= MaximumDetailLength ? detail : detail[..(MaximumDetailLength - 1)] + "…";
+}

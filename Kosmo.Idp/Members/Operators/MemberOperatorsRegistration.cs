@@ -1,0 +1,17 @@
+using Kosmo.Idp.Members.Operators;
+using Kosmo.Idp.Operations.Audit;
+
+// In the parent namespace, which the composition root already imports: one line wires it in.
+namespace Kosmo.Idp.Members;
+
+public static class MemberOperatorsRegistration
+{
+    /// <summary>The services behind the operator commands `members show|unlock|reset-mfa|reset-password` and `audit`.</summary>
+    public static IServiceCollection AddMemberOperators(this IServiceCollection services)
+    {
+        services.AddScoped<MemberReport>();
+        services.AddScoped<MemberAdministration>();
+        services.AddScoped<AuditQuery>();
+        return services;
+    }
+}
