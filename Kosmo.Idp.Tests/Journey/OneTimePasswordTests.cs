@@ -82,6 +82,39 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task SigningOutFromAllDevicesWhileAddingTheApp_EndsTheOtherSessions_AndKeepsThisOne()
+    {
+        await AddAppMemberAsync("T0009");
+        var other = _factory.Browser();
+        await LoginAsync(other, "T0009", "Totp-Member-2026");
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "T0009", "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, false))).Query)["secret"]!;
+        var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string>
+        {
+            ["Code"] = CodeAt(secret, _clock.GetUtcNow()),
+            ["SignOutEverywhere"] = "true",
+        }, "#otp-setup-form");
+
+        Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"));
+        Assert.That(PathOf(await browser.GetAsync("/")), Is.EqualTo("/journey/recovery-codes"), "this browser stays signed in");
+        Assert.That(PathOf(await other.GetAsync("/journey/otp-setup/app")), Is.EqualTo("/login"), "the other browser is signed out");
+        Assert.That(await AuditKindsAsync("T0009"), Does.Contain(AuditKinds.SignedOutEverywhere));
+    }
+
+    [Test]
+    public async Task GoingBackFromTheAppSetup_DuringFirstLogin_ReturnsToTheMethodChoice()
+    {
+        await AddAppMemberAsync("T0010");
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "T0010", "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var back = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string>(), "#otp-setup-form", "#otp-setup-back");
+        Assert.That(PathOf(back), Is.EqualTo("/journey/method"));
+    }
+
+    [Test]
     public async Task LaterLogins_AcceptTheAppsCodeOnce_OneStepBackForDrift_AndNeverAnOlderOne()
     {
         var secret = await EnrolledAppMemberAsync("T0002");

@@ -18,8 +18,7 @@ public sealed class MemberAdministration(
     AuditLog audit,
     IMailSender mail,
     TimeProvider time,
-    IOpenIddictTokenManager tokens,
-    IOpenIddictAuthorizationManager authorizations,
+    SessionTermination sessions,
     ILogger<MemberAdministration> logger)
 {
     private const int MaximumDetailLength = 1000;
@@ -172,11 +171,10 @@ public sealed class MemberAdministration(
         Member member, string auditKind, MemberNotice notice, OperatorNote note, List<string> changes, string summary, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        member.SessionVersion++;
         member.UpdatedAt = time.GetUtcNow();
+        var (revokedTokens, revokedAuthorizations) = await sessions.EndAllAsync(member, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         changes.Add("signed out of every session");
-        var (revokedTokens, revokedAuthorizations) = await RevokeTokensAsync(member, cancellationToken);
         if (revokedTokens + revokedAuthorizations > 0)
         {
             changes.Add($"{revokedTokens} token(s) and {revokedAuthorizations} authorization(s) of relying apps revoked");
@@ -186,44 +184,6 @@ public sealed class MemberAdministration(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);
-    }
-
-    private async Task<(int Tokens, int Authorizations)> RevokeTokensAsync(Member member, CancellationToken cancellationToken)
-    {
-        var subject = member.Id.ToString();
-
-        // Collected before revoking: a revocation saves while the query would still be reading.
-        var memberTokens = new List<object>();
-        await foreach (var token in tokens.FindBySubjectAsync(subject, cancellationToken))
-        {
-            if (await tokens.HasStatusAsync(token, Statuses.Valid, cancellationToken) || await tokens.HasStatusAsync(token, Statuses.Inactive, cancellationToken))
-            {
-                memberTokens.Add(token);
-            }
-        }
-
-        var memberAuthorizations = new List<object>();
-        await foreach (var authorization in authorizations.FindBySubjectAsync(subject, cancellationToken))
-        {
-            if (await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken))
-            {
-                memberAuthorizations.Add(authorization);
-            }
-        }
-
-        var revokedTokens = 0;
-        foreach (var token in memberTokens)
-        {
-            revokedTokens += await tokens.TryRevokeAsync(token, cancellationToken) ? 1 : 0;
-        }
-
-        var revokedAuthorizations = 0;
-        foreach (var authorization in memberAuthorizations)
-        {
-            revokedAuthorizations += await authorizations.TryRevokeAsync(authorization, cancellationToken) ? 1 : 0;
-        }
-
-        return (revokedTokens, revokedAuthorizations);
     }
 
     /// <summary>Mails the member and completes the audit detail with whether that worked.</summary>
