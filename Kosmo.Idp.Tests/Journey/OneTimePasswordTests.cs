@@ -41,11 +41,12 @@ public sealed class OneTimePasswordTests
         Assert.That(html, Does.Contain("スキャンできませんか?").And.Contain("全てのデバイスからサインアウトする").And.Contain("デバイス名"));
 
         // The QR code in the page and the downloaded PNG carry the same otpauth URI.
-        var shown = QrCodes.Decode(await QrAsync(app.Browser, download: false));
+        var shown = QrCodes.Decode(await QrAsync(app.Browser, setup));
         var uri = new Uri(shown);
-        var download = await app.Browser.GetAsync("/journey/otp-setup/app?handler=Qr&download=true");
+        var downloadUrl = (await HtmlForm.ParseAsync(setup)).QuerySelector("#otp-qr-download")!.GetAttribute("href")!;
+        var download = await app.Browser.GetAsync(downloadUrl);
         Assert.That(download.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Is.EqualTo("kosmo-web-otp.png"));
-        Assert.That(QrCodes.Decode(await download.Content.ReadAsByteArrayAsync()), Is.EqualTo(shown));
+        Assert.That(QrCodes.Decode(await QrAsync(app.Browser, setup, download: true)), Is.EqualTo(shown));
         Assert.That(uri.Scheme + "://" + uri.Host, Is.EqualTo("otpauth://totp"));
         Assert.That(Uri.UnescapeDataString(uri.AbsolutePath), Is.EqualTo("/KOSMO Web:T0001"));
         var query = QueryHelpers.ParseQuery(uri.Query);
@@ -90,7 +91,7 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, "T0009", "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, false))).Query)["secret"]!;
+        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, setup))).Query)["secret"]!;
         var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string>
         {
             ["Code"] = CodeAt(secret, _clock.GetUtcNow()),
@@ -101,6 +102,49 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(await browser.GetAsync("/")), Is.EqualTo("/journey/recovery-codes"), "this browser stays signed in");
         Assert.That(PathOf(await other.GetAsync("/journey/otp-setup/app")), Is.EqualTo("/login"), "the other browser is signed out");
         Assert.That(await AuditKindsAsync("T0009"), Does.Contain(AuditKinds.SignedOutEverywhere));
+    }
+
+    [Test]
+    public async Task ARelyingAppAskingForAnApp_MakesAnEmailOnlyMemberAddOne_AndItsTokensSaySo()
+    {
+        await TestMembers.AddAsync(_factory, "T0011", "Mail-Member-2026");
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var demand = new Dictionary<string, string?> { ["acr_values"] = "urn:kosmo:acr:mfa:app" };
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, demand));
+        var afterPassword = await LoginAsync(app.Browser, "T0011", "Mail-Member-2026", authorize.Headers.Location!.OriginalString);
+        var afterEmailCode = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, "t0011@example.jp");
+        Assert.That(PathOf(afterEmailCode), Is.EqualTo("/journey/otp-setup/app"), "email is not enough for this app");
+
+        var setup = await FollowAsync(app.Browser, afterEmailCode);
+        Assert.That(ErrorOn(await setup.Content.ReadAsStringAsync(), "otp-app-required"), Is.Not.Null);
+        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(app.Browser, setup))).Query)["secret"]!;
+        var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
+        Assert.That(PathOf(enrolled), Is.EqualTo("/connect/authorize"));
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(enrolled.Headers.Location), KosmoFactory.PortalRedirect);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(AcrOf(tokens.IdToken!), Is.EqualTo("urn:kosmo:acr:mfa:app"));
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(AcrOf(refreshed.IdToken!), Is.EqualTo("urn:kosmo:acr:mfa:app"), "a refresh keeps what the sign-in proved");
+
+        // Next time the app is asked for straight away, and nothing else is offered.
+        var again = TestRelyingApp.Portal(_factory);
+        var second = await again.Browser.GetAsync(again.AuthorizeUrl(Pkce.Create(), demand));
+        var toOtp = await LoginAsync(again.Browser, "T0011", "Mail-Member-2026", second.Headers.Location!.OriginalString);
+        var otpPage = await (await FollowAsync(again.Browser, toOtp)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(otpPage, "otp-app-required"), Is.Not.Null);
+        Assert.That(otpPage, Does.Not.Contain("mode=email").And.Not.Contain("mode=recovery"));
+    }
+
+    [Test]
+    public async Task WithoutADemand_AnEmailCodeGivesTheMultiFactorAcr()
+    {
+        await TestMembers.AddAsync(_factory, "T0012", "Mail-Member-2026");
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var callback = await app.SignInAsync("T0012", "Mail-Member-2026", pkce);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(AcrOf(tokens.IdToken!), Is.EqualTo("urn:kosmo:acr:mfa"));
     }
 
     [Test]
@@ -291,7 +335,7 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, userId, "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, false))).Query)["secret"]!;
+        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, setup))).Query)["secret"]!;
         var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
         var codesPage = await FollowAsync(browser, enrolled);
         if (keepCodes)
@@ -307,7 +351,7 @@ public sealed class OneTimePasswordTests
     private async Task<HttpClient> PasswordOnlyAsync(string userId)
     {
         var browser = _factory.Browser();
-        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" ? "Mail-Member-2026" : "Totp-Member-2026";
+        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" ? "Mail-Member-2026" : "Totp-Member-2026";
         Assert.That(PathOf(await LoginAsync(browser, userId, password)), Is.EqualTo("/journey/otp"));
         return browser;
     }
@@ -328,12 +372,18 @@ public sealed class OneTimePasswordTests
         return await (await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string>(), "#otp-resend-form")).Content.ReadAsStringAsync();
     }
 
-    private static async Task<byte[]> QrAsync(HttpClient browser, bool download)
+    /// <summary>The QR code as the setup page shows it (its img) or offers it (its download link).</summary>
+    private static async Task<byte[]> QrAsync(HttpClient browser, HttpResponseMessage setupPage, bool download = false)
     {
-        var response = await browser.GetAsync("/journey/otp-setup/app?handler=Qr" + (download ? "&download=true" : ""));
+        var document = await HtmlForm.ParseAsync(setupPage);
+        var url = download ? document.QuerySelector("#otp-qr-download")!.GetAttribute("href")! : document.QuerySelector("#otp-qr")!.GetAttribute("src")!;
+        var response = await browser.GetAsync(url);
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("image/png"));
         return await response.Content.ReadAsByteArrayAsync();
     }
+
+    private static string AcrOf(string idToken) =>
+        new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "acr").Value;
 
     private static string CodeAt(string secret, DateTimeOffset time) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(time.UtcDateTime);
 

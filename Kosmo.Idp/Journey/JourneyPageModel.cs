@@ -29,7 +29,7 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
     {
         var session = MemberSession.From(User);
         var member = session is null ? null : await db.Members.FindAsync([session.MemberId], cancellationToken);
-        var next = journey.Next(member, session);
+        var next = journey.Next(member, session, Demand);
         if (next != Step)
         {
             return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
@@ -41,5 +41,8 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
     }
 
     /// <summary>After this step's change was saved: on to whatever the member's state now requires.</summary>
-    protected IActionResult Continue() => LocalRedirect(MemberJourney.UrlOf(journey.Next(Member, Session), ReturnUrl));
+    protected IActionResult Continue() => LocalRedirect(MemberJourney.UrlOf(journey.Next(Member, Session, Demand), ReturnUrl));
+
+    /// <summary>What the relying app's request (the return URL) asks of this sign-in.</summary>
+    protected AuthenticationDemand Demand => AuthenticationDemand.FromReturnUrl(ReturnUrl);
 }

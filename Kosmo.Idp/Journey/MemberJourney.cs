@@ -11,8 +11,9 @@ namespace Kosmo.Idp.Journey;
 /// </summary>
 public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
 {
-    public JourneyStep Next(Member? member, MemberSession? session)
+    public JourneyStep Next(Member? member, MemberSession? session, AuthenticationDemand? demand = null)
     {
+        demand ??= AuthenticationDemand.None;
         if (member is null || session is null || session.MemberId != member.Id || member.IsLocked
             || session.Version != member.SessionVersion)
         {
@@ -57,6 +58,17 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
 
         // Email codes need no setup: the first code the member receives and types enables them.
         if (!session.HasSecondFactor)
+        {
+            return JourneyStep.OtpChallenge;
+        }
+
+        // A relying app that asks for an authenticator app gets one: added if the member has none, then used.
+        if (demand.RequiresApp && member.AppOtpEnabledAt is null)
+        {
+            return JourneyStep.SetUpAppOtp;
+        }
+
+        if (demand.RequiresApp && session.SecondFactor != AuthenticationMethods.ByApp)
         {
             return JourneyStep.OtpChallenge;
         }

@@ -12,12 +12,15 @@ namespace Kosmo.Idp.Journey;
 /// apps. It records who signed in, when, and with which factors, which is what the journey and
 /// the tokens' auth_time/amr are computed from.
 /// </summary>
-public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0)
+public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null)
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
 
     /// <summary>The member's <see cref="Member.SessionVersion"/> when this session began.</summary>
     private const string VersionClaim = "kosmo_session_version";
+
+    /// <summary>Which second factor (<see cref="AuthenticationMethods.ByApp"/>, …) completed the session.</summary>
+    private const string SecondFactorClaim = "kosmo_second_factor";
 
     public bool HasSecondFactor => Methods.Contains(AuthenticationMethods.OneTimePassword);
 
@@ -32,7 +35,10 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
 
         var methods = principal.FindAll(Claims.AuthenticationMethodReference).Select(c => c.Value).ToList();
         _ = int.TryParse(principal.FindFirstValue(VersionClaim), CultureInfo.InvariantCulture, out var version);
-        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version);
+        // Tokens carry the acr rather than the session's own claim: an app-level acr means the app.
+        var secondFactor = principal.FindFirstValue(SecondFactorClaim)
+            ?? (principal.FindFirstValue(Claims.AuthenticationContextReference) == AuthenticationMethods.AcrApp ? AuthenticationMethods.ByApp : null);
+        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor);
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
@@ -50,6 +56,10 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
         }
 
         identity.AddClaim(new Claim(VersionClaim, Version.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer32));
+        if (SecondFactor is not null)
+        {
+            identity.AddClaim(new Claim(SecondFactorClaim, SecondFactor));
+        }
 
         return new ClaimsPrincipal(identity);
     }
@@ -60,6 +70,11 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion);
 
     /// <summary>The session once the member also typed a one-time password: auth_time is when authentication completed.</summary>
-    public MemberSession WithSecondFactor(DateTimeOffset now) =>
-        this with { AuthenticatedAt = now, Methods = [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor] };
+    public MemberSession WithSecondFactor(DateTimeOffset now, string factor) =>
+        this with
+        {
+            AuthenticatedAt = now,
+            Methods = [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor],
+            SecondFactor = factor,
+        };
 }

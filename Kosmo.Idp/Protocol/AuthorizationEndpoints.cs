@@ -48,7 +48,7 @@ public static class AuthorizationEndpoints
             return Results.Redirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt)));
         }
 
-        var next = journey.Next(member, session);
+        var next = journey.Next(member, session, AuthenticationDemand.FromAcrValues(request.AcrValues));
         if (next != JourneyStep.Done)
         {
             if (request.HasPromptValue(PromptValues.None))

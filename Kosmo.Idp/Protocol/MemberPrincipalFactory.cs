@@ -18,7 +18,7 @@ public sealed class MemberPrincipalFactory
             .SetClaim(Claims.Name, member.DisplayName ?? member.UserId)
             .SetClaim(Claims.PreferredUsername, member.UserId)
             .SetClaim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds())
-            .SetClaim(Claims.AuthenticationContextReference, AuthenticationMethods.AcrFor(session.Methods))
+            .SetClaim(Claims.AuthenticationContextReference, AuthenticationMethods.AcrFor(session))
             .SetClaims(Claims.AuthenticationMethodReference, [.. session.Methods]);
 
         identity.SetScopes(scopes);

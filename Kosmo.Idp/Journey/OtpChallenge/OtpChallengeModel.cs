@@ -39,6 +39,9 @@ public sealed class OtpChallengeModel(
 
     public bool RecoveryAvailable { get; private set; }
 
+    /// <summary>The relying app asked for an authenticator app: no other way is offered.</summary>
+    public bool AppRequired { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
@@ -102,7 +105,7 @@ public sealed class OtpChallengeModel(
         if (check.Status == OtpCheckStatus.Accepted)
         {
             Member.EmailOtpEnabledAt ??= time.GetUtcNow();
-            return await CompleteAsync("email", cancellationToken);
+            return await CompleteAsync(AuthenticationMethods.ByEmail, cancellationToken);
         }
 
         audit.Record(AuditKinds.OtpFailed, Member.Id, "email: " + check.Status);
@@ -132,7 +135,7 @@ public sealed class OtpChallengeModel(
 
         if (await app.VerifyAnyAsync(Member.Id, code, cancellationToken) is not null)
         {
-            return await CompleteAsync("app", cancellationToken);
+            return await CompleteAsync(AuthenticationMethods.ByApp, cancellationToken);
         }
 
         await FailAsync("app", cancellationToken);
@@ -156,7 +159,7 @@ public sealed class OtpChallengeModel(
                 Member.RecoveryCodesSavedAt = null;
             }
 
-            return await CompleteAsync("recovery code", cancellationToken);
+            return await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
         }
 
         await FailAsync("recovery code", cancellationToken);
@@ -190,7 +193,7 @@ public sealed class OtpChallengeModel(
         audit.Record(AuditKinds.OtpVerified, Member.Id, method);
         Member.UpdatedAt = now;
         await Db.SaveChangesAsync(cancellationToken);
-        Session = Session.WithSecondFactor(now);
+        Session = Session.WithSecondFactor(now, method);
         await Session.SignInAsync(HttpContext);
         return Continue();
     }
@@ -221,6 +224,12 @@ public sealed class OtpChallengeModel(
         AppAvailable = Member.AppOtpEnabledAt is not null;
         RecoveryAvailable = Member.RecoveryCodesSavedAt is not null;
         MaskedEmail = Member.Email is null ? null : EmailVerificationService.Mask(Member.Email);
+        AppRequired = Demand.RequiresApp && AppAvailable;
+        if (AppRequired)
+        {
+            EmailAvailable = RecoveryAvailable = false;
+        }
+
         Mode = Mode switch
         {
             "app" when AppAvailable => "app",

@@ -34,6 +34,9 @@ public sealed class AppOtpSetupModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>The member already has email codes, but the relying app asks for an app.</summary>
+    public bool AppRequired => Demand.RequiresApp && Member.HasSecondFactor;
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
@@ -110,7 +113,7 @@ public sealed class AppOtpSetupModel(
         await throttle.ClearAsync(Member.Id, cancellationToken);
         await Db.SaveChangesAsync(cancellationToken);
         // This browser stays signed in, under the new session version when the others were signed out.
-        Session = Session.WithSecondFactor(now) with { Version = Member.SessionVersion };
+        Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
         await Session.SignInAsync(HttpContext);
         return Continue();
     }
@@ -128,9 +131,11 @@ public sealed class AppOtpSetupModel(
             Member.OtpMethod = null;
             Member.UpdatedAt = time.GetUtcNow();
             await Db.SaveChangesAsync(cancellationToken);
+            return Continue();
         }
 
-        return Continue();
+        // The relying app insists on an app; without one the member cannot go on there.
+        return LocalRedirect("/");
     }
 
     private async Task ShowAsync(CancellationToken cancellationToken)
