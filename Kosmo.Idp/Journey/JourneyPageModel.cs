@@ -14,6 +14,9 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
 {
     protected abstract JourneyStep Step { get; }
 
+    /// <summary>A step page that a member who finished the journey may also use (adding another app from the account page).</summary>
+    protected virtual bool ServesFinishedMembers => false;
+
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
@@ -30,7 +33,7 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
         var session = MemberSession.From(User);
         var member = session is null ? null : await db.Members.FindAsync([session.MemberId], cancellationToken);
         var next = journey.Next(member, session, Demand);
-        if (next != Step)
+        if (next != Step && !(next == JourneyStep.Done && ServesFinishedMembers))
         {
             return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
         }

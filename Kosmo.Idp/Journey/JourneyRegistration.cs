@@ -26,6 +26,7 @@ public static class JourneyRegistration
         services.AddScoped<RecoveryCodes>();
         services.AddScoped<SecondFactorThrottle>();
         services.AddScoped<SessionTermination>();
+        services.AddScoped<Account.MemberServices>();
         return services;
     }
 }

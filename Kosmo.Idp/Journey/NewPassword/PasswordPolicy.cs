@@ -48,10 +48,10 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.TooCommon");
         }
 
-        // Last, as it costs one Argon2id run: the initial password (roster rule or the paper notice) cannot be kept.
+        // Last, as it costs one Argon2id run: the initial password (roster rule or the paper notice), or the current one, cannot be kept.
         if (problems.Count == 0 && (password == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
         {
-            problems.Add("NewPassword.IsInitial");
+            problems.Add(member.PasswordMustChange ? "NewPassword.IsInitial" : "NewPassword.IsCurrent");
         }
 
         return problems;

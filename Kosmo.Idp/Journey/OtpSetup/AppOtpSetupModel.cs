@@ -19,6 +19,8 @@ public sealed class AppOtpSetupModel(
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
 
+    protected override bool ServesFinishedMembers => true;
+
     [BindProperty]
     public string? Code { get; set; }
 
@@ -134,8 +136,8 @@ public sealed class AppOtpSetupModel(
             return Continue();
         }
 
-        // The relying app insists on an app; without one the member cannot go on there.
-        return LocalRedirect("/");
+        // Back to the account page; a relying app that insists on an app cannot be returned to without one.
+        return LocalRedirect(Demand.RequiresApp ? "/" : MemberJourney.UrlOf(JourneyStep.Done, ReturnUrl));
     }
 
     private async Task ShowAsync(CancellationToken cancellationToken)

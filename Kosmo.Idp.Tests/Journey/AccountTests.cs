@@ -1,0 +1,208 @@
+using System.Net;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OtpNet;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>The member's account page: services, devices, recovery codes, email, password, other sessions.</summary>
+public sealed class AccountTests
+{
+    private const string Password = "Account-Member-2026";
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(_clock));
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task TheHomeAndAccountPages_ShowTheSocietysServices_AsTiles()
+    {
+        var browser = await SignedInAsync("A0001");
+        foreach (var page in new[] { "/", "/account" })
+        {
+            var html = await (await browser.GetAsync(page)).Content.ReadAsStringAsync();
+            var tiles = (await HtmlForm.ParseAsync(await browser.GetAsync(page))).QuerySelectorAll("#services a")
+                .Select(a => (a.TextContent, a.GetAttribute("href"))).ToList();
+            Assert.That(tiles, Does.Contain(("KOSMO Web ポータル", "https://portal.test/")), page);
+            Assert.That(tiles.Select(t => t.TextContent), Does.Not.Contain("健康診断予約"), "an app without a home URL has no tile");
+        }
+    }
+
+    [Test]
+    public async Task ASecondAppAddedFromTheAccountPage_WorksAtLogin_AndARemovedOneNoLongerDoes()
+    {
+        var browser = await SignedInAsync("A0002");
+        var first = await AddDeviceAsync(browser, "古いスマホ");
+        var second = await AddDeviceAsync(browser, "新しいスマホ");
+        var account = await browser.GetAsync("/account");
+        var devices = (await HtmlForm.ParseAsync(account)).QuerySelectorAll("#devices li strong").Select(s => s.TextContent).ToList();
+        Assert.That(devices, Is.EqualTo(new[] { "古いスマホ", "新しいスマホ" }));
+
+        var removed = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
+        Assert.That(removed.Headers.Location!.OriginalString, Does.Contain("done=device-removed"));
+        Assert.That(await AuditKindsAsync("A0002"), Does.Contain(AuditKinds.AppDeviceRemoved));
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var refused = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeAt(first));
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the removed device's code is refused");
+        var accepted = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeAt(second));
+        Assert.That(PathOf(accepted), Is.EqualTo("/"));
+    }
+
+    [Test]
+    public async Task TheOnlyWayToGetACode_CannotBeRemoved()
+    {
+        var browser = await SignedInAsync("A0003");
+        await AddDeviceAsync(browser, "唯一のスマホ");
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "A0003")
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)));
+        var account = await browser.GetAsync("/account");
+        var refused = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "account-error"), Does.Contain("削除できません"));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.ConfirmedAt != null && d.Name == "唯一のスマホ")), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ChangingThePassword_NeedsTheCurrentOne_AndWrongOnesCountTowardsTheLockout()
+    {
+        var browser = await SignedInAsync("A0004");
+        for (var i = 0; i < 6; i++)
+        {
+            await ChangePasswordAsync(browser, "not-my-password", "Brand-New-Pass-1");
+        }
+
+        var locked = await ChangePasswordAsync(browser, Password, "Brand-New-Pass-1");
+        Assert.That(ErrorOn(locked, "current-password-error"), Does.Contain("一時的にログインできません"), "even the right password waits");
+
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        var same = await ChangePasswordAsync(browser, Password, Password);
+        Assert.That(ErrorOn(same, "new-password-error"), Does.Contain("現在のパスワードと同じ"));
+        var changed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = Password, ["NewPassword"] = "Brand-New-Pass-1", ["Confirmation"] = "Brand-New-Pass-1",
+        }, "#change-password");
+        Assert.That(changed.Headers.Location!.OriginalString, Does.Contain("done=password"));
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "A0004", "Brand-New-Pass-1")), Is.EqualTo("/journey/otp"));
+    }
+
+    [Test]
+    public async Task SigningOutOtherDevices_EndsTheirSessions_AndRevokesTheirRefreshTokens()
+    {
+        await TestMembers.AddAsync(_factory, "A0005", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var callback = await app.SignInAsync("A0005", Password, pkce);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var browser = await SignedInAsync("A0005", create: false);
+        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        Assert.That(signedOut.Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
+
+        Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "this browser stays signed in");
+        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"), "the other browser is signed out");
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(refreshed.Error, Is.EqualTo("invalid_grant"), "its refresh token is revoked");
+    }
+
+    [Test]
+    public async Task ANewEmailAddress_TakesEffectOnlyOnceItsLinkIsOpened()
+    {
+        var browser = await SignedInAsync("A0006");
+        var sent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0006@example.jp" }, "#change-email");
+        Assert.That(ErrorOn(await sent.Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0006@example.jp"));
+        Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("a0006@example.jp"), "unchanged until confirmed");
+
+        var phone = _factory.Browser();
+        var link = LinkIn(_factory.Mail.To("new-a0006@example.jp").Single());
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
+        Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("new-a0006@example.jp"));
+    }
+
+    [Test]
+    public async Task NewRecoveryCodes_ReplaceTheOldSet_AndLeadBackToTheAccountPage()
+    {
+        var browser = await SignedInAsync("A0007");
+        var toCodes = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+        Assert.That(PathOf(toCodes), Is.EqualTo("/journey/recovery-codes"));
+        var codesPage = await FollowAsync(browser, toCodes);
+        var codes = (await HtmlForm.ParseAsync(codesPage)).QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+        Assert.That(codes, Has.Count.EqualTo(10));
+        var back = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
+        Assert.That(back.Headers.Location!.OriginalString, Is.EqualTo("/account"));
+        var unused = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "A0007").Select(m => m.Id).SingleAsync();
+            return await db.RecoveryCodes.CountAsync(c => c.MemberId == id && c.UsedAt == null);
+        });
+        Assert.That(unused, Is.EqualTo(10));
+    }
+
+    private async Task<HttpClient> SignedInAsync(string userId, bool create = true)
+    {
+        if (create)
+        {
+            await TestMembers.AddAsync(_factory, userId, Password);
+        }
+
+        var browser = _factory.Browser();
+        var done = await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, userId, Password), userId.ToLowerInvariant() + "@example.jp");
+        Assert.That(PathOf(done), Is.EqualTo("/"));
+        return browser;
+    }
+
+    private async Task<HttpClient> PasswordOnlyAsync(string userId)
+    {
+        var browser = _factory.Browser();
+        await LoginAsync(browser, userId, Password);
+        return browser;
+    }
+
+    /// <summary>Adds an authenticator app from the account page; returns its secret, read from the QR code.</summary>
+    private async Task<string> AddDeviceAsync(HttpClient browser, string name)
+    {
+        var account = await browser.GetAsync("/account");
+        var addLink = (await HtmlForm.ParseAsync(account)).QuerySelector("#add-device")!.GetAttribute("href")!;
+        var setup = await browser.GetAsync(addLink);
+        Assert.That(setup.StatusCode, Is.EqualTo(HttpStatusCode.OK), addLink);
+        var qr = (await HtmlForm.ParseAsync(setup)).QuerySelector("#otp-qr")!.GetAttribute("src")!;
+        var uri = new Uri(QrCodes.Decode(await (await browser.GetAsync(qr)).Content.ReadAsByteArrayAsync()));
+        var secret = (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
+        var added = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret), ["DeviceName"] = name }, "#otp-setup-form");
+        Assert.That(added.Headers.Location?.OriginalString, Is.EqualTo("/account"), await added.Content.ReadAsStringAsync());
+        return secret;
+    }
+
+    private static async Task<HttpResponseMessage> SubmitAppCodeAsync(HttpClient browser, string code) =>
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp?mode=app"), new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+
+    private static async Task<string> ChangePasswordAsync(HttpClient browser, string current, string next)
+    {
+        var response = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = current, ["NewPassword"] = next, ["Confirmation"] = next,
+        }, "#change-password");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private string CodeAt(string secret) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(_clock.GetUtcNow().UtcDateTime);
+
+    private Task<string?> EmailOfAsync(string userId) =>
+        TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == userId).Select(m => m.Email).SingleAsync());
+
+    private Task<List<string>> AuditKindsAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
+    {
+        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+        return await db.AuditEvents.Where(a => a.MemberId == id).Select(a => a.Kind).ToListAsync();
+    });
+}

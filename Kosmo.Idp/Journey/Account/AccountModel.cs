@@ -1,0 +1,266 @@
+using Kosmo.Idp.Journey.Email;
+using Kosmo.Idp.Journey.NewPassword;
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.Account;
+
+/// <summary>
+/// The member's own page on the provider: the society's services, sign-in methods and devices,
+/// email address, password, and signing out other devices. Only for a member who finished the journey.
+/// </summary>
+public sealed class AccountModel(
+    KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
+    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, SignInLockout lockout,
+    SessionTermination sessions, AuditLog audit, IOptions<ProtocolOptions> protocol, TimeProvider time,
+    IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+{
+    protected override JourneyStep Step => JourneyStep.Done;
+
+    public IReadOnlyList<MemberService> Services { get; private set; } = [];
+
+    public IReadOnlyList<TotpDevice> Devices { get; private set; } = [];
+
+    public int RecoveryCodesLeft { get; private set; }
+
+    public PasswordPolicyOptions Rules => policy.Rules;
+
+    public string DisplayName => Member.DisplayName ?? Member.UserId;
+
+    public string? Email => Member.Email;
+
+    public bool EmailCodes => Member.EmailOtpEnabledAt is not null;
+
+    public string? PendingEmail { get; private set; }
+
+    public string? Notice { get; private set; }
+
+    public string? Error { get; private set; }
+
+    [BindProperty]
+    public string? NewEmail { get; set; }
+
+    [BindProperty]
+    public string? CurrentPassword { get; set; }
+
+    [BindProperty]
+    public string? NewPassword { get; set; }
+
+    [BindProperty]
+    public string? Confirmation { get; set; }
+
+    [BindProperty]
+    public string? DeviceName { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(string? done, CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        var key = done switch
+        {
+            "signed-out" => "Account.SignedOutOthers",
+            "password" => "Account.PasswordChanged",
+            "device-removed" => "Account.DeviceRemoved",
+            "device-renamed" => "Account.DeviceRenamed",
+            _ => null,
+        };
+        Notice = key is null ? null : text[key].Value;
+        return await ShowAsync(cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostRemoveDeviceAsync(Guid device, CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        var confirmed = await Db.TotpDevices.Where(d => d.MemberId == Member.Id && d.ConfirmedAt != null).ToListAsync(cancellationToken);
+        var removed = confirmed.FirstOrDefault(d => d.Id == device);
+        if (removed is null)
+        {
+            return RedirectToPage();
+        }
+
+        // The last way to get a code cannot go: the member would be locked out of their own account.
+        if (confirmed.Count == 1 && Member.EmailOtpEnabledAt is null)
+        {
+            Error = text["Account.LastMethod"];
+            return await ShowAsync(cancellationToken);
+        }
+
+        Db.TotpDevices.Remove(removed);
+        if (confirmed.Count == 1)
+        {
+            Member.AppOtpEnabledAt = null;
+            Member.OtpMethod = OtpMethod.Email;
+        }
+
+        Member.UpdatedAt = time.GetUtcNow();
+        audit.Record(AuditKinds.AppDeviceRemoved, Member.Id, removed.Name is null ? "unnamed" : "named");
+        await Db.SaveChangesAsync(cancellationToken);
+        return RedirectToPage(new { done = "device-removed" });
+    }
+
+    public async Task<IActionResult> OnPostRenameDeviceAsync(Guid device, CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        var renamed = await Db.TotpDevices.FirstOrDefaultAsync(d => d.Id == device && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken);
+        if (renamed is null)
+        {
+            return RedirectToPage();
+        }
+
+        if (DeviceName is { Length: > 50 })
+        {
+            Error = text["OtpSetup.NameTooLong"];
+            return await ShowAsync(cancellationToken);
+        }
+
+        renamed.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+        await Db.SaveChangesAsync(cancellationToken);
+        return RedirectToPage(new { done = "device-renamed" });
+    }
+
+    public async Task<IActionResult> OnPostNewRecoveryCodesAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        // The journey shows a new set and comes back here.
+        Member.RecoveryCodesSavedAt = null;
+        await Db.SaveChangesAsync(cancellationToken);
+        return LocalRedirect(MemberJourney.UrlOf(JourneyStep.SaveRecoveryCodes, "/account"));
+    }
+
+    public async Task<IActionResult> OnPostChangeEmailAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        if (EmailAddressInput.Normalize(NewEmail) is not { } address)
+        {
+            ModelState.AddModelError(nameof(NewEmail), text[string.IsNullOrWhiteSpace(NewEmail) ? "Email.Required" : "Email.Invalid"]);
+            return await ShowAsync(cancellationToken);
+        }
+
+        var siteBase = protocol.Value.Issuer ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
+        var outcome = await verifications.SendAsync(Member, address, siteBase, cancellationToken);
+        if (outcome.Status == SendStatus.Sent)
+        {
+            Notice = text["Account.EmailSent", address];
+        }
+        else
+        {
+            Error = outcome.Status switch
+            {
+                SendStatus.CoolingDown => text["Email.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))],
+                SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
+                _ => text["Email.MailUnavailable"],
+            };
+        }
+
+        return await ShowAsync(cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostChangePasswordAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        // The current password is a secret typed here too: it counts against the same lockout as the login page.
+        var now = time.GetUtcNow();
+        var throttle = await Db.SignInThrottles.FindAsync([Member.NormalizedUserId], cancellationToken);
+        if (SignInLockout.RemainingLock(throttle, now) is { } locked)
+        {
+            ModelState.AddModelError(nameof(CurrentPassword), text["Login.TemporarilyLocked", Math.Ceiling(locked.TotalMinutes)]);
+            return await ShowAsync(cancellationToken);
+        }
+
+        if (hashing.Check(Member, CurrentPassword ?? "") == PasswordCheck.Wrong)
+        {
+            throttle ??= Db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = Member.NormalizedUserId }).Entity;
+            lockout.RecordFailure(throttle, now);
+            audit.Record(AuditKinds.PasswordRefused, Member.Id, "wrong current password");
+            await Db.SaveChangesAsync(cancellationToken);
+            ModelState.AddModelError(nameof(CurrentPassword), text["Account.CurrentPasswordWrong"]);
+            return await ShowAsync(cancellationToken);
+        }
+
+        var password = NewPassword ?? "";
+        var problems = policy.Problems(Member, password);
+        foreach (var problem in problems)
+        {
+            ModelState.AddModelError(nameof(NewPassword), text[problem, policy.Rules.MinimumLength, policy.Rules.MaximumLength]);
+        }
+
+        if (problems.Count == 0 && password != Confirmation)
+        {
+            ModelState.AddModelError(nameof(Confirmation), text["NewPassword.Mismatch"]);
+        }
+
+        if (ModelState.ErrorCount > 0)
+        {
+            return await ShowAsync(cancellationToken);
+        }
+
+        Member.PasswordHash = hashing.Hash(password);
+        Member.PasswordChangedAt = now;
+        Member.UpdatedAt = now;
+        if (throttle is not null)
+        {
+            Db.SignInThrottles.Remove(throttle);
+        }
+
+        audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
+        await Db.SaveChangesAsync(cancellationToken);
+        return RedirectToPage(new { done = "password" });
+    }
+
+    public async Task<IActionResult> OnPostSignOutOthersAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        await sessions.EndAllAsync(Member, cancellationToken);
+        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "account page");
+        await Db.SaveChangesAsync(cancellationToken);
+        await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
+        return RedirectToPage(new { done = "signed-out" });
+    }
+
+    private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
+    {
+        Services = await services.ListAsync(cancellationToken);
+        Devices = await Db.TotpDevices.AsNoTracking()
+            .Where(d => d.MemberId == Member.Id && d.ConfirmedAt != null)
+            .OrderBy(d => d.ConfirmedAt)
+            .ToListAsync(cancellationToken);
+        RecoveryCodesLeft = await recoveryCodes.UnusedAsync(Member.Id, cancellationToken);
+        PendingEmail = (await verifications.LatestAsync(Member.Id, cancellationToken))?.Email;
+        return Page();
+    }
+}
