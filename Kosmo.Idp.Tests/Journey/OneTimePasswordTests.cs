@@ -247,6 +247,28 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task AMailProviderThatIsDown_IsExplained_AndResendWorksOnceItIsBack()
+    {
+        await TestMembers.AddAsync(_factory, "T0013", "Mail-Member-2026");
+        var browser = await PasswordOnlyAsync("T0013");
+        _factory.Mail.Down = true;
+        string page;
+        try
+        {
+            page = await (await browser.GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+        }
+        finally
+        {
+            _factory.Mail.Down = false;
+        }
+
+        Assert.That(ErrorOn(page, "otp-error"), Does.Contain("ただいまメールを送信できません"));
+        await ResendAsync(browser);
+        Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0013@example.jp"), "email")), Is.EqualTo("/"));
+        Assert.That(await AuditKindsAsync("T0013"), Does.Contain(AuditKinds.OtpNotSent));
+    }
+
+    [Test]
     public async Task EmailCode_ExpiresAfterTenMinutes()
     {
         await TestMembers.AddAsync(_factory, "T0006", "Mail-Member-2026");
@@ -351,7 +373,7 @@ public sealed class OneTimePasswordTests
     private async Task<HttpClient> PasswordOnlyAsync(string userId)
     {
         var browser = _factory.Browser();
-        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" ? "Mail-Member-2026" : "Totp-Member-2026";
+        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" ? "Mail-Member-2026" : "Totp-Member-2026";
         Assert.That(PathOf(await LoginAsync(browser, userId, password)), Is.EqualTo("/journey/otp"));
         return browser;
     }
