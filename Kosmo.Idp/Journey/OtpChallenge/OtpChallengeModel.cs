@@ -49,7 +49,7 @@ public sealed class OtpChallengeModel(
             return elsewhere;
         }
 
-        Describe();
+        await DescribeAsync(cancellationToken);
         if (Mode == "email")
         {
             // The mail goes out when the page is first shown (manual 2-1: the code "arrives");
@@ -71,7 +71,7 @@ public sealed class OtpChallengeModel(
             return elsewhere;
         }
 
-        Describe();
+        await DescribeAsync(cancellationToken);
         Mode = "email";
         await SendAsync(cancellationToken);
         return Page();
@@ -84,7 +84,7 @@ public sealed class OtpChallengeModel(
             return elsewhere;
         }
 
-        Describe();
+        await DescribeAsync(cancellationToken);
         return Mode switch
         {
             "app" => await VerifyAppAsync(cancellationToken),
@@ -209,6 +209,9 @@ public sealed class OtpChallengeModel(
             case OtpSendStatus.CoolingDown:
                 Error = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
                 break;
+            case OtpSendStatus.TooManyFailures:
+                Error = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                break;
             case OtpSendStatus.HourlyLimitReached:
                 Error = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
                 break;
@@ -218,11 +221,12 @@ public sealed class OtpChallengeModel(
         }
     }
 
-    private void Describe()
+    private async Task DescribeAsync(CancellationToken cancellationToken)
     {
         EmailAvailable = Member.Email is not null && (Member.EmailOtpEnabledAt is not null || Member.OtpMethod == OtpMethod.Email);
         AppAvailable = Member.AppOtpEnabledAt is not null;
-        RecoveryAvailable = Member.RecoveryCodesSavedAt is not null;
+        // Offered while unused codes exist, whether or not the member confirmed keeping the newest set.
+        RecoveryAvailable = await recovery.UnusedAsync(Member.Id, cancellationToken) > 0;
         MaskedEmail = Member.Email is null ? null : EmailVerificationService.Mask(Member.Email);
         AppRequired = Demand.RequiresApp && AppAvailable;
         if (AppRequired)

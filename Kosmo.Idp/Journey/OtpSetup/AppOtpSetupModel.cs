@@ -94,7 +94,7 @@ public sealed class AppOtpSetupModel(
         if (!await authenticator.VerifyAsync(device, code, cancellationToken))
         {
             var wait = await throttle.RecordFailureAsync(Member.Id, cancellationToken);
-            audit.Record(AuditKinds.OtpFailed, Member.Id, "app setup");
+            audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
             await Db.SaveChangesAsync(cancellationToken);
             Error = wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)] : text["OtpSetup.Wrong"];
             return Page();

@@ -1,4 +1,5 @@
 using Kosmo.Idp.Mail;
+using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -33,7 +34,8 @@ public sealed class MemberAdministration(
 
         var now = time.GetUtcNow();
         var throttle = await db.SignInThrottles.SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
-        var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null;
+        var codePause = await db.SignInThrottles.FindAsync([SecondFactorThrottle.KeyOf(member.Id)], cancellationToken);
+        var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null;
         if (!member.IsLocked && !lockedOut)
         {
             return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed.");
@@ -57,6 +59,12 @@ public sealed class MemberAdministration(
         {
             changes.Add($"sign-in lockout cleared ({throttle.FailedCount} wrong passwords, locked until {OperatorText.Time(throttle.LockedUntil)})");
             db.SignInThrottles.Remove(throttle);
+        }
+
+        if (codePause is not null)
+        {
+            changes.Add($"one-time-password pause cleared ({codePause.FailedCount} wrong codes)");
+            db.SignInThrottles.Remove(codePause);
         }
 
         member.UpdatedAt = now;
@@ -119,6 +127,12 @@ public sealed class MemberAdministration(
         db.TotpDevices.RemoveRange(devices);
         db.EmailOtpChallenges.RemoveRange(challenges);
         db.RecoveryCodes.RemoveRange(codes);
+        // A pause after wrong codes belonged to the factors that are gone.
+        if (await db.SignInThrottles.FindAsync([SecondFactorThrottle.KeyOf(member.Id)], cancellationToken) is { } codePause)
+        {
+            db.SignInThrottles.Remove(codePause);
+        }
+
         member.OtpMethod = null;
         member.EmailOtpEnabledAt = null;
         member.AppOtpEnabledAt = null;

@@ -41,6 +41,12 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
             return new OtpSendOutcome(OtpSendStatus.CoolingDown, settings.EmailResendCooldown - (now - challenge.SentAt));
         }
 
+        // After too many wrong codes a new code would be refused too: say when tries come back instead of mailing one.
+        if (challenge is not null && challenge.Failures >= settings.EmailMaximumFailures)
+        {
+            return new OtpSendOutcome(OtpSendStatus.TooManyFailures, challenge.WindowStartedAt.AddHours(1) - now);
+        }
+
         if (challenge is not null && challenge.SendsInWindow >= settings.EmailMaximumSendsPerHour)
         {
             return new OtpSendOutcome(OtpSendStatus.HourlyLimitReached, challenge.WindowStartedAt.AddHours(1) - now);
@@ -105,9 +111,17 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
             return won == 1 ? new OtpCheck(OtpCheckStatus.Accepted, 0) : new OtpCheck(OtpCheckStatus.NoCode, 0);
         }
 
-        await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id)
+        // Counted in the database under the limit, so parallel wrong guesses cannot get past it.
+        var counted = await db.EmailOtpChallenges
+            .Where(c => c.Id == challenge.Id && c.Failures < settings.EmailMaximumFailures)
             .ExecuteUpdateAsync(set => set.SetProperty(c => c.Failures, c => c.Failures + 1), cancellationToken);
-        var left = settings.EmailMaximumFailures - challenge.Failures - 1;
+        if (counted == 0)
+        {
+            return new OtpCheck(OtpCheckStatus.TooManyFailures, 0);
+        }
+
+        var failures = await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => c.Failures).FirstAsync(cancellationToken);
+        var left = settings.EmailMaximumFailures - failures;
         return new OtpCheck(left > 0 ? OtpCheckStatus.Wrong : OtpCheckStatus.TooManyFailures, Math.Max(0, left));
     }
 
@@ -120,6 +134,7 @@ public enum OtpSendStatus
     Sent,
     CoolingDown,
     HourlyLimitReached,
+    TooManyFailures,
     MailUnavailable,
 }
 

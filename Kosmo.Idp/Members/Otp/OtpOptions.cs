@@ -26,7 +26,4 @@ public sealed class OtpOptions
     [Range(1, 20)]
     public int EmailMaximumSendsPerHour { get; set; } = 5;
 
-    /// <summary>Wrong app codes allowed in a row before the member waits (the same rule as the sign-in lockout).</summary>
-    [Range(1, 20)]
-    public int AppMaximumFailures { get; set; } = 5;
 }

@@ -9,14 +9,14 @@ namespace Kosmo.Idp.Members.Otp;
 public sealed class SecondFactorThrottle(KosmoDbContext db, SignInLockout lockout, TimeProvider time)
 {
     public async Task<TimeSpan?> RemainingLockAsync(Guid memberId, CancellationToken cancellationToken) =>
-        SignInLockout.RemainingLock(await db.SignInThrottles.FindAsync([Key(memberId)], cancellationToken), time.GetUtcNow());
+        SignInLockout.RemainingLock(await db.SignInThrottles.FindAsync([KeyOf(memberId)], cancellationToken), time.GetUtcNow());
 
     /// <summary>Counts a wrong code; returns how long the member must now wait, if at all.</summary>
     public async Task<TimeSpan?> RecordFailureAsync(Guid memberId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var throttle = await db.SignInThrottles.FindAsync([Key(memberId)], cancellationToken)
-            ?? db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = Key(memberId) }).Entity;
+        var throttle = await db.SignInThrottles.FindAsync([KeyOf(memberId)], cancellationToken)
+            ?? db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = KeyOf(memberId) }).Entity;
         lockout.RecordFailure(throttle, now);
         await db.SaveChangesAsync(cancellationToken);
         return SignInLockout.RemainingLock(throttle, now);
@@ -24,12 +24,13 @@ public sealed class SecondFactorThrottle(KosmoDbContext db, SignInLockout lockou
 
     public async Task ClearAsync(Guid memberId, CancellationToken cancellationToken)
     {
-        if (await db.SignInThrottles.FindAsync([Key(memberId)], cancellationToken) is { } throttle)
+        if (await db.SignInThrottles.FindAsync([KeyOf(memberId)], cancellationToken) is { } throttle)
         {
             db.SignInThrottles.Remove(throttle);
             await db.SaveChangesAsync(cancellationToken);
         }
     }
 
-    private static string Key(Guid memberId) => "otp:" + memberId.ToString("N");
+    /// <summary>The throttle row's key. Lower case, so it never equals a user ID's row (those are upper-cased).</summary>
+    public static string KeyOf(Guid memberId) => "otp:" + memberId.ToString("N");
 }
