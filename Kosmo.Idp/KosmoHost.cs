@@ -7,6 +7,7 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Operations.Logging;
+using Kosmo.Idp.Operations.Maintenance;
 using Kosmo.Idp.Operations.Startup;
 using Kosmo.Idp.Operations.Web;
 using Kosmo.Idp.Persistence;
@@ -68,6 +69,9 @@ public static class KosmoHost
             encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLoginRateLimit(builder.Configuration);
         services.AddKosmoHealth();
+        services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Pruner>();
+        services.AddHostedService<PruningService>();
         services.AddDemoApp();
         return builder;
     }

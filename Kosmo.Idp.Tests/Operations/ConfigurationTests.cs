@@ -21,6 +21,10 @@ public sealed class ConfigurationTests
 
             Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
             Assert.That(File.Exists(file), Is.True);
+
+            // Background work runs there too: a pruning pass (batched deletes) works on SQLite.
+            await using var scope = factory.Services.CreateAsyncScope();
+            Assert.That(await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Operations.Maintenance.Pruner>().RunOnceAsync(CancellationToken.None), Is.Not.Null);
         }
         finally
         {

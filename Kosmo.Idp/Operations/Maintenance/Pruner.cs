@@ -1,0 +1,92 @@
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+
+namespace Kosmo.Idp.Operations.Maintenance;
+
+/// <summary>
+/// Deletes what no longer matters: expired tokens and authorizations, verification links,
+/// mailed codes, abandoned app setups, forgotten sign-in failures and (when configured) old audit
+/// events, in batches. On PostgreSQL one replica at a time does it, under an advisory lock.
+/// </summary>
+public sealed class Pruner(
+    KosmoDbContext db, IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations,
+    IOptions<PruningOptions> options, IOptions<SignInLockoutOptions> lockout, TimeProvider time, ILogger<Pruner> logger)
+{
+    // Any fixed number shared by all replicas; "KOSMO" in ASCII.
+    public const long LockKey = 0x4B4F534D4F;
+
+    /// <summary>Runs one pass; returns null when another replica is already pruning.</summary>
+    public async Task<PruneReport?> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var postgres = db.Database.IsNpgsql();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            if (postgres && !await db.Database.SqlQueryRaw<bool>("SELECT pg_try_advisory_lock({0}) AS \"Value\"", LockKey).SingleAsync(cancellationToken))
+            {
+                logger.LogInformation("Pruning skipped: another replica is pruning");
+                return null;
+            }
+
+            try
+            {
+                var report = await PruneAsync(cancellationToken);
+                logger.LogInformation("Pruned {Report}", report);
+                return report;
+            }
+            finally
+            {
+                if (postgres)
+                {
+                    await db.Database.SqlQueryRaw<bool>("SELECT pg_advisory_unlock({0}) AS \"Value\"", LockKey).SingleAsync(CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<PruneReport> PruneAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var before = now - settings.MinimumAge;
+        var forgotten = now - lockout.Value.FailureMemory;
+
+        var report = new PruneReport(
+            Tokens: await tokens.PruneAsync(before, cancellationToken),
+            Authorizations: await authorizations.PruneAsync(before, cancellationToken),
+            EmailVerifications: await InBatchesAsync(db.EmailVerifications.Where(v => v.ExpiresAt < before).OrderBy(v => v.Id), cancellationToken),
+            EmailCodes: await InBatchesAsync(db.EmailOtpChallenges.Where(c => c.SentAt < before).OrderBy(c => c.Id), cancellationToken),
+            AbandonedAppSetups: await InBatchesAsync(db.TotpDevices.Where(d => d.ConfirmedAt == null && d.CreatedAt < before).OrderBy(d => d.Id), cancellationToken),
+            SignInThrottles: await InBatchesAsync(
+                db.SignInThrottles.Where(t => t.LastFailureAt < forgotten && (t.LockedUntil == null || t.LockedUntil < now)).OrderBy(t => t.NormalizedUserId),
+                cancellationToken),
+            AuditEvents: settings.AuditRetention is { } retention
+                ? await InBatchesAsync(db.AuditEvents.Where(a => a.OccurredAt < now - retention).OrderBy(a => a.Id), cancellationToken)
+                : 0);
+        return report;
+    }
+
+    private async Task<long> InBatchesAsync<T>(IOrderedQueryable<T> expired, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = await expired.Take(options.Value.BatchSize).ExecuteDeleteAsync(cancellationToken);
+            total += deleted;
+        }
+        while (deleted == options.Value.BatchSize);
+
+        return total;
+    }
+}
+
+public sealed record PruneReport(
+    long Tokens, long Authorizations, long EmailVerifications, long EmailCodes, long AbandonedAppSetups, long SignInThrottles, long AuditEvents);
