@@ -34,6 +34,7 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
             ["Protocol:Issuer"] = "http://localhost/",
             ["Protocol:RequireHttps"] = "false",
             ["RateLimits:LoginPostsPerMinutePerAddress"] = "10000",
+            ["Shutdown:DrainDelay"] = "00:00:00",
             ["Mail:Delivery"] = "SendGrid",
             ["Mail:SendGrid:ApiKey"] = MailCatcher.ApiKey,
             ["Mail:SendGrid:Host"] = Mail.Url.ToString(),

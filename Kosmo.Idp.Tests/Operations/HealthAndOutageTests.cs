@@ -1,5 +1,6 @@
 using System.Net;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -33,5 +34,22 @@ public sealed class HealthAndOutageTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(html, Does.Contain("ただいまサービスを利用できません"));
         Assert.That(html, Does.Not.Contain("Npgsql").And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task WhenTheServiceIsToldToStop_ReadinessFailsFirst_WhileRequestsAreStillServed()
+    {
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Shutdown:DrainDelay"] = "00:00:03" });
+        var client = factory.Browser();
+        Assert.That((await client.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var lifetime = factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        var stopping = Task.Run(lifetime.StopApplication);
+        await Task.Delay(300);
+
+        Assert.That((await client.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "the load balancer takes it out");
+        Assert.That((await client.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "it is not restarted");
+        Assert.That((await client.GetAsync("/login")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "members already sent here are still served");
+        await stopping;
     }
 }

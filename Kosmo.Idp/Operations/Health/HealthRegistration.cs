@@ -10,12 +10,16 @@ public static class HealthRegistration
 
     public static IServiceCollection AddKosmoHealth(this IServiceCollection services)
     {
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(provider => provider.GetRequiredService<ShutdownDrain>());
         services.AddHealthChecks()
-            .AddCheck<SchemaCurrentCheck>("database", tags: [Ready]);
+            .AddCheck<SchemaCurrentCheck>("database", tags: [Ready])
+            .AddCheck<ShutdownDrain>("not-stopping", tags: [Ready]);
         return services;
     }
 
-    /// <summary>/health/live: the process answers. /health/ready: it can serve members (database reachable, schema current, keys loaded).</summary>
+    /// <summary>/health/live: the process answers. /health/ready: it can serve members (database reachable, schema current, keys loaded, not shutting down).</summary>
     public static IEndpointRouteBuilder MapKosmoHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
