@@ -69,6 +69,7 @@ public static class KosmoHost
             encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLoginRateLimit(builder.Configuration);
         services.AddKosmoHealth();
+        services.AddKosmoProxy();
         services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Pruner>();
         services.AddHostedService<PruningService>();
@@ -79,6 +80,9 @@ public static class KosmoHost
     public static WebApplication Build(string[] args)
     {
         var app = CreateBuilder(args).Build();
+
+        // First: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
+        app.UseKosmoProxy();
 
         app.UseExceptionHandler("/error");
         if (!app.Environment.IsDevelopment())
