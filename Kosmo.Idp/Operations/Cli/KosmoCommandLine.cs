@@ -4,6 +4,7 @@ using System.Globalization;
 using Kosmo.Idp.Members.Operators;
 using Kosmo.Idp.Members.Roster;
 using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Kosmo.Idp.Protocol.Keys;
@@ -28,6 +29,7 @@ public static class KosmoCommandLine
         root.Subcommands.Add(Keys());
         root.Subcommands.Add(Members());
         root.Subcommands.Add(Audit());
+        root.Subcommands.Add(Health());
         var parsed = root.Parse(args);
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
@@ -54,6 +56,28 @@ public static class KosmoCommandLine
             Console.WriteLine("Database is current.");
             return 0;
         }));
+        return command;
+    }
+
+    /// <summary>
+    /// For a container HEALTHCHECK: one request to a running service. It builds no host, so it needs
+    /// neither the database nor valid settings, and costs only the process start.
+    /// </summary>
+    private static Command Health()
+    {
+        var url = new Option<string>("--url")
+        {
+            Description = $"The endpoint to ask (default {HealthProbe.DefaultUrl}).",
+            DefaultValueFactory = _ => HealthProbe.DefaultUrl,
+        };
+        var command = new Command(
+            "health",
+            $"Exit 0 when the running service's health endpoint answers 200 within {HealthProbe.DefaultTimeout.TotalSeconds:0} s, 1 otherwise. Reads no settings.")
+        {
+            url,
+        };
+        command.SetAction((parse, cancellationToken) =>
+            HealthProbe.RunAsync(parse.GetValue(url)!, Console.Out, Console.Error, cancellationToken: cancellationToken));
         return command;
     }
 
