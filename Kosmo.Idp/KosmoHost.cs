@@ -8,6 +8,7 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Operations.Logging;
 using Kosmo.Idp.Operations.Startup;
+using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Operations.Web;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
@@ -22,6 +23,7 @@ public static class KosmoHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddKosmoLogging();
+        builder.AddKosmoTelemetry();
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -96,6 +98,7 @@ public static class KosmoHost
         app.UseAntiforgery();
 
         app.MapKosmoHealth();
+        app.MapKosmoMetrics();
         app.MapKosmoProtocol();
         app.MapRazorPages();
         app.MapDemoApp();
