@@ -49,6 +49,8 @@ public sealed class MetricsTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.That(text, Does.Contain("http_server_request_duration_seconds"));
         Assert.That(text, Does.Not.Contain("<html"));
+        Assert.That(text, Does.Contain("db_client_operation_duration_seconds"), "Npgsql");
+        Assert.That(text, Does.Contain("microsoft_entityframeworkcore_queries_total"), "EF Core");
     }
 
     [Test]
@@ -82,6 +84,23 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task TheDatabasePassword_NeverAppearsInTheScrape()
+    {
+        // The test server trusts local connections, so a password that is set is simply not needed.
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync());
+        if (string.IsNullOrEmpty(connection.Password))
+        {
+            connection.Password = "pg-password-not-for-metrics";
+        }
+
+        await using var factory = new KosmoFactory(connection.ConnectionString);
+        await factory.Browser().GetAsync("/login");
+        var text = await ScrapeAsync(factory);
+        Assert.That(text, Does.Contain("db_client_connection_count"));
+        Assert.That(text, Does.Not.Contain(connection.Password));
+    }
+
+    [Test]
     public async Task WithMetricsTurnedOff_ThereIsNoScrapeEndpoint()
     {
         await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Telemetry:MetricsEnabled"] = "false" });
@@ -107,15 +126,30 @@ public sealed class MetricsTests
         Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("# TYPE"));
     }
 
-    [Test]
-    public async Task AMetricsPathThatWouldShadowTheService_StopsTheStart()
+    [TestCase("Telemetry:MetricsPath", "/connect/metrics")]
+    [TestCase("Telemetry:MetricsPath", "metrics")]
+    [TestCase("Telemetry:OtlpEndpoint", "ftp://collector.internal/")]
+    public void AMisconfiguredSetting_StopsTheStart(string key, string value)
     {
         var failure = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
         {
-            await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Telemetry:MetricsPath"] = "/connect/metrics" });
+            await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { [key] = value });
         });
-        Assert.That(failure!.Message, Does.Contain("Telemetry:MetricsPath"));
+        Assert.That(failure!.Message, Does.Contain(key));
     }
+
+    [Test]
+    public async Task WithAnOtlpEndpoint_TracesAreSetUp_AndACollectorThatIsAway_DoesNotHurtTheService()
+    {
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Telemetry:OtlpEndpoint"] = "http://127.0.0.1:9/" });
+        Assert.That(factory.Services.GetService<OpenTelemetry.Trace.TracerProvider>(), Is.Not.Null);
+        Assert.That((await factory.Browser().GetAsync("/login")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await factory.Browser().GetAsync("/metrics")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public void WithoutAnOtlpEndpoint_NothingIsTraced() =>
+        Assert.That(_factory.Services.GetService<OpenTelemetry.Trace.TracerProvider>(), Is.Null);
 
     [TestCase("email", "email")]
     [TestCase("email: Wrong", "email")]
