@@ -9,6 +9,7 @@ using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Operations.Logging;
 using Kosmo.Idp.Operations.Maintenance;
 using Kosmo.Idp.Operations.Startup;
+using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Operations.Web;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
@@ -23,6 +24,7 @@ public static class KosmoHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddKosmoLogging();
+        builder.AddKosmoTelemetry();
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -104,6 +106,7 @@ public static class KosmoHost
         app.UseAntiforgery();
 
         app.MapKosmoHealth();
+        app.MapKosmoMetrics();
         app.MapKosmoProtocol();
         app.MapRazorPages();
         app.MapDemoApp();

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Telemetry;
 using Microsoft.Extensions.Options;
 using SendGrid;
 using SendGrid.Helpers.Mail;
@@ -5,7 +6,7 @@ using SendGrid.Helpers.Mail;
 namespace Kosmo.Idp.Mail;
 
 /// <summary>Sends through SendGrid's v3 API with the official client, on a pooled HttpClient.</summary>
-public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<MailOptions> options, ILogger<SendGridMailSender> logger) : IMailSender
+public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<MailOptions> options, ILogger<SendGridMailSender> logger, KosmoMetrics? metrics = null) : IMailSender
 {
     public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
     {
@@ -28,6 +29,7 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "SendGrid could not be reached");
+            metrics?.MailFailed();
             throw new MailNotSentException("SendGrid could not be reached.", e);
         }
 
@@ -35,6 +37,7 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         {
             // SendGrid's error body says what was wrong (sender not verified, key lacks permission); it holds no secret.
             var reason = await response.Body.ReadAsStringAsync(cancellationToken);
+            metrics?.MailFailed();
             logger.LogError("SendGrid refused a mail with status {StatusCode}: {Reason}", (int)response.StatusCode, reason.Length > 500 ? reason[..500] : reason);
             throw new MailNotSentException($"SendGrid answered {(int)response.StatusCode}.");
         }

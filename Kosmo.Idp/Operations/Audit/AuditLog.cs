@@ -1,12 +1,14 @@
+using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Persistence;
 
 namespace Kosmo.Idp.Operations.Audit;
 
 /// <summary>
 /// Records audit events into the caller's unit of work (stored with the change they describe,
-/// by the caller's SaveChanges) and writes each to the log as well.
+/// by the caller's SaveChanges) and writes each to the log as well. Being the one place every
+/// sign-in and one-time-password event passes, it also feeds the counters of <see cref="KosmoMetrics"/>.
 /// </summary>
-public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null)
+public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null, KosmoMetrics? metrics = null)
 {
     /// <summary>Returns the event so a caller can add an outcome learned after saving (a mail that failed).</summary>
     public AuditEvent Record(string kind, Guid? memberId, string? detail = null)
@@ -21,6 +23,7 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
         };
         db.Add(audit);
         logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);
+        metrics?.Observe(kind, detail);
         return audit;
     }
 }

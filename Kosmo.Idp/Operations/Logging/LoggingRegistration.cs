@@ -47,6 +47,7 @@ public static class LoggingRegistration
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
+                : context.GetEndpoint()?.Metadata.GetMetadata<Telemetry.ScrapeEndpoint>() is not null ? LogEventLevel.Verbose
                 : LogEventLevel.Information;
         });
         return app;

@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+
+namespace Kosmo.Idp.Operations.Telemetry;
+
+/// <summary>Settings under <c>Telemetry</c>: the Prometheus scrape endpoint and, optionally, traces by OTLP.</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>Collect metrics and serve them at <see cref="MetricsPath"/>.</summary>
+    public bool MetricsEnabled { get; set; } = true;
+
+    /// <summary>The Prometheus scrape path.</summary>
+    public string MetricsPath { get; set; } = "/metrics";
+
+    /// <summary>
+    /// When set, <see cref="MetricsPath"/> answers only on connections to this local port (one the
+    /// service also listens on, e.g. <c>ASPNETCORE_HTTP_PORTS=8080;9464</c>), so the public port never
+    /// serves it. When empty it is served on every port and the ingress must not route it.
+    /// </summary>
+    [Range(1, 65535)]
+    public int? MetricsPort { get; set; }
+
+    /// <summary>Where traces go by OTLP (a collector); no tracing at all when empty.</summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary><c>Grpc</c> (usually port 4317) or <c>HttpProtobuf</c> (4318, give the full <c>/v1/traces</c> URL).</summary>
+    public OtlpExportProtocol OtlpProtocol { get; set; } = OtlpExportProtocol.Grpc;
+}
+
+internal sealed class TelemetryOptionsValidation : IValidateOptions<TelemetryOptions>
+{
+    private static readonly string[] Reserved = ["/connect", "/journey", "/account", "/login", "/.well-known", "/health", "/error", "/demo"];
+
+    public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
+    {
+        var failures = new List<string>();
+        var path = options.MetricsPath;
+        if (options.MetricsEnabled
+            && (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.Length < 2 || path.IndexOfAny(['?', '#', ' ']) >= 0
+                || Reserved.Any(r => new PathString(path).StartsWithSegments(r, StringComparison.OrdinalIgnoreCase))))
+        {
+            failures.Add($"Telemetry:MetricsPath must be a path of its own such as /metrics (got \"{path}\").");
+        }
+
+        if (options.OtlpEndpoint is { } otlp && (!otlp.IsAbsoluteUri || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add("Telemetry:OtlpEndpoint must be an absolute http or https URL of an OTLP collector.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
