@@ -10,11 +10,15 @@ port=5399
 for i in $(seq 1 "$runs"); do
   rm -f "$out/kosmo.db"
   start=$(date +%s%N)
-  ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" \
+  # Run from the publish folder, as the image does: appsettings*.json and Content/ are read from there.
+  env --chdir="$out/app" ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" \
     Database__SqlitePath="$out/kosmo.db" DemoData__Enabled=false \
-    dotnet "$out/app/Kosmo.Idp.dll" >"$out/log" 2>&1 &
+    dotnet Kosmo.Idp.dll >"$out/log" 2>&1 &
   pid=$!
-  until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do sleep 0.01; done
+  until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$out/log"; exit 1; }
+    sleep 0.01
+  done
   ready=$(date +%s%N)
   sleep 5
   rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
