@@ -21,7 +21,7 @@ public sealed class ProtocolRefusalTests
     public async Task StopAsync() => await _factory.DisposeAsync();
 
     [Test]
-    public async Task Discovery_AdvertisesS256Only_AndTheIssParameter()
+    public async Task Discovery_AdvertisesS256Only_TheIssParameter_AndTheAcrValues()
     {
         var discovery = await _factory.Browser().GetStringAsync("/.well-known/openid-configuration");
         using var json = System.Text.Json.JsonDocument.Parse(discovery);
@@ -31,6 +31,8 @@ public sealed class ProtocolRefusalTests
         Assert.That(root.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()),
             Is.EquivalentTo(new[] { "authorization_code", "refresh_token", "client_credentials" }));
         Assert.That(root.GetProperty("response_types_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "code" }));
+        Assert.That(root.GetProperty("acr_values_supported").EnumerateArray().Select(e => e.GetString()),
+            Is.EquivalentTo(new[] { "urn:kosmo:acr:pwd", "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }));
     }
 
     [Test]
