@@ -92,6 +92,7 @@ public sealed class AccountTests
             ["CurrentPassword"] = Password, ["NewPassword"] = "Brand-New-Pass-1", ["Confirmation"] = "Brand-New-Pass-1",
         }, "#change-password");
         Assert.That(changed.Headers.Location!.OriginalString, Does.Contain("done=password"));
+        Assert.That(_factory.Mail.To("a0004@example.jp").Last().Text, Does.Contain("パスワードが変更されました"), "the member is told");
         Assert.That(PathOf(await LoginAsync(_factory.Browser(), "A0004", "Brand-New-Pass-1")), Is.EqualTo("/journey/otp"));
     }
 
@@ -127,6 +128,7 @@ public sealed class AccountTests
         var link = LinkIn(_factory.Mail.To("new-a0006@example.jp").Single());
         await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("new-a0006@example.jp"));
+        Assert.That(_factory.Mail.To("a0006@example.jp").Last().Text, Does.Contain("別のアドレスに変更されました"), "the old address is told");
     }
 
     [Test]

@@ -2,16 +2,18 @@ using System.Text.Encodings.Web;
 
 namespace Kosmo.Idp.Mail;
 
-/// <summary>What the society's operator did to a member's account, which the member is told about.</summary>
+/// <summary>A change to a member's account that the member is told about: by the society's operator, or on the account page.</summary>
 public enum MemberNotice
 {
     Unlocked,
     MfaReset,
     PasswordReset,
+    PasswordChanged,
+    EmailChanged,
 }
 
 /// <summary>
-/// Tells a member that the society changed their account, so a change they did not ask for is
+/// Tells a member that their account changed, so a change they did not make or ask for is
 /// noticed. Japanese first, English below. It never carries a password or code: the initial
 /// password is only described by its rule.
 /// </summary>
@@ -78,6 +80,22 @@ public static class MemberNoticeMail
                 "You have been logged out on every device.",
                 "At your next login, use the initial password: 記号 (symbol) + 番号 (number) + birthdate as YYYYMMDD (for example 123 + 4567 + 1984-10-07 gives 123456719841007).",
                 "You will then choose a new password.",
+            ]),
+        MemberNotice.PasswordChanged => (
+            [
+                "KOSMO Web のパスワードが変更されました（アカウント設定画面から）。",
+            ],
+            [
+                "Your KOSMO Web password was changed (on the account page).",
+            ]),
+        MemberNotice.EmailChanged => (
+            [
+                "KOSMO Web に登録されたメールアドレスが、別のアドレスに変更されました。",
+                "今後のお知らせとワンタイムパスワードは新しいアドレスに届きます。",
+            ],
+            [
+                "The email address registered on KOSMO Web was changed to another address.",
+                "Notices and one-time passwords now go to the new address.",
             ]),
         _ => throw new ArgumentOutOfRangeException(nameof(notice), notice, null),
     };

@@ -235,6 +235,11 @@ public sealed class AccountModel(
 
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
+        if (Member.Email is { } address)
+        {
+            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, Mail.MemberNotice.PasswordChanged), cancellationToken);
+        }
+
         return RedirectToPage(new { done = "password" });
     }
 

@@ -108,12 +108,32 @@ public sealed class EmailVerificationService(
         }
 
         var member = await db.Members.FirstAsync(m => m.Id == verification!.MemberId, cancellationToken);
+        var previous = member.Email;
         member.Email = verification!.Email;
         member.EmailVerifiedAt = now;
         member.UpdatedAt = now;
         audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
         await db.SaveChangesAsync(cancellationToken);
+        if (previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            // The old address hears of it: if someone else changed it, the member still learns.
+            await NotifyQuietlyAsync(MemberNoticeMail.Create(previous, MemberNotice.EmailChanged), cancellationToken);
+        }
+
         return state;
+    }
+
+    /// <summary>A notice that is worth sending but not worth failing the member's request for.</summary>
+    public async Task NotifyQuietlyAsync(MailMessage notice, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await mail.SendAsync(notice, cancellationToken);
+        }
+        catch (MailNotSentException)
+        {
+            // Already logged by the sender; the change itself is done and audited.
+        }
     }
 
     /// <summary>Enough of an address for the member to recognise it, not enough to harvest it from a page or an audit row.</summary>
