@@ -22,7 +22,7 @@ public sealed partial class FirstLoginBrowserTests
     public async Task StopAsync() => await _host.DisposeAsync();
 
     [Test]
-    public async Task RosterMember_FirstLoginOnThePc_WithTheLinkOpenedOnThePhone_EndsOnThePortalsTopPage()
+    public async Task RosterMember_FirstLoginOnThePc_WithTheLinkOpenedOnThePhone_EndsOnThePortalsTopPage_AndSignsOutOfBoth()
     {
         await TestMembers.AddFromRosterAsync(_host.Provider, "B0001", "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", "b0001@example.jp");
         await using var session = new BrowserSession();
@@ -110,6 +110,17 @@ public sealed partial class FirstLoginBrowserTests
         await Expect(pc.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
         await session.ScreenshotAsync(pc, "portal-top");
         await BrowserSession.AssertAccessibleAsync(pc);
+
+        // ログアウト: the portal, then the provider's end-session endpoint, then back to the portal
+        await pc.GetByRole(AriaRole.Link, new() { Name = "ログアウト" }).ClickAsync();
+        await Expect(pc).ToHaveURLAsync(_host.Portal.Url + "signed-out");
+        await Expect(pc.GetByText("ログアウトしました。")).ToBeVisibleAsync();
+        await session.ScreenshotAsync(pc, "portal-signed-out");
+        await BrowserSession.AssertAccessibleAsync(pc);
+        await pc.GetByRole(AriaRole.Link, new() { Name = "もう一度ログインする" }).ClickAsync();
+        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ログイン", Exact = true })).ToBeVisibleAsync();
+        await Expect(pc).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
+        await session.ScreenshotAsync(pc, "login-again");
         session.AssertNoErrors();
     }
 
