@@ -78,11 +78,10 @@ public sealed partial class BrowserSession : IAsyncDisposable
         {
             Directory.Delete(_screenshots, recursive: true);
         }
-
-        Directory.CreateDirectory(_screenshots);
     }
 
-    public IReadOnlyList<string> Screenshots => Directory.GetFiles(_screenshots, "*.png").Order().ToList();
+    public IReadOnlyList<string> Screenshots =>
+        Directory.Exists(_screenshots) ? Directory.GetFiles(_screenshots, "*.png").Order().ToList() : [];
 
     public async Task<IPage> NewDeviceAsync(Device device)
     {
@@ -128,6 +127,7 @@ public sealed partial class BrowserSession : IAsyncDisposable
     public async Task ScreenshotAsync(IPage page, string name)
     {
         await page.WaitForLoadStateAsync(LoadState.Load);
+        Directory.CreateDirectory(_screenshots);
         var path = Path.Combine(_screenshots, $"{Interlocked.Increment(ref _shots):00}-{name}.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         TestContext.AddTestAttachment(path);
