@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Browser;
+
+/// <summary>
+/// The provider on a real port (Kestrel, not the in-memory test server) for a real browser, with a
+/// portal app of its own beside it. The provider answers on <c>localhost</c> and the portal on
+/// <c>127.0.0.1</c>: two hosts, so their cookies stay apart as they would on two domains.
+/// </summary>
+public sealed class BrowserHost : IAsyncDisposable
+{
+    public const string PortalClientId = "portal-browser";
+    public const string PortalSecret = "portal-browser-secret-0123456789-abcdefghij";
+
+    private BrowserHost(KosmoFactory provider, PortalApp portal, Uri issuer)
+    {
+        Provider = provider;
+        Portal = portal;
+        Issuer = issuer;
+    }
+
+    /// <summary>The provider, as the other tests know it: its services, its database, its mails.</summary>
+    public KosmoFactory Provider { get; }
+
+    public PortalApp Portal { get; }
+
+    public Uri Issuer { get; }
+
+    public static async Task<BrowserHost> StartAsync()
+    {
+        var providerPort = FreePort();
+        var portalPort = FreePort();
+        var issuer = new Uri($"http://localhost:{providerPort}/");
+        var portalUrl = new Uri($"http://127.0.0.1:{portalPort}/");
+
+        // Index 2: after the two apps every KosmoFactory registers.
+        var provider = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), new Dictionary<string, string?>
+        {
+            ["Protocol:Issuer"] = issuer.ToString(),
+            ["RelyingApps:Apps:2:ClientId"] = PortalClientId,
+            ["RelyingApps:Apps:2:DisplayName"] = "KOSMO Web ポータル (ブラウザー テスト)",
+            ["RelyingApps:Apps:2:Kind"] = "Confidential",
+            ["RelyingApps:Apps:2:ClientSecret"] = PortalSecret,
+            ["RelyingApps:Apps:2:RedirectUris:0"] = new Uri(portalUrl, PortalApp.CallbackPath).ToString(),
+            ["RelyingApps:Apps:2:PostLogoutRedirectUris:0"] = new Uri(portalUrl, PortalApp.SignedOutCallbackPath).ToString(),
+            ["RelyingApps:Apps:2:Scopes:0"] = "profile",
+            ["RelyingApps:Apps:2:Scopes:1"] = "offline_access",
+            ["RelyingApps:Apps:2:HomeUrl"] = portalUrl.ToString(),
+        });
+        try
+        {
+            provider.UseKestrel(kestrel => kestrel.ListenLocalhost(providerPort));
+            provider.StartServer(); // migrations, keys, apps, then Kestrel listens
+            var portal = await PortalApp.StartAsync(portalUrl, issuer, PortalClientId, PortalSecret);
+            return new BrowserHost(provider, portal, issuer);
+        }
+        catch
+        {
+            await provider.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Portal.DisposeAsync();
+        await Provider.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,197 @@
+using System.Text.RegularExpressions;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace Kosmo.Idp.Tests.Browser;
+
+/// <summary>Once per run of the browser tests: Debian's Chromium, headless, started through Playwright.</summary>
+[SetUpFixture]
+public sealed class BrowserRun
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private static IPlaywright? _playwright;
+    private static IBrowser? _browser;
+
+    public static IBrowser Browser => _browser ?? throw new InvalidOperationException("Chromium has not started.");
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            Assert.Fail($"The browser tests need Chromium at {ChromiumPath} (Debian: apt-get install chromium fonts-noto-cjk).");
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+            ],
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+}
+
+/// <summary>The member's devices.</summary>
+public enum Device
+{
+    /// <summary>A PC: 1280×800.</summary>
+    Desktop,
+
+    /// <summary>A phone: 390×844, touch.</summary>
+    Phone,
+}
+
+/// <summary>
+/// One test's browser: a context per member device (Japanese locale), every console error and
+/// uncaught page error recorded (any one fails the test), a full-page screenshot of every page
+/// passed through, and axe-core on demand.
+/// </summary>
+public sealed partial class BrowserSession : IAsyncDisposable
+{
+    private readonly List<IBrowserContext> _contexts = [];
+    private readonly List<string> _errors = [];
+    private readonly string _screenshots;
+    private int _shots;
+
+    public BrowserSession()
+    {
+        var test = TestContext.CurrentContext.Test;
+        _screenshots = Path.Combine(ProjectDirectory(), "TestResults", "screenshots", Unsafe().Replace(test.Name, "_"));
+        if (Directory.Exists(_screenshots))
+        {
+            Directory.Delete(_screenshots, recursive: true);
+        }
+    }
+
+    public IReadOnlyList<string> Screenshots =>
+        Directory.Exists(_screenshots) ? Directory.GetFiles(_screenshots, "*.png").Order().ToList() : [];
+
+    public async Task<IPage> NewDeviceAsync(Device device)
+    {
+        var options = device switch
+        {
+            Device.Phone => new BrowserNewContextOptions
+            {
+                ViewportSize = new ViewportSize { Width = 390, Height = 844 },
+                IsMobile = true,
+                HasTouch = true,
+                DeviceScaleFactor = 2,
+            },
+            _ => new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } },
+        };
+        options.Locale = "ja-JP";
+        options.TimezoneId = "Asia/Tokyo";
+        var context = await BrowserRun.Browser.NewContextAsync(options);
+        context.SetDefaultTimeout(15_000);
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        var label = device.ToString().ToLowerInvariant();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                lock (_errors)
+                {
+                    _errors.Add($"[{label}] console error at {message.Location}: {message.Text} ({page.Url})");
+                }
+            }
+        };
+        page.PageError += (_, error) =>
+        {
+            lock (_errors)
+            {
+                _errors.Add($"[{label}] page error: {error} ({page.Url})");
+            }
+        };
+        return page;
+    }
+
+    /// <summary>Saves a full-page PNG as TestResults/screenshots/&lt;test&gt;/&lt;nn&gt;-&lt;name&gt;.png, then fails on any console error so far.</summary>
+    public async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.WaitForLoadStateAsync(LoadState.Load);
+        Directory.CreateDirectory(_screenshots);
+        var path = Path.Combine(_screenshots, $"{Interlocked.Increment(ref _shots):00}-{name}.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        TestContext.AddTestAttachment(path);
+        AssertNoErrors();
+    }
+
+    /// <summary>Runs axe-core on the page; fails on violations of impact "serious" or "critical", listing each with its elements.</summary>
+    public static async Task AssertAccessibleAsync(IPage page)
+    {
+        var serious = await SeriousViolationsAsync(page);
+        Assert.That(serious, Is.Empty, $"axe on {page.Url}:\n" + string.Join("\n", serious));
+    }
+
+    /// <summary>axe-core's violations of impact "serious" or "critical" on the page, each with its elements.</summary>
+    public static async Task<IReadOnlyList<string>> SeriousViolationsAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        return result.Violations
+            .Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Impact} {v.Id}: {v.Help} ({v.HelpUrl})" + string.Concat(v.Nodes.Select(n => "\n    " + n.Html)))
+            .ToList();
+    }
+
+    /// <summary>What the browser reported so far: console errors and uncaught page errors.</summary>
+    public IReadOnlyList<string> Errors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return [.. _errors];
+            }
+        }
+    }
+
+    public void AssertNoErrors()
+    {
+        lock (_errors)
+        {
+            Assert.That(_errors, Is.Empty, "the browser reported errors:\n" + string.Join("\n", _errors));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.DisposeAsync();
+        }
+    }
+
+    private static string ProjectDirectory()
+    {
+        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Kosmo.Idp.Tests.csproj")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return TestContext.CurrentContext.WorkDirectory;
+    }
+
+    [GeneratedRegex(@"[^A-Za-z0-9_.-]")]
+    private static partial Regex Unsafe();
+}
