@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenIddict.Server;
 
 namespace Kosmo.Idp.Protocol.Keys;
 
@@ -8,6 +9,8 @@ internal sealed class ProtocolKeyRefresher(
     ProtocolKeyRing ring,
     IOptions<KeyOptions> keyOptions,
     IOptions<ProtocolOptions> protocolOptions,
+    IOptionsMonitor<OpenIddictServerOptions> openIddict,
+    IOptionsMonitorCache<OpenIddictServerOptions> openIddictCache,
     TimeProvider time,
     ILogger<ProtocolKeyRefresher> logger) : BackgroundService
 {
@@ -16,6 +19,15 @@ internal sealed class ProtocolKeyRefresher(
         await using var scope = scopes.CreateAsyncScope();
         var keys = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().ListAsync(cancellationToken);
         ring.Load(keys, time.GetUtcNow(), protocolOptions.Value.LongestTokenLifetime);
+
+        // OpenIddict's options are rebuilt when the ring changes; if a request was building them at
+        // that very moment, the old keys could have been cached after the change. Each refresh
+        // checks and drops such a stale copy, so it cannot outlive one refresh interval.
+        if (openIddict.CurrentValue.SigningCredentials.FirstOrDefault()?.Key.KeyId != ring.Signing[0].Key.KeyId)
+        {
+            logger.LogWarning("OpenIddict's options held stale signing keys; rebuilding them");
+            openIddictCache.TryRemove(Options.DefaultName);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
