@@ -21,6 +21,7 @@ public static class ProtocolRegistration
         services.AddSingleton<KeyMaterial>();
         services.AddSingleton<ProtocolKeyRing>();
         services.AddScoped<ProtocolKeyStore>();
+        services.AddScoped<ClientAdministration>();
         services.AddSingleton<ProtocolKeyRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<ProtocolKeyRefresher>());
         services.AddSingleton<OpenIddictKeyConfiguration>();

@@ -30,6 +30,7 @@ public static class KosmoCommandLine
         root.Subcommands.Add(Members());
         root.Subcommands.Add(Audit());
         root.Subcommands.Add(Health());
+        root.Subcommands.Add(ClientCommands.Create());
         var parsed = root.Parse(args);
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
@@ -333,7 +334,7 @@ public static class KosmoCommandLine
         }
     }
 
-    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
+    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
     {
         try
         {

@@ -44,5 +44,7 @@ public sealed class KeyedClientSecretManager(
         return ValueTask.FromResult(CryptographicOperations.FixedTimeEquals(Mac(secret), expected));
     }
 
-    private byte[] Mac(string secret) => HMACSHA256.HashData(keys.ClientSecretHashKey, Encoding.UTF8.GetBytes(secret));
+    private byte[] Mac(string secret) => keys.ClientSecretHashKey.Length > 0
+        ? HMACSHA256.HashData(keys.ClientSecretHashKey, Encoding.UTF8.GetBytes(secret))
+        : throw new InvalidOperationException("The client-secret hashing key is not loaded.");
 }

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Text.Json;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+[NonParallelizable] // the command-line tests set environment variables and the console, as an operator's shell would
+public sealed class ClientCommandsTests
+{
+    [Test]
+    public async Task AnAddedConfidentialApp_GetsASecretShownOnce_ThatWorks_UntilItIsRotated_AndItIsGoneOnceRemoved()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "e-application", "--name", "電子申請", "--redirect-uri", "https://apply.kosmo.test/signin-oidc",
+            "--scope", "profile", "--home-url", "https://apply.kosmo.test/", "--client-credentials");
+        Assert.That(exit, Is.Zero, errors);
+        var secret = SecretIn(output);
+        Assert.That(secret, Has.Length.GreaterThanOrEqualTo(40));
+        Assert.That(factory.Logs.Events, Has.None.Contain(secret));
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.OK));
+
+        var listed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list");
+        Assert.That(listed.Output, Does.Contain("e-application\tconfidential\toperator\t電子申請\thttps://apply.kosmo.test/"));
+        Assert.That(listed.Output, Does.Contain("portal\tconfidential\tconfiguration"), "configured apps are listed too");
+        Assert.That(listed.Output, Does.Not.Contain(secret));
+
+        var renamed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--name", "電子申請サービス");
+        Assert.That(renamed.Exit, Is.Zero, renamed.Errors);
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.OK), "an update keeps the secret");
+
+        var rotated = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--rotate-secret");
+        var newSecret = SecretIn(rotated.Output);
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.BadRequest).Or.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", newSecret), Is.EqualTo(HttpStatusCode.OK));
+
+        var removed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "e-application");
+        Assert.That(removed.Exit, Is.Zero, removed.Errors);
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", newSecret), Is.Not.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task BadInput_AndAppsManagedByConfiguration_AreRefusedWithAReason()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var http = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "plain-http", "--name", "x", "--redirect-uri", "http://apply.kosmo.test/cb");
+        Assert.That((http.Exit, http.Errors), Is.EqualTo((2, http.Errors)));
+        Assert.That(http.Errors, Does.Contain("must use https"));
+
+        var publicWithCredentials = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "spa", "--name", "x", "--kind", "Public", "--redirect-uri", "https://spa.kosmo.test/cb", "--client-credentials");
+        Assert.That(publicWithCredentials.Exit, Is.EqualTo(2));
+        Assert.That(publicWithCredentials.Errors, Does.Contain("public app"));
+
+        var configured = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "portal");
+        Assert.That(configured.Exit, Is.EqualTo(2));
+        Assert.That(configured.Errors, Does.Contain("managed by configuration"));
+
+        var unknown = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nobody", "--name", "x");
+        Assert.That(unknown.Exit, Is.EqualTo(1));
+        Assert.That(unknown.Errors, Does.Contain("No relying app 'nobody'"));
+    }
+
+    private static string SecretIn(string output)
+    {
+        var line = output.Split('\n').SingleOrDefault(l => l.StartsWith("Client secret", StringComparison.Ordinal));
+        Assert.That(line, Is.Not.Null, output);
+        return line![(line!.LastIndexOf(' ') + 1)..].Trim();
+    }
+
+    private static async Task<HttpStatusCode> ClientCredentialsAsync(KosmoFactory factory, string clientId, string secret)
+    {
+        using var client = factory.Browser();
+        var response = await client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+        }));
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            Assert.That(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.TryGetProperty("access_token", out _));
+        }
+
+        return response.StatusCode;
+    }
+}

@@ -1,0 +1,164 @@
+using System.CommandLine;
+using Kosmo.Idp.Protocol.Clients;
+
+namespace Kosmo.Idp.Operations.Cli;
+
+/// <summary>`clients list|add|update|remove`: relying apps registered by an operator (see <see cref="ClientAdministration"/>).</summary>
+internal static class ClientCommands
+{
+    public static Command Create()
+    {
+        var clients = new Command("clients", "Relying apps registered by operators (apps in configuration are listed, but changed in configuration).");
+        clients.Subcommands.Add(List());
+        clients.Subcommands.Add(Add());
+        clients.Subcommands.Add(Update());
+        clients.Subcommands.Add(Remove());
+        return clients;
+    }
+
+    private static Command List()
+    {
+        var list = new Command("list", "List every relying app: client id, kind, who manages it, name, home URL, redirect URIs.");
+        list.SetAction((_, cancellationToken) => WithKeysAsync(async services =>
+        {
+            foreach (var client in await services.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
+            {
+                Console.WriteLine($"{client.ClientId}\t{client.Kind}\t{client.ManagedBy}\t{client.DisplayName}\t{client.HomeUrl}\t{string.Join(' ', client.RedirectUris)}");
+            }
+
+            return 0;
+        }));
+        return list;
+    }
+
+    private static Command Add()
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The app's client id, e.g. medical-expense." };
+        var name = new Option<string>("--name") { Description = "Display name (the tile's label).", Required = true };
+        var kind = new Option<RelyingAppKind>("--kind") { Description = "Confidential (a server holds the secret) or Public (browser app, PKCE only).", DefaultValueFactory = _ => RelyingAppKind.Confidential };
+        var redirect = new Option<string[]>("--redirect-uri") { Description = "Redirect URI (repeat for several); matched exactly.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Post-logout redirect URI (repeat for several).", AllowMultipleArgumentsPerToken = true };
+        var scope = new Option<string[]>("--scope") { Description = "Scopes besides openid: profile, email, offline_access.", AllowMultipleArgumentsPerToken = true };
+        var home = new Option<string?>("--home-url") { Description = "The app's top page, shown as a tile to members." };
+        var clientCredentials = new Option<bool>("--client-credentials") { Description = "Allow service-to-service tokens (confidential apps only)." };
+        var add = new Command("add", "Register a relying app. A confidential app's secret is generated and shown once.")
+        {
+            clientId, name, kind, redirect, postLogout, scope, home, clientCredentials,
+        };
+        add.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
+        {
+            if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
+                || !TryUri(parse.GetValue(home), out var homeUrl))
+            {
+                return 2;
+            }
+
+            var app = new RelyingApp
+            {
+                ClientId = parse.GetValue(clientId)!,
+                DisplayName = parse.GetValue(name)!,
+                Kind = parse.GetValue(kind),
+                RedirectUris = redirects,
+                PostLogoutRedirectUris = postLogouts,
+                Scopes = [.. parse.GetValue(scope) ?? []],
+                HomeUrl = homeUrl,
+                AllowClientCredentials = parse.GetValue(clientCredentials),
+            };
+            return Report(await services.GetRequiredService<ClientAdministration>().AddAsync(app, cancellationToken));
+        }));
+        return add;
+    }
+
+    private static Command Update()
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The app to change (registered with `clients add`)." };
+        var name = new Option<string?>("--name") { Description = "New display name." };
+        var redirect = new Option<string[]>("--redirect-uri") { Description = "Replace the redirect URIs with these.", AllowMultipleArgumentsPerToken = true };
+        var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these.", AllowMultipleArgumentsPerToken = true };
+        var home = new Option<string?>("--home-url") { Description = "New home URL." };
+        var rotate = new Option<bool>("--rotate-secret") { Description = "Generate a new secret (shown once); the old one stops working at once." };
+        var update = new Command("update", "Change an operator-registered relying app.") { clientId, name, redirect, postLogout, home, rotate };
+        update.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
+        {
+            if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
+                || !TryUri(parse.GetValue(home), out var homeUrl))
+            {
+                return 2;
+            }
+
+            return Report(await services.GetRequiredService<ClientAdministration>().UpdateAsync(
+                parse.GetValue(clientId)!, parse.GetValue(name),
+                redirects.Count > 0 ? redirects : null, postLogouts.Count > 0 ? postLogouts : null,
+                homeUrl, parse.GetValue(rotate), cancellationToken));
+        }));
+        return update;
+    }
+
+    private static Command Remove()
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The app to remove (registered with `clients add`)." };
+        var remove = new Command("remove", "Remove an operator-registered relying app and its tokens.") { clientId };
+        remove.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
+            Report(await services.GetRequiredService<ClientAdministration>().RemoveAsync(parse.GetValue(clientId)!, cancellationToken))));
+        return remove;
+    }
+
+    /// <summary>Secrets are hashed with the provider's client-secret key, so the key ring is loaded first.</summary>
+    private static Task<int> WithKeysAsync(Func<IServiceProvider, Task<int>> action) =>
+        KosmoCommandLine.WithServicesAsync(async services =>
+        {
+            await services.GetRequiredService<Protocol.Keys.ProtocolKeyRefresher>().RefreshAsync(CancellationToken.None);
+            return await action(services);
+        });
+
+    private static bool TryUris(string[]? values, out List<Uri> uris)
+    {
+        uris = [];
+        foreach (var value in values ?? [])
+        {
+            if (!TryUri(value, out var uri))
+            {
+                return false;
+            }
+
+            uris.Add(uri!);
+        }
+
+        return true;
+    }
+
+    private static bool TryUri(string? value, out Uri? uri)
+    {
+        uri = null;
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (Uri.TryCreate(value, UriKind.Absolute, out uri))
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine($"'{value}' is not an absolute URL.");
+        return false;
+    }
+
+    private static int Report(ClientChange change)
+    {
+        if (change.Outcome != ClientChangeOutcome.Done)
+        {
+            Console.Error.WriteLine(change.Message);
+            return change.Outcome == ClientChangeOutcome.Refused ? 2 : 1;
+        }
+
+        Console.WriteLine(change.Message);
+        if (change.Secret is not null)
+        {
+            // Shown once, here only: the database keeps a keyed hash, and nothing logs it.
+            Console.WriteLine($"Client secret (store it now; it is not shown again): {change.Secret}");
+        }
+
+        return 0;
+    }
+}
