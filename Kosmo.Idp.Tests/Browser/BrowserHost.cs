@@ -28,7 +28,8 @@ public sealed class BrowserHost : IAsyncDisposable
 
     public Uri Issuer { get; }
 
-    public static async Task<BrowserHost> StartAsync()
+    /// <param name="settings">Extra provider settings for one test class (say <c>Otp:EmailResendCooldown</c>).</param>
+    public static async Task<BrowserHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var providerPort = FreePort();
         var portalPort = FreePort();
@@ -36,7 +37,7 @@ public sealed class BrowserHost : IAsyncDisposable
         var portalUrl = new Uri($"http://127.0.0.1:{portalPort}/");
 
         // Index 2: after the two apps every KosmoFactory registers.
-        var provider = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), new Dictionary<string, string?>
+        var providerSettings = new Dictionary<string, string?>
         {
             ["Protocol:Issuer"] = issuer.ToString(),
             ["RelyingApps:Apps:2:ClientId"] = PortalClientId,
@@ -48,7 +49,13 @@ public sealed class BrowserHost : IAsyncDisposable
             ["RelyingApps:Apps:2:Scopes:0"] = "profile",
             ["RelyingApps:Apps:2:Scopes:1"] = "offline_access",
             ["RelyingApps:Apps:2:HomeUrl"] = portalUrl.ToString(),
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            providerSettings[key] = value;
+        }
+
+        var provider = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), providerSettings);
         try
         {
             provider.UseKestrel(kestrel => kestrel.ListenLocalhost(providerPort));

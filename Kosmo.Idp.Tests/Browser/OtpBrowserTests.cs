@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using OtpNet;
+using static Microsoft.Playwright.Assertions;
+
+namespace Kosmo.Idp.Tests.Browser;
+
+/// <summary>
+/// Manual section 2 in a real browser, each from the portal's sign-in to its top page: the mailed
+/// one-time password (2-1) and setting up an authenticator app by its key on a phone (2-2), by
+/// scanning the QR code (2-3) and by the saved PNG (2-4). The provider runs on the real clock, so
+/// the TOTP codes are computed for now.
+/// </summary>
+[Category("Browser")]
+public sealed partial class OtpBrowserTests
+{
+    private const string Password = "Otp-Browser-2026";
+    private BrowserHost _host = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() =>
+        // No cooldown, so 再送信 can be pressed right after the first mail.
+        _host = await BrowserHost.StartAsync(new Dictionary<string, string?> { ["Otp:EmailResendCooldown"] = "00:00:00" });
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _host.DisposeAsync();
+
+    [Test]
+    public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn()
+    {
+        await TestMembers.AddAsync(_host.Provider, "M0001", Password, "健保 一郎");
+        await using var session = new BrowserSession();
+        var pc = await session.NewDeviceAsync(Device.Desktop);
+        await SignInAsync(session, pc, "M0001");
+
+        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ワンタイムパスワード (OTP) メール認証" })).ToBeVisibleAsync();
+        await OnProviderPageAsync(session, pc, "otp");
+        var first = OtpMail.CodeIn(await MailAsync("m0001@example.jp", "ワンタイムパスワード", 1));
+
+        // A wrong code: the error says how many tries are left.
+        var wrong = first == "000000" ? "111111" : "000000";
+        await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(wrong);
+        await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+        await Expect(pc.Locator("#otp-error")).ToContainTextAsync(new Regex("ワンタイムパスワードが正しくありません。あと\\d+回入力できます。"));
+        await OnProviderPageAsync(session, pc, "otp-wrong");
+
+        // 再送信: a second mail with a new code.
+        await pc.GetByRole(AriaRole.Button, new() { Name = "再送信" }).ClickAsync();
+        var newest = OtpMail.CodeIn(await MailAsync("m0001@example.jp", "ワンタイムパスワード", 2));
+        await Expect(pc.Locator("#otp-notice")).ToContainTextAsync("m0***@example.jp にワンタイムパスワードを送信しました");
+        await OnProviderPageAsync(session, pc, "otp-resent");
+
+        await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(newest);
+        await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+
+        await OnPortalTopPageAsync(session, pc, "健保 一郎");
+    }
+
+    [Test]
+    public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp()
+    {
+        await using var session = new BrowserSession();
+        var phone = await session.NewDeviceAsync(Device.Phone);
+        await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = _host.Issuer.GetLeftPart(UriPartial.Authority) });
+
+        await SetUpAppAsync(session, phone, "M0002", "健保 二郎", async () =>
+        {
+            // スキャンできませんか? opens the key and its copy button.
+            await phone.GetByText("スキャンできませんか?").ClickAsync();
+            await Expect(phone.Locator("#otp-key")).ToBeVisibleAsync();
+            await OnProviderPageAsync(session, phone, "otp-setup-key");
+            await phone.GetByRole(AriaRole.Button, new() { Name = "キーをコピー" }).ClickAsync();
+            await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync("コピーしました");
+            var copied = await phone.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+            var shown = await phone.Locator("#otp-key").InnerTextAsync();
+            Assert.That(copied, Is.EqualTo(Regex.Replace(shown, @"\s+", "")), "the button copies the key without its spaces");
+            return copied;
+        }, code => code);
+    }
+
+    [Test]
+    public async Task AppOtp_OnThePc_TheQrCodeOnTheScreenSetsUpTheApp()
+    {
+        await using var session = new BrowserSession();
+        var pc = await session.NewDeviceAsync(Device.Desktop);
+        await SetUpAppAsync(session, pc, "M0003", "健保 三郎", async () =>
+        {
+            var qr = pc.Locator("#otp-qr");
+            await Expect(qr).ToBeVisibleAsync();
+            // The image must have loaded: a screenshot of a broken image holds no code.
+            await Expect(qr).ToHaveJSPropertyAsync("complete", true);
+            Assert.That(await qr.EvaluateAsync<int>("img => img.naturalWidth"), Is.GreaterThan(0));
+            return SecretOf(QrCodes.Decode(await qr.ScreenshotAsync()));
+        }, code => code);
+    }
+
+    [Test]
+    public async Task AppOtp_OnThePc_TheSavedPngSetsUpTheApp_WithTheCodeTypedWithASpace()
+    {
+        await using var session = new BrowserSession();
+        var pc = await session.NewDeviceAsync(Device.Desktop);
+        await SetUpAppAsync(session, pc, "M0004", "健保 四郎", async () =>
+        {
+            var download = await pc.RunAndWaitForDownloadAsync(() =>
+                pc.GetByRole(AriaRole.Link, new() { Name = "QRコードを画像（PNG）で保存" }).ClickAsync());
+            Assert.That(download.SuggestedFilename, Is.EqualTo("kosmo-web-otp.png"));
+            var saved = Path.Combine(Path.GetTempPath(), "kosmo-otp-" + Guid.NewGuid().ToString("N") + ".png");
+            try
+            {
+                await download.SaveAsAsync(saved);
+                return SecretOf(QrCodes.Decode(await File.ReadAllBytesAsync(saved)));
+            }
+            finally
+            {
+                File.Delete(saved);
+            }
+        }, code => code[..3] + " " + code[3..]);
+    }
+
+    /// <summary>
+    /// A member who must set up an app signs in through the portal, reads the key on the setup page
+    /// the test's way, types the current code (formatted the test's way) and a device name, keeps the
+    /// recovery codes and lands on the portal's top page.
+    /// </summary>
+    private async Task SetUpAppAsync(BrowserSession session, IPage page, string userId, string name, Func<Task<string>> readKey, Func<string, string> format)
+    {
+        await AddAppMemberAsync(userId, name);
+        await SignInAsync(session, page, userId);
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "認証アプリの設定" })).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
+        await OnProviderPageAsync(session, page, "otp-setup");
+
+        var key = await readKey();
+        Assert.That(Base32Encoding.ToBytes(key), Has.Length.EqualTo(20), "a 160-bit key: " + key);
+        var totp = new Totp(Base32Encoding.ToBytes(key));
+        if (totp.RemainingSeconds() < 4)
+        {
+            // Too close to the end of the step: the code could expire between typing and checking.
+            await Task.Delay(TimeSpan.FromSeconds(totp.RemainingSeconds() + 1));
+        }
+
+        await page.GetByLabel("ワンタイムパスワード", new() { Exact = true }).FillAsync(format(totp.ComputeTotp()));
+        await page.GetByLabel("デバイス名（任意）").FillAsync("私のスマートフォン");
+        await session.ScreenshotAsync(page, "otp-setup-filled");
+        await page.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "リカバリーコード" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#recovery-codes code")).ToHaveCountAsync(10);
+        await OnProviderPageAsync(session, page, "recovery-codes");
+        await page.GetByRole(AriaRole.Button, new() { Name = "保管しました" }).ClickAsync();
+
+        await OnPortalTopPageAsync(session, page, name);
+        var device = await TestMembers.WithDbAsync(_host.Provider, db =>
+            db.Members.Where(m => m.UserId == userId).Select(m => new { m.OtpMethod }).SingleAsync());
+        Assert.That(device.OtpMethod, Is.EqualTo(OtpMethod.App));
+    }
+
+    /// <summary>The portal sends the member to the provider's login page; user ID and password.</summary>
+    private async Task SignInAsync(BrowserSession session, IPage page, string userId)
+    {
+        await page.GotoAsync(_host.Portal.Url.ToString());
+        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
+        await OnProviderPageAsync(session, page, "login");
+        await page.GetByLabel("ユーザID").FillAsync(userId);
+        await page.GetByLabel("パスワード").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "ログイン", Exact = true }).ClickAsync();
+    }
+
+    /// <summary>The portal's top page (manual p.13), its API having validated the access token.</summary>
+    private async Task OnPortalTopPageAsync(BrowserSession session, IPage page, string name)
+    {
+        await Expect(page).ToHaveURLAsync(_host.Portal.Url.ToString(), new() { Timeout = 20_000 });
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = PortalApp.SocietyName, Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByText(name + " 様")).ToBeVisibleAsync();
+        await Expect(page.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
+        await session.ScreenshotAsync(page, "portal-top");
+        await BrowserSession.AssertAccessibleAsync(page);
+        session.AssertNoErrors();
+    }
+
+    /// <summary>A member who finished the journey with mail but must set up an app at the next login.</summary>
+    private async Task AddAppMemberAsync(string userId, string name)
+    {
+        var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
+        await TestMembers.WithDbAsync(_host.Provider, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+    }
+
+    private static string SecretOf(string otpauth)
+    {
+        var uri = new Uri(otpauth);
+        Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
+        return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
+    }
+
+    /// <summary>Every provider page: a screenshot, no console error so far, no serious accessibility violation.</summary>
+    private static async Task OnProviderPageAsync(BrowserSession session, IPage page, string name)
+    {
+        await session.ScreenshotAsync(page, name);
+        await BrowserSession.AssertAccessibleAsync(page);
+    }
+
+    /// <summary>The count-th mail to the address whose subject holds the text, waiting a little for it.</summary>
+    private async Task<CaughtMail> MailAsync(string to, string subject, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var mails = _host.Provider.Mail.To(to).Where(m => m.Subject.Contains(subject, StringComparison.Ordinal)).ToList();
+            if (mails.Count >= count)
+            {
+                return mails[count - 1];
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new AssertionException($"{mails.Count} mail(s) “{subject}” to {to}, expected {count}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
