@@ -23,21 +23,10 @@ public sealed class CommandLineTests
     [Test]
     public async Task BadUsage_ExitsTwo_AndSaysWhatWasWrong()
     {
-        var errors = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(errors);
-        int exit;
-        try
-        {
-            exit = await KosmoCommandLine.RunAsync(["members", "import", "roster.csv", "--no-such-option"]);
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
+        var (exit, _, errors) = await OperatorShell.RunAsync(connectionString: "", "members", "import", "roster.csv", "--no-such-option");
 
         Assert.That(exit, Is.EqualTo(2));
-        Assert.That(errors.ToString(), Does.Contain("--no-such-option").And.Contain("--help"));
+        Assert.That(errors, Does.Contain("--no-such-option").And.Contain("--help"));
     }
 
     [Test]

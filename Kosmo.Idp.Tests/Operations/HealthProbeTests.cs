@@ -1,5 +1,5 @@
-using Kosmo.Idp.Operations.Cli;
 using Kosmo.Idp.Operations.Health;
+using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -110,24 +110,9 @@ public sealed class HealthProbeTests
         Assert.That(errors, Does.Contain("--url"));
     }
 
-    private static async Task<(int Exit, string Output, string Errors)> RunCommandAsync(params string[] args)
-    {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try
-        {
-            var exit = await KosmoCommandLine.RunAsync(args);
-            return (exit, output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    // The health command builds no host, so no database is given.
+    private static Task<(int Exit, string Output, string Errors)> RunCommandAsync(params string[] args) =>
+        OperatorShell.RunAsync(connectionString: "", args);
 
     /// <summary>A port that was just free: bound by a throwaway listener, then released.</summary>
     private static int FreePort()
