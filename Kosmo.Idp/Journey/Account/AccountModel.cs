@@ -5,11 +5,9 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
-using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey.Account;
 
@@ -20,7 +18,7 @@ namespace Kosmo.Idp.Journey.Account;
 public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
     EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, SignInLockout lockout,
-    SessionTermination sessions, AuditLog audit, IOptions<ProtocolOptions> protocol, TimeProvider time,
+    SessionTermination sessions, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.Done;
@@ -163,20 +161,14 @@ public sealed class AccountModel(
             return await ShowAsync(cancellationToken);
         }
 
-        var siteBase = protocol.Value.Issuer ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
-        var outcome = await verifications.SendAsync(Member, address, siteBase, cancellationToken);
+        var outcome = await verifications.SendAsync(Member, address, cancellationToken);
         if (outcome.Status == SendStatus.Sent)
         {
             Notice = text["Account.EmailSent", address];
         }
         else
         {
-            Error = outcome.Status switch
-            {
-                SendStatus.CoolingDown => text["Email.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))],
-                SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
-                _ => text["Email.MailUnavailable"],
-            };
+            Error = SendOutcomeText.For(outcome, text);
         }
 
         return await ShowAsync(cancellationToken);

@@ -1,9 +1,7 @@
 using Kosmo.Idp.Localization;
 using Kosmo.Idp.Persistence;
-using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey.Email;
 
@@ -13,7 +11,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 public sealed class EmailModel(
     KosmoDbContext db, MemberJourney journey, EmailVerificationService verifications,
-    IOptions<ProtocolOptions> protocol, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.VerifyEmail;
 
@@ -80,19 +78,14 @@ public sealed class EmailModel(
 
     private async Task<IActionResult> SendAsync(string address, CancellationToken cancellationToken)
     {
-        var outcome = await verifications.SendAsync(Member, address, SiteBase(), cancellationToken);
+        var outcome = await verifications.SendAsync(Member, address, cancellationToken);
         if (outcome.Status == SendStatus.Sent)
         {
             // Post/redirect/get: reloading the waiting page must not send another mail.
             return RedirectToPage(new { ReturnUrl });
         }
 
-        Error = outcome.Status switch
-        {
-            SendStatus.CoolingDown => text["Email.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))],
-            SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
-            _ => text["Email.MailUnavailable"],
-        };
+        Error = SendOutcomeText.For(outcome, text);
         Email = address;
         await ShowAsync(cancellationToken);
         // A failed first send keeps the typed address in the form, ready to retry.
@@ -107,7 +100,4 @@ public sealed class EmailModel(
         LinkExpired = latest is not null && latest.ExpiresAt <= time.GetUtcNow();
         Email ??= latest?.Email ?? Member.RosterEmail;
     }
-
-    private Uri SiteBase() =>
-        protocol.Value.Issuer ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
 }

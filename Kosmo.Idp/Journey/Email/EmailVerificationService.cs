@@ -4,6 +4,7 @@ using Kosmo.Idp.Mail;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,8 @@ namespace Kosmo.Idp.Journey.Email;
 /// clicks at once verify once.
 /// </summary>
 public sealed class EmailVerificationService(
-    KosmoDbContext db, IMailSender mail, AuditLog audit, TimeProvider time, IOptions<EmailVerificationOptions> options)
+    KosmoDbContext db, IMailSender mail, AuditLog audit, TimeProvider time, IOptions<EmailVerificationOptions> options,
+    IOptions<ProtocolOptions> protocol, IHttpContextAccessor http)
 {
     public const string VerifyPath = "/journey/email/verify";
 
@@ -26,7 +28,7 @@ public sealed class EmailVerificationService(
             .OrderByDescending(v => v.SentAt)
             .FirstOrDefaultAsync(cancellationToken);
 
-    public async Task<SendOutcome> SendAsync(Member member, string email, Uri siteBase, CancellationToken cancellationToken)
+    public async Task<SendOutcome> SendAsync(Member member, string email, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
@@ -57,7 +59,7 @@ public sealed class EmailVerificationService(
         }).Entity;
         await db.SaveChangesAsync(cancellationToken);
 
-        var link = new Uri(siteBase, VerifyPath + "?token=" + token).ToString();
+        var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
         try
         {
             await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime), cancellationToken);
@@ -121,6 +123,18 @@ public sealed class EmailVerificationService(
         }
 
         return state;
+    }
+
+    /// <summary>The configured issuer, so links in mails never follow a request's Host header; the request's own address only where none is configured (Development).</summary>
+    private Uri SiteBase()
+    {
+        if (protocol.Value.Issuer is { } issuer)
+        {
+            return issuer;
+        }
+
+        var request = http.HttpContext?.Request ?? throw new InvalidOperationException("No issuer is configured and there is no request to take the address from.");
+        return new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
     }
 
     /// <summary>A notice that is worth sending but not worth failing the member's request for.</summary>
