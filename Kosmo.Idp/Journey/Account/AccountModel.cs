@@ -201,18 +201,7 @@ public sealed class AccountModel(
         }
 
         var password = NewPassword ?? "";
-        var problems = policy.Problems(Member, password);
-        foreach (var problem in problems)
-        {
-            ModelState.AddModelError(nameof(NewPassword), text[problem, policy.Rules.MinimumLength, policy.Rules.MaximumLength]);
-        }
-
-        if (problems.Count == 0 && password != Confirmation)
-        {
-            ModelState.AddModelError(nameof(Confirmation), text["NewPassword.Mismatch"]);
-        }
-
-        if (ModelState.ErrorCount > 0)
+        if (NewPasswordForm.Check(policy, Member, password, Confirmation, ModelState, nameof(NewPassword), nameof(Confirmation), text).Count > 0)
         {
             return await ShowAsync(cancellationToken);
         }

@@ -33,20 +33,10 @@ public sealed class NewPasswordModel(
         }
 
         var password = Password ?? "";
-        var problems = policy.Problems(Member, password);
-        foreach (var problem in problems)
+        var problems = NewPasswordForm.Check(policy, Member, password, Confirmation, ModelState, nameof(Password), nameof(Confirmation), text);
+        if (problems.Count > 0)
         {
-            ModelState.AddModelError(nameof(Password), text[problem, Rules.MinimumLength, Rules.MaximumLength]);
-        }
-
-        if (problems.Count == 0 && password != Confirmation)
-        {
-            ModelState.AddModelError(nameof(Confirmation), text["NewPassword.Mismatch"]);
-        }
-
-        if (ModelState.ErrorCount > 0)
-        {
-            audit.Record(AuditKinds.PasswordRefused, Member.Id, problems.Count > 0 ? string.Join(", ", problems) : "NewPassword.Mismatch");
+            audit.Record(AuditKinds.PasswordRefused, Member.Id, string.Join(", ", problems));
             await Db.SaveChangesAsync(cancellationToken);
             return Page();
         }
