@@ -24,7 +24,7 @@ public static class JourneyRegistration
         services.AddScoped<TotpAuthenticator>();
         services.AddScoped<EmailOtpSender>();
         services.AddScoped<RecoveryCodes>();
-        services.AddScoped<SecondFactorThrottle>();
+        services.AddScoped<AttemptThrottle>();
         services.AddScoped<SessionTermination>();
         services.AddScoped<Account.MemberServices>();
         return services;

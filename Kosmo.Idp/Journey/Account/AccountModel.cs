@@ -17,7 +17,7 @@ namespace Kosmo.Idp.Journey.Account;
 /// </summary>
 public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
-    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, SignInLockout lockout,
+    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, AttemptThrottle throttle,
     SessionTermination sessions, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
@@ -182,9 +182,7 @@ public sealed class AccountModel(
         }
 
         // The current password is a secret typed here too: it counts against the same lockout as the login page.
-        var now = time.GetUtcNow();
-        var throttle = await Db.SignInThrottles.FindAsync([Member.NormalizedUserId], cancellationToken);
-        if (SignInLockout.RemainingLock(throttle, now) is { } locked)
+        if (await throttle.RemainingLockAsync(Member.NormalizedUserId, cancellationToken) is { } locked)
         {
             ModelState.AddModelError(nameof(CurrentPassword), text["Login.TemporarilyLocked", Math.Ceiling(locked.TotalMinutes)]);
             return await ShowAsync(cancellationToken);
@@ -192,8 +190,7 @@ public sealed class AccountModel(
 
         if (hashing.Check(Member, CurrentPassword ?? "") == PasswordCheck.Wrong)
         {
-            throttle ??= Db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = Member.NormalizedUserId }).Entity;
-            lockout.RecordFailure(throttle, now);
+            await throttle.RecordFailureAsync(Member.NormalizedUserId, cancellationToken);
             audit.Record(AuditKinds.PasswordRefused, Member.Id, "wrong current password");
             await Db.SaveChangesAsync(cancellationToken);
             ModelState.AddModelError(nameof(CurrentPassword), text["Account.CurrentPasswordWrong"]);
@@ -206,13 +203,11 @@ public sealed class AccountModel(
             return await ShowAsync(cancellationToken);
         }
 
+        var now = time.GetUtcNow();
         Member.PasswordHash = hashing.Hash(password);
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
-        if (throttle is not null)
-        {
-            Db.SignInThrottles.Remove(throttle);
-        }
+        await throttle.ClearAsync(Member.NormalizedUserId, cancellationToken);
 
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);

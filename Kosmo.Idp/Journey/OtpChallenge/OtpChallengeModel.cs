@@ -16,7 +16,7 @@ namespace Kosmo.Idp.Journey.OtpChallenge;
 /// </summary>
 public sealed class OtpChallengeModel(
     KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
-    SecondFactorThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    AttemptThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.OtpChallenge;
 
@@ -168,7 +168,7 @@ public sealed class OtpChallengeModel(
 
     private async Task<bool> LockedAsync(CancellationToken cancellationToken)
     {
-        if (await throttle.RemainingLockAsync(Member.Id, cancellationToken) is { } remaining)
+        if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } remaining)
         {
             Error = text["Otp.Paused", Math.Ceiling(remaining.TotalMinutes)];
             return true;
@@ -179,7 +179,7 @@ public sealed class OtpChallengeModel(
 
     private async Task FailAsync(string method, CancellationToken cancellationToken)
     {
-        var paused = await throttle.RecordFailureAsync(Member.Id, cancellationToken);
+        var paused = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
         await Db.SaveChangesAsync(cancellationToken);
         Error = paused is { } wait ? text["Otp.Paused", Math.Ceiling(wait.TotalMinutes)]
@@ -189,7 +189,7 @@ public sealed class OtpChallengeModel(
     private async Task<IActionResult> CompleteAsync(string method, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await throttle.ClearAsync(Member.Id, cancellationToken);
+        await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(AuditKinds.OtpVerified, Member.Id, method);
         Member.UpdatedAt = now;
         await Db.SaveChangesAsync(cancellationToken);

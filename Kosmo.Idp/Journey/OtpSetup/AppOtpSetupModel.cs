@@ -14,7 +14,7 @@ namespace Kosmo.Idp.Journey.OtpSetup;
 /// The device counts once the member typed a code from it.
 /// </summary>
 public sealed class AppOtpSetupModel(
-    KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, SecondFactorThrottle throttle,
+    KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, AttemptThrottle throttle,
     SessionTermination sessions, AuditLog audit, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
@@ -84,7 +84,7 @@ public sealed class AppOtpSetupModel(
             return Page();
         }
 
-        if (await throttle.RemainingLockAsync(Member.Id, cancellationToken) is { } paused)
+        if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } paused)
         {
             Error = text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)];
             return Page();
@@ -93,7 +93,7 @@ public sealed class AppOtpSetupModel(
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
         if (!await authenticator.VerifyAsync(device, code, cancellationToken))
         {
-            var wait = await throttle.RecordFailureAsync(Member.Id, cancellationToken);
+            var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
             audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
             await Db.SaveChangesAsync(cancellationToken);
             Error = wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)] : text["OtpSetup.Wrong"];
@@ -112,7 +112,7 @@ public sealed class AppOtpSetupModel(
             audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "while adding an app");
         }
 
-        await throttle.ClearAsync(Member.Id, cancellationToken);
+        await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         await Db.SaveChangesAsync(cancellationToken);
         // This browser stays signed in, under the new session version when the others were signed out.
         Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };

@@ -34,7 +34,7 @@ public sealed class MemberAdministration(
 
         var now = time.GetUtcNow();
         var throttle = await db.SignInThrottles.SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
-        var codePause = await db.SignInThrottles.FindAsync([SecondFactorThrottle.KeyOf(member.Id)], cancellationToken);
+        var codePause = await db.SignInThrottles.FindAsync([AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken);
         var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null;
         if (!member.IsLocked && !lockedOut)
         {
@@ -128,7 +128,7 @@ public sealed class MemberAdministration(
         db.EmailOtpChallenges.RemoveRange(challenges);
         db.RecoveryCodes.RemoveRange(codes);
         // A pause after wrong codes belonged to the factors that are gone.
-        if (await db.SignInThrottles.FindAsync([SecondFactorThrottle.KeyOf(member.Id)], cancellationToken) is { } codePause)
+        if (await db.SignInThrottles.FindAsync([AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken) is { } codePause)
         {
             db.SignInThrottles.Remove(codePause);
         }

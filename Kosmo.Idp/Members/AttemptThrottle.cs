@@ -1,0 +1,38 @@
+using Kosmo.Idp.Persistence;
+
+namespace Kosmo.Idp.Members;
+
+/// <summary>
+/// Limits wrong secrets with the sign-in lockout's arithmetic (free tries, then growing pauses),
+/// kept in the database (sign_in_throttles) so every replica sees it. A user ID's row counts wrong
+/// passwords, typed on the login page or as the current password on the account page; a member's
+/// second-factor row counts wrong app and recovery codes.
+/// </summary>
+public sealed class AttemptThrottle(KosmoDbContext db, SignInLockout lockout, TimeProvider time)
+{
+    /// <summary>The second-factor row's key. Lower case, so it never equals a user ID's row (those are upper-cased).</summary>
+    public static string SecondFactorKey(Guid memberId) => "otp:" + memberId.ToString("N");
+
+    public async Task<TimeSpan?> RemainingLockAsync(string key, CancellationToken cancellationToken) =>
+        SignInLockout.RemainingLock(await db.SignInThrottles.FindAsync([key], cancellationToken), time.GetUtcNow());
+
+    /// <summary>Counts a wrong secret; returns how long the member must now wait, if at all.</summary>
+    public async Task<TimeSpan?> RecordFailureAsync(string key, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var throttle = await db.SignInThrottles.FindAsync([key], cancellationToken)
+            ?? db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = key }).Entity;
+        lockout.RecordFailure(throttle, now);
+        await db.SaveChangesAsync(cancellationToken);
+        return SignInLockout.RemainingLock(throttle, now);
+    }
+
+    public async Task ClearAsync(string key, CancellationToken cancellationToken)
+    {
+        if (await db.SignInThrottles.FindAsync([key], cancellationToken) is { } throttle)
+        {
+            db.SignInThrottles.Remove(throttle);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+}
