@@ -63,17 +63,32 @@ public enum Device
 /// uncaught page error recorded (any one fails the test), a full-page screenshot of every page
 /// passed through, and axe-core on demand.
 /// </summary>
+/// <remarks>
+/// A test that illustrates the member guide names its set of pictures (<paramref name="guide"/>,
+/// say <c>ja-desktop</c>). With <c>KOSMO_GUIDE_PICTURES=1</c> in the environment its screenshots
+/// are also written to <c>docs/member-guide/&lt;guide&gt;/&lt;name&gt;.png</c>, so the guide shows
+/// exactly what the tests saw; without it a test run leaves docs/ alone.
+/// </remarks>
 public sealed partial class BrowserSession : IAsyncDisposable
 {
     private readonly List<IBrowserContext> _contexts = [];
     private readonly List<string> _errors = [];
     private readonly string _screenshots;
+    private readonly string? _guidePictures;
     private int _shots;
 
-    public BrowserSession()
+    public const string GuidePicturesVariable = "KOSMO_GUIDE_PICTURES";
+
+    public BrowserSession(string? guide = null)
     {
         var test = TestContext.CurrentContext.Test;
         _screenshots = Path.Combine(ProjectDirectory(), "TestResults", "screenshots", Unsafe().Replace(test.Name, "_"));
+        if (guide is not null && Environment.GetEnvironmentVariable(GuidePicturesVariable) == "1")
+        {
+            _guidePictures = Path.Combine(ProjectDirectory(), "..", "docs", "member-guide", guide);
+            Directory.CreateDirectory(_guidePictures);
+        }
+
         if (Directory.Exists(_screenshots))
         {
             Directory.Delete(_screenshots, recursive: true);
@@ -131,6 +146,11 @@ public sealed partial class BrowserSession : IAsyncDisposable
         var path = Path.Combine(_screenshots, $"{Interlocked.Increment(ref _shots):00}-{name}.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         TestContext.AddTestAttachment(path);
+        if (_guidePictures is not null)
+        {
+            File.Copy(path, Path.Combine(_guidePictures, name + ".png"), overwrite: true);
+        }
+
         AssertNoErrors();
     }
 

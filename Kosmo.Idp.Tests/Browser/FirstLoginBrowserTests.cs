@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -8,7 +7,8 @@ namespace Kosmo.Idp.Tests.Browser;
 
 /// <summary>
 /// Manual p.2-3 and 2-1 in a real browser: a roster member opens the portal, walks the first-login
-/// journey with the PC and confirms the mail address on the phone, and lands on the portal's top page.
+/// journey and confirms the mail address on a second device (the phone the mail arrives on), and
+/// lands on the portal's top page. In Japanese on a PC, and in English on a phone.
 /// </summary>
 [Category("Browser")]
 public sealed partial class FirstLoginBrowserTests
@@ -21,130 +21,101 @@ public sealed partial class FirstLoginBrowserTests
     [OneTimeTearDown]
     public async Task StopAsync() => await _host.DisposeAsync();
 
-    [Test]
-    public async Task RosterMember_FirstLoginOnThePc_WithTheLinkOpenedOnThePhone_EndsOnThePortalsTopPage_AndSignsOutOfBoth()
+    [TestCase("ja", Device.Desktop, "B0001")]
+    [TestCase("en", Device.Phone, "B0002")]
+    public async Task RosterMember_FirstLogin_WithTheLinkOpenedOnASecondDevice_EndsOnThePortalsTopPage_AndSignsOutOfBoth(
+        string language, Device device, string userId)
     {
-        await TestMembers.AddFromRosterAsync(_host.Provider, "B0001", "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", "b0001@example.jp");
-        await using var session = new BrowserSession();
-        var pc = await session.NewDeviceAsync(Device.Desktop);
-
-        // The portal sends the member to the provider's login page.
-        await pc.GotoAsync(_host.Portal.Url.ToString());
-        await Expect(pc).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
-        await OnProviderPageAsync(session, pc, "login");
+        var address = $"hanako.{userId.ToLowerInvariant()}@example.jp";
+        await TestMembers.AddFromRosterAsync(_host.Provider, userId, "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", null);
+        await using var session = new BrowserSession(guide: language + "-" + device.ToString().ToLowerInvariant());
+        var pages = new MemberPages(_host, session, language);
+        var main = await session.NewDeviceAsync(device);
 
         // 1 user ID and the initial password 記号+番号+生年月日
-        await pc.GetByLabel("ユーザID").FillAsync("B0001");
-        await pc.GetByLabel("パスワード").FillAsync("123456719841007");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "ログイン", Exact = true }).ClickAsync();
+        await pages.SignInAsync(main, userId, "123456719841007");
 
         // 2 birthdate
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "生年月日の確認" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "birthdate");
-        await pc.GetByLabel("生年月日").FillAsync("19841007");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "次へ" }).ClickAsync();
+        await Expect(pages.Heading(main, "BirthDate.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "birthdate");
+        await pages.Field(main, "BirthDate.Label").FillAsync("19841007");
+        await pages.Button(main, "Common.Next").ClickAsync();
 
         // 3 terms
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "利用規約", Exact = true })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "terms");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "同意する" }).ClickAsync();
+        await Expect(pages.Heading(main, "Terms.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "terms");
+        await pages.Button(main, "Terms.Accept").ClickAsync();
 
         // 4 email address
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "メールアドレスの設定" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "email");
-        await pc.GetByLabel("メールアドレス").FillAsync("hanako@example.jp");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "確認メールを送信" }).ClickAsync();
-        await Expect(pc.GetByText("hanako@example.jp に確認メールを送信しました。")).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "email-sent");
+        await Expect(pages.Heading(main, "Email.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "email");
+        await pages.Field(main, "Email.Label").FillAsync(address);
+        await pages.Button(main, "Email.Send").ClickAsync();
+        await Expect(main.GetByText(pages.T("Email.SentTo", address))).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "email-sent");
 
-        // 5 the mail, opened on the phone while the PC waits
-        var mail = await MailAsync("hanako@example.jp", "メールアドレス確認");
+        // 5 the mail, opened on the second device while the first one waits
+        var mail = await pages.MailAsync(address, "メールアドレス確認", 1);
         var phone = await session.NewDeviceAsync(Device.Phone);
         var link = VerificationLink().Match(mail.Text);
         Assert.That(link.Value, Does.StartWith(_host.Issuer.ToString()), "the mail links to the provider: " + mail.Text);
         await phone.GotoAsync(link.Value);
-        await Expect(phone.GetByRole(AriaRole.Heading, new() { Name = "メールアドレスの確認" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, phone, "phone-verify");
-        await phone.GetByRole(AriaRole.Button, new() { Name = "確認する" }).ClickAsync();
-        await Expect(phone.GetByText("の確認が完了しました。")).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, phone, "phone-verified");
+        await pages.ChooseLanguageAsync(phone);
+        await Expect(pages.Heading(phone, "Verify.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(phone, "phone-verify");
+        await pages.Button(phone, "Verify.Button").ClickAsync();
+        await Expect(phone.Locator("#verify-done")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(phone, "phone-verified");
 
-        // 6 the PC's page moves on by itself (its script asks every 3 s): no 更新 pressed
-        await Expect(pc).ToHaveURLAsync(new Regex("/journey/method"), new() { Timeout = 20_000 });
+        // 6 the first device's page moves on by itself (its script asks every 3 s): no 更新 pressed
+        await Expect(main).ToHaveURLAsync(new Regex("/journey/method"), new() { Timeout = 20_000 });
 
         // 7 method: one-time password by mail
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "認証方法の選択" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "method");
-        await pc.GetByRole(AriaRole.Radio, new() { Name = "ワンタイムパスワード認証（メール）" }).CheckAsync();
-        await pc.GetByRole(AriaRole.Button, new() { Name = "次へ" }).ClickAsync();
+        await Expect(pages.Heading(main, "Method.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "method");
+        await main.GetByRole(AriaRole.Radio, new() { Name = pages.T("Method.Email") }).CheckAsync();
+        await pages.Button(main, "Common.Next").ClickAsync();
 
         // 8 new password
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "新しいパスワードの設定" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "new-password");
-        await pc.GetByLabel("新しいパスワード", new() { Exact = true }).FillAsync("Hanako-Kenpo-2026");
-        await pc.GetByLabel("新しいパスワード（確認）").FillAsync("Hanako-Kenpo-2026");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "パスワードを設定" }).ClickAsync();
+        await Expect(pages.Heading(main, "NewPassword.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "new-password");
+        await pages.Field(main, "NewPassword.Label").FillAsync("Hanako-Kenpo-2026");
+        await pages.Field(main, "NewPassword.Confirmation").FillAsync("Hanako-Kenpo-2026");
+        await pages.Button(main, "NewPassword.Submit").ClickAsync();
 
         // 2-1 the mailed one-time password
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ワンタイムパスワード (OTP) メール認証" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "otp");
-        var otp = OtpMail.CodeIn(await MailAsync("hanako@example.jp", "ワンタイムパスワード"));
-        await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(otp);
-        await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+        await Expect(pages.Heading(main, "Otp.EmailTitle")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(main, "otp");
+        await pages.Field(main, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync(address));
+        await pages.Button(main, "Otp.Submit").ClickAsync();
 
         // recovery codes
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "リカバリーコード" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "recovery-codes");
-        await pc.GetByRole(AriaRole.Button, new() { Name = "保管しました" }).ClickAsync();
+        await Expect(pages.Heading(main, "Recovery.Title")).ToBeVisibleAsync();
+        await Expect(main.Locator("#recovery-codes code")).ToHaveCountAsync(10);
+        await pages.OnProviderPageAsync(main, "recovery-codes");
+        await pages.Button(main, "Recovery.Saved").ClickAsync();
 
-        // the portal's top page (manual p.13), its API having validated the access token against the JWKS
-        await Expect(pc).ToHaveURLAsync(_host.Portal.Url.ToString(), new() { Timeout = 20_000 });
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = PortalApp.SocietyName, Level = 1 })).ToBeVisibleAsync();
+        // the portal's top page (manual p.13)
+        await pages.OnPortalTopPageAsync(main, "健保 花子");
         foreach (var service in PortalApp.ServiceNames)
         {
-            await Expect(pc.GetByRole(AriaRole.Listitem).Filter(new() { HasTextString = service })).ToBeVisibleAsync();
+            await Expect(main.GetByRole(AriaRole.Listitem).Filter(new() { HasTextString = service })).ToBeVisibleAsync();
         }
 
-        await Expect(pc.GetByText(PortalApp.NoNotices)).ToBeVisibleAsync();
-        await Expect(pc.GetByText("健保 花子 様")).ToBeVisibleAsync();
-        await Expect(pc.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
-        await session.ScreenshotAsync(pc, "portal-top");
-        await BrowserSession.AssertAccessibleAsync(pc);
+        await Expect(main.GetByText(PortalApp.NoNotices)).ToBeVisibleAsync();
 
-        // ログアウト: the portal, then the provider's end-session endpoint, then back to the portal
-        await pc.GetByRole(AriaRole.Link, new() { Name = "ログアウト" }).ClickAsync();
-        await Expect(pc).ToHaveURLAsync(_host.Portal.Url + "signed-out");
-        await Expect(pc.GetByText("ログアウトしました。")).ToBeVisibleAsync();
-        await session.ScreenshotAsync(pc, "portal-signed-out");
-        await BrowserSession.AssertAccessibleAsync(pc);
-        await pc.GetByRole(AriaRole.Link, new() { Name = "もう一度ログインする" }).ClickAsync();
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ログイン", Exact = true })).ToBeVisibleAsync();
-        await Expect(pc).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
-        await session.ScreenshotAsync(pc, "login-again");
+        // ログアウト: the portal, then the provider's end-session endpoint, then back to the portal;
+        // signing in again asks for the password: the provider's session ended too.
+        await main.GetByRole(AriaRole.Link, new() { Name = "ログアウト" }).ClickAsync();
+        await Expect(main).ToHaveURLAsync(_host.Portal.Url + "signed-out");
+        await Expect(main.GetByText("ログアウトしました。")).ToBeVisibleAsync();
+        await session.ScreenshotAsync(main, "portal-signed-out");
+        await BrowserSession.AssertAccessibleAsync(main);
+        await main.GetByRole(AriaRole.Link, new() { Name = "もう一度ログインする" }).ClickAsync();
+        await Expect(pages.Heading(main, "Login.Title")).ToBeVisibleAsync();
+        await Expect(main).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
+        await session.ScreenshotAsync(main, "login-again");
         session.AssertNoErrors();
-    }
-
-    /// <summary>Every provider page: a screenshot, no console error so far, no serious accessibility violation.</summary>
-    private static async Task OnProviderPageAsync(BrowserSession session, IPage page, string name)
-    {
-        await session.ScreenshotAsync(page, name);
-        await BrowserSession.AssertAccessibleAsync(page);
-    }
-
-    /// <summary>The newest mail to the address whose subject holds the text, waiting a little for it.</summary>
-    private async Task<CaughtMail> MailAsync(string to, string subject)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var mail = _host.Provider.Mail.To(to).LastOrDefault(m => m.Subject.Contains(subject, StringComparison.Ordinal));
-            if (mail is not null || clock.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                return mail ?? throw new AssertionException($"No mail “{subject}” to {to}.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     [GeneratedRegex(@"https?://\S+/journey/email/verify\?token=[A-Za-z0-9_-]+")]

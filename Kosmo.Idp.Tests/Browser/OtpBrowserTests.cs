@@ -34,46 +34,48 @@ public sealed partial class OtpBrowserTests
     public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn()
     {
         await TestMembers.AddAsync(_host.Provider, "M0001", Password, "健保 一郎");
-        await using var session = new BrowserSession();
+        await using var session = new BrowserSession(guide: "ja-desktop");
+        var pages = new MemberPages(_host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SignInAsync(session, pc, "M0001");
+        await pages.SignInAsync(pc, "M0001", Password);
 
         await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ワンタイムパスワード (OTP) メール認証" })).ToBeVisibleAsync();
-        await OnProviderPageAsync(session, pc, "otp");
-        var first = OtpMail.CodeIn(await MailAsync("m0001@example.jp", "ワンタイムパスワード", 1));
+        await pages.OnProviderPageAsync(pc, "otp-email");
+        var first = await pages.MailedCodeAsync("m0001@example.jp", 1);
 
         // A wrong code: the error says how many tries are left.
         var wrong = first == "000000" ? "111111" : "000000";
         await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(wrong);
         await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
         await Expect(pc.Locator("#otp-error")).ToContainTextAsync(new Regex("ワンタイムパスワードが正しくありません。あと\\d+回入力できます。"));
-        await OnProviderPageAsync(session, pc, "otp-wrong");
+        await pages.OnProviderPageAsync(pc, "otp-email-wrong");
 
         // 再送信: a second mail with a new code.
         await pc.GetByRole(AriaRole.Button, new() { Name = "再送信" }).ClickAsync();
-        var newest = OtpMail.CodeIn(await MailAsync("m0001@example.jp", "ワンタイムパスワード", 2));
+        var newest = await pages.MailedCodeAsync("m0001@example.jp", 2);
         await Expect(pc.Locator("#otp-notice")).ToContainTextAsync("m0***@example.jp にワンタイムパスワードを送信しました");
-        await OnProviderPageAsync(session, pc, "otp-resent");
+        await pages.OnProviderPageAsync(pc, "otp-email-resent");
 
         await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(newest);
         await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
 
-        await OnPortalTopPageAsync(session, pc, "健保 一郎");
+        await pages.OnPortalTopPageAsync(pc, "健保 一郎");
     }
 
     [Test]
     public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp()
     {
-        await using var session = new BrowserSession();
+        await using var session = new BrowserSession(guide: "ja-phone");
+        var pages = new MemberPages(_host, session);
         var phone = await session.NewDeviceAsync(Device.Phone);
         await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = _host.Issuer.GetLeftPart(UriPartial.Authority) });
 
-        await SetUpAppAsync(session, phone, "M0002", "健保 二郎", async () =>
+        await SetUpAppAsync(pages, session, phone, "M0002", "健保 二郎", async () =>
         {
             // スキャンできませんか? opens the key and its copy button.
             await phone.GetByText("スキャンできませんか?").ClickAsync();
             await Expect(phone.Locator("#otp-key")).ToBeVisibleAsync();
-            await OnProviderPageAsync(session, phone, "otp-setup-key");
+            await pages.OnProviderPageAsync(phone, "otp-setup-key");
             await phone.GetByRole(AriaRole.Button, new() { Name = "キーをコピー" }).ClickAsync();
             await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync("コピーしました");
             var copied = await phone.EvaluateAsync<string>("() => navigator.clipboard.readText()");
@@ -86,9 +88,9 @@ public sealed partial class OtpBrowserTests
     [Test]
     public async Task AppOtp_OnThePc_TheQrCodeOnTheScreenSetsUpTheApp()
     {
-        await using var session = new BrowserSession();
+        await using var session = new BrowserSession(guide: "ja-desktop");
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SetUpAppAsync(session, pc, "M0003", "健保 三郎", async () =>
+        await SetUpAppAsync(new MemberPages(_host, session), session, pc, "M0003", "健保 三郎", async () =>
         {
             var qr = pc.Locator("#otp-qr");
             await Expect(qr).ToBeVisibleAsync();
@@ -104,7 +106,7 @@ public sealed partial class OtpBrowserTests
     {
         await using var session = new BrowserSession();
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SetUpAppAsync(session, pc, "M0004", "健保 四郎", async () =>
+        await SetUpAppAsync(new MemberPages(_host, session), session, pc, "M0004", "健保 四郎", async () =>
         {
             var download = await pc.RunAndWaitForDownloadAsync(() =>
                 pc.GetByRole(AriaRole.Link, new() { Name = "QRコードを画像（PNG）で保存" }).ClickAsync());
@@ -127,14 +129,14 @@ public sealed partial class OtpBrowserTests
     /// the test's way, types the current code (formatted the test's way) and a device name, keeps the
     /// recovery codes and lands on the portal's top page.
     /// </summary>
-    private async Task SetUpAppAsync(BrowserSession session, IPage page, string userId, string name, Func<Task<string>> readKey, Func<string, string> format)
+    private async Task SetUpAppAsync(MemberPages pages, BrowserSession session, IPage page, string userId, string name, Func<Task<string>> readKey, Func<string, string> format)
     {
         await AddAppMemberAsync(userId, name);
-        await SignInAsync(session, page, userId);
+        await pages.SignInAsync(page, userId, Password);
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "認証アプリの設定" })).ToBeVisibleAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
-        await OnProviderPageAsync(session, page, "otp-setup");
+        await pages.OnProviderPageAsync(page, "otp-setup");
 
         var key = await readKey();
         Assert.That(Base32Encoding.ToBytes(key), Has.Length.EqualTo(20), "a 160-bit key: " + key);
@@ -152,36 +154,13 @@ public sealed partial class OtpBrowserTests
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "リカバリーコード" })).ToBeVisibleAsync();
         await Expect(page.Locator("#recovery-codes code")).ToHaveCountAsync(10);
-        await OnProviderPageAsync(session, page, "recovery-codes");
+        await pages.OnProviderPageAsync(page, "recovery-codes");
         await page.GetByRole(AriaRole.Button, new() { Name = "保管しました" }).ClickAsync();
 
-        await OnPortalTopPageAsync(session, page, name);
+        await pages.OnPortalTopPageAsync(page, name);
         var device = await TestMembers.WithDbAsync(_host.Provider, db =>
             db.Members.Where(m => m.UserId == userId).Select(m => new { m.OtpMethod }).SingleAsync());
         Assert.That(device.OtpMethod, Is.EqualTo(OtpMethod.App));
-    }
-
-    /// <summary>The portal sends the member to the provider's login page; user ID and password.</summary>
-    private async Task SignInAsync(BrowserSession session, IPage page, string userId)
-    {
-        await page.GotoAsync(_host.Portal.Url.ToString());
-        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
-        await OnProviderPageAsync(session, page, "login");
-        await page.GetByLabel("ユーザID").FillAsync(userId);
-        await page.GetByLabel("パスワード").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "ログイン", Exact = true }).ClickAsync();
-    }
-
-    /// <summary>The portal's top page (manual p.13), its API having validated the access token.</summary>
-    private async Task OnPortalTopPageAsync(BrowserSession session, IPage page, string name)
-    {
-        await Expect(page).ToHaveURLAsync(_host.Portal.Url.ToString(), new() { Timeout = 20_000 });
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = PortalApp.SocietyName, Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByText(name + " 様")).ToBeVisibleAsync();
-        await Expect(page.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
-        await session.ScreenshotAsync(page, "portal-top");
-        await BrowserSession.AssertAccessibleAsync(page);
-        session.AssertNoErrors();
     }
 
     /// <summary>A member who finished the journey with mail but must set up an app at the next login.</summary>
@@ -199,33 +178,5 @@ public sealed partial class OtpBrowserTests
         var uri = new Uri(otpauth);
         Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
         return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
-    }
-
-    /// <summary>Every provider page: a screenshot, no console error so far, no serious accessibility violation.</summary>
-    private static async Task OnProviderPageAsync(BrowserSession session, IPage page, string name)
-    {
-        await session.ScreenshotAsync(page, name);
-        await BrowserSession.AssertAccessibleAsync(page);
-    }
-
-    /// <summary>The count-th mail to the address whose subject holds the text, waiting a little for it.</summary>
-    private async Task<CaughtMail> MailAsync(string to, string subject, int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var mails = _host.Provider.Mail.To(to).Where(m => m.Subject.Contains(subject, StringComparison.Ordinal)).ToList();
-            if (mails.Count >= count)
-            {
-                return mails[count - 1];
-            }
-
-            if (clock.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new AssertionException($"{mails.Count} mail(s) “{subject}” to {to}, expected {count}.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Resources;
+using System.Text.RegularExpressions;
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Kosmo.Idp.Tests.Browser;
+
+/// <summary>
+/// What every browser test does on the way through: opens the portal, signs in, checks and
+/// photographs each page, reads the member's mail. The provider's words come from its own
+/// resources in the member's language, so one test reads the same in Japanese and English.
+/// </summary>
+public sealed class MemberPages(BrowserHost host, BrowserSession session, string language = LocalizationRegistration.Japanese)
+{
+    private static readonly ResourceManager Resources = new("Kosmo.Idp.Localization.Strings", typeof(Strings).Assembly);
+    private readonly CultureInfo _culture = CultureInfo.GetCultureInfo(language);
+
+    public string Language => language;
+
+    public bool English => language == LocalizationRegistration.English;
+
+    /// <summary>The provider's text for the key in the member's language, formatted like the page formats it.</summary>
+    public string T(string key, params object[] args)
+    {
+        var text = Resources.GetString(key, _culture) ?? throw new ArgumentException($"No string {key}.", nameof(key));
+        return args.Length == 0 ? text : string.Format(_culture, text, args);
+    }
+
+    public ILocator Heading(IPage page, string key) =>
+        page.GetByRole(AriaRole.Heading, new() { Name = T(key), Exact = true });
+
+    public ILocator Button(IPage page, string key) =>
+        page.GetByRole(AriaRole.Button, new() { Name = T(key), Exact = true });
+
+    public ILocator Field(IPage page, string key) => page.GetByLabel(T(key), new() { Exact = true });
+
+    /// <summary>
+    /// The portal sends the member to the provider's login page, where a member who reads English
+    /// presses the language switch (the choice stays in a cookie for the rest of the visit).
+    /// </summary>
+    public async Task OpenPortalAsync(IPage page)
+    {
+        await page.GotoAsync(host.Portal.Url.ToString());
+        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(host.Issuer + "login")));
+        await ChooseLanguageAsync(page);
+        await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
+        await OnProviderPageAsync(page, "login");
+    }
+
+    /// <summary>Presses the switch in the header when the member reads English; Japanese is every page's default.</summary>
+    public async Task ChooseLanguageAsync(IPage page)
+    {
+        if (English)
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "English", Exact = true }).ClickAsync();
+            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "en");
+        }
+    }
+
+    /// <summary>From the portal to the provider's login page, and the user ID and password typed in.</summary>
+    public async Task SignInAsync(IPage page, string userId, string password)
+    {
+        await OpenPortalAsync(page);
+        await Field(page, "Login.UserId").FillAsync(userId);
+        await Field(page, "Login.Password").FillAsync(password);
+        await Button(page, "Login.Submit").ClickAsync();
+    }
+
+    /// <summary>Every provider page: a screenshot, no console error so far, no serious accessibility violation.</summary>
+    public async Task OnProviderPageAsync(IPage page, string name)
+    {
+        await session.ScreenshotAsync(page, name);
+        await BrowserSession.AssertAccessibleAsync(page);
+    }
+
+    /// <summary>The portal's top page (manual p.13), its API having validated the access token against the JWKS.</summary>
+    public async Task OnPortalTopPageAsync(IPage page, string memberName, string shot = "portal-top")
+    {
+        await Expect(page).ToHaveURLAsync(host.Portal.Url.ToString(), new() { Timeout = 20_000 });
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = PortalApp.SocietyName, Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByText(memberName + " 様")).ToBeVisibleAsync();
+        await Expect(page.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
+        await session.ScreenshotAsync(page, shot);
+        await BrowserSession.AssertAccessibleAsync(page);
+        session.AssertNoErrors();
+    }
+
+    /// <summary>The count-th mail (1 = the first) to the address whose subject holds the text, waiting a little for it.</summary>
+    public async Task<CaughtMail> MailAsync(string to, string subject, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var mails = host.Provider.Mail.To(to).Where(m => m.Subject.Contains(subject, StringComparison.Ordinal)).ToList();
+            if (mails.Count >= count)
+            {
+                return mails[count - 1];
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new AssertionException($"{mails.Count} mail(s) “{subject}” to {to}, expected {count}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The code in the newest one-time-password mail to the address, once at least count have come.</summary>
+    public async Task<string> MailedCodeAsync(string to, int count = 1) =>
+        OtpMail.CodeIn(await MailAsync(to, "ワンタイムパスワード", count));
+}
