@@ -100,6 +100,8 @@ public static class KosmoHost
         app.UseKosmoRequestLogging();
         app.UseStaticFiles();
         app.UseRouting();
+        // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
+        app.UseCors();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();

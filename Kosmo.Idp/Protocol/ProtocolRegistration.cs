@@ -29,6 +29,9 @@ public static class ProtocolRegistration
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
         services.AddScoped<RelyingAppSync>();
         services.AddScoped<MemberPrincipalFactory>();
+        services.AddMemoryCache();
+        services.AddCors();
+        services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, BrowserAppCors>();
 
         var protocol = builder.Configuration.GetSection(ProtocolOptions.Section).Get<ProtocolOptions>() ?? new ProtocolOptions();
         var requireHttps = builder.Configuration.GetValue("Protocol:RequireHttps", defaultValue: true);
