@@ -5,19 +5,21 @@ using Kosmo.Idp.Tests.Infrastructure;
 namespace Kosmo.Idp.Tests.Browser;
 
 /// <summary>
-/// The provider on a real port (Kestrel, not the in-memory test server) for a real browser, with a
-/// portal app of its own beside it. The provider answers on <c>localhost</c> and the portal on
-/// <c>127.0.0.1</c>: two hosts, so their cookies stay apart as they would on two domains.
+/// The provider on a real port (Kestrel, not the in-memory test server) for a real browser, with
+/// two relying apps beside it: the portal (a server app) and checkup booking (a browser app). The
+/// provider answers on <c>localhost</c> and the apps on <c>127.0.0.1</c>: two hosts, so their
+/// cookies stay apart as they would on two domains; the apps' ports keep their origins apart.
 /// </summary>
 public sealed class BrowserHost : IAsyncDisposable
 {
     public const string PortalClientId = "portal-browser";
     public const string PortalSecret = "portal-browser-secret-0123456789-abcdefghij";
 
-    private BrowserHost(KosmoFactory provider, PortalApp portal, Uri issuer)
+    private BrowserHost(KosmoFactory provider, PortalApp portal, CheckupBookingApp checkup, Uri issuer)
     {
         Provider = provider;
         Portal = portal;
+        Checkup = checkup;
         Issuer = issuer;
     }
 
@@ -25,6 +27,8 @@ public sealed class BrowserHost : IAsyncDisposable
     public KosmoFactory Provider { get; }
 
     public PortalApp Portal { get; }
+
+    public CheckupBookingApp Checkup { get; }
 
     public Uri Issuer { get; }
 
@@ -35,6 +39,7 @@ public sealed class BrowserHost : IAsyncDisposable
         var portalPort = FreePort();
         var issuer = new Uri($"http://localhost:{providerPort}/");
         var portalUrl = new Uri($"http://127.0.0.1:{portalPort}/");
+        var checkupUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
 
         // Index 2: after the two apps every KosmoFactory registers.
         var providerSettings = new Dictionary<string, string?>
@@ -49,6 +54,10 @@ public sealed class BrowserHost : IAsyncDisposable
             ["RelyingApps:Apps:2:Scopes:0"] = "profile",
             ["RelyingApps:Apps:2:Scopes:1"] = "offline_access",
             ["RelyingApps:Apps:2:HomeUrl"] = portalUrl.ToString(),
+            // Every KosmoFactory registers checkup-booking (index 1) as a public app; here at the page's real address.
+            ["RelyingApps:Apps:1:RedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.CallbackPage).ToString(),
+            ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.SignedOutPage).ToString(),
+            ["RelyingApps:Apps:1:HomeUrl"] = checkupUrl.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -61,7 +70,8 @@ public sealed class BrowserHost : IAsyncDisposable
             provider.UseKestrel(kestrel => kestrel.ListenLocalhost(providerPort));
             provider.StartServer(); // migrations, keys, apps, then Kestrel listens
             var portal = await PortalApp.StartAsync(portalUrl, issuer, PortalClientId, PortalSecret);
-            return new BrowserHost(provider, portal, issuer);
+            var checkup = await CheckupBookingApp.StartAsync(checkupUrl, issuer);
+            return new BrowserHost(provider, portal, checkup, issuer);
         }
         catch
         {
@@ -72,6 +82,7 @@ public sealed class BrowserHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Checkup.DisposeAsync();
         await Portal.DisposeAsync();
         await Provider.DisposeAsync();
     }

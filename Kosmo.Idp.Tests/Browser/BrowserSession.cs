@@ -199,7 +199,8 @@ public sealed partial class BrowserSession : IAsyncDisposable
         }
     }
 
-    private static string ProjectDirectory()
+    /// <summary>Kosmo.Idp.Tests/ in the source tree, found from the test binaries upwards.</summary>
+    public static string ProjectDirectory()
     {
         for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
         {

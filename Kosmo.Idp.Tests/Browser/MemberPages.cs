@@ -65,6 +65,13 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
     public async Task SignInAsync(IPage page, string userId, string password)
     {
         await OpenPortalAsync(page);
+        await LogInAsync(page, userId, password);
+    }
+
+    /// <summary>On the provider's login page: the user ID and password typed in and sent.</summary>
+    public async Task LogInAsync(IPage page, string userId, string password)
+    {
+        await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
         await Field(page, "Login.UserId").FillAsync(userId);
         await Field(page, "Login.Password").FillAsync(password);
         await Button(page, "Login.Submit").ClickAsync();
