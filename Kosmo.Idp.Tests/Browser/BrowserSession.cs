@@ -64,8 +64,8 @@ public enum Device
 /// passed through, and axe-core on demand.
 /// </summary>
 /// <remarks>
-/// A test that illustrates the member guide names its set of pictures (<paramref name="guide"/>,
-/// say <c>ja-desktop</c>). With <c>KOSMO_GUIDE_PICTURES=1</c> in the environment its screenshots
+/// A test that illustrates the member guide names its own set of pictures (<paramref name="guide"/>,
+/// say <c>first-login-ja</c>). With <c>KOSMO_GUIDE_PICTURES=1</c> in the environment its screenshots
 /// are also written to <c>docs/member-guide/&lt;guide&gt;/&lt;name&gt;.png</c>, so the guide shows
 /// exactly what the tests saw; without it a test run leaves docs/ alone.
 /// </remarks>

@@ -28,7 +28,7 @@ public sealed partial class FirstLoginBrowserTests
     {
         var address = $"hanako.{userId.ToLowerInvariant()}@example.jp";
         await TestMembers.AddFromRosterAsync(_host.Provider, userId, "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", null);
-        await using var session = new BrowserSession(guide: language + "-" + device.ToString().ToLowerInvariant());
+        await using var session = new BrowserSession(guide: "first-login-" + language);
         var pages = new MemberPages(_host, session, language);
         var main = await session.NewDeviceAsync(device);
 

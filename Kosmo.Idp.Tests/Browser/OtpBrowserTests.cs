@@ -34,7 +34,7 @@ public sealed partial class OtpBrowserTests
     public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn()
     {
         await TestMembers.AddAsync(_host.Provider, "M0001", Password, "健保 一郎");
-        await using var session = new BrowserSession(guide: "ja-desktop");
+        await using var session = new BrowserSession(guide: "otp-email");
         var pages = new MemberPages(_host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
         await pages.SignInAsync(pc, "M0001", Password);
@@ -65,7 +65,7 @@ public sealed partial class OtpBrowserTests
     [Test]
     public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp()
     {
-        await using var session = new BrowserSession(guide: "ja-phone");
+        await using var session = new BrowserSession(guide: "otp-app-phone");
         var pages = new MemberPages(_host, session);
         var phone = await session.NewDeviceAsync(Device.Phone);
         await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = _host.Issuer.GetLeftPart(UriPartial.Authority) });
@@ -88,7 +88,7 @@ public sealed partial class OtpBrowserTests
     [Test]
     public async Task AppOtp_OnThePc_TheQrCodeOnTheScreenSetsUpTheApp()
     {
-        await using var session = new BrowserSession(guide: "ja-desktop");
+        await using var session = new BrowserSession(guide: "otp-app-qr");
         var pc = await session.NewDeviceAsync(Device.Desktop);
         await SetUpAppAsync(new MemberPages(_host, session), session, pc, "M0003", "健保 三郎", async () =>
         {
