@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
+using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace Kosmo.Idp.Tests.Browser;
@@ -82,10 +83,10 @@ public sealed partial class BrowserSession : IAsyncDisposable
     public BrowserSession(string? guide = null)
     {
         var test = TestContext.CurrentContext.Test;
-        _screenshots = Path.Combine(ProjectDirectory(), "TestResults", "screenshots", Unsafe().Replace(test.Name, "_"));
+        _screenshots = Path.Combine(RepositoryPaths.TestProject, "TestResults", "screenshots", Unsafe().Replace(test.Name, "_"));
         if (guide is not null && Environment.GetEnvironmentVariable(GuidePicturesVariable) == "1")
         {
-            _guidePictures = Path.Combine(ProjectDirectory(), "..", "docs", "member-guide", guide);
+            _guidePictures = Path.Combine(RepositoryPaths.Root, "docs", "member-guide", guide);
             Directory.CreateDirectory(_guidePictures);
         }
 
@@ -197,20 +198,6 @@ public sealed partial class BrowserSession : IAsyncDisposable
         {
             await context.DisposeAsync();
         }
-    }
-
-    /// <summary>Kosmo.Idp.Tests/ in the source tree, found from the test binaries upwards.</summary>
-    public static string ProjectDirectory()
-    {
-        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Kosmo.Idp.Tests.csproj")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return TestContext.CurrentContext.WorkDirectory;
     }
 
     [GeneratedRegex(@"[^A-Za-z0-9_.-]")]

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -31,7 +32,7 @@ public sealed class CheckupBookingApp : IAsyncDisposable
 
     public static async Task<CheckupBookingApp> StartAsync(Uri url, Uri issuer)
     {
-        var folder = Path.Combine(BrowserSession.ProjectDirectory(), "Browser", "CheckupBooking");
+        var folder = Path.Combine(RepositoryPaths.TestProject, "Browser", "CheckupBooking");
         var library = Path.Combine(folder, "node_modules", "oidc-client-ts", "dist", "browser");
         if (!File.Exists(Path.Combine(library, "oidc-client-ts.min.js")))
         {

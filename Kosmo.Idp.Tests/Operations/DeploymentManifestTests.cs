@@ -1,3 +1,4 @@
+using Kosmo.Idp.Tests.Infrastructure;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -16,7 +17,7 @@ namespace Kosmo.Idp.Tests.Operations;
 /// </summary>
 public sealed class DeploymentManifestTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Root = RepositoryPaths.Root;
     private static readonly string Deploy = Path.Combine(Root, "deploy");
     private static readonly string Kubernetes = Path.Combine(Deploy, "kubernetes");
 
@@ -405,17 +406,4 @@ public sealed class DeploymentManifestTests
         (container.EnvFrom ?? []).Select(e => e.ConfigMapRef?.Name ?? e.SecretRef?.Name ?? "");
 
     private static string Relative(string file) => Path.GetRelativePath(Root, file);
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Kosmo.Idp.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Kosmo.Idp.sln not found above the test directory.");
-    }
 }
