@@ -30,6 +30,25 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         return args.Length == 0 ? text : string.Format(_culture, text, args);
     }
 
+    /// <summary>
+    /// The provider's text for the key as a pattern: each placeholder stands for the regular
+    /// expression given for it (say <c>\d+</c> for a count the test doesn't pin down).
+    /// </summary>
+    public Regex Matching(string key, params string[] patterns)
+    {
+        var marks = patterns.Select((_, i) => $"\u0001{i}\u0001").ToArray();
+        var pattern = Regex.Escape(T(key, marks));
+        for (var i = 0; i < patterns.Length; i++)
+        {
+            pattern = pattern.Replace(Regex.Escape(marks[i]), patterns[i], StringComparison.Ordinal);
+        }
+
+        return new Regex(pattern);
+    }
+
+    /// <summary>The member guide's picture set of a test run in a language: docs/member-guide/&lt;name&gt;-&lt;language&gt;/.</summary>
+    public static string GuideSet(string name, string language) => name + "-" + language;
+
     public ILocator Heading(IPage page, string key) =>
         page.GetByRole(AriaRole.Heading, new() { Name = T(key), Exact = true });
 

@@ -30,54 +30,57 @@ public sealed partial class OtpBrowserTests
     [OneTimeTearDown]
     public async Task StopAsync() => await _host.DisposeAsync();
 
-    [Test]
-    public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn()
+    [TestCase("ja", Device.Desktop, "M0001")]
+    [TestCase("en", Device.Phone, "M0011")]
+    public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn(string language, Device device, string userId)
     {
-        await TestMembers.AddAsync(_host.Provider, "M0001", Password, "健保 一郎");
-        await using var session = new BrowserSession(guide: "otp-email");
-        var pages = new MemberPages(_host, session);
-        var pc = await session.NewDeviceAsync(Device.Desktop);
-        await pages.SignInAsync(pc, "M0001", Password);
+        var address = userId.ToLowerInvariant() + "@example.jp";
+        await TestMembers.AddAsync(_host.Provider, userId, Password, "健保 一郎");
+        await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-email", language));
+        var pages = new MemberPages(_host, session, language);
+        var page = await session.NewDeviceAsync(device);
+        await pages.SignInAsync(page, userId, Password);
 
-        await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = "ワンタイムパスワード (OTP) メール認証" })).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-email");
-        var first = await pages.MailedCodeAsync("m0001@example.jp", 1);
+        await Expect(pages.Heading(page, "Otp.EmailTitle")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(page, "otp-email");
+        var first = await pages.MailedCodeAsync(address, 1);
 
         // A wrong code: the error says how many tries are left.
         var wrong = first == "000000" ? "111111" : "000000";
-        await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(wrong);
-        await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
-        await Expect(pc.Locator("#otp-error")).ToContainTextAsync(new Regex("ワンタイムパスワードが正しくありません。あと\\d+回入力できます。"));
-        await pages.OnProviderPageAsync(pc, "otp-email-wrong");
+        await pages.Field(page, "Otp.EmailLabel").FillAsync(wrong);
+        await pages.Button(page, "Otp.Submit").ClickAsync();
+        await Expect(page.Locator("#otp-error")).ToContainTextAsync(pages.Matching("Otp.Wrong", @"\d+"));
+        await pages.OnProviderPageAsync(page, "otp-email-wrong");
 
-        // 再送信: a second mail with a new code.
-        await pc.GetByRole(AriaRole.Button, new() { Name = "再送信" }).ClickAsync();
-        var newest = await pages.MailedCodeAsync("m0001@example.jp", 2);
-        await Expect(pc.Locator("#otp-notice")).ToContainTextAsync("m0***@example.jp にワンタイムパスワードを送信しました");
-        await pages.OnProviderPageAsync(pc, "otp-email-resent");
+        // 再送信: a second mail with a new code, sent to the address the page shows masked.
+        await pages.Button(page, "Otp.Resend").ClickAsync();
+        var newest = await pages.MailedCodeAsync(address, 2);
+        await Expect(page.Locator("#otp-notice")).ToContainTextAsync(pages.Matching("Otp.Sent", Regex.Escape(address[..2] + "***@example.jp"), @"\d+"));
+        await pages.OnProviderPageAsync(page, "otp-email-resent");
 
-        await pc.GetByLabel("受信したワンタイムパスワードを入力してください").FillAsync(newest);
-        await pc.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+        await pages.Field(page, "Otp.EmailLabel").FillAsync(newest);
+        await pages.Button(page, "Otp.Submit").ClickAsync();
 
-        await pages.OnPortalTopPageAsync(pc, "健保 一郎");
+        await pages.OnPortalTopPageAsync(page, "健保 一郎");
     }
 
-    [Test]
-    public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp()
+    [TestCase("ja", "M0002")]
+    [TestCase("en", "M0012")]
+    public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp(string language, string userId)
     {
-        await using var session = new BrowserSession(guide: "otp-app-phone");
-        var pages = new MemberPages(_host, session);
+        await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-app-phone", language));
+        var pages = new MemberPages(_host, session, language);
         var phone = await session.NewDeviceAsync(Device.Phone);
         await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = _host.Issuer.GetLeftPart(UriPartial.Authority) });
 
-        await SetUpAppAsync(pages, session, phone, "M0002", "健保 二郎", async () =>
+        await SetUpAppAsync(pages, session, phone, userId, "健保 二郎", async () =>
         {
             // スキャンできませんか? opens the key and its copy button.
-            await phone.GetByText("スキャンできませんか?").ClickAsync();
+            await phone.GetByText(pages.T("OtpSetup.CannotScan")).ClickAsync();
             await Expect(phone.Locator("#otp-key")).ToBeVisibleAsync();
             await pages.OnProviderPageAsync(phone, "otp-setup-key");
-            await phone.GetByRole(AriaRole.Button, new() { Name = "キーをコピー" }).ClickAsync();
-            await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync("コピーしました");
+            await pages.Button(phone, "OtpSetup.Copy").ClickAsync();
+            await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync(pages.T("OtpSetup.Copied"));
             var copied = await phone.EvaluateAsync<string>("() => navigator.clipboard.readText()");
             var shown = await phone.Locator("#otp-key").InnerTextAsync();
             Assert.That(copied, Is.EqualTo(Regex.Replace(shown, @"\s+", "")), "the button copies the key without its spaces");
@@ -85,12 +88,13 @@ public sealed partial class OtpBrowserTests
         }, code => code);
     }
 
-    [Test]
-    public async Task AppOtp_OnThePc_TheQrCodeOnTheScreenSetsUpTheApp()
+    [TestCase("ja", "M0003")]
+    [TestCase("en", "M0013")]
+    public async Task AppOtp_OnThePc_TheQrCodeOnTheScreenSetsUpTheApp(string language, string userId)
     {
-        await using var session = new BrowserSession(guide: "otp-app-qr");
+        await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-app-qr", language));
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SetUpAppAsync(new MemberPages(_host, session), session, pc, "M0003", "健保 三郎", async () =>
+        await SetUpAppAsync(new MemberPages(_host, session, language), session, pc, userId, "健保 三郎", async () =>
         {
             var qr = pc.Locator("#otp-qr");
             await Expect(qr).ToBeVisibleAsync();
@@ -106,10 +110,11 @@ public sealed partial class OtpBrowserTests
     {
         await using var session = new BrowserSession();
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SetUpAppAsync(new MemberPages(_host, session), session, pc, "M0004", "健保 四郎", async () =>
+        var pages = new MemberPages(_host, session);
+        await SetUpAppAsync(pages, session, pc, "M0004", "健保 四郎", async () =>
         {
             var download = await pc.RunAndWaitForDownloadAsync(() =>
-                pc.GetByRole(AriaRole.Link, new() { Name = "QRコードを画像（PNG）で保存" }).ClickAsync());
+                pc.GetByRole(AriaRole.Link, new() { Name = pages.T("OtpSetup.Download") }).ClickAsync());
             Assert.That(download.SuggestedFilename, Is.EqualTo("kosmo-web-otp.png"));
             var saved = Path.Combine(Path.GetTempPath(), "kosmo-otp-" + Guid.NewGuid().ToString("N") + ".png");
             try
@@ -134,7 +139,7 @@ public sealed partial class OtpBrowserTests
         await AddAppMemberAsync(userId, name);
         await pages.SignInAsync(page, userId, Password);
 
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "認証アプリの設定" })).ToBeVisibleAsync();
+        await Expect(pages.Heading(page, "OtpSetup.Title")).ToBeVisibleAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
         await pages.OnProviderPageAsync(page, "otp-setup");
 
@@ -147,15 +152,15 @@ public sealed partial class OtpBrowserTests
             await Task.Delay(TimeSpan.FromSeconds(totp.RemainingSeconds() + 1));
         }
 
-        await page.GetByLabel("ワンタイムパスワード", new() { Exact = true }).FillAsync(format(totp.ComputeTotp()));
-        await page.GetByLabel("デバイス名（任意）").FillAsync("私のスマートフォン");
+        await pages.Field(page, "OtpSetup.CodeLabel").FillAsync(format(totp.ComputeTotp()));
+        await pages.Field(page, "OtpSetup.DeviceName").FillAsync(pages.English ? "My phone" : "私のスマートフォン");
         await session.ScreenshotAsync(page, "otp-setup-filled");
-        await page.GetByRole(AriaRole.Button, new() { Name = "実行" }).ClickAsync();
+        await pages.Button(page, "Otp.Submit").ClickAsync();
 
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "リカバリーコード" })).ToBeVisibleAsync();
+        await Expect(pages.Heading(page, "Recovery.Title")).ToBeVisibleAsync();
         await Expect(page.Locator("#recovery-codes code")).ToHaveCountAsync(10);
         await pages.OnProviderPageAsync(page, "recovery-codes");
-        await page.GetByRole(AriaRole.Button, new() { Name = "保管しました" }).ClickAsync();
+        await pages.Button(page, "Recovery.Saved").ClickAsync();
 
         await pages.OnPortalTopPageAsync(page, name);
         var device = await TestMembers.WithDbAsync(_host.Provider, db =>
