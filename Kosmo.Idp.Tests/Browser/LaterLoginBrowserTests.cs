@@ -51,7 +51,7 @@ public sealed class LaterLoginBrowserTests
     [Test]
     public async Task AppMember_SignsInWithTheAppsCode_AndLoggingOutOfThePortalEndsTheProviderSession()
     {
-        var key = await AddAppMemberAsync("L0002", "健保 二美");
+        var (key, _) = await AddAppMemberAsync("L0002", "健保 二美");
         await using var session = new BrowserSession(guide: Guide);
         var pages = new MemberPages(_host, session, "en");
         var pc = await session.NewDeviceAsync(Device.Desktop);
@@ -69,8 +69,7 @@ public sealed class LaterLoginBrowserTests
     [Test]
     public async Task AppMemberWhoLostThePhone_SignsInWithARecoveryCode_WhichIsThenUsedUp()
     {
-        await AddAppMemberAsync("L0003", "健保 三美");
-        var codes = await IssueRecoveryCodesAsync("L0003");
+        var (_, codes) = await AddAppMemberAsync("L0003", "健保 三美");
         await using var session = new BrowserSession(guide: Guide);
         var pages = new MemberPages(_host, session, "en");
         var pc = await session.NewDeviceAsync(Device.Desktop);
@@ -127,10 +126,11 @@ public sealed class LaterLoginBrowserTests
     }
 
     /// <summary>
-    /// A member who finished the journey with an authenticator app and mail codes off; the app's
-    /// device is made by the provider's own service, so the test knows its key as the app would.
+    /// A member who finished the journey with an authenticator app and mail codes off, and kept the
+    /// recovery codes shown then; the device and the codes are made by the provider's own services,
+    /// so the test knows the app's key and the paper's codes as the member does.
     /// </summary>
-    private async Task<string> AddAppMemberAsync(string userId, string name)
+    private async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> AddAppMemberAsync(string userId, string name)
     {
         var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
         await using var scope = _host.Provider.Services.CreateAsyncScope();
@@ -145,15 +145,8 @@ public sealed class LaterLoginBrowserTests
             .SetProperty(m => m.OtpMethod, OtpMethod.App)
             .SetProperty(m => m.AppOtpEnabledAt, now)
             .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null));
-        return authenticator.KeyForDisplay(device).Replace(" ", "");
-    }
-
-    private async Task<IReadOnlyList<string>> IssueRecoveryCodesAsync(string userId)
-    {
-        await using var scope = _host.Provider.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
-        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
-        return await scope.ServiceProvider.GetRequiredService<RecoveryCodes>().IssueAsync(id, CancellationToken.None);
+        var codes = await scope.ServiceProvider.GetRequiredService<RecoveryCodes>().IssueAsync(member.Id, CancellationToken.None);
+        return (authenticator.KeyForDisplay(device).Replace(" ", ""), codes);
     }
 
     private Task<int> UnusedRecoveryCodesAsync(string userId) => TestMembers.WithDbAsync(_host.Provider, async db =>
