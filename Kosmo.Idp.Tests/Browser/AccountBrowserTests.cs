@@ -1,0 +1,175 @@
+using System.Text.RegularExpressions;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using OtpNet;
+using static Microsoft.Playwright.Assertions;
+
+namespace Kosmo.Idp.Tests.Browser;
+
+/// <summary>
+/// The provider's account page in a real browser, in Japanese: a member signed in on a PC and on a
+/// phone adds a second authenticator app on the PC, removes it again, and signs out every other
+/// device, after which the phone's session on the provider is gone and the PC's is not.
+/// </summary>
+[Category("Browser")]
+public sealed class AccountBrowserTests
+{
+    private const string Password = "Account-Browser-2026";
+    private const string FirstDevice = "私のスマートフォン";
+    private const string SecondDevice = "タブレット";
+    private BrowserHost _host = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _host = await BrowserHost.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _host.DisposeAsync();
+
+    [Test]
+    public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly()
+    {
+        var key = await AddAppMemberAsync("K0001", "健保 七海");
+        await using var session = new BrowserSession(guide: "ja-desktop");
+        var pages = new MemberPages(_host, session);
+        var pc = await session.NewDeviceAsync(Device.Desktop);
+        var phone = await session.NewDeviceAsync(Device.Phone);
+
+        // Signed in through the portal on both: two sessions on the provider, one per browser.
+        await pages.SignInAsync(pc, "K0001", Password);
+        var pcStep = await EnterAppCodeAsync(pages, pc, key, "otp-app", after: -1);
+        await pages.OnPortalTopPageAsync(pc, "健保 七海");
+
+        await phone.GotoAsync(_host.Portal.Url.ToString());
+        await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(phone, "phone-login");
+        await pages.Field(phone, "Login.UserId").FillAsync("K0001");
+        await pages.Field(phone, "Login.Password").FillAsync(Password);
+        await pages.Button(phone, "Login.Submit").ClickAsync();
+        // The PC's code is used up: the phone's must come from a later step.
+        await EnterAppCodeAsync(pages, phone, key, "phone-otp-app", after: pcStep);
+        await pages.OnPortalTopPageAsync(phone, "健保 七海", "phone-portal-top");
+
+        // The PC opens the provider's account page: one app.
+        await pc.GotoAsync(_host.Issuer + "account");
+        await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
+        await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
+        await Expect(pc.GetByText(pages.T("Account.RecoveryLeft", RecoveryCodes.Count))).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(pc, "account");
+
+        // 認証アプリを追加する: the setup page, its QR code read as the tablet's camera would.
+        await pc.GetByRole(AriaRole.Link, new() { Name = pages.T("Account.AddDevice"), Exact = true }).ClickAsync();
+        await Expect(pages.Heading(pc, "OtpSetup.Title")).ToBeVisibleAsync();
+        await Expect(pc).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
+        var qr = pc.Locator("#otp-qr");
+        await Expect(qr).ToHaveJSPropertyAsync("complete", true);
+        var secondKey = KeyIn(QrCodes.Decode(await qr.ScreenshotAsync()));
+        Assert.That(secondKey, Is.Not.EqualTo(key), "a new device gets a key of its own");
+        await pages.OnProviderPageAsync(pc, "account-add-device");
+        var (code, _) = await FreshCodeAsync(secondKey, after: -1);
+        await pages.Field(pc, "OtpSetup.CodeLabel").FillAsync(code);
+        await pages.Field(pc, "OtpSetup.DeviceName").FillAsync(SecondDevice);
+        await pages.Button(pc, "Otp.Submit").ClickAsync();
+
+        // Back on the account page with both apps.
+        await Expect(pc).ToHaveURLAsync(_host.Issuer + "account");
+        await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
+        await pages.OnProviderPageAsync(pc, "account-two-devices");
+
+        // 削除 on the tablet's row.
+        await pc.Locator("#devices li").Filter(new() { Has = pc.GetByText(SecondDevice, new() { Exact = true }) })
+            .GetByRole(AriaRole.Button, new() { Name = pages.T("Account.Remove"), Exact = true }).ClickAsync();
+        await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.DeviceRemoved"));
+        await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
+        await pages.OnProviderPageAsync(pc, "account-device-removed");
+
+        await pages.Button(pc, "Account.SignOutOthers").ClickAsync();
+        await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.SignedOutOthers"));
+        await pages.OnProviderPageAsync(pc, "account-signed-out-others");
+
+        // The phone's session on the provider is over: its account page asks for the password.
+        await phone.GotoAsync(_host.Issuer + "account");
+        await Expect(phone).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
+        await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(phone, "phone-signed-out");
+
+        // The PC, which pressed the button, is still signed in.
+        await pc.GotoAsync(_host.Issuer + "account");
+        await Expect(pc).ToHaveURLAsync(_host.Issuer + "account");
+        await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
+        await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
+        await pages.OnProviderPageAsync(pc, "account-still-signed-in");
+    }
+
+    private static ILocator DeviceNames(IPage page) => page.Locator("#devices li strong");
+
+    /// <summary>On the app's one-time-password page: its picture, then the app's code typed in; returns the code's step.</summary>
+    private static async Task<long> EnterAppCodeAsync(MemberPages pages, IPage page, string key, string shot, long after)
+    {
+        await Expect(pages.Heading(page, "Otp.AppTitle")).ToBeVisibleAsync();
+        await pages.OnProviderPageAsync(page, shot);
+        var (code, step) = await FreshCodeAsync(key, after);
+        await pages.Field(page, "Otp.AppLabel").FillAsync(code);
+        await pages.Button(page, "Otp.Submit").ClickAsync();
+        return step;
+    }
+
+    /// <summary>
+    /// The app's code on the real clock the provider runs on, from a step after <paramref name="after"/>
+    /// (the provider takes each step's code from a device once) and with at least 4 s of it left, so
+    /// it cannot expire between typing and checking.
+    /// </summary>
+    private static async Task<(string Code, long Step)> FreshCodeAsync(string key, long after)
+    {
+        var totp = new Totp(Base32Encoding.ToBytes(key));
+        while (true)
+        {
+            var now = DateTime.UtcNow;
+            var step = new DateTimeOffset(now).ToUnixTimeSeconds() / 30;
+            var left = totp.RemainingSeconds(now);
+            if (step > after && left >= 4)
+            {
+                return (totp.ComputeTotp(now), step);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(left) + TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    private static string KeyIn(string otpauth)
+    {
+        var uri = new Uri(otpauth);
+        Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
+        return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
+    }
+
+    /// <summary>
+    /// A member who finished the journey with one authenticator app (mail codes off) and kept the
+    /// recovery codes; the device is made by the provider's own service, so the test knows its key
+    /// as the member's app does.
+    /// </summary>
+    private async Task<string> AddAppMemberAsync(string userId, string name)
+    {
+        var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
+        await using var scope = _host.Provider.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
+        var authenticator = scope.ServiceProvider.GetRequiredService<TotpAuthenticator>();
+        var device = await authenticator.PendingDeviceAsync(member, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        device.ConfirmedAt = now;
+        device.Name = FirstDevice;
+        await db.SaveChangesAsync();
+        await db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.AppOtpEnabledAt, now)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null));
+        // The set the member kept at setup, so the account page counts ten as it would for them.
+        await scope.ServiceProvider.GetRequiredService<RecoveryCodes>().IssueAsync(member.Id, CancellationToken.None);
+        return authenticator.KeyForDisplay(device).Replace(" ", "");
+    }
+}
