@@ -35,7 +35,7 @@ public sealed class AccountBrowserTests
     public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly()
     {
         var key = await AddAppMemberAsync("K0001", "健保 七海");
-        await using var session = new BrowserSession(guide: "ja-desktop");
+        await using var session = new BrowserSession(guide: MemberPages.GuideSet("account", "ja"));
         var pages = new MemberPages(_host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
         var phone = await session.NewDeviceAsync(Device.Phone);

@@ -21,7 +21,7 @@ namespace Kosmo.Idp.Tests.Browser;
 public sealed class LaterLoginBrowserTests
 {
     private const string Password = "Later-Login-2026";
-    private const string Guide = "en-desktop";
+    private static readonly string Guide = MemberPages.GuideSet("later-login", "en");
     private BrowserHost _host = null!;
 
     [OneTimeSetUp]
