@@ -1,13 +1,7 @@
 using System.Text.RegularExpressions;
-using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
-using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Tests.Infrastructure;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using OtpNet;
 using static Microsoft.Playwright.Assertions;
 
 namespace Kosmo.Idp.Tests.Browser;
@@ -34,7 +28,7 @@ public sealed class AccountBrowserTests
     [Test]
     public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly()
     {
-        var key = await AddAppMemberAsync("K0001", "健保 七海");
+        var (key, _) = await AuthenticatorApp.AddMemberAsync(_host.Provider, "K0001", Password, "健保 七海", FirstDevice);
         await using var session = new BrowserSession(guide: MemberPages.GuideSet("account", "ja"));
         var pages = new MemberPages(_host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
@@ -68,10 +62,10 @@ public sealed class AccountBrowserTests
         await Expect(pc).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
         var qr = pc.Locator("#otp-qr");
         await Expect(qr).ToHaveJSPropertyAsync("complete", true);
-        var secondKey = KeyIn(QrCodes.Decode(await qr.ScreenshotAsync()));
+        var secondKey = AuthenticatorApp.SecretOf(QrCodes.Decode(await qr.ScreenshotAsync()));
         Assert.That(secondKey, Is.Not.EqualTo(key), "a new device gets a key of its own");
         await pages.OnProviderPageAsync(pc, "account-add-device");
-        var (code, _) = await FreshCodeAsync(secondKey, after: -1);
+        var (code, _) = await AuthenticatorApp.FreshCodeAsync(secondKey);
         await pages.Field(pc, "OtpSetup.CodeLabel").FillAsync(code);
         await pages.Field(pc, "OtpSetup.DeviceName").FillAsync(SecondDevice);
         await pages.Button(pc, "Otp.Submit").ClickAsync();
@@ -113,63 +107,9 @@ public sealed class AccountBrowserTests
     {
         await Expect(pages.Heading(page, "Otp.AppTitle")).ToBeVisibleAsync();
         await pages.OnProviderPageAsync(page, shot);
-        var (code, step) = await FreshCodeAsync(key, after);
+        var (code, step) = await AuthenticatorApp.FreshCodeAsync(key, after);
         await pages.Field(page, "Otp.AppLabel").FillAsync(code);
         await pages.Button(page, "Otp.Submit").ClickAsync();
         return step;
-    }
-
-    /// <summary>
-    /// The app's code on the real clock the provider runs on, from a step after <paramref name="after"/>
-    /// (the provider takes each step's code from a device once) and with at least 4 s of it left, so
-    /// it cannot expire between typing and checking.
-    /// </summary>
-    private static async Task<(string Code, long Step)> FreshCodeAsync(string key, long after)
-    {
-        var totp = new Totp(Base32Encoding.ToBytes(key));
-        while (true)
-        {
-            var now = DateTime.UtcNow;
-            var step = new DateTimeOffset(now).ToUnixTimeSeconds() / 30;
-            var left = totp.RemainingSeconds(now);
-            if (step > after && left >= 4)
-            {
-                return (totp.ComputeTotp(now), step);
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(left) + TimeSpan.FromMilliseconds(200));
-        }
-    }
-
-    private static string KeyIn(string otpauth)
-    {
-        var uri = new Uri(otpauth);
-        Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
-        return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
-    }
-
-    /// <summary>
-    /// A member who finished the journey with one authenticator app (mail codes off) and kept the
-    /// recovery codes; the device is made by the provider's own service, so the test knows its key
-    /// as the member's app does.
-    /// </summary>
-    private async Task<string> AddAppMemberAsync(string userId, string name)
-    {
-        var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
-        await using var scope = _host.Provider.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
-        var authenticator = scope.ServiceProvider.GetRequiredService<TotpAuthenticator>();
-        var device = await authenticator.PendingDeviceAsync(member, CancellationToken.None);
-        var now = DateTimeOffset.UtcNow;
-        device.ConfirmedAt = now;
-        device.Name = FirstDevice;
-        await db.SaveChangesAsync();
-        await db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.OtpMethod, OtpMethod.App)
-            .SetProperty(m => m.AppOtpEnabledAt, now)
-            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null));
-        // The set the member kept at setup, so the account page counts ten as it would for them.
-        await scope.ServiceProvider.GetRequiredService<RecoveryCodes>().IssueAsync(member.Id, CancellationToken.None);
-        return authenticator.KeyForDisplay(device).Replace(" ", "");
     }
 }

@@ -115,6 +115,26 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         session.AssertNoErrors();
     }
 
+    /// <summary>
+    /// ログアウト on the portal, its signed-out page, then もう一度ログインする: the portal sends the
+    /// member to the provider again, which must ask for the password; had the logout ended only the
+    /// portal's cookie, the provider's session would send the member straight back signed in.
+    /// </summary>
+    public async Task LogOutOfThePortalAsync(IPage page)
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "ログアウト", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(host.Portal.Url + "signed-out");
+        await Expect(page.GetByText("ログアウトしました。")).ToBeVisibleAsync();
+        await session.ScreenshotAsync(page, "portal-signed-out");
+        await BrowserSession.AssertAccessibleAsync(page);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "もう一度ログインする", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(host.Issuer + "login")));
+        // In the language chosen before the logout: the member is not thrown back into Japanese.
+        await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
+        await OnProviderPageAsync(page, "login-again");
+    }
+
     /// <summary>The count-th mail (1 = the first) to the address whose subject holds the text, waiting a little for it.</summary>
     public async Task<CaughtMail> MailAsync(string to, string subject, int count)
     {

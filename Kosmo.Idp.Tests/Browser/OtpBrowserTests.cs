@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Tests.Infrastructure;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using OtpNet;
@@ -101,7 +100,7 @@ public sealed partial class OtpBrowserTests
             // The image must have loaded: a screenshot of a broken image holds no code.
             await Expect(qr).ToHaveJSPropertyAsync("complete", true);
             Assert.That(await qr.EvaluateAsync<int>("img => img.naturalWidth"), Is.GreaterThan(0));
-            return SecretOf(QrCodes.Decode(await qr.ScreenshotAsync()));
+            return AuthenticatorApp.SecretOf(QrCodes.Decode(await qr.ScreenshotAsync()));
         }, code => code);
     }
 
@@ -120,7 +119,7 @@ public sealed partial class OtpBrowserTests
             try
             {
                 await download.SaveAsAsync(saved);
-                return SecretOf(QrCodes.Decode(await File.ReadAllBytesAsync(saved)));
+                return AuthenticatorApp.SecretOf(QrCodes.Decode(await File.ReadAllBytesAsync(saved)));
             }
             finally
             {
@@ -136,7 +135,7 @@ public sealed partial class OtpBrowserTests
     /// </summary>
     private async Task SetUpAppAsync(MemberPages pages, BrowserSession session, IPage page, string userId, string name, Func<Task<string>> readKey, Func<string, string> format)
     {
-        await AddAppMemberAsync(userId, name);
+        await AddMemberWhoMustSetUpAnAppAsync(userId, name);
         await pages.SignInAsync(page, userId, Password);
 
         await Expect(pages.Heading(page, "OtpSetup.Title")).ToBeVisibleAsync();
@@ -145,14 +144,8 @@ public sealed partial class OtpBrowserTests
 
         var key = await readKey();
         Assert.That(Base32Encoding.ToBytes(key), Has.Length.EqualTo(20), "a 160-bit key: " + key);
-        var totp = new Totp(Base32Encoding.ToBytes(key));
-        if (totp.RemainingSeconds() < 4)
-        {
-            // Too close to the end of the step: the code could expire between typing and checking.
-            await Task.Delay(TimeSpan.FromSeconds(totp.RemainingSeconds() + 1));
-        }
-
-        await pages.Field(page, "OtpSetup.CodeLabel").FillAsync(format(totp.ComputeTotp()));
+        var (code, _) = await AuthenticatorApp.FreshCodeAsync(key);
+        await pages.Field(page, "OtpSetup.CodeLabel").FillAsync(format(code));
         await pages.Field(page, "OtpSetup.DeviceName").FillAsync(pages.English ? "My phone" : "私のスマートフォン");
         await session.ScreenshotAsync(page, "otp-setup-filled");
         await pages.Button(page, "Otp.Submit").ClickAsync();
@@ -169,19 +162,12 @@ public sealed partial class OtpBrowserTests
     }
 
     /// <summary>A member who finished the journey with mail but must set up an app at the next login.</summary>
-    private async Task AddAppMemberAsync(string userId, string name)
+    private async Task AddMemberWhoMustSetUpAnAppAsync(string userId, string name)
     {
         var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
         await TestMembers.WithDbAsync(_host.Provider, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
             .SetProperty(m => m.OtpMethod, OtpMethod.App)
             .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
             .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
-    }
-
-    private static string SecretOf(string otpauth)
-    {
-        var uri = new Uri(otpauth);
-        Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
-        return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
     }
 }
