@@ -11,26 +11,17 @@ namespace Kosmo.Idp.Tests.Browser;
 /// phone adds a second authenticator app on the PC, removes it again, and signs out every other
 /// device, after which the phone's session on the provider is gone and the PC's is not.
 /// </summary>
-[Category("Browser")]
-public sealed class AccountBrowserTests
+public sealed class AccountBrowserTests : BrowserTests
 {
     private const string Password = "Account-Browser-2026";
     private const string FirstDevice = "私のスマートフォン";
     private const string SecondDevice = "タブレット";
-    private BrowserHost _host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _host = await BrowserHost.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _host.DisposeAsync();
-
     [Test]
     public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly()
     {
-        var (key, _) = await AuthenticatorApp.AddMemberAsync(_host.Provider, "K0001", Password, "健保 七海", FirstDevice);
+        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "K0001", Password, "健保 七海", FirstDevice);
         await using var session = new BrowserSession(guide: MemberPages.GuideSet("account", "ja"));
-        var pages = new MemberPages(_host, session);
+        var pages = new MemberPages(Host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
         var phone = await session.NewDeviceAsync(Device.Phone);
 
@@ -39,7 +30,7 @@ public sealed class AccountBrowserTests
         var pcStep = await EnterAppCodeAsync(pages, pc, key, "otp-app", after: -1);
         await pages.OnPortalTopPageAsync(pc, "健保 七海");
 
-        await phone.GotoAsync(_host.Portal.Url.ToString());
+        await phone.GotoAsync(Host.Portal.Url.ToString());
         await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
         await pages.OnProviderPageAsync(phone, "phone-login");
         await pages.Field(phone, "Login.UserId").FillAsync("K0001");
@@ -50,7 +41,7 @@ public sealed class AccountBrowserTests
         await pages.OnPortalTopPageAsync(phone, "健保 七海", "phone-portal-top");
 
         // The PC opens the provider's account page: one app.
-        await pc.GotoAsync(_host.Issuer + "account");
+        await pc.GotoAsync(Host.Issuer + "account");
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await Expect(pc.GetByText(pages.T("Account.RecoveryLeft", RecoveryCodes.Count))).ToBeVisibleAsync();
@@ -71,7 +62,7 @@ public sealed class AccountBrowserTests
         await pages.Button(pc, "Otp.Submit").ClickAsync();
 
         // Back on the account page with both apps.
-        await Expect(pc).ToHaveURLAsync(_host.Issuer + "account");
+        await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
         await pages.OnProviderPageAsync(pc, "account-two-devices");
 
@@ -87,14 +78,14 @@ public sealed class AccountBrowserTests
         await pages.OnProviderPageAsync(pc, "account-signed-out-others");
 
         // The phone's session on the provider is over: its account page asks for the password.
-        await phone.GotoAsync(_host.Issuer + "account");
-        await Expect(phone).ToHaveURLAsync(new Regex("^" + Regex.Escape(_host.Issuer + "login")));
+        await phone.GotoAsync(Host.Issuer + "account");
+        await Expect(phone).ToHaveURLAsync(new Regex("^" + Regex.Escape(Host.Issuer + "login")));
         await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
         await pages.OnProviderPageAsync(phone, "phone-signed-out");
 
         // The PC, which pressed the button, is still signed in.
-        await pc.GotoAsync(_host.Issuer + "account");
-        await Expect(pc).ToHaveURLAsync(_host.Issuer + "account");
+        await pc.GotoAsync(Host.Issuer + "account");
+        await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await pages.OnProviderPageAsync(pc, "account-still-signed-in");

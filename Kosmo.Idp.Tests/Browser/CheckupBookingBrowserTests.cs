@@ -10,28 +10,19 @@ namespace Kosmo.Idp.Tests.Browser;
 /// and PKCE, no secret): it needs the provider's CORS answers for discovery, the token endpoint
 /// and userinfo, and its session is the same provider session the portal uses.
 /// </summary>
-[Category("Browser")]
-public sealed class CheckupBookingBrowserTests
+public sealed class CheckupBookingBrowserTests : BrowserTests
 {
     private const string Password = "Checkup-Browser-2026";
-    private BrowserHost _host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _host = await BrowserHost.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _host.DisposeAsync();
-
     [Test]
     public async Task BrowserApp_SignsInWithCodeAndPkceFromScript_ReadsUserinfo_SharesTheSessionWithThePortal_AndSignsOutOfTheProvider()
     {
-        await TestMembers.AddAsync(_host.Provider, "C0001", Password, "健保 五郎");
+        await TestMembers.AddAsync(Host.Provider, "C0001", Password, "健保 五郎");
         await using var session = new BrowserSession();
-        var pages = new MemberPages(_host, session);
+        var pages = new MemberPages(Host, session);
         var pc = await session.NewDeviceAsync(Device.Desktop);
 
         // The app's own page, before anyone has signed in.
-        await pc.GotoAsync(_host.Checkup.Url.ToString());
+        await pc.GotoAsync(Host.Checkup.Url.ToString());
         await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = CheckupBookingApp.Title, Level = 1 })).ToBeVisibleAsync();
         await session.ScreenshotAsync(pc, "checkup-signed-out");
         await BrowserSession.AssertAccessibleAsync(pc);
@@ -47,25 +38,25 @@ public sealed class CheckupBookingBrowserTests
         await pages.Button(pc, "Otp.Submit").ClickAsync();
 
         // Back in the app: the script redeemed the code and called userinfo with the access token.
-        await Expect(pc).ToHaveURLAsync(_host.Checkup.Url.ToString(), new() { Timeout = 20_000 });
+        await Expect(pc).ToHaveURLAsync(Host.Checkup.Url.ToString(), new() { Timeout = 20_000 });
         await Expect(pc.GetByText("健保 五郎 様")).ToBeVisibleAsync();
         await Expect(pc.Locator("#userinfo-check")).ToContainTextAsync("userinfo: 確認済み (sub: ");
         await session.ScreenshotAsync(pc, "checkup-top");
         await BrowserSession.AssertAccessibleAsync(pc);
 
         // One provider session: the portal signs the member in without a password or a code.
-        await pc.GotoAsync(_host.Portal.Url.ToString());
+        await pc.GotoAsync(Host.Portal.Url.ToString());
         await pages.OnPortalTopPageAsync(pc, "健保 五郎");
 
         // The app's ログアウト goes through the provider's end-session endpoint and comes back.
-        await pc.GotoAsync(_host.Checkup.Url.ToString());
+        await pc.GotoAsync(Host.Checkup.Url.ToString());
         await pc.GetByRole(AriaRole.Button, new() { Name = "ログアウト" }).ClickAsync();
-        await Expect(pc).ToHaveURLAsync(new Regex("^" + Regex.Escape(new Uri(_host.Checkup.Url, CheckupBookingApp.SignedOutPage).ToString())), new() { Timeout = 20_000 });
+        await Expect(pc).ToHaveURLAsync(new Regex("^" + Regex.Escape(new Uri(Host.Checkup.Url, CheckupBookingApp.SignedOutPage).ToString())), new() { Timeout = 20_000 });
         await Expect(pc.GetByText("ログアウトしました。")).ToBeVisibleAsync();
         await session.ScreenshotAsync(pc, "checkup-signed-out-again");
 
         // The provider's session ended with it: signing in again asks for the password.
-        await pc.GotoAsync(_host.Checkup.Url.ToString());
+        await pc.GotoAsync(Host.Checkup.Url.ToString());
         await pc.GetByRole(AriaRole.Button, new() { Name = "KOSMO Web でログイン" }).ClickAsync();
         await Expect(pages.Heading(pc, "Login.Title")).ToBeVisibleAsync();
         session.AssertNoErrors();

@@ -10,17 +10,8 @@ namespace Kosmo.Idp.Tests.Browser;
 /// journey and confirms the mail address on a second device (the phone the mail arrives on), and
 /// lands on the portal's top page. In Japanese and English, each on a PC and on a phone.
 /// </summary>
-[Category("Browser")]
-public sealed partial class FirstLoginBrowserTests
+public sealed partial class FirstLoginBrowserTests : BrowserTests
 {
-    private BrowserHost _host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _host = await BrowserHost.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _host.DisposeAsync();
-
     // The guide shows the first two: the society's members mostly start on a PC in Japanese.
     [TestCase("ja", Device.Desktop, "B0001", "first-login")]
     [TestCase("en", Device.Phone, "B0002", "first-login")]
@@ -30,9 +21,9 @@ public sealed partial class FirstLoginBrowserTests
         string language, Device device, string userId, string pictures)
     {
         var address = $"hanako.{userId.ToLowerInvariant()}@example.jp";
-        await TestMembers.AddFromRosterAsync(_host.Provider, userId, "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", null);
+        await TestMembers.AddFromRosterAsync(Host.Provider, userId, "123", "4567", new DateOnly(1984, 10, 7), "健保 花子", null);
         await using var session = new BrowserSession(guide: MemberPages.GuideSet(pictures, language));
-        var pages = new MemberPages(_host, session, language);
+        var pages = new MemberPages(Host, session, language);
         var main = await session.NewDeviceAsync(device);
 
         // 1 user ID and the initial password 記号+番号+生年月日
@@ -61,7 +52,7 @@ public sealed partial class FirstLoginBrowserTests
         var mail = await pages.MailAsync(address, "メールアドレス確認", 1);
         var phone = await session.NewDeviceAsync(Device.Phone);
         var link = VerificationLink().Match(mail.Text);
-        Assert.That(link.Value, Does.StartWith(_host.Issuer.ToString()), "the mail links to the provider: " + mail.Text);
+        Assert.That(link.Value, Does.StartWith(Host.Issuer.ToString()), "the mail links to the provider: " + mail.Text);
         await phone.GotoAsync(link.Value);
         await pages.ChooseLanguageAsync(phone);
         await Expect(pages.Heading(phone, "Verify.Title")).ToBeVisibleAsync();

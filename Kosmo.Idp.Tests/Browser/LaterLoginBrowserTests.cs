@@ -12,25 +12,16 @@ namespace Kosmo.Idp.Tests.Browser;
 /// the phone. Each ends with ログアウト on the portal, which must end the provider's session too:
 /// the next sign-in asks for the password again.
 /// </summary>
-[Category("Browser")]
-public sealed class LaterLoginBrowserTests
+public sealed class LaterLoginBrowserTests : BrowserTests
 {
     private const string Password = "Later-Login-2026";
     private static readonly string Guide = MemberPages.GuideSet("later-login", "en");
-    private BrowserHost _host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _host = await BrowserHost.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _host.DisposeAsync();
-
     [Test]
     public async Task EmailMember_SignsInWithTheMailedCode_AndLoggingOutOfThePortalEndsTheProviderSession()
     {
-        await TestMembers.AddAsync(_host.Provider, "L0001", Password, "健保 一美");
+        await TestMembers.AddAsync(Host.Provider, "L0001", Password, "健保 一美");
         await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(_host, session, "en");
+        var pages = new MemberPages(Host, session, "en");
         var pc = await session.NewDeviceAsync(Device.Desktop);
         await pages.SignInAsync(pc, "L0001", Password);
 
@@ -46,9 +37,9 @@ public sealed class LaterLoginBrowserTests
     [Test]
     public async Task AppMember_SignsInWithTheAppsCode_AndLoggingOutOfThePortalEndsTheProviderSession()
     {
-        var (key, _) = await AuthenticatorApp.AddMemberAsync(_host.Provider, "L0002", Password, "健保 二美", "My phone");
+        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "L0002", Password, "健保 二美", "My phone");
         await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(_host, session, "en");
+        var pages = new MemberPages(Host, session, "en");
         var pc = await session.NewDeviceAsync(Device.Desktop);
         await pages.SignInAsync(pc, "L0002", Password);
 
@@ -64,9 +55,9 @@ public sealed class LaterLoginBrowserTests
     [Test]
     public async Task AppMemberWhoLostThePhone_SignsInWithARecoveryCode_WhichIsThenUsedUp()
     {
-        var (_, codes) = await AuthenticatorApp.AddMemberAsync(_host.Provider, "L0003", Password, "健保 三美", "My phone");
+        var (_, codes) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "L0003", Password, "健保 三美", "My phone");
         await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(_host, session, "en");
+        var pages = new MemberPages(Host, session, "en");
         var pc = await session.NewDeviceAsync(Device.Desktop);
         await pages.SignInAsync(pc, "L0003", Password);
 
@@ -100,7 +91,7 @@ public sealed class LaterLoginBrowserTests
         Assert.That(await UnusedRecoveryCodesAsync("L0003"), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
     }
 
-    private Task<int> UnusedRecoveryCodesAsync(string userId) => TestMembers.WithDbAsync(_host.Provider, async db =>
+    private Task<int> UnusedRecoveryCodesAsync(string userId) => TestMembers.WithDbAsync(Host.Provider, async db =>
     {
         var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
         return await db.RecoveryCodes.CountAsync(c => c.MemberId == id && c.UsedAt == null);

@@ -15,28 +15,22 @@ namespace Kosmo.Idp.Tests.Browser;
 /// scanning the QR code (2-3) and by the saved PNG (2-4). The provider runs on the real clock, so
 /// the TOTP codes are computed for now.
 /// </summary>
-[Category("Browser")]
-public sealed partial class OtpBrowserTests
+public sealed partial class OtpBrowserTests : BrowserTests
 {
     private const string Password = "Otp-Browser-2026";
-    private BrowserHost _host = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync() =>
-        // No cooldown, so 再送信 can be pressed right after the first mail.
-        _host = await BrowserHost.StartAsync(new Dictionary<string, string?> { ["Otp:EmailResendCooldown"] = "00:00:00" });
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _host.DisposeAsync();
+    // No cooldown, so 再送信 can be pressed right after the first mail.
+    protected override IDictionary<string, string?>? Settings { get; } =
+        new Dictionary<string, string?> { ["Otp:EmailResendCooldown"] = "00:00:00" };
 
     [TestCase("ja", Device.Desktop, "M0001")]
     [TestCase("en", Device.Phone, "M0011")]
     public async Task EmailOtp_AWrongCodeShowsTheTriesLeft_ResendMailsANewCode_AndTheNewestCodeSignsIn(string language, Device device, string userId)
     {
         var address = userId.ToLowerInvariant() + "@example.jp";
-        await TestMembers.AddAsync(_host.Provider, userId, Password, "健保 一郎");
+        await TestMembers.AddAsync(Host.Provider, userId, Password, "健保 一郎");
         await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-email", language));
-        var pages = new MemberPages(_host, session, language);
+        var pages = new MemberPages(Host, session, language);
         var page = await session.NewDeviceAsync(device);
         await pages.SignInAsync(page, userId, Password);
 
@@ -68,9 +62,9 @@ public sealed partial class OtpBrowserTests
     public async Task AppOtp_OnAPhone_TheCopiedKeySetsUpTheApp(string language, string userId)
     {
         await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-app-phone", language));
-        var pages = new MemberPages(_host, session, language);
+        var pages = new MemberPages(Host, session, language);
         var phone = await session.NewDeviceAsync(Device.Phone);
-        await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = _host.Issuer.GetLeftPart(UriPartial.Authority) });
+        await phone.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = Host.Issuer.GetLeftPart(UriPartial.Authority) });
 
         await SetUpAppAsync(pages, session, phone, userId, "健保 二郎", async () =>
         {
@@ -93,7 +87,7 @@ public sealed partial class OtpBrowserTests
     {
         await using var session = new BrowserSession(guide: MemberPages.GuideSet("otp-app-qr", language));
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        await SetUpAppAsync(new MemberPages(_host, session, language), session, pc, userId, "健保 三郎", async () =>
+        await SetUpAppAsync(new MemberPages(Host, session, language), session, pc, userId, "健保 三郎", async () =>
         {
             var qr = pc.Locator("#otp-qr");
             await Expect(qr).ToBeVisibleAsync();
@@ -109,7 +103,7 @@ public sealed partial class OtpBrowserTests
     {
         await using var session = new BrowserSession();
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        var pages = new MemberPages(_host, session);
+        var pages = new MemberPages(Host, session);
         await SetUpAppAsync(pages, session, pc, "M0004", "健保 四郎", async () =>
         {
             var download = await pc.RunAndWaitForDownloadAsync(() =>
@@ -156,7 +150,7 @@ public sealed partial class OtpBrowserTests
         await pages.Button(page, "Recovery.Saved").ClickAsync();
 
         await pages.OnPortalTopPageAsync(page, name);
-        var device = await TestMembers.WithDbAsync(_host.Provider, db =>
+        var device = await TestMembers.WithDbAsync(Host.Provider, db =>
             db.Members.Where(m => m.UserId == userId).Select(m => new { m.OtpMethod }).SingleAsync());
         Assert.That(device.OtpMethod, Is.EqualTo(OtpMethod.App));
     }
@@ -164,8 +158,8 @@ public sealed partial class OtpBrowserTests
     /// <summary>A member who finished the journey with mail but must set up an app at the next login.</summary>
     private async Task AddMemberWhoMustSetUpAnAppAsync(string userId, string name)
     {
-        var member = await TestMembers.AddAsync(_host.Provider, userId, Password, name);
-        await TestMembers.WithDbAsync(_host.Provider, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+        var member = await TestMembers.AddAsync(Host.Provider, userId, Password, name);
+        await TestMembers.WithDbAsync(Host.Provider, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
             .SetProperty(m => m.OtpMethod, OtpMethod.App)
             .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
             .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
