@@ -12,9 +12,6 @@ namespace Kosmo.Idp.Tests.Browser;
 /// </summary>
 public sealed class BrowserHost : IAsyncDisposable
 {
-    public const string PortalClientId = "portal-browser";
-    public const string PortalSecret = "portal-browser-secret-0123456789-abcdefghij";
-
     private BrowserHost(KosmoFactory provider, PortalApp portal, CheckupBookingApp checkup, Uri issuer)
     {
         Provider = provider;
@@ -41,20 +38,14 @@ public sealed class BrowserHost : IAsyncDisposable
         var portalUrl = new Uri($"http://127.0.0.1:{portalPort}/");
         var checkupUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
 
-        // Index 2: after the two apps every KosmoFactory registers.
+        // Every KosmoFactory registers the portal (index 0, confidential) and checkup-booking (index 1,
+        // public); here they get the addresses the two test apps really answer on.
         var providerSettings = new Dictionary<string, string?>
         {
             ["Protocol:Issuer"] = issuer.ToString(),
-            ["RelyingApps:Apps:2:ClientId"] = PortalClientId,
-            ["RelyingApps:Apps:2:DisplayName"] = "KOSMO Web ポータル (ブラウザー テスト)",
-            ["RelyingApps:Apps:2:Kind"] = "Confidential",
-            ["RelyingApps:Apps:2:ClientSecret"] = PortalSecret,
-            ["RelyingApps:Apps:2:RedirectUris:0"] = new Uri(portalUrl, PortalApp.CallbackPath).ToString(),
-            ["RelyingApps:Apps:2:PostLogoutRedirectUris:0"] = new Uri(portalUrl, PortalApp.SignedOutCallbackPath).ToString(),
-            ["RelyingApps:Apps:2:Scopes:0"] = "profile",
-            ["RelyingApps:Apps:2:Scopes:1"] = "offline_access",
-            ["RelyingApps:Apps:2:HomeUrl"] = portalUrl.ToString(),
-            // Every KosmoFactory registers checkup-booking (index 1) as a public app; here at the page's real address.
+            ["RelyingApps:Apps:0:RedirectUris:0"] = new Uri(portalUrl, PortalApp.CallbackPath).ToString(),
+            ["RelyingApps:Apps:0:PostLogoutRedirectUris:0"] = new Uri(portalUrl, PortalApp.SignedOutCallbackPath).ToString(),
+            ["RelyingApps:Apps:0:HomeUrl"] = portalUrl.ToString(),
             ["RelyingApps:Apps:1:RedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.CallbackPage).ToString(),
             ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.SignedOutPage).ToString(),
             ["RelyingApps:Apps:1:HomeUrl"] = checkupUrl.ToString(),
@@ -69,7 +60,7 @@ public sealed class BrowserHost : IAsyncDisposable
         {
             provider.UseKestrel(kestrel => kestrel.ListenLocalhost(providerPort));
             provider.StartServer(); // migrations, keys, apps, then Kestrel listens
-            var portal = await PortalApp.StartAsync(portalUrl, issuer, PortalClientId, PortalSecret);
+            var portal = await PortalApp.StartAsync(portalUrl, issuer, KosmoFactory.PortalClientId, KosmoFactory.PortalSecret);
             var checkup = await CheckupBookingApp.StartAsync(checkupUrl, issuer);
             return new BrowserHost(provider, portal, checkup, issuer);
         }
