@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# What a password login costs beyond its one Argon2id hash.
+# Usage: docs/benchmarks/password-login.sh [logins]   (from the repository root; default 300)
+# Needs curl, openssl and python3 (for the hash alone, through the libsodium the service ships).
+# Uses ConnectionStrings__Kosmo when set (an empty database), else starts a throwaway local
+# PostgreSQL server with default durability settings, as roster-import.sh does.
+# Imports one member who joined after Roster:RulePasswordJoinedBefore (so the password is random and
+# stored as an Argon2id hash), then logs in `logins` times one after the other, each time as a new
+# browser would: GET /login for the antiforgery cookie and token, then the timed POST /login (a 302
+# into the journey). The first 20 are left out of the figures (warm-up). Then the same libsodium
+# verifies the same kind of hash `logins` times on its own.
+set -euo pipefail
+logins=${1:-300}
+for tool in curl openssl python3; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
+done
+
+out=$(mktemp -d)
+chmod 755 "$out"
+trap 'if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+      if [ -n "${pgdata:-}" ]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; fi
+      rm -rf "$out"' EXIT
+
+dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/app" >/dev/null
+
+if [ -z "${ConnectionStrings__Kosmo:-}" ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  pgbin=${pgbin:-$(dirname "$(command -v initdb)")}
+  as_pg=""; [ "$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
+  pgdata="$out/pgdata"; pgport=55435
+  mkdir -m 700 "$pgdata"; [ -n "$as_pg" ] && chown postgres "$pgdata"
+  $as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  $as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $pgport -k $pgdata -c listen_addresses=127.0.0.1" start >/dev/null
+  export ConnectionStrings__Kosmo="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+fi
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$out/dp.key" -out "$out/dp.crt" -days 2 -subj "/CN=kosmo-benchmark" 2>/dev/null
+openssl pkcs12 -export -inkey "$out/dp.key" -in "$out/dp.crt" -out "$out/dp.pfx" -passout pass:benchmark
+
+port=5396
+# The login rate limit (30 posts a minute per address) is raised: every post here comes from 127.0.0.1.
+export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_HTTP_PORTS=$port DOTNET_gcServer=0 \
+  Database__MigrateOnStart=false Protocol__Issuer=https://id.kosmo.test/ \
+  DataProtection__CertificatePath="$out/dp.pfx" DataProtection__CertificatePassword=benchmark \
+  Mail__SendGrid__ApiKey=SG.benchmark-unused Proxy__TrustedNetworks__0=127.0.0.1/32 Shutdown__DrainDelay=00:00:01 \
+  RateLimits__LoginPostsPerMinutePerAddress=1000000
+app() { (cd "$out/app" && dotnet Kosmo.Idp.dll "$@"); }
+app migrate >/dev/null
+printf 'user_id,symbol,number,birthdate,name,joined_on,email\nB000001,101,1,1980-01-02,ベンチ 太郎,2026-04-01,\n' >"$out/roster.csv"
+app members import "$out/roster.csv" --notices "$out/notices.csv" >/dev/null
+password=$(tail -1 "$out/notices.csv" | awk -F, '{print $5}' | tr -d '\r')
+
+(cd "$out/app" && exec dotnet Kosmo.Idp.dll) >"$out/service.log" 2>&1 &
+pid=$!
+until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
+  kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$out/service.log"; exit 1; }
+  sleep 0.05
+done
+
+echo "$(nproc) cores; $logins logins; $(uptime | sed 's/.*load/load/')"
+for _ in $(seq 1 "$logins"); do
+  rm -f "$out/jar"
+  token=$(curl -s -c "$out/jar" -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/login" \
+    | grep -o 'name="__RequestVerificationToken" type="hidden" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  curl -s -o /dev/null -b "$out/jar" -H 'X-Forwarded-Proto: https' -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$port/login" \
+    --data-urlencode UserId=B000001 --data-urlencode Password="$password" --data-urlencode __RequestVerificationToken="$token"
+done >"$out/times"
+awk '{print $1}' "$out/times" | sort | uniq -c | awk '{printf "status %s: %d\n", $2, $1}'
+figures() { sort -n | awk -v what="$1" '{a[NR] = $1; s += $1} END {
+  printf "%s: n=%d mean %.1f ms, p50 %.1f, p90 %.1f, p99 %.1f\n", what, NR, s / NR, a[int(NR * .5)], a[int(NR * .9)], a[int(NR * .99)] }'; }
+tail -n +21 "$out/times" | awk '{print $2 * 1000}' | figures "POST /login"
+
+lib=$(find "$out/app" -name libsodium.so | head -1)
+python3 - "$lib" "$logins" <<'EOF' | figures "Argon2id verification alone"
+import ctypes, sys, time
+sodium = ctypes.CDLL(sys.argv[1])
+assert sodium.sodium_init() >= 0
+# The service's defaults: 2 passes, 19 MiB (PasswordHashing:Iterations, PasswordHashing:MemoryBytes).
+encoded, password = ctypes.create_string_buffer(128), b"benchmark-password-1"
+assert sodium.crypto_pwhash_str(encoded, password, ctypes.c_ulonglong(len(password)), ctypes.c_ulonglong(2), ctypes.c_size_t(19922944)) == 0
+for i in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    assert sodium.crypto_pwhash_str_verify(encoded.value, password, ctypes.c_ulonglong(len(password))) == 0
+    if i >= 20:
+        print((time.perf_counter() - start) * 1000)
+EOF
