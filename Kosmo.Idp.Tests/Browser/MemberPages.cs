@@ -156,7 +156,7 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         }
     }
 
-    /// <summary>The code in the newest one-time-password mail to the address, once at least count have come.</summary>
+    /// <summary>The code in the count-th one-time-password mail to the address (1 = the first), waiting a little for it.</summary>
     public async Task<string> MailedCodeAsync(string to, int count = 1) =>
         OtpMail.CodeIn(await MailAsync(to, "ワンタイムパスワード", count));
 }

@@ -36,6 +36,8 @@ public sealed partial class MemberGuideTests
                 var set = picture.Split('/')[1];
                 Assert.That(set, Does.EndWith("-ja").Or.EndWith("-en"), picture);
                 Assert.That(testSources, Does.Contain($"\"{set[..^3]}\""), $"{picture}: no browser test writes the set {set}");
+                var page = Path.GetFileNameWithoutExtension(picture);
+                Assert.That(testSources, Does.Contain($"\"{page}\""), $"{picture}: no browser test takes a picture named {page} (renamed? retake the pictures)");
                 Assert.That(PngWidth(file), Is.EqualTo(1280).Or.EqualTo(780), $"{picture} is not a screenshot of the tests' PC or phone");
             }
         });

@@ -35,7 +35,8 @@ public static class AuthenticatorApp
             var now = DateTime.UtcNow;
             var step = new DateTimeOffset(now).ToUnixTimeSeconds() / 30;
             var left = totp.RemainingSeconds(now);
-            if (step > after && left >= 4)
+            // RemainingSeconds rounds down: more than 4 means at least 4 whole seconds to go.
+            if (step > after && left > 4)
             {
                 return (totp.ComputeTotp(now), step);
             }

@@ -45,11 +45,51 @@ public sealed class BrowserAppCorsTests
 
     [TestCase("https://evil.test")]
     [TestCase("https://portal.test")] // the confidential portal calls us from its server, never from script
+    [TestCase("http://checkup.test")] // the app's host, but not its scheme
+    [TestCase("https://checkup.test:8443")] // nor its port
+    [TestCase("null")] // sandboxed frames and file: pages
     public async Task OtherOrigins_GetNoCorsHeaders(string origin)
     {
         using var response = await PreflightAsync("/connect/token", origin, "POST", "content-type");
 
         Assert.That(response.Headers.Contains("Access-Control-Allow-Origin"), Is.False);
+    }
+
+    [Test]
+    public async Task TheTokenEndpointsOwnErrorAnswer_IsReadableByTheApp()
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code",
+                ["client_id"] = KosmoFactory.CheckupClientId,
+                ["code"] = "not-a-code",
+                ["redirect_uri"] = KosmoFactory.CheckupRedirect,
+                ["code_verifier"] = new string('a', 43),
+            }),
+        };
+        request.Headers.Add("Origin", CheckupOrigin);
+        using var response = await client.SendAsync(request);
+
+        // The app's script can then read "invalid_grant" instead of a CORS failure.
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("invalid_grant"));
+        Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin"), Is.EqualTo(new[] { CheckupOrigin }));
+    }
+
+    [Test]
+    public async Task UserinfosRefusal_ExposesWhy()
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Add("Origin", CheckupOrigin);
+        request.Headers.Add("Authorization", "Bearer not-a-token");
+        using var response = await client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(response.Headers.GetValues("Access-Control-Expose-Headers"), Has.Some.Contains("WWW-Authenticate"));
     }
 
     [Test]

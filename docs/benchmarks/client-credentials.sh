@@ -74,11 +74,14 @@ part() {   # base64url-decoded part $1 of the JWT
   base64 -d <<<"$p"
 }
 echo "token check: header $(part 0 | jq -c '{alg, typ}'), claims $(part 1 | jq -c '{iss, sub, exp, iat}')"
+part 0 | jq -e '.alg == "RS256" and .typ == "at+jwt"' >/dev/null || { echo "not an RS256 at+jwt"; exit 1; }
+part 1 | jq -e '.sub == "benchmark-service" and .iss == "https://id.kosmo.test/"' >/dev/null \
+  || { echo "the token does not name the client and the issuer"; exit 1; }
 # A wrong secret must be refused, or the figures would measure nothing.
 wrong=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/connect/token" \
   --data-urlencode grant_type=client_credentials --data-urlencode client_id=benchmark-service --data-urlencode client_secret="x$secret")
 echo "wrong secret answers $wrong"
-[ "$wrong" = 401 ] || [ "$wrong" = 400 ] || { echo "a wrong secret was not refused"; exit 1; }
+[ "$wrong" = 401 ] || { echo "a wrong secret was not refused"; exit 1; }
 
 # client_secret_post; the body is built once, as a real service would send the same request each time.
 cat >"$out/token.lua" <<EOF

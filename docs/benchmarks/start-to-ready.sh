@@ -21,13 +21,13 @@ for i in $(seq 1 "$runs"); do
   done
   ready=$(date +%s%N)
   sleep 5
-  rss=$(awk '/^VmRSS/ {print $2}' /proc/$pid/status)
-  # RSS counts the mapped DLLs' clean pages (shared, and reclaimable under memory pressure) as well
-  # as the process's own dirty memory (heaps, JIT code): both are printed.
-  file=$(awk '/^RssFile/ {print $2}' /proc/$pid/status)
-  dirty=$(awk '/^Private_Dirty/ {print $2}' /proc/$pid/smaps_rollup)
+  # RSS = anonymous (heaps, JIT code) + shared memory (with W^X, .NET maps JIT code through a
+  # memfd) + file-backed (the mapped runtime, framework and app DLLs: clean, shared between
+  # processes mapping the same files, and re-readable under memory pressure).
+  read -r rss anon shmem file < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssShmem/ {s=$2} /^RssFile/ {f=$2}
+    END {print r, a, s, f}' /proc/$pid/status)
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  printf 'run %d: start to ready %d ms, idle after 5 s: RSS %d MB (private dirty %d MB, file-backed %d MB)\n' \
-    "$i" $(( (ready - start) / 1000000 )) $(( rss / 1024 )) $(( dirty / 1024 )) $(( file / 1024 ))
+  printf 'run %d: start to ready %d ms, idle after 5 s: RSS %d MB = anonymous %d + shared %d + file-backed %d MB\n' \
+    "$i" $(( (ready - start) / 1000000 )) $(( rss / 1024 )) $(( anon / 1024 )) $(( shmem / 1024 )) $(( file / 1024 ))
 done
 rm -rf "$out"

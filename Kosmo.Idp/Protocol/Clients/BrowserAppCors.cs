@@ -13,7 +13,9 @@ namespace Kosmo.Idp.Protocol.Clients;
 /// <remarks>
 /// The origins are read from the store (so apps added with the <c>clients</c> command count too)
 /// and kept for a minute: every replica picks up a change within that minute without a restart.
-/// No credentials are allowed: these endpoints never read the member's cookie.
+/// No credentials are allowed: these endpoints never read the member's cookie. This provider
+/// answers every CORS request of the service: an <c>[EnableCors("name")]</c> policy added later
+/// would not be consulted.
 /// </remarks>
 public sealed class BrowserAppCors(IMemoryCache cache) : ICorsPolicyProvider
 {
@@ -40,7 +42,9 @@ public sealed class BrowserAppCors(IMemoryCache cache) : ICorsPolicyProvider
         return new CorsPolicyBuilder()
             .WithOrigins([.. origins])
             .WithMethods(HttpMethods.Get, HttpMethods.Post)
-            .WithHeaders("Authorization", "Content-Type", "DPoP")
+            .WithHeaders("Authorization", "Content-Type")
+            // userinfo's 401 says why (invalid_token, insufficient_scope) in this header.
+            .WithExposedHeaders("WWW-Authenticate")
             .SetPreflightMaxAge(Lifetime)
             .Build();
     }

@@ -22,7 +22,11 @@
       post_logout_redirect_uri: here + 'signed-out.html',
       response_type: 'code',
       scope: 'openid profile',
+      // The library's default, said out loud: the tokens end with the tab.
       userStore: new oidc.WebStorageStateStore({ store: window.sessionStorage }),
+      // Without a refresh token the library would renew in a hidden iframe, which the provider
+      // refuses to be framed in (frame-ancestors 'none'): the member signs in again instead.
+      automaticSilentRenew: false,
     });
 
     const page = window.location.pathname;
