@@ -97,23 +97,26 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task SigningOutOtherDevices_EndsTheirSessions_AndRevokesTheirRefreshTokens()
+    public async Task SigningOutOtherDevices_EndsTheirSessions_AndRevokesTheirRefreshTokens_ButNotThisDevicesApps()
     {
         await TestMembers.AddAsync(_factory, "A0005", Password);
-        var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var callback = await app.SignInAsync("A0005", Password, pkce);
-        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
-
+        // The portal signed in on two devices: "there" (another browser) and "here".
+        var there = TestRelyingApp.Portal(_factory);
+        var therePkce = Pkce.Create();
+        var thereTokens = await there.RedeemAsync((await there.SignInAsync("A0005", Password, therePkce)).Code!, therePkce.Verifier);
         _clock.Advance(TimeSpan.FromSeconds(31));
-        var browser = await SignedInAsync("A0005", create: false);
-        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        var here = TestRelyingApp.Portal(_factory);
+        var herePkce = Pkce.Create();
+        var hereTokens = await here.RedeemAsync((await here.SignInAsync("A0005", Password, herePkce)).Code!, herePkce.Verifier);
+
+        var signedOut = await HtmlForm.SubmitAsync(here.Browser, await here.Browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         Assert.That(signedOut.Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
 
-        Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "this browser stays signed in");
-        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"), "the other browser is signed out");
-        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
-        Assert.That(refreshed.Error, Is.EqualTo("invalid_grant"), "its refresh token is revoked");
+        Assert.That(PathOf(await here.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "this browser stays signed in");
+        Assert.That(PathOf(await there.Browser.GetAsync("/account")), Is.EqualTo("/login"), "the other browser is signed out");
+        Assert.That((await there.RefreshAsync(thereTokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "its refresh token is revoked");
+        var stillHere = await here.RefreshAsync(hereTokens.RefreshToken!);
+        Assert.That(stillHere.AccessToken, Is.Not.Null, "the app on this device keeps working: " + stillHere.Error);
     }
 
     [Test]

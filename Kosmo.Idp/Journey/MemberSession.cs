@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Security.Cryptography;
 using Kosmo.Idp.Members;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -12,7 +13,12 @@ namespace Kosmo.Idp.Journey;
 /// apps. It records who signed in, when, and with which factors, which is what the journey and
 /// the tokens' auth_time/amr are computed from.
 /// </summary>
-public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null)
+/// <param name="Id">
+/// Random, one per sign-in (kept through the second factor): the apps' authorizations made in this
+/// session are tagged with it, so "sign out the other devices" can spare this device's apps.
+/// </param>
+public sealed record MemberSession(
+    Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null, string? Id = null)
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
 
@@ -21,6 +27,8 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
 
     /// <summary>Which second factor (<see cref="AuthenticationMethods.ByApp"/>, …) completed the session.</summary>
     private const string SecondFactorClaim = "kosmo_second_factor";
+
+    private const string IdClaim = "kosmo_session_id";
 
     public bool HasSecondFactor => Methods.Contains(AuthenticationMethods.OneTimePassword);
 
@@ -38,7 +46,7 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
         // Tokens carry the acr rather than the session's own claim: an app-level acr means the app.
         var secondFactor = principal.FindFirstValue(SecondFactorClaim)
             ?? (principal.FindFirstValue(Claims.AuthenticationContextReference) == AuthenticationMethods.AcrApp ? AuthenticationMethods.ByApp : null);
-        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor);
+        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor, principal.FindFirstValue(IdClaim));
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
@@ -61,13 +69,18 @@ public sealed record MemberSession(Guid MemberId, DateTimeOffset AuthenticatedAt
             identity.AddClaim(new Claim(SecondFactorClaim, SecondFactor));
         }
 
+        if (Id is not null)
+        {
+            identity.AddClaim(new Claim(IdClaim, Id));
+        }
+
         return new ClaimsPrincipal(identity);
     }
 
     public Task SignInAsync(HttpContext context) => context.SignInAsync(Scheme, ToPrincipal());
 
     public static MemberSession AfterPassword(Member member, DateTimeOffset now) =>
-        new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion);
+        new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion, Id: Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
     /// <summary>The session once the member also typed a one-time password: auth_time is when authentication completed.</summary>
     public MemberSession WithSecondFactor(DateTimeOffset now, string factor) =>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -6,32 +7,60 @@ namespace Kosmo.Idp.Members;
 /// <summary>
 /// Ends every session of a member at once: cookies made under the old session version stop
 /// counting (the journey treats them as signed out) and every live token and authorization
-/// issued to relying apps is revoked, so refresh tokens stop working too.
+/// issued to relying apps is revoked, so refresh tokens stop working too. A member who signs out
+/// the other devices keeps this device's session, and with it the tokens of the apps signed in
+/// through it.
 /// </summary>
 public sealed class SessionTermination(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations)
 {
-    /// <summary>Raises the member's session version (saved by the caller) and revokes what relying apps hold.</summary>
-    public async Task<(int Tokens, int Authorizations)> EndAllAsync(Member member, CancellationToken cancellationToken)
+    private const string SessionProperty = "kosmo_session";
+
+    /// <summary>Marks a new authorization with the provider session (its ID) it is made in.</summary>
+    public static void Tag(OpenIddictAuthorizationDescriptor authorization, string? sessionId)
+    {
+        if (sessionId is not null)
+        {
+            authorization.Properties[SessionProperty] = JsonSerializer.SerializeToElement(sessionId);
+        }
+    }
+
+    /// <summary>
+    /// Raises the member's session version (saved by the caller) and revokes what relying apps
+    /// hold, except what was issued in the session <paramref name="sparedSessionId"/> (the member's
+    /// own device, which the caller signs in again under the new version).
+    /// </summary>
+    public async Task<(int Tokens, int Authorizations)> EndAllAsync(Member member, string? sparedSessionId, CancellationToken cancellationToken)
     {
         member.SessionVersion++;
         var subject = member.Id.ToString();
 
         // Collected before revoking: a revocation saves while the query would still be reading.
-        var live = new List<object>();
-        await foreach (var token in tokens.FindBySubjectAsync(subject, cancellationToken))
+        var granted = new List<object>();
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var authorization in authorizations.FindBySubjectAsync(subject, cancellationToken))
         {
-            if (await tokens.HasStatusAsync(token, Statuses.Valid, cancellationToken) || await tokens.HasStatusAsync(token, Statuses.Inactive, cancellationToken))
+            if (!await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken))
             {
-                live.Add(token);
+                continue;
+            }
+
+            if (sparedSessionId is not null && await IsFromSessionAsync(authorization, sparedSessionId, cancellationToken))
+            {
+                kept.Add((await authorizations.GetIdAsync(authorization, cancellationToken))!);
+            }
+            else
+            {
+                granted.Add(authorization);
             }
         }
 
-        var granted = new List<object>();
-        await foreach (var authorization in authorizations.FindBySubjectAsync(subject, cancellationToken))
+        var live = new List<object>();
+        await foreach (var token in tokens.FindBySubjectAsync(subject, cancellationToken))
         {
-            if (await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken))
+            if ((await tokens.HasStatusAsync(token, Statuses.Valid, cancellationToken) || await tokens.HasStatusAsync(token, Statuses.Inactive, cancellationToken))
+                && !(await tokens.GetAuthorizationIdAsync(token, cancellationToken) is { } family && kept.Contains(family)))
             {
-                granted.Add(authorization);
+                live.Add(token);
             }
         }
 
@@ -49,4 +78,8 @@ public sealed class SessionTermination(IOpenIddictTokenManager tokens, IOpenIddi
 
         return (revokedTokens, revokedAuthorizations);
     }
+
+    private async Task<bool> IsFromSessionAsync(object authorization, string sessionId, CancellationToken cancellationToken) =>
+        (await authorizations.GetPropertiesAsync(authorization, cancellationToken)).TryGetValue(SessionProperty, out var tag)
+        && tag.ValueKind == JsonValueKind.String && tag.GetString() == sessionId;
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Kosmo.Idp.Journey;
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -63,10 +64,20 @@ public static class AuthorizationEndpoints
             ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
         var principal = principals.Create(member!, session!, request.GetScopes());
 
-        // An authorization ties the code and its refresh tokens into one family that is revoked together.
-        var authorization = await authorizations.CreateAsync(
-            principal, member!.Id.ToString(), (await applications.GetIdAsync(application))!,
-            AuthorizationTypes.AdHoc, principal.GetScopes());
+        // An authorization ties the code and its refresh tokens into one family that is revoked
+        // together; it remembers the provider session it was made in (see SessionTermination).
+        var descriptor = new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = await applications.GetIdAsync(application),
+            CreationDate = time.GetUtcNow(),
+            Principal = principal,
+            Status = Statuses.Valid,
+            Subject = member!.Id.ToString(),
+            Type = AuthorizationTypes.AdHoc,
+        };
+        descriptor.Scopes.UnionWith(principal.GetScopes());
+        SessionTermination.Tag(descriptor, session!.Id);
+        var authorization = await authorizations.CreateAsync(descriptor);
         principal.SetAuthorizationId(await authorizations.GetIdAsync(authorization));
 
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

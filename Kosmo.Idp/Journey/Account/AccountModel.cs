@@ -226,7 +226,7 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        await sessions.EndAllAsync(Member, cancellationToken);
+        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
         audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
         await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);

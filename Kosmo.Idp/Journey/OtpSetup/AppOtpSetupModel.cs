@@ -108,7 +108,7 @@ public sealed class AppOtpSetupModel(
         audit.Record(AuditKinds.AppDeviceAdded, Member.Id, device.Name is null ? "unnamed" : "named");
         if (SignOutEverywhere)
         {
-            await sessions.EndAllAsync(Member, cancellationToken);
+            await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
             audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "while adding an app");
         }
 
