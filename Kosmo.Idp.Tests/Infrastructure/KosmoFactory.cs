@@ -46,6 +46,7 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
             ["RelyingApps:Apps:0:PostLogoutRedirectUris:0"] = PortalPostLogout,
             ["RelyingApps:Apps:0:Scopes:0"] = "profile",
             ["RelyingApps:Apps:0:Scopes:1"] = "offline_access",
+            ["RelyingApps:Apps:0:Scopes:2"] = "email",
             ["RelyingApps:Apps:0:AllowClientCredentials"] = "true",
             ["RelyingApps:Apps:0:HomeUrl"] = "https://portal.test/",
             ["RelyingApps:Apps:1:ClientId"] = CheckupClientId,

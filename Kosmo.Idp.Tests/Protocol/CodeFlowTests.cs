@@ -82,6 +82,35 @@ public sealed class CodeFlowTests
     }
 
     [Test]
+    public async Task EmailScope_GivesTheConfirmedAddressInTheIdTokenAndUserinfo_AndNoScopeGivesNone()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var withEmail = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce,
+            new Dictionary<string, string?> { ["scope"] = "openid email" })).Code!, pkce.Verifier);
+        var idToken = new JwtSecurityTokenHandler().ReadJwtToken(withEmail.IdToken);
+        Assert.That(idToken.Claims.Single(c => c.Type == "email").Value, Is.EqualTo("k0001@example.jp"));
+        Assert.That(idToken.Claims.Single(c => c.Type == "email_verified").Value, Is.EqualTo("true"));
+        var profile = await UserInfoAsync(app, withEmail);
+        Assert.That(profile.GetProperty("email").GetString(), Is.EqualTo("k0001@example.jp"));
+        Assert.That(profile.GetProperty("email_verified").GetBoolean(), Is.True);
+
+        var otherPkce = Pkce.Create();
+        var without = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", otherPkce)).Code!, otherPkce.Verifier);
+        Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(without.IdToken).Claims.Select(c => c.Type), Has.None.EqualTo("email"));
+        Assert.That((await UserInfoAsync(app, without)).TryGetProperty("email", out _), Is.False);
+    }
+
+    private static async Task<JsonElement> UserInfoAsync(TestRelyingApp app, TokenResponse tokens)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = tokens.Bearer();
+        var response = await app.Backchannel.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    [Test]
     public async Task PublicApp_CompletesTheCodeFlow_WithPkceAndNoSecret()
     {
         var app = TestRelyingApp.Checkup(_factory);

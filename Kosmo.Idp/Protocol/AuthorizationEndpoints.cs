@@ -148,6 +148,12 @@ public static class AuthorizationEndpoints
             claims[Claims.PreferredUsername] = member.UserId;
         }
 
+        if (principal.HasScope(Scopes.Email) && MemberPrincipalFactory.VerifiedEmailOf(member) is { } email)
+        {
+            claims[Claims.Email] = email;
+            claims[Claims.EmailVerified] = true;
+        }
+
         return Results.Ok(claims);
     }
 

@@ -22,6 +22,12 @@ public sealed class MemberPrincipalFactory
             .SetClaims(Claims.AuthenticationMethodReference, [.. session.Methods]);
 
         identity.SetScopes(scopes);
+        // Only a confirmed address: an app may mail the member at it (the journey confirms every address).
+        if (identity.HasScope(Scopes.Email) && VerifiedEmailOf(member) is { } email)
+        {
+            identity.SetClaim(Claims.Email, email).SetClaim(Claims.EmailVerified, true);
+        }
+
         identity.SetDestinations(claim => DestinationsOf(claim, identity));
         return new ClaimsPrincipal(identity);
     }
@@ -48,6 +54,13 @@ public sealed class MemberPrincipalFactory
             case Claims.Name or Claims.PreferredUsername when identity.HasScope(Scopes.Profile):
                 yield return Destinations.IdentityToken;
                 break;
+
+            case Claims.Email or Claims.EmailVerified when identity.HasScope(Scopes.Email):
+                yield return Destinations.IdentityToken;
+                break;
         }
     }
+
+    /// <summary>The member's address once confirmed by its link, else nothing.</summary>
+    public static string? VerifiedEmailOf(Member member) => member.EmailVerifiedAt is null ? null : member.Email;
 }

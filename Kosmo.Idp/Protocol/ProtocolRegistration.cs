@@ -63,7 +63,7 @@ public static class ProtocolRegistration
                     .RequireProofKeyForCodeExchange();
 
                 server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess);
-                server.RegisterClaims(Claims.Subject, Claims.Name, Claims.Email, Claims.AuthenticationTime,
+                server.RegisterClaims(Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime,
                     Claims.AuthenticationMethodReference, Claims.AuthenticationContextReference);
 
                 server.SetAccessTokenLifetime(protocol.AccessTokenLifetime)
