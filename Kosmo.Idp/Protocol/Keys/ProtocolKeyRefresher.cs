@@ -23,7 +23,11 @@ internal sealed class ProtocolKeyRefresher(
         // OpenIddict's options are rebuilt when the ring changes; if a request was building them at
         // that very moment, the old keys could have been cached after the change. Each refresh
         // checks and drops such a stale copy, so it cannot outlive one refresh interval.
-        if (openIddict.CurrentValue.SigningCredentials.FirstOrDefault()?.Key.KeyId != ring.Signing[0].Key.KeyId)
+        // The whole set is compared, not just the key that signs: a rotation first only adds a key to
+        // the JWKS, and a copy missing it would leave apps unable to verify the next tokens.
+        var held = openIddict.CurrentValue.SigningCredentials;
+        if (held.FirstOrDefault()?.Key.KeyId != ring.Signing[0].Key.KeyId
+            || !held.Select(c => c.Key.KeyId).ToHashSet().SetEquals(ring.Signing.Select(c => c.Key.KeyId)))
         {
             logger.LogWarning("OpenIddict's options held stale signing keys; rebuilding them");
             openIddictCache.TryRemove(Options.DefaultName);
