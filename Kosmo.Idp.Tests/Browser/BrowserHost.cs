@@ -46,6 +46,11 @@ public sealed class BrowserHost : IAsyncDisposable
             ["RelyingApps:Apps:0:RedirectUris:0"] = new Uri(portalUrl, PortalApp.CallbackPath).ToString(),
             ["RelyingApps:Apps:0:PostLogoutRedirectUris:0"] = new Uri(portalUrl, PortalApp.SignedOutCallbackPath).ToString(),
             ["RelyingApps:Apps:0:HomeUrl"] = portalUrl.ToString(),
+            // The portal's own API, which checks that tokens are meant for it.
+            ["RelyingApps:Apps:0:Scopes:3"] = PortalApp.ApiScope,
+            ["Apis:0:Name"] = PortalApp.ApiAudience,
+            ["Apis:0:DisplayName"] = "KOSMO Web ポータル API",
+            ["Apis:0:Scopes:0"] = PortalApp.ApiScope,
             ["RelyingApps:Apps:1:RedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.CallbackPage).ToString(),
             ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.SignedOutPage).ToString(),
             ["RelyingApps:Apps:1:HomeUrl"] = checkupUrl.ToString(),

@@ -31,6 +31,8 @@ public sealed class PortalApp : IAsyncDisposable
     public const string SocietyName = "健康保険組合 KOSMO Web";
     public const string NoNotices = "お知らせはありません";
     public const string ApiConfirmed = "API: 確認済み";
+    public const string ApiScope = "portal.api";
+    public const string ApiAudience = "kosmo-portal-api";
 
     /// <summary>The service tiles of the top page, in the manual's order.</summary>
     public static readonly IReadOnlyList<string> ServiceNames =
@@ -79,6 +81,7 @@ public sealed class PortalApp : IAsyncDisposable
                 options.Scope.Add("openid");
                 options.Scope.Add("profile");
                 options.Scope.Add("offline_access");
+                options.Scope.Add(ApiScope); // the access token is then addressed to the portal's API
                 options.SaveTokens = true;
                 options.MapInboundClaims = false;
                 options.ClaimActions.Remove("acr");
@@ -118,7 +121,7 @@ public sealed class PortalApp : IAsyncDisposable
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = issuer.ToString(),
-                    ValidateAudience = false, // no "aud" in the provider's access tokens yet
+                    ValidAudience = ApiAudience, // a token meant for another API is refused
                     ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
                     ValidTypes = ["at+jwt"],
                     NameClaimType = "sub",

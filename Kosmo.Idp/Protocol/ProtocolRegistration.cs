@@ -1,4 +1,5 @@
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol.Apis;
 using Kosmo.Idp.Protocol.Clients;
 using Kosmo.Idp.Protocol.Keys;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,11 @@ public static class ProtocolRegistration
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
         services.AddScoped<RelyingAppSync>();
+        services.AddOptions<ApiOptions>()
+            .Configure<IConfiguration>((options, configuration) => options.Apis = configuration.GetSection(ApiOptions.Section).Get<List<Api>>() ?? [])
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
+        services.AddScoped<ApiScopeSync>();
         services.AddScoped<MemberPrincipalFactory>();
         services.AddMemoryCache();
         services.AddCors();

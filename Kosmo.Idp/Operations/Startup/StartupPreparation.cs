@@ -33,6 +33,7 @@ internal sealed class StartupPreparation(
         await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
         await keys.RefreshAsync(cancellationToken);
         await services.GetRequiredService<RelyingAppSync>().SyncAsync(cancellationToken);
+        await services.GetRequiredService<Protocol.Apis.ApiScopeSync>().SyncAsync(cancellationToken);
         await services.GetRequiredService<DemoData>().SeedAsync(cancellationToken);
     }
 
