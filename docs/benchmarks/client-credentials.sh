@@ -17,28 +17,12 @@ for tool in wrk curl jq openssl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (Debian/Ubuntu: apt-get install -y $tool)" >&2; exit 1; }
 done
 
-out=$(mktemp -d)
-chmod 755 "$out"
-trap 'if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
-      if [ -n "${pgdata:-}" ]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; fi
-      rm -rf "$out"' EXIT
-
-dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/app" >/dev/null
-
-if [ -z "${ConnectionStrings__Kosmo:-}" ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  pgbin=${pgbin:-$(dirname "$(command -v initdb)")}
-  as_pg=""; [ "$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
-  pgdata="$out/pgdata"; pgport=55433
-  mkdir -m 700 "$pgdata"; [ -n "$as_pg" ] && chown postgres "$pgdata"
-  $as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  $as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $pgport -k $pgdata -c listen_addresses=127.0.0.1" start >/dev/null
-  export ConnectionStrings__Kosmo="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
-fi
+source "$(dirname "$0")/common.sh"
+publish_service
+start_postgres_unless_configured 55433
 
 # Throwaway Data Protection certificate and client secret, made for this run and deleted with $out.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$out/dp.key" -out "$out/dp.crt" -days 2 -subj "/CN=kosmo-benchmark" 2>/dev/null
-openssl pkcs12 -export -inkey "$out/dp.key" -in "$out/dp.crt" -out "$out/dp.pfx" -passout pass:benchmark
+make_data_protection_certificate
 secret=$(openssl rand -base64 32 | tr -d '=+/\n')
 
 port=5398

@@ -9,22 +9,9 @@
 set -euo pipefail
 rows=${1:-100000}
 new=${2:-1000}
-out=$(mktemp -d)
-chmod 755 "$out"
-trap 'if [ -n "${pgdata:-}" ]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; fi; rm -rf "$out"' EXIT
-
-dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/app" >/dev/null
-
-if [ -z "${ConnectionStrings__Kosmo:-}" ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  pgbin=${pgbin:-$(dirname "$(command -v initdb)")}
-  as_pg=""; [ "$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
-  pgdata="$out/pgdata"; port=55432
-  mkdir -m 700 "$pgdata"; [ -n "$as_pg" ] && chown postgres "$pgdata"
-  $as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  $as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -o "-p $port -k $pgdata -c listen_addresses=127.0.0.1" start >/dev/null
-  export ConnectionStrings__Kosmo="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
-fi
+source "$(dirname "$0")/common.sh"
+publish_service
+start_postgres_unless_configured 55432
 
 # user_id,symbol,number,birthdate,name,joined_on,email; the last $new lines joined after the cut-off.
 awk -v rows="$rows" -v new="$new" 'BEGIN {
