@@ -61,7 +61,6 @@ public sealed class SigningKeyTests
         clock.Advance(retention + TimeSpan.FromSeconds(1));
         await RefreshKeysAsync(factory);
         Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EqualTo(new[] { rotated.KeyId }), "retired after its last token expired");
-        Assert.That(factory.Logs.Events, Has.None.Contains("stale signing keys"), "OpenIddict's options followed every change at once");
     }
 
     private static Task RefreshKeysAsync(KosmoFactory factory) =>
