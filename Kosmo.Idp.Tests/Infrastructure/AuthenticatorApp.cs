@@ -9,8 +9,9 @@ using OtpNet;
 namespace Kosmo.Idp.Tests.Infrastructure;
 
 /// <summary>
-/// What a member's authenticator app does in the tests that run on the real clock (the browser
-/// tests): read a key, show the current code. And members who already have an app.
+/// What a member's authenticator app does in the tests: read a key from a QR code, show the code
+/// for a moment (the fake clock's) or for now (the real clock the browser tests run on). And
+/// members who already have an app.
 /// </summary>
 public static class AuthenticatorApp
 {
@@ -21,6 +22,9 @@ public static class AuthenticatorApp
         Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
         return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
     }
+
+    /// <summary>The code the app shows at <paramref name="time"/>.</summary>
+    public static string CodeAt(string key, DateTimeOffset time) => new Totp(Base32Encoding.ToBytes(key)).ComputeTotp(time.UtcDateTime);
 
     /// <summary>
     /// The app's code now, from a 30-s step after <paramref name="after"/> (the provider takes a

@@ -2,11 +2,9 @@ using System.Net;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Tests.Infrastructure;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using OtpNet;
 using static Kosmo.Idp.Tests.Journey.JourneySteps;
 
 namespace Kosmo.Idp.Tests.Journey;
@@ -53,9 +51,9 @@ public sealed class AccountTests
         Assert.That(await AuditKindsAsync("A0002"), Does.Contain(AuditKinds.AppDeviceRemoved));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
-        var refused = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeAt(first));
+        var refused = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeNow(first));
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the removed device's code is refused");
-        var accepted = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeAt(second));
+        var accepted = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeNow(second));
         Assert.That(PathOf(accepted), Is.EqualTo("/"));
     }
 
@@ -181,9 +179,8 @@ public sealed class AccountTests
         var setup = await browser.GetAsync(addLink);
         Assert.That(setup.StatusCode, Is.EqualTo(HttpStatusCode.OK), addLink);
         var qr = (await HtmlForm.ParseAsync(setup)).QuerySelector("#otp-qr")!.GetAttribute("src")!;
-        var uri = new Uri(QrCodes.Decode(await (await browser.GetAsync(qr)).Content.ReadAsByteArrayAsync()));
-        var secret = (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
-        var added = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret), ["DeviceName"] = name }, "#otp-setup-form");
+        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await (await browser.GetAsync(qr)).Content.ReadAsByteArrayAsync()));
+        var added = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeNow(secret), ["DeviceName"] = name }, "#otp-setup-form");
         Assert.That(added.Headers.Location?.OriginalString, Is.EqualTo("/account"), await added.Content.ReadAsStringAsync());
         return secret;
     }
@@ -200,7 +197,7 @@ public sealed class AccountTests
         return await response.Content.ReadAsStringAsync();
     }
 
-    private string CodeAt(string secret) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(_clock.GetUtcNow().UtcDateTime);
+    private string CodeNow(string secret) => AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
 
     private Task<string?> EmailOfAsync(string userId) =>
         TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == userId).Select(m => m.Email).SingleAsync());

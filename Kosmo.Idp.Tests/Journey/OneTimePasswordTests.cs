@@ -60,7 +60,7 @@ public sealed class OneTimePasswordTests
         Assert.That(shownKey.Replace(" ", ""), Is.EqualTo(secret));
         Assert.That(shownKey.Split(' '), Has.All.Length.LessThanOrEqualTo(4));
 
-        var code = CodeAt(secret, _clock.GetUtcNow());
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
         var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string>
         {
             ["Code"] = code[..3] + " " + code[3..],
@@ -91,10 +91,10 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, "T0009", "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, setup))).Query)["secret"]!;
+        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(browser, setup)));
         var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string>
         {
-            ["Code"] = CodeAt(secret, _clock.GetUtcNow()),
+            ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()),
             ["SignOutEverywhere"] = "true",
         }, "#otp-setup-form");
 
@@ -118,8 +118,8 @@ public sealed class OneTimePasswordTests
 
         var setup = await FollowAsync(app.Browser, afterEmailCode);
         Assert.That(ErrorOn(await setup.Content.ReadAsStringAsync(), "otp-app-required"), Is.Not.Null);
-        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(app.Browser, setup))).Query)["secret"]!;
-        var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
+        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(app.Browser, setup)));
+        var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(PathOf(enrolled), Is.EqualTo("/connect/authorize"));
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(enrolled.Headers.Location), KosmoFactory.PortalRedirect);
         var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
@@ -166,16 +166,16 @@ public sealed class OneTimePasswordTests
         // Past the step used at enrollment.
         _clock.Advance(TimeSpan.FromSeconds(60));
         var browser = await PasswordOnlyAsync("T0002");
-        var old = await SubmitCodeAsync(browser, CodeAt(secret, _clock.GetUtcNow().AddSeconds(-60)), "app");
+        var old = await SubmitCodeAsync(browser, AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-60)), "app");
         Assert.That(ErrorOn(old, "otp-error"), Does.Contain("正しくありません"), "two steps back is too old");
-        var drifted = await SubmitAsync(browser, CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
+        var drifted = await SubmitAsync(browser, AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
         Assert.That(PathOf(drifted), Is.EqualTo("/"), "one step back is accepted");
 
-        var replay = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
+        var replay = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
         Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("正しくありません"), "a code accepted once is never accepted again");
 
         _clock.Advance(TimeSpan.FromSeconds(30));
-        var fullWidth = string.Concat(CodeAt(secret, _clock.GetUtcNow()).Select(c => (char)(c - '0' + '０')));
+        var fullWidth = string.Concat(AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()).Select(c => (char)(c - '0' + '０')));
         Assert.That(PathOf(await SubmitAsync(await PasswordOnlyAsync("T0002"), fullWidth[..3] + "-" + fullWidth[3..], "app")), Is.EqualTo("/"),
             "full-width digits with a hyphen are the same code");
     }
@@ -187,7 +187,7 @@ public sealed class OneTimePasswordTests
         _clock.Advance(TimeSpan.FromSeconds(30));
         var first = await PasswordOnlyAsync("T0003");
         var second = await PasswordOnlyAsync("T0003");
-        var code = CodeAt(secret, _clock.GetUtcNow());
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
         var firstPage = await first.GetAsync("/journey/otp?mode=app");
         var secondPage = await second.GetAsync("/journey/otp?mode=app");
 
@@ -211,7 +211,7 @@ public sealed class OneTimePasswordTests
 
         Assert.That(message, Does.Contain("分間入力できません"));
         _clock.Advance(TimeSpan.FromSeconds(30));
-        var blocked = await SubmitCodeAsync(browser, CodeAt(secret, _clock.GetUtcNow()), "app");
+        var blocked = await SubmitCodeAsync(browser, AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()), "app");
         Assert.That(ErrorOn(blocked, "otp-error"), Does.Contain("分間入力できません"), "even the right code waits");
         _clock.Advance(TimeSpan.FromMinutes(2));
 
@@ -358,8 +358,8 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, userId, "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = (string)QueryHelpers.ParseQuery(new Uri(QrCodes.Decode(await QrAsync(browser, setup))).Query)["secret"]!;
-        var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
+        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(browser, setup)));
+        var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
         var codesPage = await FollowAsync(browser, enrolled);
         if (keepCodes)
         {
@@ -408,7 +408,6 @@ public sealed class OneTimePasswordTests
     private static string AcrOf(string idToken) =>
         new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "acr").Value;
 
-    private static string CodeAt(string secret, DateTimeOffset time) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(time.UtcDateTime);
 
     private Task<List<string>> AuditKindsAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
     {
