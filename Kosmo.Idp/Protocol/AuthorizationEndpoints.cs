@@ -29,8 +29,7 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Authorize(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
-        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, IOpenIddictScopeManager scopes,
-        MemberJourney journey, TimeProvider time)
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
@@ -64,8 +63,7 @@ public static class AuthorizationEndpoints
 
         var application = await applications.FindByClientIdAsync(request.ClientId!)
             ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
-        var principal = principals.Create(member!, session!, request.GetScopes());
-        principal.SetResources(await ApiScopeSync.AudiencesAsync(scopes, principal.GetScopes(), context.RequestAborted));
+        var principal = await principals.CreateAsync(member!, session!, request.GetScopes(), context.RequestAborted);
 
         // An authorization ties the code and its refresh tokens into one family that is revoked
         // together; it remembers the provider session it was made in (see SessionTermination).
@@ -88,7 +86,7 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Exchange(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals, IOpenIddictApplicationManager applications,
-        IOpenIddictScopeManager scopes)
+        ApiAudiences audiences)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this token request.");
@@ -101,7 +99,7 @@ public static class AuthorizationEndpoints
             identity.SetClaim(Claims.Subject, request.ClientId)
                 .SetClaim(Claims.Name, await applications.GetDisplayNameAsync(application));
             identity.SetScopes(request.GetScopes());
-            identity.SetResources(await ApiScopeSync.AudiencesAsync(scopes, request.GetScopes(), context.RequestAborted));
+            identity.SetResources(await audiences.OfAsync(request.GetScopes(), context.RequestAborted));
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
@@ -125,8 +123,7 @@ public static class AuthorizationEndpoints
             }
 
             // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.
-            var principal = principals.Create(member, session!, stored.GetScopes());
-            principal.SetResources(await ApiScopeSync.AudiencesAsync(scopes, principal.GetScopes(), context.RequestAborted));
+            var principal = await principals.CreateAsync(member, session!, stored.GetScopes(), context.RequestAborted);
             principal.SetAuthorizationId(stored.GetAuthorizationId());
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }

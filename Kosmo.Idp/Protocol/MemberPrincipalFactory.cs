@@ -1,15 +1,16 @@
 using System.Security.Claims;
 using Kosmo.Idp.Journey;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Protocol.Apis;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol;
 
 /// <summary>The identity handed to relying apps: which claims exist and which token each goes into.</summary>
-public sealed class MemberPrincipalFactory
+public sealed class MemberPrincipalFactory(ApiAudiences audiences)
 {
-    public ClaimsPrincipal Create(Member member, MemberSession session, IEnumerable<string> scopes)
+    public async Task<ClaimsPrincipal> CreateAsync(Member member, MemberSession session, IEnumerable<string> scopes, CancellationToken cancellationToken)
     {
         var identity = new ClaimsIdentity(
             authenticationType: "Kosmo.Idp", nameType: Claims.Name, roleType: Claims.Role);
@@ -28,6 +29,7 @@ public sealed class MemberPrincipalFactory
             identity.SetClaim(Claims.Email, email).SetClaim(Claims.EmailVerified, true);
         }
 
+        identity.SetResources(await audiences.OfAsync(identity.GetScopes(), cancellationToken));
         identity.SetDestinations(claim => DestinationsOf(claim, identity));
         return new ClaimsPrincipal(identity);
     }

@@ -34,6 +34,7 @@ public static class ProtocolRegistration
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
         services.AddScoped<ApiScopeSync>();
+        services.AddScoped<ApiAudiences>();
         services.AddScoped<MemberPrincipalFactory>();
         services.AddMemoryCache();
         services.AddCors();

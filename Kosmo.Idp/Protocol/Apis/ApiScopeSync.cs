@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol.Apis;
 
@@ -46,23 +45,5 @@ public sealed class ApiScopeSync(IOpenIddictScopeManager scopes, IOptions<ApiOpt
             logger.LogInformation("Removing API scope {Scope}: no longer configured", await scopes.GetNameAsync(scope, cancellationToken));
             await scopes.DeleteAsync(scope, cancellationToken);
         }
-    }
-
-    /// <summary>The audiences of the granted scopes: the APIs this access token may be sent to.</summary>
-    public static async Task<List<string>> AudiencesAsync(IOpenIddictScopeManager scopes, IEnumerable<string> granted, CancellationToken cancellationToken)
-    {
-        var names = granted.Where(s => s is not (Scopes.OpenId or Scopes.Profile or Scopes.Email or Scopes.OfflineAccess)).ToList();
-        var audiences = new List<string>();
-        if (names.Count == 0)
-        {
-            return audiences;
-        }
-
-        await foreach (var resource in scopes.ListResourcesAsync([.. names], cancellationToken))
-        {
-            audiences.Add(resource);
-        }
-
-        return audiences.Distinct(StringComparer.Ordinal).ToList();
     }
 }
