@@ -144,19 +144,8 @@ public static class AuthorizationEndpoints
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
-        var claims = new Dictionary<string, object>(StringComparer.Ordinal) { [Claims.Subject] = member.Id.ToString() };
-        if (principal.HasScope(Scopes.Profile))
-        {
-            claims[Claims.Name] = member.DisplayName ?? member.UserId;
-            claims[Claims.PreferredUsername] = member.UserId;
-        }
-
-        if (principal.HasScope(Scopes.Email) && MemberPrincipalFactory.VerifiedEmailOf(member) is { } email)
-        {
-            claims[Claims.Email] = email;
-            claims[Claims.EmailVerified] = true;
-        }
-
+        var claims = MemberPrincipalFactory.ProfileOf(member, principal.HasScope);
+        claims[Claims.Subject] = member.Id.ToString();
         return Results.Ok(claims);
     }
 

@@ -16,17 +16,14 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
             authenticationType: "Kosmo.Idp", nameType: Claims.Name, roleType: Claims.Role);
 
         identity.SetClaim(Claims.Subject, member.Id.ToString())
-            .SetClaim(Claims.Name, member.DisplayName ?? member.UserId)
-            .SetClaim(Claims.PreferredUsername, member.UserId)
             .SetClaim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds())
             .SetClaim(Claims.AuthenticationContextReference, AuthenticationMethods.AcrFor(session))
             .SetClaims(Claims.AuthenticationMethodReference, [.. session.Methods]);
 
         identity.SetScopes(scopes);
-        // Only a confirmed address: an app may mail the member at it (the journey confirms every address).
-        if (identity.HasScope(Scopes.Email) && VerifiedEmailOf(member) is { } email)
+        foreach (var (type, value) in ProfileOf(member, identity.HasScope))
         {
-            identity.SetClaim(Claims.Email, email).SetClaim(Claims.EmailVerified, true);
+            _ = value is bool flag ? identity.SetClaim(type, flag) : identity.SetClaim(type, (string)value);
         }
 
         identity.SetResources(await audiences.OfAsync(identity.GetScopes(), cancellationToken));
@@ -63,6 +60,26 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
         }
     }
 
-    /// <summary>The member's address once confirmed by its link, else nothing.</summary>
-    public static string? VerifiedEmailOf(Member member) => member.EmailVerifiedAt is null ? null : member.Email;
+    /// <summary>
+    /// What the granted scopes reveal about the member, for the id_token and userinfo alike:
+    /// name and user ID with <c>profile</c>; with <c>email</c> the address, once confirmed by its
+    /// link (an app may mail the member at it; the journey confirms every address).
+    /// </summary>
+    public static Dictionary<string, object> ProfileOf(Member member, Func<string, bool> granted)
+    {
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (granted(Scopes.Profile))
+        {
+            claims[Claims.Name] = member.DisplayName ?? member.UserId;
+            claims[Claims.PreferredUsername] = member.UserId;
+        }
+
+        if (granted(Scopes.Email) && member.EmailVerifiedAt is not null && member.Email is { } email)
+        {
+            claims[Claims.Email] = email;
+            claims[Claims.EmailVerified] = true;
+        }
+
+        return claims;
+    }
 }
