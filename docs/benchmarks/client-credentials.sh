@@ -41,10 +41,7 @@ app migrate >/dev/null
 
 (cd "$out/app" && exec dotnet Kosmo.Idp.dll) >"$out/service.log" 2>&1 &
 pid=$!
-until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
-  kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$out/service.log"; exit 1; }
-  sleep 0.05
-done
+wait_until_ready "$port" "$out/service.log"
 
 # One token by hand: a 200 with a signed JWT whose claims name the issuer and the client.
 token=$(curl -sf -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/connect/token" \

@@ -28,6 +28,15 @@ start_postgres_unless_configured() {
   export ConnectionStrings__Kosmo="Host=127.0.0.1;Port=$1;Username=postgres;Database=postgres"
 }
 
+# Polls /health/ready on port $1 every $3 seconds (default 0.05) until the service started as
+# $pid answers; if it stops first, prints its log ($2) and fails.
+wait_until_ready() {
+  until curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$2"; exit 1; }
+    sleep "${3:-0.05}"
+  done
+}
+
 # A throwaway Data Protection certificate, $out/dp.pfx with password "benchmark", which Production requires.
 make_data_protection_certificate() {
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$out/dp.key" -out "$out/dp.crt" -days 2 -subj "/CN=kosmo-benchmark" 2>/dev/null

@@ -36,10 +36,7 @@ password=$(tail -1 "$out/notices.csv" | awk -F, '{print $5}' | tr -d '\r')
 
 (cd "$out/app" && exec dotnet Kosmo.Idp.dll) >"$out/service.log" 2>&1 &
 pid=$!
-until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
-  kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$out/service.log"; exit 1; }
-  sleep 0.05
-done
+wait_until_ready "$port" "$out/service.log"
 
 echo "$(nproc) cores; $logins logins; $(uptime | sed 's/.*load/load/')"
 for _ in $(seq 1 "$logins"); do

@@ -4,8 +4,8 @@
 # Uses ConnectionStrings__Kosmo when set (PostgreSQL), else a fresh SQLite file per run.
 set -euo pipefail
 runs=${1:-5}
-out=$(mktemp -d)
-dotnet publish Kosmo.Idp/Kosmo.Idp.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/app" >/dev/null
+source "$(dirname "$0")/common.sh"
+publish_service
 port=5399
 for i in $(seq 1 "$runs"); do
   rm -f "$out/kosmo.db"
@@ -15,10 +15,7 @@ for i in $(seq 1 "$runs"); do
     Database__SqlitePath="$out/kosmo.db" DemoData__Enabled=false \
     dotnet Kosmo.Idp.dll >"$out/log" 2>&1 &
   pid=$!
-  until curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || { echo "the service stopped:"; cat "$out/log"; exit 1; }
-    sleep 0.01
-  done
+  wait_until_ready "$port" "$out/log" 0.01
   ready=$(date +%s%N)
   sleep 5
   # RSS = anonymous (heaps, JIT code) + shared memory (with W^X, .NET maps JIT code through a
@@ -30,4 +27,3 @@ for i in $(seq 1 "$runs"); do
   printf 'run %d: start to ready %d ms, idle after 5 s: RSS %d MB = anonymous %d + shared %d + file-backed %d MB\n' \
     "$i" $(( (ready - start) / 1000000 )) $(( rss / 1024 )) $(( anon / 1024 )) $(( shmem / 1024 )) $(( file / 1024 ))
 done
-rm -rf "$out"
