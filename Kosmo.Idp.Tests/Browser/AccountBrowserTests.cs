@@ -32,7 +32,7 @@ public sealed class AccountBrowserTests : BrowserTests
 
         await phone.GotoAsync(Host.Portal.Url.ToString());
         await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(phone, "phone-login");
+        await pages.CheckPageAsync(phone, "phone-login");
         await pages.Field(phone, "Login.UserId").FillAsync("K0001");
         await pages.Field(phone, "Login.Password").FillAsync(Password);
         await pages.Button(phone, "Login.Submit").ClickAsync();
@@ -45,7 +45,7 @@ public sealed class AccountBrowserTests : BrowserTests
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await Expect(pc.GetByText(pages.T("Account.RecoveryLeft", RecoveryCodes.Count))).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "account");
+        await pages.CheckPageAsync(pc, "account");
 
         // 認証アプリを追加する: the setup page, its QR code read as the tablet's camera would.
         await pc.GetByRole(AriaRole.Link, new() { Name = pages.T("Account.AddDevice"), Exact = true }).ClickAsync();
@@ -55,7 +55,7 @@ public sealed class AccountBrowserTests : BrowserTests
         await Expect(qr).ToHaveJSPropertyAsync("complete", true);
         var secondKey = AuthenticatorApp.SecretOf(QrCodes.Decode(await qr.ScreenshotAsync()));
         Assert.That(secondKey, Is.Not.EqualTo(key), "a new device gets a key of its own");
-        await pages.OnProviderPageAsync(pc, "account-add-device");
+        await pages.CheckPageAsync(pc, "account-add-device");
         var (code, _) = await AuthenticatorApp.FreshCodeAsync(secondKey);
         await pages.Field(pc, "OtpSetup.CodeLabel").FillAsync(code);
         await pages.Field(pc, "OtpSetup.DeviceName").FillAsync(SecondDevice);
@@ -64,31 +64,31 @@ public sealed class AccountBrowserTests : BrowserTests
         // Back on the account page with both apps.
         await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
-        await pages.OnProviderPageAsync(pc, "account-two-devices");
+        await pages.CheckPageAsync(pc, "account-two-devices");
 
         // 削除 on the tablet's row.
         await pc.Locator("#devices li").Filter(new() { Has = pc.GetByText(SecondDevice, new() { Exact = true }) })
             .GetByRole(AriaRole.Button, new() { Name = pages.T("Account.Remove"), Exact = true }).ClickAsync();
         await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.DeviceRemoved"));
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
-        await pages.OnProviderPageAsync(pc, "account-device-removed");
+        await pages.CheckPageAsync(pc, "account-device-removed");
 
         await pages.Button(pc, "Account.SignOutOthers").ClickAsync();
         await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.SignedOutOthers"));
-        await pages.OnProviderPageAsync(pc, "account-signed-out-others");
+        await pages.CheckPageAsync(pc, "account-signed-out-others");
 
         // The phone's session on the provider is over: its account page asks for the password.
         await phone.GotoAsync(Host.Issuer + "account");
         await Expect(phone).ToHaveURLAsync(new Regex("^" + Regex.Escape(Host.Issuer + "login")));
         await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(phone, "phone-signed-out");
+        await pages.CheckPageAsync(phone, "phone-signed-out");
 
         // The PC, which pressed the button, is still signed in.
         await pc.GotoAsync(Host.Issuer + "account");
         await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
-        await pages.OnProviderPageAsync(pc, "account-still-signed-in");
+        await pages.CheckPageAsync(pc, "account-still-signed-in");
     }
 
     private static ILocator DeviceNames(IPage page) => page.Locator("#devices li strong");
@@ -97,7 +97,7 @@ public sealed class AccountBrowserTests : BrowserTests
     private static async Task<long> EnterAppCodeAsync(MemberPages pages, IPage page, string key, string shot, long after)
     {
         await Expect(pages.Heading(page, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(page, shot);
+        await pages.CheckPageAsync(page, shot);
         var (code, step) = await AuthenticatorApp.FreshCodeAsync(key, after);
         await pages.Field(page, "Otp.AppLabel").FillAsync(code);
         await pages.Button(page, "Otp.Submit").ClickAsync();

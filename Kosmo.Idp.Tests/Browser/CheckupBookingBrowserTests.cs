@@ -24,8 +24,7 @@ public sealed class CheckupBookingBrowserTests : BrowserTests
         // The app's own page, before anyone has signed in.
         await pc.GotoAsync(Host.Checkup.Url.ToString());
         await Expect(pc.GetByRole(AriaRole.Heading, new() { Name = CheckupBookingApp.Title, Level = 1 })).ToBeVisibleAsync();
-        await session.ScreenshotAsync(pc, "checkup-signed-out");
-        await BrowserSession.AssertAccessibleAsync(pc);
+        await pages.CheckPageAsync(pc, "checkup-signed-out");
 
         // Its button sends the browser to the provider's authorization endpoint, with PKCE.
         var authorize = pc.WaitForRequestAsync(new Regex("/connect/authorize\\?"));
@@ -41,8 +40,7 @@ public sealed class CheckupBookingBrowserTests : BrowserTests
         await Expect(pc).ToHaveURLAsync(Host.Checkup.Url.ToString(), new() { Timeout = 20_000 });
         await Expect(pc.GetByText("健保 五郎 様")).ToBeVisibleAsync();
         await Expect(pc.Locator("#userinfo-check")).ToContainTextAsync("userinfo: 確認済み (sub: ");
-        await session.ScreenshotAsync(pc, "checkup-top");
-        await BrowserSession.AssertAccessibleAsync(pc);
+        await pages.CheckPageAsync(pc, "checkup-top");
 
         // One provider session: the portal signs the member in without a password or a code.
         await pc.GotoAsync(Host.Portal.Url.ToString());

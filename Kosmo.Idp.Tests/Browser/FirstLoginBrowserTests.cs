@@ -31,22 +31,22 @@ public sealed partial class FirstLoginBrowserTests : BrowserTests
 
         // 2 birthdate
         await Expect(pages.Heading(main, "BirthDate.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "birthdate");
+        await pages.CheckPageAsync(main, "birthdate");
         await pages.Field(main, "BirthDate.Label").FillAsync("19841007");
         await pages.Button(main, "Common.Next").ClickAsync();
 
         // 3 terms
         await Expect(pages.Heading(main, "Terms.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "terms");
+        await pages.CheckPageAsync(main, "terms");
         await pages.Button(main, "Terms.Accept").ClickAsync();
 
         // 4 email address
         await Expect(pages.Heading(main, "Email.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "email");
+        await pages.CheckPageAsync(main, "email");
         await pages.Field(main, "Email.Label").FillAsync(address);
         await pages.Button(main, "Email.Send").ClickAsync();
         await Expect(main.GetByText(pages.T("Email.SentTo", address))).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "email-sent");
+        await pages.CheckPageAsync(main, "email-sent");
 
         // 5 the mail, opened on the second device while the first one waits
         var mail = await pages.MailAsync(address, "メールアドレス確認", 1);
@@ -56,37 +56,37 @@ public sealed partial class FirstLoginBrowserTests : BrowserTests
         await phone.GotoAsync(link.Value);
         await pages.ChooseLanguageAsync(phone);
         await Expect(pages.Heading(phone, "Verify.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(phone, "phone-verify");
+        await pages.CheckPageAsync(phone, "phone-verify");
         await pages.Button(phone, "Verify.Button").ClickAsync();
         await Expect(phone.Locator("#verify-done")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(phone, "phone-verified");
+        await pages.CheckPageAsync(phone, "phone-verified");
 
         // 6 the first device's page moves on by itself (its script asks every 3 s): no 更新 pressed
         await Expect(main).ToHaveURLAsync(new Regex("/journey/method"), new() { Timeout = 20_000 });
 
         // 7 method: one-time password by mail
         await Expect(pages.Heading(main, "Method.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "method");
+        await pages.CheckPageAsync(main, "method");
         await main.GetByRole(AriaRole.Radio, new() { Name = pages.T("Method.Email") }).CheckAsync();
         await pages.Button(main, "Common.Next").ClickAsync();
 
         // 8 new password
         await Expect(pages.Heading(main, "NewPassword.Title")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "new-password");
+        await pages.CheckPageAsync(main, "new-password");
         await pages.Field(main, "NewPassword.Label").FillAsync("Hanako-Kenpo-2026");
         await pages.Field(main, "NewPassword.Confirmation").FillAsync("Hanako-Kenpo-2026");
         await pages.Button(main, "NewPassword.Submit").ClickAsync();
 
         // 2-1 the mailed one-time password
         await Expect(pages.Heading(main, "Otp.EmailTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(main, "otp");
+        await pages.CheckPageAsync(main, "otp");
         await pages.Field(main, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync(address));
         await pages.Button(main, "Otp.Submit").ClickAsync();
 
         // recovery codes
         await Expect(pages.Heading(main, "Recovery.Title")).ToBeVisibleAsync();
         await Expect(main.Locator("#recovery-codes code")).ToHaveCountAsync(10);
-        await pages.OnProviderPageAsync(main, "recovery-codes");
+        await pages.CheckPageAsync(main, "recovery-codes");
         await pages.Button(main, "Recovery.Saved").ClickAsync();
 
         // the portal's top page (manual p.13)

@@ -26,7 +26,7 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await pages.SignInAsync(pc, "L0001", Password);
 
         await Expect(pages.Heading(pc, "Otp.EmailTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-email");
+        await pages.CheckPageAsync(pc, "otp-email");
         await pages.Field(pc, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync("l0001@example.jp"));
         await pages.Button(pc, "Otp.Submit").ClickAsync();
 
@@ -44,7 +44,7 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await pages.SignInAsync(pc, "L0002", Password);
 
         await Expect(pages.Heading(pc, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-app");
+        await pages.CheckPageAsync(pc, "otp-app");
         await pages.Field(pc, "Otp.AppLabel").FillAsync((await AuthenticatorApp.FreshCodeAsync(key)).Code);
         await pages.Button(pc, "Otp.Submit").ClickAsync();
 
@@ -63,10 +63,10 @@ public sealed class LaterLoginBrowserTests : BrowserTests
 
         // The app's page comes first; the phone is gone, so the member takes the way out it offers.
         await Expect(pages.Heading(pc, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-app-lost-phone");
+        await pages.CheckPageAsync(pc, "otp-app-lost-phone");
         await pc.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
         await Expect(pages.Heading(pc, "Otp.RecoveryTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-recovery");
+        await pages.CheckPageAsync(pc, "otp-recovery");
         // Read off paper: lower case and a space instead of the hyphen are the same code.
         var used = codes[3];
         await pages.Field(pc, "Otp.RecoveryLabel").FillAsync(used.ToLowerInvariant().Replace('-', ' '));
@@ -87,7 +87,7 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await pages.Button(pc, "Otp.Submit").ClickAsync();
         await Expect(pc.Locator("#otp-error")).ToHaveTextAsync(pages.T("Otp.RecoveryWrong"));
         await Expect(pages.Heading(pc, "Otp.RecoveryTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(pc, "otp-recovery-used");
+        await pages.CheckPageAsync(pc, "otp-recovery-used");
         Assert.That(await UnusedRecoveryCodesAsync("L0003"), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
     }
 

@@ -67,7 +67,7 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(host.Issuer + "login")));
         await ChooseLanguageAsync(page);
         await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
-        await OnProviderPageAsync(page, "login");
+        await CheckPageAsync(page, "login");
     }
 
     /// <summary>Presses the switch in the header when the member reads English; Japanese is every page's default.</summary>
@@ -96,8 +96,8 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         await Button(page, "Login.Submit").ClickAsync();
     }
 
-    /// <summary>Every provider page: a screenshot, no console error so far, no serious accessibility violation.</summary>
-    public async Task OnProviderPageAsync(IPage page, string name)
+    /// <summary>Every page passed through, the provider's or an app's: a screenshot, no console error so far, no serious accessibility violation.</summary>
+    public async Task CheckPageAsync(IPage page, string name)
     {
         await session.ScreenshotAsync(page, name);
         await BrowserSession.AssertAccessibleAsync(page);
@@ -110,8 +110,7 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = PortalApp.SocietyName, Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByText(memberName + " 様")).ToBeVisibleAsync();
         await Expect(page.Locator("#api-check")).ToContainTextAsync(PortalApp.ApiConfirmed + " (sub: ");
-        await session.ScreenshotAsync(page, shot);
-        await BrowserSession.AssertAccessibleAsync(page);
+        await CheckPageAsync(page, shot);
         session.AssertNoErrors();
     }
 
@@ -125,14 +124,13 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
         await page.GetByRole(AriaRole.Link, new() { Name = "ログアウト", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(host.Portal.Url + "signed-out");
         await Expect(page.GetByText("ログアウトしました。")).ToBeVisibleAsync();
-        await session.ScreenshotAsync(page, "portal-signed-out");
-        await BrowserSession.AssertAccessibleAsync(page);
+        await CheckPageAsync(page, "portal-signed-out");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "もう一度ログインする", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(host.Issuer + "login")));
         // In the language chosen before the logout: the member is not thrown back into Japanese.
         await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
-        await OnProviderPageAsync(page, "login-again");
+        await CheckPageAsync(page, "login-again");
     }
 
     /// <summary>The count-th mail (1 = the first) to the address whose subject holds the text, waiting a little for it.</summary>

@@ -35,7 +35,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
         await pages.SignInAsync(page, userId, Password);
 
         await Expect(pages.Heading(page, "Otp.EmailTitle")).ToBeVisibleAsync();
-        await pages.OnProviderPageAsync(page, "otp-email");
+        await pages.CheckPageAsync(page, "otp-email");
         var first = await pages.MailedCodeAsync(address, 1);
 
         // A wrong code: the error says how many tries are left.
@@ -43,13 +43,13 @@ public sealed partial class OtpBrowserTests : BrowserTests
         await pages.Field(page, "Otp.EmailLabel").FillAsync(wrong);
         await pages.Button(page, "Otp.Submit").ClickAsync();
         await Expect(page.Locator("#otp-error")).ToContainTextAsync(pages.Matching("Otp.Wrong", @"\d+"));
-        await pages.OnProviderPageAsync(page, "otp-email-wrong");
+        await pages.CheckPageAsync(page, "otp-email-wrong");
 
         // 再送信: a second mail with a new code, sent to the address the page shows masked.
         await pages.Button(page, "Otp.Resend").ClickAsync();
         var newest = await pages.MailedCodeAsync(address, 2);
         await Expect(page.Locator("#otp-notice")).ToContainTextAsync(pages.Matching("Otp.Sent", Regex.Escape(address[..2] + "***@example.jp"), @"\d+"));
-        await pages.OnProviderPageAsync(page, "otp-email-resent");
+        await pages.CheckPageAsync(page, "otp-email-resent");
 
         await pages.Field(page, "Otp.EmailLabel").FillAsync(newest);
         await pages.Button(page, "Otp.Submit").ClickAsync();
@@ -71,7 +71,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
             // スキャンできませんか? opens the key and its copy button.
             await phone.GetByText(pages.T("OtpSetup.CannotScan")).ClickAsync();
             await Expect(phone.Locator("#otp-key")).ToBeVisibleAsync();
-            await pages.OnProviderPageAsync(phone, "otp-setup-key");
+            await pages.CheckPageAsync(phone, "otp-setup-key");
             await pages.Button(phone, "OtpSetup.Copy").ClickAsync();
             await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync(pages.T("OtpSetup.Copied"));
             var copied = await phone.EvaluateAsync<string>("() => navigator.clipboard.readText()");
@@ -134,7 +134,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
 
         await Expect(pages.Heading(page, "OtpSetup.Title")).ToBeVisibleAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
-        await pages.OnProviderPageAsync(page, "otp-setup");
+        await pages.CheckPageAsync(page, "otp-setup");
 
         var key = await readKey();
         Assert.That(Base32Encoding.ToBytes(key), Has.Length.EqualTo(20), "a 160-bit key: " + key);
@@ -146,7 +146,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
 
         await Expect(pages.Heading(page, "Recovery.Title")).ToBeVisibleAsync();
         await Expect(page.Locator("#recovery-codes code")).ToHaveCountAsync(10);
-        await pages.OnProviderPageAsync(page, "recovery-codes");
+        await pages.CheckPageAsync(page, "recovery-codes");
         await pages.Button(page, "Recovery.Saved").ClickAsync();
 
         await pages.OnPortalTopPageAsync(page, name);
