@@ -69,7 +69,6 @@ public static class KosmoHost
         // Japanese text is written as text, not as numeric character references.
         services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(encoder =>
             encoder.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
-        services.AddLoginRateLimit(builder.Configuration);
         services.AddKosmoHealth();
         services.AddKosmoProxy();
         services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -102,7 +101,6 @@ public static class KosmoHost
         app.UseRouting();
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
         app.UseCors();
-        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

@@ -25,6 +25,8 @@ public static class JourneyRegistration
         services.AddScoped<EmailOtpSender>();
         services.AddScoped<RecoveryCodes>();
         services.AddScoped<AttemptThrottle>();
+        services.AddOptions<Password.AddressThrottleOptions>().BindConfiguration(Password.AddressThrottleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Password.AddressThrottle>();
         services.AddScoped<SessionTermination>();
         services.AddScoped<Account.MemberServices>();
         return services;

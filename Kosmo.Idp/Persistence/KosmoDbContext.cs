@@ -1,4 +1,5 @@
 using Kosmo.Idp.Journey.Email;
+using Kosmo.Idp.Journey.Password;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
@@ -18,6 +19,8 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<Member> Members => Set<Member>();
 
     public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
+
+    public DbSet<AddressPostCount> AddressPostCounts => Set<AddressPostCount>();
 
     public DbSet<EmailVerification> EmailVerifications => Set<EmailVerification>();
 

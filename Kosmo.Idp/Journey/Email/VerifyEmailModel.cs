@@ -1,7 +1,6 @@
 using Kosmo.Idp.Journey.Password;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Kosmo.Idp.Journey.Email;
 
@@ -10,7 +9,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// shows a button: mail scanners that fetch links must not use up the single-use link.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-[EnableRateLimiting(LoginRateLimit.Policy)]
+[ThrottlePostsByAddress]
 public sealed class VerifyEmailModel(EmailVerificationService verifications) : PageModel
 {
     [BindProperty(SupportsGet = true)]

@@ -5,13 +5,12 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Journey.Password;
 
-[EnableRateLimiting(LoginRateLimit.Policy)]
+[ThrottlePostsByAddress]
 public sealed class LoginModel(
     KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, MemberJourney journey, AuditLog audit,
     TimeProvider time, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel

@@ -8,7 +8,7 @@ namespace Kosmo.Idp.Operations.Maintenance;
 
 /// <summary>
 /// Deletes what no longer matters: expired tokens and authorizations, verification links,
-/// mailed codes, abandoned app setups, forgotten sign-in failures and (when configured) old audit
+/// mailed codes, abandoned app setups, forgotten sign-in failures, past per-address windows and (when configured) old audit
 /// events, in batches. On PostgreSQL one replica at a time does it, under an advisory lock.
 /// </summary>
 public sealed class Pruner(
@@ -67,6 +67,9 @@ public sealed class Pruner(
             SignInThrottles: await InBatchesAsync(
                 db.SignInThrottles.Where(t => t.LastFailureAt < forgotten && (t.LockedUntil == null || t.LockedUntil < now)).OrderBy(t => t.NormalizedUserId),
                 cancellationToken),
+            // A window counts only during its own minute.
+            AddressPostCounts: await InBatchesAsync(
+                db.AddressPostCounts.Where(c => c.WindowMinute < now.ToUnixTimeSeconds() / 60).OrderBy(c => c.Address), cancellationToken),
             AuditEvents: settings.AuditRetention is { } retention
                 ? await InBatchesAsync(db.AuditEvents.Where(a => a.OccurredAt < now - retention).OrderBy(a => a.Id), cancellationToken)
                 : 0);
@@ -89,4 +92,4 @@ public sealed class Pruner(
 }
 
 public sealed record PruneReport(
-    long Tokens, long Authorizations, long EmailVerifications, long EmailCodes, long AbandonedAppSetups, long SignInThrottles, long AuditEvents);
+    long Tokens, long Authorizations, long EmailVerifications, long EmailCodes, long AbandonedAppSetups, long SignInThrottles, long AddressPostCounts, long AuditEvents);

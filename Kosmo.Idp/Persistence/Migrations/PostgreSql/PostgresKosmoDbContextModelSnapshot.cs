@@ -70,6 +70,30 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                     b.ToTable("email_verifications", (string)null);
                 });
 
+            modelBuilder.Entity("Kosmo.Idp.Journey.Password.AddressPostCount", b =>
+                {
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("address");
+
+                    b.Property<int>("Posts")
+                        .HasColumnType("integer")
+                        .HasColumnName("posts");
+
+                    b.Property<long>("WindowMinute")
+                        .HasColumnType("bigint")
+                        .HasColumnName("window_minute");
+
+                    b.HasKey("Address")
+                        .HasName("pk_address_post_counts");
+
+                    b.HasIndex("WindowMinute")
+                        .HasDatabaseName("ix_address_post_counts_window_minute");
+
+                    b.ToTable("address_post_counts", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Members.Member", b =>
                 {
                     b.Property<Guid>("Id")

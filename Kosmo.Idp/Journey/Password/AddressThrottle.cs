@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Sockets;
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.Password;
+
+/// <summary>
+/// Per-address throttling of login posts, in front of the per-user-ID lockout: it slows one
+/// address trying many user IDs, which the lockout alone does not see. A fixed one-minute window
+/// counted in the database by one atomic upsert, so every replica counts into the same window.
+/// </summary>
+public sealed class AddressThrottle(KosmoDbContext db, IOptions<AddressThrottleOptions> options, TimeProvider time)
+{
+    /// <summary>Counts one post from the address; false when it is over this minute's allowance.</summary>
+    public async Task<bool> AllowPostAsync(IPAddress? address, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(address);
+        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        // Both PostgreSQL and SQLite (3.35+) take ON CONFLICT … RETURNING; two replicas posting at
+        // once both land in the same row, one after the other.
+        var posts = await db.Database.SqlQuery<int>($"""
+            INSERT INTO address_post_counts (address, window_minute, posts) VALUES ({key}, {minute}, 1)
+            ON CONFLICT (address) DO UPDATE SET
+                posts = CASE WHEN address_post_counts.window_minute = excluded.window_minute THEN address_post_counts.posts + 1 ELSE 1 END,
+                window_minute = excluded.window_minute
+            RETURNING posts AS "Value"
+            """).ToListAsync(cancellationToken);
+        return posts.Single() <= options.Value.LoginPostsPerMinutePerAddress;
+    }
+
+    /// <summary>
+    /// An IPv4 address as it is; an IPv6 address by its /64 network, since one device can take any
+    /// number of addresses inside the /64 it was given.
+    /// </summary>
+    public static string KeyOf(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
+}
