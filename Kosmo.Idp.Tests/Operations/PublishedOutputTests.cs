@@ -7,6 +7,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -19,66 +21,202 @@ namespace Kosmo.Idp.Tests.Operations;
 [Category("Published")]
 public sealed partial class PublishedOutputTests
 {
+    private string _work = null!;
+    private string _app = null!;
+
+    [OneTimeSetUp]
+    public async Task PublishAsync()
+    {
+        _work = Directory.CreateTempSubdirectory("kosmo-published-").FullName;
+        _app = await PublishLikeTheDockerfileAsync(_work);
+    }
+
+    [OneTimeTearDown]
+    public void DeleteOutput() => Directory.Delete(_work, recursive: true);
+
     [Test]
     public async Task TheImagesPublishOutput_Migrates_StartsInProduction_ServesReady_AndStopsGracefully()
     {
-        var work = Directory.CreateTempSubdirectory("kosmo-published-").FullName;
-        try
+        Assert.That(File.Exists(Path.Combine(_app, "Content", "terms", "terms-2026-04.ja.txt")), "the terms texts ship with the binary");
+
+        var environment = await ProductionEnvironmentAsync(_work);
+        var (migrateExit, migrateOutput) = await RunToEndAsync(_app, environment, "migrate");
+        Assert.That(migrateExit, Is.Zero, migrateOutput);
+
+        var started = Stopwatch.StartNew();
+        using var service = await RunningService.StartAsync(_app, environment);
+        await TestContext.Out.WriteLineAsync($"start to ready (published, Production, PostgreSQL, schema migrated): {started.ElapsedMilliseconds} ms");
+        var http = service.Http;
+
+        // Behind the proxy the protocol sees https; a request that did not come through it is refused by RequireHttps.
+        var discovery = await http.SendAsync(ThroughProxy(HttpMethod.Get, "/.well-known/openid-configuration"));
+        Assert.That(discovery.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var issuer = JsonDocument.Parse(await discovery.Content.ReadAsStringAsync()).RootElement.GetProperty("issuer").GetString();
+        Assert.That(issuer, Is.EqualTo("https://id.kosmo.test/"));
+        Assert.That((await http.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "plain http refused");
+
+        var login = await http.GetStringAsync("/login");
+        Assert.That(login, Does.Contain("<html lang=\"ja\"").And.Contain("ログイン"));
+
+        var (healthExit, healthOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(), "health", "--url", $"{http.BaseAddress}health/ready");
+        Assert.That(healthExit, Is.Zero, healthOutput);
+
+        var (exitCode, log) = await service.StopAsync();
+        Assert.That(exitCode, Is.Zero, "a graceful stop; log:\n" + log);
+        Assert.That(log, Does.Not.Contain("Exception"), "no exception logged");
+    }
+
+    /// <summary>
+    /// Two processes of the published output on one PostgreSQL, as two containers behind a load
+    /// balancer: nothing that must be shared lives in one process's memory.
+    /// </summary>
+    [Test]
+    public async Task TwoProcessesOnOneDatabase_ShareFormKeys_AttemptAllowances_AndSigningKeys()
+    {
+        var environment = await ProductionEnvironmentAsync(_work);
+        environment["RateLimits__LoginPostsPerMinutePerAddress"] = "3";
+        environment["Keys__RefreshInterval"] = "00:00:01";
+        environment["RelyingApps__Apps__0__ClientId"] = "ops-batch";
+        environment["RelyingApps__Apps__0__DisplayName"] = "Batch";
+        environment["RelyingApps__Apps__0__Kind"] = "Confidential";
+        environment["RelyingApps__Apps__0__ClientSecret"] = "ops-batch-secret-0123456789-abcdefghij";
+        environment["RelyingApps__Apps__0__AllowClientCredentials"] = "true";
+        Assert.That((await RunToEndAsync(_app, environment, "migrate")).Exit, Is.Zero);
+        using var a = await RunningService.StartAsync(_app, environment);
+        using var b = await RunningService.StartAsync(_app, environment);
+
+        // One browser whose posts the balancer sends to either process: a form from A is accepted by
+        // B (one Data Protection key ring), and both count into one allowance of 3 posts a minute.
+        var form = await a.Http.SendAsync(ThroughProxy(HttpMethod.Get, "/login"));
+        var cookie = string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        var token = AntiforgeryToken().Match(await form.Content.ReadAsStringAsync()).Groups["token"].Value;
+        var answers = new List<HttpStatusCode>();
+        foreach (var replica in new[] { b, a, b, a })
         {
-            var app = await PublishLikeTheDockerfileAsync(work);
-            Assert.That(File.Exists(Path.Combine(app, "Content", "terms", "terms-2026-04.ja.txt")), "the terms texts ship with the binary");
+            var post = ThroughProxy(HttpMethod.Post, "/login");
+            post.Headers.Add("Cookie", cookie);
+            post.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["UserId"] = "NOBODY", ["Password"] = "wrong-password", ["__RequestVerificationToken"] = token,
+            });
+            answers.Add((await replica.Http.SendAsync(post)).StatusCode);
+        }
 
+        Assert.That(answers, Is.EqualTo(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests }),
+            "B accepts A's form; the fourth post in the minute is refused, whichever process gets it");
+
+        // A key rotated by the operator command (a third process) is published by both.
+        var (rotateExit, rotateOutput) = await RunToEndAsync(_app, environment, "keys", "rotate", "--announce", "1.00:00:00");
+        Assert.That(rotateExit, Is.Zero, rotateOutput);
+        var keyId = NewKeyId().Match(rotateOutput).Groups["kid"].Value;
+        var deadline = Stopwatch.StartNew();
+        bool onA, onB;
+        do
+        {
+            await Task.Delay(250);
+            onA = (await JwksAsync(a)).Contains(keyId, StringComparison.Ordinal);
+            onB = (await JwksAsync(b)).Contains(keyId, StringComparison.Ordinal);
+        }
+        while (!(onA && onB) && deadline.Elapsed < TimeSpan.FromSeconds(15));
+
+        Assert.That((keyId, onA, onB), Is.EqualTo((keyId, true, true)), rotateOutput);
+
+        // A service token issued by A validates against B's key set, as an API would check it.
+        var tokenRequest = ThroughProxy(HttpMethod.Post, "/connect/token");
+        tokenRequest.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "ops-batch", ["client_secret"] = "ops-batch-secret-0123456789-abcdefghij",
+        });
+        var issued = await a.Http.SendAsync(tokenRequest);
+        Assert.That(issued.StatusCode, Is.EqualTo(HttpStatusCode.OK), await issued.Content.ReadAsStringAsync());
+        var accessToken = JsonDocument.Parse(await issued.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(accessToken, new TokenValidationParameters
+        {
+            ValidIssuer = "https://id.kosmo.test/",
+            ValidateAudience = false,
+            IssuerSigningKeys = new JsonWebKeySet(await JwksAsync(b)).GetSigningKeys(),
+        });
+        Assert.That(validation.IsValid, Is.True, validation.Exception?.Message);
+
+        foreach (var service in new[] { a, b })
+        {
+            var (exitCode, log) = await service.StopAsync();
+            Assert.That(exitCode, Is.Zero, log);
+            Assert.That(log, Does.Not.Contain("Exception"), log);
+        }
+    }
+
+    private static async Task<string> JwksAsync(RunningService service) =>
+        await (await service.Http.SendAsync(ThroughProxy(HttpMethod.Get, "/.well-known/jwks"))).Content.ReadAsStringAsync();
+
+    /// <summary>A request as the TLS-terminating proxy forwards it.</summary>
+    private static HttpRequestMessage ThroughProxy(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        return request;
+    }
+
+    /// <summary>The published service as a process of its own, with its output kept for the assertions.</summary>
+    private sealed class RunningService : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+
+        private RunningService(Process process, int port)
+        {
+            _process = process;
+            Http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false })
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10),
+            };
+            process.OutputDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
+            process.ErrorDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public HttpClient Http { get; }
+
+        public string Log { get { lock (_log) { return _log.ToString(); } } }
+
+        public static async Task<RunningService> StartAsync(string app, IDictionary<string, string> environment)
+        {
             var port = FreePort();
-            var environment = await ProductionEnvironmentAsync(work, port);
-            var (migrateExit, migrateOutput) = await RunToEndAsync(app, environment, "migrate");
-            Assert.That(migrateExit, Is.Zero, migrateOutput);
-
-            using var service = Start(app, environment);
-            var log = new StringBuilder();
-            service.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-            service.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-            service.BeginOutputReadLine();
-            service.BeginErrorReadLine();
-
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            var settings = new Dictionary<string, string>(environment) { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            var service = new RunningService(Start(app, settings), port);
             var started = Stopwatch.StartNew();
-            while (!await ReadyAsync(http) && started.Elapsed < TimeSpan.FromSeconds(60) && !service.HasExited)
+            while (!await ReadyAsync(service.Http) && started.Elapsed < TimeSpan.FromSeconds(60) && !service._process.HasExited)
             {
                 await Task.Delay(50);
             }
 
-            Assert.That(await ReadyAsync(http), Is.True, "ready; log:\n" + log);
-            await TestContext.Out.WriteLineAsync($"start to ready (published, Production, PostgreSQL, schema migrated): {started.ElapsedMilliseconds} ms");
+            Assert.That(await ReadyAsync(service.Http), Is.True, "ready; log:\n" + service.Log);
+            return service;
+        }
 
-            // Behind the proxy the protocol sees https; a request that did not come through it is refused by RequireHttps.
-            using var throughProxy = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
-            throughProxy.Headers.Add("X-Forwarded-Proto", "https");
-            var discovery = await http.SendAsync(throughProxy);
-            Assert.That(discovery.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            var issuer = JsonDocument.Parse(await discovery.Content.ReadAsStringAsync()).RootElement.GetProperty("issuer").GetString();
-            Assert.That(issuer, Is.EqualTo("https://id.kosmo.test/"));
-            Assert.That((await http.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "plain http refused");
-
-            var login = await http.GetStringAsync("/login");
-            Assert.That(login, Does.Contain("<html lang=\"ja\"").And.Contain("ログイン"));
-
-            var (healthExit, healthOutput) = await RunToEndAsync(app, new Dictionary<string, string>(), "health", "--url", $"http://127.0.0.1:{port}/health/ready");
-            Assert.That(healthExit, Is.Zero, healthOutput);
-
-            // SIGTERM, as docker stop and Kubernetes send it.
-            using (var kill = Process.Start("kill", ["-TERM", service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        /// <summary>SIGTERM, as docker stop and Kubernetes send it; returns the exit code and the whole log.</summary>
+        public async Task<(int ExitCode, string Log)> StopAsync()
+        {
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
             }
 
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await service.WaitForExitAsync(stop.Token);
-            Assert.That(service.ExitCode, Is.Zero, "a graceful stop; log:\n" + log);
-            Assert.That(log.ToString(), Does.Not.Contain("Exception"), "no exception logged");
+            await _process.WaitForExitAsync(stop.Token);
+            return (_process.ExitCode, Log);
         }
-        finally
+
+        public void Dispose()
         {
-            Directory.Delete(work, recursive: true);
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+            Http.Dispose();
         }
     }
 
@@ -99,7 +237,7 @@ public sealed partial class PublishedOutputTests
         return output;
     }
 
-    private static async Task<Dictionary<string, string>> ProductionEnvironmentAsync(string work, int port)
+    private static async Task<Dictionary<string, string>> ProductionEnvironmentAsync(string work)
     {
         var certificate = Path.Combine(work, "dataprotection.pfx");
         using (var rsa = RSA.Create(2048))
@@ -112,7 +250,6 @@ public sealed partial class PublishedOutputTests
         return new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ConnectionStrings__Kosmo"] = await PostgresServer.CreateDatabaseAsync(),
             ["Database__MigrateOnStart"] = "false",
             ["Protocol__Issuer"] = "https://id.kosmo.test/",
@@ -206,6 +343,12 @@ public sealed partial class PublishedOutputTests
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"(?<token>[^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+
+    [GeneratedRegex(@"New signing key (?<kid>\S+) ")]
+    private static partial Regex NewKeyId();
 
     [GeneratedRegex(@"RUN dotnet (?<args>restore [^\n]+)")]
     private static partial Regex RestoreCommand();

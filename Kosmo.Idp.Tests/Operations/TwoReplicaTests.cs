@@ -9,8 +9,9 @@ using static Kosmo.Idp.Tests.Journey.JourneySteps;
 namespace Kosmo.Idp.Tests.Operations;
 
 /// <summary>
-/// Two provider processes on one PostgreSQL, as behind a load balancer: whatever one replica
-/// knows (sessions, codes, tokens, keys, lockouts, limits) the other knows too.
+/// Two provider hosts on one PostgreSQL, as behind a load balancer: whatever one replica knows
+/// (sessions, codes, tokens, keys, lockouts, limits) the other knows too. They share this test
+/// process, so PublishedOutputTests also runs two real processes of the published output.
 /// </summary>
 public sealed class TwoReplicaTests
 {
