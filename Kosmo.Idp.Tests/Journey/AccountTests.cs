@@ -48,7 +48,7 @@ public sealed class AccountTests
 
         var removed = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
         Assert.That(removed.Headers.Location!.OriginalString, Does.Contain("done=device-removed"));
-        Assert.That(await AuditKindsAsync("A0002"), Does.Contain(AuditKinds.AppDeviceRemoved));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0002"), Does.Contain(AuditKinds.AppDeviceRemoved));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
         var refused = await SubmitAppCodeAsync(await PasswordOnlyAsync("A0002"), CodeNow(first));
@@ -139,7 +139,7 @@ public sealed class AccountTests
         var toCodes = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
         Assert.That(PathOf(toCodes), Is.EqualTo("/journey/recovery-codes"));
         var codesPage = await FollowAsync(browser, toCodes);
-        var codes = (await HtmlForm.ParseAsync(codesPage)).QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+        var codes = await RecoveryCodesOnAsync(codesPage);
         Assert.That(codes, Has.Count.EqualTo(10));
         var back = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
         Assert.That(back.Headers.Location!.OriginalString, Is.EqualTo("/account"));
@@ -171,19 +171,7 @@ public sealed class AccountTests
         return browser;
     }
 
-    /// <summary>Adds an authenticator app from the account page; returns its secret, read from the QR code.</summary>
-    private async Task<string> AddDeviceAsync(HttpClient browser, string name)
-    {
-        var account = await browser.GetAsync("/account");
-        var addLink = (await HtmlForm.ParseAsync(account)).QuerySelector("#add-device")!.GetAttribute("href")!;
-        var setup = await browser.GetAsync(addLink);
-        Assert.That(setup.StatusCode, Is.EqualTo(HttpStatusCode.OK), addLink);
-        var qr = (await HtmlForm.ParseAsync(setup)).QuerySelector("#otp-qr")!.GetAttribute("src")!;
-        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await (await browser.GetAsync(qr)).Content.ReadAsByteArrayAsync()));
-        var added = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeNow(secret), ["DeviceName"] = name }, "#otp-setup-form");
-        Assert.That(added.Headers.Location?.OriginalString, Is.EqualTo("/account"), await added.Content.ReadAsStringAsync());
-        return secret;
-    }
+    private Task<string> AddDeviceAsync(HttpClient browser, string name) => AuthenticatorApp.AddOnAccountPageAsync(browser, name, _clock);
 
     private static async Task<HttpResponseMessage> SubmitAppCodeAsync(HttpClient browser, string code) =>
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp?mode=app"), new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
@@ -201,10 +189,4 @@ public sealed class AccountTests
 
     private Task<string?> EmailOfAsync(string userId) =>
         TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == userId).Select(m => m.Email).SingleAsync());
-
-    private Task<List<string>> AuditKindsAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
-    {
-        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
-        return await db.AuditEvents.Where(a => a.MemberId == id).Select(a => a.Kind).ToListAsync();
-    });
 }
