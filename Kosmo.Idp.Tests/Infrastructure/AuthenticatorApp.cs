@@ -1,3 +1,4 @@
+using System.Net;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Persistence;
@@ -21,6 +22,31 @@ public static class AuthenticatorApp
         var uri = new Uri(otpauth);
         Assert.That(uri.Scheme, Is.EqualTo("otpauth"));
         return (string)QueryHelpers.ParseQuery(uri.Query)["secret"]!;
+    }
+
+    /// <summary>The key the app reads from the setup page's QR code (the image the page shows).</summary>
+    public static async Task<string> ScanAsync(HttpClient browser, HttpResponseMessage setupPage)
+    {
+        var image = (await HtmlForm.ParseAsync(setupPage)).QuerySelector("#otp-qr")?.GetAttribute("src")
+            ?? throw new AssertionException("The page shows no QR code: " + setupPage.RequestMessage!.RequestUri);
+        return SecretOf(QrCodes.Decode(await (await browser.GetAsync(image)).Content.ReadAsByteArrayAsync()));
+    }
+
+    /// <summary>
+    /// Adds an app from the account page, as a member with their phone does: follows the page's
+    /// link, scans the QR code and types the code the app shows at <paramref name="clock"/>'s now.
+    /// Returns the app's key.
+    /// </summary>
+    public static async Task<string> AddOnAccountPageAsync(HttpClient browser, string name, TimeProvider clock)
+    {
+        var account = await browser.GetAsync("/account");
+        var addLink = (await HtmlForm.ParseAsync(account)).QuerySelector("#add-device")!.GetAttribute("href")!;
+        var setup = await browser.GetAsync(addLink);
+        Assert.That(setup.StatusCode, Is.EqualTo(HttpStatusCode.OK), addLink);
+        var key = await ScanAsync(browser, setup);
+        var added = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = CodeAt(key, clock.GetUtcNow()), ["DeviceName"] = name }, "#otp-setup-form");
+        Assert.That(added.Headers.Location?.OriginalString, Is.EqualTo("/account"), await added.Content.ReadAsStringAsync());
+        return key;
     }
 
     /// <summary>The code the app shows at <paramref name="time"/>.</summary>

@@ -1,6 +1,8 @@
+using Kosmo.Idp.Journey;
 using Kosmo.Idp.Journey.Terms;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -60,6 +62,41 @@ public static class TestMembers
         await db.SaveChangesAsync();
         return member;
     }
+
+    /// <summary>
+    /// Marks a roster member's journey done before <paramref name="step"/> (birthdate, terms, then
+    /// the email address <c>{userId lower-cased}@example.jp</c>), as if they had walked those pages
+    /// in an earlier session: their next login lands on <paramref name="step"/>.
+    /// </summary>
+    public static async Task SkipToAsync(KosmoFactory factory, Member member, JourneyStep step)
+    {
+        Assert.That(step, Is.InRange(JourneyStep.AcceptTerms, JourneyStep.ChooseOtpMethod), "only the steps before the method choice can be skipped");
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
+        var stored = await db.Members.SingleAsync(m => m.Id == member.Id);
+        var now = DateTimeOffset.UtcNow;
+        stored.BirthDateConfirmedAt = now;
+        if (step > JourneyStep.AcceptTerms)
+        {
+            stored.AcceptedTermsVersion = scope.ServiceProvider.GetRequiredService<IOptions<TermsOptions>>().Value.Version;
+            stored.TermsAcceptedAt = now;
+        }
+
+        if (step > JourneyStep.VerifyEmail)
+        {
+            stored.Email = stored.UserId.ToLowerInvariant() + "@example.jp";
+            stored.EmailVerifiedAt = now;
+        }
+
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>The kinds of the audit events recorded about the member, oldest first.</summary>
+    public static Task<List<string>> AuditKindsAsync(KosmoFactory factory, string userId) => WithDbAsync(factory, async db =>
+    {
+        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+        return await db.AuditEvents.Where(a => a.MemberId == id).OrderBy(a => a.Id).Select(a => a.Kind).ToListAsync();
+    });
 
     public static async Task<T> WithDbAsync<T>(KosmoFactory factory, Func<KosmoDbContext, Task<T>> read)
     {

@@ -78,6 +78,10 @@ public sealed class TestRelyingApp(KosmoFactory factory, string clientId, string
     public async Task<TokenResponse> TokenAsync(IDictionary<string, string?> parameters) =>
         await TokenResponse.ReadAsync(await Backchannel.PostAsync("/connect/token", Form(parameters)));
 
+    /// <summary>Asks the introspection endpoint about a token, authenticated as this app.</summary>
+    public async Task<TokenResponse> IntrospectAsync(string token) =>
+        await TokenResponse.ReadAsync(await PostBackchannelAsync("/connect/introspect", new Dictionary<string, string?> { ["token"] = token }));
+
     public async Task<HttpResponseMessage> PostBackchannelAsync(string path, IDictionary<string, string?> parameters) =>
         await Backchannel.PostAsync(path, Form(parameters));
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Kosmo.Idp.Journey;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Tests.Infrastructure;
@@ -118,6 +119,56 @@ public sealed class FirstLoginJourneyTests
         var token = link.Split("token=")[1];
         Assert.That(_factory.Logs.Events, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain(token),
             "no password or link token in any log event");
+    }
+
+    [Test]
+    public async Task RosterMemberChoosingTheApp_SetsItUpAfterTheNewPassword_AndReturnsToTheRelyingAppWithACode()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0007", "700", "7", new DateOnly(1988, 8, 8));
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        var app = TestRelyingApp.Portal(_factory);
+        var browser = app.Browser;
+        var pkce = Pkce.Create();
+        var authorize = await browser.GetAsync(app.AuthorizeUrl(pkce));
+        var afterLogin = await LoginAsync(browser, "R0007", "700719880808", authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/method"));
+
+        var afterMethod = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["Method"] = nameof(OtpMethod.App) });
+        Assert.That(PathOf(afterMethod), Is.EqualTo("/journey/new-password"));
+        var afterPassword = await SubmitNextAsync(browser, afterMethod,
+            new Dictionary<string, string> { ["Password"] = "Kenpo-Momiji-2026", ["Confirmation"] = "Kenpo-Momiji-2026" });
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp-setup/app"), "the app is set up instead of a mailed code");
+        Assert.That(_factory.Mail.To("r0007@example.jp"), Is.Empty, "no code is mailed to a member who chose the app");
+
+        var setup = await FollowAsync(browser, afterPassword);
+        Assert.That(setup.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var key = await AuthenticatorApp.ScanAsync(browser, setup);
+        var enrolled = await HtmlForm.SubmitAsync(browser, setup,
+            new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(key, DateTimeOffset.UtcNow), ["DeviceName"] = "私のAndroid" }, "#otp-setup-form");
+        Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"), await enrolled.Content.ReadAsStringAsync());
+        var codesPage = await FollowAsync(browser, enrolled);
+        Assert.That(await RecoveryCodesOnAsync(codesPage), Has.Count.EqualTo(10));
+        var afterCodes = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
+        Assert.That(PathOf(afterCodes), Is.EqualTo("/connect/authorize"), "back to the relying app's request");
+        var callback = AuthorizationResponse.From(await browser.GetAsync(afterCodes.Headers.Location), KosmoFactory.PortalRedirect);
+        Assert.That(callback.Code, Is.Not.Null, "the relying app gets its code");
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        var acr = new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken).Claims.Single(c => c.Type == "acr").Value;
+        Assert.That(acr, Is.EqualTo("urn:kosmo:acr:mfa:app"), "the code typed at setup proved the app");
+
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.Multiple(() =>
+        {
+            Assert.That(stored.OtpMethod, Is.EqualTo(OtpMethod.App));
+            Assert.That(stored.AppOtpEnabledAt, Is.Not.Null);
+            Assert.That(stored.EmailOtpEnabledAt, Is.Null, "mailed codes stay off");
+            Assert.That(stored.PasswordMustChange, Is.False);
+        });
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "R0007"), Is.SupersetOf(new[]
+        {
+            AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged, AuditKinds.AppDeviceAdded, AuditKinds.RecoveryCodesIssued,
+        }));
     }
 
     [Test]

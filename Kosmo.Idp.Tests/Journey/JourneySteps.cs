@@ -38,6 +38,10 @@ public static partial class JourneySteps
         return match.Value;
     }
 
+    /// <summary>The recovery codes the page shows, as the member copies them down.</summary>
+    public static async Task<IReadOnlyList<string>> RecoveryCodesOnAsync(HttpResponseMessage page) =>
+        (await HtmlForm.ParseAsync(page)).QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+
     /// <summary>The text of the element with this id (a message by its field), or null when the page has none.</summary>
     public static string? ErrorOn(string html, string id) =>
         new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).GetElementById(id)?.TextContent.Trim();

@@ -69,8 +69,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"), await enrolled.Content.ReadAsStringAsync());
 
         var codesPage = await FollowAsync(app.Browser, enrolled);
-        var codes = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await codesPage.Content.ReadAsStringAsync())
-            .QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+        var codes = await RecoveryCodesOnAsync(codesPage);
         Assert.That(codes, Has.Count.EqualTo(10).And.All.Match("^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"));
         var done = await HtmlForm.SubmitAsync(app.Browser, codesPage, new Dictionary<string, string>());
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(done.Headers.Location), KosmoFactory.PortalRedirect);
@@ -91,7 +90,7 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, "T0009", "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(browser, setup)));
+        var secret = await AuthenticatorApp.ScanAsync(browser, setup);
         var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string>
         {
             ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()),
@@ -101,7 +100,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"));
         Assert.That(PathOf(await browser.GetAsync("/")), Is.EqualTo("/journey/recovery-codes"), "this browser stays signed in");
         Assert.That(PathOf(await other.GetAsync("/journey/otp-setup/app")), Is.EqualTo("/login"), "the other browser is signed out");
-        Assert.That(await AuditKindsAsync("T0009"), Does.Contain(AuditKinds.SignedOutEverywhere));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0009"), Does.Contain(AuditKinds.SignedOutEverywhere));
     }
 
     [Test]
@@ -118,7 +117,7 @@ public sealed class OneTimePasswordTests
 
         var setup = await FollowAsync(app.Browser, afterEmailCode);
         Assert.That(ErrorOn(await setup.Content.ReadAsStringAsync(), "otp-app-required"), Is.Not.Null);
-        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(app.Browser, setup)));
+        var secret = await AuthenticatorApp.ScanAsync(app.Browser, setup);
         var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(PathOf(enrolled), Is.EqualTo("/connect/authorize"));
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(enrolled.Headers.Location), KosmoFactory.PortalRedirect);
@@ -220,7 +219,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(signedIn), Is.EqualTo("/"));
         var reused = await SubmitCodeAsync(await PasswordOnlyAsync("T0004"), recovery[0], "recovery");
         Assert.That(ErrorOn(reused, "otp-error"), Does.Contain("すでに使用されています"));
-        var kinds = await AuditKindsAsync("T0004");
+        var kinds = await TestMembers.AuditKindsAsync(_factory, "T0004");
         Assert.That(kinds, Does.Contain(AuditKinds.OtpLockedOut).And.Contain(AuditKinds.RecoveryCodeUsed));
     }
 
@@ -265,7 +264,7 @@ public sealed class OneTimePasswordTests
         Assert.That(ErrorOn(page, "otp-error"), Does.Contain("ただいまメールを送信できません"));
         await ResendAsync(browser);
         Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0013@example.jp"), "email")), Is.EqualTo("/"));
-        Assert.That(await AuditKindsAsync("T0013"), Does.Contain(AuditKinds.OtpNotSent));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0013"), Does.Contain(AuditKinds.OtpNotSent));
     }
 
     [Test]
@@ -340,7 +339,7 @@ public sealed class OneTimePasswordTests
             "the last code sent still works");
     }
 
-    private readonly Dictionary<string, List<string>> _recoveryCodes = [];
+    private readonly Dictionary<string, IReadOnlyList<string>> _recoveryCodes = [];
 
     private async Task AddAppMemberAsync(string userId)
     {
@@ -358,13 +357,12 @@ public sealed class OneTimePasswordTests
         var browser = _factory.Browser();
         await LoginAsync(browser, userId, "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
-        var secret = AuthenticatorApp.SecretOf(QrCodes.Decode(await QrAsync(browser, setup)));
+        var secret = await AuthenticatorApp.ScanAsync(browser, setup);
         var enrolled = await HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()) }, "#otp-setup-form");
         var codesPage = await FollowAsync(browser, enrolled);
         if (keepCodes)
         {
-            _recoveryCodes[userId] = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await codesPage.Content.ReadAsStringAsync())
-                .QuerySelectorAll("#recovery-codes code").Select(c => c.TextContent).ToList();
+            _recoveryCodes[userId] = await RecoveryCodesOnAsync(codesPage);
         }
 
         await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
@@ -407,11 +405,4 @@ public sealed class OneTimePasswordTests
 
     private static string AcrOf(string idToken) =>
         new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "acr").Value;
-
-
-    private Task<List<string>> AuditKindsAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
-    {
-        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
-        return await db.AuditEvents.Where(a => a.MemberId == id).Select(a => a.Kind).ToListAsync();
-    });
 }

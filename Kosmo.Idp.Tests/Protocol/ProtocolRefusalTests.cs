@@ -205,6 +205,20 @@ public sealed class ProtocolRefusalTests
         Assert.That(response.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalRedirect).And.Contain("error=login_required"));
     }
 
+    [Test]
+    public async Task EndSession_WithAnUnregisteredPostLogoutRedirectUri_ShowsAnErrorPage_NeverRedirectsThere_AndKeepsTheSession()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+
+        var response = await app.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(tokens.IdToken!)
+            + "&post_logout_redirect_uri=" + Uri.EscapeDataString("https://attacker.test/signed-out") + "&state=bye");
+        await AssertErrorPageAsync(response, "invalid_request");
+        var again = AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create())), KosmoFactory.PortalRedirect);
+        Assert.That(again.Code, Is.Not.Null, "a refused request signs nobody out");
+    }
+
     private static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)
     {
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "no redirect to an untrusted or unverified place");

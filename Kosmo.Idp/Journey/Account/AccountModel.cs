@@ -124,13 +124,17 @@ public sealed class AccountModel(
             return RedirectToPage();
         }
 
-        if (DeviceName is { Length: > 50 })
+        // A blank name would silently erase the one the member has, rather than rename the device.
+        var name = DeviceName?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 50)
         {
-            Error = text["OtpSetup.NameTooLong"];
+            Error = text[string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : "OtpSetup.NameTooLong"];
             return await ShowAsync(cancellationToken);
         }
 
-        renamed.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+        renamed.Name = name;
+        // Not the name: audit details are written to the log as well, and a name may say whose device it is.
+        audit.Record(AuditKinds.AppDeviceRenamed, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
         return RedirectToPage(new { done = "device-renamed" });
     }

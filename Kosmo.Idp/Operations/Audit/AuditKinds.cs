@@ -26,6 +26,7 @@ public static class AuditKinds
     public const string OtpLockedOut = "otp.locked-out";
     public const string AppDeviceAdded = "otp.app-device-added";
     public const string AppDeviceRemoved = "otp.app-device-removed";
+    public const string AppDeviceRenamed = "otp.app-device-renamed";
     public const string RecoveryCodesIssued = "recovery-codes.issued";
     public const string RecoveryCodeUsed = "recovery-codes.used";
     public const string SignedOutEverywhere = "sessions.signed-out-everywhere";

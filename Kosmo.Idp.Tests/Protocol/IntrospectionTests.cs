@@ -1,0 +1,90 @@
+using System.IdentityModel.Tokens.Jwt;
+using System.Net;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Protocol;
+
+/// <summary>The introspection endpoint docs/integrating-an-app.md offers confidential apps: live tokens are described, dead ones are not.</summary>
+public sealed class IntrospectionTests
+{
+    private const string UserId = "K0003";
+    private const string Password = "correct-horse-3";
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(_factory, UserId, Password);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task Introspection_OfALiveAccessToken_IsActive_WithTheMemberAndTheApp()
+    {
+        var (app, tokens) = await SignedInPortalAsync();
+        var answer = await app.IntrospectAsync(tokens.AccessToken!);
+
+        Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.OK), answer.Body.ToString());
+        Assert.That(answer.Body.GetProperty("active").GetBoolean(), Is.True);
+        Assert.That(answer.Get("sub"), Is.EqualTo(new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken).Subject), "the member the id_token named");
+        Assert.That(answer.Get("client_id"), Is.EqualTo(KosmoFactory.PortalClientId));
+    }
+
+    [Test]
+    public async Task Introspection_OfARevokedOrMadeUpToken_IsInactive_AndSaysNothingMore()
+    {
+        var (app, tokens) = await SignedInPortalAsync();
+        Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "live before it is revoked");
+        var revoke = await app.PostBackchannelAsync("/connect/revoke",
+            new Dictionary<string, string?> { ["token"] = tokens.AccessToken, ["token_type_hint"] = "access_token" });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        foreach (var (token, what) in new[] { (tokens.AccessToken!, "revoked"), ("not-a-token-" + Guid.NewGuid().ToString("N"), "made up") })
+        {
+            var answer = await app.IntrospectAsync(token);
+            Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.OK), what);
+            Assert.That(answer.Body.GetProperty("active").GetBoolean(), Is.False, what);
+            Assert.That(answer.Body.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "active" }), what + ": an inactive token is not described");
+        }
+    }
+
+    [Test]
+    public async Task Introspection_WithoutTheAppsSecret_IsRefusedAsAnUnknownClient_AndAPublicAppIsNotAllowedIt()
+    {
+        var (_, tokens) = await SignedInPortalAsync();
+        var unauthenticated = new Dictionary<string, TestRelyingApp>
+        {
+            ["no secret"] = new(_factory, KosmoFactory.PortalClientId, KosmoFactory.PortalRedirect, secret: null),
+            ["wrong secret"] = new(_factory, KosmoFactory.PortalClientId, KosmoFactory.PortalRedirect, "wrong-secret-wrong-secret-wrong-secret"),
+        };
+        foreach (var (who, caller) in unauthenticated)
+        {
+            AssertRefused(await caller.IntrospectAsync(tokens.AccessToken!), HttpStatusCode.Unauthorized, "invalid_client", who);
+        }
+
+        var anonymous = await _factory.Browser().PostAsync("/connect/introspect",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = tokens.AccessToken! }));
+        AssertRefused(await TokenResponse.ReadAsync(anonymous), HttpStatusCode.Unauthorized, "invalid_client", "no client at all");
+
+        // A public app has no secret to prove who asks, so it may not read other apps' tokens.
+        AssertRefused(await TestRelyingApp.Checkup(_factory).IntrospectAsync(tokens.AccessToken!), HttpStatusCode.BadRequest, "unauthorized_client", "public app");
+    }
+
+    private static void AssertRefused(TokenResponse answer, HttpStatusCode status, string error, string who)
+    {
+        Assert.That((answer.Status, answer.Error), Is.EqualTo((status, error)), who);
+        Assert.That(answer.Body.TryGetProperty("active", out _), Is.False, who + ": nothing about the token");
+    }
+
+    private async Task<(TestRelyingApp App, TokenResponse Tokens)> SignedInPortalAsync()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        Assert.That(tokens.AccessToken, Is.Not.Null, tokens.Body.ToString());
+        return (app, tokens);
+    }
+}

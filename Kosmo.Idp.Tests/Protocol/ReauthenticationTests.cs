@@ -1,0 +1,80 @@
+using System.IdentityModel.Tokens.Jwt;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Protocol;
+
+/// <summary>
+/// prompt=login and max_age, as docs/integrating-an-app.md promises them: a member with a live
+/// session on the provider is asked for the password and the one-time password again. The clock
+/// is a fake, so a session can grow old without waiting.
+/// </summary>
+public sealed class ReauthenticationTests
+{
+    private const string Password = "correct-horse-4";
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(_clock));
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [Test]
+    public async Task PromptLogin_AsksAMemberWithALiveSession_ForThePasswordAndTheOneTimePasswordAgain()
+    {
+        var app = await SignedInAsync("K0004");
+        Assert.That((await AuthorizeAsync(app)).Code, Is.Not.Null, "without prompt=login the live session answers at once");
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var idToken = await ReauthenticateAsync(app, "K0004", new Dictionary<string, string?> { ["prompt"] = "login" });
+        Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is this sign-in's");
+    }
+
+    [Test]
+    public async Task MaxAge_ASessionOlderThanIt_AsksToLogInAgain_AndAYoungerOneDoesNot()
+    {
+        var app = await SignedInAsync("K0005");
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.That((await AuthorizeAsync(app, new Dictionary<string, string?> { ["max_age"] = "900" })).Code, Is.Not.Null,
+            "a 10-minute-old session is young enough for max_age=900");
+
+        var idToken = await ReauthenticateAsync(app, "K0005", new Dictionary<string, string?> { ["max_age"] = "300" });
+        Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is this sign-in's");
+    }
+
+    private async Task<TestRelyingApp> SignedInAsync(string userId)
+    {
+        await TestMembers.AddAsync(_factory, userId, Password);
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(userId, Password, Pkce.Create())).Code, Is.Not.Null);
+        return app;
+    }
+
+    private static async Task<AuthorizationResponse> AuthorizeAsync(TestRelyingApp app, IDictionary<string, string?>? overrides = null) =>
+        AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), overrides)), KosmoFactory.PortalRedirect);
+
+    /// <summary>Each hop of a request that must not be answered from the session: login page, password, mailed code, then the code. Returns the id_token.</summary>
+    private async Task<string> ReauthenticateAsync(TestRelyingApp app, string userId, IDictionary<string, string?> overrides)
+    {
+        var pkce = Pkce.Create();
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, overrides));
+        Assert.That(PathOf(authorize), Is.EqualTo("/login"), "the live session is not enough");
+        var afterPassword = await LoginAsync(app.Browser, userId, Password, authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"), "the one-time password is asked again too");
+        var afterOtp = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, userId.ToLowerInvariant() + "@example.jp");
+        Assert.That(PathOf(afterOtp), Is.EqualTo("/connect/authorize"), "back to the app's request");
+
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(afterOtp.Headers.Location), KosmoFactory.PortalRedirect);
+        Assert.That(callback.Code, Is.Not.Null, "answered once the member signed in again, not sent round to the login page once more");
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
+        return tokens.IdToken!;
+    }
+
+    private static long AuthTimeOf(string idToken) =>
+        long.Parse(new JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "auth_time").Value, System.Globalization.CultureInfo.InvariantCulture);
+}
