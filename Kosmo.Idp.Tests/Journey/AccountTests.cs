@@ -81,7 +81,7 @@ public sealed class AccountTests
 
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page is shown again, not left");
         var html = await refused.Content.ReadAsStringAsync();
-        Assert.That(ErrorOn(html, "account-error"), Does.Contain(message));
+        Assert.That(ErrorOn(html, "rename-error"), Does.Contain(message), "the reason sits by the device's name field");
         Assert.That(DeviceNamesOn(html), Is.EqualTo(new[] { "仕事用スマホ" }));
         var stored = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.Where(d => db.Members.Any(m => m.Id == d.MemberId && m.UserId == userId) && d.ConfirmedAt != null).Select(d => d.Name).ToListAsync());
         Assert.That(stored, Is.EqualTo(new[] { "仕事用スマホ" }));

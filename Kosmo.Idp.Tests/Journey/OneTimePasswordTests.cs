@@ -282,6 +282,23 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task AWrongCode_IsExplainedByTheCodeField_AndTheFieldPointsScreenReadersToTheReason()
+    {
+        await TestMembers.AddAsync(_factory, "T0031", "Totp-Member-2026");
+        var browser = await PasswordOnlyAsync("T0031");
+        await browser.GetAsync("/journey/otp");
+        var code = OtpMail.LatestCode(_factory, "t0031@example.jp");
+
+        var html = await SubmitCodeAsync(browser, code == "000000" ? "111111" : "000000", "email");
+
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html);
+        Assert.That(page.QuerySelector("#otp-form #otp-error")?.TextContent, Does.Contain("正しくありません"), "inside the form, by the field");
+        var field = page.QuerySelector("#otp-form input[name=Code]")!;
+        Assert.That(field.GetAttribute("aria-invalid"), Is.EqualTo("true"));
+        Assert.That(field.GetAttribute("aria-describedby")!.Split(' '), Does.Contain("otp-error"));
+    }
+
+    [Test]
     public async Task FiveWrongEmailCodes_KillTheCode_AndAResendDoesNotGiveMoreTriesUntilTheHourIsOver()
     {
         await TestMembers.AddAsync(_factory, "T0007", "Mail-Member-2026");

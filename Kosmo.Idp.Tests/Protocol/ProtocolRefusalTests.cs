@@ -225,7 +225,7 @@ public sealed class ProtocolRefusalTests
         Assert.That(response.Headers.Location, Is.Null);
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
         var html = await response.Content.ReadAsStringAsync();
-        Assert.That(html, Does.Contain("このログイン要求は受け付けられません"));
+        Assert.That(html, Does.Contain("この要求は受け付けられません"));
         Assert.That(html, Does.Contain(error));
         Assert.That(html, Does.Not.Contain("   at "), "no stack trace");
     }

@@ -43,6 +43,9 @@ public sealed class AccountModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>The device whose new name was refused, and why: the message sits by that device's field.</summary>
+    public (Guid Device, string Message)? RenameError { get; private set; }
+
     [BindProperty]
     public string? NewEmail { get; set; }
 
@@ -128,7 +131,7 @@ public sealed class AccountModel(
         var name = DeviceName?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 50)
         {
-            Error = text[string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : "OtpSetup.NameTooLong"];
+            RenameError = (renamed.Id, text[string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : "OtpSetup.NameTooLong"]);
             return await ShowAsync(cancellationToken);
         }
 

@@ -6,8 +6,9 @@ namespace Kosmo.Idp.Operations.Telemetry;
 /// <summary>
 /// The service's own counters (meter <c>Kosmo.Idp</c>). Sign-in and one-time-password counts are
 /// derived from audit events in <see cref="Observe"/>, so every place that records an event is
-/// counted without being changed. The meter comes from <see cref="IMeterFactory"/>: it belongs to
-/// this service provider, so two hosts in one process (the tests) each count their own.
+/// counted without being changed. One service per process, as in production: two hosts in one
+/// process (some tests) see each other's measurements on /metrics, since OpenTelemetry's listener
+/// is process-wide (open-telemetry/opentelemetry-dotnet#6412); MetricsCountingTests keeps to one.
 /// </summary>
 public sealed class KosmoMetrics
 {
