@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Kosmo.Idp.Tests.Browser;
 
 /// <summary>
-/// The provider's account page in a real browser, in Japanese: a member signed in on a PC and on a
+/// The provider's account page in a real browser, in Japanese and in English: a member signed in on a PC and on a
 /// phone adds a second authenticator app on the PC, removes it again, and signs out every other
 /// device, after which the phone's session on the provider is gone and the PC's is not.
 /// </summary>
@@ -16,26 +16,26 @@ public sealed class AccountBrowserTests : BrowserTests
     private const string Password = "Account-Browser-2026";
     private const string FirstDevice = "私のスマートフォン";
     private const string SecondDevice = "タブレット";
-    [Test]
-    public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly()
+
+    [TestCase("ja")]
+    [TestCase("en")]
+    public async Task OnTheAccountPage_ASecondAppIsAddedAndRemoved_AndSigningOutOtherDevicesEndsThePhonesSessionOnly(string language)
     {
-        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "K0001", Password, "健保 七海", FirstDevice);
-        await using var session = new BrowserSession(guide: MemberPages.GuideSet("account", "ja"));
-        var pages = new MemberPages(Host, session);
+        var userId = "K0001" + language.ToUpperInvariant();
+        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, userId, Password, "健保 七海", FirstDevice);
+        // The Japanese run illustrates the member guide's account section.
+        await using var session = new BrowserSession(guide: language == "ja" ? MemberPages.GuideSet("account", "ja") : null);
+        var pages = new MemberPages(Host, session, language);
         var pc = await session.NewDeviceAsync(Device.Desktop);
         var phone = await session.NewDeviceAsync(Device.Phone);
 
         // Signed in through the portal on both: two sessions on the provider, one per browser.
-        await pages.SignInAsync(pc, "K0001", Password);
+        await pages.SignInAsync(pc, userId, Password);
         var pcStep = await EnterAppCodeAsync(pages, pc, key, "otp-app", after: -1);
         await pages.OnPortalTopPageAsync(pc, "健保 七海");
 
-        await phone.GotoAsync(Host.Portal.Url.ToString());
-        await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(phone, "phone-login");
-        await pages.Field(phone, "Login.UserId").FillAsync("K0001");
-        await pages.Field(phone, "Login.Password").FillAsync(Password);
-        await pages.Button(phone, "Login.Submit").ClickAsync();
+        await pages.OpenPortalAsync(phone, "phone-login");
+        await pages.LogInAsync(phone, userId, Password);
         // The PC's code is used up: the phone's must come from a later step.
         await EnterAppCodeAsync(pages, phone, key, "phone-otp-app", after: pcStep);
         await pages.OnPortalTopPageAsync(phone, "健保 七海", "phone-portal-top");

@@ -72,6 +72,7 @@ public enum Device
 /// </remarks>
 public sealed partial class BrowserSession : IAsyncDisposable
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<BrowserSession>> Opened = new();
     private readonly List<IBrowserContext> _contexts = [];
     private readonly List<string> _errors = [];
     private readonly string _screenshots;
@@ -83,6 +84,12 @@ public sealed partial class BrowserSession : IAsyncDisposable
     public BrowserSession(string? guide = null)
     {
         var test = TestContext.CurrentContext.Test;
+        var sessions = Opened.GetOrAdd(test.ID, _ => []);
+        lock (sessions)
+        {
+            sessions.Add(this);
+        }
+
         _screenshots = Path.Combine(RepositoryPaths.TestProject, "TestResults", "screenshots", Unsafe().Replace(test.Name, "_"));
         if (guide is not null && Environment.GetEnvironmentVariable(GuidePicturesVariable) == "1")
         {
@@ -183,6 +190,10 @@ public sealed partial class BrowserSession : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The sessions a test opened, handed over once (to its tear-down), so an error after its last screenshot is not lost.</summary>
+    public static IReadOnlyList<BrowserSession> TakeOpenedBy(string testId) =>
+        Opened.TryRemove(testId, out var sessions) ? sessions : [];
 
     public void AssertNoErrors()
     {

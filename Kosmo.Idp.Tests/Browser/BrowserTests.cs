@@ -17,6 +17,23 @@ public abstract class BrowserTests
     [OneTimeSetUp]
     public async Task StartHostAsync() => _host = await BrowserHost.StartAsync(Settings);
 
+    /// <summary>
+    /// Screenshots check for console errors as a test goes; this catches one that came after the
+    /// last of them. Only for a test that passed: a failing test keeps its own message.
+    /// </summary>
+    [TearDown]
+    public void FailOnLateBrowserErrors()
+    {
+        var test = TestContext.CurrentContext;
+        foreach (var session in BrowserSession.TakeOpenedBy(test.Test.ID))
+        {
+            if (test.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Passed)
+            {
+                session.AssertNoErrors();
+            }
+        }
+    }
+
     [OneTimeTearDown]
     public async Task StopHostAsync()
     {

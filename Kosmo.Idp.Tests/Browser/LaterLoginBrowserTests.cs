@@ -7,89 +7,101 @@ using static Microsoft.Playwright.Assertions;
 namespace Kosmo.Idp.Tests.Browser;
 
 /// <summary>
-/// A member who finished the journey long ago signs in again, in English on a PC, with each way of
-/// getting a one-time password: the mail, the authenticator app, and a recovery code after losing
+/// A member who finished the journey long ago signs in again, in English on a PC and in Japanese on a
+/// phone, with each way of getting a one-time password: the mail, the authenticator app, and a recovery code after losing
 /// the phone. Each ends with ログアウト on the portal, which must end the provider's session too:
 /// the next sign-in asks for the password again.
 /// </summary>
 public sealed class LaterLoginBrowserTests : BrowserTests
 {
     private const string Password = "Later-Login-2026";
-    private static readonly string Guide = MemberPages.GuideSet("later-login", "en");
-    [Test]
-    public async Task EmailMember_SignsInWithTheMailedCode_AndLoggingOutOfThePortalEndsTheProviderSession()
+
+    [TestCase("en", Device.Desktop)]
+    [TestCase("ja", Device.Phone)]
+    public async Task EmailMember_SignsInWithTheMailedCode_AndLoggingOutOfThePortalEndsTheProviderSession(string language, Device device)
     {
-        await TestMembers.AddAsync(Host.Provider, "L0001", Password, "健保 一美");
-        await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(Host, session, "en");
-        var pc = await session.NewDeviceAsync(Device.Desktop);
-        await pages.SignInAsync(pc, "L0001", Password);
+        var userId = UserId(1, language);
+        await TestMembers.AddAsync(Host.Provider, userId, Password, "健保 一美");
+        await using var session = Session(language, device);
+        var pages = new MemberPages(Host, session, language);
+        var screen = await session.NewDeviceAsync(device);
+        await pages.SignInAsync(screen, userId, Password);
 
-        await Expect(pages.Heading(pc, "Otp.EmailTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(pc, "otp-email");
-        await pages.Field(pc, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync("l0001@example.jp"));
-        await pages.Button(pc, "Otp.Submit").ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.EmailTitle")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, "otp-email");
+        await pages.Field(screen, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync(userId.ToLowerInvariant() + "@example.jp"));
+        await pages.Button(screen, "Otp.Submit").ClickAsync();
 
-        await pages.OnPortalTopPageAsync(pc, "健保 一美");
-        await pages.LogOutOfThePortalAsync(pc);
+        await pages.OnPortalTopPageAsync(screen, "健保 一美");
+        await pages.LogOutOfThePortalAsync(screen);
     }
 
-    [Test]
-    public async Task AppMember_SignsInWithTheAppsCode_AndLoggingOutOfThePortalEndsTheProviderSession()
+    [TestCase("en", Device.Desktop)]
+    [TestCase("ja", Device.Phone)]
+    public async Task AppMember_SignsInWithTheAppsCode_AndLoggingOutOfThePortalEndsTheProviderSession(string language, Device device)
     {
-        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "L0002", Password, "健保 二美", "My phone");
-        await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(Host, session, "en");
-        var pc = await session.NewDeviceAsync(Device.Desktop);
-        await pages.SignInAsync(pc, "L0002", Password);
+        var userId = UserId(2, language);
+        var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, userId, Password, "健保 二美", "My phone");
+        await using var session = Session(language, device);
+        var pages = new MemberPages(Host, session, language);
+        var screen = await session.NewDeviceAsync(device);
+        await pages.SignInAsync(screen, userId, Password);
 
-        await Expect(pages.Heading(pc, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(pc, "otp-app");
-        await pages.Field(pc, "Otp.AppLabel").FillAsync((await AuthenticatorApp.FreshCodeAsync(key)).Code);
-        await pages.Button(pc, "Otp.Submit").ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.AppTitle")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, "otp-app");
+        await pages.Field(screen, "Otp.AppLabel").FillAsync((await AuthenticatorApp.FreshCodeAsync(key)).Code);
+        await pages.Button(screen, "Otp.Submit").ClickAsync();
 
-        await pages.OnPortalTopPageAsync(pc, "健保 二美");
-        await pages.LogOutOfThePortalAsync(pc);
+        await pages.OnPortalTopPageAsync(screen, "健保 二美");
+        await pages.LogOutOfThePortalAsync(screen);
     }
 
-    [Test]
-    public async Task AppMemberWhoLostThePhone_SignsInWithARecoveryCode_WhichIsThenUsedUp()
+    [TestCase("en", Device.Desktop)]
+    [TestCase("ja", Device.Phone)]
+    public async Task AppMemberWhoLostThePhone_SignsInWithARecoveryCode_WhichIsThenUsedUp(string language, Device device)
     {
-        var (_, codes) = await AuthenticatorApp.AddMemberAsync(Host.Provider, "L0003", Password, "健保 三美", "My phone");
-        await using var session = new BrowserSession(guide: Guide);
-        var pages = new MemberPages(Host, session, "en");
-        var pc = await session.NewDeviceAsync(Device.Desktop);
-        await pages.SignInAsync(pc, "L0003", Password);
+        var userId = UserId(3, language);
+        var (_, codes) = await AuthenticatorApp.AddMemberAsync(Host.Provider, userId, Password, "健保 三美", "My phone");
+        await using var session = Session(language, device);
+        var pages = new MemberPages(Host, session, language);
+        var screen = await session.NewDeviceAsync(device);
+        await pages.SignInAsync(screen, userId, Password);
 
         // The app's page comes first; the phone is gone, so the member takes the way out it offers.
-        await Expect(pages.Heading(pc, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(pc, "otp-app-lost-phone");
-        await pc.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
-        await Expect(pages.Heading(pc, "Otp.RecoveryTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(pc, "otp-recovery");
+        await Expect(pages.Heading(screen, "Otp.AppTitle")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, "otp-app-lost-phone");
+        await screen.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.RecoveryTitle")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, "otp-recovery");
         // Read off paper: lower case and a space instead of the hyphen are the same code.
         var used = codes[3];
-        await pages.Field(pc, "Otp.RecoveryLabel").FillAsync(used.ToLowerInvariant().Replace('-', ' '));
-        await pages.Button(pc, "Otp.Submit").ClickAsync();
+        await pages.Field(screen, "Otp.RecoveryLabel").FillAsync(used.ToLowerInvariant().Replace('-', ' '));
+        await pages.Button(screen, "Otp.Submit").ClickAsync();
 
-        await pages.OnPortalTopPageAsync(pc, "健保 三美");
-        Assert.That(await UnusedRecoveryCodesAsync("L0003"), Is.EqualTo(RecoveryCodes.Count - 1));
-        await pages.LogOutOfThePortalAsync(pc);
+        await pages.OnPortalTopPageAsync(screen, "健保 三美");
+        Assert.That(await UnusedRecoveryCodesAsync(userId), Is.EqualTo(RecoveryCodes.Count - 1));
+        await pages.LogOutOfThePortalAsync(screen);
 
         // The next sign-in: the same code, typed as printed this time, is refused.
-        await pages.Field(pc, "Login.UserId").FillAsync("L0003");
-        await pages.Field(pc, "Login.Password").FillAsync(Password);
-        await pages.Button(pc, "Login.Submit").ClickAsync();
-        await Expect(pages.Heading(pc, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pc.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
-        await Expect(pages.Heading(pc, "Otp.RecoveryTitle")).ToBeVisibleAsync();
-        await pages.Field(pc, "Otp.RecoveryLabel").FillAsync(used);
-        await pages.Button(pc, "Otp.Submit").ClickAsync();
-        await Expect(pc.Locator("#otp-error")).ToHaveTextAsync(pages.T("Otp.RecoveryWrong"));
-        await Expect(pages.Heading(pc, "Otp.RecoveryTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(pc, "otp-recovery-used");
-        Assert.That(await UnusedRecoveryCodesAsync("L0003"), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
+        await pages.Field(screen, "Login.UserId").FillAsync(userId);
+        await pages.Field(screen, "Login.Password").FillAsync(Password);
+        await pages.Button(screen, "Login.Submit").ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.AppTitle")).ToBeVisibleAsync();
+        await screen.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.RecoveryTitle")).ToBeVisibleAsync();
+        await pages.Field(screen, "Otp.RecoveryLabel").FillAsync(used);
+        await pages.Button(screen, "Otp.Submit").ClickAsync();
+        await Expect(screen.Locator("#otp-error")).ToHaveTextAsync(pages.T("Otp.RecoveryWrong"));
+        await Expect(pages.Heading(screen, "Otp.RecoveryTitle")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, "otp-recovery-used");
+        Assert.That(await UnusedRecoveryCodesAsync(userId), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
     }
+
+    private static string UserId(int member, string language) => $"L000{member}{language.ToUpperInvariant()}";
+
+    /// <summary>The English PC run illustrates the member guide's later-login section.</summary>
+    private static BrowserSession Session(string language, Device device) =>
+        new(guide: language == "en" && device == Device.Desktop ? MemberPages.GuideSet("later-login", "en") : null);
 
     private Task<int> UnusedRecoveryCodesAsync(string userId) => TestMembers.WithDbAsync(Host.Provider, async db =>
     {

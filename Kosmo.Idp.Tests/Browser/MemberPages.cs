@@ -61,13 +61,13 @@ public sealed class MemberPages(BrowserHost host, BrowserSession session, string
     /// The portal sends the member to the provider's login page, where a member who reads English
     /// presses the language switch (the choice stays in a cookie for the rest of the visit).
     /// </summary>
-    public async Task OpenPortalAsync(IPage page)
+    public async Task OpenPortalAsync(IPage page, string shot = "login")
     {
         await page.GotoAsync(host.Portal.Url.ToString());
         await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(host.Issuer + "login")));
         await ChooseLanguageAsync(page);
         await Expect(Heading(page, "Login.Title")).ToBeVisibleAsync();
-        await CheckPageAsync(page, "login");
+        await CheckPageAsync(page, shot);
     }
 
     /// <summary>Presses the switch in the header when the member reads English; Japanese is every page's default.</summary>
