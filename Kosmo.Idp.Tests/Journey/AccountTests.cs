@@ -70,6 +70,50 @@ public sealed class AccountTests
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0008"), Does.Contain(AuditKinds.AppDeviceRenamed));
     }
 
+    [Test]
+    public async Task AMemberWithAnApp_CanStopCodesByMail_AndTakeThemAgain_EachChangeAnnouncedByMail()
+    {
+        const string address = "a0011@example.jp";
+        var browser = await SignedInAsync("A0011");
+        var onlyMail = await HtmlForm.ParseAsync(await browser.GetAsync("/account"));
+        Assert.That(onlyMail.QuerySelector("#email-codes-toggle"), Is.Null, "mail is this member's only way to get a code");
+
+        await AddDeviceAsync(browser, "スマホ");
+        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("認証アプリ（端末）が追加されました"));
+
+        var off = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
+        Assert.That(off.Headers.Location?.OriginalString, Does.Contain("done=email-codes-off"));
+        Assert.That(ErrorOn(await (await FollowAsync(browser, off)).Content.ReadAsStringAsync(), "email-codes"), Does.Contain("未使用"));
+        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("メールで受け取る設定をオフにしました"));
+        var offAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
+        Assert.That(offAtLogin, Does.Not.Contain("mode=email"), "the app's page offers no mail code");
+
+        var on = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
+        Assert.That(on.Headers.Location?.OriginalString, Does.Contain("done=email-codes-on"));
+        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("このメールアドレスでも受け取れるようにしました"));
+        var bothAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
+        Assert.That(bothAtLogin, Does.Contain("mode=email"), "a member with both may choose");
+
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0011"),
+            Does.Contain(AuditKinds.EmailCodesTurnedOff).And.Contain(AuditKinds.EmailCodesTurnedOn));
+    }
+
+    [Test]
+    public async Task CodesByMail_CannotBeStopped_WhileTheyAreTheOnlyWayToGetACode()
+    {
+        var browser = await SignedInAsync("A0012");
+        var account = await browser.GetAsync("/account");
+        var page = await HtmlForm.ParseAsync(account);
+        // The button is not offered; a post made anyway (another tab, a script) is refused by the handler.
+        var token = page.QuerySelector("#change-email input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var forged = await browser.PostAsync("/account?handler=EmailCodes&on=False",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+
+        Assert.That(ErrorOn(await forged.Content.ReadAsStringAsync(), "account-error"), Does.Contain("認証アプリを追加してから"));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "A0012").Select(m => m.EmailOtpEnabledAt).SingleAsync()),
+            Is.Not.Null);
+    }
+
     // 51 characters, one more than the page's field takes: only a forged or scripted post sends it.
     [TestCase("A0009", "とても長いデバイスの名前とても長いデバイスの名前とても長いデバイスの名前とても長いデバイスの名前とても", "50文字以内")]
     [TestCase("A0010", "   ", "デバイス名を入力してください")]

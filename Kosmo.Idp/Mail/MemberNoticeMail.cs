@@ -10,6 +10,10 @@ public enum MemberNotice
     PasswordReset,
     PasswordChanged,
     EmailChanged,
+    AuthenticatorAdded,
+    AuthenticatorRemoved,
+    EmailCodesOn,
+    EmailCodesOff,
 }
 
 /// <summary>
@@ -96,6 +100,36 @@ public static class MemberNoticeMail
             [
                 "The email address registered on KOSMO Web was changed to another address.",
                 "Notices and one-time passwords now go to the new address.",
+            ]),
+        MemberNotice.AuthenticatorAdded => (
+            [
+                "KOSMO Web のワンタイムパスワードに、認証アプリ（端末）が追加されました。",
+            ],
+            [
+                "An authenticator app (device) was added for your KOSMO Web one-time passwords.",
+            ]),
+        MemberNotice.AuthenticatorRemoved => (
+            [
+                "KOSMO Web のワンタイムパスワードから、認証アプリ（端末）が削除されました（アカウント設定画面から）。",
+            ],
+            [
+                "An authenticator app (device) was removed from your KOSMO Web one-time passwords (on the account page).",
+            ]),
+        MemberNotice.EmailCodesOn => (
+            [
+                "KOSMO Web のワンタイムパスワードを、このメールアドレスでも受け取れるようにしました（アカウント設定画面から）。",
+            ],
+            [
+                "KOSMO Web one-time passwords can now also be sent to this address (turned on on the account page).",
+            ]),
+        MemberNotice.EmailCodesOff => (
+            [
+                "KOSMO Web のワンタイムパスワードをメールで受け取る設定をオフにしました（アカウント設定画面から）。",
+                "今後のログインでは認証アプリを使ってください。",
+            ],
+            [
+                "One-time passwords by mail were turned off for your KOSMO Web account (on the account page).",
+                "Use your authenticator app at your next logins.",
             ]),
         _ => throw new ArgumentOutOfRangeException(nameof(notice), notice, null),
     };

@@ -37,6 +37,12 @@ public sealed class AccountModel(
 
     public bool EmailCodes => Member.EmailOtpEnabledAt is not null;
 
+    /// <summary>Codes by mail can be turned on: the address was proven by its verification link.</summary>
+    public bool CanTurnOnEmailCodes => !EmailCodes && Member.Email is not null && Member.EmailVerifiedAt is not null;
+
+    /// <summary>Codes by mail can be turned off only while an app can still give a code.</summary>
+    public bool CanTurnOffEmailCodes => EmailCodes && Member.AppOtpEnabledAt is not null;
+
     public string? PendingEmail { get; private set; }
 
     public string? Notice { get; private set; }
@@ -74,6 +80,8 @@ public sealed class AccountModel(
             "password" => "Account.PasswordChanged",
             "device-removed" => "Account.DeviceRemoved",
             "device-renamed" => "Account.DeviceRenamed",
+            "email-codes-on" => "Account.EmailCodesTurnedOn",
+            "email-codes-off" => "Account.EmailCodesTurnedOff",
             _ => null,
         };
         Notice = key is null ? null : text[key].Value;
@@ -111,6 +119,7 @@ public sealed class AccountModel(
         Member.UpdatedAt = time.GetUtcNow();
         audit.Record(AuditKinds.AppDeviceRemoved, Member.Id, removed.Name is null ? "unnamed" : "named");
         await Db.SaveChangesAsync(cancellationToken);
+        await NotifyAsync(Mail.MemberNotice.AuthenticatorRemoved, cancellationToken);
         return RedirectToPage(new { done = "device-removed" });
     }
 
@@ -140,6 +149,43 @@ public sealed class AccountModel(
         audit.Record(AuditKinds.AppDeviceRenamed, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
         return RedirectToPage(new { done = "device-renamed" });
+    }
+
+    /// <summary>
+    /// A member with an app may also take codes by mail, or stop taking them ("a member with both
+    /// may choose" at each login). Never the last way to get a code.
+    /// </summary>
+    public async Task<IActionResult> OnPostEmailCodesAsync(bool on, CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        if (!on && EmailCodes && !CanTurnOffEmailCodes)
+        {
+            Error = text["Account.EmailCodesLastMethod"];
+            return await ShowAsync(cancellationToken);
+        }
+
+        if (on ? !CanTurnOnEmailCodes : !CanTurnOffEmailCodes)
+        {
+            // Already so: the same button pressed in a second tab.
+            return RedirectToPage();
+        }
+
+        var now = time.GetUtcNow();
+        Member.EmailOtpEnabledAt = on ? now : null;
+        if (!on && Member.OtpMethod == OtpMethod.Email)
+        {
+            Member.OtpMethod = OtpMethod.App;
+        }
+
+        Member.UpdatedAt = now;
+        audit.Record(on ? AuditKinds.EmailCodesTurnedOn : AuditKinds.EmailCodesTurnedOff, Member.Id);
+        await Db.SaveChangesAsync(cancellationToken);
+        await NotifyAsync(on ? Mail.MemberNotice.EmailCodesOn : Mail.MemberNotice.EmailCodesOff, cancellationToken);
+        return RedirectToPage(new { done = on ? "email-codes-on" : "email-codes-off" });
     }
 
     public async Task<IActionResult> OnPostNewRecoveryCodesAsync(CancellationToken cancellationToken)
@@ -218,10 +264,7 @@ public sealed class AccountModel(
 
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
-        if (Member.Email is { } address)
-        {
-            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, Mail.MemberNotice.PasswordChanged), cancellationToken);
-        }
+        await NotifyAsync(Mail.MemberNotice.PasswordChanged, cancellationToken);
 
         return RedirectToPage(new { done = "password" });
     }
@@ -250,5 +293,13 @@ public sealed class AccountModel(
         RecoveryCodesLeft = await recoveryCodes.UnusedAsync(Member.Id, cancellationToken);
         PendingEmail = (await verifications.LatestAsync(Member.Id, cancellationToken))?.Email;
         return Page();
+    }
+
+    private async Task NotifyAsync(Mail.MemberNotice notice, CancellationToken cancellationToken)
+    {
+        if (Member.Email is { } address)
+        {
+            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, notice), cancellationToken);
+        }
     }
 }

@@ -15,7 +15,8 @@ namespace Kosmo.Idp.Journey.OtpSetup;
 /// </summary>
 public sealed class AppOtpSetupModel(
     KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, AttemptThrottle throttle,
-    SessionTermination sessions, AuditLog audit, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    SessionTermination sessions, Email.EmailVerificationService verifications, AuditLog audit, TimeProvider time,
+    IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
 
@@ -114,6 +115,13 @@ public sealed class AppOtpSetupModel(
 
         await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         await Db.SaveChangesAsync(cancellationToken);
+        // A new authenticator is announced on another channel (NIST SP 800-63B 6.1.2.1), so an app
+        // added by someone else is noticed.
+        if (Member.Email is { } address)
+        {
+            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, Mail.MemberNotice.AuthenticatorAdded), cancellationToken);
+        }
+
         // This browser stays signed in, under the new session version when the others were signed out.
         Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
         await Session.SignInAsync(HttpContext);

@@ -27,6 +27,8 @@ public static class AuditKinds
     public const string AppDeviceAdded = "otp.app-device-added";
     public const string AppDeviceRemoved = "otp.app-device-removed";
     public const string AppDeviceRenamed = "otp.app-device-renamed";
+    public const string EmailCodesTurnedOn = "otp.email-codes-on";
+    public const string EmailCodesTurnedOff = "otp.email-codes-off";
     public const string RecoveryCodesIssued = "recovery-codes.issued";
     public const string RecoveryCodeUsed = "recovery-codes.used";
     public const string SignedOutEverywhere = "sessions.signed-out-everywhere";
