@@ -42,13 +42,13 @@ public sealed class MetricsCountingTests
     }
 
     [Test]
-    public async Task WrongPasswords_UpToTheLockout_AreCountedAsFailed_AndTheOneThatLocksAsLockedOut()
+    public async Task WrongPasswords_UpToTheLockout_AreCountedAsFailed_TheOneThatLocksAsLockedOut_AndLaterOnesAsRefused()
     {
         await TestMembers.AddAsync(_factory, "M0003", "right-password-3");
         var before = await ScrapeAsync(_factory);
 
-        // Five wrong passwords are free; the sixth locks the user ID.
-        for (var i = 0; i < 6; i++)
+        // Five wrong passwords are free; the sixth locks the user ID; the next two are refused unchecked.
+        for (var i = 0; i < 8; i++)
         {
             await LoginAsync(_factory.Browser(), "M0003", "wrong-password");
         }
@@ -56,6 +56,7 @@ public sealed class MetricsCountingTests
         var after = await ScrapeAsync(_factory);
         Assert.That(Increase(before, after, "kosmo_sign_ins_total", "outcome=\"failed\""), Is.EqualTo(5));
         Assert.That(Increase(before, after, "kosmo_sign_ins_total", "outcome=\"locked_out\""), Is.EqualTo(1));
+        Assert.That(Increase(before, after, "kosmo_sign_ins_total", "outcome=\"refused_locked_out\""), Is.EqualTo(2));
     }
 
     [Test]

@@ -8,7 +8,8 @@
 # stored as an Argon2id hash), then logs in `logins` times one after the other, each time as a new
 # browser would: GET /login for the antiforgery cookie and token, then the timed POST /login (a 302
 # into the journey). The first 20 are left out of the figures (warm-up). Then the same libsodium
-# verifies the same kind of hash `logins` times on its own.
+# verifies the same kind of hash `logins` times on its own. Last, `logins` wrong passwords (spread
+# over other imported members) interleaved with as many unknown user IDs: both must cost one hash.
 set -euo pipefail
 logins=${1:-300}
 for tool in curl openssl python3; do
@@ -30,26 +31,44 @@ export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_HTTP_PORTS=$port DOTNET_gcSe
   RateLimits__LoginPostsPerMinutePerAddress=1000000
 app() { (cd "$out/app" && dotnet Kosmo.Idp.dll "$@"); }
 app migrate >/dev/null
-printf 'user_id,symbol,number,birthdate,name,joined_on,email\nB000001,101,1,1980-01-02,ベンチ 太郎,2026-04-01,\n' >"$out/roster.csv"
+# B000001 logs in; the others only take wrong passwords, three each at most, so that no lockout
+# (which refuses without hashing) blurs the comparison with unknown user IDs below.
+members=$(( logins / 3 + 2 ))
+{ echo 'user_id,symbol,number,birthdate,name,joined_on,email'
+  for i in $(seq 1 "$members"); do printf 'B%06d,101,%d,1980-01-02,ベンチ 太郎,2026-04-01,\n' "$i" "$i"; done
+} >"$out/roster.csv"
 app members import "$out/roster.csv" --notices "$out/notices.csv" >/dev/null
-password=$(tail -1 "$out/notices.csv" | awk -F, '{print $5}' | tr -d '\r')
+password=$(grep '^B000001,' "$out/notices.csv" | awk -F, '{print $5}' | tr -d '\r')
 
 (cd "$out/app" && exec dotnet Kosmo.Idp.dll) >"$out/service.log" 2>&1 &
 pid=$!
 wait_until_ready "$port" "$out/service.log"
 
 echo "$(nproc) cores; $logins logins; $(uptime | sed 's/.*load/load/')"
-for _ in $(seq 1 "$logins"); do
+# One login as a new browser: GET /login for the antiforgery cookie and token, then the timed POST.
+login() {
   rm -f "$out/jar"
   token=$(curl -s -c "$out/jar" -H 'X-Forwarded-Proto: https' "http://127.0.0.1:$port/login" \
     | grep -o 'name="__RequestVerificationToken" type="hidden" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
   curl -s -o /dev/null -b "$out/jar" -H 'X-Forwarded-Proto: https' -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$port/login" \
-    --data-urlencode UserId=B000001 --data-urlencode Password="$password" --data-urlencode __RequestVerificationToken="$token"
-done >"$out/times"
-awk '{print $1}' "$out/times" | sort | uniq -c | awk '{printf "status %s: %d\n", $2, $1}'
+    --data-urlencode UserId="$1" --data-urlencode Password="$2" --data-urlencode __RequestVerificationToken="$token"
+}
 figures() { sort -n | awk -v what="$1" '{a[NR] = $1; s += $1} END {
   printf "%s: n=%d mean %.1f ms, p50 %.1f, p90 %.1f, p99 %.1f\n", what, NR, s / NR, a[int(NR * .5)], a[int(NR * .9)], a[int(NR * .99)] }'; }
+
+for _ in $(seq 1 "$logins"); do login B000001 "$password"; done >"$out/times"
+awk '{print $1}' "$out/times" | sort | uniq -c | awk '{printf "status %s: %d\n", $2, $1}'
 tail -n +21 "$out/times" | awk '{print $2 * 1000}' | figures "POST /login"
+
+# A wrong password for a member and any password for a user ID that does not exist must cost the
+# same (no account enumeration by timing): interleaved, so both see the same machine.
+for i in $(seq 1 "$logins"); do
+  printf 'wrong-password %s\n' "$(login "$(printf 'B%06d' $(( i % (members - 1) + 2 )))" wrong-password-1)"
+  printf 'unknown-user-id %s\n' "$(login "NOBODY$i" wrong-password-1)"
+done >"$out/wrong"
+awk '{print $1, $2}' "$out/wrong" | sort | uniq -c | awk '{printf "%s status %s: %d\n", $2, $3, $1}'
+grep '^wrong-password ' "$out/wrong" | tail -n +21 | awk '{print $3 * 1000}' | figures "POST /login, wrong password"
+grep '^unknown-user-id ' "$out/wrong" | tail -n +21 | awk '{print $3 * 1000}' | figures "POST /login, unknown user ID"
 
 lib=$(find "$out/app" -name libsodium.so | head -1)
 python3 - "$lib" "$logins" <<'EOF' | figures "Argon2id verification alone"

@@ -13,21 +13,31 @@ namespace Kosmo.Idp.Journey.Password;
 /// </summary>
 public sealed class AddressThrottle(KosmoDbContext db, IOptions<AddressThrottleOptions> options, TimeProvider time)
 {
+    // Both PostgreSQL and SQLite (3.35+) take ON CONFLICT … RETURNING; two replicas posting at once
+    // both land in the same row, one after the other. {0} is the address key, {1} the minute.
+    private const string CountInto = """
+
+        ON CONFLICT (address) DO UPDATE SET
+            posts = CASE WHEN address_post_counts.window_minute = excluded.window_minute THEN address_post_counts.posts + 1 ELSE 1 END,
+            window_minute = excluded.window_minute
+        RETURNING posts AS "Value"
+        """;
+
+    // On PostgreSQL this one transaction does not wait for its commit to reach the disk (a login post
+    // would otherwise pay a second fsync, about 4 ms here): a crash can lose the last moment's
+    // counts, which only gives those addresses a few posts more.
+    private const string CountOnPostgres = "INSERT INTO address_post_counts (address, window_minute, posts) "
+        + "SELECT {0}, {1}, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit" + CountInto;
+
+    private const string CountOnSqlite = "INSERT INTO address_post_counts (address, window_minute, posts) VALUES ({0}, {1}, 1)" + CountInto;
+
     /// <summary>Counts one post from the address; false when it is over this minute's allowance.</summary>
     public async Task<bool> AllowPostAsync(IPAddress? address, CancellationToken cancellationToken)
     {
         var key = KeyOf(address);
         var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
-        // Both PostgreSQL and SQLite (3.35+) take ON CONFLICT … RETURNING; two replicas posting at
-        // once both land in the same row, one after the other.
-        var posts = await db.Database.SqlQuery<int>($"""
-            INSERT INTO address_post_counts (address, window_minute, posts) VALUES ({key}, {minute}, 1)
-            ON CONFLICT (address) DO UPDATE SET
-                posts = CASE WHEN address_post_counts.window_minute = excluded.window_minute THEN address_post_counts.posts + 1 ELSE 1 END,
-                window_minute = excluded.window_minute
-            RETURNING posts AS "Value"
-            """).ToListAsync(cancellationToken);
-        return posts.Single() <= options.Value.LoginPostsPerMinutePerAddress;
+        var posts = db.Database.SqlQueryRaw<int>(db.Database.IsNpgsql() ? CountOnPostgres : CountOnSqlite, key, minute);
+        return (await posts.ToListAsync(cancellationToken)).Single() <= options.Value.LoginPostsPerMinutePerAddress;
     }
 
     /// <summary>

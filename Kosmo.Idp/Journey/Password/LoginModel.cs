@@ -13,7 +13,7 @@ namespace Kosmo.Idp.Journey.Password;
 [ThrottlePostsByAddress]
 public sealed class LoginModel(
     KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, MemberJourney journey, AuditLog audit,
-    TimeProvider time, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel
+    TimeProvider time, Operations.Telemetry.KosmoMetrics metrics, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -43,6 +43,7 @@ public sealed class LoginModel(
         if (SignInLockout.RemainingLock(throttle, now) is { } remaining)
         {
             logger.LogWarning("Sign-in refused: user ID locked for {Minutes} more minute(s)", Math.Ceiling(remaining.TotalMinutes));
+            metrics.SignInRefusedWhileLockedOut();
             Error = LockedMessage(remaining);
             return Page();
         }

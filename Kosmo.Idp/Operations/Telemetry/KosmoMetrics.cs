@@ -64,6 +64,12 @@ public sealed class KosmoMetrics
         }
     }
 
+    /// <summary>
+    /// A password typed while the user ID is locked out, refused unchecked. Not an audit event (a
+    /// guessing script would fill the table), but counted, so continued guessing shows on a dashboard.
+    /// </summary>
+    public void SignInRefusedWhileLockedOut() => SignIn("refused_locked_out");
+
     /// <summary>A mail that was not sent (<see cref="Mail.MailNotSentException"/>).</summary>
     public void MailFailed() => _mailsFailed.Add(1);
 
