@@ -11,6 +11,7 @@ using Kosmo.Idp.Operations.Maintenance;
 using Kosmo.Idp.Operations.Startup;
 using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Operations.Web;
+using Kosmo.Idp.Operations;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
+using Kosmo.Idp.Journey.Otp;
 using System.Text.RegularExpressions;
-using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;

@@ -1,4 +1,4 @@
-using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;

@@ -1,6 +1,6 @@
+using Kosmo.Idp.Journey.Otp;
 using System.Net;
 using Kosmo.Idp.Members;
-using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;

@@ -1,8 +1,10 @@
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Journey.NewPassword;
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Journey.Terms;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey;

@@ -1,10 +1,12 @@
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Journey.NewPassword;
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;

@@ -1,4 +1,5 @@
 using Kosmo.Idp.Journey.Email;
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;

@@ -1,8 +1,10 @@
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 

@@ -1,4 +1,4 @@
-using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using Kosmo.Idp.Members.Operators;
-using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.MemberCommands;
+using Kosmo.Idp.Operations.Roster;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Persistence;

@@ -1,6 +1,7 @@
+using Kosmo.Idp.Members;
 using System.Security.Cryptography;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// Random initial passwords for members who joined on or after the cut-off date. They are printed

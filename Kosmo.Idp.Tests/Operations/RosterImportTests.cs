@@ -1,12 +1,12 @@
 using System.Text;
 using Kosmo.Idp.Members;
-using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.Roster;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Kosmo.Idp.Tests.Members;
+namespace Kosmo.Idp.Tests.Operations;
 
 [NonParallelizable] // the command-line tests set environment variables and the console, as an operator's shell would
 public sealed class RosterImportTests

@@ -1,8 +1,9 @@
+using Kosmo.Idp.Members;
 using System.Globalization;
 using System.Net.Mail;
 using System.Text.RegularExpressions;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// Checks each roster line on its own and against the lines before it. Every problem of a line

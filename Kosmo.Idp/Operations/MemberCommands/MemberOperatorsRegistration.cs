@@ -1,8 +1,8 @@
-using Kosmo.Idp.Members.Operators;
+using Kosmo.Idp.Operations.MemberCommands;
 using Kosmo.Idp.Operations.Audit;
 
-// In the parent namespace, which the composition root already imports: one line wires it in.
-namespace Kosmo.Idp.Members;
+// In the Operations namespace, which the composition root imports: one line wires it in.
+namespace Kosmo.Idp.Operations;
 
 public static class MemberOperatorsRegistration
 {

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kosmo.Idp.Members.Operators;
+namespace Kosmo.Idp.Operations.MemberCommands;
 
 /// <summary>How operator commands write times and dates: UTC ISO 8601, the same on every operator's machine.</summary>
 public static class OperatorText

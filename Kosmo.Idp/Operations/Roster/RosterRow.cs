@@ -1,6 +1,6 @@
 using CsvHelper;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// One roster line as written in the file: text only, checked by <see cref="RosterRowValidation"/>.

@@ -1,9 +1,10 @@
+using Kosmo.Idp.Members.Otp;
 using System.Security.Cryptography;
 using System.Text;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace Kosmo.Idp.Members.Otp;
+namespace Kosmo.Idp.Journey.Otp;
 
 /// <summary>
 /// Ten codes like `K7QM-4XPD`, each usable once instead of a one-time password: how a member who

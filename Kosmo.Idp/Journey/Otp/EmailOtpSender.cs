@@ -1,3 +1,5 @@
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Members;
 using System.Security.Cryptography;
 using System.Text;
 using Kosmo.Idp.Mail;
@@ -6,7 +8,7 @@ using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Kosmo.Idp.Members.Otp;
+namespace Kosmo.Idp.Journey.Otp;
 
 /// <summary>
 /// Mails six-digit codes and checks them. Everything that limits guessing (failures, sends,

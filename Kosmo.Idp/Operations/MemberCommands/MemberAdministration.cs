@@ -1,13 +1,15 @@
+using Kosmo.Idp.Journey;
 using Kosmo.Idp.Mail;
-using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Members.Operators;
+namespace Kosmo.Idp.Operations.MemberCommands;
 
 /// <summary>
 /// The society's operators' changes to one member: unlock, reset MFA, reset the password. Each

@@ -1,8 +1,9 @@
+using Kosmo.Idp.Members;
 using System.Text.Json;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Members;
+namespace Kosmo.Idp.Protocol;
 
 /// <summary>
 /// Ends every session of a member at once: cookies made under the old session version stop

@@ -1,3 +1,5 @@
+using Kosmo.Idp.Members.Otp;
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -5,7 +7,7 @@ using Microsoft.Extensions.Options;
 using OtpNet;
 using QRCoder;
 
-namespace Kosmo.Idp.Members.Otp;
+namespace Kosmo.Idp.Journey.Otp;
 
 /// <summary>
 /// RFC 6238 codes through Otp.NET: 160-bit secrets, SHA-1, 6 digits, 30 s (what Google and

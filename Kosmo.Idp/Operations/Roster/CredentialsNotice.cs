@@ -1,6 +1,6 @@
 using CsvHelper;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>One line of the paper notice 資格情報のお知らせ: who the member is and the password they start with.</summary>
 public sealed record CredentialsNoticeLine(string UserId, string Name, string Symbol, string Number, string InitialPassword);

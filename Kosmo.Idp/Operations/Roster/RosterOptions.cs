@@ -1,4 +1,4 @@
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>How `members import` treats the society's roster.</summary>
 public sealed class RosterOptions

@@ -1,6 +1,7 @@
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 
-namespace Kosmo.Idp.Members;
+namespace Kosmo.Idp.Journey;
 
 /// <summary>
 /// Limits wrong secrets with the sign-in lockout's arithmetic (free tries, then growing pauses),

@@ -1,8 +1,8 @@
-using Kosmo.Idp.Members.Roster;
+using Kosmo.Idp.Operations.Roster;
 
-// In the parent namespace, which the composition root already imports: the roster import is
-// wired in with one line there.
-namespace Kosmo.Idp.Members;
+// In the Operations namespace, which the composition root imports: the roster import is wired in
+// with one line there.
+namespace Kosmo.Idp.Operations;
 
 public static class RosterRegistration
 {

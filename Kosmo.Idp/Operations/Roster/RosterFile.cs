@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>What was read from a roster file, before any row is checked.</summary>
 public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed);

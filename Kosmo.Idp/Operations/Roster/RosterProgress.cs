@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// A one-line progress bar redrawn in place with a carriage return. Only for a person watching a

@@ -1,9 +1,10 @@
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// `members import`: brings the members table in line with the society's roster. Creates the

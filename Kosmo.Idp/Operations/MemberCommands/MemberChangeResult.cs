@@ -1,4 +1,4 @@
-namespace Kosmo.Idp.Members.Operators;
+namespace Kosmo.Idp.Operations.MemberCommands;
 
 public enum MemberChangeOutcome
 {

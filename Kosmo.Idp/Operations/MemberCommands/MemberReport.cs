@@ -1,7 +1,8 @@
+using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace Kosmo.Idp.Members.Operators;
+namespace Kosmo.Idp.Operations.MemberCommands;
 
 public sealed record MemberReportLine(string Label, string Value);
 

@@ -1,4 +1,4 @@
-namespace Kosmo.Idp.Members.Operators;
+namespace Kosmo.Idp.Operations.MemberCommands;
 
 /// <summary>Who made an operator's change and why, kept in its audit event.</summary>
 public sealed record OperatorNote(string Operator, string? Reason)

@@ -1,4 +1,4 @@
-namespace Kosmo.Idp.Members.Roster;
+namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>What the operator asked `members import` to do.</summary>
 public sealed record RosterImportRequest(string FilePath)
