@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Kosmo.Idp.Tests.Infrastructure;
 
 namespace Kosmo.Idp.Tests.Browser;
@@ -32,11 +30,11 @@ public sealed class BrowserHost : IAsyncDisposable
     /// <param name="settings">Extra provider settings for one test class (say <c>Otp:EmailResendCooldown</c>).</param>
     public static async Task<BrowserHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
-        var providerPort = FreePort();
-        var portalPort = FreePort();
+        var providerPort = FreePorts.Next();
+        var portalPort = FreePorts.Next();
         var issuer = new Uri($"http://localhost:{providerPort}/");
         var portalUrl = new Uri($"http://127.0.0.1:{portalPort}/");
-        var checkupUrl = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var checkupUrl = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
 
         // Every KosmoFactory registers the portal (index 0, confidential) and checkup-booking (index 1,
         // public); here they get the addresses the two test apps really answer on.
@@ -81,12 +79,5 @@ public sealed class BrowserHost : IAsyncDisposable
         await Checkup.DisposeAsync();
         await Portal.DisposeAsync();
         await Provider.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

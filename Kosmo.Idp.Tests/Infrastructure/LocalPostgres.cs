@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Kosmo.Idp.Tests.Infrastructure;
 
@@ -35,7 +33,7 @@ internal sealed class LocalPostgres : IDisposable
 
         var runAs = Environment.UserName == "root" ? "postgres" : null;
         var data = Path.Combine(Path.GetTempPath(), $"kosmo-pg-{Guid.NewGuid():N}");
-        var port = FreePort();
+        var port = FreePorts.Next();
         var server = new LocalPostgres(bin, data, port, runAs);
         await server.RunAsync("initdb", $"-D {data} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync");
         await server.RunAsync("pg_ctl",
@@ -90,12 +88,5 @@ internal sealed class LocalPostgres : IDisposable
 
         candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator));
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -64,7 +64,7 @@ public sealed class HealthProbeTests
     [Test]
     public async Task Health_WhenNothingListens_ExitsOne()
     {
-        var port = FreePort();
+        var port = FreePorts.Next();
         var (exit, _, errors) = await RunCommandAsync("health", "--url", $"http://127.0.0.1:{port}/health/ready");
 
         Assert.That(exit, Is.EqualTo(1));
@@ -113,14 +113,4 @@ public sealed class HealthProbeTests
     // The health command builds no host, so no database is given.
     private static Task<(int Exit, string Output, string Errors)> RunCommandAsync(params string[] args) =>
         OperatorShell.RunAsync(connectionString: "", args);
-
-    /// <summary>A port that was just free: bound by a throwaway listener, then released.</summary>
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -182,7 +181,7 @@ public sealed partial class PublishedOutputTests
 
         public static async Task<RunningService> StartAsync(string app, IDictionary<string, string> environment)
         {
-            var port = FreePort();
+            var port = FreePorts.Next();
             var settings = new Dictionary<string, string>(environment) { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             var service = new RunningService(Start(app, settings), port);
             var started = Stopwatch.StartNew();
@@ -335,13 +334,6 @@ public sealed partial class PublishedOutputTests
         }
 
         return directory?.FullName ?? throw new InvalidOperationException("Kosmo.Idp.sln not found above the test directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"(?<token>[^\"]+)\"")]
