@@ -98,13 +98,14 @@ public sealed partial class OtpBrowserTests : BrowserTests
         }, code => code);
     }
 
-    [Test]
-    public async Task AppOtp_OnThePc_TheSavedPngSetsUpTheApp_WithTheCodeTypedWithASpace()
+    [TestCase("ja", "M0004")]
+    [TestCase("en", "M0014")]
+    public async Task AppOtp_OnThePc_TheSavedPngSetsUpTheApp_WithTheCodeTypedWithASpace(string language, string userId)
     {
         await using var session = new BrowserSession();
         var pc = await session.NewDeviceAsync(Device.Desktop);
-        var pages = new MemberPages(Host, session);
-        await SetUpAppAsync(pages, session, pc, "M0004", "健保 四郎", async () =>
+        var pages = new MemberPages(Host, session, language);
+        await SetUpAppAsync(pages, session, pc, userId, "健保 四郎", async () =>
         {
             var download = await pc.RunAndWaitForDownloadAsync(() =>
                 pc.GetByRole(AriaRole.Link, new() { Name = pages.T("OtpSetup.Download") }).ClickAsync());
