@@ -99,6 +99,31 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TwoTabsTakingAwayTheLastTwoWaysToGetACodeAtOnce_LeaveOneOfThem()
+    {
+        for (var round = 1; round <= 3; round++)
+        {
+            var userId = $"A002{round}";
+            var browser = await SignedInAsync(userId);
+            await AddDeviceAsync(browser, "スマホ");
+            var mailTab = await browser.GetAsync("/account");
+            var deviceTab = await browser.GetAsync("/account");
+
+            await Task.WhenAll(
+                HtmlForm.SubmitAsync(browser, mailTab, new Dictionary<string, string>(), "form[action*=EmailCodes]"),
+                HtmlForm.SubmitAsync(browser, deviceTab, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]"));
+
+            var (mailCodes, devices) = await TestMembers.WithDbAsync(_factory, async db =>
+            {
+                var member = await db.Members.SingleAsync(m => m.UserId == userId);
+                return (member.EmailOtpEnabledAt is not null, await db.TotpDevices.CountAsync(d => d.MemberId == member.Id && d.ConfirmedAt != null));
+            });
+            Assert.That(mailCodes || devices > 0, Is.True, $"round {round}: the member can still get a code");
+            Assert.That(mailCodes && devices > 0, Is.False, $"round {round}: one of the two changes was made");
+        }
+    }
+
+    [Test]
     public async Task CodesByMail_CannotBeStopped_WhileTheyAreTheOnlyWayToGetACode()
     {
         var browser = await SignedInAsync("A0012");

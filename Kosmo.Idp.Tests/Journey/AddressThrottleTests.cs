@@ -115,7 +115,7 @@ public sealed class AddressThrottleTests
             ["ConnectionStrings:Kosmo"] = "",
             ["Database:SqlitePath"] = file,
             ["RateLimits:LoginPostsPerMinutePerAddress"] = "3",
-        });
+        }, services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(_clock.GetUtcNow())));
         try
         {
             var browser = sqlite.Browser();
@@ -132,6 +132,23 @@ public sealed class AddressThrottleTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             File.Delete(file);
         }
+    }
+
+    [Test]
+    public async Task AReplicaWhoseClockIsBehind_CountsIntoTheCurrentWindow_InsteadOfStartingItAgain()
+    {
+        var key = IPAddress.Parse("198.51.100.9");
+        var behind = new FakeTimeProvider(_clock.GetUtcNow().AddMinutes(-1));
+        var answers = new List<bool>();
+        foreach (var clock in new TimeProvider[] { _clock, behind, _clock, behind })
+        {
+            await using var scope = _a.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Persistence.KosmoDbContext>();
+            var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<AddressThrottleOptions>>();
+            answers.Add(await new AddressThrottle(db, options, clock).AllowPostAsync(key, CancellationToken.None));
+        }
+
+        Assert.That(answers, Is.EqualTo(new[] { true, true, true, false }), "four posts in one window, whatever each replica's clock says");
     }
 
     [TestCase("198.51.100.7", "198.51.100.7")]

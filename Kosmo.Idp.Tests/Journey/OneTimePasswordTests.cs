@@ -261,7 +261,7 @@ public sealed class OneTimePasswordTests
             _factory.Mail.Down = false;
         }
 
-        Assert.That(ErrorOn(page, "otp-error"), Does.Contain("ただいまメールを送信できません"));
+        Assert.That(ErrorOn(page, "otp-send-error"), Does.Contain("ただいまメールを送信できません"));
         await ResendAsync(browser);
         Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0013@example.jp"), "email")), Is.EqualTo("/"));
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0013"), Does.Contain(AuditKinds.OtpNotSent));
@@ -319,7 +319,7 @@ public sealed class OneTimePasswordTests
         _clock.Advance(TimeSpan.FromSeconds(31));
         var mailsBefore = _factory.Mail.To("t0007@example.jp").Count;
         var resend = await ResendAsync(browser);
-        Assert.That(ErrorOn(resend, "otp-error"), Does.Contain("送信できません").And.Contain("リカバリーコード"),
+        Assert.That(ErrorOn(resend, "otp-send-error"), Does.Contain("送信できません").And.Contain("リカバリーコード"),
             "a resend does not restore the tries, so no useless code is mailed");
         Assert.That(_factory.Mail.To("t0007@example.jp"), Has.Count.EqualTo(mailsBefore));
 
@@ -339,18 +339,18 @@ public sealed class OneTimePasswordTests
         var browser = await PasswordOnlyAsync("T0008");
         await browser.GetAsync("/journey/otp");
         var tooSoon = await ResendAsync(browser);
-        Assert.That(ErrorOn(tooSoon, "otp-error"), Does.Contain("秒ほどお待ちください"));
+        Assert.That(ErrorOn(tooSoon, "otp-send-error"), Does.Contain("秒ほどお待ちください"));
         Assert.That(_factory.Mail.To("t0008@example.jp"), Has.Count.EqualTo(1));
 
         for (var i = 0; i < 4; i++)
         {
             _clock.Advance(TimeSpan.FromSeconds(31));
-            Assert.That(ErrorOn(await ResendAsync(browser), "otp-error"), Is.Null);
+            Assert.That(ErrorOn(await ResendAsync(browser), "otp-send-error"), Is.Null);
         }
 
         _clock.Advance(TimeSpan.FromSeconds(31));
         var capped = await ResendAsync(browser);
-        Assert.That(ErrorOn(capped, "otp-error"), Does.Contain("送信回数が上限に達しました"));
+        Assert.That(ErrorOn(capped, "otp-send-error"), Does.Contain("送信回数が上限に達しました"));
         Assert.That(_factory.Mail.To("t0008@example.jp"), Has.Count.EqualTo(5));
         Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0008@example.jp"), "email")), Is.EqualTo("/"),
             "the last code sent still works");

@@ -86,6 +86,12 @@ public sealed partial class PublishedOutputTests
 
         // One browser whose posts the balancer sends to either process: a form from A is accepted by
         // B (one Data Protection key ring), and both count into one allowance of 3 posts a minute.
+        // The processes count by the real clock: the four posts must not straddle a new minute.
+        if (DateTime.UtcNow.Second > 50)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
+        }
+
         var form = await a.Http.SendAsync(ThroughProxy(HttpMethod.Get, "/login"));
         var cookie = string.Join("; ", form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
         var token = AntiforgeryToken().Match(await form.Content.ReadAsStringAsync()).Groups["token"].Value;
@@ -108,6 +114,7 @@ public sealed partial class PublishedOutputTests
         var (rotateExit, rotateOutput) = await RunToEndAsync(_app, environment, "keys", "rotate", "--announce", "1.00:00:00");
         Assert.That(rotateExit, Is.Zero, rotateOutput);
         var keyId = NewKeyId().Match(rotateOutput).Groups["kid"].Value;
+        Assert.That(keyId, Is.Not.Empty, "the command names the new key: " + rotateOutput);
         var deadline = Stopwatch.StartNew();
         bool onA, onB;
         do
@@ -118,7 +125,7 @@ public sealed partial class PublishedOutputTests
         }
         while (!(onA && onB) && deadline.Elapsed < TimeSpan.FromSeconds(15));
 
-        Assert.That((keyId, onA, onB), Is.EqualTo((keyId, true, true)), rotateOutput);
+        Assert.That((onA, onB), Is.EqualTo((true, true)), rotateOutput);
 
         // A service token issued by A validates against B's key set, as an API would check it.
         var tokenRequest = ThroughProxy(HttpMethod.Post, "/connect/token");

@@ -110,7 +110,7 @@ public sealed class TwoReplicaTests
         Assert.That(ErrorOn(await otpPage.Content.ReadAsStringAsync(), "otp-notice"), Does.Contain("送信しました"));
 
         var resendOnB = await HtmlForm.SubmitAsync(onB, otpPage, new Dictionary<string, string>(), "#otp-resend-form");
-        Assert.That(ErrorOn(await resendOnB.Content.ReadAsStringAsync(), "otp-error"), Does.Contain("秒ほどお待ちください"), "A's mail counts on B");
+        Assert.That(ErrorOn(await resendOnB.Content.ReadAsStringAsync(), "otp-send-error"), Does.Contain("秒ほどお待ちください"), "A's mail counts on B");
 
         var code = OtpMail.LatestCode(_a, "m0003@example.jp");
         var wrong = code == "000000" ? "111111" : "000000";

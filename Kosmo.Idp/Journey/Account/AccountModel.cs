@@ -9,6 +9,7 @@ using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Journey.Account;
@@ -97,6 +98,7 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
+        await using var transaction = await HoldMemberAsync(cancellationToken);
         var confirmed = await Db.TotpDevices.Where(d => d.MemberId == Member.Id && d.ConfirmedAt != null).ToListAsync(cancellationToken);
         var removed = confirmed.FirstOrDefault(d => d.Id == device);
         if (removed is null)
@@ -121,6 +123,7 @@ public sealed class AccountModel(
         Member.UpdatedAt = time.GetUtcNow();
         audit.Record(AuditKinds.AppDeviceRemoved, Member.Id, removed.Name is null ? "unnamed" : "named");
         await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await NotifyAsync(Mail.MemberNotice.AuthenticatorRemoved, cancellationToken);
         return RedirectToPage(new { done = "device-removed" });
     }
@@ -164,6 +167,7 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
+        await using var transaction = await HoldMemberAsync(cancellationToken);
         if (!on && EmailCodes && !CanTurnOffEmailCodes)
         {
             Error = text["Account.EmailCodesLastMethod"];
@@ -186,6 +190,7 @@ public sealed class AccountModel(
         Member.UpdatedAt = now;
         audit.Record(on ? AuditKinds.EmailCodesTurnedOn : AuditKinds.EmailCodesTurnedOff, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await NotifyAsync(on ? Mail.MemberNotice.EmailCodesOn : Mail.MemberNotice.EmailCodesOff, cancellationToken);
         return RedirectToPage(new { done = on ? "email-codes-on" : "email-codes-off" });
     }
@@ -295,6 +300,23 @@ public sealed class AccountModel(
         RecoveryCodesLeft = await recoveryCodes.UnusedAsync(Member.Id, cancellationToken);
         PendingEmail = (await verifications.LatestAsync(Member.Id, cancellationToken))?.Email;
         return Page();
+    }
+
+    /// <summary>
+    /// Holds the member's row until this request commits, and reads it again: two tabs each taking
+    /// away one of the member's last two ways to get a code would otherwise both still see the
+    /// other one and leave none. (SQLite, for development, takes its write lock at the start.)
+    /// </summary>
+    private async Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken)
+    {
+        var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
+        if (Db.Database.IsNpgsql())
+        {
+            await Db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {Member.Id} FOR UPDATE", cancellationToken);
+        }
+
+        await Db.Entry(Member).ReloadAsync(cancellationToken);
+        return transaction;
     }
 
     private async Task NotifyAsync(Mail.MemberNotice notice, CancellationToken cancellationToken)

@@ -28,7 +28,11 @@ public sealed class OtpChallengeModel(
     [BindProperty]
     public string? Code { get; set; }
 
+    /// <summary>Why the typed code was refused: shown by the code field, which is marked invalid.</summary>
     public string? Error { get; private set; }
+
+    /// <summary>Why no code mail went out (cooldown, limits, mail provider down): shown by 再送信, not by the field.</summary>
+    public string? SendError { get; private set; }
 
     public string? Notice { get; private set; }
 
@@ -208,16 +212,16 @@ public sealed class OtpChallengeModel(
                 Notice = text["Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
                 break;
             case OtpSendStatus.CoolingDown:
-                Error = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
+                SendError = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
                 break;
             case OtpSendStatus.TooManyFailures:
-                Error = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                SendError = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                Error = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                SendError = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
                 break;
             default:
-                Error = text["Otp.MailUnavailable"];
+                SendError = text["Otp.MailUnavailable"];
                 break;
         }
     }

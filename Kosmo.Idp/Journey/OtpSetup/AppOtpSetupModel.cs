@@ -117,16 +117,16 @@ public sealed class AppOtpSetupModel(
 
         await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         await Db.SaveChangesAsync(cancellationToken);
+        // This browser stays signed in, under the new session version when the others were signed out.
+        Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
+        await Session.SignInAsync(HttpContext);
         // A new authenticator is announced on another channel (NIST SP 800-63B 6.1.2.1), so an app
-        // added by someone else is noticed.
+        // added by someone else is noticed. After the cookie: the device is added whatever the mail does.
         if (Member.Email is { } address)
         {
             await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, Mail.MemberNotice.AuthenticatorAdded), cancellationToken);
         }
 
-        // This browser stays signed in, under the new session version when the others were signed out.
-        Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
-        await Session.SignInAsync(HttpContext);
         return Continue();
     }
 

@@ -14,12 +14,15 @@ namespace Kosmo.Idp.Journey.Password;
 public sealed class AddressThrottle(KosmoDbContext db, IOptions<AddressThrottleOptions> options, TimeProvider time)
 {
     // Both PostgreSQL and SQLite (3.35+) take ON CONFLICT … RETURNING; two replicas posting at once
-    // both land in the same row, one after the other. {0} is the address key, {1} the minute.
+    // both land in the same row, one after the other. {0} is the address key, {1} the minute. Only a
+    // later minute starts a new window: a replica whose clock is a little behind counts into the
+    // current one instead of resetting it.
     private const string CountInto = """
 
         ON CONFLICT (address) DO UPDATE SET
-            posts = CASE WHEN address_post_counts.window_minute = excluded.window_minute THEN address_post_counts.posts + 1 ELSE 1 END,
-            window_minute = excluded.window_minute
+            posts = CASE WHEN excluded.window_minute > address_post_counts.window_minute THEN 1 ELSE address_post_counts.posts + 1 END,
+            window_minute = CASE WHEN excluded.window_minute > address_post_counts.window_minute
+                THEN excluded.window_minute ELSE address_post_counts.window_minute END
         RETURNING posts AS "Value"
         """;
 
