@@ -11,14 +11,36 @@ public static class QrCodes
     public static string Decode(byte[] png)
     {
         var image = ImageResult.FromMemory(png, ColorComponents.RedGreenBlueAlpha);
-        var source = new RGBLuminanceSource(image.Data, image.Width, image.Height, RGBLuminanceSource.BitmapFormat.RGBA32);
-        // A generated code on a clean background is read as a pure barcode; a photographed one
-        // (a screenshot of the page) needs the detector.
+        // A generated code on a clean background is read as a pure barcode. A screenshot of the page
+        // shows it scaled to the page's 264 px, so modules come out 4 or 5 pixels wide: then the
+        // detector reads it, on the image as it is or doubled, as a camera would from nearer.
+        return Read(image.Data, image.Width, image.Height)
+            ?? Read(Doubled(image.Data, image.Width, image.Height), image.Width * 2, image.Height * 2)
+            ?? throw new AssertionException("No QR code could be read from the image.");
+    }
+
+    private static string? Read(byte[] rgba, int width, int height)
+    {
+        var source = new RGBLuminanceSource(rgba, width, height, RGBLuminanceSource.BitmapFormat.RGBA32);
         var pure = new Dictionary<DecodeHintType, object> { [DecodeHintType.PURE_BARCODE] = true };
         var detect = new Dictionary<DecodeHintType, object> { [DecodeHintType.TRY_HARDER] = true };
-        var result = new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)), pure)
+        return (new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)), pure)
             ?? new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)), detect)
-            ?? throw new AssertionException("No QR code could be read from the image.");
-        return result.Text;
+            ?? new QRCodeReader().decode(new BinaryBitmap(new GlobalHistogramBinarizer(source)), detect))?.Text;
+    }
+
+    /// <summary>Each pixel as a 2×2 block.</summary>
+    private static byte[] Doubled(byte[] rgba, int width, int height)
+    {
+        var doubled = new byte[rgba.Length * 4];
+        for (var y = 0; y < height * 2; y++)
+        {
+            for (var x = 0; x < width * 2; x++)
+            {
+                Array.Copy(rgba, ((y / 2 * width) + (x / 2)) * 4, doubled, ((y * width * 2) + x) * 4, 4);
+            }
+        }
+
+        return doubled;
     }
 }
