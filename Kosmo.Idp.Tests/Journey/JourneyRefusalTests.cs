@@ -109,7 +109,7 @@ public sealed class JourneyRefusalTests
         var browser = await MemberAtEmailStepAsync("F0005", "f0005@example.jp");
         var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string>(), "form[action*=Resend]");
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "email-error"), Does.Contain("秒ほどお待ちのうえ"));
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("秒ほどお待ちのうえ"));
         Assert.That(_factory.Mail.To("f0005@example.jp"), Has.Count.EqualTo(1));
     }
 
@@ -141,7 +141,7 @@ public sealed class JourneyRefusalTests
 
         var html = await failed.Content.ReadAsStringAsync();
         Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(ErrorOn(html, "email-error"), Does.Contain("ただいまメールを送信できません"));
+        Assert.That(ErrorOn(html, "email-send-error"), Does.Contain("ただいまメールを送信できません"));
         Assert.That(html, Does.Contain("value=\"f0007@example.jp\""));
         var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0007"));
         Assert.That(stored.AcceptedTermsVersion, Is.Not.Null, "earlier steps stay done");

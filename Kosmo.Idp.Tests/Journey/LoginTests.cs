@@ -19,6 +19,23 @@ public sealed class LoginTests
     public async Task StopAsync() => await _factory.DisposeAsync();
 
     [Test]
+    public async Task AnEmptyField_IsMarkedInvalid_AndDescribedByItsMessage_WhileTheFilledOneIsNot()
+    {
+        var browser = _factory.Browser();
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/login"),
+            new Dictionary<string, string> { ["UserId"] = "", ["Password"] = "some-password-1" });
+
+        var page = await HtmlForm.ParseAsync(refused);
+        var userId = page.QuerySelector("input[name=UserId]")!;
+        Assert.That(userId.GetAttribute("aria-invalid"), Is.EqualTo("true"));
+        var describedBy = userId.GetAttribute("aria-describedby")!.Split(' ');
+        Assert.That(describedBy.Select(id => page.GetElementById(id)?.TextContent), Has.Some.Contains("ユーザIDを入力してください"),
+            "the field points at the element that holds its message");
+        Assert.That(page.QuerySelector("input[name=Password]")!.HasAttribute("aria-invalid"), Is.False);
+        Assert.That(page.QuerySelectorAll("[id]").GroupBy(e => e.Id).Where(g => g.Count() > 1).Select(g => g.Key), Is.Empty, "ids are unique");
+    }
+
+    [Test]
     public async Task WrongPassword_AndUnknownUserId_GetTheSameMessage()
     {
         await TestMembers.AddAsync(_factory, "L0001", "right-password-1");
