@@ -284,12 +284,9 @@ public sealed class OneTimePasswordTests
     [Test]
     public async Task AWrongCode_IsExplainedByTheCodeField_AndTheFieldPointsScreenReadersToTheReason()
     {
-        await TestMembers.AddAsync(_factory, "T0031", "Totp-Member-2026");
-        var browser = await PasswordOnlyAsync("T0031");
-        await browser.GetAsync("/journey/otp");
-        var code = OtpMail.LatestCode(_factory, "t0031@example.jp");
+        var (browser, code) = await AtTheMailedCodeAsync("T0031");
 
-        var html = await SubmitCodeAsync(browser, code == "000000" ? "111111" : "000000", "email");
+        var html = await SubmitCodeAsync(browser, AnotherCode(code), "email");
 
         var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html);
         Assert.That(page.QuerySelector("#otp-form #otp-error")?.TextContent, Does.Contain("正しくありません"), "inside the form, by the field");
@@ -301,11 +298,8 @@ public sealed class OneTimePasswordTests
     [Test]
     public async Task FiveWrongEmailCodes_KillTheCode_AndAResendDoesNotGiveMoreTriesUntilTheHourIsOver()
     {
-        await TestMembers.AddAsync(_factory, "T0007", "Mail-Member-2026");
-        var browser = await PasswordOnlyAsync("T0007");
-        await browser.GetAsync("/journey/otp");
-        var code = OtpMail.LatestCode(_factory, "t0007@example.jp");
-        var wrong = code == "000000" ? "111111" : "000000";
+        var (browser, code) = await AtTheMailedCodeAsync("T0007");
+        var wrong = AnotherCode(code);
         var messages = new List<string?>();
         for (var i = 0; i < 5; i++)
         {
@@ -389,10 +383,24 @@ public sealed class OneTimePasswordTests
     private async Task<HttpClient> PasswordOnlyAsync(string userId)
     {
         var browser = _factory.Browser();
-        var password = userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" ? "Mail-Member-2026" : "Totp-Member-2026";
-        Assert.That(PathOf(await LoginAsync(browser, userId, password)), Is.EqualTo("/journey/otp"));
+        Assert.That(PathOf(await LoginAsync(browser, userId, PasswordOf(userId))), Is.EqualTo("/journey/otp"));
         return browser;
     }
+
+    private static string PasswordOf(string userId) =>
+        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" ? "Mail-Member-2026" : "Totp-Member-2026";
+
+    /// <summary>A new mail member past the password, on the code page, with the code that page mailed.</summary>
+    private async Task<(HttpClient Browser, string Code)> AtTheMailedCodeAsync(string userId)
+    {
+        await TestMembers.AddAsync(_factory, userId, PasswordOf(userId));
+        var browser = await PasswordOnlyAsync(userId);
+        await browser.GetAsync("/journey/otp");
+        return (browser, OtpMail.LatestCode(_factory, userId.ToLowerInvariant() + "@example.jp"));
+    }
+
+    /// <summary>A code that is surely not the given one.</summary>
+    private static string AnotherCode(string code) => code == "000000" ? "111111" : "000000";
 
     private static async Task<HttpResponseMessage> SubmitAsync(HttpClient browser, string code, string mode)
     {
