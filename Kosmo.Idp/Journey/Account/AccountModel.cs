@@ -124,7 +124,7 @@ public sealed class AccountModel(
         audit.Record(AuditKinds.AppDeviceRemoved, Member.Id, removed.Name is null ? "unnamed" : "named");
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await NotifyAsync(Mail.MemberNotice.AuthenticatorRemoved, cancellationToken);
+        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorRemoved, cancellationToken);
         return RedirectToPage(new { done = "device-removed" });
     }
 
@@ -191,7 +191,7 @@ public sealed class AccountModel(
         audit.Record(on ? AuditKinds.EmailCodesTurnedOn : AuditKinds.EmailCodesTurnedOff, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await NotifyAsync(on ? Mail.MemberNotice.EmailCodesOn : Mail.MemberNotice.EmailCodesOff, cancellationToken);
+        await verifications.NotifyMemberQuietlyAsync(Member, on ? Mail.MemberNotice.EmailCodesOn : Mail.MemberNotice.EmailCodesOff, cancellationToken);
         return RedirectToPage(new { done = on ? "email-codes-on" : "email-codes-off" });
     }
 
@@ -271,7 +271,7 @@ public sealed class AccountModel(
 
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
-        await NotifyAsync(Mail.MemberNotice.PasswordChanged, cancellationToken);
+        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
 
         return RedirectToPage(new { done = "password" });
     }
@@ -317,13 +317,5 @@ public sealed class AccountModel(
 
         await Db.Entry(Member).ReloadAsync(cancellationToken);
         return transaction;
-    }
-
-    private async Task NotifyAsync(Mail.MemberNotice notice, CancellationToken cancellationToken)
-    {
-        if (Member.Email is { } address)
-        {
-            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, notice), cancellationToken);
-        }
     }
 }

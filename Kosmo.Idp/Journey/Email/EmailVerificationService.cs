@@ -137,6 +137,10 @@ public sealed class EmailVerificationService(
         return new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
     }
 
+    /// <summary>Tells the member of a change to their account at their address, if they have one; quietly, as below.</summary>
+    public Task NotifyMemberQuietlyAsync(Member member, MemberNotice notice, CancellationToken cancellationToken) =>
+        member.Email is { } address ? NotifyQuietlyAsync(MemberNoticeMail.Create(address, notice), cancellationToken) : Task.CompletedTask;
+
     /// <summary>A notice that is worth sending but not worth failing the member's request for.</summary>
     public async Task NotifyQuietlyAsync(MailMessage notice, CancellationToken cancellationToken)
     {

@@ -122,10 +122,7 @@ public sealed class AppOtpSetupModel(
         await Session.SignInAsync(HttpContext);
         // A new authenticator is announced on another channel (NIST SP 800-63B 6.1.2.1), so an app
         // added by someone else is noticed. After the cookie: the device is added whatever the mail does.
-        if (Member.Email is { } address)
-        {
-            await verifications.NotifyQuietlyAsync(Mail.MemberNoticeMail.Create(address, Mail.MemberNotice.AuthenticatorAdded), cancellationToken);
-        }
+        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorAdded, cancellationToken);
 
         return Continue();
     }
