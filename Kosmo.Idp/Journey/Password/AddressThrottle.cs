@@ -38,10 +38,13 @@ public sealed class AddressThrottle(KosmoDbContext db, IOptions<AddressThrottleO
     public async Task<bool> AllowPostAsync(IPAddress? address, CancellationToken cancellationToken)
     {
         var key = KeyOf(address);
-        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        var minute = WindowOf(time.GetUtcNow());
         var posts = db.Database.SqlQueryRaw<int>(db.Database.IsNpgsql() ? CountOnPostgres : CountOnSqlite, key, minute);
         return (await posts.ToListAsync(cancellationToken)).Single() <= options.Value.LoginPostsPerMinutePerAddress;
     }
+
+    /// <summary>The one-minute window a moment falls in: minutes since the Unix epoch.</summary>
+    public static long WindowOf(DateTimeOffset moment) => moment.ToUnixTimeSeconds() / 60;
 
     /// <summary>
     /// An IPv4 address as it is; an IPv6 address by its /64 network, since one device can take any

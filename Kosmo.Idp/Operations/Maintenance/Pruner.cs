@@ -57,6 +57,7 @@ public sealed class Pruner(
         var now = time.GetUtcNow();
         var before = now - settings.MinimumAge;
         var forgotten = now - lockout.Value.FailureMemory;
+        var currentWindow = Journey.Password.AddressThrottle.WindowOf(now);
 
         var report = new PruneReport(
             Tokens: await tokens.PruneAsync(before, cancellationToken),
@@ -69,7 +70,7 @@ public sealed class Pruner(
                 cancellationToken),
             // A window counts only during its own minute.
             AddressPostCounts: await InBatchesAsync(
-                db.AddressPostCounts.Where(c => c.WindowMinute < now.ToUnixTimeSeconds() / 60).OrderBy(c => c.Address), cancellationToken),
+                db.AddressPostCounts.Where(c => c.WindowMinute < currentWindow).OrderBy(c => c.Address), cancellationToken),
             AuditEvents: settings.AuditRetention is { } retention
                 ? await InBatchesAsync(db.AuditEvents.Where(a => a.OccurredAt < now - retention).OrderBy(a => a.Id), cancellationToken)
                 : 0);
