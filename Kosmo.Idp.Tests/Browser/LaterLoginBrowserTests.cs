@@ -22,18 +22,8 @@ public sealed class LaterLoginBrowserTests : BrowserTests
     {
         var userId = UserId(1, language);
         await TestMembers.AddAsync(Host.Provider, userId, Password, "健保 一美");
-        await using var session = Session(language, device);
-        var pages = new MemberPages(Host, session, language);
-        var screen = await session.NewDeviceAsync(device);
-        await pages.SignInAsync(screen, userId, Password);
-
-        await Expect(pages.Heading(screen, "Otp.EmailTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(screen, "otp-email");
-        await pages.Field(screen, "Otp.EmailLabel").FillAsync(await pages.MailedCodeAsync(userId.ToLowerInvariant() + "@example.jp"));
-        await pages.Button(screen, "Otp.Submit").ClickAsync();
-
-        await pages.OnPortalTopPageAsync(screen, "健保 一美");
-        await pages.LogOutOfThePortalAsync(screen);
+        await SignInWithACodeAndLogOutAsync(language, device, userId, "健保 一美", "Otp.EmailTitle", "otp-email", "Otp.EmailLabel",
+            pages => pages.MailedCodeAsync(userId.ToLowerInvariant() + "@example.jp"));
     }
 
     [TestCase("en", Device.Desktop)]
@@ -42,18 +32,8 @@ public sealed class LaterLoginBrowserTests : BrowserTests
     {
         var userId = UserId(2, language);
         var (key, _) = await AuthenticatorApp.AddMemberAsync(Host.Provider, userId, Password, "健保 二美", "My phone");
-        await using var session = Session(language, device);
-        var pages = new MemberPages(Host, session, language);
-        var screen = await session.NewDeviceAsync(device);
-        await pages.SignInAsync(screen, userId, Password);
-
-        await Expect(pages.Heading(screen, "Otp.AppTitle")).ToBeVisibleAsync();
-        await pages.CheckPageAsync(screen, "otp-app");
-        await pages.Field(screen, "Otp.AppLabel").FillAsync((await AuthenticatorApp.FreshCodeAsync(key)).Code);
-        await pages.Button(screen, "Otp.Submit").ClickAsync();
-
-        await pages.OnPortalTopPageAsync(screen, "健保 二美");
-        await pages.LogOutOfThePortalAsync(screen);
+        await SignInWithACodeAndLogOutAsync(language, device, userId, "健保 二美", "Otp.AppTitle", "otp-app", "Otp.AppLabel",
+            async _ => (await AuthenticatorApp.FreshCodeAsync(key)).Code);
     }
 
     [TestCase("en", Device.Desktop)]
@@ -95,6 +75,27 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await Expect(pages.Heading(screen, "Otp.RecoveryTitle")).ToBeVisibleAsync();
         await pages.CheckPageAsync(screen, "otp-recovery-used");
         Assert.That(await UnusedRecoveryCodesAsync(userId), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
+    }
+
+    /// <summary>
+    /// Signs the member in through the portal, types the code <paramref name="code"/> gives on the
+    /// page titled <paramref name="title"/>, and logs out of the portal again.
+    /// </summary>
+    private async Task SignInWithACodeAndLogOutAsync(
+        string language, Device device, string userId, string name, string title, string shot, string label, Func<MemberPages, Task<string>> code)
+    {
+        await using var session = Session(language, device);
+        var pages = new MemberPages(Host, session, language);
+        var screen = await session.NewDeviceAsync(device);
+        await pages.SignInAsync(screen, userId, Password);
+
+        await Expect(pages.Heading(screen, title)).ToBeVisibleAsync();
+        await pages.CheckPageAsync(screen, shot);
+        await pages.Field(screen, label).FillAsync(await code(pages));
+        await pages.Button(screen, "Otp.Submit").ClickAsync();
+
+        await pages.OnPortalTopPageAsync(screen, name);
+        await pages.LogOutOfThePortalAsync(screen);
     }
 
     private static string UserId(int member, string language) => $"L000{member}{language.ToUpperInvariant()}";
