@@ -10,6 +10,9 @@ namespace Kosmo.Idp.Protocol;
 
 public static class ProtocolRegistration
 {
+    /// <summary>The scopes of OpenID Connect itself, which the provider answers for; an API's scopes are others.</summary>
+    public static readonly string[] StandardScopes = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
+
     public static WebApplicationBuilder AddKosmoProtocol(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -69,7 +72,7 @@ public static class ProtocolRegistration
                     .AllowClientCredentialsFlow()
                     .RequireProofKeyForCodeExchange();
 
-                server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess);
+                server.RegisterScopes(StandardScopes);
                 server.RegisterClaims(Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified, Claims.AuthenticationTime,
                     Claims.AuthenticationMethodReference, Claims.AuthenticationContextReference);
 

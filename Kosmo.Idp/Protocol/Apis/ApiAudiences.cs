@@ -1,5 +1,4 @@
 using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol.Apis;
 
@@ -9,7 +8,7 @@ public sealed class ApiAudiences(IOpenIddictScopeManager scopes)
     public async Task<List<string>> OfAsync(IEnumerable<string> granted, CancellationToken cancellationToken)
     {
         // The standard scopes name no API: a token without API scopes costs no query.
-        var names = granted.Where(s => s is not (Scopes.OpenId or Scopes.Profile or Scopes.Email or Scopes.OfflineAccess)).ToList();
+        var names = granted.Except(ProtocolRegistration.StandardScopes, StringComparer.Ordinal).ToList();
         var audiences = new List<string>();
         if (names.Count == 0)
         {

@@ -1,14 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol.Apis;
 
 /// <summary>Refuses to start on APIs that would make tokens ambiguous.</summary>
 public sealed partial class ApiOptionsValidation : IValidateOptions<ApiOptions>
 {
-    private static readonly string[] Reserved = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
-
     public ValidateOptionsResult Validate(string? name, ApiOptions options)
     {
         var failures = new List<string>();
@@ -32,7 +29,7 @@ public sealed partial class ApiOptionsValidation : IValidateOptions<ApiOptions>
 
             foreach (var scope in api.Scopes)
             {
-                if (Reserved.Contains(scope, StringComparer.Ordinal) || string.IsNullOrWhiteSpace(scope) || scope.Contains(' ', StringComparison.Ordinal))
+                if (ProtocolRegistration.StandardScopes.Contains(scope, StringComparer.Ordinal) || string.IsNullOrWhiteSpace(scope) || scope.Contains(' ', StringComparison.Ordinal))
                 {
                     failures.Add($"Apis: {api.Name} lists the scope \"{scope}\", which is reserved or not a single word.");
                 }
