@@ -251,6 +251,93 @@ public sealed class AccountTests
         Assert.That(unused, Is.EqualTo(10));
     }
 
+    [Test]
+    public async Task AfterTheRecentSignInWindow_ChangesToHowTheMemberSignsIn_WaitForAConfirmation_AndNothingChangesBefore()
+    {
+        var browser = await SignedInAsync("A0031");
+        await AddDeviceAsync(browser, "スマホ");
+        _clock.Advance(TimeSpan.FromMinutes(16));
+
+        var account = await browser.GetAsync("/account");
+        Assert.That(ErrorOn(await account.Content.ReadAsStringAsync(), "confirm-hint"), Does.Contain("本人確認"), "the member is told before pressing anything");
+        var changes = new (string Form, Dictionary<string, string> Fields)[]
+        {
+            ("#devices li:first-child form[action*=RemoveDevice]", []),
+            ("form[action*=EmailCodes]", []),
+            ("form[action*=NewRecoveryCodes]", []),
+            ("#change-email", new() { ["NewEmail"] = "someone-else@example.jp" }),
+        };
+        foreach (var (form, fields) in changes)
+        {
+            var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), fields, form);
+            Assert.That(PathOf(refused), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath), form);
+        }
+
+        Assert.That(PathOf(await browser.GetAsync("/journey/otp-setup/app?returnUrl=%2Faccount")), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath),
+            "no second authenticator either");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0031"));
+        Assert.That(member.EmailOtpEnabledAt, Is.Not.Null);
+        Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.MemberId == member.Id && d.ConfirmedAt != null)), Is.EqualTo(1));
+        Assert.That(_factory.Mail.To("someone-else@example.jp"), Is.Empty);
+
+        // What does not change how one signs in stays at hand: a name, and signing the others out.
+        Assert.That((await RenameFirstDeviceAsync(browser, "私のスマホ")).Headers.Location?.OriginalString, Does.Contain("done=device-renamed"));
+        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        Assert.That(signedOut.Headers.Location?.OriginalString, Does.Contain("done=signed-out"));
+    }
+
+    [Test]
+    public async Task ConfirmingWithThePasswordAndACode_ReturnsToTheAccountPage_WhereTheChangeIsMade_AndAWrongPasswordCountsTowardsTheLockout()
+    {
+        var browser = await SignedInAsync("A0032");
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        var toConfirm = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0032@example.jp" }, "#change-email");
+
+        var wrong = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, toConfirm), new Dictionary<string, string> { ["Password"] = "not-my-password" }, "#confirm-form");
+        Assert.That(ErrorOn(await wrong.Content.ReadAsStringAsync(), "password-error"), Does.Contain("パスワードが正しくありません"));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.Where(t => t.NormalizedUserId == "A0032").Select(t => t.FailedCount).SingleAsync()),
+            Is.EqualTo(1), "the same count as the login page's");
+
+        var toCode = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
+        var back = await OtpMail.CompleteAsync(_factory, browser, toCode, "a0032@example.jp");
+        Assert.That(back.Headers.Location?.OriginalString, Is.EqualTo("/account?done=confirmed"));
+        var account = await FollowAsync(browser, back);
+        var html = await account.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "account-notice"), Does.Contain("本人確認ができました").And.Contain("15分間"));
+        Assert.That(ErrorOn(html, "confirm-hint"), Is.Null);
+
+        var sent = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string> { ["NewEmail"] = "new-a0032@example.jp" }, "#change-email");
+        Assert.That(ErrorOn(await sent.Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0032@example.jp"));
+        Assert.That(_factory.Mail.To("new-a0032@example.jp"), Has.Count.EqualTo(1));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.AnyAsync(t => t.NormalizedUserId == "A0032")), Is.False, "the right password clears the count");
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0032"), Does.Contain(AuditKinds.SignInFailed).And.Contain(AuditKinds.OtpVerified));
+    }
+
+    [Test]
+    public async Task ARelyingAppAskingForAnApp_CannotAddOneToAnOldSession_UntilTheMemberConfirms()
+    {
+        await TestMembers.AddAsync(_factory, "A0033", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        await app.SignInAsync("A0033", Password, Pkce.Create());
+        _clock.Advance(TimeSpan.FromMinutes(16));
+
+        var demand = new Dictionary<string, string?> { ["acr_values"] = "urn:kosmo:acr:mfa:app" };
+        var toSetup = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), demand));
+        Assert.That(PathOf(toSetup), Is.EqualTo("/journey/otp-setup/app"));
+        var toConfirm = await FollowAsync(app.Browser, toSetup);
+        Assert.That(PathOf(toConfirm), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath), "someone at a PC left signed in cannot add their own app");
+
+        var toCode = await HtmlForm.SubmitAsync(app.Browser, await FollowAsync(app.Browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
+        var back = await OtpMail.CompleteAsync(_factory, app.Browser, toCode, "a0033@example.jp");
+        Assert.That(PathOf(back), Is.EqualTo("/journey/otp-setup/app"));
+        var setup = await FollowAsync(app.Browser, back);
+        Assert.That(ErrorOn(await setup.Content.ReadAsStringAsync(), "otp-app-required"), Is.Not.Null, "still for the app that asked");
+        var secret = await AuthenticatorApp.ScanAsync(app.Browser, setup);
+        var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = CodeNow(secret) }, "#otp-setup-form");
+        Assert.That(PathOf(enrolled), Is.EqualTo("/connect/authorize"), "and on to the app");
+    }
+
     private async Task<HttpClient> SignedInAsync(string userId, bool create = true)
     {
         if (create)

@@ -31,6 +31,8 @@ public static class JourneyRegistration
         services.AddScoped<Password.AddressThrottle>();
         services.AddScoped<SessionTermination>();
         services.AddScoped<Account.MemberServices>();
+        services.AddOptions<Account.AccountOptions>().BindConfiguration(Account.AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Confirm.RecentSignIn>();
         return services;
     }
 }

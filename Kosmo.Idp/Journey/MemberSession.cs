@@ -82,6 +82,13 @@ public sealed record MemberSession(
     public static MemberSession AfterPassword(Member member, DateTimeOffset now) =>
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion, Id: Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
+    /// <summary>
+    /// The session while the member confirms who they are before an account change: the password
+    /// was typed again just now, the code is still to come. The same session (its id, its apps).
+    /// </summary>
+    public MemberSession ConfirmingAgain(DateTimeOffset now) =>
+        this with { AuthenticatedAt = now, Methods = [AuthenticationMethods.Password], SecondFactor = null };
+
     /// <summary>The session once the member also typed a one-time password: auth_time is when authentication completed.</summary>
     public MemberSession WithSecondFactor(DateTimeOffset now, string factor) =>
         this with

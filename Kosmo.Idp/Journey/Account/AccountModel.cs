@@ -1,3 +1,4 @@
+using Kosmo.Idp.Journey.Confirm;
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Journey.NewPassword;
 using Kosmo.Idp.Journey.Otp;
@@ -21,7 +22,7 @@ namespace Kosmo.Idp.Journey.Account;
 public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
     EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, AttemptThrottle throttle,
-    SessionTermination sessions, AuditLog audit, TimeProvider time,
+    SessionTermination sessions, RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.Done;
@@ -47,6 +48,9 @@ public sealed class AccountModel(
     public bool CanTurnOffEmailCodes => EmailCodes && Member.AppOtpEnabledAt is not null;
 
     public string? PendingEmail { get; private set; }
+
+    /// <summary>The sign-in is recent enough for changes to how the member signs in (see <see cref="RecentSignIn"/>).</summary>
+    public bool SignInIsRecent => recentSignIn.Holds(Session);
 
     public string? Notice { get; private set; }
 
@@ -85,15 +89,16 @@ public sealed class AccountModel(
             "device-renamed" => "Account.DeviceRenamed",
             "email-codes-on" => "Account.EmailCodesTurnedOn",
             "email-codes-off" => "Account.EmailCodesTurnedOff",
+            "confirmed" => "Account.Confirmed",
             _ => null,
         };
-        Notice = key is null ? null : text[key].Value;
+        Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;
         return await ShowAsync(cancellationToken);
     }
 
     public async Task<IActionResult> OnPostRemoveDeviceAsync(Guid device, CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -162,7 +167,7 @@ public sealed class AccountModel(
     /// </summary>
     public async Task<IActionResult> OnPostEmailCodesAsync(bool on, CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -197,7 +202,7 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostNewRecoveryCodesAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -210,7 +215,7 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostChangeEmailAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -289,6 +294,10 @@ public sealed class AccountModel(
         await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
         return RedirectToPage(new { done = "signed-out" });
     }
+
+    /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>
+    private IActionResult? ConfirmFirst() =>
+        SignInIsRecent ? null : LocalRedirect(RecentSignIn.ConfirmUrl("/account?done=confirmed"));
 
     private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
     {

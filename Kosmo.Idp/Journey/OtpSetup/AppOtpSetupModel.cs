@@ -17,7 +17,7 @@ namespace Kosmo.Idp.Journey.OtpSetup;
 /// </summary>
 public sealed class AppOtpSetupModel(
     KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, AttemptThrottle throttle,
-    SessionTermination sessions, Email.EmailVerificationService verifications, AuditLog audit, TimeProvider time,
+    SessionTermination sessions, Email.EmailVerificationService verifications, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
@@ -44,7 +44,7 @@ public sealed class AppOtpSetupModel(
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -56,7 +56,7 @@ public sealed class AppOtpSetupModel(
     /// <summary>The QR code as a PNG: shown in the page, and downloaded as a file with download=true.</summary>
     public async Task<IActionResult> OnGetQrAsync(bool download, CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -69,7 +69,7 @@ public sealed class AppOtpSetupModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -146,6 +146,14 @@ public sealed class AppOtpSetupModel(
         // Back to the account page; a relying app that insists on an app cannot be returned to without one.
         return LocalRedirect(Demand.RequiresApp ? "/" : MemberJourney.UrlOf(JourneyStep.Done, ReturnUrl));
     }
+
+    /// <summary>
+    /// Another authenticator for a member who has one already: only from a recent sign-in, whether
+    /// the account page or a relying app's demand for an app led here.
+    /// </summary>
+    private IActionResult? ConfirmFirst() =>
+        !Member.HasSecondFactor || recentSignIn.Holds(Session) ? null
+        : LocalRedirect(Confirm.RecentSignIn.ConfirmUrl(Request.Path + Request.QueryString));
 
     private async Task ShowAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,23 @@
+using Kosmo.Idp.Journey.Account;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Journey.Confirm;
+
+/// <summary>
+/// Changes to how a member signs in (authenticators, codes by mail, recovery codes) and to the
+/// address their notices go to need a sign-in from the last few minutes: a session left open on
+/// a shared PC must not let someone else add their own authenticator and keep coming back.
+/// Older sessions are sent to the confirmation page first (password, then the member's code).
+/// </summary>
+public sealed class RecentSignIn(IOptions<AccountOptions> options, TimeProvider time)
+{
+    public const string ConfirmPath = "/journey/confirm";
+
+    public int Minutes => options.Value.RecentSignInMinutes;
+
+    public bool Holds(MemberSession session) =>
+        time.GetUtcNow() - session.AuthenticatedAt <= TimeSpan.FromMinutes(Minutes);
+
+    /// <summary>The confirmation page, which returns to <paramref name="returnUrl"/> (a local URL) once both factors were typed.</summary>
+    public static string ConfirmUrl(string returnUrl) => ConfirmPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl);
+}
