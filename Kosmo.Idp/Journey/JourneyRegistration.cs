@@ -27,6 +27,7 @@ public static class JourneyRegistration
         services.AddScoped<EmailOtpSender>();
         services.AddScoped<RecoveryCodes>();
         services.AddScoped<AttemptThrottle>();
+        services.AddScoped<PasswordRecheck>();
         services.AddOptions<Password.AddressThrottleOptions>().BindConfiguration(Password.AddressThrottleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Password.AddressThrottle>();
         services.AddScoped<SessionTermination>();

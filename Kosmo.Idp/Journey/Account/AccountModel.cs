@@ -21,7 +21,7 @@ namespace Kosmo.Idp.Journey.Account;
 /// </summary>
 public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
-    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, AttemptThrottle throttle,
+    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, PasswordRecheck passwords,
     SessionTermination sessions, RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
@@ -246,19 +246,9 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        // The current password is a secret typed here too: it counts against the same lockout as the login page.
-        if (await throttle.RemainingLockAsync(Member.NormalizedUserId, cancellationToken) is { } locked)
+        if (await passwords.RefusalAsync(Member, CurrentPassword, "Account.CurrentPasswordWrong", "current password on the account page", cancellationToken) is { } refusal)
         {
-            ModelState.AddModelError(nameof(CurrentPassword), text["Login.TemporarilyLocked", Math.Ceiling(locked.TotalMinutes)]);
-            return await ShowAsync(cancellationToken);
-        }
-
-        if (hashing.Check(Member, CurrentPassword ?? "") == PasswordCheck.Wrong)
-        {
-            await throttle.RecordFailureAsync(Member.NormalizedUserId, cancellationToken);
-            audit.Record(AuditKinds.PasswordRefused, Member.Id, "wrong current password");
-            await Db.SaveChangesAsync(cancellationToken);
-            ModelState.AddModelError(nameof(CurrentPassword), text["Account.CurrentPasswordWrong"]);
+            ModelState.AddModelError(nameof(CurrentPassword), refusal);
             return await ShowAsync(cancellationToken);
         }
 
@@ -272,8 +262,6 @@ public sealed class AccountModel(
         Member.PasswordHash = hashing.Hash(password);
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
-        await throttle.ClearAsync(Member.NormalizedUserId, cancellationToken);
-
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);

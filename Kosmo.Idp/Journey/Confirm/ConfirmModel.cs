@@ -1,6 +1,5 @@
 using Kosmo.Idp.Journey.Password;
 using Kosmo.Idp.Localization;
-using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;
@@ -14,7 +13,7 @@ namespace Kosmo.Idp.Journey.Confirm;
 /// </summary>
 [ThrottlePostsByAddress]
 public sealed class ConfirmModel(
-    KosmoDbContext db, MemberJourney journey, PasswordHashing hashing, AttemptThrottle throttle, AuditLog audit,
+    KosmoDbContext db, MemberJourney journey, PasswordRecheck passwords, AuditLog audit,
     TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.Done;
@@ -42,23 +41,12 @@ public sealed class ConfirmModel(
             return Page();
         }
 
-        // The same lockout as the login page: this is the same secret, typed on another page.
-        if (await throttle.RemainingLockAsync(Member.NormalizedUserId, cancellationToken) is { } locked)
+        if (await passwords.RefusalAsync(Member, Password, "Confirm.Wrong", "confirming before an account change", cancellationToken) is { } refusal)
         {
-            ModelState.AddModelError(nameof(Password), text["Login.TemporarilyLocked", Math.Ceiling(locked.TotalMinutes)]);
+            ModelState.AddModelError(nameof(Password), refusal);
             return Page();
         }
 
-        if (hashing.Check(Member, Password) == PasswordCheck.Wrong)
-        {
-            var wait = await throttle.RecordFailureAsync(Member.NormalizedUserId, cancellationToken);
-            audit.Record(wait is null ? AuditKinds.SignInFailed : AuditKinds.SignInLockedOut, Member.Id, "confirming before an account change");
-            await Db.SaveChangesAsync(cancellationToken);
-            ModelState.AddModelError(nameof(Password), wait is { } w ? text["Login.TemporarilyLocked", Math.Ceiling(w.TotalMinutes)] : text["Confirm.Wrong"]);
-            return Page();
-        }
-
-        await throttle.ClearAsync(Member.NormalizedUserId, cancellationToken);
         audit.Record(AuditKinds.SignInSucceeded, Member.Id, "confirming before an account change");
         await Db.SaveChangesAsync(cancellationToken);
 

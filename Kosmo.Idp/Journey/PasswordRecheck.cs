@@ -1,0 +1,41 @@
+using Kosmo.Idp.Localization;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.Extensions.Localization;
+
+namespace Kosmo.Idp.Journey;
+
+/// <summary>
+/// The password a signed-in member types again (the account page's current password, the
+/// confirmation before an account change). It is the login's secret, so it counts against the
+/// login's per-user-ID lockout, and a wrong one is audited as a failed sign-in.
+/// </summary>
+public sealed class PasswordRecheck(
+    KosmoDbContext db, PasswordHashing hashing, AttemptThrottle throttle, AuditLog audit, IStringLocalizer<Strings> text)
+{
+    /// <summary>
+    /// Null when the password is right (the failure count starts again); otherwise the message for
+    /// the field: <paramref name="wrongMessage"/>, or how long the user ID is locked.
+    /// </summary>
+    public async Task<string?> RefusalAsync(Member member, string? password, string wrongMessage, string where, CancellationToken cancellationToken)
+    {
+        if (await throttle.RemainingLockAsync(member.NormalizedUserId, cancellationToken) is { } locked)
+        {
+            return Locked(locked);
+        }
+
+        if (hashing.Check(member, password ?? "") == PasswordCheck.Wrong)
+        {
+            var wait = await throttle.RecordFailureAsync(member.NormalizedUserId, cancellationToken);
+            audit.Record(wait is null ? AuditKinds.SignInFailed : AuditKinds.SignInLockedOut, member.Id, where);
+            await db.SaveChangesAsync(cancellationToken);
+            return wait is { } lockedNow ? Locked(lockedNow) : text[wrongMessage];
+        }
+
+        await throttle.ClearAsync(member.NormalizedUserId, cancellationToken);
+        return null;
+    }
+
+    private string Locked(TimeSpan remaining) => text["Login.TemporarilyLocked", Math.Ceiling(remaining.TotalMinutes)];
+}
