@@ -56,7 +56,6 @@ public static class KosmoHost
                 cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 cookie.LoginPath = MemberJourney.PathOf(JourneyStep.SignIn);
                 cookie.ReturnUrlParameter = "returnUrl";
-                cookie.ExpireTimeSpan = TimeSpan.FromHours(1);
                 cookie.SlidingExpiration = true;
             });
         services.AddAuthorization();

@@ -270,10 +270,10 @@ public sealed class AccountTests
         foreach (var (form, fields) in changes)
         {
             var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), fields, form);
-            Assert.That(PathOf(refused), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath), form);
+            Assert.That(PathOf(refused), Is.EqualTo("/journey/confirm"), form);
         }
 
-        Assert.That(PathOf(await browser.GetAsync("/journey/otp-setup/app?returnUrl=%2Faccount")), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath),
+        Assert.That(PathOf(await browser.GetAsync("/journey/otp-setup/app?returnUrl=%2Faccount")), Is.EqualTo("/journey/confirm"),
             "no second authenticator either");
         var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0031"));
         Assert.That(member.EmailOtpEnabledAt, Is.Not.Null);
@@ -326,7 +326,7 @@ public sealed class AccountTests
         var toSetup = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), demand));
         Assert.That(PathOf(toSetup), Is.EqualTo("/journey/otp-setup/app"));
         var toConfirm = await FollowAsync(app.Browser, toSetup);
-        Assert.That(PathOf(toConfirm), Is.EqualTo(Kosmo.Idp.Journey.Confirm.RecentSignIn.ConfirmPath), "someone at a PC left signed in cannot add their own app");
+        Assert.That(PathOf(toConfirm), Is.EqualTo("/journey/confirm"), "someone at a PC left signed in cannot add their own app");
 
         var toCode = await HtmlForm.SubmitAsync(app.Browser, await FollowAsync(app.Browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
         var back = await OtpMail.CompleteAsync(_factory, app.Browser, toCode, "a0033@example.jp");
@@ -336,6 +336,49 @@ public sealed class AccountTests
         var secret = await AuthenticatorApp.ScanAsync(app.Browser, setup);
         var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string> { ["Code"] = CodeNow(secret) }, "#otp-setup-form");
         Assert.That(PathOf(enrolled), Is.EqualTo("/connect/authorize"), "and on to the app");
+    }
+
+    [Test]
+    public async Task NewRecoveryCodesAskedForOnOneDevice_AreNotShownToAnOldSessionElsewhere()
+    {
+        var pc = await SignedInAsync("A0034");
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        var phone = await SignedInAsync("A0034", create: false);
+        var toCodes = await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+        Assert.That(PathOf(toCodes), Is.EqualTo("/journey/recovery-codes"), "the phone signed in just now");
+        var issued = await IssuedSetsAsync("A0034");
+
+        // Every session of the member is sent to the new codes until they are saved; the PC's is old.
+        Assert.That(PathOf(await pc.GetAsync("/account")), Is.EqualTo("/journey/confirm"));
+        Assert.That(PathOf(await pc.GetAsync("/journey/recovery-codes")), Is.EqualTo("/journey/confirm"));
+        Assert.That(await IssuedSetsAsync("A0034"), Is.EqualTo(issued), "no set was made for the PC");
+    }
+
+    [Test]
+    public async Task AnAppCodeAskedForByARelyingApp_DoesNotCountAsANewSignIn()
+    {
+        var first = await SignedInAsync("A0035");
+        var key = await AddDeviceAsync(first, "スマホ");
+        var app = TestRelyingApp.Portal(_factory);
+        var toCode = await LoginAsync(app.Browser, "A0035", Password);
+        var byMail = await HtmlForm.SubmitAsync(app.Browser, await app.Browser.GetAsync("/journey/otp?mode=email"),
+            new Dictionary<string, string> { ["Code"] = OtpMail.LatestCode(_factory, "a0035@example.jp") }, "#otp-form");
+        Assert.That(PathOf(byMail), Is.EqualTo("/"), PathOf(toCode));
+        var signedInAt = _clock.GetUtcNow();
+        _clock.Advance(TimeSpan.FromMinutes(16));
+
+        var demand = new Dictionary<string, string?> { ["acr_values"] = "urn:kosmo:acr:mfa:app" };
+        var pkce = Pkce.Create();
+        var toApp = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, demand));
+        Assert.That(PathOf(toApp), Is.EqualTo("/journey/otp"), "the mailed code was not enough for this app");
+        var back = await HtmlForm.SubmitAsync(app.Browser, await FollowAsync(app.Browser, toApp), new Dictionary<string, string> { ["Code"] = CodeNow(key) }, "#otp-form");
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(back.Headers.Location), KosmoFactory.PortalRedirect);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        var authTime = new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken).Claims.Single(c => c.Type == "auth_time").Value;
+        Assert.That(authTime, Is.EqualTo(signedInAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), "auth_time stays the sign-in's");
+
+        var remove = await HtmlForm.SubmitAsync(app.Browser, await app.Browser.GetAsync("/account"), new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
+        Assert.That(PathOf(remove), Is.EqualTo("/journey/confirm"), "a code alone, without the password, does not open the account's changes");
     }
 
     private async Task<HttpClient> SignedInAsync(string userId, bool create = true)
@@ -380,6 +423,9 @@ public sealed class AccountTests
     }
 
     private string CodeNow(string secret) => AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
+
+    private Task<int> IssuedSetsAsync(string userId) => TestMembers.WithDbAsync(_factory, db =>
+        db.AuditEvents.CountAsync(a => a.Kind == AuditKinds.RecoveryCodesIssued && db.Members.Any(m => m.Id == a.MemberId && m.UserId == userId)));
 
     private Task<string?> EmailOfAsync(string userId) =>
         TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == userId).Select(m => m.Email).SingleAsync());

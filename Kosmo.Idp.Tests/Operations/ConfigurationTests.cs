@@ -7,6 +7,19 @@ namespace Kosmo.Idp.Tests.Operations;
 
 public sealed class ConfigurationTests
 {
+    [TestCase("Session:IdleTimeout=13:00:00", "IdleTimeout")]
+    [TestCase("Session:IdleTimeout=02:00:00;Session:ReauthenticateAfter=01:00:00", "Session:IdleTimeout cannot be longer")]
+    [TestCase("Account:RecentSignInMinutes=0", "RecentSignInMinutes")]
+    public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
+    {
+        var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
+        var failure = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
+        {
+            await using var factory = await KosmoFactory.StartAsync(configuration);
+        });
+        Assert.That(failure!.Message, Does.Contain(message));
+    }
+
     [Test]
     public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
     {

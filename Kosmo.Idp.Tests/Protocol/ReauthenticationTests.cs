@@ -7,9 +7,10 @@ using static Kosmo.Idp.Tests.Journey.JourneySteps;
 namespace Kosmo.Idp.Tests.Protocol;
 
 /// <summary>
-/// prompt=login and max_age, as docs/integrating-an-app.md promises them: a member with a live
-/// session on the provider is asked for the password and the one-time password again. The clock
-/// is a fake, so a session can grow old without waiting.
+/// prompt=login and max_age, as docs/integrating-an-app.md promises them, and the session's own
+/// limits (30 minutes idle, 12 hours in all): a member with a session on the provider is asked for
+/// the password and the one-time password again. The clock is a fake, so a session can grow old
+/// without waiting.
 /// </summary>
 public sealed class ReauthenticationTests
 {
@@ -44,6 +45,36 @@ public sealed class ReauthenticationTests
 
         var idToken = await ReauthenticateAsync(app, "K0005", new Dictionary<string, string?> { ["max_age"] = "300" });
         Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is this sign-in's");
+    }
+
+    [Test]
+    public async Task ASessionWithoutARequestForLongerThanThirtyMinutes_Ends_AndAnAppAskingSilentlyGetsLoginRequired()
+    {
+        var app = await SignedInAsync("K0006");
+        _clock.Advance(TimeSpan.FromMinutes(29));
+        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "29 minutes without a request");
+        _clock.Advance(TimeSpan.FromMinutes(29));
+        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "each request starts the 30 minutes again");
+
+        _clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.That((await AuthorizeAsync(app, new Dictionary<string, string?> { ["prompt"] = "none" })).Parameters.GetValueOrDefault("error"), Is.EqualTo("login_required"));
+        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"));
+    }
+
+    [Test]
+    public async Task EvenABusySession_AsksForThePasswordAndCodeAgainAfterTwelveHours()
+    {
+        var app = await SignedInAsync("K0007");
+        for (var step = 1; step < 36; step++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(20));
+            Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), $"{step * 20} minutes after signing in");
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(21));
+        Assert.That((await AuthorizeAsync(app, new Dictionary<string, string?> { ["prompt"] = "none" })).Parameters.GetValueOrDefault("error"), Is.EqualTo("login_required"));
+        var idToken = await ReauthenticateAsync(app, "K0007", new Dictionary<string, string?>());
+        Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is the new sign-in's");
     }
 
     private async Task<TestRelyingApp> SignedInAsync(string userId)

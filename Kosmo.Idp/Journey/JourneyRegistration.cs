@@ -14,6 +14,10 @@ public static class JourneyRegistration
     public static IServiceCollection AddMemberJourney(this IServiceCollection services)
     {
         services.AddSingleton<MemberJourney>();
+        services.AddOptions<MemberSessionOptions>().BindConfiguration(MemberSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // The cookie's sliding lifetime is the idle timeout; MemberJourney counts the time since the last sign-in.
+        services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(MemberSession.Scheme)
+            .Configure<IOptions<MemberSessionOptions>>((cookie, session) => cookie.ExpireTimeSpan = session.Value.IdleTimeout);
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TermsOptions>, TermsFilesExist>();

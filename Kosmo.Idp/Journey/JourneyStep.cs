@@ -14,6 +14,7 @@ public enum JourneyStep
     NewPassword,
     SetUpAppOtp,
     OtpChallenge,
+    ConfirmIdentity,
     SaveRecoveryCodes,
     Done,
 }

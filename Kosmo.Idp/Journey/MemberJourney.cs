@@ -9,13 +9,15 @@ namespace Kosmo.Idp.Journey;
 /// this session. Pages and the authorization endpoint ask it instead of checking flags, so a
 /// change of state (a new terms version, an operator's reset) brings back exactly that step.
 /// </summary>
-public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
+public sealed class MemberJourney(
+    IOptionsMonitor<TermsOptions> terms, IOptionsMonitor<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn, TimeProvider time)
 {
     public JourneyStep Next(Member? member, MemberSession? session, AuthenticationDemand? demand = null)
     {
         demand ??= AuthenticationDemand.None;
         if (member is null || session is null || session.MemberId != member.Id || member.IsLocked
-            || session.Version != member.SessionVersion)
+            || session.Version != member.SessionVersion
+            || time.GetUtcNow() - session.AuthenticatedAt > sessions.CurrentValue.ReauthenticateAfter)
         {
             return JourneyStep.SignIn;
         }
@@ -75,7 +77,9 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
 
         if (member.RecoveryCodesSavedAt is null)
         {
-            return JourneyStep.SaveRecoveryCodes;
+            // A new set replaces the one the member keeps: like the account page's changes, only
+            // from a recent sign-in, whichever of the member's sessions happens to come here.
+            return recentSignIn.Holds(session) ? JourneyStep.SaveRecoveryCodes : JourneyStep.ConfirmIdentity;
         }
 
         return JourneyStep.Done;
@@ -91,6 +95,7 @@ public sealed class MemberJourney(IOptionsMonitor<TermsOptions> terms)
         JourneyStep.NewPassword => "/journey/new-password",
         JourneyStep.SetUpAppOtp => "/journey/otp-setup/app",
         JourneyStep.OtpChallenge => "/journey/otp",
+        JourneyStep.ConfirmIdentity => "/journey/confirm",
         JourneyStep.SaveRecoveryCodes => "/journey/recovery-codes",
         _ => "/",
     };

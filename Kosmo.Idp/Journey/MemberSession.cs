@@ -89,11 +89,16 @@ public sealed record MemberSession(
     public MemberSession ConfirmingAgain(DateTimeOffset now) =>
         this with { AuthenticatedAt = now, Methods = [AuthenticationMethods.Password], SecondFactor = null };
 
-    /// <summary>The session once the member also typed a one-time password: auth_time is when authentication completed.</summary>
+    /// <summary>
+    /// The session once the member also typed a one-time password. After the password, auth_time
+    /// becomes now: the sign-in is complete. A code typed later in a full session (an app that a
+    /// relying app asked for, an app just added) changes the factor but not the time, so a code
+    /// alone never counts as a new sign-in for the recent-sign-in rule or the 12-hour limit.
+    /// </summary>
     public MemberSession WithSecondFactor(DateTimeOffset now, string factor) =>
         this with
         {
-            AuthenticatedAt = now,
+            AuthenticatedAt = HasSecondFactor ? AuthenticatedAt : now,
             Methods = [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor],
             SecondFactor = factor,
         };

@@ -55,7 +55,10 @@ public static class AuthorizationEndpoints
         {
             if (request.HasPromptValue(PromptValues.None))
             {
-                return Refuse(Errors.InteractionRequired, "The member has steps to complete on the provider.");
+                // A session that ran out (or was ended) needs a login; anything else, a page of the journey.
+                return next == JourneyStep.SignIn
+                    ? Refuse(Errors.LoginRequired, "The member must sign in again.")
+                    : Refuse(Errors.InteractionRequired, "The member has steps to complete on the provider.");
             }
 
             return Results.Redirect(MemberJourney.UrlOf(next, ReturnUrl(context, request)));

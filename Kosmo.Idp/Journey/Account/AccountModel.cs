@@ -89,7 +89,7 @@ public sealed class AccountModel(
             "device-renamed" => "Account.DeviceRenamed",
             "email-codes-on" => "Account.EmailCodesTurnedOn",
             "email-codes-off" => "Account.EmailCodesTurnedOff",
-            "confirmed" => "Account.Confirmed",
+            "confirmed" when SignInIsRecent => "Account.Confirmed",
             _ => null,
         };
         Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;

@@ -13,10 +13,13 @@ namespace Kosmo.Idp.Journey.Confirm;
 /// </summary>
 [ThrottlePostsByAddress]
 public sealed class ConfirmModel(
-    KosmoDbContext db, MemberJourney journey, PasswordRecheck passwords, AuditLog audit,
+    KosmoDbContext db, MemberJourney journey, RecentSignIn recentSignIn, PasswordRecheck passwords, AuditLog audit,
     TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
-    protected override JourneyStep Step => JourneyStep.Done;
+    protected override JourneyStep Step => JourneyStep.ConfirmIdentity;
+
+    /// <summary>Also before the account page's changes, which a finished member asks for.</summary>
+    protected override bool ServesFinishedMembers => true;
 
     [BindProperty]
     public string? Password { get; set; }
@@ -26,11 +29,11 @@ public sealed class ConfirmModel(
     public string DisplayName => Member.DisplayName ?? Member.UserId;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
-        await EnterAsync(cancellationToken) ?? Page();
+        await EnterAsync(cancellationToken) ?? AlreadyRecent() ?? Page();
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? AlreadyRecent()) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -55,4 +58,7 @@ public sealed class ConfirmModel(
         await Session.SignInAsync(HttpContext);
         return Continue();
     }
+
+    /// <summary>A sign-in recent enough already (a second tab, the back button) goes on without a new code.</summary>
+    private IActionResult? AlreadyRecent() => recentSignIn.Holds(Session) ? Continue() : null;
 }

@@ -11,13 +11,11 @@ namespace Kosmo.Idp.Journey.Confirm;
 /// </summary>
 public sealed class RecentSignIn(IOptions<AccountOptions> options, TimeProvider time)
 {
-    public const string ConfirmPath = "/journey/confirm";
-
     public int Minutes => options.Value.RecentSignInMinutes;
 
     public bool Holds(MemberSession session) =>
         time.GetUtcNow() - session.AuthenticatedAt <= TimeSpan.FromMinutes(Minutes);
 
     /// <summary>The confirmation page, which returns to <paramref name="returnUrl"/> (a local URL) once both factors were typed.</summary>
-    public static string ConfirmUrl(string returnUrl) => ConfirmPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl);
+    public static string ConfirmUrl(string returnUrl) => MemberJourney.UrlOf(JourneyStep.ConfirmIdentity, returnUrl);
 }
