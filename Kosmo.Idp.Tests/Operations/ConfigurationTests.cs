@@ -9,7 +9,7 @@ public sealed class ConfigurationTests
 {
     [TestCase("Session:IdleTimeout=13:00:00", "IdleTimeout")]
     [TestCase("Session:IdleTimeout=02:00:00;Session:ReauthenticateAfter=01:00:00", "Session:IdleTimeout cannot be longer")]
-    [TestCase("Account:RecentSignInMinutes=0", "RecentSignInMinutes")]
+    [TestCase("Account:RecentSignIn=00:00:00", "RecentSignIn")]
     public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

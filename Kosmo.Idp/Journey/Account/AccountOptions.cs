@@ -10,6 +10,6 @@ public sealed class AccountOptions
     /// How long after signing in (or confirming again) the member may change how they sign in
     /// without typing the password and a code once more.
     /// </summary>
-    [Range(1, 720)]
-    public int RecentSignInMinutes { get; set; } = 15;
+    [Range(typeof(TimeSpan), "00:00:10", "12:00:00")]
+    public TimeSpan RecentSignIn { get; set; } = TimeSpan.FromMinutes(15);
 }

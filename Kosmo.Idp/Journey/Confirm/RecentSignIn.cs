@@ -11,10 +11,11 @@ namespace Kosmo.Idp.Journey.Confirm;
 /// </summary>
 public sealed class RecentSignIn(IOptions<AccountOptions> options, TimeProvider time)
 {
-    public int Minutes => options.Value.RecentSignInMinutes;
+    /// <summary>The window in whole minutes, as the page tells the member (at least 1).</summary>
+    public int Minutes => Math.Max(1, (int)Math.Round(options.Value.RecentSignIn.TotalMinutes));
 
     public bool Holds(MemberSession session) =>
-        time.GetUtcNow() - session.AuthenticatedAt <= TimeSpan.FromMinutes(Minutes);
+        time.GetUtcNow() - session.AuthenticatedAt <= options.Value.RecentSignIn;
 
     /// <summary>The confirmation page, which returns to <paramref name="returnUrl"/> (a local URL) once both factors were typed.</summary>
     public static string ConfirmUrl(string returnUrl) => MemberJourney.UrlOf(JourneyStep.ConfirmIdentity, returnUrl);
