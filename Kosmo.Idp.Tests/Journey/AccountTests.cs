@@ -381,6 +381,38 @@ public sealed class AccountTests
         Assert.That(PathOf(remove), Is.EqualTo("/journey/confirm"), "a code alone, without the password, does not open the account's changes");
     }
 
+    [Test]
+    public async Task SigningOut_EndsTheRefreshTokensOfAppsSignedInThroughThatBrowser_ButNotAnotherDevices()
+    {
+        await TestMembers.AddAsync(_factory, "A0036", Password);
+        var (byApp, byAppTokens) = await PortalSignedInAsync("A0036");
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var (byPage, byPageTokens) = await PortalSignedInAsync("A0036");
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var (elsewhere, elsewhereTokens) = await PortalSignedInAsync("A0036");
+
+        var ended = await byApp.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(byAppTokens.IdToken!)
+            + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout));
+        Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
+        var loggedOut = await HtmlForm.SubmitAsync(byPage.Browser, await byPage.Browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action='/logout']");
+        Assert.That(loggedOut.Headers.Location!.OriginalString, Is.EqualTo("/signed-out"));
+
+        Assert.That((await byApp.RefreshAsync(byAppTokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "signed out through the app");
+        Assert.That((await byPage.RefreshAsync(byPageTokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "signed out on the provider's page");
+        var stillThere = await elsewhere.RefreshAsync(elsewhereTokens.RefreshToken!);
+        Assert.That(stillThere.AccessToken, Is.Not.Null, "another device's session keeps its apps: " + stillThere.Error);
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "A0036")).Count(k => k == AuditKinds.SignedOut), Is.EqualTo(2));
+    }
+
+    private async Task<(TestRelyingApp App, TokenResponse Tokens)> PortalSignedInAsync(string userId)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
+        Assert.That(tokens.RefreshToken, Is.Not.Null, tokens.Body.ToString());
+        return (app, tokens);
+    }
+
     private async Task<HttpClient> SignedInAsync(string userId, bool create = true)
     {
         if (create)

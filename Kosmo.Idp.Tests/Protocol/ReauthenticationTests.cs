@@ -77,6 +77,21 @@ public sealed class ReauthenticationTests
         Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is the new sign-in's");
     }
 
+    [Test]
+    public async Task AnAppsRefreshToken_StopsWorkingTwelveHoursAfterTheSignIn()
+    {
+        await TestMembers.AddAsync(_factory, "K0008", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0008", Password, pkce)).Code!, pkce.Verifier);
+
+        _clock.Advance(TimeSpan.FromHours(11.9));
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(refreshed.RefreshToken, Is.Not.Null, "within the 12 hours: " + refreshed.Error);
+        _clock.Advance(TimeSpan.FromMinutes(7));
+        Assert.That((await app.RefreshAsync(refreshed.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the member signs in again, for the app too");
+    }
+
     private async Task<TestRelyingApp> SignedInAsync(string userId)
     {
         await TestMembers.AddAsync(_factory, userId, Password);

@@ -1,16 +1,15 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Kosmo.Idp.Journey;
 
-public sealed class LogoutModel : PageModel
+public sealed class LogoutModel(Protocol.SessionTermination sessions) : PageModel
 {
     public IActionResult OnGet() => RedirectToPage("/Journey/Home");
 
     public async Task<IActionResult> OnPostAsync()
     {
-        await HttpContext.SignOutAsync(MemberSession.Scheme);
+        await sessions.SignOutHereAsync(HttpContext, "provider page");
         return Redirect("/signed-out");
     }
 }

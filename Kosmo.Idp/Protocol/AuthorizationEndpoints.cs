@@ -6,6 +6,7 @@ using Kosmo.Idp.Protocol.Apis;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -89,7 +90,7 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Exchange(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals, IOpenIddictApplicationManager applications,
-        ApiAudiences audiences)
+        ApiAudiences audiences, IOptionsMonitor<MemberSessionOptions> sessionLimits, TimeProvider time)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this token request.");
@@ -125,6 +126,13 @@ public static class AuthorizationEndpoints
                 return Refuse(Errors.InvalidGrant, "The member's account is locked.");
             }
 
+            // An app's refresh tokens never outlast the provider session they came from: after
+            // Session:ReauthenticateAfter the member signs in again, for the app as for the provider.
+            if (time.GetUtcNow() - session!.AuthenticatedAt > sessionLimits.CurrentValue.ReauthenticateAfter)
+            {
+                return Refuse(Errors.InvalidGrant, "The member's sign-in is too old; the member must sign in again.");
+            }
+
             // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.
             var principal = await principals.CreateAsync(member, session!, stored.GetScopes(), context.RequestAborted);
             principal.SetAuthorizationId(stored.GetAuthorizationId());
@@ -152,9 +160,9 @@ public static class AuthorizationEndpoints
         return Results.Ok(claims);
     }
 
-    private static async Task<IResult> EndSession(HttpContext context)
+    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions)
     {
-        await context.SignOutAsync(MemberSession.Scheme);
+        await sessions.SignOutHereAsync(context, "relying app's end-session request");
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
         // otherwise the member sees our own signed-out page.

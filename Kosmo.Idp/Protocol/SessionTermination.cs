@@ -1,4 +1,8 @@
+using Kosmo.Idp.Journey;
 using Kosmo.Idp.Members;
+using Kosmo.Idp.Operations.Audit;
+using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.Authentication;
 using System.Text.Json;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -12,7 +16,8 @@ namespace Kosmo.Idp.Protocol;
 /// the other devices keeps this device's session, and with it the tokens of the apps signed in
 /// through it.
 /// </summary>
-public sealed class SessionTermination(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations)
+public sealed class SessionTermination(
+    IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, KosmoDbContext db, AuditLog audit)
 {
     private const string SessionProperty = "kosmo_session";
 
@@ -78,6 +83,47 @@ public sealed class SessionTermination(IOpenIddictTokenManager tokens, IOpenIddi
         }
 
         return (revokedTokens, revokedAuthorizations);
+    }
+
+    /// <summary>
+    /// Signs the member out of this browser's session (the provider's own logout, or a relying
+    /// app's end-session request) and ends what it granted: the apps' authorizations made in it are
+    /// revoked with their refresh tokens, so none left behind in a shared PC's browser (a browser
+    /// app keeps its tokens there) still works. Sessions on other devices keep theirs.
+    /// </summary>
+    public async Task SignOutHereAsync(HttpContext context, string where)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (await MemberSession.ReadAsync(context) is { } session)
+        {
+            var revoked = session.Id is null ? 0 : await EndGrantsOfAsync(session.MemberId, session.Id, cancellationToken);
+            audit.Record(AuditKinds.SignedOut, session.MemberId, $"{where}; {revoked} token(s) revoked");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await context.SignOutAsync(MemberSession.Scheme);
+    }
+
+    private async Task<long> EndGrantsOfAsync(Guid memberId, string sessionId, CancellationToken cancellationToken)
+    {
+        var ofSession = new List<object>();
+        await foreach (var authorization in authorizations.FindBySubjectAsync(memberId.ToString(), cancellationToken))
+        {
+            if (await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken)
+                && await IsFromSessionAsync(authorization, sessionId, cancellationToken))
+            {
+                ofSession.Add(authorization);
+            }
+        }
+
+        long revoked = 0;
+        foreach (var authorization in ofSession)
+        {
+            revoked += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, cancellationToken))!, cancellationToken);
+            await authorizations.TryRevokeAsync(authorization, cancellationToken);
+        }
+
+        return revoked;
     }
 
     private async Task<bool> IsFromSessionAsync(object authorization, string sessionId, CancellationToken cancellationToken) =>

@@ -31,6 +31,7 @@ public static class AuditKinds
     public const string EmailCodesTurnedOff = "otp.email-codes-off";
     public const string RecoveryCodesIssued = "recovery-codes.issued";
     public const string RecoveryCodeUsed = "recovery-codes.used";
+    public const string SignedOut = "sessions.signed-out";
     public const string SignedOutEverywhere = "sessions.signed-out-everywhere";
     public const string RosterMemberCreated = "roster.member-created";
     public const string RosterMemberUpdated = "roster.member-updated";
