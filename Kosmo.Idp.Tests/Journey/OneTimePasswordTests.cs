@@ -330,6 +330,16 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task AMemberWhoCannotGetACode_CanSignOutFromTheCodePage()
+    {
+        await TestMembers.AddAsync(_factory, "T0014", "Mail-Member-2026");
+        var browser = await PasswordOnlyAsync("T0014");
+        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp"), new Dictionary<string, string>(), "#otp-sign-out");
+        Assert.That(signedOut.Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/otp")), Is.EqualTo("/login"), "not left signed in half-way");
+    }
+
+    [Test]
     public async Task Resend_WaitsForTheCooldown_AndStopsAtTheHourlyCap()
     {
         await TestMembers.AddAsync(_factory, "T0008", "Mail-Member-2026");
@@ -391,7 +401,7 @@ public sealed class OneTimePasswordTests
     }
 
     private static string PasswordOf(string userId) =>
-        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" ? "Mail-Member-2026" : "Totp-Member-2026";
+        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" ? "Mail-Member-2026" : "Totp-Member-2026";
 
     /// <summary>A new mail member past the password, on the code page, with the code that page mailed.</summary>
     private async Task<(HttpClient Browser, string Code)> AtTheMailedCodeAsync(string userId)
