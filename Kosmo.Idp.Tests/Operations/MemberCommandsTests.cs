@@ -151,10 +151,60 @@ public sealed class MemberCommandsTests
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.AuditEvents.AnyAsync(e => e.Kind == AuditKinds.PasswordReset)), Is.False);
     }
 
+    [Test]
+    public async Task SignOut_EndsTheMembersSessions_RevokesTokens_KeepsPasswordAndMethods_AuditsAndMails()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await AddMfaAsync(factory, member);
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, member);
+        var before = await FindAsync(factory, "K0001");
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher),
+            "members", "sign-out", "K0001", "--reason", "member called: phone stolen");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("signed out of every session").And.Contain("1 token(s) and 1 authorization(s)"));
+        var after = await FindAsync(factory, "K0001");
+        Assert.That(after.SessionVersion, Is.EqualTo(before.SessionVersion + 1));
+        Assert.That((after.PasswordHash, after.OtpMethod, after.RecoveryCodesSavedAt), Is.EqualTo((before.PasswordHash, before.OtpMethod, before.RecoveryCodesSavedAt)),
+            "only the sessions end");
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.TotpDevices.CountAsync()), Is.EqualTo(1));
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.SignedOutEverywhere)).Detail, Does.Contain("phone stolen"));
+        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("すべての端末からあなたをログアウトしました"));
+    }
+
+    [Test]
+    public async Task SignOutEveryone_NeedsYes_ThenEndsEveryMembersSessions_AndRevokesEveryToken()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var first = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        var second = await TestMembers.AddAsync(factory, "K0002", "chosen-pass-2026");
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, second);
+
+        var (refusedExit, _, refusal) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "sign-out-everyone");
+        Assert.That(refusedExit, Is.EqualTo(2));
+        Assert.That(refusal, Does.Contain("--yes"));
+        Assert.That((await FindAsync(factory, "K0001")).SessionVersion, Is.EqualTo(first.SessionVersion), "nothing changed without --yes");
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "sign-out-everyone", "--yes", "--reason", "restored the 11-25 backup");
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("2 member(s) signed out").And.Contain("1 token(s) and 1 authorization(s)"));
+        Assert.That((await FindAsync(factory, "K0001")).SessionVersion, Is.EqualTo(first.SessionVersion + 1));
+        Assert.That((await FindAsync(factory, "K0002")).SessionVersion, Is.EqualTo(second.SessionVersion + 1));
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        var audited = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.SingleAsync(a => a.Kind == AuditKinds.SignedOutEverywhere));
+        Assert.That(audited.MemberId, Is.Null, "one event for the whole roster");
+        Assert.That(audited.Detail, Does.Contain("every member").And.Contain("restored the 11-25 backup"));
+    }
+
     [TestCase("show")]
     [TestCase("unlock")]
     [TestCase("reset-mfa")]
     [TestCase("reset-password")]
+    [TestCase("sign-out")]
     public async Task AnUnknownUserId_ExitsOne_AndSaysSo(string command)
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -14,6 +14,7 @@ public enum MemberNotice
     AuthenticatorRemoved,
     EmailCodesOn,
     EmailCodesOff,
+    SignedOutByOperator,
 }
 
 /// <summary>
@@ -130,6 +131,15 @@ public static class MemberNoticeMail
             [
                 "One-time passwords by mail were turned off for your KOSMO Web account (on the account page).",
                 "Use your authenticator app at your next logins.",
+            ]),
+        MemberNotice.SignedOutByOperator => (
+            [
+                "健康保険組合が、KOSMO Web のすべての端末からあなたをログアウトしました。",
+                "ユーザIDとパスワードで、もう一度ログインできます。",
+            ],
+            [
+                "Your health insurance society has logged you out of KOSMO Web on every device.",
+                "You can log in again with your user ID and password.",
             ]),
         _ => throw new ArgumentOutOfRangeException(nameof(notice), notice, null),
     };

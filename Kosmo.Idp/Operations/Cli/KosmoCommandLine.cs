@@ -181,7 +181,44 @@ public static class KosmoCommandLine
         members.Subcommands.Add(ChangeMember("reset-password",
             "Put the password back to the initial rule 記号+番号+生年月日 (to be changed at login), end every session and revoke every token, and mail the member.",
             (administration, userId, note, cancellationToken) => administration.ResetPasswordAsync(userId, note, cancellationToken)));
+        members.Subcommands.Add(ChangeMember("sign-out",
+            "End every session of the member and revoke every token their apps hold, and mail the member. Password and methods stay as they are.",
+            (administration, userId, note, cancellationToken) => administration.SignOutAsync(userId, note, cancellationToken)));
+        members.Subcommands.Add(SignOutEveryone());
         return members;
+    }
+
+    private static Command SignOutEveryone()
+    {
+        var reason = ReasonOption();
+        var confirm = new Option<bool>("--yes") { Description = "Required: every member of the society is signed out on every device." };
+        var command = new Command("sign-out-everyone",
+            "End every member's sessions and revoke every token relying apps hold (after restoring an older backup, or a leak). No mails.")
+        {
+            reason, confirm,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(confirm))
+            {
+                Console.Error.WriteLine("This signs out every member on every device: add --yes to do it.");
+                return Task.FromResult(2);
+            }
+
+            return WithServicesAsync(async services =>
+            {
+                var result = await services.GetRequiredService<MemberAdministration>().SignOutEveryoneAsync(
+                    OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
+                Console.WriteLine(result.Summary);
+                foreach (var line in result.Changes)
+                {
+                    Console.WriteLine("  " + line);
+                }
+
+                return result.ExitCode;
+            });
+        });
+        return command;
     }
 
     private static Argument<string> UserIdArgument() => new("user-id") { Description = "The member's user ID (case does not matter)." };
@@ -214,17 +251,7 @@ public static class KosmoCommandLine
         string name, string description, Func<MemberAdministration, string, OperatorNote, CancellationToken, Task<MemberChangeResult>> change)
     {
         var userId = UserIdArgument();
-        var reason = new Option<string?>("--reason")
-        {
-            Description = $"Why (a ticket number, \"member called\"), at most {OperatorNote.MaximumReasonLength} characters; stored in the audit event with your OS user name.",
-        };
-        reason.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<string?>() is { } text && (text.Length > OperatorNote.MaximumReasonLength || text.Any(char.IsControl)))
-            {
-                result.AddError($"--reason must be one line of at most {OperatorNote.MaximumReasonLength} characters.");
-            }
-        });
+        var reason = ReasonOption();
         var command = new Command(name, description) { userId, reason };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
@@ -244,6 +271,22 @@ public static class KosmoCommandLine
             return result.ExitCode;
         }));
         return command;
+    }
+
+    private static Option<string?> ReasonOption()
+    {
+        var reason = new Option<string?>("--reason")
+        {
+            Description = $"Why (a ticket number, \"member called\"), at most {OperatorNote.MaximumReasonLength} characters; stored in the audit event with your OS user name.",
+        };
+        reason.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && (text.Length > OperatorNote.MaximumReasonLength || text.Any(char.IsControl)))
+            {
+                result.AddError($"--reason must be one line of at most {OperatorNote.MaximumReasonLength} characters.");
+            }
+        });
+        return reason;
     }
 
     private static Command Audit()

@@ -7,12 +7,13 @@ using Kosmo.Idp.Protocol;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Operations.MemberCommands;
 
 /// <summary>
-/// The society's operators' changes to one member: unlock, reset MFA, reset the password. Each
+/// The society's operators' changes to one member: unlock, reset MFA, reset the password, sign out. Each
 /// change is written with its audit event in one transaction, then the member is mailed; a mail
 /// that cannot be sent does not undo the change, because the change is what the operator needs.
 /// </summary>
@@ -177,6 +178,48 @@ public sealed class MemberAdministration(
         return member.IsLocked
             ? result with { Summary = result.Summary + " The account is still locked: run `members unlock` as well." }
             : result;
+    }
+
+    /// <summary>
+    /// "Someone else may be signed in as me": every session of the member ends and the apps' tokens
+    /// are revoked, without touching the password or the methods.
+    /// </summary>
+    public async Task<MemberChangeResult> SignOutAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(userId, cancellationToken);
+        return member is null
+            ? MemberChangeResult.Unknown(userId)
+            : await ChangeAndSignOutAsync(member, AuditKinds.SignedOutEverywhere, MemberNotice.SignedOutByOperator, note, [],
+                $"{member.UserId} signed out of every device.", cancellationToken);
+    }
+
+    /// <summary>
+    /// Every member, every device: after restoring an older backup (refresh tokens revoked since
+    /// then would work again) or when cookies or tokens may have leaked. Set-based, so it takes
+    /// seconds for the whole roster; no mails, since it concerns everyone.
+    /// </summary>
+    public async Task<MemberChangeResult> SignOutEveryoneAsync(OperatorNote note, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var members = await db.Members.ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.SessionVersion, m => m.SessionVersion + 1)
+            .SetProperty(m => m.UpdatedAt, time.GetUtcNow()), cancellationToken);
+        var tokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Status == Statuses.Valid || t.Status == Statuses.Inactive)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, Statuses.Revoked), cancellationToken);
+        var authorizations = await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .Where(a => a.Status == Statuses.Valid)
+            .ExecuteUpdateAsync(set => set.SetProperty(a => a.Status, Statuses.Revoked), cancellationToken);
+        List<string> changes =
+        [
+            $"{members} member(s) signed out of every session",
+            $"{tokens} token(s) and {authorizations} authorization(s) of relying apps revoked",
+        ];
+        audit.Record(AuditKinds.SignedOutEverywhere, null, Detail(note, ["every member", .. changes]));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new MemberChangeResult(MemberChangeOutcome.Changed,
+            "Every member is signed out; relying apps sign their members in again at the next refresh.") { Changes = changes };
     }
 
     /// <summary>
