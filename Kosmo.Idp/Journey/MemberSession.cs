@@ -30,6 +30,9 @@ public sealed record MemberSession(
 
     private const string IdClaim = "kosmo_session_id";
 
+    /// <summary>The session ID as relying apps see it (OpenID Connect's sid), in tokens and their stored principals.</summary>
+    public const string SessionIdClaim = "sid";
+
     public bool HasSecondFactor => Methods.Contains(AuthenticationMethods.OneTimePassword);
 
     public static MemberSession? From(ClaimsPrincipal? principal)
@@ -46,7 +49,8 @@ public sealed record MemberSession(
         // Tokens carry the acr rather than the session's own claim: an app-level acr means the app.
         var secondFactor = principal.FindFirstValue(SecondFactorClaim)
             ?? (principal.FindFirstValue(Claims.AuthenticationContextReference) == AuthenticationMethods.AcrApp ? AuthenticationMethods.ByApp : null);
-        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor, principal.FindFirstValue(IdClaim));
+        return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor,
+            principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim));
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context) =>

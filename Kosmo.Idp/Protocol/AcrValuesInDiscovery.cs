@@ -4,7 +4,10 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol;
 
-/// <summary>Discovery lists the acr values this provider asserts, so a relying app can learn that it may ask for an authenticator app.</summary>
+/// <summary>
+/// What discovery adds to OpenIddict's own metadata: the acr values this provider asserts, so a
+/// relying app can learn that it may ask for an authenticator app, and back-channel logout.
+/// </summary>
 internal sealed class AcrValuesInDiscovery : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -20,6 +23,9 @@ internal sealed class AcrValuesInDiscovery : IOpenIddictServerHandler<OpenIddict
         {
             AuthenticationMethods.AcrPassword, AuthenticationMethods.AcrMultiFactor, AuthenticationMethods.AcrApp,
         }));
+        // Back-channel logout (Protocol/Logout): logout tokens carry sid, and id_tokens the same sid.
+        context.Metadata["backchannel_logout_supported"] = true;
+        context.Metadata["backchannel_logout_session_supported"] = true;
         return ValueTask.CompletedTask;
     }
 }

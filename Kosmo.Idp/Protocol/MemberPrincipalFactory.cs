@@ -19,6 +19,10 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
             .SetClaim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds())
             .SetClaim(Claims.AuthenticationContextReference, AuthenticationMethods.AcrFor(session))
             .SetClaims(Claims.AuthenticationMethodReference, [.. session.Methods]);
+        if (session.Id is not null)
+        {
+            identity.SetClaim(MemberSession.SessionIdClaim, session.Id);
+        }
 
         identity.SetScopes(scopes);
         foreach (var (type, value) in ProfileOf(member, identity.HasScope))
@@ -37,6 +41,11 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
         {
             case Claims.Subject:
                 yield return Destinations.AccessToken;
+                yield return Destinations.IdentityToken;
+                break;
+
+            // The provider session, as back-channel logout tokens name it.
+            case MemberSession.SessionIdClaim:
                 yield return Destinations.IdentityToken;
                 break;
 

@@ -39,6 +39,9 @@ public static class ProtocolRegistration
         services.AddScoped<ApiScopeSync>();
         services.AddScoped<ApiAudiences>();
         services.AddScoped<MemberPrincipalFactory>();
+        services.AddScoped<Logout.BackchannelLogout>();
+        // A member's sign-out waits for the apps' answers: a few seconds at most, whatever an app does.
+        services.AddHttpClient(Logout.BackchannelLogout.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(3));
         services.AddMemoryCache();
         services.AddCors();
         services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, BrowserAppCors>();

@@ -17,7 +17,8 @@ namespace Kosmo.Idp.Protocol;
 /// through it.
 /// </summary>
 public sealed class SessionTermination(
-    IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, KosmoDbContext db, AuditLog audit)
+    IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, Logout.BackchannelLogout backchannel,
+    KosmoDbContext db, AuditLog audit)
 {
     private const string SessionProperty = "kosmo_session";
 
@@ -77,11 +78,17 @@ public sealed class SessionTermination(
         }
 
         var revokedAuthorizations = 0;
+        var ended = new List<Logout.EndedGrant>();
         foreach (var authorization in granted)
         {
-            revokedAuthorizations += await authorizations.TryRevokeAsync(authorization, cancellationToken) ? 1 : 0;
+            if (await authorizations.TryRevokeAsync(authorization, cancellationToken))
+            {
+                revokedAuthorizations++;
+                ended.Add(await EndedAsync(authorization, subject, cancellationToken));
+            }
         }
 
+        await backchannel.NotifyAsync(ended, cancellationToken);
         return (revokedTokens, revokedAuthorizations);
     }
 
@@ -117,16 +124,25 @@ public sealed class SessionTermination(
         }
 
         long revoked = 0;
+        var ended = new List<Logout.EndedGrant>();
         foreach (var authorization in ofSession)
         {
             revoked += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, cancellationToken))!, cancellationToken);
             await authorizations.TryRevokeAsync(authorization, cancellationToken);
+            ended.Add(await EndedAsync(authorization, memberId.ToString(), cancellationToken));
         }
 
+        await backchannel.NotifyAsync(ended, cancellationToken);
         return revoked;
     }
 
     private async Task<bool> IsFromSessionAsync(object authorization, string sessionId, CancellationToken cancellationToken) =>
+        await SessionOfAsync(authorization, cancellationToken) == sessionId;
+
+    private async Task<string?> SessionOfAsync(object authorization, CancellationToken cancellationToken) =>
         (await authorizations.GetPropertiesAsync(authorization, cancellationToken)).TryGetValue(SessionProperty, out var tag)
-        && tag.ValueKind == JsonValueKind.String && tag.GetString() == sessionId;
+        && tag.ValueKind == JsonValueKind.String ? tag.GetString() : null;
+
+    private async Task<Logout.EndedGrant> EndedAsync(object authorization, string subject, CancellationToken cancellationToken) =>
+        new((await authorizations.GetApplicationIdAsync(authorization, cancellationToken))!, subject, await SessionOfAsync(authorization, cancellationToken));
 }

@@ -34,6 +34,12 @@ public sealed class RelyingApp
     /// <summary>Lets a confidential app get tokens for itself (service to service) with client credentials.</summary>
     public bool AllowClientCredentials { get; set; }
 
+    /// <summary>
+    /// Where the provider posts a logout token (OpenID Connect Back-Channel Logout) when a member's
+    /// sign-in at this app ends on the provider. Optional.
+    /// </summary>
+    public Uri? BackchannelLogoutUri { get; set; }
+
     /// <summary>Where the member's services page links to.</summary>
     public Uri? HomeUrl { get; set; }
 }

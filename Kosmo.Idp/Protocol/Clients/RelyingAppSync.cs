@@ -101,6 +101,11 @@ public sealed class RelyingAppSync(
         descriptor.RedirectUris.UnionWith(app.RedirectUris);
         descriptor.PostLogoutRedirectUris.UnionWith(app.PostLogoutRedirectUris);
         descriptor.Properties[ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByConfiguration);
+        if (app.BackchannelLogoutUri is not null)
+        {
+            descriptor.Properties[Logout.BackchannelLogout.UriProperty] = JsonSerializer.SerializeToElement(app.BackchannelLogoutUri.AbsoluteUri);
+        }
+
         if (app.HomeUrl is not null)
         {
             descriptor.Properties[HomeUrlProperty] = JsonSerializer.SerializeToElement(app.HomeUrl.AbsoluteUri);

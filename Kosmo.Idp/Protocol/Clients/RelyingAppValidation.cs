@@ -37,7 +37,7 @@ internal sealed class RelyingAppValidation(IHostEnvironment environment) : IVali
                 failures.Add($"{at}: a public app has no secret and cannot use client credentials.");
             }
 
-            foreach (var uri in app.RedirectUris.Concat(app.PostLogoutRedirectUris))
+            foreach (var uri in app.RedirectUris.Concat(app.PostLogoutRedirectUris).Concat(app.BackchannelLogoutUri is { } logout ? [logout] : []))
             {
                 if (!uri.IsAbsoluteUri || !string.IsNullOrEmpty(uri.Fragment))
                 {
