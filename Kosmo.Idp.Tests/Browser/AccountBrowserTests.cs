@@ -83,12 +83,18 @@ public sealed class AccountBrowserTests : BrowserTests
         await Expect(pages.Heading(phone, "Login.Title")).ToBeVisibleAsync();
         await pages.CheckPageAsync(phone, "phone-signed-out");
 
+        // The phone's portal session ended with it: the provider told the portal (back-channel logout).
+        await phone.GotoAsync(Host.Portal.Url.ToString());
+        await Expect(phone).ToHaveURLAsync(new Regex("^" + Regex.Escape(Host.Issuer + "login")));
+
         // The PC, which pressed the button, is still signed in.
         await pc.GotoAsync(Host.Issuer + "account");
         await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await pages.CheckPageAsync(pc, "account-still-signed-in");
+        await pc.GotoAsync(Host.Portal.Url.ToString());
+        await pages.OnPortalTopPageAsync(pc, "健保 七海", "portal-still-signed-in");
     }
 
     private static ILocator DeviceNames(IPage page) => page.Locator("#devices li strong");

@@ -44,6 +44,7 @@ public sealed class BrowserHost : IAsyncDisposable
             ["RelyingApps:Apps:0:RedirectUris:0"] = new Uri(portalUrl, PortalApp.CallbackPath).ToString(),
             ["RelyingApps:Apps:0:PostLogoutRedirectUris:0"] = new Uri(portalUrl, PortalApp.SignedOutCallbackPath).ToString(),
             ["RelyingApps:Apps:0:HomeUrl"] = portalUrl.ToString(),
+            ["RelyingApps:Apps:0:BackchannelLogoutUri"] = new Uri(portalUrl, PortalBackchannelLogout.Path).ToString(),
             // The portal's own API, which checks that tokens are meant for it.
             ["RelyingApps:Apps:0:Scopes:3"] = PortalApp.ApiScope,
             ["Apis:0:Name"] = PortalApp.ApiAudience,

@@ -21,7 +21,8 @@ namespace Kosmo.Idp.Tests.Browser;
 /// <summary>
 /// The KOSMO Web portal of manual p.13 as a relying app that nobody here wrote the protocol side
 /// of: ASP.NET Core's own OpenID Connect handler (code flow, PKCE) signs members in, and an API of
-/// its own (<c>/api/me</c>) validates the provider's access tokens against the JWKS with JwtBearer.
+/// its own (<c>/api/me</c>) validates the provider's access tokens against the JWKS with JwtBearer,
+/// and the provider's back-channel logout ends its sessions (<see cref="PortalBackchannelLogout"/>).
 /// Configured as docs/integrating-an-app.md tells app developers.
 /// </summary>
 public sealed class PortalApp : IAsyncDisposable
@@ -55,6 +56,7 @@ public sealed class PortalApp : IAsyncDisposable
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
         builder.Logging.ClearProviders();
         builder.Services.AddHttpClient();
+        builder.Services.AddSingleton<PortalBackchannelLogout.EndedSessions>();
         builder.Services
             .AddAuthentication(options =>
             {
@@ -65,6 +67,7 @@ public sealed class PortalApp : IAsyncDisposable
             {
                 cookie.Cookie.Name = "portal_session";
                 cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.Events.OnValidatePrincipal = PortalBackchannelLogout.RefuseEndedSessionAsync;
             })
             .AddOpenIdConnect(options =>
             {
@@ -138,6 +141,7 @@ public sealed class PortalApp : IAsyncDisposable
         app.UseAuthorization();
         app.MapGet("/favicon.ico", () => Results.NoContent());
         app.MapGet("/", TopPageAsync).RequireAuthorization();
+        app.MapPost(PortalBackchannelLogout.Path, (Delegate)PortalBackchannelLogout.ReceiveAsync);
         app.MapGet("/api/me", (ClaimsPrincipal user) => Results.Json(new
         {
             sub = user.FindFirstValue("sub"),
