@@ -355,6 +355,21 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task NewRecoveryCodesCopiedWhileTheWindowCloses_AreStillTheOnesThatCount()
+    {
+        var browser = await SignedInAsync("A0037");
+        _clock.Advance(TimeSpan.FromMinutes(14));
+        var codesPage = await FollowAsync(browser, await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        var codes = await RecoveryCodesOnAsync(codesPage);
+        Assert.That(codes, Has.Count.EqualTo(10));
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        var saved = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
+        Assert.That(saved.Headers.Location?.OriginalString, Is.EqualTo("/account"), "not sent to 本人確認 for a new set");
+        Assert.That(await IssuedSetsAsync("A0037"), Is.EqualTo(1), "only the set that was copied");
+    }
+
+    [Test]
     public async Task AnAppCodeAskedForByARelyingApp_DoesNotCountAsANewSignIn()
     {
         var first = await SignedInAsync("A0035");

@@ -177,6 +177,24 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task AnOperatorsReset_TellsAnAppWithABackchannelLogoutUri_FromTheCommandLine()
+    {
+        await using var portal = await LogoutCatcher.StartAsync();
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["RelyingApps:Apps:0:BackchannelLogoutUri"] = portal.Endpoint.AbsoluteUri });
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, member);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString,
+            new Dictionary<string, string?> { ["Protocol__Issuer"] = "https://idp.example-kenpo.or.jp/" }, "members", "sign-out", "K0001");
+
+        Assert.That(exit, Is.Zero, output + errors);
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        var logout = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(portal.Tokens.Single());
+        Assert.That((logout.Issuer, logout.Subject, logout.Audiences.Single()), Is.EqualTo(("https://idp.example-kenpo.or.jp/", member.Id.ToString(), KosmoFactory.PortalClientId)),
+            "signed by the command, which loads the keys itself");
+    }
+
+    [Test]
     public async Task SignOutEveryone_NeedsYes_ThenEndsEveryMembersSessions_AndRevokesEveryToken()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -81,6 +81,22 @@ public sealed class BackchannelLogoutTests
     }
 
     [Test]
+    public async Task AnAppsEndSessionRequest_EndsTheSignInItNames_EvenWhenTheBrowsersProviderCookieIsGone()
+    {
+        var (app, idToken) = await SignedInAsync("L0004");
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await AuthorizeAgainAsync(app, pkce)).Code!, pkce.Verifier);
+
+        // Another browser (the provider's cookie expired, or was cleared): only the id_token_hint names the sign-in.
+        var ended = await _factory.Browser().GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(idToken.RawData)
+            + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout));
+        Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
+
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the app's refresh token from that sign-in is revoked");
+        Assert.That((await ValidatedAsync(_portal.Tokens.Single())).GetClaim("sid").Value, Is.EqualTo(idToken.Claims.Single(c => c.Type == "sid").Value));
+    }
+
+    [Test]
     public async Task AnAppThatFailsToAnswer_DoesNotStopTheMembersSignOut()
     {
         var (app, idToken) = await SignedInAsync("L0003");
@@ -112,6 +128,9 @@ public sealed class BackchannelLogoutTests
         Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
         return (app, new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken));
     }
+
+    private static async Task<AuthorizationResponse> AuthorizeAgainAsync(TestRelyingApp app, Pkce pkce) =>
+        AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(pkce)), KosmoFactory.PortalRedirect);
 
     /// <summary>What the app does with a logout token: signature against the JWKS, issuer, audience, type.</summary>
     private async Task<JsonWebToken> ValidatedAsync(string raw)

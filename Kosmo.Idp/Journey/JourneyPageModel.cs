@@ -27,13 +27,16 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
     /// <summary>This request's session; a step that upgrades it (a second factor) replaces it before continuing.</summary>
     protected MemberSession Session { get; set; } = null!;
 
-    /// <summary>Loads the signed-in member; returns where to go instead when this is not their step.</summary>
-    protected async Task<IActionResult?> EnterAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads the signed-in member; returns where to go instead when this is not their step (or
+    /// <paramref name="alsoServes"/>, for a handler that may run one step early).
+    /// </summary>
+    protected async Task<IActionResult?> EnterAsync(CancellationToken cancellationToken, JourneyStep? alsoServes = null)
     {
         var session = MemberSession.From(User);
         var member = session is null ? null : await db.Members.FindAsync([session.MemberId], cancellationToken);
         var next = journey.Next(member, session, Demand);
-        if (next != Step && !(next == JourneyStep.Done && ServesFinishedMembers))
+        if (next != Step && next != alsoServes && !(next == JourneyStep.Done && ServesFinishedMembers))
         {
             return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
         }

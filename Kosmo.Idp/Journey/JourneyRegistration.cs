@@ -17,7 +17,16 @@ public static class JourneyRegistration
         services.AddOptions<MemberSessionOptions>().BindConfiguration(MemberSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // The cookie's sliding lifetime is the idle timeout; MemberJourney counts the time since the last sign-in.
         services.AddOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(MemberSession.Scheme)
-            .Configure<IOptions<MemberSessionOptions>>((cookie, session) => cookie.ExpireTimeSpan = session.Value.IdleTimeout);
+            .Configure<IOptions<MemberSessionOptions>>((cookie, session) =>
+            {
+                cookie.ExpireTimeSpan = session.Value.IdleTimeout;
+                // Renewed at every request, not only past half its time: idle means exactly IdleTimeout without a request.
+                cookie.Events.OnValidatePrincipal = context =>
+                {
+                    context.ShouldRenew = true;
+                    return Task.CompletedTask;
+                };
+            });
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TermsOptions>, TermsFilesExist>();

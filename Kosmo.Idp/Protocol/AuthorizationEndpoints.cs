@@ -162,7 +162,9 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions)
     {
-        await sessions.SignOutHereAsync(context, "relying app's end-session request");
+        // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
+        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        await sessions.SignOutHereAsync(context, "relying app's end-session request", hint);
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
         // otherwise the member sees our own signed-out page.

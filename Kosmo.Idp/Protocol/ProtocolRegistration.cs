@@ -41,7 +41,9 @@ public static class ProtocolRegistration
         services.AddScoped<MemberPrincipalFactory>();
         services.AddScoped<Logout.BackchannelLogout>();
         // A member's sign-out waits for the apps' answers: a few seconds at most, whatever an app does.
-        services.AddHttpClient(Logout.BackchannelLogout.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(3));
+        services.AddHttpClient(Logout.BackchannelLogout.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(3))
+            // An app's endpoint that redirects is not followed elsewhere (into the provider's own network).
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddMemoryCache();
         services.AddCors();
         services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, BrowserAppCors>();

@@ -3,6 +3,7 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Authentication;
+using System.Security.Claims;
 using System.Text.Json;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -21,6 +22,9 @@ public sealed class SessionTermination(
     KosmoDbContext db, AuditLog audit)
 {
     private const string SessionProperty = "kosmo_session";
+
+    /// <summary>Sign-ins ended by this request whose apps are still to be told (<see cref="NotifyAppsAsync"/>).</summary>
+    private readonly List<Logout.EndedGrant> _ended = [];
 
     /// <summary>Marks a new authorization with the provider session (its ID) it is made in.</summary>
     public static void Tag(OpenIddictAuthorizationDescriptor authorization, string? sessionId)
@@ -78,18 +82,28 @@ public sealed class SessionTermination(
         }
 
         var revokedAuthorizations = 0;
-        var ended = new List<Logout.EndedGrant>();
         foreach (var authorization in granted)
         {
             if (await authorizations.TryRevokeAsync(authorization, cancellationToken))
             {
                 revokedAuthorizations++;
-                ended.Add(await EndedAsync(authorization, subject, cancellationToken));
+                _ended.Add(await EndedAsync(authorization, subject, cancellationToken));
             }
         }
 
-        await backchannel.NotifyAsync(ended, cancellationToken);
         return (revokedTokens, revokedAuthorizations);
+    }
+
+    /// <summary>
+    /// Tells the apps whose sign-ins were ended here (back-channel logout). Called once the change
+    /// is committed: no HTTP call waits inside a transaction, and no app is told of a sign-out
+    /// that was then rolled back.
+    /// </summary>
+    public async Task NotifyAppsAsync(CancellationToken cancellationToken)
+    {
+        var ended = _ended.ToList();
+        _ended.Clear();
+        await backchannel.NotifyAsync(ended, cancellationToken);
     }
 
     /// <summary>
@@ -98,17 +112,35 @@ public sealed class SessionTermination(
     /// revoked with their refresh tokens, so none left behind in a shared PC's browser (a browser
     /// app keeps its tokens there) still works. Sessions on other devices keep theirs.
     /// </summary>
-    public async Task SignOutHereAsync(HttpContext context, string where)
+    /// <remarks>
+    /// A relying app's request names its sign-in by the id_token_hint (its sub and sid), which
+    /// counts even when this browser's cookie has already expired or belongs to a later sign-in.
+    /// Not cancellable once begun: a member who closes the tab is signed out all the same.
+    /// </remarks>
+    public async Task SignOutHereAsync(HttpContext context, string where, ClaimsPrincipal? idTokenHint = null)
     {
-        var cancellationToken = context.RequestAborted;
-        if (await MemberSession.ReadAsync(context) is { } session)
+        var cookie = await MemberSession.ReadAsync(context);
+        await context.SignOutAsync(MemberSession.Scheme);
+
+        var sessions = new HashSet<(Guid Member, string? Session)>();
+        if (cookie is not null)
         {
-            var revoked = session.Id is null ? 0 : await EndGrantsOfAsync(session.MemberId, session.Id, cancellationToken);
-            audit.Record(AuditKinds.SignedOut, session.MemberId, $"{where}; {revoked} token(s) revoked");
-            await db.SaveChangesAsync(cancellationToken);
+            sessions.Add((cookie.MemberId, cookie.Id));
         }
 
-        await context.SignOutAsync(MemberSession.Scheme);
+        if (Guid.TryParse(idTokenHint?.FindFirst(Claims.Subject)?.Value, out var hinted))
+        {
+            sessions.Add((hinted, idTokenHint!.FindFirst(MemberSession.SessionIdClaim)?.Value));
+        }
+
+        foreach (var (member, session) in sessions)
+        {
+            var revoked = session is null ? 0 : await EndGrantsOfAsync(member, session, CancellationToken.None);
+            audit.Record(AuditKinds.SignedOut, member, $"{where}; {revoked} token(s) revoked");
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        await NotifyAppsAsync(CancellationToken.None);
     }
 
     private async Task<long> EndGrantsOfAsync(Guid memberId, string sessionId, CancellationToken cancellationToken)
@@ -124,15 +156,13 @@ public sealed class SessionTermination(
         }
 
         long revoked = 0;
-        var ended = new List<Logout.EndedGrant>();
         foreach (var authorization in ofSession)
         {
             revoked += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, cancellationToken))!, cancellationToken);
             await authorizations.TryRevokeAsync(authorization, cancellationToken);
-            ended.Add(await EndedAsync(authorization, memberId.ToString(), cancellationToken));
+            _ended.Add(await EndedAsync(authorization, memberId.ToString(), cancellationToken));
         }
 
-        await backchannel.NotifyAsync(ended, cancellationToken);
         return revoked;
     }
 

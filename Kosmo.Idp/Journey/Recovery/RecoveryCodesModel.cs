@@ -32,7 +32,9 @@ public sealed class RecoveryCodesModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        // "Saved" counts even when the recent-sign-in window closed while the member copied the
+        // codes: sending them to 本人確認 would show a new set and kill the one just written down.
+        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.ConfirmIdentity) is { } elsewhere)
         {
             return elsewhere;
         }

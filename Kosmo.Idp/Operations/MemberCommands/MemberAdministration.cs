@@ -242,6 +242,7 @@ public sealed class MemberAdministration(
         var recorded = audit.Record(auditKind, member.Id, Detail(note, changes));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await sessions.NotifyAppsAsync(cancellationToken);
         return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);
     }
 

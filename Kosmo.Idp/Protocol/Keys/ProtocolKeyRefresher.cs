@@ -4,7 +4,7 @@ using OpenIddict.Server;
 namespace Kosmo.Idp.Protocol.Keys;
 
 /// <summary>Re-reads the keys now and then, so a rotation made by any process (the CLI, another replica) reaches this one.</summary>
-internal sealed class ProtocolKeyRefresher(
+public sealed class ProtocolKeyRefresher(
     IServiceScopeFactory scopes,
     ProtocolKeyRing ring,
     IOptions<KeyOptions> keyOptions,

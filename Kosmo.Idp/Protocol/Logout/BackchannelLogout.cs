@@ -18,6 +18,7 @@ namespace Kosmo.Idp.Protocol.Logout;
 public sealed class BackchannelLogout(
     IOpenIddictApplicationManager applications,
     ProtocolKeyRing keys,
+    ProtocolKeyRefresher keyRefresher,
     IOptions<ProtocolOptions> protocol,
     IHttpContextAccessor http,
     IHttpClientFactory clients,
@@ -37,6 +38,12 @@ public sealed class BackchannelLogout(
         }
 
         var issuer = protocol.Value.Issuer?.AbsoluteUri ?? RequestIssuer();
+        if (!keys.IsLoaded)
+        {
+            // An operator command: the server loads the ring at start, a command only when it signs.
+            await keyRefresher.RefreshAsync(cancellationToken);
+        }
+
         var deliveries = new List<Task>();
         foreach (var (applicationId, grants) in ended.GroupBy(g => g.ApplicationId).Select(g => (g.Key, g.DistinctBy(e => (e.Subject, e.SessionId)).ToList())))
         {
@@ -55,7 +62,7 @@ public sealed class BackchannelLogout(
                 continue;
             }
 
-            deliveries.AddRange(grants.Select(grant => DeliverAsync(endpoint, clientId, Token(issuer, clientId, grant), cancellationToken)));
+            deliveries.AddRange(grants.Select(grant => DeliverAsync(endpoint, clientId, () => Token(issuer, clientId, grant), cancellationToken)));
         }
 
         await Task.WhenAll(deliveries);
@@ -88,12 +95,12 @@ public sealed class BackchannelLogout(
         });
     }
 
-    private async Task DeliverAsync(Uri endpoint, string clientId, string token, CancellationToken cancellationToken)
+    private async Task DeliverAsync(Uri endpoint, string clientId, Func<string> token, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await clients.CreateClient(HttpClientName).PostAsync(endpoint,
-                new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token }), cancellationToken);
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token() }), cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 logger.LogInformation("Back-channel logout delivered to {ClientId}", clientId);
@@ -107,6 +114,11 @@ public sealed class BackchannelLogout(
         {
             // The member's sign-out is done whatever the app does; the app's session then ends at its next refresh.
             logger.LogWarning("Back-channel logout to {ClientId} failed: {Reason}", clientId, e.Message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or SecurityTokenException)
+        {
+            // No signing key to sign with (a database without keys): the sign-out stands without the notice.
+            logger.LogError(e, "No logout token could be made for {ClientId}", clientId);
         }
     }
 
