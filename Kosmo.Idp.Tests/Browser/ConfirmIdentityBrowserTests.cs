@@ -8,7 +8,8 @@ namespace Kosmo.Idp.Tests.Browser;
 /// <summary>
 /// 本人確認 in a real browser: a member whose sign-in is older than Account:RecentSignIn (10 seconds
 /// here, 15 minutes in production) presses 認証アプリを追加する, types a wrong password and then the
-/// right one and a mailed code, and arrives on the setup page they were going to.
+/// right one and a mailed code, and arrives on the setup page they were going to. Then a sign-out
+/// link without id_token_hint asks before it signs the member out.
 /// </summary>
 public sealed class ConfirmIdentityBrowserTests : BrowserTests
 {
@@ -60,5 +61,12 @@ public sealed class ConfirmIdentityBrowserTests : BrowserTests
         await Expect(pages.Heading(page, "OtpSetup.Title")).ToBeVisibleAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/journey/otp-setup/app"));
         await pages.CheckPageAsync(page, "confirmed-app-setup");
+
+        // A sign-out link without id_token_hint (any site could show one) asks before it signs out.
+        await page.GotoAsync(Host.Issuer + "connect/endsession");
+        await Expect(pages.Heading(page, "Logout.Title")).ToBeVisibleAsync();
+        await pages.CheckPageAsync(page, "logout-question");
+        await pages.Button(page, "Logout.Confirm").ClickAsync();
+        await Expect(pages.Heading(page, "SignedOut.Title")).ToBeVisibleAsync();
     }
 }

@@ -219,6 +219,23 @@ public sealed class ProtocolRefusalTests
         Assert.That(again.Code, Is.Not.Null, "a refused request signs nobody out");
     }
 
+    [Test]
+    public async Task EndSession_WithoutAnIdTokenHint_AsksTheMemberFirst_AndSignsOutOnlyWhenTheyPressTheButton()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(UserId, Password, Pkce.Create())).Code, Is.Not.Null);
+
+        // A plain link, as any site could put in front of the member.
+        var asked = await app.Browser.GetAsync("/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=bye");
+        Assert.That(Journey.JourneySteps.PathOf(asked), Is.EqualTo("/logout"));
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+
+        var question = await Journey.JourneySteps.FollowAsync(app.Browser, asked);
+        var signedOut = await HtmlForm.SubmitAsync(app.Browser, question, new Dictionary<string, string>(), "#logout-form");
+        Assert.That(signedOut.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout + "?state=bye"), "then back to the app, as it asked");
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"));
+    }
+
     private static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)
     {
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "no redirect to an untrusted or unverified place");

@@ -1,11 +1,33 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Journey;
 
+/// <summary>
+/// ログアウト: the provider's own sign-out (a POST from its pages), and the question a relying app's
+/// end-session request without id_token_hint gets first (its parameters go back with the answer).
+/// </summary>
 public sealed class LogoutModel(Protocol.SessionTermination sessions) : PageModel
 {
-    public IActionResult OnGet() => RedirectToPage("/Journey/Home");
+    private static readonly string[] Carried = [Parameters.PostLogoutRedirectUri, Parameters.State, Parameters.ClientId, Parameters.UiLocales];
+
+    /// <summary>The end-session parameters to post back, as the app sent them (OpenIddict checks them then).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> EndSessionParameters { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await MemberSession.ReadAsync(HttpContext) is null)
+        {
+            return Redirect("/signed-out");
+        }
+
+        EndSessionParameters = Carried
+            .Where(name => !string.IsNullOrEmpty(Request.Query[name]))
+            .Select(name => KeyValuePair.Create(name, Request.Query[name].ToString()))
+            .ToList();
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {

@@ -162,6 +162,16 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions)
     {
+        // Without an id_token_hint nothing shows that one of the member's apps sent them here, and
+        // a link on any site could sign them out: a signed-in member confirms on /logout first, by
+        // a POST back here (a cross-site form cannot send the SameSite=Lax session cookie with one).
+        var request = context.GetOpenIddictServerRequest();
+        if (HttpMethods.IsGet(context.Request.Method) && string.IsNullOrEmpty(request?.IdTokenHint)
+            && await MemberSession.ReadAsync(context) is not null)
+        {
+            return Results.Redirect("/logout" + context.Request.QueryString);
+        }
+
         // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
         var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
         await sessions.SignOutHereAsync(context, "relying app's end-session request", hint);
