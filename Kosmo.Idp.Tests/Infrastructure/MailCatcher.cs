@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Kosmo.Idp.Tests.Infrastructure;
 
@@ -18,34 +13,8 @@ public sealed class MailCatcher : IAsyncDisposable
 {
     public const string ApiKey = "SG.test-key-for-the-mail-catcher";
 
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<CaughtMail> _mails = new();
-
-    private MailCatcher()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.MapPost("/v3/mail/send", async (HttpContext context) =>
-        {
-            if (Down)
-            {
-                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-            }
-
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(context.Request.Body);
-                _mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
-                return Results.StatusCode(StatusCodes.Status202Accepted);
-            }
-            catch (Exception e)
-            {
-                return Results.Text(e.ToString(), statusCode: StatusCodes.Status400BadRequest);
-            }
-        });
-    }
+    private WebApplication _app = null!;
 
     public Uri Url { get; private set; } = null!;
 
@@ -56,9 +25,24 @@ public sealed class MailCatcher : IAsyncDisposable
     public static async Task<MailCatcher> StartAsync()
     {
         var catcher = new MailCatcher();
-        await catcher._app.StartAsync();
-        var address = catcher._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        catcher.Url = new Uri(address);
+        (catcher._app, catcher.Url) = await LocalServer.StartAsync(app => app.MapPost("/v3/mail/send", async (HttpContext context) =>
+        {
+            if (catcher.Down)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(context.Request.Body);
+                catcher._mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
+                return Results.StatusCode(StatusCodes.Status202Accepted);
+            }
+            catch (Exception e)
+            {
+                return Results.Text(e.ToString(), statusCode: StatusCodes.Status400BadRequest);
+            }
+        }));
         return catcher;
     }
 

@@ -1,12 +1,7 @@
 using Kosmo.Idp.Operations.Health;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -24,20 +19,17 @@ public sealed class HealthProbeTests
     [OneTimeSetUp]
     public async Task StartEndpointAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _endpoint = builder.Build();
-        _endpoint.MapGet("/ready", () => Results.Text("Healthy"));
-        _endpoint.MapGet("/unready", () => Results.Text("Unhealthy", statusCode: StatusCodes.Status503ServiceUnavailable));
-        _endpoint.MapGet("/moved", () => Results.Redirect("/ready"));
-        _endpoint.MapGet("/slow", async (CancellationToken aborted) =>
+        (_endpoint, _base) = await LocalServer.StartAsync(endpoint =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(10), aborted);
-            return Results.Text("Healthy");
+            endpoint.MapGet("/ready", () => Results.Text("Healthy"));
+            endpoint.MapGet("/unready", () => Results.Text("Unhealthy", statusCode: StatusCodes.Status503ServiceUnavailable));
+            endpoint.MapGet("/moved", () => Results.Redirect("/ready"));
+            endpoint.MapGet("/slow", async (CancellationToken aborted) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), aborted);
+                return Results.Text("Healthy");
+            });
         });
-        await _endpoint.StartAsync();
-        _base = new Uri(_endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
     [OneTimeTearDown]
