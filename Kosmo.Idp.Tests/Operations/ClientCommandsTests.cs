@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -28,6 +29,13 @@ public sealed class ClientCommandsTests
         var renamed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--name", "電子申請サービス");
         Assert.That(renamed.Exit, Is.Zero, renamed.Errors);
         Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.OK), "an update keeps the secret");
+
+        var told = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--backchannel-logout-uri", "https://apply.kosmo.test/backchannel-logout");
+        Assert.That(told.Exit, Is.Zero, told.Errors);
+        Assert.That(await BackchannelLogoutUriAsync(factory, "e-application"), Is.EqualTo("https://apply.kosmo.test/backchannel-logout"));
+        var plainHttp = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--backchannel-logout-uri", "http://apply.kosmo.test/logout");
+        Assert.That((plainHttp.Exit, plainHttp.Errors), Is.EqualTo((2, plainHttp.Errors)));
+        Assert.That(plainHttp.Errors, Does.Contain("must use https"));
 
         var rotated = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--rotate-secret");
         var newSecret = SecretIn(rotated.Output);
@@ -60,6 +68,14 @@ public sealed class ClientCommandsTests
         var unknown = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nobody", "--name", "x");
         Assert.That(unknown.Exit, Is.EqualTo(1));
         Assert.That(unknown.Errors, Does.Contain("No relying app 'nobody'"));
+    }
+
+    private static async Task<string?> BackchannelLogoutUriAsync(KosmoFactory factory, string clientId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>();
+        var properties = await applications.GetPropertiesAsync((await applications.FindByClientIdAsync(clientId))!);
+        return properties.TryGetValue(Kosmo.Idp.Protocol.Logout.BackchannelLogout.UriProperty, out var uri) ? uri.GetString() : null;
     }
 
     private static string SecretIn(string output)

@@ -40,15 +40,16 @@ internal static class ClientCommands
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Post-logout redirect URI (repeat for several).", AllowMultipleArgumentsPerToken = true };
         var scope = new Option<string[]>("--scope") { Description = "Scopes besides openid: profile, email, offline_access.", AllowMultipleArgumentsPerToken = true };
         var home = new Option<string?>("--home-url") { Description = "The app's top page, shown as a tile to members." };
+        var logout = BackchannelLogoutOption();
         var clientCredentials = new Option<bool>("--client-credentials") { Description = "Allow service-to-service tokens (confidential apps only)." };
         var add = new Command("add", "Register a relying app. A confidential app's secret is generated and shown once.")
         {
-            clientId, name, kind, redirect, postLogout, scope, home, clientCredentials,
+            clientId, name, kind, redirect, postLogout, scope, home, logout, clientCredentials,
         };
         add.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
         {
             if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
-                || !TryUri(parse.GetValue(home), out var homeUrl))
+                || !TryUri(parse.GetValue(home), out var homeUrl) || !TryUri(parse.GetValue(logout), out var logoutUri))
             {
                 return 2;
             }
@@ -62,6 +63,7 @@ internal static class ClientCommands
                 PostLogoutRedirectUris = postLogouts,
                 Scopes = [.. parse.GetValue(scope) ?? []],
                 HomeUrl = homeUrl,
+                BackchannelLogoutUri = logoutUri,
                 AllowClientCredentials = parse.GetValue(clientCredentials),
             };
             return Report(await services.GetRequiredService<ClientAdministration>().AddAsync(app, cancellationToken));
@@ -76,12 +78,13 @@ internal static class ClientCommands
         var redirect = new Option<string[]>("--redirect-uri") { Description = "Replace the redirect URIs with these.", AllowMultipleArgumentsPerToken = true };
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these.", AllowMultipleArgumentsPerToken = true };
         var home = new Option<string?>("--home-url") { Description = "New home URL." };
+        var logout = BackchannelLogoutOption();
         var rotate = new Option<bool>("--rotate-secret") { Description = "Generate a new secret (shown once); the old one stops working at once." };
-        var update = new Command("update", "Change an operator-registered relying app.") { clientId, name, redirect, postLogout, home, rotate };
+        var update = new Command("update", "Change an operator-registered relying app.") { clientId, name, redirect, postLogout, home, logout, rotate };
         update.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
         {
             if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
-                || !TryUri(parse.GetValue(home), out var homeUrl))
+                || !TryUri(parse.GetValue(home), out var homeUrl) || !TryUri(parse.GetValue(logout), out var logoutUri))
             {
                 return 2;
             }
@@ -89,10 +92,15 @@ internal static class ClientCommands
             return Report(await services.GetRequiredService<ClientAdministration>().UpdateAsync(
                 parse.GetValue(clientId)!, parse.GetValue(name),
                 redirects.Count > 0 ? redirects : null, postLogouts.Count > 0 ? postLogouts : null,
-                homeUrl, parse.GetValue(rotate), cancellationToken));
+                homeUrl, logoutUri, parse.GetValue(rotate), cancellationToken));
         }));
         return update;
     }
+
+    private static Option<string?> BackchannelLogoutOption() => new("--backchannel-logout-uri")
+    {
+        Description = "Where the provider posts a logout token when a member's sign-in at this app ends (back-channel logout).",
+    };
 
     private static Command Remove()
     {

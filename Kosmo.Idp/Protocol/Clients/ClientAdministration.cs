@@ -56,7 +56,7 @@ public sealed class ClientAdministration(IOpenIddictApplicationManager applicati
     /// <summary>Changes an operator-registered app; values left null stay as they are.</summary>
     public async Task<ClientChange> UpdateAsync(
         string clientId, string? displayName, IReadOnlyList<Uri>? redirectUris, IReadOnlyList<Uri>? postLogoutUris, Uri? homeUrl,
-        bool rotateSecret, CancellationToken cancellationToken)
+        Uri? backchannelLogoutUri, bool rotateSecret, CancellationToken cancellationToken)
     {
         var (application, descriptor, refusal) = await FindOperatorAppAsync(clientId, cancellationToken);
         if (refusal is not null)
@@ -72,6 +72,7 @@ public sealed class ClientAdministration(IOpenIddictApplicationManager applicati
             ClientSecret = descriptor.ClientType == ClientTypes.Public ? null : new string('x', 64),
             RedirectUris = [.. (IEnumerable<Uri>?)redirectUris ?? descriptor.RedirectUris],
             PostLogoutRedirectUris = [.. (IEnumerable<Uri>?)postLogoutUris ?? descriptor.PostLogoutRedirectUris],
+            BackchannelLogoutUri = backchannelLogoutUri,
         };
         if (Validate(check) is { } problem)
         {
@@ -91,6 +92,11 @@ public sealed class ClientAdministration(IOpenIddictApplicationManager applicati
         if (homeUrl is not null)
         {
             descriptor.Properties[RelyingAppSync.HomeUrlProperty] = JsonSerializer.SerializeToElement(homeUrl.AbsoluteUri);
+        }
+
+        if (backchannelLogoutUri is not null)
+        {
+            descriptor.Properties[Logout.BackchannelLogout.UriProperty] = JsonSerializer.SerializeToElement(backchannelLogoutUri.AbsoluteUri);
         }
 
         // The descriptor carries the stored (hashed) secret, so the update keeps it unless rotated below.
