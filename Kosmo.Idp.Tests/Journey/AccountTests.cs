@@ -355,6 +355,20 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TheAccountPage_ShowsThePreviousSignIn_InJapanTime()
+    {
+        var first = await SignedInAsync("A0038");
+        Assert.That(ErrorOn(await first.GetStringAsync("/account"), "previous-sign-in"), Does.Contain("初めて"));
+        var firstAt = _clock.GetUtcNow();
+
+        _clock.Advance(TimeSpan.FromHours(5));
+        var second = await SignedInAsync("A0038", create: false);
+        var shown = ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in");
+        Assert.That(shown, Does.Contain(firstAt.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture))
+            .And.Contain("日本時間"));
+    }
+
+    [Test]
     public async Task NewRecoveryCodesCopiedWhileTheWindowCloses_AreStillTheOnesThatCount()
     {
         var browser = await SignedInAsync("A0037");

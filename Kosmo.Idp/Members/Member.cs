@@ -43,6 +43,12 @@ public sealed class Member
 
     public DateTimeOffset? PasswordChangedAt { get; set; }
 
+    /// <summary>The latest correct password at the login page (this sign-in, once the member is in).</summary>
+    public DateTimeOffset? LastSignInAt { get; set; }
+
+    /// <summary>The one before: shown on the account page, so a sign-in the member did not make is noticed.</summary>
+    public DateTimeOffset? PreviousSignInAt { get; set; }
+
     public DateTimeOffset? BirthDateConfirmedAt { get; set; }
 
     /// <summary>Wrong birthdates typed since the last correct one; reaching the limit locks the account.</summary>

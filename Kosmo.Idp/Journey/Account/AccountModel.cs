@@ -39,6 +39,9 @@ public sealed class AccountModel(
 
     public string? Email => Member.Email;
 
+    /// <summary>The sign-in before this one, so that one the member did not make is noticed.</summary>
+    public DateTimeOffset? PreviousSignInAt => Member.PreviousSignInAt;
+
     public bool EmailCodes => Member.EmailOtpEnabledAt is not null;
 
     /// <summary>Codes by mail can be turned on: the address was proven by its verification link.</summary>

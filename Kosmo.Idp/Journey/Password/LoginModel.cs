@@ -81,6 +81,9 @@ public sealed class LoginModel(
             db.SignInThrottles.Remove(throttle);
         }
 
+        member.PreviousSignInAt = member.LastSignInAt;
+        member.LastSignInAt = now;
+
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
         var session = MemberSession.AfterPassword(member, now);

@@ -36,6 +36,8 @@ public sealed class MemberReport(KosmoDbContext db, TimeProvider time)
             new("Joined", OperatorText.Date(member.JoinedOn)),
             new("Created", OperatorText.Time(member.CreatedAt)),
             new("Password", Password(member)),
+            new("Last sign-ins", member.LastSignInAt is { } last
+                ? $"{OperatorText.Time(last)} (before: {(member.PreviousSignInAt is { } previous ? OperatorText.Time(previous) : "none")})" : "never"),
             new("Account lock", member.IsLocked
                 ? $"LOCKED since {OperatorText.Time(member.LockedAt)} ({member.LockReason?.ToString() ?? "reason not recorded"}); wrong birthdates {member.BirthDateFailures}"
                 : $"not locked; wrong birthdates {member.BirthDateFailures}"),

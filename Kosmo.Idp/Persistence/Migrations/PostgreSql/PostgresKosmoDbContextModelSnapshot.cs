@@ -148,6 +148,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("date")
                         .HasColumnName("joined_on");
 
+                    b.Property<DateTimeOffset?>("LastSignInAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_sign_in_at");
+
                     b.Property<string>("LockReason")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
@@ -185,6 +189,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                     b.Property<bool>("PasswordMustChange")
                         .HasColumnType("boolean")
                         .HasColumnName("password_must_change");
+
+                    b.Property<DateTimeOffset?>("PreviousSignInAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("previous_sign_in_at");
 
                     b.Property<DateTimeOffset?>("RecoveryCodesSavedAt")
                         .HasColumnType("timestamp with time zone")

@@ -143,6 +143,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("joined_on");
 
+                    b.Property<long?>("LastSignInAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_sign_in_at");
+
                     b.Property<string>("LockReason")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
@@ -180,6 +184,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                     b.Property<bool>("PasswordMustChange")
                         .HasColumnType("INTEGER")
                         .HasColumnName("password_must_change");
+
+                    b.Property<long?>("PreviousSignInAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("previous_sign_in_at");
 
                     b.Property<long?>("RecoveryCodesSavedAt")
                         .HasColumnType("INTEGER")
