@@ -16,8 +16,7 @@ public sealed class MemberJourney(
     {
         demand ??= AuthenticationDemand.None;
         if (member is null || session is null || session.MemberId != member.Id || member.IsLocked
-            || session.Version != member.SessionVersion
-            || time.GetUtcNow() - session.AuthenticatedAt > sessions.CurrentValue.ReauthenticateAfter)
+            || session.Version != member.SessionVersion || IsTooOld(session))
         {
             return JourneyStep.SignIn;
         }
@@ -84,6 +83,13 @@ public sealed class MemberJourney(
 
         return JourneyStep.Done;
     }
+
+    /// <summary>
+    /// The password and a code were last typed longer ago than Session:ReauthenticateAfter: the
+    /// member signs in again, on the provider and (at the next refresh) for every app.
+    /// </summary>
+    public bool IsTooOld(MemberSession session) =>
+        time.GetUtcNow() - session.AuthenticatedAt > sessions.CurrentValue.ReauthenticateAfter;
 
     public static string PathOf(JourneyStep step) => step switch
     {

@@ -6,7 +6,6 @@ using Kosmo.Idp.Protocol.Apis;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -90,7 +89,7 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Exchange(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals, IOpenIddictApplicationManager applications,
-        ApiAudiences audiences, IOptionsMonitor<MemberSessionOptions> sessionLimits, TimeProvider time)
+        ApiAudiences audiences, MemberJourney journey)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this token request.");
@@ -126,9 +125,8 @@ public static class AuthorizationEndpoints
                 return Refuse(Errors.InvalidGrant, "The member's account is locked.");
             }
 
-            // An app's refresh tokens never outlast the provider session they came from: after
-            // Session:ReauthenticateAfter the member signs in again, for the app as for the provider.
-            if (time.GetUtcNow() - session!.AuthenticatedAt > sessionLimits.CurrentValue.ReauthenticateAfter)
+            // An app's refresh tokens never outlast the provider session they came from.
+            if (journey.IsTooOld(session!))
             {
                 return Refuse(Errors.InvalidGrant, "The member's sign-in is too old; the member must sign in again.");
             }

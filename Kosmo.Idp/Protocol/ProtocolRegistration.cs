@@ -91,7 +91,7 @@ public static class ProtocolRegistration
                 // Relying apps validate access tokens on their own against the JWKS.
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
-                server.AddEventHandler(AcrValuesInDiscovery.Descriptor);
+                server.AddEventHandler(DiscoveryMetadata.Descriptor);
 
                 server.Configure(options =>
                 {

@@ -8,11 +8,11 @@ namespace Kosmo.Idp.Protocol;
 /// What discovery adds to OpenIddict's own metadata: the acr values this provider asserts, so a
 /// relying app can learn that it may ask for an authenticator app, and back-channel logout.
 /// </summary>
-internal sealed class AcrValuesInDiscovery : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
+internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.HandleConfigurationRequestContext>()
-            .UseSingletonHandler<AcrValuesInDiscovery>()
+            .UseSingletonHandler<DiscoveryMetadata>()
             .SetOrder(int.MaxValue - 100_000)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
