@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Start-to-ready and idle memory of the published service.
 # Usage: docs/benchmarks/start-to-ready.sh [runs]   (from the repository root)
-# Uses ConnectionStrings__Kosmo when set (PostgreSQL), else a fresh SQLite file per run.
+# Uses ConnectionStrings__Kosmo when set (PostgreSQL), else a fresh SQLite file per run, or with
+# KEEP_DATABASE=1 one SQLite file for all runs (the first run creates it: the restart case).
 set -euo pipefail
 runs=${1:-5}
 source "$(dirname "$0")/common.sh"
 publish_service
 port=5399
 for i in $(seq 1 "$runs"); do
-  rm -f "$out/kosmo.db"
+  [ "${KEEP_DATABASE:-0}" = 1 ] || rm -f "$out/kosmo.db"
   start=$(date +%s%N)
   # Run from the publish folder, as the image does: appsettings*.json and Content/ are read from there.
   env --chdir="$out/app" ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" \
