@@ -10,6 +10,8 @@ public sealed class ConfigurationTests
     [TestCase("Session:IdleTimeout=13:00:00", "IdleTimeout")]
     [TestCase("Session:IdleTimeout=02:00:00;Session:ReauthenticateAfter=01:00:00", "Session:IdleTimeout cannot be longer")]
     [TestCase("Account:RecentSignIn=00:00:00", "RecentSignIn")]
+    [TestCase("BackchannelLogout:Timeout=00:05:00", "Timeout")]
+    [TestCase("BackchannelLogout:RetryFor=30.00:00:00", "RetryFor")]
     public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
@@ -24,9 +26,16 @@ public sealed class ConfigurationTests
     public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
     {
         var file = Path.Combine(Path.GetTempPath(), $"kosmo-{Guid.NewGuid():N}.db");
+        await using var portal = await LogoutCatcher.StartAsync();
         try
         {
-            await using var factory = new KosmoFactory("", new Dictionary<string, string?> { ["Database:SqlitePath"] = file });
+            await using var factory = new KosmoFactory("", new Dictionary<string, string?>
+            {
+                ["Database:SqlitePath"] = file,
+                ["RelyingApps:Apps:0:BackchannelLogoutUri"] = portal.Endpoint.AbsoluteUri,
+                // The test sends the notices itself, below.
+                ["BackchannelLogout:PollInterval"] = "00:10:00",
+            });
             await TestMembers.AddAsync(factory, "S0001", "sqlite-password-1");
             var app = TestRelyingApp.Portal(factory);
             var pkce = Pkce.Create();
@@ -38,6 +47,15 @@ public sealed class ConfigurationTests
             // Background work runs there too: a pruning pass (batched deletes) works on SQLite.
             await using var scope = factory.Services.CreateAsyncScope();
             Assert.That(await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Operations.Maintenance.Pruner>().RunOnceAsync(CancellationToken.None), Is.Not.Null);
+
+            // Signing everyone out revokes with UPDATE … RETURNING, which SQLite has too, and its
+            // logout notices (binary-tick dates, compared in SQL) are sent from there.
+            var everyone = await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Operations.MemberCommands.MemberAdministration>()
+                .SignOutEveryoneAsync(new("test", null), CancellationToken.None);
+            Assert.That(everyone.Changes, Does.Contain("1 logout notice(s) queued for relying apps with a back-channel logout URI"));
+            var sent = await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Protocol.Logout.LogoutNoticeDispatcher>().RunOnceAsync(CancellationToken.None);
+            Assert.That(sent!.Delivered, Is.EqualTo(1));
+            Assert.That(portal.Tokens, Has.Count.EqualTo(1));
         }
         finally
         {

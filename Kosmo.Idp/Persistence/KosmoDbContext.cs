@@ -34,6 +34,8 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<ProtocolKey> ProtocolKeys => Set<ProtocolKey>();
 
+    public DbSet<Protocol.Logout.LogoutNotice> LogoutNotices => Set<Protocol.Logout.LogoutNotice>();
+
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

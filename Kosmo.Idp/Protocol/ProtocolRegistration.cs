@@ -39,9 +39,13 @@ public static class ProtocolRegistration
         services.AddScoped<ApiScopeSync>();
         services.AddScoped<ApiAudiences>();
         services.AddScoped<MemberPrincipalFactory>();
+        services.AddOptions<Logout.BackchannelLogoutOptions>().BindConfiguration(Logout.BackchannelLogoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Logout.BackchannelLogout>();
+        services.AddScoped<Logout.LogoutNoticeDispatcher>();
+        services.AddHostedService<Logout.LogoutNoticeService>();
         // A member's sign-out waits for the apps' answers: a few seconds at most, whatever an app does.
-        services.AddHttpClient(Logout.BackchannelLogout.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(3))
+        services.AddHttpClient(Logout.BackchannelLogout.HttpClientName)
+            .ConfigureHttpClient((provider, client) => client.Timeout = provider.GetRequiredService<IOptions<Logout.BackchannelLogoutOptions>>().Value.Timeout)
             // An app's endpoint that redirects is not followed elsewhere (into the provider's own network).
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddMemoryCache();

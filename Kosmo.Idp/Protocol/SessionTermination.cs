@@ -23,9 +23,6 @@ public sealed class SessionTermination(
 {
     private const string SessionProperty = "kosmo_session";
 
-    /// <summary>Sign-ins ended by this request whose apps are still to be told (<see cref="NotifyAppsAsync"/>).</summary>
-    private readonly List<Logout.EndedGrant> _ended = [];
-
     /// <summary>Marks a new authorization with the provider session (its ID) it is made in.</summary>
     public static void Tag(OpenIddictAuthorizationDescriptor authorization, string? sessionId)
     {
@@ -87,7 +84,7 @@ public sealed class SessionTermination(
             if (await authorizations.TryRevokeAsync(authorization, cancellationToken))
             {
                 revokedAuthorizations++;
-                _ended.Add(await EndedAsync(authorization, subject, cancellationToken));
+                await QueueLogoutAsync(authorization, subject, cancellationToken);
             }
         }
 
@@ -99,12 +96,7 @@ public sealed class SessionTermination(
     /// is committed: no HTTP call waits inside a transaction, and no app is told of a sign-out
     /// that was then rolled back.
     /// </summary>
-    public async Task NotifyAppsAsync(CancellationToken cancellationToken)
-    {
-        var ended = _ended.ToList();
-        _ended.Clear();
-        await backchannel.NotifyAsync(ended, cancellationToken);
-    }
+    public Task NotifyAppsAsync() => backchannel.SendQueuedAsync();
 
     /// <summary>
     /// Signs the member out of this browser's session (the provider's own logout, or a relying
@@ -140,7 +132,7 @@ public sealed class SessionTermination(
         }
 
         await db.SaveChangesAsync(CancellationToken.None);
-        await NotifyAppsAsync(CancellationToken.None);
+        await NotifyAppsAsync();
     }
 
     private async Task<long> EndGrantsOfAsync(Guid memberId, string sessionId, CancellationToken cancellationToken)
@@ -160,7 +152,7 @@ public sealed class SessionTermination(
         {
             revoked += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, cancellationToken))!, cancellationToken);
             await authorizations.TryRevokeAsync(authorization, cancellationToken);
-            _ended.Add(await EndedAsync(authorization, memberId.ToString(), cancellationToken));
+            await QueueLogoutAsync(authorization, memberId.ToString(), cancellationToken);
         }
 
         return revoked;
@@ -173,6 +165,20 @@ public sealed class SessionTermination(
         (await authorizations.GetPropertiesAsync(authorization, cancellationToken)).TryGetValue(SessionProperty, out var tag)
         && tag.ValueKind == JsonValueKind.String ? tag.GetString() : null;
 
-    private async Task<Logout.EndedGrant> EndedAsync(object authorization, string subject, CancellationToken cancellationToken) =>
-        new((await authorizations.GetApplicationIdAsync(authorization, cancellationToken))!, subject, await SessionOfAsync(authorization, cancellationToken));
+    /// <summary>The provider session an authorization was made in, read from its stored properties (OpenIddict keeps them as a JSON object).</summary>
+    public static string? SessionOf(string? properties)
+    {
+        if (string.IsNullOrEmpty(properties))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(properties);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            && document.RootElement.TryGetProperty(SessionProperty, out var tag) && tag.ValueKind == JsonValueKind.String ? tag.GetString() : null;
+    }
+
+    private async Task QueueLogoutAsync(object authorization, string subject, CancellationToken cancellationToken) =>
+        await backchannel.QueueAsync((await authorizations.GetApplicationIdAsync(authorization, cancellationToken))!, subject,
+            await SessionOfAsync(authorization, cancellationToken), cancellationToken);
 }

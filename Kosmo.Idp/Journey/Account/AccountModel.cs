@@ -282,7 +282,7 @@ public sealed class AccountModel(
         await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
         audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "account page");
         await Db.SaveChangesAsync(cancellationToken);
-        await sessions.NotifyAppsAsync(cancellationToken);
+        await sessions.NotifyAppsAsync();
         await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
         return RedirectToPage(new { done = "signed-out" });
     }

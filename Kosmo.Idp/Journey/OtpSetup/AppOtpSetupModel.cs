@@ -117,7 +117,7 @@ public sealed class AppOtpSetupModel(
 
         await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         await Db.SaveChangesAsync(cancellationToken);
-        await sessions.NotifyAppsAsync(cancellationToken);
+        await sessions.NotifyAppsAsync();
         // This browser stays signed in, under the new session version when the others were signed out.
         Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
         await Session.SignInAsync(HttpContext);

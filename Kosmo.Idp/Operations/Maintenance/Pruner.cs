@@ -21,34 +21,17 @@ public sealed class Pruner(
     /// <summary>Runs one pass; returns null when another replica is already pruning.</summary>
     public async Task<PruneReport?> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var postgres = db.Database.IsNpgsql();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        var report = await OneReplicaAtATime.TryRunAsync(db, LockKey, () => PruneAsync(cancellationToken), cancellationToken);
+        if (report is null)
         {
-            if (postgres && !await db.Database.SqlQueryRaw<bool>("SELECT pg_try_advisory_lock({0}) AS \"Value\"", LockKey).SingleAsync(cancellationToken))
-            {
-                logger.LogInformation("Pruning skipped: another replica is pruning");
-                return null;
-            }
+            logger.LogInformation("Pruning skipped: another replica is pruning");
+        }
+        else
+        {
+            logger.LogInformation("Pruned {Report}", report);
+        }
 
-            try
-            {
-                var report = await PruneAsync(cancellationToken);
-                logger.LogInformation("Pruned {Report}", report);
-                return report;
-            }
-            finally
-            {
-                if (postgres)
-                {
-                    await db.Database.SqlQueryRaw<bool>("SELECT pg_advisory_unlock({0}) AS \"Value\"", LockKey).SingleAsync(CancellationToken.None);
-                }
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        return report;
     }
 
     private async Task<PruneReport> PruneAsync(CancellationToken cancellationToken)

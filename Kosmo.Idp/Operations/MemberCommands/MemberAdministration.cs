@@ -23,6 +23,7 @@ public sealed class MemberAdministration(
     IMailSender mail,
     TimeProvider time,
     SessionTermination sessions,
+    Protocol.Logout.BackchannelLogout backchannel,
     ILogger<MemberAdministration> logger)
 {
     private const int MaximumDetailLength = 1000;
@@ -196,7 +197,8 @@ public sealed class MemberAdministration(
     /// <summary>
     /// Every member, every device: after restoring an older backup (refresh tokens revoked since
     /// then would work again) or when cookies or tokens may have leaked. Set-based, so it takes
-    /// seconds for the whole roster; no mails, since it concerns everyone.
+    /// seconds for the whole roster; no mails, since it concerns everyone. Relying apps with a
+    /// logout URI are told by the running service, which sends the notices saved here.
     /// </summary>
     public async Task<MemberChangeResult> SignOutEveryoneAsync(OperatorNote note, CancellationToken cancellationToken)
     {
@@ -207,19 +209,28 @@ public sealed class MemberAdministration(
         var tokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Status == Statuses.Valid || t.Status == Statuses.Inactive)
             .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, Statuses.Revoked), cancellationToken);
-        var authorizations = await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
-            .Where(a => a.Status == Statuses.Valid)
-            .ExecuteUpdateAsync(set => set.SetProperty(a => a.Status, Statuses.Revoked), cancellationToken);
+        // One statement that also names what it ended, so every sign-in revoked, even one made a
+        // moment ago, gets its logout notice. The table is OpenIddict's; its columns, like the ones the
+        // result is read from, are snake_case here (EFCore.NamingConventions).
+        var ended = await db.Database.SqlQueryRaw<Protocol.Logout.EndedSignIn>(
+            """
+            UPDATE "OpenIddictAuthorizations" SET status = {0} WHERE status = {1}
+            RETURNING application_id, subject, properties
+            """, Statuses.Revoked, Statuses.Valid).ToListAsync(cancellationToken);
+        var authorizations = ended.Count;
+        var notices = await backchannel.QueueEndedSignInsAsync(ended, cancellationToken);
         List<string> changes =
         [
             $"{members} member(s) signed out of every session",
             $"{tokens} token(s) and {authorizations} authorization(s) of relying apps revoked",
+            $"{notices} logout notice(s) queued for relying apps with a back-channel logout URI",
         ];
         audit.Record(AuditKinds.SignedOutEverywhere, null, Detail(note, ["every member", .. changes]));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new MemberChangeResult(MemberChangeOutcome.Changed,
-            "Every member is signed out; relying apps sign their members in again at the next refresh.") { Changes = changes };
+            "Every member is signed out; relying apps sign their members in again at the next refresh, and those with a back-channel "
+            + "logout URI are told by the running service, which starts on them within BackchannelLogout:PollInterval.") { Changes = changes };
     }
 
     /// <summary>
@@ -242,7 +253,7 @@ public sealed class MemberAdministration(
         var recorded = audit.Record(auditKind, member.Id, Detail(note, changes));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await sessions.NotifyAppsAsync(cancellationToken);
+        await sessions.NotifyAppsAsync();
         return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);
     }
 

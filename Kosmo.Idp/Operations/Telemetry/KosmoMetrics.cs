@@ -19,6 +19,7 @@ public sealed class KosmoMetrics
     private readonly Counter<long> _mailsFailed;
     private readonly Counter<long> _journeySteps;
     private readonly Counter<long> _accountLocks;
+    private readonly Counter<long> _backchannelLogouts;
 
     public KosmoMetrics(IMeterFactory meters)
     {
@@ -33,6 +34,8 @@ public sealed class KosmoMetrics
             "First-login journey steps completed, by step (app_setup and recovery_codes also when done again from the account page).");
         _accountLocks = meter.CreateCounter<long>("kosmo.account.locks", "{lock}",
             "Accounts locked until an operator unlocks them (too many wrong birthdates).");
+        _backchannelLogouts = meter.CreateCounter<long>("kosmo.backchannel_logouts", "{token}",
+            "Logout tokens for relying apps, by outcome: delivered, retrying (the app did not accept it; sent again later), given_up, dropped (the app has no logout URI any more).");
     }
 
     /// <summary>Counts what an audit event says happened; kinds that are not counted are ignored.</summary>
@@ -69,6 +72,9 @@ public sealed class KosmoMetrics
     /// guessing script would fill the table), but counted, so continued guessing shows on a dashboard.
     /// </summary>
     public void SignInRefusedWhileLockedOut() => SignIn("refused_locked_out");
+
+    /// <summary>One attempt to tell a relying app that a member's sign-in there ended, by its outcome.</summary>
+    public void BackchannelLogout(string outcome) => _backchannelLogouts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>A mail that was not sent (<see cref="Mail.MailNotSentException"/>).</summary>
     public void MailFailed() => _mailsFailed.Add(1);

@@ -1,6 +1,8 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
+using Kosmo.Idp.Operations.Telemetry;
+using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol.Keys;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -13,15 +15,23 @@ namespace Kosmo.Idp.Protocol.Logout;
 /// provider (signing out, signing the other devices out, an operator's reset), every app that
 /// registered a BackchannelLogoutUri gets a signed logout token naming the member (sub) and the
 /// provider session (sid, as in its id_token), so its own session ends too instead of living on
-/// until its cookie expires. Best effort: an app that does not answer in time is logged, never retried.
+/// until its cookie expires.
 /// </summary>
+/// <remarks>
+/// Each token to send is first saved as a <see cref="LogoutNotice"/> with the sign-out, then sent
+/// at once by the request that signed out; what the app does not accept is sent again by
+/// <see cref="LogoutNoticeDispatcher"/> until <see cref="BackchannelLogoutOptions.RetryFor"/> has passed.
+/// </remarks>
 public sealed class BackchannelLogout(
+    KosmoDbContext db,
     IOpenIddictApplicationManager applications,
     ProtocolKeyRing keys,
     ProtocolKeyRefresher keyRefresher,
     IOptions<ProtocolOptions> protocol,
+    IOptions<BackchannelLogoutOptions> options,
     IHttpContextAccessor http,
     IHttpClientFactory clients,
+    KosmoMetrics metrics,
     TimeProvider time,
     ILogger<BackchannelLogout> logger)
 {
@@ -30,61 +40,277 @@ public sealed class BackchannelLogout(
     public const string EventType = "http://schemas.openid.net/event/backchannel-logout";
     public const string TokenType = "logout+jwt";
 
-    public async Task NotifyAsync(IReadOnlyCollection<EndedGrant> ended, CancellationToken cancellationToken)
+    /// <summary>How long a sender holds the notices it took before another may take them: longer than any delivery can last.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    private const int ParallelDeliveries = 8;
+
+    /// <summary>Notices this request saved and sends once its change is committed (<see cref="SendQueuedAsync"/>).</summary>
+    private readonly List<LogoutNotice> _queued = [];
+
+    /// <summary>Apps looked up in this scope, by OpenIddict ID: client ID and logout URI, or null when the app is gone or has no URI.</summary>
+    private readonly Dictionary<string, Recipient?> _recipients = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Adds a logout notice to the caller's unit of work when the app registered a logout URI; the
+    /// caller saves it with the sign-out and then calls <see cref="SendQueuedAsync"/>.
+    /// </summary>
+    public async Task QueueAsync(string applicationId, string subject, string? sessionId, CancellationToken cancellationToken)
     {
-        if (ended.Count == 0)
+        if (await RecipientAsync(applicationId, cancellationToken) is not { } recipient)
         {
             return;
         }
 
-        var issuer = protocol.Value.Issuer?.AbsoluteUri ?? RequestIssuer();
+        if (Issuer() is not { } issuer)
+        {
+            logger.LogWarning("No logout token for {ClientId}: Protocol:Issuer is not set and there is no request to take it from", recipient.ClientId);
+            return;
+        }
+
+        // Two sign-ins of one app in one session (the app asked twice) end with one token.
+        if (_queued.Any(q => q.ApplicationId == applicationId && q.Subject == subject && q.SessionId == sessionId))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var notice = new LogoutNotice
+        {
+            Id = Guid.CreateVersion7(now),
+            ApplicationId = applicationId,
+            Subject = subject,
+            SessionId = sessionId,
+            Issuer = issuer,
+            CreatedAt = now,
+            // Taken by this request from the start: the dispatcher leaves it alone while it is being sent here.
+            NextAttemptAt = now + Lease,
+        };
+        db.LogoutNotices.Add(notice);
+        _queued.Add(notice);
+    }
+
+    /// <summary>
+    /// Saves a notice, due at once, for each ended sign-in at an app with a logout URI, for
+    /// <see cref="LogoutNoticeDispatcher"/> to send (signing everyone out: far too many to send in
+    /// the operator's command). Returns how many were saved.
+    /// </summary>
+    public async Task<int> QueueEndedSignInsAsync(IReadOnlyCollection<EndedSignIn> signIns, CancellationToken cancellationToken)
+    {
+        if (signIns.Count == 0)
+        {
+            return 0;
+        }
+
+        if (Issuer() is not { } issuer)
+        {
+            logger.LogWarning("No logout tokens: Protocol:Issuer is not set");
+            return 0;
+        }
+
+        var told = new List<EndedSignIn>();
+        foreach (var signIn in signIns.Where(s => s.ApplicationId is not null && s.Subject is not null))
+        {
+            if (await RecipientAsync(signIn.ApplicationId!, cancellationToken) is not null)
+            {
+                told.Add(signIn);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var notices = told
+            .Select(s => (ApplicationId: s.ApplicationId!, Subject: s.Subject!, SessionId: SessionTermination.SessionOf(s.Properties)))
+            .Distinct()
+            .Select(s => new LogoutNotice
+            {
+                Id = Guid.CreateVersion7(now),
+                ApplicationId = s.ApplicationId,
+                Subject = s.Subject,
+                SessionId = s.SessionId,
+                Issuer = issuer,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            })
+            .ToList();
+        foreach (var chunk in notices.Chunk(1000))
+        {
+            db.LogoutNotices.AddRange(chunk);
+            await db.SaveChangesAsync(cancellationToken);
+            // Thousands of rows need not stay in the change tracker once saved.
+            foreach (var notice in chunk)
+            {
+                db.Entry(notice).State = EntityState.Detached;
+            }
+        }
+
+        return notices.Count;
+    }
+
+    /// <summary>
+    /// Sends the notices this request queued; called once the sign-out is committed, which stands
+    /// whatever happens here: not cancelled with the request (each post is bounded by the timeout),
+    /// and a failure to record the outcome leaves the notices to the dispatcher once their lease ends.
+    /// </summary>
+    public async Task SendQueuedAsync()
+    {
+        var queued = _queued.ToList();
+        _queued.Clear();
+        try
+        {
+            await SendAsync(queued, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Back-channel logout: the outcome of {Count} notice(s) was not recorded; they are sent again after their lease", queued.Count);
+        }
+    }
+
+    /// <summary>
+    /// Sends tracked notices (a few at a time), then records the outcome: accepted ones are deleted,
+    /// the others wait for their next attempt or are given up.
+    /// </summary>
+    public async Task<LogoutDeliveryReport> SendAsync(IReadOnlyList<LogoutNotice> notices, CancellationToken cancellationToken)
+    {
+        if (notices.Count == 0)
+        {
+            return new LogoutDeliveryReport(0, 0, 0, 0);
+        }
+
         if (!keys.IsLoaded)
         {
             // An operator command: the server loads the ring at start, a command only when it signs.
             await keyRefresher.RefreshAsync(cancellationToken);
         }
 
-        var deliveries = new List<Task>();
-        foreach (var (applicationId, grants) in ended.GroupBy(g => g.ApplicationId).Select(g => (g.Key, g.DistinctBy(e => (e.Subject, e.SessionId)).ToList())))
+        var recipients = new Dictionary<LogoutNotice, Recipient?>();
+        foreach (var notice in notices)
         {
-            var application = await applications.FindByIdAsync(applicationId, cancellationToken);
-            if (application is null
-                || !(await applications.GetPropertiesAsync(application, cancellationToken)).TryGetValue(UriProperty, out var property)
-                || !Uri.TryCreate(property.GetString(), UriKind.Absolute, out var endpoint))
-            {
-                continue;
-            }
-
-            var clientId = (await applications.GetClientIdAsync(application, cancellationToken))!;
-            if (issuer is null)
-            {
-                logger.LogWarning("No logout token for {ClientId}: Protocol:Issuer is not set and there is no request to take it from", clientId);
-                continue;
-            }
-
-            deliveries.AddRange(grants.Select(grant => DeliverAsync(endpoint, clientId, () => Token(issuer, clientId, grant), cancellationToken)));
+            recipients[notice] = await RecipientAsync(notice.ApplicationId, cancellationToken);
         }
 
-        await Task.WhenAll(deliveries);
+        var failures = new Dictionary<LogoutNotice, string?>();
+        await Parallel.ForEachAsync(notices.Where(n => recipients[n] is not null),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelDeliveries, CancellationToken = cancellationToken },
+            async (notice, ct) =>
+            {
+                var failure = await DeliverAsync(notice, recipients[notice]!, ct);
+                lock (failures)
+                {
+                    failures[notice] = failure;
+                }
+            });
+
+        // Recorded by ID rather than through the change tracker: a row another sender already
+        // finished is simply not there any more.
+        var now = time.GetUtcNow();
+        int delivered = 0, retrying = 0, givenUp = 0, dropped = 0;
+        var finished = new List<Guid>();
+        foreach (var notice in notices)
+        {
+            var attempts = notice.Attempts + 1;
+            var next = now + Backoff(attempts);
+            if (recipients[notice] is not { } recipient)
+            {
+                // The app was removed, or no longer has a logout URI: there is no one to tell.
+                finished.Add(notice.Id);
+                dropped++;
+                metrics.BackchannelLogout("dropped");
+            }
+            else if (failures[notice] is not { } failure)
+            {
+                finished.Add(notice.Id);
+                delivered++;
+                metrics.BackchannelLogout("delivered");
+            }
+            else if (next > notice.CreatedAt + options.Value.RetryFor)
+            {
+                logger.LogWarning("Back-channel logout to {ClientId} given up after {Attempts} attempt(s) since {CreatedAt:u}: {Failure}",
+                    recipient.ClientId, attempts, notice.CreatedAt, failure);
+                finished.Add(notice.Id);
+                givenUp++;
+                metrics.BackchannelLogout("given_up");
+            }
+            else
+            {
+                await db.LogoutNotices.Where(n => n.Id == notice.Id).ExecuteUpdateAsync(set => set
+                    .SetProperty(n => n.Attempts, attempts)
+                    .SetProperty(n => n.NextAttemptAt, next)
+                    .SetProperty(n => n.LastFailure, failure), CancellationToken.None);
+                retrying++;
+                metrics.BackchannelLogout("retrying");
+            }
+        }
+
+        foreach (var chunk in finished.Chunk(1000))
+        {
+            await db.LogoutNotices.Where(n => chunk.Contains(n.Id)).ExecuteDeleteAsync(CancellationToken.None);
+        }
+
+        foreach (var notice in notices)
+        {
+            db.Entry(notice).State = EntityState.Detached;
+        }
+
+        var report = new LogoutDeliveryReport(delivered, retrying, givenUp, dropped);
+        logger.LogInformation("Back-channel logout: {Delivered} delivered, {Retrying} to be sent again, {GivenUp} given up, {Dropped} for apps without a logout URI",
+            delivered, retrying, givenUp, dropped);
+        return report;
     }
 
-    private string Token(string issuer, string clientId, EndedGrant grant)
+    /// <summary>30 s after the first failure, doubling, at most every 30 minutes.</summary>
+    public static TimeSpan Backoff(int attempts) =>
+        TimeSpan.FromSeconds(Math.Min(30 * Math.Pow(2, Math.Min(attempts, 10) - 1), 30 * 60));
+
+    /// <summary>Returns null when the app accepted the token, else why not (never the app's own words).</summary>
+    private async Task<string?> DeliverAsync(LogoutNotice notice, Recipient recipient, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var token = Token(notice, recipient.ClientId);
+            using var response = await clients.CreateClient(HttpClientName).PostAsync(recipient.Endpoint,
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token }), cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                logger.LogDebug("Back-channel logout delivered to {ClientId}", recipient.ClientId);
+                return null;
+            }
+
+            logger.LogDebug("Back-channel logout to {ClientId} refused: HTTP {Status}", recipient.ClientId, (int)response.StatusCode);
+            return $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Back-channel logout to {ClientId} failed: {Reason}", recipient.ClientId, e.Message);
+            return e is TaskCanceledException ? "no answer in time" : "no connection";
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Anything else (no signing key in a database without keys, a URI the client cannot post to)
+            // fails this notice only; the member's sign-out stands, and the notice is tried again.
+            logger.LogError(e, "No logout token could be sent to {ClientId}", recipient.ClientId);
+            var failure = "not sent: " + e.GetType().Name;
+            return failure.Length <= 100 ? failure : failure[..100];
+        }
+    }
+
+    private string Token(LogoutNotice notice, string clientId)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var claims = new Dictionary<string, object>
         {
-            [JwtRegisteredClaimNames.Sub] = grant.Subject,
+            [JwtRegisteredClaimNames.Sub] = notice.Subject,
+            // A new one for every attempt: an app that keeps the IDs it saw to refuse replays still accepts a retry.
             [JwtRegisteredClaimNames.Jti] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
             ["events"] = new Dictionary<string, object> { [EventType] = new Dictionary<string, object>() },
         };
-        if (grant.SessionId is not null)
+        if (notice.SessionId is not null)
         {
-            claims["sid"] = grant.SessionId;
+            claims["sid"] = notice.SessionId;
         }
 
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = issuer,
+            Issuer = notice.Issuer,
             Audience = clientId,
             IssuedAt = now,
             NotBefore = now,
@@ -95,33 +321,33 @@ public sealed class BackchannelLogout(
         });
     }
 
-    private async Task DeliverAsync(Uri endpoint, string clientId, Func<string> token, CancellationToken cancellationToken)
+    private async Task<Recipient?> RecipientAsync(string applicationId, CancellationToken cancellationToken)
     {
-        try
+        if (_recipients.TryGetValue(applicationId, out var known))
         {
-            using var response = await clients.CreateClient(HttpClientName).PostAsync(endpoint,
-                new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token() }), cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                logger.LogInformation("Back-channel logout delivered to {ClientId}", clientId);
-            }
-            else
-            {
-                logger.LogWarning("Back-channel logout to {ClientId} refused: HTTP {Status}", clientId, (int)response.StatusCode);
-            }
+            return known;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+
+        Recipient? recipient = null;
+        if (await applications.FindByIdAsync(applicationId, cancellationToken) is { } application
+            && (await applications.GetPropertiesAsync(application, cancellationToken)).TryGetValue(UriProperty, out var property)
+            && Uri.TryCreate(property.GetString(), UriKind.Absolute, out var endpoint))
         {
-            // The member's sign-out is done whatever the app does; the app's session then ends at its next refresh.
-            logger.LogWarning("Back-channel logout to {ClientId} failed: {Reason}", clientId, e.Message);
+            recipient = new Recipient((await applications.GetClientIdAsync(application, cancellationToken))!, endpoint);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or SecurityTokenException)
-        {
-            // No signing key to sign with (a database without keys): the sign-out stands without the notice.
-            logger.LogError(e, "No logout token could be made for {ClientId}", clientId);
-        }
+
+        return _recipients[applicationId] = recipient;
     }
 
-    private string? RequestIssuer() =>
-        http.HttpContext?.Request is { } request ? $"{request.Scheme}://{request.Host}{request.PathBase}/" : null;
+    private string? Issuer() =>
+        protocol.Value.Issuer?.AbsoluteUri
+        ?? (http.HttpContext?.Request is { } request ? $"{request.Scheme}://{request.Host}{request.PathBase}/" : null);
+
+    private sealed record Recipient(string ClientId, Uri Endpoint);
+}
+
+/// <summary>What one round of sending did with its notices.</summary>
+public sealed record LogoutDeliveryReport(int Delivered, int Retrying, int GivenUp, int Dropped)
+{
+    public int Total => Delivered + Retrying + GivenUp + Dropped;
 }

@@ -1,0 +1,43 @@
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kosmo.Idp.Operations.Maintenance;
+
+/// <summary>
+/// Background work that one replica at a time does (pruning, sending logout notices): on PostgreSQL
+/// under a session-level advisory lock, held on one connection for the whole pass and released
+/// with it even when the process dies; the embedded SQLite file has one process anyway.
+/// </summary>
+public static class OneReplicaAtATime
+{
+    /// <summary>Runs <paramref name="work"/> under the lock <paramref name="lockKey"/>; returns null when another replica holds it.</summary>
+    public static async Task<T?> TryRunAsync<T>(KosmoDbContext db, long lockKey, Func<Task<T>> work, CancellationToken cancellationToken)
+        where T : class
+    {
+        var postgres = db.Database.IsNpgsql();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            if (postgres && !await db.Database.SqlQueryRaw<bool>("SELECT pg_try_advisory_lock({0}) AS \"Value\"", lockKey).SingleAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            try
+            {
+                return await work();
+            }
+            finally
+            {
+                if (postgres)
+                {
+                    await db.Database.SqlQueryRaw<bool>("SELECT pg_advisory_unlock({0}) AS \"Value\"", lockKey).SingleAsync(CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+}
