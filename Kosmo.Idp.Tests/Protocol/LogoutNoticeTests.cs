@@ -4,6 +4,7 @@ using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Kosmo.Idp.Tests.Protocol;
 
@@ -76,6 +77,41 @@ public sealed class LogoutNoticeTests
         _clock.Advance(TimeSpan.FromHours(2));
         await UntilAsync(async () => (await NoticesOfAsync(idToken.Subject)).Count == 0);
         Assert.That(SessionsTold(idToken.Subject), Has.Count.EqualTo(3), "one last attempt, then given up");
+    }
+
+    [Test]
+    public async Task WhileAnotherReplicaIsSending_APassStepsAside_AndTheNoticeIsSentOnce()
+    {
+        var (app, idToken) = await SignedInAsync("N0005");
+        _portal.Down = true;
+        await app.Browser.GetAsync(EndSession(idToken));
+        _portal.Down = false;
+
+        await using var otherReplica = new NpgsqlConnection(_factory.ConnectionString);
+        await otherReplica.OpenAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({LogoutNoticeDispatcher.LockKey})", otherReplica))
+        {
+            await take.ExecuteScalarAsync();
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            Assert.That(await scope.ServiceProvider.GetRequiredService<LogoutNoticeDispatcher>().RunOnceAsync(CancellationToken.None), Is.Null,
+                "skipped while the other replica holds the lock");
+        }
+
+        Assert.That((await NoticesOfAsync(idToken.Subject)).Single().Attempts, Is.EqualTo(1), "nothing sent meanwhile, not even by the background pass");
+
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({LogoutNoticeDispatcher.LockKey})", otherReplica))
+        {
+            await release.ExecuteScalarAsync();
+        }
+
+        // This pass or the background one (if it only got to the lock now) sends it; the other finds nothing due.
+        await SendDueNoticesAsync();
+        await UntilAsync(async () => (await NoticesOfAsync(idToken.Subject)).Count == 0);
+        Assert.That(SessionsTold(idToken.Subject), Has.Count.EqualTo(2), "the failed attempt, then one more");
     }
 
     [Test]
