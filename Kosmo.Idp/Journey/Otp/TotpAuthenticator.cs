@@ -41,6 +41,10 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
     public string KeyForDisplay(TotpDevice device) =>
         string.Join(' ', SecretOf(device).Chunk(4).Select(chunk => new string(chunk)));
 
+    // Six pixels a module: a typical key's code (49 modules with its quiet zone) is 294 pixels,
+    // large enough to scan from a monitor and narrow enough for a phone's screen.
+    private const int QrPixelsPerModule = 6;
+
     public string OtpAuthUri(Member member, TotpDevice device)
     {
         var issuer = options.Value.Issuer;
@@ -48,11 +52,16 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
         return $"otpauth://totp/{label}?secret={SecretOf(device)}&issuer={Uri.EscapeDataString(issuer)}&algorithm=SHA1&digits=6&period=30";
     }
 
-    public byte[] QrCodePng(string otpAuthUri)
+    /// <summary>
+    /// The QR code as a PNG, and its width in pixels (quiet zone included). The page shows it at
+    /// exactly that size: each module then covers whole pixels, so a camera pointed at the screen
+    /// sees sharp edges instead of modules scaled to uneven widths.
+    /// </summary>
+    public QrImage QrCode(string otpAuthUri)
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(otpAuthUri, QRCodeGenerator.ECCLevel.M);
-        return new PngByteQRCode(data).GetGraphic(8);
+        return new QrImage(new PngByteQRCode(data).GetGraphic(QrPixelsPerModule), data.ModuleMatrix.Count * QrPixelsPerModule);
     }
 
     /// <summary>
@@ -93,3 +102,6 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
 
     private string SecretOf(TotpDevice device) => _protector.Unprotect(device.ProtectedSecret);
 }
+
+/// <summary>A QR code image and its width (= height) in pixels.</summary>
+public sealed record QrImage(byte[] Png, int Size);

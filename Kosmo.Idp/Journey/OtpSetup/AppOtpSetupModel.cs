@@ -37,6 +37,9 @@ public sealed class AppOtpSetupModel(
 
     public string Key { get; private set; } = "";
 
+    /// <summary>The QR code's width in pixels, so the page shows it unscaled.</summary>
+    public int QrSize { get; private set; }
+
     public string? Error { get; private set; }
 
     /// <summary>The member already has email codes, but the relying app asks for an app.</summary>
@@ -62,7 +65,7 @@ public sealed class AppOtpSetupModel(
         }
 
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
-        var png = authenticator.QrCodePng(authenticator.OtpAuthUri(Member, device));
+        var png = authenticator.QrCode(authenticator.OtpAuthUri(Member, device)).Png;
         Response.Headers.CacheControl = "no-store";
         return download ? File(png, "image/png", "kosmo-web-otp.png") : File(png, "image/png");
     }
@@ -160,5 +163,6 @@ public sealed class AppOtpSetupModel(
     {
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
         Key = authenticator.KeyForDisplay(device);
+        QrSize = authenticator.QrCode(authenticator.OtpAuthUri(Member, device)).Size;
     }
 }
