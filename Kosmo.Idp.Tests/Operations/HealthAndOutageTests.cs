@@ -39,9 +39,12 @@ public sealed class HealthAndOutageTests
     [Test]
     public async Task WhenTheServiceIsToldToStop_ReadinessFailsFirst_WhileRequestsAreStillServed()
     {
-        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Shutdown:DrainDelay"] = "00:00:03" });
+        // The requests below must fit in the drain even on a busy machine (a CI run once took longer
+        // than 3 s over them): a longer drain, and the login page rendered once before.
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Shutdown:DrainDelay"] = "00:00:06" });
         var client = factory.Browser();
         Assert.That((await client.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await client.GetAsync("/login")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
         var lifetime = factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
         var stopping = Task.Run(lifetime.StopApplication);
