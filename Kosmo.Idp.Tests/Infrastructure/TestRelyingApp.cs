@@ -1,3 +1,4 @@
+using System.IdentityModel.Tokens.Jwt;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -20,6 +21,19 @@ public sealed class TestRelyingApp(KosmoFactory factory, string clientId, string
 
     public static TestRelyingApp Checkup(KosmoFactory factory) =>
         new(factory, KosmoFactory.CheckupClientId, KosmoFactory.CheckupRedirect, null);
+
+    /// <summary>The portal's end-session request for the sign-in its id_token names, back to its signed-out page.</summary>
+    public static string PortalEndSessionUrl(string idToken) =>
+        "/connect/endsession?id_token_hint=" + Uri.EscapeDataString(idToken) + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout);
+
+    /// <summary>Signs the member in to this app (the mailed code too when asked) and returns the app's id_token.</summary>
+    public async Task<JwtSecurityToken> SignedInAsync(string userId, string password)
+    {
+        var pkce = Pkce.Create();
+        var tokens = await RedeemAsync((await SignInAsync(userId, password, pkce)).Code!, pkce.Verifier);
+        Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
+        return new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken);
+    }
 
     public string AuthorizeUrl(Pkce? pkce, IDictionary<string, string?>? overrides = null)
     {

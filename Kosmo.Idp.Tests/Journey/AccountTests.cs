@@ -420,8 +420,7 @@ public sealed class AccountTests
         _clock.Advance(TimeSpan.FromSeconds(31));
         var (elsewhere, elsewhereTokens) = await PortalSignedInAsync("A0036");
 
-        var ended = await byApp.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(byAppTokens.IdToken!)
-            + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout));
+        var ended = await byApp.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(byAppTokens.IdToken!));
         Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
         var loggedOut = await HtmlForm.SubmitAsync(byPage.Browser, await byPage.Browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action='/logout']");
         Assert.That(loggedOut.Headers.Location!.OriginalString, Is.EqualTo("/signed-out"));

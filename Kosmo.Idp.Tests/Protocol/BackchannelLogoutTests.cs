@@ -49,8 +49,7 @@ public sealed class BackchannelLogoutTests
         var (app, idToken) = await SignedInAsync("L0001");
         Assert.That(idToken.Claims.Single(c => c.Type == "sid").Value, Is.Not.Empty, "the id_token names its provider session");
 
-        var ended = await app.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(idToken.RawData)
-            + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout));
+        var ended = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
         Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
 
         var token = await ValidatedAsync(_portal.Tokens.Single());
@@ -88,8 +87,7 @@ public sealed class BackchannelLogoutTests
         var tokens = await app.RedeemAsync((await AuthorizeAgainAsync(app, pkce)).Code!, pkce.Verifier);
 
         // Another browser (the provider's cookie expired, or was cleared): only the id_token_hint names the sign-in.
-        var ended = await _factory.Browser().GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(idToken.RawData)
-            + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout));
+        var ended = await _factory.Browser().GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
         Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
 
         Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the app's refresh token from that sign-in is revoked");
@@ -104,10 +102,7 @@ public sealed class BackchannelLogoutTests
         }
 
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
-        Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
-        return (app, new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken));
+        return (app, await app.SignedInAsync(userId, Password));
     }
 
     private static async Task<AuthorizationResponse> AuthorizeAgainAsync(TestRelyingApp app, Pkce pkce) =>

@@ -46,7 +46,7 @@ public sealed class LogoutNoticeTests
         var (app, idToken) = await SignedInAsync("N0001");
         _portal.Down = true;
 
-        var ended = await app.Browser.GetAsync(EndSession(idToken));
+        var ended = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
         Assert.That(ended.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout), "signed out all the same");
         Assert.That(SessionsTold(idToken.Subject), Has.Count.EqualTo(1), "one attempt at once");
         var waiting = (await NoticesOfAsync(idToken.Subject)).Single();
@@ -67,7 +67,7 @@ public sealed class LogoutNoticeTests
     {
         var (app, idToken) = await SignedInAsync("N0002");
         _portal.Down = true;
-        await app.Browser.GetAsync(EndSession(idToken));
+        await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
         Assert.That(await NoticesOfAsync(idToken.Subject), Has.Count.EqualTo(1));
 
         _clock.Advance(TimeSpan.FromHours(11));
@@ -84,7 +84,7 @@ public sealed class LogoutNoticeTests
     {
         var (app, idToken) = await SignedInAsync("N0005");
         _portal.Down = true;
-        await app.Browser.GetAsync(EndSession(idToken));
+        await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
         _portal.Down = false;
 
         await using var otherReplica = new NpgsqlConnection(_factory.ConnectionString);
@@ -143,14 +143,8 @@ public sealed class LogoutNoticeTests
     {
         await TestMembers.AddAsync(_factory, userId, Password);
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
-        Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
-        return (app, new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken));
+        return (app, await app.SignedInAsync(userId, Password));
     }
-
-    private static string EndSession(JwtSecurityToken idToken) =>
-        "/connect/endsession?id_token_hint=" + Uri.EscapeDataString(idToken.RawData) + "&post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout);
 
     private static string SessionOf(JwtSecurityToken token) => token.Claims.Single(c => c.Type == "sid").Value;
 
