@@ -80,6 +80,38 @@ public sealed class LogoutNoticeTests
     }
 
     [Test]
+    public async Task AnAppThatIsDown_IsNotPostedEveryNoticeOfARound_TheRestWaitForTheirNextAttempt()
+    {
+        // Thirty sign-ins ended at once, as signing everyone out does, while the app is down.
+        var subjects = Enumerable.Range(0, 30).Select(_ => Guid.NewGuid().ToString()).ToList();
+        var now = _clock.GetUtcNow();
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var portal = await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>()
+                .SingleAsync(a => a.ClientId == KosmoFactory.PortalClientId);
+            db.LogoutNotices.AddRange(subjects.Select(subject => new LogoutNotice
+            {
+                Id = Guid.NewGuid(), ApplicationId = portal.Id!, Subject = subject, SessionId = "s-" + subject,
+                Issuer = "http://localhost/", CreatedAt = now, NextAttemptAt = now,
+            }));
+            return await db.SaveChangesAsync();
+        });
+        _portal.Down = true;
+
+        await SendDueNoticesAsync();
+
+        var posted = _portal.Tokens.Count(raw => subjects.Contains(new JwtSecurityTokenHandler().ReadJwtToken(raw).Subject));
+        Assert.That(posted, Is.InRange(3, 10), "a few failures (eight posts run at once), then no more posts this round");
+        var waiting = await TestMembers.WithDbAsync(_factory, db => db.LogoutNotices.AsNoTracking().Where(n => subjects.Contains(n.Subject)).ToListAsync());
+        Assert.That(waiting.Select(n => n.Attempts), Is.All.EqualTo(1), "every one counts an attempt");
+        Assert.That(waiting.Select(n => (n.NextAttemptAt - now).TotalSeconds), Is.All.EqualTo(30).Within(0.001), "and waits for the next one");
+        Assert.That(waiting.Count(n => n.LastFailure == "not posted: the app failed this round"), Is.EqualTo(30 - posted));
+
+        // Out of the way of the other tests' rounds on the same clock.
+        await TestMembers.WithDbAsync(_factory, db => db.LogoutNotices.Where(n => subjects.Contains(n.Subject)).ExecuteDeleteAsync());
+    }
+
+    [Test]
     public async Task WhileAnotherReplicaIsSending_APassStepsAside_AndTheNoticeIsSentOnce()
     {
         var (app, idToken) = await SignedInAsync("N0005");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Persistence;
@@ -44,6 +45,8 @@ public sealed class BackchannelLogout(
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
     private const int ParallelDeliveries = 8;
+
+    private const int FailedPostsBeforePausing = 3;
 
     /// <summary>Notices this request saved and sends once its change is committed (<see cref="SendQueuedAsync"/>).</summary>
     private readonly List<LogoutNotice> _queued = [];
@@ -189,11 +192,26 @@ public sealed class BackchannelLogout(
         }
 
         var failures = new Dictionary<LogoutNotice, string?>();
+        // An app that is down is not posted hundreds of tokens in one round (signing everyone out):
+        // once a few of its posts failed and none succeeded, its other notices wait for their next
+        // attempt unposted, so neither the app nor the other apps' notices wait on its timeouts.
+        var failedPosts = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(notices.Where(n => recipients[n] is not null),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelDeliveries, CancellationToken = cancellationToken },
             async (notice, ct) =>
             {
-                var failure = await DeliverAsync(notice, recipients[notice]!, ct);
+                string? failure;
+                if (failedPosts.TryGetValue(notice.ApplicationId, out var failed) && failed >= FailedPostsBeforePausing)
+                {
+                    failure = "not posted: the app failed this round";
+                }
+                else
+                {
+                    failure = await DeliverAsync(notice, recipients[notice]!, ct);
+                    // One success and the app is posted everything this round.
+                    failedPosts.AddOrUpdate(notice.ApplicationId, failure is null ? int.MinValue : 1, (_, count) => failure is null ? int.MinValue : count + 1);
+                }
+
                 lock (failures)
                 {
                     failures[notice] = failure;
