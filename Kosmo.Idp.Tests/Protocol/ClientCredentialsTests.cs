@@ -41,6 +41,17 @@ public sealed class ClientCredentialsTests
         Assert.That(rowsAfter, Is.EqualTo(rowsBefore), "service tokens are self-contained; no database write per request");
     }
 
+    [TestCase("openid")]
+    [TestCase("offline_access")]
+    [TestCase("profile")]
+    public async Task ServiceApp_AskingForAMembersScope_IsRefusedWithInvalidScope(string scope)
+    {
+        var tokens = await TestRelyingApp.Portal(_factory).TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials", ["scope"] = scope });
+
+        Assert.That((tokens.Status, tokens.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_scope")), tokens.Body.ToString());
+        Assert.That((tokens.AccessToken, tokens.IdToken, tokens.RefreshToken), Is.EqualTo(((string?)null, (string?)null, (string?)null)));
+    }
+
     [Test]
     public async Task PublicApp_CannotUseClientCredentials()
     {

@@ -236,6 +236,33 @@ public sealed class ProtocolRefusalTests
         Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"));
     }
 
+    [TestCase("not-a-token")]
+    [TestCase("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")]
+    public async Task EndSession_WithAnIdTokenHintThatIsNotValid_AsksTheMemberFirst_LikeAPlainLink(string hint)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(UserId, Password, Pkce.Create())).Code, Is.Not.Null);
+
+        var asked = await app.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(hint));
+
+        Assert.That(Journey.JourneySteps.PathOf(asked), Is.EqualTo("/logout"));
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+    }
+
+    [Test]
+    public async Task EndSession_WithAnotherMembersIdToken_AsksTheMemberFirst()
+    {
+        await TestMembers.AddAsync(_factory, "R0099", Password);
+        var someoneElse = await TestRelyingApp.Portal(_factory).SignedInAsync("R0099", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(UserId, Password, Pkce.Create())).Code, Is.Not.Null);
+
+        var asked = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(someoneElse.RawData));
+
+        Assert.That(Journey.JourneySteps.PathOf(asked), Is.EqualTo("/logout"));
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+    }
+
     private static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)
     {
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "no redirect to an untrusted or unverified place");

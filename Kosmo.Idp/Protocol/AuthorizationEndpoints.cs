@@ -27,6 +27,8 @@ public static class AuthorizationEndpoints
         return app;
     }
 
+    private static readonly string[] MemberScopes = [Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address, Scopes.Roles];
+
     private static async Task<IResult> Authorize(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
         IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time)
@@ -96,6 +98,13 @@ public static class AuthorizationEndpoints
 
         if (request.IsClientCredentialsGrantType())
         {
+            // A service acts as itself: no member signs in, so no id_token and no refresh token,
+            // and no member data (profile, email) to ask for. Only APIs' scopes make sense here.
+            if (request.GetScopes().Intersect(MemberScopes, StringComparer.Ordinal).FirstOrDefault() is { } memberScope)
+            {
+                return Refuse(Errors.InvalidScope, $"The scope '{memberScope}' needs a member's sign-in; client credentials can only ask for APIs' scopes.");
+            }
+
             var application = await applications.FindByClientIdAsync(request.ClientId!)
                 ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
             var identity = new ClaimsIdentity("Kosmo.Idp", Claims.Name, Claims.Role);
@@ -160,18 +169,19 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions)
     {
-        // Without an id_token_hint nothing shows that one of the member's apps sent them here, and
-        // a link on any site could sign them out: a signed-in member confirms on /logout first, by
-        // a POST back here (a cross-site form cannot send the SameSite=Lax session cookie with one).
-        var request = context.GetOpenIddictServerRequest();
-        if (HttpMethods.IsGet(context.Request.Method) && string.IsNullOrEmpty(request?.IdTokenHint)
-            && await MemberSession.ReadAsync(context) is not null)
+        // The id_token_hint as OpenIddict validated it: null when absent, malformed, forged or expired.
+        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+
+        // Only a valid id_token of this member shows that one of their apps sent them here; without
+        // one a link on any site could sign them out. A signed-in member then confirms on /logout
+        // first, by a POST back here (a cross-site form cannot send the SameSite=Lax session cookie).
+        if (HttpMethods.IsGet(context.Request.Method) && await MemberSession.ReadAsync(context) is { } session
+            && hint?.GetClaim(Claims.Subject) != session.MemberId.ToString())
         {
             return Results.Redirect("/logout" + context.Request.QueryString);
         }
 
-        // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
-        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        // The sign-in a valid hint names ends too.
         await sessions.SignOutHereAsync(context, "relying app's end-session request", hint);
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
