@@ -110,6 +110,33 @@ public sealed class CodeFlowTests
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
     }
 
+    /// <summary>
+    /// response_mode=form_post, which ASP.NET Core's OpenID Connect handler uses by default: the
+    /// browser gets a page whose one inline script posts the code to the app, and the page's CSP
+    /// must let exactly that script run (else the member is left on a blank page).
+    /// </summary>
+    [Test]
+    public async Task FormPost_ThePagePostsTheCodeToTheApp_WithAScriptItsContentSecurityPolicyAllows()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync("K0001", "correct-horse-1", Pkce.Create())).Code, Is.Not.Null, "a provider session");
+        var pkce = Pkce.Create();
+
+        var page = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, new Dictionary<string, string?> { ["response_mode"] = "form_post" }));
+
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain($"action=\"{KosmoFactory.PortalRedirect}\""));
+        var script = System.Text.RegularExpressions.Regex.Match(html, "<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.That(script.Success, Is.True, html);
+        var hash = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script.Groups[1].Value)));
+        var csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.That(csp, Does.Contain($"script-src 'self' 'sha256-{hash}'").And.Contain("frame-ancestors 'none'"));
+
+        var code = System.Text.RegularExpressions.Regex.Match(html, "name=\"code\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.That((await app.RedeemAsync(System.Net.WebUtility.HtmlDecode(code), pkce.Verifier)).Status, Is.EqualTo(HttpStatusCode.OK), "the posted code works");
+    }
+
     [Test]
     public async Task PublicApp_CompletesTheCodeFlow_WithPkceAndNoSecret()
     {

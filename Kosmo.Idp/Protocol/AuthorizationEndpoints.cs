@@ -167,21 +167,21 @@ public static class AuthorizationEndpoints
         return Results.Ok(claims);
     }
 
-    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions)
+    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions, IdTokenHint idTokenHint)
     {
-        // The id_token_hint as OpenIddict validated it: null when absent, malformed, forged or expired.
-        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
-
-        // Only a valid id_token of this member shows that one of their apps sent them here; without
-        // one a link on any site could sign them out. A signed-in member then confirms on /logout
-        // first, by a POST back here (a cross-site form cannot send the SameSite=Lax session cookie).
+        // Only an id_token of this member shows that one of their apps sent them here; without one
+        // (or with a made-up one) a link on any site could sign them out. A signed-in member then
+        // confirms on /logout first, by a POST back here (a cross-site form cannot send the
+        // SameSite=Lax session cookie).
+        var request = context.GetOpenIddictServerRequest();
         if (HttpMethods.IsGet(context.Request.Method) && await MemberSession.ReadAsync(context) is { } session
-            && hint?.GetClaim(Claims.Subject) != session.MemberId.ToString())
+            && await idTokenHint.SubjectAsync(context, request?.IdTokenHint) != session.MemberId.ToString())
         {
             return Results.Redirect("/logout" + context.Request.QueryString);
         }
 
-        // The sign-in a valid hint names ends too.
+        // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
+        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
         await sessions.SignOutHereAsync(context, "relying app's end-session request", hint);
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;

@@ -39,6 +39,7 @@ public static class ProtocolRegistration
         services.AddScoped<ApiScopeSync>();
         services.AddScoped<ApiAudiences>();
         services.AddScoped<MemberPrincipalFactory>();
+        services.AddSingleton<IdTokenHint>();
         services.AddOptions<Logout.BackchannelLogoutOptions>().BindConfiguration(Logout.BackchannelLogoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Logout.BackchannelLogout>();
         services.AddScoped<Logout.LogoutNoticeDispatcher>();

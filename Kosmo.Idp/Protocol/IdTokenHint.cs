@@ -1,0 +1,36 @@
+using Kosmo.Idp.Protocol.Keys;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Kosmo.Idp.Protocol;
+
+/// <summary>
+/// Reads an end-session request's id_token_hint as evidence that one of the member's own apps sent
+/// them: an id_token this provider signed, naming the member. An expired or revoked one still
+/// counts (an app may revoke its tokens before it signs the member out, as the integration guide
+/// suggests), since it only has to show who signed in where; OpenIddict's own validation refuses those.
+/// </summary>
+public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> protocol)
+{
+    /// <summary>The member (sub) the hint names, or null when it is absent or not an id_token of ours.</summary>
+    public async Task<string?> SubjectAsync(HttpContext context, string? hint)
+    {
+        if (string.IsNullOrEmpty(hint) || !keys.IsLoaded)
+        {
+            return null;
+        }
+
+        var request = context.Request;
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(hint, new TokenValidationParameters
+        {
+            IssuerSigningKeys = keys.Signing.Select(credentials => credentials.Key),
+            ValidIssuer = protocol.Value.Issuer?.AbsoluteUri ?? $"{request.Scheme}://{request.Host}{request.PathBase}/",
+            // Any of our apps; access tokens (at+jwt) and logout tokens are not id_tokens.
+            ValidateAudience = false,
+            ValidTypes = ["JWT"],
+            ValidateLifetime = false,
+        });
+        return result.IsValid ? result.ClaimsIdentity.FindFirst(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject)?.Value : null;
+    }
+}
