@@ -65,7 +65,14 @@ public static class KosmoHost
         services.AddAuthorization();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "kosmo_antiforgery");
         services.AddKosmoLocalization();
-        services.AddRazorPages(pages => pages.RootDirectory = "/")
+        services.AddRazorPages(pages =>
+            {
+                pages.RootDirectory = "/";
+                pages.Conventions.ConfigureFilter(new NoMatchingHandler());
+            })
+            // Fields are checked on the server only (no client validation script is served), so the
+            // data-val-* attributes, English texts among them, would only be noise in every form.
+            .AddViewOptions(views => views.HtmlHelperOptions.ClientValidationEnabled = false)
             .AddDataAnnotationsLocalization(localization =>
                 localization.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(Strings)));
         services.AddMemberJourney();
@@ -101,6 +108,7 @@ public static class KosmoHost
         app.UseWhen(context => !ProtocolPaths.IsMachineEndpoint(context.Request.Path),
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseKosmoRequestLogging();
+        app.UseUnreadableFormsAsEmpty();
         app.UseStaticFiles();
         app.UseRouting();
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.

@@ -38,8 +38,9 @@ public static class AuthorizationEndpoints
 
         var session = await MemberSession.ReadAsync(context);
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
+        // In seconds, not as a TimeSpan: any number an app sends (up to long.MaxValue) compares.
         var tooOld = session is not null && request.MaxAge is { } maxAge
-            && time.GetUtcNow() - session.AuthenticatedAt > TimeSpan.FromSeconds(maxAge);
+            && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge;
 
         if (member is null || tooOld || request.HasPromptValue(PromptValues.Login))
         {

@@ -33,6 +33,7 @@ public static partial class BirthDateInput
             : null;
     }
 
-    [GeneratedRegex(@"^(?<y>\d{4})(?:(?<m>\d{2})(?<d>\d{2})|[/\-.年 ](?<m>\d{1,2})[/\-.月 ](?<d>\d{1,2})日?)$")]
+    // [0-9], not \d: \d also matches other scripts' digits (١٩٨٤), which NFKC leaves as they are.
+    [GeneratedRegex(@"^(?<y>[0-9]{4})(?:(?<m>[0-9]{2})(?<d>[0-9]{2})|[/\-.年 ](?<m>[0-9]{1,2})[/\-.月 ](?<d>[0-9]{1,2})日?)$")]
     private static partial Regex Pattern();
 }

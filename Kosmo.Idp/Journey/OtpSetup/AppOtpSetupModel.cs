@@ -77,6 +77,13 @@ public sealed class AppOtpSetupModel(
             return elsewhere;
         }
 
+        // The checkbox posts "true" (and a hidden "false"); anything else counts as unchecked, rather
+        // than being shown back to the checkbox, which cannot render it.
+        if (ModelState.GetFieldValidationState(nameof(SignOutEverywhere)) == Microsoft.AspNetCore.Mvc.ModelBinding.ModelValidationState.Invalid)
+        {
+            ModelState.Remove(nameof(SignOutEverywhere));
+        }
+
         await ShowAsync(cancellationToken);
         if (DeviceName is { Length: > 50 })
         {

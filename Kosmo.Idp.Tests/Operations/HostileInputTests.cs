@@ -1,0 +1,121 @@
+using System.Net;
+using System.Text;
+using Kosmo.Idp.Members;
+using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
+
+namespace Kosmo.Idp.Tests.Operations;
+
+/// <summary>
+/// Input no member types but anyone can send: each gets a refusal (OAuth's error, a page's 400 or
+/// 405, the page again with a message), never a 500, and nothing already saved is lost.
+/// </summary>
+public sealed class HostileInputTests
+{
+    private const string Password = "Hostile-Input-2026";
+    private KosmoFactory _factory = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _factory = await KosmoFactory.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _factory.DisposeAsync();
+
+    [TestCase("/connect/token")]
+    [TestCase("/connect/revoke")]
+    [TestCase("/connect/introspect")]
+    public async Task AFormWithANulCharacter_AtAProtocolEndpoint_IsOAuthsInvalidRequest(string endpoint)
+    {
+        var response = await _factory.Browser().PostAsync(endpoint,
+            new StringContent("client_id=portal%00&token=x&grant_type=client_credentials", Encoding.ASCII, "application/x-www-form-urlencoded"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"invalid_request\""));
+    }
+
+    [Test]
+    public async Task AFormWithANulCharacter_OnAPage_IsThe400Page()
+    {
+        var response = await _factory.Browser().PostAsync("/login",
+            new StringContent("UserId=a%00&Password=b", Encoding.ASCII, "application/x-www-form-urlencoded"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));
+    }
+
+    [TestCase("POST", "/account?handler=NoSuchHandler")]
+    [TestCase("POST", "/account")]
+    [TestCase("TRACE", "/account")]
+    [TestCase("PUT", "/journey/confirm")]
+    public async Task ARequestNoHandlerOfThePageServes_Is405(string method, string path)
+    {
+        var userId = $"H1{method.Length}{path.Length:D2}{(path.Contains('?') ? 1 : 0)}";
+        await TestMembers.AddAsync(_factory, userId, Password);
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(userId, Password, Pkce.Create())).Code, Is.Not.Null, "signed in, so only the handler is missing");
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "POST")
+        {
+            // A genuine antiforgery token from the account page, so that check passes.
+            var account = await HtmlForm.ParseAsync(await app.Browser.GetAsync("/account"));
+            var token = account.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+            request.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token });
+        }
+
+        var response = await app.Browser.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task AHugeMaxAge_IsJustAnOldEnoughSession()
+    {
+        await TestMembers.AddAsync(_factory, "H0001", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync("H0001", Password, Pkce.Create())).Code, Is.Not.Null);
+
+        var again = AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(),
+            new Dictionary<string, string?> { ["max_age"] = "999999999999" })), KosmoFactory.PortalRedirect);
+
+        Assert.That(again.Code, Is.Not.Null, "a session of a few seconds is younger than that");
+    }
+
+    [TestCase("H0021", "١٩٨٤١٠٠٧")]
+    [TestCase("H0022", "१९८४-१०-०७")]
+    public async Task ABirthdateInAnotherScriptsDigits_IsAFormatErrorOnThePage(string userId, string typed)
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, userId, "123", "4567", new DateOnly(1984, 10, 7));
+        var browser = _factory.Browser();
+        var afterLogin = await LoginAsync(browser, userId, "123456719841007");
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/birthdate"));
+
+        var answer = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["BirthDate"] = typed });
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page again, with its message");
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Contain("生年月日を西暦8桁（例: 19841007）で入力してください。"));
+        var after = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.That((after.BirthDateConfirmedAt, after.BirthDateFailures), Is.EqualTo(((DateTimeOffset?)null, 0)), "not counted as a wrong birthdate either");
+    }
+
+    [Test]
+    public async Task ACheckboxValueThatIsNotABoolean_CountsAsUnchecked()
+    {
+        var member = await TestMembers.AddAsync(_factory, "H0003", Password);
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+        var browser = _factory.Browser();
+        var afterLogin = await LoginAsync(browser, "H0003", Password);
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/otp-setup/app"));
+
+        var answer = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["Code"] = "000000", ["SignOutEverywhere"] = "maybe" });
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page again, saying the code was wrong");
+        var html = await answer.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain("id=\"otp-error\""), "the wrong code is what the page says");
+        Assert.That(html, Does.Not.Contain("The SignOutEverywhere field").And.Not.Contain("is not valid"), "no English binding message");
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kosmo.Idp.Operations.Web;
+
+/// <summary>
+/// A form body ASP.NET Core refuses to parse (a NUL character, a value over the size limits) would
+/// throw wherever the form is first read, inside OpenIddict or a page's antiforgery check, and
+/// become a 500. Read here first; an unreadable form counts as an empty one, which every endpoint
+/// already refuses properly: OpenIddict with invalid_request, a page with its 400 page.
+/// </summary>
+public static class UnreadableForms
+{
+    public static IApplicationBuilder UseUnreadableFormsAsEmpty(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.HasFormContentType)
+            {
+                try
+                {
+                    await context.Request.ReadFormAsync(context.RequestAborted);
+                }
+                catch (InvalidDataException e)
+                {
+                    // The reason only: the values themselves may be secrets.
+                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadableForms))
+                        .LogInformation("A form that cannot be read was taken as empty: {Reason}", e.Message);
+                    context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+                }
+            }
+
+            await next(context);
+        });
+}
