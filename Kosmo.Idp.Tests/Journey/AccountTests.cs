@@ -441,6 +441,25 @@ public sealed class AccountTests
         return (app, tokens);
     }
 
+    [Test]
+    public async Task SigningOut_MakesACopyOfTheSessionCookieWorthless_OnTheServer()
+    {
+        var browser = await SignedInAsync("A0039");
+        var renewed = await browser.GetAsync("/account");
+        var cookie = renewed.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)).Split(';')[0];
+        var copy = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        copy.DefaultRequestHeaders.Add("Cookie", cookie);
+        Assert.That(PathOf(await copy.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "the copy works while the session lasts");
+
+        var loggedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action='/logout']");
+        Assert.That(loggedOut.Headers.Location!.OriginalString, Is.EqualTo("/signed-out"));
+
+        Assert.That(PathOf(await copy.GetAsync("/account")), Is.EqualTo("/login"), "the session ended on the server, not only in the browser");
+        var app = TestRelyingApp.Portal(_factory);
+        var silent = await copy.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
+        Assert.That(AuthorizationResponse.From(silent, KosmoFactory.PortalRedirect).Parameters.GetValueOrDefault("error"), Is.EqualTo("login_required"));
+    }
+
     private async Task<HttpClient> SignedInAsync(string userId, bool create = true)
     {
         if (create)

@@ -58,6 +58,7 @@ public sealed class AddressThrottleTests
         var refused = await LoginAsync(browser, "T0001", "Throttle-Member-2026");
 
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(int.Parse(refused.Headers.GetValues("Retry-After").Single()), Is.InRange(1, 60), "until the next minute");
         Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("1分ほど時間をおいてから"));
         Assert.That(refused.Headers.Location, Is.Null, "not signed in");
     }

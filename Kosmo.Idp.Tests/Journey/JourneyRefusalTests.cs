@@ -113,15 +113,18 @@ public sealed class JourneyRefusalTests
         Assert.That(_factory.Mail.To("f0005@example.jp"), Has.Count.EqualTo(1));
     }
 
-    [Test]
-    public async Task AnInvalidAddress_GetsAMessageByItsField()
+    [TestCase("F0006", "taro@@example")]
+    [TestCase("F0016", "taro@[127.0.0.1]")]
+    [TestCase("F0026", "太郎@example.jp")]
+    public async Task AnInvalidAddress_GetsAMessageByItsField(string userId, string typed)
     {
-        var browser = await MemberAtStepAsync("F0006", "/journey/email");
-        var response = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "taro@@example" });
+        var browser = await MemberAtStepAsync(userId, "/journey/email");
+        var response = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = typed });
         var html = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(html, Does.Contain("メールアドレスの形式が正しくありません"));
-        Assert.That(html, Does.Contain("value=\"taro@@example\""), "what the member typed stays in the field");
+        Assert.That(html, Does.Contain($"value=\"{typed}\""), "what the member typed stays in the field");
+        Assert.That(_factory.Mail.To(typed), Is.Empty, "no mail sent");
     }
 
     [Test]

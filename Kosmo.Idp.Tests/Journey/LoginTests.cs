@@ -92,6 +92,16 @@ public sealed class LoginTests
     }
 
     [Test]
+    public async Task AUserIdTypedInFullWidth_ByAJapaneseIme_IsTheSameUserId()
+    {
+        await TestMembers.AddAsync(_factory, "L0014", "right-password-14");
+
+        var response = await LoginAsync(_factory.Browser(), "Ｌ００１４", "right-password-14");
+
+        Assert.That(response.Headers.Location?.OriginalString, Is.EqualTo("/journey/otp"), "signed in: on to the one-time password");
+    }
+
+    [Test]
     public async Task AnOldPasswordHash_IsUpgradedToTheCurrentParameters_AtTheNextLogin()
     {
         // Made with fewer passes and less memory than the service's current setting.

@@ -30,6 +30,9 @@ public sealed class PruningTests
             db.TotpDevices.Add(new TotpDevice { MemberId = member.Id, ProtectedSecret = "in use", CreatedAt = old, ConfirmedAt = old });
             db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = "FORGOTTEN", FailedCount = 2, LastFailureAt = old });
             db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = "RECENT", FailedCount = 2, LastFailureAt = now });
+            // Past the 12 hours a session lives in all, a signed-out session's cookie is refused anyway.
+            db.EndedSessions.Add(new Kosmo.Idp.Journey.EndedSession { SessionId = "OLD", MemberId = member.Id, EndedAt = now.AddHours(-13) });
+            db.EndedSessions.Add(new Kosmo.Idp.Journey.EndedSession { SessionId = "RECENT", MemberId = member.Id, EndedAt = now.AddHours(-11) });
             return await db.SaveChangesAsync();
         });
 
@@ -48,6 +51,8 @@ public sealed class PruningTests
         Assert.That(left.Item1, Is.EqualTo(new[] { "live@example.jp" }));
         Assert.That(left.Item2, Is.EqualTo(new[] { "in use" }));
         Assert.That(left.Item3, Is.EqualTo(new[] { "RECENT" }));
+        Assert.That(report.EndedSessions, Is.EqualTo(1));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EndedSessions.Select(e => e.SessionId).ToListAsync()), Is.EqualTo(new[] { "RECENT" }));
     }
 
     [Test]

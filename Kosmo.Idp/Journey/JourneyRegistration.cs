@@ -20,12 +20,7 @@ public static class JourneyRegistration
             .Configure<IOptions<MemberSessionOptions>>((cookie, session) =>
             {
                 cookie.ExpireTimeSpan = session.Value.IdleTimeout;
-                // Renewed at every request, not only past half its time: idle means exactly IdleTimeout without a request.
-                cookie.Events.OnValidatePrincipal = context =>
-                {
-                    context.ShouldRenew = true;
-                    return Task.CompletedTask;
-                };
+                cookie.Events.OnValidatePrincipal = EndedSessions.ValidateAsync;
             });
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -95,5 +95,6 @@ public sealed class Member
     /// <summary>Once true, every login asks for a one-time password right after the password.</summary>
     public bool HasSecondFactor => EmailOtpEnabledAt is not null || AppOtpEnabledAt is not null;
 
-    public static string Normalize(string userId) => userId.Trim().ToUpperInvariant();
+    /// <summary>The form user IDs are compared in: a Japanese IME's full-width letters and digits (ＫＯ０１) count as the ASCII ones.</summary>
+    public static string Normalize(string userId) => userId.Normalize(System.Text.NormalizationForm.FormKC).Trim().ToUpperInvariant();
 }

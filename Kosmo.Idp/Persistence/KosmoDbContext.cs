@@ -34,6 +34,8 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<ProtocolKey> ProtocolKeys => Set<ProtocolKey>();
 
+    public DbSet<Journey.EndedSession> EndedSessions => Set<Journey.EndedSession>();
+
     public DbSet<Protocol.Logout.LogoutNotice> LogoutNotices => Set<Protocol.Logout.LogoutNotice>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -3,6 +3,7 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
 using System.Security.Claims;
 using System.Text.Json;
 using OpenIddict.Abstractions;
@@ -19,7 +20,7 @@ namespace Kosmo.Idp.Protocol;
 /// </summary>
 public sealed class SessionTermination(
     IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, Logout.BackchannelLogout backchannel,
-    KosmoDbContext db, AuditLog audit)
+    KosmoDbContext db, AuditLog audit, TimeProvider time)
 {
     private const string SessionProperty = "kosmo_session";
 
@@ -127,6 +128,11 @@ public sealed class SessionTermination(
 
         foreach (var (member, session) in sessions)
         {
+            if (session is not null && !await db.EndedSessions.AnyAsync(e => e.SessionId == session))
+            {
+                db.EndedSessions.Add(new EndedSession { SessionId = session, MemberId = member, EndedAt = time.GetUtcNow() });
+            }
+
             var revoked = session is null ? 0 : await EndGrantsOfAsync(member, session, CancellationToken.None);
             audit.Record(AuditKinds.SignedOut, member, $"{where}; {revoked} token(s) revoked");
         }

@@ -20,7 +20,10 @@ public static class EmailAddressInput
             return null;
         }
 
+        // A host name with a dot: no address literal ([127.0.0.1]), nothing a mail provider would refuse
+        // to send to. ASCII only: addresses with other characters need SMTPUTF8 all the way to the inbox.
         var domain = address.Host;
-        return domain.Contains('.') && !domain.StartsWith('.') && !domain.EndsWith('.') ? text : null;
+        return text.All(char.IsAscii) && domain.Contains('.') && !domain.StartsWith('.') && !domain.EndsWith('.') && !domain.StartsWith('[')
+            ? text : null;
     }
 }

@@ -22,6 +22,9 @@ public sealed class ThrottlePostsByAddressAttribute : Attribute, IAsyncPageFilte
             {
                 http.RequestServices.GetRequiredService<ILogger<ThrottlePostsByAddressAttribute>>()
                     .LogWarning("Form post to {Page} refused: over the per-address allowance for this minute", context.ActionDescriptor.ViewEnginePath);
+                // The allowance is per clock minute: it is whole again at the next one.
+                var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+                http.Response.Headers.RetryAfter = (60 - now.Second).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Result = new StatusCodeResult(StatusCodes.Status429TooManyRequests);
                 return;
             }

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Kosmo.Idp.Journey.Terms;
 
 /// <summary>Manual p.2 [4]: the current terms of use and 同意する; declining ends the session.</summary>
-public sealed class TermsModel(KosmoDbContext db, MemberJourney journey, TermsOfUse terms, AuditLog audit, TimeProvider time)
+public sealed class TermsModel(
+    KosmoDbContext db, MemberJourney journey, TermsOfUse terms, Protocol.SessionTermination sessions, AuditLog audit, TimeProvider time)
     : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.AcceptTerms;
@@ -58,7 +59,7 @@ public sealed class TermsModel(KosmoDbContext db, MemberJourney journey, TermsOf
 
         audit.Record(AuditKinds.TermsDeclined, Member.Id, "version " + terms.Version);
         await Db.SaveChangesAsync(cancellationToken);
-        await HttpContext.SignOutAsync(MemberSession.Scheme);
+        await sessions.SignOutHereAsync(HttpContext, "terms declined");
         return LocalRedirect("/signed-out?reason=terms-declined");
     }
 }

@@ -13,7 +13,8 @@ namespace Kosmo.Idp.Operations.Maintenance;
 /// </summary>
 public sealed class Pruner(
     KosmoDbContext db, IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations,
-    IOptions<PruningOptions> options, IOptions<SignInLockoutOptions> lockout, TimeProvider time, ILogger<Pruner> logger)
+    IOptions<PruningOptions> options, IOptions<SignInLockoutOptions> lockout, IOptions<Journey.MemberSessionOptions> sessions,
+    TimeProvider time, ILogger<Pruner> logger)
 {
     // Any fixed number shared by all replicas; "KOSMO" in ASCII.
     public const long LockKey = 0x4B4F534D4F;
@@ -54,6 +55,9 @@ public sealed class Pruner(
             // A window counts only during its own minute.
             AddressPostCounts: await InBatchesAsync(
                 db.AddressPostCounts.Where(c => c.WindowMinute < currentWindow).OrderBy(c => c.Address), cancellationToken),
+            // A signed-out session's cookie is refused anyway once the session is older than this.
+            EndedSessions: await InBatchesAsync(
+                db.EndedSessions.Where(e => e.EndedAt < now - sessions.Value.ReauthenticateAfter).OrderBy(e => e.SessionId), cancellationToken),
             AuditEvents: settings.AuditRetention is { } retention
                 ? await InBatchesAsync(db.AuditEvents.Where(a => a.OccurredAt < now - retention).OrderBy(a => a.Id), cancellationToken)
                 : 0);
@@ -76,4 +80,4 @@ public sealed class Pruner(
 }
 
 public sealed record PruneReport(
-    long Tokens, long Authorizations, long EmailVerifications, long EmailCodes, long AbandonedAppSetups, long SignInThrottles, long AddressPostCounts, long AuditEvents);
+    long Tokens, long Authorizations, long EmailVerifications, long EmailCodes, long AbandonedAppSetups, long SignInThrottles, long AddressPostCounts, long EndedSessions, long AuditEvents);

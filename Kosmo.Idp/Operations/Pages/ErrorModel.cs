@@ -41,6 +41,12 @@ public sealed class ErrorModel : PageModel
             return;
         }
 
+        // Opened directly (/error/500), the page answers with the status it describes.
+        if (exception is null && status is >= 400 and <= 599 && Response.StatusCode == StatusCodes.Status200OK)
+        {
+            Response.StatusCode = status.Value;
+        }
+
         if (status == StatusCodes.Status404NotFound)
         {
             Kind = "Error.NotFound";

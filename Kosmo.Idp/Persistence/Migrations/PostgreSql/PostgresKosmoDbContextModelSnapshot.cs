@@ -70,6 +70,30 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                     b.ToTable("email_verifications", (string)null);
                 });
 
+            modelBuilder.Entity("Kosmo.Idp.Journey.EndedSession", b =>
+                {
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("session_id");
+
+                    b.Property<DateTimeOffset>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.HasKey("SessionId")
+                        .HasName("pk_ended_sessions");
+
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_ended_sessions_ended_at");
+
+                    b.ToTable("ended_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Journey.Password.AddressPostCount", b =>
                 {
                     b.Property<string>("Address")

@@ -65,6 +65,30 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                     b.ToTable("email_verifications", (string)null);
                 });
 
+            modelBuilder.Entity("Kosmo.Idp.Journey.EndedSession", b =>
+                {
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("session_id");
+
+                    b.Property<long>("EndedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.HasKey("SessionId")
+                        .HasName("pk_ended_sessions");
+
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_ended_sessions_ended_at");
+
+                    b.ToTable("ended_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Journey.Password.AddressPostCount", b =>
                 {
                     b.Property<string>("Address")
