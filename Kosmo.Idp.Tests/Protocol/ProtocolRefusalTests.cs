@@ -43,6 +43,44 @@ public sealed class ProtocolRefusalTests
         await AssertErrorPageAsync(response, "invalid_request");
     }
 
+    [TestCase("state")]
+    [TestCase("max_age")]
+    [TestCase("prompt")]
+    [TestCase("scope")]
+    public async Task Authorize_WithAParameterSentTwice_IsRefused_OnTheErrorPage(string name)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var url = app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["max_age"] = "600", ["prompt"] = "login" });
+        var value = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri("http://x" + url).Query)[name].ToString();
+
+        var response = await app.Browser.GetAsync(url + "&" + name + "=" + Uri.EscapeDataString(value));
+
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [TestCase("max_age", "-1")]
+    [TestCase("max_age", "abc")]
+    [TestCase("code_challenge", "abc")]
+    [TestCase("code_challenge", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF.")]
+    public async Task Authorize_WithAMalformedParameter_IsRefused_OnTheErrorPage(string name, string value)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { [name] = value }));
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
+    [Test]
+    public async Task Token_WithAParameterSentTwice_IsInvalidRequest()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Backchannel.PostAsync("/connect/token", new StringContent(
+            $"grant_type=client_credentials&grant_type=client_credentials&client_id={KosmoFactory.PortalClientId}&client_secret={Uri.EscapeDataString(KosmoFactory.PortalSecret)}",
+            System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+
+        var tokens = await TokenResponse.ReadAsync(response);
+        Assert.That((tokens.Status, tokens.Error, tokens.AccessToken), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request", (string?)null)));
+    }
+
     [Test]
     public async Task Authorize_WithoutCodeChallenge_IsRefused_EvenForAConfidentialApp()
     {

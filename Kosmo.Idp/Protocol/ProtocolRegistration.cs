@@ -97,6 +97,8 @@ public static class ProtocolRegistration
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
+                server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
+                server.AddEventHandler(StrictRequestParameters.TokenDescriptor);
 
                 server.Configure(options =>
                 {

@@ -1,0 +1,80 @@
+using System.Globalization;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol;
+
+/// <summary>
+/// What OpenIddict lets through but the specifications do not, refused with invalid_request before
+/// anything else is checked (on the error page, never redirected):
+/// a parameter sent more than once (RFC 6749 3.1, 3.2: OpenIddict reads it as an array, and the
+/// single value is then missing, so `state=a&amp;state=b` would come back without a state);
+/// a max_age that is not a number of seconds (OpenID Connect Core 3.1.2.1);
+/// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2).
+/// </summary>
+internal sealed class StrictRequestParameters :
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>
+{
+    private static readonly string[] AuthorizationParameters =
+    [
+        Parameters.ClientId, Parameters.RedirectUri, Parameters.ResponseType, Parameters.ResponseMode, Parameters.Scope,
+        Parameters.State, Parameters.Nonce, Parameters.Prompt, Parameters.MaxAge, Parameters.AcrValues, Parameters.CodeChallenge,
+        Parameters.CodeChallengeMethod, Parameters.LoginHint, Parameters.IdTokenHint, Parameters.UiLocales,
+    ];
+
+    private static readonly string[] TokenParameters =
+    [
+        Parameters.GrantType, Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken,
+        Parameters.Scope, Parameters.ClientId, Parameters.ClientSecret,
+    ];
+
+    public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>()
+            .UseSingletonHandler<StrictRequestParameters>()
+            .SetOrder(int.MinValue + 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
+            .UseSingletonHandler<StrictRequestParameters>()
+            .SetOrder(int.MinValue + 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
+    {
+        Refuse(context, context.Request, AuthorizationParameters);
+        if (context.IsRejected)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if ((string?)context.Request.GetParameter(Parameters.MaxAge) is { } maxAge && !long.TryParse(maxAge, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            context.Reject(Errors.InvalidRequest, "The 'max_age' parameter must be a number of seconds.");
+        }
+        else if (context.Request.CodeChallenge is { } challenge && !(challenge.Length == 43 && challenge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        {
+            context.Reject(Errors.InvalidRequest, "The 'code_challenge' parameter must be the 43-character S256 challenge.");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
+    {
+        Refuse(context, context.Request, TokenParameters);
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Refuse(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request, string[] names)
+    {
+        if (names.FirstOrDefault(name => request.GetParameter(name) is { Count: > 1 }) is { } repeated)
+        {
+            context.Reject(Errors.InvalidRequest, $"The '{repeated}' parameter must not be sent more than once.");
+        }
+    }
+}
