@@ -274,6 +274,20 @@ public sealed class ProtocolRefusalTests
         Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"));
     }
 
+    [Test]
+    public async Task TheLogoutQuestion_WithAnUnregisteredReturnAddress_StillSignsOutWhenTheMemberConfirms()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(UserId, Password, Pkce.Create())).Code, Is.Not.Null);
+
+        // The end-session endpoint refuses such an address itself; the question page, opened directly, must not pass it on.
+        var question = await app.Browser.GetAsync("/logout?post_logout_redirect_uri=" + Uri.EscapeDataString("https://attacker.test/") + "&state=x");
+        var signedOut = await HtmlForm.SubmitAsync(app.Browser, question, new Dictionary<string, string>(), "#logout-form");
+
+        Assert.That(signedOut.Headers.Location?.OriginalString, Is.EqualTo("/signed-out"), "our own page, never the unregistered address");
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"), "signed out as asked");
+    }
+
     [TestCase("not-a-token")]
     [TestCase("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")]
     public async Task EndSession_WithAnIdTokenHintThatIsNotValid_AsksTheMemberFirst_LikeAPlainLink(string hint)
