@@ -31,6 +31,8 @@ public sealed class ProtocolRefusalTests
         Assert.That(root.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()),
             Is.EquivalentTo(new[] { "authorization_code", "refresh_token", "client_credentials" }));
         Assert.That(root.GetProperty("response_types_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "code" }));
+        Assert.That(root.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()),
+            Is.EquivalentTo(new[] { "client_secret_basic", "client_secret_post" }), "no private_key_jwt: no app has a key set");
         Assert.That(root.GetProperty("acr_values_supported").EnumerateArray().Select(e => e.GetString()),
             Is.EquivalentTo(new[] { "urn:kosmo:acr:pwd", "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }));
     }

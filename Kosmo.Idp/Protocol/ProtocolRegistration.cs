@@ -104,6 +104,9 @@ public static class ProtocolRegistration
                 {
                     // S256 only: "plain" offers no protection against a stolen code.
                     options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+                    // Apps authenticate with their client secret; none is registered with a key set, so
+                    // private_key_jwt is neither advertised nor accepted.
+                    options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
                 });
 
                 var aspNetCore = server.UseAspNetCore()

@@ -14,16 +14,19 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
 
     public PasswordPolicyOptions Rules => options.Value;
 
+    /// <summary>Characters as a member counts them (NIST SP 800-63B: Unicode code points), not UTF-16 units: 😀 is one.</summary>
+    private static int CharactersIn(string password) => password.EnumerateRunes().Count();
+
     public IReadOnlyList<string> Problems(Member member, string password)
     {
         var rules = options.Value;
         var problems = new List<string>();
-        if (password.Length < rules.MinimumLength)
+        if (CharactersIn(password) < rules.MinimumLength)
         {
             problems.Add("NewPassword.TooShort");
         }
 
-        if (password.Length > rules.MaximumLength)
+        if (CharactersIn(password) > rules.MaximumLength)
         {
             problems.Add("NewPassword.TooLong");
         }
