@@ -35,6 +35,7 @@ public sealed class DeploymentManifestTests
         "Mail__SendGrid__Timeout",
         "SignInLockout__FailureMemory",
         "Proxy__TrustedNetworks__<n>",
+        "Telemetry__MetricsPort",
     ];
 
     private static readonly string[] PlatformVariables =
@@ -108,7 +109,7 @@ public sealed class DeploymentManifestTests
         var deployment = Typed<V1Deployment>("deployment.yaml");
         var pod = deployment.Spec.Template.Spec;
         var container = pod.Containers.Single();
-        var port = container.Ports.Single();
+        var port = container.Ports.Single(p => p.Name == "http");
 
         Assert.Multiple(() =>
         {
@@ -159,7 +160,7 @@ public sealed class DeploymentManifestTests
             Assert.That(Selects(service.Spec.Selector, podLabels), Is.True, "the Service selects the Deployment's pods");
             Assert.That(Selects(service.Spec.Selector, job.Spec.Template.Metadata.Labels), Is.False, "the Service never sends traffic to the migration Job");
             var servicePort = service.Spec.Ports.Single();
-            var containerPort = deployment.Spec.Template.Spec.Containers.Single().Ports.Single();
+            var containerPort = deployment.Spec.Template.Spec.Containers.Single().Ports.Single(p => p.Name == "http");
             Assert.That(servicePort.TargetPort.Value, Is.AnyOf(containerPort.Name, containerPort.ContainerPort.ToString()));
 
             Assert.That(pdb.Spec.MinAvailable?.Value, Is.EqualTo("1"));
@@ -213,6 +214,11 @@ public sealed class DeploymentManifestTests
         Assert.Multiple(() =>
         {
             Assert.That(settings["Database__MigrateOnStart"], Is.EqualTo("false"));
+            // /metrics only on a port the Service (and so the Ingress) does not carry.
+            var metricsPort = int.Parse(settings["Telemetry__MetricsPort"]);
+            Assert.That(settings["ASPNETCORE_HTTP_PORTS"].Split(';').Select(int.Parse), Does.Contain(metricsPort).And.Contain(8080));
+            Assert.That(deployment.Containers.Single().Ports.Select(p => p.ContainerPort), Does.Contain(metricsPort));
+            Assert.That(Typed<V1Service>("service.yaml").Spec.Ports.Select(p => p.TargetPort.Value), Does.Not.Contain(metricsPort.ToString()).And.Not.Contain("metrics"));
             Assert.That(settings["ASPNETCORE_ENVIRONMENT"], Is.EqualTo("Production"));
             Assert.That(settings["Protocol__Issuer"], Does.StartWith("https://"));
             Assert.That(settings["DataProtection__CertificatePath"], Is.EqualTo(mount.MountPath + "/" + certificateSecret.Data.Keys.Single()));
