@@ -156,6 +156,7 @@ public sealed class JourneyRefusalTests
 
     [TestCase("Ab3", "8文字以上")]
     [TestCase("😀😀😀😀a1", "8文字以上")]
+    [TestCase("Abcdefg1\u0001", "使えない文字")]
     [TestCase("abcdefghijk", "数字を1文字以上")]
     [TestCase("1234567890", "英字を1文字以上")]
     [TestCase("password1", "よく使われている")]

@@ -61,6 +61,18 @@ public sealed class ClientCommandsTests
         Assert.That(publicWithCredentials.Exit, Is.EqualTo(2));
         Assert.That(publicWithCredentials.Errors, Does.Contain("public app"));
 
+        var javascriptHome = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "tile", "--name", "x", "--redirect-uri", "https://tile.kosmo.test/cb", "--home-url", "javascript:alert(1)");
+        Assert.That(javascriptHome.Exit, Is.EqualTo(2));
+        Assert.That(javascriptHome.Errors, Does.Contain("must be an https address"));
+
+        // Configured but not yet synced to this database: the next start would take an operator's app over.
+        var notSynced = await OperatorShell.RunAsync(factory.ConnectionString,
+            new Dictionary<string, string?> { ["RelyingApps__Apps__5__ClientId"] = "coming-soon" },
+            "clients", "add", "coming-soon", "--name", "x", "--redirect-uri", "https://soon.kosmo.test/cb");
+        Assert.That(notSynced.Exit, Is.EqualTo(2));
+        Assert.That(notSynced.Errors, Does.Contain("is a relying app of the configuration"));
+
         var configured = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "portal");
         Assert.That(configured.Exit, Is.EqualTo(2));
         Assert.That(configured.Errors, Does.Contain("managed by configuration"));

@@ -100,6 +100,31 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task ADeviceNameWithAnEscapeSequence_IsRefusedWithAReason()
+    {
+        var browser = await AtAppSetupAsync("H0004");
+
+        var answer = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp-setup/app"),
+            new Dictionary<string, string> { ["Code"] = "000000", ["DeviceName"] = "私の\u001b[31m端末" }, "#otp-setup-form");
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Contain("デバイス名に使えない文字"));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.ConfirmedAt != null && db.Members.Any(m => m.Id == d.MemberId && m.UserId == "H0004"))), Is.Zero);
+    }
+
+    private async Task<HttpClient> AtAppSetupAsync(string userId)
+    {
+        var member = await TestMembers.AddAsync(_factory, userId, Password);
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+        var browser = _factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, userId, Password)), Is.EqualTo("/journey/otp-setup/app"));
+        return browser;
+    }
+
+    [Test]
     public async Task ACheckboxValueThatIsNotABoolean_CountsAsUnchecked()
     {
         var member = await TestMembers.AddAsync(_factory, "H0003", Password);

@@ -290,6 +290,40 @@ public sealed class MemberCommandsTests
         Assert.That(output, Does.Contain("sign-in.succeeded").And.Not.Contain("failure"));
     }
 
+    [TestCase("abc")]
+    [TestCase("99999999999")]
+    [TestCase("0")]
+    public async Task Audit_WithALimitThatIsNotACountFrom1To10000_IsBadUsage(string limit)
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "audit", "--limit", limit);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("--limit must be between 1 and 10000").And.Not.Contain("   at "));
+    }
+
+    [TestCase("--help")]
+    [TestCase("-h")]
+    public void AskingForHelpFirst_IsACommand_NotAStartOfTheService(string first)
+    {
+        Assert.That(Kosmo.Idp.Operations.Cli.KosmoCommandLine.IsCommand([first]), Is.True);
+        Assert.That(Kosmo.Idp.Operations.Cli.KosmoCommandLine.IsCommand(["--urls", "http://127.0.0.1:5000"]), Is.False, "the host's own options still start it");
+    }
+
+    [Test]
+    public async Task Show_WritesAMembersControlCharacters_AsCodes_NotToTheTerminal()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await UpdateAsync(factory, member, m => m.DisplayName = "健保\u001b[31m花子\u202e");
+
+        var (exit, output, _) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "show", "K0001");
+
+        Assert.That(exit, Is.Zero);
+        // Ordinal: a culture-aware search ignores control characters and would always find them.
+        Assert.That(output.Contains('\u001b', StringComparison.Ordinal) || output.Contains('\u202e', StringComparison.Ordinal), Is.False);
+        Assert.That(output, Does.Contain("健保\\u001B[31m花子\\u202E"));
+    }
+
     [Test]
     public async Task Audit_WithABadSince_IsBadUsage()
     {

@@ -31,6 +31,11 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.TooLong");
         }
 
+        if (password.Any(char.IsControl))
+        {
+            problems.Add("NewPassword.NotPlain");
+        }
+
         if (rules.RequireLetter && !password.Any(char.IsAsciiLetter))
         {
             problems.Add("NewPassword.NeedsLetter");

@@ -85,9 +85,9 @@ public sealed class AppOtpSetupModel(
         }
 
         await ShowAsync(cancellationToken);
-        if (DeviceName is { Length: > 50 })
+        if (DeviceName is { Length: > 50 } || (DeviceName is not null && !Shared.PlainText.IsPlain(DeviceName)))
         {
-            ModelState.AddModelError(nameof(DeviceName), text["OtpSetup.NameTooLong"]);
+            ModelState.AddModelError(nameof(DeviceName), text[DeviceName.Length > 50 ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
             return Page();
         }
 

@@ -19,8 +19,12 @@ namespace Kosmo.Idp.Operations.Cli;
 /// </summary>
 public static class KosmoCommandLine
 {
-    /// <summary>Options start with a dash (the host's own --urls, --environment); a first word is a command.</summary>
-    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+    /// <summary>
+    /// Options start with a dash (the host's own --urls, --environment); a first word is a command,
+    /// and so is a request for help or the version, which must never start the service instead.
+    /// </summary>
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h" or "-?" or "/?" or "--version");
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -239,7 +243,8 @@ public static class KosmoCommandLine
             var width = lines.Max(l => OperatorText.Cells(l.Label)) + 2;
             foreach (var line in lines)
             {
-                Console.WriteLine(OperatorText.Pad(line.Label.Length == 0 ? "" : line.Label + ":", width) + line.Value);
+                // Values come from members and the roster: shown, never run by the terminal.
+                Console.WriteLine(OperatorText.Pad(line.Label.Length == 0 ? "" : line.Label + ":", width) + Shared.PlainText.Printable(line.Value));
             }
 
             return 0;
@@ -313,7 +318,10 @@ public static class KosmoCommandLine
         var limit = new Option<int>("--limit") { Description = "At most this many events (1-10000).", DefaultValueFactory = _ => AuditFilter.DefaultLimit };
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 10_000)
+            // Read from the token: a value that is not a number (or does not fit an int) has no typed value to ask for.
+            if (result.Tokens.Count > 0
+                && !(int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+                     && count is >= 1 and <= 10_000))
             {
                 result.AddError("--limit must be between 1 and 10000.");
             }
@@ -373,7 +381,7 @@ public static class KosmoCommandLine
         foreach (var row in all)
         {
             // The last column is not padded, so lines carry no trailing spaces.
-            Console.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : OperatorText.Pad(cell, widths[column]))));
+            Console.WriteLine(Shared.PlainText.Printable(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : OperatorText.Pad(cell, widths[column])))));
         }
     }
 

@@ -87,6 +87,11 @@ public static partial class RosterRowValidation
         {
             reasons.Add($"name longer than {MaxNameLength} characters");
         }
+        else if (name is not null && (!Shared.PlainText.IsPlain(name) || !name.Any(char.IsLetterOrDigit)))
+        {
+            // Shown on pages and in operators' terminals: a name has letters, and nothing a terminal would run.
+            reasons.Add("name has control characters or no letters");
+        }
 
         var email = Email(row.Email, reasons);
         return reasons.Count == 0

@@ -13,7 +13,7 @@ namespace Kosmo.Idp.Protocol.Clients;
 /// that configuration manages are changed in configuration, not here. Secrets are generated
 /// (256 random bits) and shown once; only their keyed hash is stored.
 /// </summary>
-public sealed class ClientAdministration(IOpenIddictApplicationManager applications, IHostEnvironment environment)
+public sealed class ClientAdministration(IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration)
 {
     public const string ManagedByOperator = "operator";
 
@@ -38,6 +38,14 @@ public sealed class ClientAdministration(IOpenIddictApplicationManager applicati
         if (await applications.FindByClientIdAsync(app.ClientId, cancellationToken) is not null)
         {
             return ClientChange.Refused($"A relying app '{app.ClientId}' already exists.");
+        }
+
+        // Not yet synced (the service has not started on this database since it was configured): the
+        // next start would take the app over and drop what the operator registered.
+        if (configuration.GetSection(RelyingAppOptions.Section + ":Apps").GetChildren()
+            .Any(configured => string.Equals(configured["ClientId"], app.ClientId, StringComparison.Ordinal)))
+        {
+            return ClientChange.Refused($"'{app.ClientId}' is a relying app of the configuration (RelyingApps:Apps): change it there.");
         }
 
         var secret = app.Kind == RelyingAppKind.Confidential ? NewSecret() : null;

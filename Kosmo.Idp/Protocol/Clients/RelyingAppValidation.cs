@@ -48,6 +48,13 @@ internal sealed class RelyingAppValidation(IHostEnvironment environment) : IVali
                     failures.Add($"{at}: '{uri}' must use https.");
                 }
             }
+
+            // The home URL is a link on members' pages (the service tiles): a web address, never javascript: or data:.
+            if (app.HomeUrl is { } home && !(home.IsAbsoluteUri && (home.Scheme == Uri.UriSchemeHttps
+                || (home.Scheme == Uri.UriSchemeHttp && (home.IsLoopback || environment.IsDevelopment())))))
+            {
+                failures.Add($"{at}: the home URL '{home}' must be an https address.");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

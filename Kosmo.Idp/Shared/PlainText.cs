@@ -1,0 +1,17 @@
+namespace Kosmo.Idp.Shared;
+
+/// <summary>
+/// Text a member or the roster gives us that is later shown to others (device names on pages,
+/// names in an operator's terminal): no control characters (a terminal runs ESC sequences) and no
+/// bidirectional overrides (which make text read differently from what it is).
+/// </summary>
+public static class PlainText
+{
+    public static bool IsPlain(string text) => !text.Any(IsHidden);
+
+    /// <summary>For a terminal: each hidden character shown as its code (\u001B) instead of acting.</summary>
+    public static string Printable(string? text) =>
+        text is null || IsPlain(text) ? text ?? "" : string.Concat(text.Select(c => IsHidden(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+
+    private static bool IsHidden(char c) => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
+}
