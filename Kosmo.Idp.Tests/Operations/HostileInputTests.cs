@@ -127,16 +127,10 @@ public sealed class HostileInputTests
     [Test]
     public async Task ACheckboxValueThatIsNotABoolean_CountsAsUnchecked()
     {
-        var member = await TestMembers.AddAsync(_factory, "H0003", Password);
-        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.OtpMethod, OtpMethod.App)
-            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
-            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
-        var browser = _factory.Browser();
-        var afterLogin = await LoginAsync(browser, "H0003", Password);
-        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/otp-setup/app"));
+        var browser = await AtAppSetupAsync("H0003");
 
-        var answer = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["Code"] = "000000", ["SignOutEverywhere"] = "maybe" });
+        var answer = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp-setup/app"),
+            new Dictionary<string, string> { ["Code"] = "000000", ["SignOutEverywhere"] = "maybe" }, "#otp-setup-form");
 
         Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page again, saying the code was wrong");
         var html = await answer.Content.ReadAsStringAsync();
