@@ -156,12 +156,6 @@ public sealed partial class OtpBrowserTests : BrowserTests
     }
 
     /// <summary>A member who finished the journey with mail but must set up an app at the next login.</summary>
-    private async Task AddMemberWhoMustSetUpAnAppAsync(string userId, string name)
-    {
-        var member = await TestMembers.AddAsync(Host.Provider, userId, Password, name);
-        await TestMembers.WithDbAsync(Host.Provider, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.OtpMethod, OtpMethod.App)
-            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
-            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
-    }
+    private Task AddMemberWhoMustSetUpAnAppAsync(string userId, string name) =>
+        TestMembers.AddWhoMustSetUpAnAppAsync(Host.Provider, userId, Password, name);
 }

@@ -63,6 +63,17 @@ public static class TestMembers
         return member;
     }
 
+    /// <summary>A member who finished the journey but chose the app and has none yet: the next login lands on the app setup page.</summary>
+    public static async Task<Member> AddWhoMustSetUpAnAppAsync(KosmoFactory factory, string userId, string password, string? displayName = null)
+    {
+        var member = await AddAsync(factory, userId, password, displayName);
+        await WithDbAsync(factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, OtpMethod.App)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+        return member;
+    }
+
     /// <summary>
     /// Marks a roster member's journey done before <paramref name="step"/> (birthdate, terms, then
     /// the email address <c>{userId lower-cased}@example.jp</c>), as if they had walked those pages

@@ -365,14 +365,7 @@ public sealed class OneTimePasswordTests
 
     private readonly Dictionary<string, IReadOnlyList<string>> _recoveryCodes = [];
 
-    private async Task AddAppMemberAsync(string userId)
-    {
-        var member = await TestMembers.AddAsync(_factory, userId, "Totp-Member-2026");
-        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.OtpMethod, OtpMethod.App)
-            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
-            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
-    }
+    private Task AddAppMemberAsync(string userId) => TestMembers.AddWhoMustSetUpAnAppAsync(_factory, userId, "Totp-Member-2026");
 
     /// <summary>A member who set up an app through the setup page; returns the secret read from the QR code.</summary>
     private async Task<string> EnrolledAppMemberAsync(string userId, bool keepCodes = false)

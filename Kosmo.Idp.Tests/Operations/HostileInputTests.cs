@@ -114,11 +114,7 @@ public sealed class HostileInputTests
 
     private async Task<HttpClient> AtAppSetupAsync(string userId)
     {
-        var member = await TestMembers.AddAsync(_factory, userId, Password);
-        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.OtpMethod, OtpMethod.App)
-            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)
-            .SetProperty(m => m.RecoveryCodesSavedAt, (DateTimeOffset?)null)));
+        await TestMembers.AddWhoMustSetUpAnAppAsync(_factory, userId, Password);
         var browser = _factory.Browser();
         Assert.That(PathOf(await LoginAsync(browser, userId, Password)), Is.EqualTo("/journey/otp-setup/app"));
         return browser;

@@ -21,11 +21,10 @@ public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> 
             return null;
         }
 
-        var request = context.Request;
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(hint, new TokenValidationParameters
         {
             IssuerSigningKeys = keys.Signing.Select(credentials => credentials.Key),
-            ValidIssuer = protocol.Value.Issuer?.AbsoluteUri ?? $"{request.Scheme}://{request.Host}{request.PathBase}/",
+            ValidIssuer = protocol.Value.IssuerFor(context.Request)!.AbsoluteUri,
             // Any of our apps; access tokens (at+jwt) and logout tokens are not id_tokens.
             ValidateAudience = false,
             ValidTypes = ["JWT"],

@@ -12,6 +12,13 @@ public sealed class ProtocolOptions
     /// </summary>
     public Uri? Issuer { get; set; }
 
+    /// <summary>
+    /// The issuer, or where none is configured (Development) the address the request came to, as
+    /// OpenIddict then takes it; null without either (an operator command without Protocol:Issuer).
+    /// </summary>
+    public Uri? IssuerFor(HttpRequest? request) =>
+        Issuer ?? (request is null ? null : new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/"));
+
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -126,16 +126,8 @@ public sealed class EmailVerificationService(
     }
 
     /// <summary>The configured issuer, so links in mails never follow a request's Host header; the request's own address only where none is configured (Development).</summary>
-    private Uri SiteBase()
-    {
-        if (protocol.Value.Issuer is { } issuer)
-        {
-            return issuer;
-        }
-
-        var request = http.HttpContext?.Request ?? throw new InvalidOperationException("No issuer is configured and there is no request to take the address from.");
-        return new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
-    }
+    private Uri SiteBase() => protocol.Value.IssuerFor(http.HttpContext?.Request)
+        ?? throw new InvalidOperationException("No issuer is configured and there is no request to take the address from.");
 
     /// <summary>Tells the member of a change to their account at their address, if they have one; quietly, as below.</summary>
     public Task NotifyMemberQuietlyAsync(Member member, MemberNotice notice, CancellationToken cancellationToken) =>

@@ -52,16 +52,28 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
         return $"otpauth://totp/{label}?secret={SecretOf(device)}&issuer={Uri.EscapeDataString(issuer)}&algorithm=SHA1&digits=6&period=30";
     }
 
+    /// <summary>The QR code as a PNG, <see cref="QrCodeSize"/> pixels wide and high.</summary>
+    public byte[] QrCodePng(string otpAuthUri)
+    {
+        using var data = QrData(otpAuthUri);
+        return new PngByteQRCode(data).GetGraphic(QrPixelsPerModule);
+    }
+
     /// <summary>
-    /// The QR code as a PNG, and its width in pixels (quiet zone included). The page shows it at
-    /// exactly that size: each module then covers whole pixels, so a camera pointed at the screen
-    /// sees sharp edges instead of modules scaled to uneven widths.
+    /// The QR code's width in pixels (quiet zone included), without drawing it. The page shows the
+    /// image at exactly that size: each module then covers whole pixels, so a camera pointed at the
+    /// screen sees sharp edges instead of modules scaled to uneven widths.
     /// </summary>
-    public QrImage QrCode(string otpAuthUri)
+    public int QrCodeSize(string otpAuthUri)
+    {
+        using var data = QrData(otpAuthUri);
+        return data.ModuleMatrix.Count * QrPixelsPerModule;
+    }
+
+    private static QRCodeData QrData(string otpAuthUri)
     {
         using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(otpAuthUri, QRCodeGenerator.ECCLevel.M);
-        return new QrImage(new PngByteQRCode(data).GetGraphic(QrPixelsPerModule), data.ModuleMatrix.Count * QrPixelsPerModule);
+        return generator.CreateQrCode(otpAuthUri, QRCodeGenerator.ECCLevel.M);
     }
 
     /// <summary>
@@ -102,6 +114,3 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
 
     private string SecretOf(TotpDevice device) => _protector.Unprotect(device.ProtectedSecret);
 }
-
-/// <summary>A QR code image and its width (= height) in pixels.</summary>
-public sealed record QrImage(byte[] Png, int Size);

@@ -65,7 +65,7 @@ public sealed class AppOtpSetupModel(
         }
 
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
-        var png = authenticator.QrCode(authenticator.OtpAuthUri(Member, device)).Png;
+        var png = authenticator.QrCodePng(authenticator.OtpAuthUri(Member, device));
         Response.Headers.CacheControl = "no-store";
         return download ? File(png, "image/png", "kosmo-web-otp.png") : File(png, "image/png");
     }
@@ -170,6 +170,6 @@ public sealed class AppOtpSetupModel(
     {
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
         Key = authenticator.KeyForDisplay(device);
-        QrSize = authenticator.QrCode(authenticator.OtpAuthUri(Member, device)).Size;
+        QrSize = authenticator.QrCodeSize(authenticator.OtpAuthUri(Member, device));
     }
 }

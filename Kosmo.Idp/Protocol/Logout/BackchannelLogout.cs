@@ -78,17 +78,8 @@ public sealed class BackchannelLogout(
         }
 
         var now = time.GetUtcNow();
-        var notice = new LogoutNotice
-        {
-            Id = Guid.CreateVersion7(now),
-            ApplicationId = applicationId,
-            Subject = subject,
-            SessionId = sessionId,
-            Issuer = issuer,
-            CreatedAt = now,
-            // Taken by this request from the start: the dispatcher leaves it alone while it is being sent here.
-            NextAttemptAt = now + Lease,
-        };
+        // Taken by this request from the start: the dispatcher leaves it alone while it is being sent here.
+        var notice = LogoutNotice.Create(applicationId, subject, sessionId, issuer, now, firstAttemptAt: now + Lease);
         db.LogoutNotices.Add(notice);
         _queued.Add(notice);
     }
@@ -124,16 +115,7 @@ public sealed class BackchannelLogout(
         var notices = told
             .Select(s => (ApplicationId: s.ApplicationId!, Subject: s.Subject!, SessionId: SessionTermination.SessionOf(s.Properties)))
             .Distinct()
-            .Select(s => new LogoutNotice
-            {
-                Id = Guid.CreateVersion7(now),
-                ApplicationId = s.ApplicationId,
-                Subject = s.Subject,
-                SessionId = s.SessionId,
-                Issuer = issuer,
-                CreatedAt = now,
-                NextAttemptAt = now,
-            })
+            .Select(s => LogoutNotice.Create(s.ApplicationId, s.Subject, s.SessionId, issuer, now, firstAttemptAt: now))
             .ToList();
         foreach (var chunk in notices.Chunk(1000))
         {
@@ -357,9 +339,7 @@ public sealed class BackchannelLogout(
         return _recipients[applicationId] = recipient;
     }
 
-    private string? Issuer() =>
-        protocol.Value.Issuer?.AbsoluteUri
-        ?? (http.HttpContext?.Request is { } request ? $"{request.Scheme}://{request.Host}{request.PathBase}/" : null);
+    private string? Issuer() => protocol.Value.IssuerFor(http.HttpContext?.Request)?.AbsoluteUri;
 
     private sealed record Recipient(string ClientId, Uri Endpoint);
 }

@@ -10,6 +10,18 @@ public sealed class LogoutNotice
 {
     public Guid Id { get; set; }
 
+    public static LogoutNotice Create(string applicationId, string subject, string? sessionId, string issuer, DateTimeOffset now, DateTimeOffset firstAttemptAt) =>
+        new()
+        {
+            Id = Guid.CreateVersion7(now),
+            ApplicationId = applicationId,
+            Subject = subject,
+            SessionId = sessionId,
+            Issuer = issuer,
+            CreatedAt = now,
+            NextAttemptAt = firstAttemptAt,
+        };
+
     /// <summary>OpenIddict's ID of the relying app; the app's client ID and URI are looked up when sending, so a changed URI is used.</summary>
     public required string ApplicationId { get; set; }
 
