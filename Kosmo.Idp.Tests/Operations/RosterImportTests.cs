@@ -241,6 +241,8 @@ public sealed class RosterImportTests
             "K0016,123,4578,2199-01-01,未来 十郎,2199-04-01,",
             "K0017,123,4579,1984-10-07,山田\u001b[31m十一,2010-04-01,",
             "K0018,123,4580,1984-10-07,\u200b,2010-04-01,",
+            "=1+2,123,4581,1984-10-07,松本 十二,2010-04-01,",
+            "K0019,123,4582,1984-10-07,@SUM(1+1),2010-04-01,",
         ]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
@@ -256,6 +258,8 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("line 11: birthdate 2199-01-01 is in the future"));
         Assert.That(errors, Does.Contain("line 12: name has control characters or no letters"), "a terminal would run the escape sequence");
         Assert.That(errors, Does.Contain("line 13: name has control characters or no letters"), "only a zero-width space");
+        Assert.That(errors, Does.Contain("line 14: user ID starts with ="), "a spreadsheet would run it on the credentials notice");
+        Assert.That(errors, Does.Contain("line 15: name starts with @"), "a spreadsheet would run it on the credentials notice");
         Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
         Assert.That(output, Does.Contain("Nothing was applied"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);

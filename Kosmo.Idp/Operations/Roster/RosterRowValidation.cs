@@ -66,6 +66,11 @@ public static partial class RosterRowValidation
             {
                 reasons.Add("user ID contains a space");
             }
+
+            if (StartsLikeAFormula(userId))
+            {
+                reasons.Add($"user ID starts with {userId[0]}");
+            }
         }
 
         var symbol = Code(row.Symbol, "symbol", reasons);
@@ -92,12 +97,23 @@ public static partial class RosterRowValidation
             // Shown on pages and in operators' terminals: a name has letters, and nothing a terminal would run.
             reasons.Add("name has control characters or no letters");
         }
+        else if (name is not null && StartsLikeAFormula(name))
+        {
+            reasons.Add($"name starts with {name[0]}");
+        }
 
         var email = Email(row.Email, reasons);
         return reasons.Count == 0
             ? new RosterEntry(row.Line, userId!, Member.Normalize(userId!), symbol!, number!, birthDate!.Value, name!, joinedOn!.Value, email)
             : null;
     }
+
+    /// <summary>
+    /// User IDs and names go into the credentials notice, which the office opens in a spreadsheet:
+    /// a cell starting with one of these is run as a formula there (CSV injection). No real user ID
+    /// or name starts with one, so the line is refused rather than the value altered on the notice.
+    /// </summary>
+    private static bool StartsLikeAFormula(string value) => value[0] is '=' or '+' or '-' or '@';
 
     private static string? Required(string? value, string column, List<string> reasons)
     {
