@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using Kosmo.Idp.Protocol.Logout;
 using Kosmo.Idp.Tests.Infrastructure;
@@ -60,6 +61,24 @@ public sealed class LogoutNoticeTests
         _clock.Advance(TimeSpan.FromSeconds(20));
         await UntilAsync(async () => SessionsTold(idToken.Subject).Count == 2 && (await NoticesOfAsync(idToken.Subject)).Count == 0);
         Assert.That(SessionsTold(idToken.Subject), Is.EqualTo(Enumerable.Repeat(SessionOf(idToken), 2)), "the same sign-in, told again");
+    }
+
+    [Test]
+    public async Task AnOperator_SeesWhichAppHasNotAcceptedLogoutTokens_SinceWhen_AndWhy()
+    {
+        var (app, idToken) = await SignedInAsync("N0006");
+        _portal.Down = true;
+        await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken.RawData));
+        var waiting = (await NoticesOfAsync(idToken.Subject)).Single();
+
+        var (exit, output, _) = await OperatorShell.RunAsync(_factory.ConnectionString, "clients", "logout-notices");
+
+        Assert.That(exit, Is.Zero);
+        var line = output.Split('\n').Single(l => l.StartsWith(KosmoFactory.PortalClientId + "\t", StringComparison.Ordinal)).TrimEnd().Split('\t');
+        Assert.That(int.Parse(line[1], CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(1), "the member's notice is waiting");
+        Assert.That(DateTimeOffset.Parse(line[2], CultureInfo.InvariantCulture), Is.LessThanOrEqualTo(waiting.CreatedAt), "oldest sign-out");
+        Assert.That(line[5], Is.EqualTo("HTTP 500"), "what the app answered");
+        Assert.That(output, Does.Not.Contain(idToken.Subject), "no member is named");
     }
 
     [Test]

@@ -43,6 +43,7 @@ public static class ProtocolRegistration
         services.AddOptions<Logout.BackchannelLogoutOptions>().BindConfiguration(Logout.BackchannelLogoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Logout.BackchannelLogout>();
         services.AddScoped<Logout.LogoutNoticeDispatcher>();
+        services.AddScoped<Logout.LogoutNoticeReport>();
         services.AddHostedService<Logout.LogoutNoticeService>();
         // A member's sign-out waits for the apps' answers: a few seconds at most, whatever an app does.
         services.AddHttpClient(Logout.BackchannelLogout.HttpClientName)

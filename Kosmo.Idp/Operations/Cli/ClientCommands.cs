@@ -1,9 +1,10 @@
 using System.CommandLine;
+using Kosmo.Idp.Operations.MemberCommands;
 using Kosmo.Idp.Protocol.Clients;
 
 namespace Kosmo.Idp.Operations.Cli;
 
-/// <summary>`clients list|add|update|remove`: relying apps registered by an operator (see <see cref="ClientAdministration"/>).</summary>
+/// <summary>`clients list|add|update|remove`: relying apps registered by an operator (see <see cref="ClientAdministration"/>); `clients logout-notices`: what their back-channel logout URIs have not accepted yet.</summary>
 internal static class ClientCommands
 {
     public static Command Create()
@@ -13,6 +14,7 @@ internal static class ClientCommands
         clients.Subcommands.Add(Add());
         clients.Subcommands.Add(Update());
         clients.Subcommands.Add(Remove());
+        clients.Subcommands.Add(LogoutNotices());
         return clients;
     }
 
@@ -29,6 +31,31 @@ internal static class ClientCommands
             return 0;
         }));
         return list;
+    }
+
+    private static Command LogoutNotices()
+    {
+        var notices = new Command("logout-notices",
+            "Logout tokens waiting to be accepted by a relying app's back-channel logout URI: per app, how many, since when, the last failure.");
+        notices.SetAction((_, cancellationToken) => KosmoCommandLine.WithServicesAsync(async services =>
+        {
+            var waiting = await services.GetRequiredService<Protocol.Logout.LogoutNoticeReport>().ByAppAsync(cancellationToken);
+            if (waiting.Count == 0)
+            {
+                Console.WriteLine("No logout tokens are waiting: every app accepted what it was sent.");
+                return 0;
+            }
+
+            Console.WriteLine("client id\twaiting\toldest sign-out\tnext attempt\tmost attempts\tlast failure");
+            foreach (var app in waiting)
+            {
+                Console.WriteLine(string.Join('\t', app.ClientId, app.Count, OperatorText.Time(app.OldestSignOut),
+                    OperatorText.Time(app.NextAttemptAt), app.MostAttempts, app.LastFailure ?? "-"));
+            }
+
+            return 0;
+        }));
+        return notices;
     }
 
     private static Command Add()
