@@ -201,6 +201,26 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task Refresh_OneTokenSentSeveralTimesAtOnce_WorksOnce_AndTheWinnersTokensAreRevokedToo()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        // Several rounds: a round whose requests happen not to overlap proves only the replay rule above.
+        for (var round = 0; round < 3; round++)
+        {
+            var pkce = Pkce.Create();
+            var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+
+            var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => app.RefreshAsync(tokens.RefreshToken!)));
+
+            var won = answers.Where(a => a.Status == HttpStatusCode.OK).ToList();
+            Assert.That(won, Has.Count.EqualTo(1), $"round {round}: exactly one request redeems the token");
+            Assert.That(answers.Where(a => a.Status != HttpStatusCode.OK).Select(a => a.Error), Is.All.EqualTo("invalid_grant"));
+            Assert.That((await app.RefreshAsync(won[0].RefreshToken!)).Error, Is.EqualTo("invalid_grant"),
+                $"round {round}: the token was used twice, so the family is revoked, the winner's new token included");
+        }
+    }
+
+    [Test]
     public async Task Token_CodeRedeemedByAnotherApp_IsRefused()
     {
         var portal = TestRelyingApp.Portal(_factory);

@@ -97,6 +97,7 @@ public static class ProtocolRegistration
                 // Relying apps validate access tokens on their own against the JWKS.
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
+                server.AddEventHandler(RefreshTokensAreRedeemedOnce.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
                 server.AddEventHandler(StrictRequestParameters.TokenDescriptor);
