@@ -9,12 +9,21 @@ public sealed class IntrospectionTests
 {
     private const string UserId = "K0003";
     private const string Password = "correct-horse-3";
+    private const string OtherAppId = "medical-expense";
+    private const string OtherAppSecret = "medical-secret-0123456789-abcdefghijklmn";
     private KosmoFactory _factory = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _factory = await KosmoFactory.StartAsync();
+        _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["RelyingApps:Apps:2:ClientId"] = OtherAppId,
+            ["RelyingApps:Apps:2:DisplayName"] = "医療費情報",
+            ["RelyingApps:Apps:2:Kind"] = "Confidential",
+            ["RelyingApps:Apps:2:ClientSecret"] = OtherAppSecret,
+            ["RelyingApps:Apps:2:RedirectUris:0"] = "https://medical.test/signin-oidc",
+        });
         await TestMembers.AddAsync(_factory, UserId, Password);
     }
 
@@ -71,6 +80,21 @@ public sealed class IntrospectionTests
 
         // A public app has no secret to prove who asks, so it may not read other apps' tokens.
         AssertRefused(await TestRelyingApp.Checkup(_factory).IntrospectAsync(tokens.AccessToken!), HttpStatusCode.BadRequest, "unauthorized_client", "public app");
+    }
+
+    [Test]
+    public async Task Introspection_ByAnotherConfidentialApp_SaysTheTokenIsInactive_AndNothingAboutTheMember()
+    {
+        var (_, tokens) = await SignedInPortalAsync();
+        var other = new TestRelyingApp(_factory, OtherAppId, "https://medical.test/signin-oidc", OtherAppSecret);
+
+        foreach (var (token, what) in new[] { (tokens.AccessToken!, "access token"), (tokens.RefreshToken!, "refresh token") })
+        {
+            var answer = await other.IntrospectAsync(token);
+            Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.OK), what);
+            Assert.That(answer.Body.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "active" }), what + ": which member uses which app is not told");
+            Assert.That(answer.Body.GetProperty("active").GetBoolean(), Is.False, what);
+        }
     }
 
     private static void AssertRefused(TokenResponse answer, HttpStatusCode status, string error, string who)

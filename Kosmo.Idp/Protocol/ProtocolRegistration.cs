@@ -98,6 +98,7 @@ public static class ProtocolRegistration
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
                 server.AddEventHandler(RefreshTokensAreRedeemedOnce.Descriptor);
+                server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
                 server.AddEventHandler(StrictRequestParameters.TokenDescriptor);
