@@ -47,6 +47,21 @@ public sealed class ReauthenticationTests
         Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is this sign-in's");
     }
 
+    [TestCase("0")]
+    [TestCase("1")]
+    public async Task MaxAge_AnsweredByASignInJustMade_EvenWhenSecondsPassedOnTheWayBack(string maxAge)
+    {
+        var app = await SignedInAsync("K0009" + maxAge);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        // The member signs in as asked; by the time the browser is back at the authorization
+        // request, the new session is already older than max_age.
+        var idToken = await ReauthenticateAsync(app, "K0009" + maxAge, new Dictionary<string, string?> { ["max_age"] = maxAge },
+            onTheWayBack: () => _clock.Advance(TimeSpan.FromSeconds(2.5)));
+
+        Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().AddSeconds(-2.5).ToUnixTimeSeconds()), "auth_time is this sign-in's");
+    }
+
     [Test]
     public async Task ASessionWithoutARequestForLongerThanThirtyMinutes_Ends_AndAnAppAskingSilentlyGetsLoginRequired()
     {
@@ -104,7 +119,7 @@ public sealed class ReauthenticationTests
         AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), overrides)), KosmoFactory.PortalRedirect);
 
     /// <summary>Each hop of a request that must not be answered from the session: login page, password, mailed code, then the code. Returns the id_token.</summary>
-    private async Task<string> ReauthenticateAsync(TestRelyingApp app, string userId, IDictionary<string, string?> overrides)
+    private async Task<string> ReauthenticateAsync(TestRelyingApp app, string userId, IDictionary<string, string?> overrides, Action? onTheWayBack = null)
     {
         var pkce = Pkce.Create();
         var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, overrides));
@@ -113,6 +128,7 @@ public sealed class ReauthenticationTests
         Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"), "the one-time password is asked again too");
         var afterOtp = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, userId.ToLowerInvariant() + "@example.jp");
         Assert.That(PathOf(afterOtp), Is.EqualTo("/connect/authorize"), "back to the app's request");
+        onTheWayBack?.Invoke();
 
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(afterOtp.Headers.Location), KosmoFactory.PortalRedirect);
         Assert.That(callback.Code, Is.Not.Null, "answered once the member signed in again, not sent round to the login page once more");

@@ -31,7 +31,8 @@ public static class AuthorizationEndpoints
 
     private static async Task<IResult> Authorize(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
-        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time)
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time,
+        SignInRequestedAt signInRequested)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
@@ -40,7 +41,8 @@ public static class AuthorizationEndpoints
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
         // In seconds, not as a TimeSpan: any number an app sends (up to long.MaxValue) compares.
         var tooOld = session is not null && request.MaxAge is { } maxAge
-            && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge;
+            && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge
+            && !signInRequested.IsAnsweredBy((string?)request.GetParameter(SignInRequestedAt.Parameter), session.AuthenticatedAt);
 
         if (member is null || tooOld || request.HasPromptValue(PromptValues.Login))
         {
@@ -49,7 +51,9 @@ public static class AuthorizationEndpoints
                 return Refuse(Errors.LoginRequired, "The member is not signed in.");
             }
 
-            // Back here after the login page, without prompt=login (which would loop).
+            // Back here after the login page, without prompt=login and marked as asked for (max_age
+            // would otherwise send a sign-in made a second ago round again).
+            request.SetParameter(SignInRequestedAt.Parameter, signInRequested.Now());
             return Results.Redirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt)));
         }
 

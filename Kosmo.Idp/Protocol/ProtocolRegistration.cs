@@ -40,6 +40,7 @@ public static class ProtocolRegistration
         services.AddScoped<ApiAudiences>();
         services.AddScoped<MemberPrincipalFactory>();
         services.AddSingleton<IdTokenHint>();
+        services.AddSingleton<SignInRequestedAt>();
         services.AddOptions<Logout.BackchannelLogoutOptions>().BindConfiguration(Logout.BackchannelLogoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Logout.BackchannelLogout>();
         services.AddScoped<Logout.LogoutNoticeDispatcher>();
