@@ -113,6 +113,19 @@ public sealed class JourneyRefusalTests
         Assert.That(_factory.Mail.To("f0005@example.jp"), Has.Count.EqualTo(1));
     }
 
+    [Test]
+    public async Task AddressesSentInParallel_MailOnce_TheCooldownHolds()
+    {
+        var browser = await MemberAtStepAsync("F0030", "/journey/email");
+        var pages = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => browser.GetAsync("/journey/email")));
+
+        var answers = await Task.WhenAll(pages.Select(page =>
+            HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Email"] = "someone-else@example.org" })));
+
+        Assert.That(answers.Select(a => a.StatusCode), Is.All.AnyOf(HttpStatusCode.Redirect, HttpStatusCode.OK), "no error for a burst");
+        Assert.That(_factory.Mail.To("someone-else@example.org"), Has.Count.EqualTo(1), "the first send only: the rest wait out the cooldown");
+    }
+
     [TestCase("F0006", "taro@@example")]
     [TestCase("F0016", "taro@[127.0.0.1]")]
     [TestCase("F0026", "太郎@example.jp")]

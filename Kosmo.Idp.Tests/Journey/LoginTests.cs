@@ -65,6 +65,35 @@ public sealed class LoginTests
     }
 
     [Test]
+    public async Task WrongPasswordsSentInParallel_AreEachCounted_SoTheLockHolds()
+    {
+        await TestMembers.AddAsync(_factory, "L0010", "right-password-10");
+        // Every browser has its login page first, so that the posts go out together.
+        var browsers = Enumerable.Range(0, 12).Select(_ => _factory.Browser()).ToList();
+        var pages = await Task.WhenAll(browsers.Select(b => b.GetAsync("/login")));
+
+        var answers = await Task.WhenAll(browsers.Select((browser, i) =>
+            HtmlForm.SubmitAsync(browser, pages[i], new Dictionary<string, string> { ["UserId"] = "L0010", ["Password"] = "wrong-password" })));
+
+        Assert.That(answers.Select(a => a.StatusCode), Is.All.EqualTo(HttpStatusCode.OK), "no error for a burst");
+        var messages = await Task.WhenAll(answers.Select(async a => ErrorOf(await a.Content.ReadAsStringAsync())));
+        Assert.That(messages.Count(m => m!.Contains("正しくありません")), Is.EqualTo(3), "three free tries, however they arrive");
+        Assert.That(messages.Count(m => m!.Contains("一時的にログインできません")), Is.EqualTo(9));
+        var after = await LoginAsync(_factory.Browser(), "L0010", "right-password-10");
+        Assert.That(ErrorOf(await after.Content.ReadAsStringAsync()), Does.Contain("一時的にログインできません"), "the lock holds");
+    }
+
+    [Test]
+    public async Task AUserIdThatGrowsUnderNormalization_IsAWrongUserId_NotAnError()
+    {
+        // Four Arabic ligatures are 72 letters once normalized, longer than any user ID.
+        var answer = await LoginAsync(_factory.Browser(), "\uFDFA\uFDFA\uFDFA\uFDFA", "some-password-1");
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOf(await answer.Content.ReadAsStringAsync()), Does.Contain("ユーザIDまたはパスワードが正しくありません"));
+    }
+
+    [Test]
     public async Task AnUnknownUserId_LocksExactlyLikeAMember_SoTheLockRevealsNothing()
     {
         await TestMembers.AddAsync(_factory, "L0003", "right-password-3");

@@ -224,6 +224,26 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task WrongAppCodesSentInParallel_AreEachCounted_SoThePauseHolds()
+    {
+        await EnrolledAppMemberAsync("T0020");
+        var browsers = new List<HttpClient>();
+        for (var i = 0; i < 10; i++)
+        {
+            browsers.Add(await PasswordOnlyAsync("T0020"));
+        }
+
+        var pages = await Task.WhenAll(browsers.Select(b => b.GetAsync("/journey/otp?mode=app")));
+        var answers = await Task.WhenAll(browsers.Select((browser, i) =>
+            HtmlForm.SubmitAsync(browser, pages[i], new Dictionary<string, string> { ["Code"] = "000000" }, "#otp-form")));
+
+        Assert.That(answers.Select(a => a.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
+        var kinds = await TestMembers.AuditKindsAsync(_factory, "T0020");
+        Assert.That(kinds.Count(k => k == AuditKinds.OtpFailed), Is.EqualTo(5), "five free tries, however they arrive");
+        Assert.That(kinds.Count(k => k == AuditKinds.OtpLockedOut), Is.EqualTo(1), "the sixth pauses; the rest are refused unchecked");
+    }
+
+    [Test]
     public async Task EmailCode_ArrivesWithTheManualsSubject_AndIsAcceptedOnce_EvenFromTwoSubmissionsAtOnce()
     {
         await TestMembers.AddAsync(_factory, "T0005", "Mail-Member-2026");

@@ -14,6 +14,10 @@ public sealed class AttemptThrottle(KosmoDbContext db, SignInLockout lockout, Ti
     /// <summary>The second-factor row's key. Lower case, so it never equals a user ID's row (those are upper-cased).</summary>
     public static string SecondFactorKey(Guid memberId) => "otp:" + memberId.ToString("N");
 
+    /// <summary>Runs one attempt at the secret counted under <paramref name="key"/>, after any other attempt at it has finished (see <see cref="OneAtATime"/>).</summary>
+    public Task<T> OneAttemptAtATimeAsync<T>(string key, Func<Task<T>> attempt, CancellationToken cancellationToken) =>
+        OneAtATime.RunAsync(db, key, attempt, cancellationToken);
+
     public async Task<TimeSpan?> RemainingLockAsync(string key, CancellationToken cancellationToken) =>
         SignInLockout.RemainingLock(await db.SignInThrottles.FindAsync([key], cancellationToken), time.GetUtcNow());
 

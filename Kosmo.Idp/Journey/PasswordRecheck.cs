@@ -18,7 +18,10 @@ public sealed class PasswordRecheck(
     /// Null when the password is right (the failure count starts again); otherwise the message for
     /// the field: <paramref name="wrongMessage"/>, or how long the user ID is locked.
     /// </summary>
-    public async Task<string?> RefusalAsync(Member member, string? password, string wrongMessage, string where, CancellationToken cancellationToken)
+    public Task<string?> RefusalAsync(Member member, string? password, string wrongMessage, string where, CancellationToken cancellationToken) =>
+        throttle.OneAttemptAtATimeAsync(member.NormalizedUserId, () => CheckAsync(member, password, wrongMessage, where, cancellationToken), cancellationToken);
+
+    private async Task<string?> CheckAsync(Member member, string? password, string wrongMessage, string where, CancellationToken cancellationToken)
     {
         if (await throttle.RemainingLockAsync(member.NormalizedUserId, cancellationToken) is { } locked)
         {

@@ -28,7 +28,17 @@ public sealed class EmailVerificationService(
             .OrderByDescending(v => v.SentAt)
             .FirstOrDefaultAsync(cancellationToken);
 
-    public async Task<SendOutcome> SendAsync(Member member, string email, CancellationToken cancellationToken)
+    /// <summary>
+    /// One send at a time per member (the mail call included): sends in parallel would all read the
+    /// cooldown before any of them is saved, and all mail, to an address anyone can type.
+    /// </summary>
+    public Task<SendOutcome> SendAsync(Member member, string email, CancellationToken cancellationToken) =>
+        OneAtATime.RunAsync(db, MailKey(member.Id), () => SendNowAsync(member, email, cancellationToken), cancellationToken);
+
+    /// <summary>The key under which mails to a member are sent one at a time (verification links and codes share it).</summary>
+    public static string MailKey(Guid memberId) => "mail:" + memberId.ToString("N");
+
+    private async Task<SendOutcome> SendNowAsync(Member member, string email, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();

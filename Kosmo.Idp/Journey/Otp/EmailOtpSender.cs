@@ -19,7 +19,11 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
     public Task<EmailOtpChallenge?> CurrentAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.EmailOtpChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.MemberId == memberId, cancellationToken);
 
-    public async Task<OtpSendOutcome> SendAsync(Member member, CancellationToken cancellationToken)
+    /// <summary>One send at a time per member, as verification links: resends in parallel would all pass the cooldown.</summary>
+    public Task<OtpSendOutcome> SendAsync(Member member, CancellationToken cancellationToken) =>
+        OneAtATime.RunAsync(db, Email.EmailVerificationService.MailKey(member.Id), () => SendNowAsync(member, cancellationToken), cancellationToken);
+
+    private async Task<OtpSendOutcome> SendNowAsync(Member member, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();

@@ -90,12 +90,13 @@ public sealed class OtpChallengeModel(
         }
 
         await DescribeAsync(cancellationToken);
-        return Mode switch
+        // One code at a time per member: codes sent in parallel are counted against the pause like any others.
+        return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () => Mode switch
         {
             "app" => await VerifyAppAsync(cancellationToken),
             "recovery" => await VerifyRecoveryAsync(cancellationToken),
             _ => await VerifyEmailAsync(cancellationToken),
-        };
+        }, cancellationToken);
     }
 
     private async Task<IActionResult> VerifyEmailAsync(CancellationToken cancellationToken)

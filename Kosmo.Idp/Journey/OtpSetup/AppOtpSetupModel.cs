@@ -97,19 +97,28 @@ public sealed class AppOtpSetupModel(
             return Page();
         }
 
-        if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } paused)
+        // One code at a time per member: codes sent in parallel are counted against the pause like any others.
+        var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
-            Error = text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)];
-            return Page();
-        }
+            if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } paused)
+            {
+                return (null, text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)].Value);
+            }
 
-        var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
-        if (!await authenticator.VerifyAsync(device, code, cancellationToken))
+            var pending = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+            if (!await authenticator.VerifyAsync(pending, code, cancellationToken))
+            {
+                var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
+                audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
+                await Db.SaveChangesAsync(cancellationToken);
+                return (null, wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)].Value : text["OtpSetup.Wrong"].Value);
+            }
+
+            return (pending, null);
+        }, cancellationToken);
+        if (device is null)
         {
-            var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
-            audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
-            await Db.SaveChangesAsync(cancellationToken);
-            Error = wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)] : text["OtpSetup.Wrong"];
+            Error = refusal;
             return Page();
         }
 

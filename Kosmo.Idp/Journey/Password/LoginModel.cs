@@ -37,8 +37,26 @@ public sealed class LoginModel(
             return Page();
         }
 
-        var now = time.GetUtcNow();
         var normalized = Member.Normalize(UserId);
+        if (normalized.Length > Operations.Roster.RosterRowValidation.MaxUserIdLength)
+        {
+            // Compatibility characters can grow under normalization (one ligature to eighteen
+            // letters): no member has such an ID, and it would not fit the lockout's key. The same
+            // answer, and the same hash's worth of time, as any wrong user ID.
+            hashing.Check(null, Password);
+            audit.Record(AuditKinds.SignInFailed, null, "unknown user ID");
+            await db.SaveChangesAsync(cancellationToken);
+            Error = text["Login.Wrong"];
+            return Page();
+        }
+
+        // One attempt at a time per user ID, so that guesses sent in parallel are counted like any others.
+        return await OneAtATime.RunAsync(db, normalized, () => AttemptAsync(normalized, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IActionResult> AttemptAsync(string normalized, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
         var throttle = await db.SignInThrottles.FindAsync([normalized], cancellationToken);
         if (SignInLockout.RemainingLock(throttle, now) is { } remaining)
         {
