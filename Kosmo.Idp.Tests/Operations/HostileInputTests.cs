@@ -34,11 +34,15 @@ public sealed class HostileInputTests
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"invalid_request\""));
     }
 
-    [Test]
-    public async Task AFormWithANulCharacter_OnAPage_IsThe400Page()
+    [TestCase("application/x-www-form-urlencoded", "UserId=a%00&Password=b")]
+    [TestCase("multipart/form-data; boundary=zzz", "x")]
+    public async Task AnUnreadableForm_OnAPage_IsThe400Page(string contentType, string body)
     {
-        var response = await _factory.Browser().PostAsync("/login",
-            new StringContent("UserId=a%00&Password=b", Encoding.ASCII, "application/x-www-form-urlencoded"));
+        var content = new ByteArrayContent(Encoding.ASCII.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var response = await _factory.Browser().PostAsync("/login", content);
+
+        Assert.That(response.Headers.Contains("Content-Security-Policy"), Is.True, "the page of the service, with its headers");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));

@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Kosmo.Idp.Operations.Web;
 
 /// <summary>
-/// A form body ASP.NET Core refuses to parse (a NUL character, a value over the size limits) would
+/// A form body ASP.NET Core refuses to parse (a NUL character, a value over the size limits, a
+/// multipart body that ends before its boundary) would
 /// throw wherever the form is first read, inside OpenIddict or a page's antiforgery check, and
 /// become a 500. Read here first; an unreadable form counts as an empty one, which every endpoint
 /// already refuses properly: OpenIddict with invalid_request, a page with its 400 page.
@@ -19,7 +20,7 @@ public static class UnreadableForms
                 {
                     await context.Request.ReadFormAsync(context.RequestAborted);
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
                 {
                     // The reason only: the values themselves may be secrets.
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadableForms))
