@@ -244,6 +244,23 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task Resend_ForAMemberWithOnlyAnApp_MailsNothing_AndTheAppPageStays()
+    {
+        await EnrolledAppMemberAsync("T0021");
+        var browser = await PasswordOnlyAsync("T0021");
+        var page = await browser.GetAsync("/journey/otp?mode=app");
+
+        // The page offers no resend; a hand-made post of one, with a genuine antiforgery token.
+        var token = (await HtmlForm.ParseAsync(page)).QuerySelector("#otp-form input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var answer = await browser.PostAsync("/journey/otp?handler=Resend",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_factory.Mail.To("t0021@example.jp").Where(m => m.Subject.Contains("ワンタイムパスワード")), Is.Empty, "no code it could not use");
+        Assert.That((await HtmlForm.ParseAsync(answer)).QuerySelector("#otp-form"), Is.Not.Null);
+    }
+
+    [Test]
     public async Task EmailCode_ArrivesWithTheManualsSubject_AndIsAcceptedOnce_EvenFromTwoSubmissionsAtOnce()
     {
         await TestMembers.AddAsync(_factory, "T0005", "Mail-Member-2026");

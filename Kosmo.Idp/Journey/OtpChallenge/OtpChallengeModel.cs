@@ -77,6 +77,13 @@ public sealed class OtpChallengeModel(
         }
 
         await DescribeAsync(cancellationToken);
+        if (!EmailAvailable)
+        {
+            // A member without email codes (or one an app asked an authenticator of) is mailed nothing
+            // they could type here; the page stays as it was.
+            return Page();
+        }
+
         Mode = "email";
         await SendAsync(cancellationToken);
         return Page();
