@@ -69,6 +69,7 @@ public static class KosmoHost
             {
                 pages.RootDirectory = "/";
                 pages.Conventions.ConfigureFilter(new NoMatchingHandler());
+                pages.Conventions.ConfigureFilter(new ExpiredForms());
             })
             // Fields are checked on the server only (no client validation script is served), so the
             // data-val-* attributes, English texts among them, would only be noise in every form.

@@ -48,6 +48,19 @@ public sealed class HostileInputTests
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));
     }
 
+    [Test]
+    public async Task AFormSentFromAPageThatExpired_SaysSo_AndOffersThePageAfresh()
+    {
+        // The login page of one browser, sent from another: its antiforgery token fits no cookie there.
+        var page = await _factory.Browser().GetAsync("/login?ReturnUrl=%2Faccount");
+        var stale = await HtmlForm.SubmitAsync(_factory.Browser(), page, new Dictionary<string, string> { ["UserId"] = "H0001", ["Password"] = Password });
+
+        Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var html = await HtmlForm.ParseAsync(stale);
+        Assert.That(html.QuerySelector("h1")!.TextContent, Is.EqualTo("このページの有効期限が切れました"));
+        Assert.That(html.GetElementById("error-retry")!.GetAttribute("href"), Is.EqualTo("/login?ReturnUrl=%2Faccount"), "the same page, opened afresh");
+    }
+
     [TestCase("POST", "/account?handler=NoSuchHandler")]
     [TestCase("POST", "/account")]
     [TestCase("TRACE", "/account")]

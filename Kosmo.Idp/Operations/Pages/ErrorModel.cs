@@ -3,6 +3,7 @@ using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Kosmo.Idp.Operations.Web;
 
 namespace Kosmo.Idp.Operations.Pages;
 
@@ -18,6 +19,9 @@ public sealed class ErrorModel : PageModel
     public string Kind { get; private set; } = "Error.General";
     public string? ProtocolError { get; private set; }
     public string RequestId => HttpContext.TraceIdentifier;
+
+    /// <summary>For an expired form: the page it came from, to open afresh (a path of this site only).</summary>
+    public string? RetryUrl { get; private set; }
 
     public void OnGet(int? status) => Describe(status);
 
@@ -47,7 +51,14 @@ public sealed class ErrorModel : PageModel
             Response.StatusCode = status.Value;
         }
 
-        if (status == StatusCodes.Status404NotFound)
+        if (status == StatusCodes.Status400BadRequest && ExpiredForms.IsExpired(HttpContext))
+        {
+            Kind = "Error.Expired";
+            var original = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
+            var page = original is null ? null : original.OriginalPathBase + original.OriginalPath + original.OriginalQueryString;
+            RetryUrl = page is not null && Url.IsLocalUrl(page) ? page : "/";
+        }
+        else if (status == StatusCodes.Status404NotFound)
         {
             Kind = "Error.NotFound";
         }
