@@ -71,6 +71,8 @@ public sealed class OneTimePasswordTests
         var codesPage = await FollowAsync(app.Browser, enrolled);
         var codes = await RecoveryCodesOnAsync(codesPage);
         Assert.That(codes, Has.Count.EqualTo(10).And.All.Match("^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"));
+        Assert.That(await RecoveryCodesOnAsync(await app.Browser.GetAsync("/journey/recovery-codes")), Is.EqualTo(codes),
+            "a reload shows the set being copied down, not a new one");
         var done = await HtmlForm.SubmitAsync(app.Browser, codesPage, new Dictionary<string, string>());
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(done.Headers.Location), KosmoFactory.PortalRedirect);
         var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);

@@ -210,9 +210,10 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        // The journey shows a new set and comes back here.
+        // The journey shows a new set and comes back here; a set shown a moment ago is not the new one asked for.
         Member.RecoveryCodesSavedAt = null;
         await Db.SaveChangesAsync(cancellationToken);
+        Recovery.RecoveryCodesModel.ForgetShownSet(HttpContext);
         return LocalRedirect(MemberJourney.UrlOf(JourneyStep.SaveRecoveryCodes, "/account"));
     }
 

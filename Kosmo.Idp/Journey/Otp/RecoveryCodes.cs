@@ -30,6 +30,14 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
         return codes;
     }
 
+    /// <summary>Whether these are the member's current set, none of them used yet.</summary>
+    public async Task<bool> AreCurrentAsync(Guid memberId, IReadOnlyList<string> shown, CancellationToken cancellationToken)
+    {
+        var hashes = shown.Select(Hash).ToList();
+        var stored = await db.RecoveryCodes.Where(c => c.MemberId == memberId).Select(c => new { c.CodeHash, c.UsedAt }).ToListAsync(cancellationToken);
+        return stored.Count == hashes.Count && stored.All(c => c.UsedAt is null && hashes.Any(h => h.AsSpan().SequenceEqual(c.CodeHash)));
+    }
+
     public Task<int> UnusedAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.RecoveryCodes.CountAsync(c => c.MemberId == memberId && c.UsedAt == null, cancellationToken);
 

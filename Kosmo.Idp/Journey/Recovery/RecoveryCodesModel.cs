@@ -1,18 +1,28 @@
+using System.Globalization;
 using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Kosmo.Idp.Journey.Recovery;
 
 /// <summary>
-/// Ten recovery codes, shown once: only their hashes are kept, so showing the page again issues a
-/// new set (and the old set stops working).
+/// Ten recovery codes, shown once: only their hashes are kept. So that a reload (or a phone
+/// restoring the tab) does not silently replace the set the member is copying down, the set just
+/// shown is kept for <see cref="ShownFor"/> in a cookie only this provider can read, and shown
+/// again while it is still the member's current, unused set; after that, the page issues a new set.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
-    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time) : JourneyPageModel(db, journey)
+    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time, IDataProtectionProvider protection)
+    : JourneyPageModel(db, journey)
 {
+    private const string CookieName = "kosmo_recovery_codes";
+    private static readonly TimeSpan ShownFor = TimeSpan.FromMinutes(15);
+
+    private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Journey.Recovery.ShownCodes");
+
     protected override JourneyStep Step => JourneyStep.SaveRecoveryCodes;
 
     public IReadOnlyList<string> Codes { get; private set; } = [];
@@ -24,9 +34,16 @@ public sealed class RecoveryCodesModel(
             return elsewhere;
         }
 
+        if (ShownBefore() is { } shown && await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
+        {
+            Codes = shown;
+            return Page();
+        }
+
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
+        Remember(Codes);
         return Page();
     }
 
@@ -43,6 +60,46 @@ public sealed class RecoveryCodesModel(
         Member.RecoveryCodesSavedAt = now;
         Member.UpdatedAt = now;
         await Db.SaveChangesAsync(cancellationToken);
+        ForgetShownSet(HttpContext);
         return Continue();
     }
+
+    /// <summary>The next visit issues a new set (the member saved this one, or asked for another).</summary>
+    public static void ForgetShownSet(HttpContext context) => context.Response.Cookies.Delete(CookieName, CookieOptions(context.Request));
+
+    private void Remember(IReadOnlyList<string> shown)
+    {
+        var payload = string.Join('|', [Member.Id.ToString("N"), time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), .. shown]);
+        var options = CookieOptions(Request);
+        options.MaxAge = ShownFor;
+        Response.Cookies.Append(CookieName, _protector.Protect(payload), options);
+    }
+
+    private IReadOnlyList<string>? ShownBefore()
+    {
+        if (Request.Cookies[CookieName] is not { Length: > 0 } cookie)
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = _protector.Unprotect(cookie).Split('|');
+            var shownAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(parts[1], CultureInfo.InvariantCulture));
+            return parts[0] == Member.Id.ToString("N") && time.GetUtcNow() - shownAt <= ShownFor ? parts[2..] : null;
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static CookieOptions CookieOptions(HttpRequest request) => new()
+    {
+        HttpOnly = true,
+        Secure = request.IsHttps,
+        SameSite = SameSiteMode.Strict,
+        Path = request.PathBase + "/journey/recovery-codes",
+        IsEssential = true,
+    };
 }
