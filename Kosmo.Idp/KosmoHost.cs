@@ -32,6 +32,7 @@ public static class KosmoHost
         builder.AddKosmoTelemetry();
 
         var services = builder.Services;
+        services.RemoveDefaultHostFiltering();
         services.AddSingleton(TimeProvider.System);
         // First hosted service: schema, keys and apps are ready before anything else starts.
         services.AddHostedService<StartupPreparation>();
@@ -94,7 +95,9 @@ public static class KosmoHost
     {
         var app = CreateBuilder(args).Build();
 
-        // First: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
+        // Where the framework puts it, first; health checks and the metrics port pass whatever their Host.
+        app.UseKosmoHostFiltering();
+        // Then: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
         app.UseKosmoProxy();
 
         app.UseExceptionHandler("/error");

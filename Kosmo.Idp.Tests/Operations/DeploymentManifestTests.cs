@@ -226,10 +226,10 @@ public sealed class DeploymentManifestTests
             var environmentSecret = secrets.Single(s => s.Metadata.Name == deployment.Containers.Single().EnvFrom.Single(e => e.SecretRef is not null).SecretRef.Name);
             Assert.That(environmentSecret.StringData.Keys, Is.SupersetOf(new[] { "ConnectionStrings__Kosmo", "Mail__SendGrid__ApiKey", "DataProtection__CertificatePassword" }));
             Assert.That(settings.Keys.Intersect(environmentSecret.StringData.Keys), Is.Empty, "a setting is either plain or secret");
-            foreach (var probe in new[] { deployment.Containers.Single().ReadinessProbe, deployment.Containers.Single().LivenessProbe })
+            var container = deployment.Containers.Single();
+            foreach (var probe in new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe })
             {
-                var host = probe.HttpGet.HttpHeaders?.SingleOrDefault(h => h.Name == "Host")?.Value;
-                Assert.That(settings["AllowedHosts"] == "*" || settings["AllowedHosts"].Split(';').Contains(host), Is.True, "host filtering would answer the probes 400");
+                Assert.That(probe.HttpGet.Path, Does.StartWith("/health/"), "the paths host filtering lets through by the pod's IP");
             }
         });
     }

@@ -65,6 +65,33 @@ public sealed class MetricsTests
         Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("# TYPE"));
     }
 
+    [Test]
+    public async Task WithAllowedHosts_OtherHostsAreRefused_ExceptHealthChecksAndTheMetricsPort()
+    {
+        await using var factory = await KosmoFactory.StartAsync(
+            new Dictionary<string, string?> { ["AllowedHosts"] = "id.test", ["Telemetry:MetricsPort"] = "9464" },
+            services => services.AddSingleton<IStartupFilter, LocalPortFromTestHeader>());
+
+        async Task<HttpStatusCode> StatusAsync(string path, string host, string? localPort = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Host = host;
+            if (localPort is not null)
+            {
+                request.Headers.Add(LocalPortFromTestHeader.Header, localPort);
+            }
+
+            return (await factory.Browser().SendAsync(request)).StatusCode;
+        }
+
+        Assert.That(await StatusAsync("/login", "id.test"), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await StatusAsync("/login", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.BadRequest), "a page for another host");
+        Assert.That(await StatusAsync("/.well-known/openid-configuration", "evil.example"), Is.EqualTo(HttpStatusCode.BadRequest), "discovery for another host");
+        Assert.That(await StatusAsync("/health/ready", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.OK), "a probe by the pod's IP");
+        Assert.That(await StatusAsync("/health/live", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await StatusAsync("/metrics", "10.1.2.3:9464", localPort: "9464"), Is.EqualTo(HttpStatusCode.OK), "Prometheus by the pod's IP");
+    }
+
     [TestCase("Telemetry:MetricsPath", "/connect/metrics")]
     [TestCase("Telemetry:MetricsPath", "metrics")]
     [TestCase("Telemetry:OtlpEndpoint", "ftp://collector.internal/")]
