@@ -41,7 +41,7 @@ public static class KosmoHost
         builder.AddKosmoProtocol();
 
         services.AddOptions<PasswordHashingOptions>().BindConfiguration(PasswordHashingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<SignInLockoutOptions>().BindConfiguration(SignInLockoutOptions.Section).ValidateOnStart();
+        services.AddOptions<SignInLockoutOptions>().BindConfiguration(SignInLockoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DemoDataOptions>().BindConfiguration(DemoDataOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DemoDataOptions>, DemoDataValidation>();
         services.AddSingleton<PasswordHashing>();

@@ -61,6 +61,11 @@ public sealed class ClientCommandsTests
         Assert.That(publicWithCredentials.Exit, Is.EqualTo(2));
         Assert.That(publicWithCredentials.Errors, Does.Contain("public app"));
 
+        var badScope = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "E_APP", "--name", "x", "--redirect-uri", "https://e.kosmo.test/cb", "--scope", "nonsense");
+        Assert.That(badScope.Exit, Is.EqualTo(2));
+        Assert.That(badScope.Errors, Does.Contain("a client id is 2–64 characters").And.Contain("unknown scope 'nonsense'"));
+
         var javascriptHome = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "tile", "--name", "x", "--redirect-uri", "https://tile.kosmo.test/cb", "--home-url", "javascript:alert(1)");
         Assert.That(javascriptHome.Exit, Is.EqualTo(2));

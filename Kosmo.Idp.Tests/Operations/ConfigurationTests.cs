@@ -12,6 +12,12 @@ public sealed class ConfigurationTests
     [TestCase("Account:RecentSignIn=00:00:00", "RecentSignIn")]
     [TestCase("BackchannelLogout:Timeout=00:05:00", "Timeout")]
     [TestCase("BackchannelLogout:RetryFor=30.00:00:00", "RetryFor")]
+    [TestCase("SignInLockout:FreeAttempts=-3", "FreeAttempts")]
+    [TestCase("SignInLockout:FirstLockout=-00:05:00", "FirstLockout")]
+    [TestCase("SignInLockout:FirstLockout=00:10:00;SignInLockout:MaximumLockout=00:05:00", "MaximumLockout cannot be shorter")]
+    [TestCase("Keys:SigningKeyAnnouncement=-1.00:00:00", "SigningKeyAnnouncement")]
+    [TestCase("RelyingApps:Apps:0:ClientId=Bad App!", "a client id is 2–64 characters")]
+    [TestCase("RelyingApps:Apps:0:Scopes:1=offline-access", "unknown scope 'offline-access'")]
     public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

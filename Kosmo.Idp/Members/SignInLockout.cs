@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Members;
@@ -35,16 +36,29 @@ public sealed class SignInLockout(IOptions<SignInLockoutOptions> options)
     }
 }
 
-public sealed class SignInLockoutOptions
+/// <summary>Checked at start: a negative or zero value would switch the lockout off without a word.</summary>
+public sealed class SignInLockoutOptions : IValidatableObject
 {
     public const string Section = "SignInLockout";
 
     /// <summary>Wrong passwords allowed before the first lock; the next one locks.</summary>
+    [Range(1, 100)]
     public int FreeAttempts { get; set; } = 5;
 
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan FirstLockout { get; set; } = TimeSpan.FromMinutes(1);
 
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan MaximumLockout { get; set; } = TimeSpan.FromHours(1);
 
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan FailureMemory { get; set; } = TimeSpan.FromHours(24);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaximumLockout < FirstLockout)
+        {
+            yield return new ValidationResult("SignInLockout:MaximumLockout cannot be shorter than SignInLockout:FirstLockout.", [nameof(MaximumLockout)]);
+        }
+    }
 }

@@ -13,7 +13,8 @@ namespace Kosmo.Idp.Protocol.Clients;
 /// that configuration manages are changed in configuration, not here. Secrets are generated
 /// (256 random bits) and shown once; only their keyed hash is stored.
 /// </summary>
-public sealed class ClientAdministration(IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration)
+public sealed class ClientAdministration(
+    IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration, IOptions<Apis.ApiOptions> apis)
 {
     public const string ManagedByOperator = "operator";
 
@@ -150,7 +151,7 @@ public sealed class ClientAdministration(IOpenIddictApplicationManager applicati
 
     private string? Validate(RelyingApp app)
     {
-        var result = new RelyingAppValidation(environment).Validate(null, new RelyingAppOptions { Apps = [app] });
+        var result = new RelyingAppValidation(environment, apis).Validate(null, new RelyingAppOptions { Apps = [app] });
         return result.Failed ? string.Join(" ", result.Failures ?? []) : null;
     }
 

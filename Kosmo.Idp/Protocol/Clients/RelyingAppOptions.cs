@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Kosmo.Idp.Protocol.Clients;
 
 /// <summary>The relying apps declared in configuration (section "RelyingApps"), synced into the store at start.</summary>
@@ -12,10 +10,9 @@ public sealed class RelyingAppOptions
 
 public sealed class RelyingApp
 {
-    [Required, RegularExpression("^[a-z0-9][a-z0-9._-]{1,63}$")]
+    /// <summary>2–64 characters of a–z, 0–9, '.', '_' and '-' (checked by <see cref="RelyingAppValidation"/>).</summary>
     public string ClientId { get; set; } = "";
 
-    [Required]
     public string DisplayName { get; set; } = "";
 
     /// <summary>Confidential apps (a server holds the secret) or public ones (browser or native apps, PKCE only).</summary>

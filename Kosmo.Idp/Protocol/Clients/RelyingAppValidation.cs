@@ -1,8 +1,14 @@
+using System.Text.RegularExpressions;
+using Kosmo.Idp.Protocol.Apis;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Protocol.Clients;
 
-internal sealed class RelyingAppValidation(IHostEnvironment environment) : IValidateOptions<RelyingAppOptions>
+/// <summary>
+/// The rules every relying app follows, whether configuration declares it or an operator adds it:
+/// checked at start (the service refuses to run with a bad app) and by the `clients` commands.
+/// </summary>
+internal sealed partial class RelyingAppValidation(IHostEnvironment environment, IOptions<ApiOptions> apis) : IValidateOptions<RelyingAppOptions>
 {
     private const int MinimumSecretLength = 32;
 
@@ -20,6 +26,17 @@ internal sealed class RelyingAppValidation(IHostEnvironment environment) : IVali
             if (string.IsNullOrWhiteSpace(app.ClientId) || string.IsNullOrWhiteSpace(app.DisplayName))
             {
                 failures.Add($"{at}: ClientId and DisplayName are required.");
+            }
+            else if (!ClientIdShape().IsMatch(app.ClientId))
+            {
+                failures.Add($"{at}: a client id is 2–64 characters of a–z, 0–9, '.', '_' and '-', starting with a letter or digit.");
+            }
+
+            // A mistyped scope (offline-access) would otherwise only show when the app signs in.
+            var known = ProtocolRegistration.StandardScopes.Concat(apis.Value.Apis.SelectMany(api => api.Scopes)).ToHashSet(StringComparer.Ordinal);
+            foreach (var unknown in app.Scopes.Where(scope => !known.Contains(scope)).Distinct(StringComparer.Ordinal))
+            {
+                failures.Add($"{at}: unknown scope '{unknown}' (known: {string.Join(", ", known.Order(StringComparer.Ordinal))}).");
             }
 
             if (app.Kind == RelyingAppKind.Confidential && string.IsNullOrEmpty(app.ClientSecret))
@@ -59,4 +76,7 @@ internal sealed class RelyingAppValidation(IHostEnvironment environment) : IVali
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,63}$")]
+    private static partial Regex ClientIdShape();
 }

@@ -10,6 +10,7 @@ public sealed class KeyOptions
     /// How long a rotated signing key is published before it signs. Relying apps refresh a cached
     /// JWKS about twice a day (Microsoft.IdentityModel's default is 12 h), so a day covers them.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan SigningKeyAnnouncement { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>How often each replica re-reads the keys, to see rotations made by another process.</summary>
