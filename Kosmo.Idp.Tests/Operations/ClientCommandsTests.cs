@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kosmo.Idp.Tests.Operations;
@@ -45,6 +46,13 @@ public sealed class ClientCommandsTests
         var removed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "e-application");
         Assert.That(removed.Exit, Is.Zero, removed.Errors);
         Assert.That(await ClientCredentialsAsync(factory, "e-application", newSecret), Is.Not.EqualTo(HttpStatusCode.OK));
+
+        // Each change is audited with who made it, and never with a secret.
+        var events = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.Where(e => e.Kind.StartsWith("client.")).OrderBy(e => e.Id).ToListAsync());
+        Assert.That(events.Select(e => e.Kind), Is.EqualTo(new[] { "client.registered", "client.updated", "client.updated", "client.updated", "client.removed" }));
+        Assert.That(events, Has.All.Property(nameof(Kosmo.Idp.Operations.Audit.AuditEvent.Detail)).StartsWith("e-application; by "));
+        Assert.That(events[3].Detail, Does.Contain("new secret").And.Not.Contain(newSecret));
+        Assert.That(events.Select(e => e.Detail), Has.None.Contain(secret));
     }
 
     [Test]

@@ -38,4 +38,7 @@ public static class AuditKinds
     public const string AccountUnlocked = "account.unlocked";
     public const string MfaReset = "mfa.reset";
     public const string PasswordReset = "password.reset";
+    public const string ClientRegistered = "client.registered";
+    public const string ClientUpdated = "client.updated";
+    public const string ClientRemoved = "client.removed";
 }

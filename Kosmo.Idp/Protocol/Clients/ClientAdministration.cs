@@ -14,7 +14,8 @@ namespace Kosmo.Idp.Protocol.Clients;
 /// (256 random bits) and shown once; only their keyed hash is stored.
 /// </summary>
 public sealed class ClientAdministration(
-    IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration, IOptions<Apis.ApiOptions> apis)
+    IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration, IOptions<Apis.ApiOptions> apis,
+    Persistence.KosmoDbContext db, Operations.Audit.AuditLog audit)
 {
     public const string ManagedByOperator = "operator";
 
@@ -59,6 +60,8 @@ public sealed class ClientAdministration(
         var descriptor = RelyingAppSync.Describe(app);
         descriptor.Properties[RelyingAppSync.ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByOperator);
         await applications.CreateAsync(descriptor, cancellationToken);
+        await AuditAsync(Operations.Audit.AuditKinds.ClientRegistered, app.ClientId,
+            [app.Kind.ToString(), .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s)], cancellationToken);
         return ClientChange.Done($"Relying app {app.ClientId} registered.", secret);
     }
 
@@ -117,6 +120,12 @@ public sealed class ClientAdministration(
             await applications.UpdateAsync(application!, secret, cancellationToken);
         }
 
+        var changed = new (bool Changed, string What)[]
+        {
+            (displayName is not null, "name"), (postLogoutUris is not null, "post-logout URIs"), (homeUrl is not null, "home URL"),
+            (backchannelLogoutUri is not null, "back-channel logout URI"), (rotateSecret, "new secret"),
+        }.Where(c => c.Changed).Select(c => c.What).Concat((redirectUris ?? []).Select(u => "redirect " + u.AbsoluteUri));
+        await AuditAsync(Operations.Audit.AuditKinds.ClientUpdated, clientId, changed, cancellationToken);
         return ClientChange.Done($"Relying app {clientId} updated.", secret);
     }
 
@@ -130,6 +139,7 @@ public sealed class ClientAdministration(
 
         // OpenIddict's store removes the app's authorizations and tokens with it.
         await applications.DeleteAsync(application!, cancellationToken);
+        await AuditAsync(Operations.Audit.AuditKinds.ClientRemoved, clientId, [], cancellationToken);
         return ClientChange.Done($"Relying app {clientId} removed; its tokens no longer work.", null);
     }
 
@@ -153,6 +163,14 @@ public sealed class ClientAdministration(
     {
         var result = new RelyingAppValidation(environment, apis).Validate(null, new RelyingAppOptions { Apps = [app] });
         return result.Failed ? string.Join(" ", result.Failures ?? []) : null;
+    }
+
+    /// <summary>Who changed which app, and what (never a secret): apps hold the keys to members' data.</summary>
+    private async Task AuditAsync(string kind, string clientId, IEnumerable<string> changes, CancellationToken cancellationToken)
+    {
+        var detail = string.Join("; ", [clientId, Operations.MemberCommands.OperatorNote.ForCurrentUser(null).ToString(), .. changes]);
+        audit.Record(kind, null, detail.Length <= 500 ? detail : detail[..499] + "…");
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private static string ManagedBy(OpenIddictApplicationDescriptor descriptor) =>
