@@ -51,6 +51,26 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task ADatabaseThatCannotBeReached_IsOneLineOnStderr_ExitOne_WithoutAStackTrace()
+    {
+        var (exit, output, errors) = await OperatorShell.RunAsync("Host=127.0.0.1;Port=9;Username=kosmo;Database=kosmo;Timeout=2", "members", "show", "K0001");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.StartWith("Failed: the database could not be reached").And.Contain("ConnectionStrings__Kosmo"));
+        Assert.That(output + errors, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public async Task KeysRotate_WithAnAnnouncementOutOfRange_IsBadUsage()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        var (exit, _, errors) = await OperatorShell.RunAsync(connection, "keys", "rotate", "--announce", "10675199.00:00:00");
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("--announce must be between 0 and 30 days"));
+    }
+
+    [Test]
     public async Task AnUnknownCommand_ExitsNonZero()
     {
         var connection = await PostgresServer.CreateDatabaseAsync();

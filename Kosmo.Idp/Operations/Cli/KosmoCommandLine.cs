@@ -118,9 +118,9 @@ public static class KosmoCommandLine
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
             var period = parse.GetValue(announce) ?? services.GetRequiredService<IOptions<KeyOptions>>().Value.SigningKeyAnnouncement;
-            if (period < TimeSpan.Zero)
+            if (period < TimeSpan.Zero || period > TimeSpan.FromDays(30))
             {
-                Console.Error.WriteLine("--announce cannot be negative.");
+                Console.Error.WriteLine("--announce must be between 0 and 30 days (for example 1.00:00:00, one day).");
                 return 2;
             }
 
@@ -389,14 +389,30 @@ public static class KosmoCommandLine
     {
         try
         {
-            await using var app = KosmoHost.CreateBuilder(hostArgs ?? []).Build();
+            var builder = KosmoHost.CreateBuilder(hostArgs ?? []);
+            builder.Services.AddSingleton<Logging.LoggingRegistration.OperatorCommand>();
+            await using var app = builder.Build();
             await using var scope = app.Services.CreateAsyncScope();
             return await action(scope.ServiceProvider);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Console.Error.WriteLine($"Failed: {e.Message}");
+            Console.Error.WriteLine($"Failed: {Describe(e)}");
             return 1;
         }
+    }
+
+    /// <summary>One line an operator can act on: a database that cannot be reached says so, with the driver's reason.</summary>
+    private static string Describe(Exception failure)
+    {
+        var chain = new List<Exception>();
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            chain.Add(e);
+        }
+
+        var database = chain.FirstOrDefault(e => e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException);
+        return database is null ? failure.Message
+            : $"the database could not be reached or refused the command ({chain[^1].Message}). Check ConnectionStrings__Kosmo and that PostgreSQL is up.";
     }
 }

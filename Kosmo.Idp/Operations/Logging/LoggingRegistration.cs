@@ -19,9 +19,12 @@ public static class LoggingRegistration
         var settings = new Serilog.Settings.Configuration.ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly);
         builder.Services.AddSerilog((services, logger) =>
         {
+            // An operator command reports its own failure in one line; EF Core's error events (with
+            // their stack traces) would bury it.
+            var command = services.GetService<OperatorCommand>() is not null;
             logger.ReadFrom.Configuration(builder.Configuration, settings)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", command ? LogEventLevel.Fatal : LogEventLevel.Warning)
                 .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
@@ -30,17 +33,22 @@ public static class LoggingRegistration
                 logger.WriteTo.Sink(sink);
             }
 
+            // A command's log goes to stderr, so that its output (lists, secrets shown once) stays apart.
+            LogEventLevel? toStandardError = command ? LogEventLevel.Verbose : null;
             if (development)
             {
-                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture, standardErrorFromLevel: toStandardError);
             }
             else
             {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: toStandardError);
             }
         });
         return builder;
     }
+
+    /// <summary>Registered by the operator command line: the process runs a command, not the service.</summary>
+    public sealed class OperatorCommand;
 
     public static WebApplication UseKosmoRequestLogging(this WebApplication app)
     {
