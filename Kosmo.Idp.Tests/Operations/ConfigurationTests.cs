@@ -29,6 +29,33 @@ public sealed class ConfigurationTests
     }
 
     [Test]
+    public void AMissingOrUnreadableDataProtectionCertificate_StopsTheStart_NamingThePath()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"kosmo-missing-{Guid.NewGuid():N}.pfx");
+        var garbage = Path.GetTempFileName();
+        File.WriteAllText(garbage, "not a certificate");
+        try
+        {
+            foreach (var (path, message) in new[] { (missing, "does not exist"), (garbage, "could not be read as a PFX file") })
+            {
+                var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                {
+                    await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+                    {
+                        ["DataProtection:CertificatePath"] = path,
+                        ["DataProtection:CertificatePassword"] = "whatever",
+                    });
+                });
+                Assert.That(failure!.Message, Does.Contain(path).And.Contain(message));
+            }
+        }
+        finally
+        {
+            File.Delete(garbage);
+        }
+    }
+
+    [Test]
     public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
     {
         var file = Path.Combine(Path.GetTempPath(), $"kosmo-{Guid.NewGuid():N}.db");

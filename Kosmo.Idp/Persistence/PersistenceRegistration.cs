@@ -46,8 +46,7 @@ public static class PersistenceRegistration
         var certificatePath = builder.Configuration["DataProtection:CertificatePath"];
         if (!string.IsNullOrEmpty(certificatePath))
         {
-            dataProtection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(
-                certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
+            dataProtection.ProtectKeysWithCertificate(LoadCertificate(certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
         }
         else if (builder.Environment.IsProduction())
         {
@@ -57,6 +56,25 @@ public static class PersistenceRegistration
 
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
+    }
+
+    /// <summary>The usual first-deploy mistakes (a misnamed mount, a wrong password) named as such, not as a bare cryptographic error.</summary>
+    private static X509Certificate2 LoadCertificate(string path, string? password)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"DataProtection:CertificatePath names '{path}', which does not exist (check the Secret's key and the volume mount).");
+        }
+
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new InvalidOperationException(
+                $"DataProtection:CertificatePath '{path}' could not be read as a PFX file with DataProtection:CertificatePassword: {e.Message}", e);
+        }
     }
 
     private static string SqliteFile(WebApplicationBuilder builder)
