@@ -115,6 +115,8 @@ public sealed record AuthorizationResponse(HttpResponseMessage Raw, IReadOnlyDic
 {
     public string? Code => Parameters.GetValueOrDefault("code");
 
+    public string? Error => Parameters.GetValueOrDefault("error");
+
     public static AuthorizationResponse From(HttpResponseMessage response, string redirectUri)
     {
         var location = response.Headers.Location;

@@ -63,6 +63,29 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task AnIdTokenHintNamingAnotherMember_IsNotAnsweredWithTheMemberSignedInHere()
+    {
+        // Member B's id_token, from B's own browser; member A is signed in on this one (a shared PC).
+        var otherBrowser = TestRelyingApp.Portal(_factory);
+        await TestMembers.AddAsync(_factory, "K0011", Password);
+        var hintForB = (await otherBrowser.SignedInAsync("K0011", Password)).RawData;
+        var app = await SignedInAsync("K0010");
+
+        var silent = await AuthorizeAsync(app, new Dictionary<string, string?> { ["prompt"] = "none", ["id_token_hint"] = hintForB });
+        Assert.That((silent.Code, silent.Error), Is.EqualTo(((string?)null, "login_required")), "not A's code for a request about B");
+
+        var visible = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["id_token_hint"] = hintForB }));
+        Assert.That(PathOf(visible), Is.EqualTo("/login"), "asked to sign in");
+
+        var ownHint = (await otherBrowser.SignedInAsync("K0011", Password)).RawData;
+        Assert.That((await AuthorizeAsync(otherBrowser, new Dictionary<string, string?> { ["prompt"] = "none", ["id_token_hint"] = ownHint })).Code,
+            Is.Not.Null, "a hint naming the member signed in is answered silently");
+
+        var madeUp = await AuthorizeAsync(app, new Dictionary<string, string?> { ["prompt"] = "none", ["id_token_hint"] = "not-a-token" });
+        Assert.That(madeUp.Error, Is.EqualTo("invalid_request"));
+    }
+
+    [Test]
     public async Task ASessionWithoutARequestForLongerThanThirtyMinutes_Ends_AndAnAppAskingSilentlyGetsLoginRequired()
     {
         var app = await SignedInAsync("K0006");

@@ -32,7 +32,7 @@ public static class AuthorizationEndpoints
     private static async Task<IResult> Authorize(
         HttpContext context, KosmoDbContext db, MemberPrincipalFactory principals,
         IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, MemberJourney journey, TimeProvider time,
-        SignInRequestedAt signInRequested)
+        SignInRequestedAt signInRequested, IdTokenHint idTokenHint)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
@@ -40,11 +40,26 @@ public static class AuthorizationEndpoints
         var session = await MemberSession.ReadAsync(context);
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
         // In seconds, not as a TimeSpan: any number an app sends (up to long.MaxValue) compares.
+        var asked = session is not null
+            && signInRequested.IsAnsweredBy((string?)request.GetParameter(SignInRequestedAt.Parameter), session.AuthenticatedAt);
         var tooOld = session is not null && request.MaxAge is { } maxAge
-            && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge
-            && !signInRequested.IsAnsweredBy((string?)request.GetParameter(SignInRequestedAt.Parameter), session.AuthenticatedAt);
+            && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge && !asked;
 
-        if (member is null || tooOld || request.HasPromptValue(PromptValues.Login))
+        // An id_token_hint names the member the app expects (OpenID Connect Core 3.1.2.1). On a PC
+        // a family shares, another member may be signed in here: a silent request must not return
+        // them, and a visible one asks to sign in (whoever signs in then is the answer).
+        var someoneElse = false;
+        if (!string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            if (await idTokenHint.SubjectAsync(context, request.IdTokenHint) is not { } hinted)
+            {
+                return Refuse(Errors.InvalidRequest, "The id_token_hint is not an ID token issued by this provider.");
+            }
+
+            someoneElse = member is not null && hinted != member.Id.ToString() && !asked;
+        }
+
+        if (member is null || tooOld || someoneElse || request.HasPromptValue(PromptValues.Login))
         {
             if (request.HasPromptValue(PromptValues.None))
             {

@@ -99,6 +99,7 @@ public static class ProtocolRegistration
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
                 server.AddEventHandler(RefreshTokensAreRedeemedOnce.Descriptor);
+                server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
