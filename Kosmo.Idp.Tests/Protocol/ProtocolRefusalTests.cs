@@ -221,6 +221,22 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task UserInfo_WithTheAccessTokenInTheUrl_IsRefused_AndWorksFromTheHeader()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+
+        var inUrl = await _factory.Browser().GetAsync("/connect/userinfo?access_token=" + Uri.EscapeDataString(tokens.AccessToken!));
+        Assert.That(inUrl.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(inUrl.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_request"), "RFC 6750: the error in WWW-Authenticate");
+
+        var header = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        header.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        Assert.That((await _factory.Browser().SendAsync(header)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
     public async Task Token_CodeRedeemedByAnotherApp_IsRefused()
     {
         var portal = TestRelyingApp.Portal(_factory);

@@ -36,6 +36,19 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task PromptSelectAccount_ShowsTheLoginPage_WhereAnotherMemberCanSignIn()
+    {
+        var app = await SignedInAsync("K0012");
+        await TestMembers.AddAsync(_factory, "K0013", Password);
+
+        var idToken = await ReauthenticateAsync(app, "K0013", new Dictionary<string, string?> { ["prompt"] = "select_account" });
+
+        var signedIn = await TestMembers.WithDbAsync(_factory, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            db.Members, m => m.UserId == "K0013"));
+        Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(idToken).Subject, Is.EqualTo(signedIn.Id.ToString()), "the member who signed in there");
+    }
+
+    [Test]
     public async Task MaxAge_ASessionOlderThanIt_AsksToLogInAgain_AndAYoungerOneDoesNot()
     {
         var app = await SignedInAsync("K0005");

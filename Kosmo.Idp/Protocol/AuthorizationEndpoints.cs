@@ -59,7 +59,9 @@ public static class AuthorizationEndpoints
             someoneElse = member is not null && hinted != member.Id.ToString() && !asked;
         }
 
-        if (member is null || tooOld || someoneElse || request.HasPromptValue(PromptValues.Login))
+        // select_account: on a PC a family shares, the login page is where another member signs in.
+        var signInAsked = request.HasPromptValue(PromptValues.Login) || request.HasPromptValue(PromptValues.SelectAccount);
+        if (member is null || tooOld || someoneElse || signInAsked)
         {
             if (request.HasPromptValue(PromptValues.None))
             {

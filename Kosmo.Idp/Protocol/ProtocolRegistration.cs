@@ -104,6 +104,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
                 server.AddEventHandler(StrictRequestParameters.TokenDescriptor);
+                server.AddEventHandler(UserInfoTokenNotInTheUrl.Descriptor);
 
                 server.Configure(options =>
                 {
