@@ -37,6 +37,33 @@ public sealed class TwoReplicaTests
     }
 
     [Test]
+    public async Task TwoReplicasStartingAtOnceOnAnEmptyDatabase_BothStart_AndShareOneSetOfKeysAndApps()
+    {
+        // Several rounds: the first deploy with two replicas, or two pods scaled up together.
+        for (var round = 0; round < 3; round++)
+        {
+            var connection = await PostgresServer.CreateDatabaseAsync();
+            var replicas = new[] { new KosmoFactory(connection), new KosmoFactory(connection) };
+            try
+            {
+                await Task.WhenAll(replicas.Select(replica => Task.Run(() => _ = replica.Server)));
+
+                var keys = await TestMembers.WithDbAsync(replicas[0], db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.ProtocolKeys));
+                Assert.That(keys.GroupBy(k => k.Purpose).Select(g => g.Count()), Is.All.EqualTo(1), $"round {round}: one key per purpose");
+                var discovery = await Task.WhenAll(replicas.Select(r => r.Browser().GetStringAsync("/.well-known/jwks")));
+                Assert.That(discovery[0], Is.EqualTo(discovery[1]), $"round {round}: the same JWKS");
+            }
+            finally
+            {
+                foreach (var replica in replicas)
+                {
+                    await replica.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    [Test]
     public async Task AMemberStartsOnOneReplica_AndFinishesOnTheOther_AndTheTokensWorkOnBoth()
     {
         await TestMembers.AddAsync(_a, "M0001", "Replica-Member-2026");

@@ -6,6 +6,17 @@ namespace Kosmo.Idp.Persistence;
 
 public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator> logger)
 {
+    // "KOSMOPRP": preparing the database (schema, keys, apps) is done by one process at a time.
+    private const long PreparationLock = 0x4B4F534D4F505250;
+
+    /// <summary>
+    /// Runs the preparation of a starting replica or the migrate command after any other one has
+    /// finished: replicas started together on an empty database would otherwise both apply the
+    /// first migration, and both create keys and apps.
+    /// </summary>
+    public Task OneAtATimeAsync(Func<Task> preparation, CancellationToken cancellationToken) =>
+        Operations.Maintenance.OneReplicaAtATime.WaitAndRunAsync(db, PreparationLock, preparation, cancellationToken);
+
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         var pending = await PendingAsync(cancellationToken);

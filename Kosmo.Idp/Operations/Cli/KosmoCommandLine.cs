@@ -56,8 +56,12 @@ public static class KosmoCommandLine
         var command = new Command("migrate", "Apply pending database migrations and create the protocol keys, then exit.");
         command.SetAction((_, cancellationToken) => WithServicesAsync(async services =>
         {
-            await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
-            await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
+            var migrator = services.GetRequiredService<DatabaseMigrator>();
+            await migrator.OneAtATimeAsync(async () =>
+            {
+                await migrator.MigrateAsync(cancellationToken);
+                await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
+            }, cancellationToken);
             Console.WriteLine("Database is current.");
             return 0;
         }));

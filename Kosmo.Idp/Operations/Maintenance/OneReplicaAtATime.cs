@@ -10,6 +10,36 @@ namespace Kosmo.Idp.Operations.Maintenance;
 /// </summary>
 public static class OneReplicaAtATime
 {
+    /// <summary>Runs <paramref name="work"/> under the lock <paramref name="lockKey"/>, waiting for another replica that holds it to finish.</summary>
+    public static async Task WaitAndRunAsync(KosmoDbContext db, long lockKey, Func<Task> work, CancellationToken cancellationToken)
+    {
+        var postgres = db.Database.IsNpgsql();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            if (postgres)
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [lockKey], cancellationToken);
+            }
+
+            try
+            {
+                await work();
+            }
+            finally
+            {
+                if (postgres)
+                {
+                    await db.Database.SqlQueryRaw<bool>("SELECT pg_advisory_unlock({0}) AS \"Value\"", lockKey).SingleAsync(CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> under the lock <paramref name="lockKey"/>; returns null when another replica holds it.</summary>
     public static async Task<T?> TryRunAsync<T>(KosmoDbContext db, long lockKey, Func<Task<T>> work, CancellationToken cancellationToken)
         where T : class

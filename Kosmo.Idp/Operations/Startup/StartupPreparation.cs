@@ -19,11 +19,22 @@ internal sealed class StartupPreparation(
     {
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
+        var migrator = services.GetRequiredService<DatabaseMigrator>();
+        await migrator.OneAtATimeAsync(() => PrepareAsync(services, migrator, cancellationToken), cancellationToken);
+
+        // Building the EF Core model, migrating and syncing leave garbage and committed heap behind
+        // that an idle service would otherwise keep until its first busy minute: give it back once,
+        // now, before the server takes requests (a few milliseconds for a heap this size).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    private async Task PrepareAsync(IServiceProvider services, DatabaseMigrator migrator, CancellationToken cancellationToken)
+    {
         if (database.Value.MigrateOnStart)
         {
-            await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+            await migrator.MigrateAsync(cancellationToken);
         }
-        else if (!await services.GetRequiredService<DatabaseMigrator>().IsSchemaCurrentAsync(cancellationToken))
+        else if (!await migrator.IsSchemaCurrentAsync(cancellationToken))
         {
             // Keep running: readiness reports the reason until the migration job has run.
             logger.LogWarning("The database schema is not current and Database:MigrateOnStart is off; run `migrate`");
@@ -35,11 +46,6 @@ internal sealed class StartupPreparation(
         await services.GetRequiredService<RelyingAppSync>().SyncAsync(cancellationToken);
         await services.GetRequiredService<Protocol.Apis.ApiScopeSync>().SyncAsync(cancellationToken);
         await services.GetRequiredService<DemoData>().SeedAsync(cancellationToken);
-
-        // Building the EF Core model, migrating and syncing leave garbage and committed heap behind
-        // that an idle service would otherwise keep until its first busy minute: give it back once,
-        // now, before the server takes requests (a few milliseconds for a heap this size).
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
