@@ -70,6 +70,26 @@ public sealed class CommandLineTests
         Assert.That(errors, Does.Contain("--announce must be between 0 and 30 days"));
     }
 
+    [TestCase("keys rotate --announce soon", "--announce 'soon' is not a duration")]
+    [TestCase("clients add x1 --name x --redirect-uri https://x.test/cb --kind Server", "--kind 'Server' is not a kind of app: Confidential or Public")]
+    [TestCase("audit --since 2026-11-02 --until 2026-11-01", "--since must be earlier than --until")]
+    public async Task AValueOfTheWrongShape_IsBadUsage_InTheOperatorsTerms(string command, string message)
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync(connectionString: "", command.Split(' '));
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain(message).And.Not.Contain("System.").And.Not.Contain("Kosmo.Idp."), "no type names");
+    }
+
+    [Test]
+    public async Task ImportingAFolder_SaysItIsAFolder()
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync(await PostgresServer.CreateDatabaseAsync(), "members", "import", Path.GetTempPath(), "--dry-run");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.Contain("is a folder: name the roster file in it"));
+    }
+
     [Test]
     public async Task AnUnknownCommand_ExitsNonZero()
     {

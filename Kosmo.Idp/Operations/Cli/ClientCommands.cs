@@ -62,7 +62,21 @@ internal static class ClientCommands
     {
         var clientId = new Argument<string>("client-id") { Description = "The app's client id, e.g. medical-expense." };
         var name = new Option<string>("--name") { Description = "Display name (the tile's label).", Required = true };
-        var kind = new Option<RelyingAppKind>("--kind") { Description = "Confidential (a server holds the secret) or Public (browser app, PKCE only).", DefaultValueFactory = _ => RelyingAppKind.Confidential };
+        var kind = new Option<RelyingAppKind>("--kind")
+        {
+            Description = "Confidential (a server holds the secret) or Public (browser app, PKCE only).",
+            DefaultValueFactory = _ => RelyingAppKind.Confidential,
+            CustomParser = result =>
+            {
+                if (Enum.TryParse<RelyingAppKind>(result.Tokens[^1].Value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                {
+                    return parsed;
+                }
+
+                result.AddError($"--kind '{result.Tokens[^1].Value}' is not a kind of app: Confidential or Public.");
+                return default;
+            },
+        };
         var redirect = new Option<string[]>("--redirect-uri") { Description = "Redirect URI (repeat for several); matched exactly.", Required = true, AllowMultipleArgumentsPerToken = true };
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Post-logout redirect URI (repeat for several).", AllowMultipleArgumentsPerToken = true };
         var scope = new Option<string[]>("--scope") { Description = "Scopes besides openid: profile, email, offline_access.", AllowMultipleArgumentsPerToken = true };

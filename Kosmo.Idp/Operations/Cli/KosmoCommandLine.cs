@@ -117,6 +117,16 @@ public static class KosmoCommandLine
         var announce = new Option<TimeSpan?>("--announce")
         {
             Description = "How long the new key is published before it signs (default: Keys:SigningKeyAnnouncement, one day).",
+            CustomParser = result =>
+            {
+                if (TimeSpan.TryParse(result.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var period))
+                {
+                    return period;
+                }
+
+                result.AddError($"--announce '{result.Tokens[^1].Value}' is not a duration: write 1.00:00:00 for a day, 02:00:00 for two hours.");
+                return null;
+            },
         };
         var rotate = new Command("rotate", "Add a new signing key: published now, signing after the announcement period.") { announce };
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
@@ -334,6 +344,14 @@ public static class KosmoCommandLine
         {
             member, since, until, kind, limit,
         };
+        // An empty window is a typo, not a question: it would answer "no events" and exit 0.
+        audit.Validators.Add(result =>
+        {
+            if (result.GetValue(since) is { } from && result.GetValue(until) is { } to && from >= to)
+            {
+                result.AddError("--since must be earlier than --until.");
+            }
+        });
         audit.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
             var filter = new AuditFilter

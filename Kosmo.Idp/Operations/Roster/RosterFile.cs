@@ -29,6 +29,11 @@ public static class RosterFile
 
     public static RosterFileContent Read(string path, string? forcedEncoding = null)
     {
+        if (Directory.Exists(path))
+        {
+            throw new RosterFileException($"{path} is a folder: name the roster file in it.");
+        }
+
         if (!File.Exists(path))
         {
             throw new RosterFileException($"The file {path} does not exist.");
