@@ -90,6 +90,7 @@ public sealed class MetricsTests
         Assert.That(await StatusAsync("/health/ready", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.OK), "a probe by the pod's IP");
         Assert.That(await StatusAsync("/health/live", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await StatusAsync("/metrics", "10.1.2.3:9464", localPort: "9464"), Is.EqualTo(HttpStatusCode.OK), "Prometheus by the pod's IP");
+        Assert.That(await StatusAsync("/login", "10.1.2.3:9464", localPort: "9464"), Is.EqualTo(HttpStatusCode.BadRequest), "only the scrape path on that port");
     }
 
     [TestCase("Telemetry:MetricsPath", "/connect/metrics")]

@@ -91,8 +91,9 @@ public sealed class ReauthenticationTests
         Assert.That(PathOf(visible), Is.EqualTo("/login"), "asked to sign in");
 
         var ownHint = (await otherBrowser.SignedInAsync("K0011", Password)).RawData;
+        _clock.Advance(TimeSpan.FromMinutes(25));
         Assert.That((await AuthorizeAsync(otherBrowser, new Dictionary<string, string?> { ["prompt"] = "none", ["id_token_hint"] = ownHint })).Code,
-            Is.Not.Null, "a hint naming the member signed in is answered silently");
+            Is.Not.Null, "a hint naming the member signed in is answered silently, even once the id_token (20 minutes) has expired");
 
         var madeUp = await AuthorizeAsync(app, new Dictionary<string, string?> { ["prompt"] = "none", ["id_token_hint"] = "not-a-token" });
         Assert.That(madeUp.Error, Is.EqualTo("invalid_request"));

@@ -33,6 +33,9 @@ public static class OneAtATime
     {
         if (db.Database.IsNpgsql())
         {
+            // A waiting request holds a pooled connection: a burst at one key waits a few seconds
+            // at most, then fails (the page says to try again) rather than draining the pool.
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", cancellationToken);
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockSpace}, hashtext({key}))", cancellationToken);
         }
     }

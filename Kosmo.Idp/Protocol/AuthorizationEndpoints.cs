@@ -40,8 +40,7 @@ public static class AuthorizationEndpoints
         var session = await MemberSession.ReadAsync(context);
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
         // In seconds, not as a TimeSpan: any number an app sends (up to long.MaxValue) compares.
-        var asked = session is not null
-            && signInRequested.IsAnsweredBy((string?)request.GetParameter(SignInRequestedAt.Parameter), session.AuthenticatedAt);
+        var asked = session is not null && signInRequested.IsAnsweredBy(request, session.AuthenticatedAt);
         var tooOld = session is not null && request.MaxAge is { } maxAge
             && (time.GetUtcNow() - session.AuthenticatedAt).TotalSeconds > maxAge && !asked;
 
@@ -70,7 +69,7 @@ public static class AuthorizationEndpoints
 
             // Back here after the login page, without prompt=login and marked as asked for (max_age
             // would otherwise send a sign-in made a second ago round again).
-            request.SetParameter(SignInRequestedAt.Parameter, signInRequested.Now());
+            request.SetParameter(SignInRequestedAt.Parameter, signInRequested.For(request));
             return Results.Redirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt)));
         }
 

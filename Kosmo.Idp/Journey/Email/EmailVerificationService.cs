@@ -29,23 +29,57 @@ public sealed class EmailVerificationService(
             .FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>
-    /// One send at a time per member (the mail call included): sends in parallel would all read the
-    /// cooldown before any of them is saved, and all mail, to an address anyone can type.
+    /// The limits are read and the new link saved one send at a time per member: sends in parallel
+    /// would otherwise all read the cooldown before any of them is saved, and all mail, to an address
+    /// anyone can type. The mail goes out after that, so no database connection waits on the mail
+    /// provider; the saved link is what the next send's cooldown sees.
     /// </summary>
-    public Task<SendOutcome> SendAsync(Member member, string email, CancellationToken cancellationToken) =>
-        OneAtATime.RunAsync(db, MailKey(member.Id), () => SendNowAsync(member, email, cancellationToken), cancellationToken);
+    public async Task<SendOutcome> SendAsync(Member member, string email, CancellationToken cancellationToken)
+    {
+        var (refusal, verification, token) = await OneAtATime.RunAsync(db, MailKey(member.Id), () => ReserveAsync(member, email, cancellationToken), cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var settings = options.Value;
+        var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
+        try
+        {
+            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime), cancellationToken);
+        }
+        catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
+        {
+            // Nothing was sent, so nothing should wait for it (nor hold back a retry); the member
+            // retries with the address still in the form.
+            await db.EmailVerifications.Where(v => v.Id == verification!.Id).ExecuteDeleteAsync(CancellationToken.None);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
+            await db.SaveChangesAsync(cancellationToken);
+            return new SendOutcome(SendStatus.MailUnavailable, null);
+        }
+
+        audit.Record(AuditKinds.EmailVerificationSent, member.Id, "to " + Mask(email));
+        await db.SaveChangesAsync(cancellationToken);
+        return new SendOutcome(SendStatus.Sent, null);
+    }
 
     /// <summary>The key under which mails to a member are sent one at a time (verification links and codes share it).</summary>
     public static string MailKey(Guid memberId) => "mail:" + memberId.ToString("N");
 
-    private async Task<SendOutcome> SendNowAsync(Member member, string email, CancellationToken cancellationToken)
+    private async Task<(SendOutcome? Refusal, EmailVerification? Verification, string? Token)> ReserveAsync(
+        Member member, string email, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
         var latest = await db.EmailVerifications.Where(v => v.MemberId == member.Id).MaxAsync(v => (DateTimeOffset?)v.SentAt, cancellationToken);
         if (latest is { } sentAt && now - sentAt < settings.ResendCooldown)
         {
-            return new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt));
+            return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
         }
 
         var hourAgo = now.AddHours(-1);
@@ -53,7 +87,7 @@ public sealed class EmailVerificationService(
             a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo, cancellationToken);
         if (sentLastHour >= settings.MaximumSendsPerHour)
         {
-            return new SendOutcome(SendStatus.HourlyLimitReached, null);
+            return (new SendOutcome(SendStatus.HourlyLimitReached, null), null, null);
         }
 
         // One live link per member: a resend or another address makes every older link useless.
@@ -68,24 +102,7 @@ public sealed class EmailVerificationService(
             ExpiresAt = now + settings.LinkLifetime,
         }).Entity;
         await db.SaveChangesAsync(cancellationToken);
-
-        var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
-        try
-        {
-            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime), cancellationToken);
-        }
-        catch (MailNotSentException)
-        {
-            // Nothing was sent, so nothing should wait for it; the member retries with the address still in the form.
-            db.EmailVerifications.Remove(verification);
-            audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
-            await db.SaveChangesAsync(cancellationToken);
-            return new SendOutcome(SendStatus.MailUnavailable, null);
-        }
-
-        audit.Record(AuditKinds.EmailVerificationSent, member.Id, "to " + Mask(email));
-        await db.SaveChangesAsync(cancellationToken);
-        return new SendOutcome(SendStatus.Sent, null);
+        return (null, verification, token);
     }
 
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)

@@ -19,19 +19,64 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
     public Task<EmailOtpChallenge?> CurrentAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.EmailOtpChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.MemberId == memberId, cancellationToken);
 
-    /// <summary>One send at a time per member, as verification links: resends in parallel would all pass the cooldown.</summary>
-    public Task<OtpSendOutcome> SendAsync(Member member, CancellationToken cancellationToken) =>
-        OneAtATime.RunAsync(db, Email.EmailVerificationService.MailKey(member.Id), () => SendNowAsync(member, cancellationToken), cancellationToken);
-
-    private async Task<OtpSendOutcome> SendNowAsync(Member member, CancellationToken cancellationToken)
+    /// <summary>
+    /// The limits are read and the new code saved one send at a time per member (resends in
+    /// parallel would otherwise all pass the cooldown); the mail goes out after that, so no database
+    /// connection waits on the mail provider.
+    /// </summary>
+    public async Task<OtpSendOutcome> SendAsync(Member member, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var now = time.GetUtcNow();
         if (member.Email is null)
         {
             throw new InvalidOperationException("Email codes need a verified address.");
         }
 
+        var reserved = await OneAtATime.RunAsync(db, Email.EmailVerificationService.MailKey(member.Id), () => ReserveAsync(member, cancellationToken), cancellationToken);
+        if (reserved.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var settings = options.Value;
+        try
+        {
+            await mail.SendAsync(EmailOtpMail.Create(member.Email, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime), cancellationToken);
+        }
+        catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
+        {
+            // Nothing was sent: the code it replaced, and the cooldown, come back, so the member can
+            // retry at once (unless another send has replaced this code meanwhile).
+            var previous = reserved.Previous!;
+            await db.EmailOtpChallenges
+                .Where(c => c.Id == reserved.ChallengeId && c.CodeHash == reserved.NewHash)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(c => c.CodeHash, previous.CodeHash)
+                    .SetProperty(c => c.SentAt, previous.SentAt)
+                    .SetProperty(c => c.ExpiresAt, previous.ExpiresAt)
+                    .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
+            await db.SaveChangesAsync(cancellationToken);
+            return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
+        }
+
+        audit.Record(AuditKinds.OtpSent, member.Id, "email");
+        await db.SaveChangesAsync(cancellationToken);
+        return new OtpSendOutcome(OtpSendStatus.Sent, null);
+    }
+
+    private sealed record CodeBefore(byte[] CodeHash, DateTimeOffset SentAt, DateTimeOffset ExpiresAt);
+
+    private sealed record Reservation(OtpSendOutcome? Refusal, Guid ChallengeId = default, string? Code = null, byte[]? NewHash = null, CodeBefore? Previous = null);
+
+    private async Task<Reservation> ReserveAsync(Member member, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
         var challenge = await db.EmailOtpChallenges.FirstOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
         if (challenge is not null && now - challenge.WindowStartedAt >= TimeSpan.FromHours(1))
         {
@@ -44,42 +89,29 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
         // The cooldown holds back resends of a live code; a new sign-in after a used code gets its code at once.
         if (challenge is { CodeHash.Length: > 0 } && now - challenge.SentAt < settings.EmailResendCooldown)
         {
-            return new OtpSendOutcome(OtpSendStatus.CoolingDown, settings.EmailResendCooldown - (now - challenge.SentAt));
+            return new Reservation(new OtpSendOutcome(OtpSendStatus.CoolingDown, settings.EmailResendCooldown - (now - challenge.SentAt)));
         }
 
         // After too many wrong codes a new code would be refused too: say when tries come back instead of mailing one.
         if (challenge is not null && challenge.Failures >= settings.EmailMaximumFailures)
         {
-            return new OtpSendOutcome(OtpSendStatus.TooManyFailures, challenge.WindowStartedAt.AddHours(1) - now);
+            return new Reservation(new OtpSendOutcome(OtpSendStatus.TooManyFailures, challenge.WindowStartedAt.AddHours(1) - now));
         }
 
         if (challenge is not null && challenge.SendsInWindow >= settings.EmailMaximumSendsPerHour)
         {
-            return new OtpSendOutcome(OtpSendStatus.HourlyLimitReached, challenge.WindowStartedAt.AddHours(1) - now);
+            return new Reservation(new OtpSendOutcome(OtpSendStatus.HourlyLimitReached, challenge.WindowStartedAt.AddHours(1) - now));
         }
 
         challenge ??= db.EmailOtpChallenges.Add(new EmailOtpChallenge { MemberId = member.Id, CodeHash = [], WindowStartedAt = now }).Entity;
+        var previous = new CodeBefore(challenge.CodeHash, challenge.SentAt, challenge.ExpiresAt);
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
         challenge.CodeHash = Hash(challenge.Id, code);
         challenge.SentAt = now;
         challenge.ExpiresAt = now + settings.EmailCodeLifetime;
         challenge.SendsInWindow++;
-
-        try
-        {
-            await mail.SendAsync(EmailOtpMail.Create(member.Email, settings.EmailSubject, code, settings.EmailCodeLifetime), cancellationToken);
-        }
-        catch (MailNotSentException)
-        {
-            db.ChangeTracker.Clear();
-            audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
-            await db.SaveChangesAsync(cancellationToken);
-            return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
-        }
-
-        audit.Record(AuditKinds.OtpSent, member.Id, "email");
         await db.SaveChangesAsync(cancellationToken);
-        return new OtpSendOutcome(OtpSendStatus.Sent, null);
+        return new Reservation(null, challenge.Id, code, challenge.CodeHash, previous);
     }
 
     public async Task<OtpCheck> VerifyAsync(Member member, string code, CancellationToken cancellationToken)

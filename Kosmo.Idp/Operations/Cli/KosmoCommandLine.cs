@@ -347,7 +347,10 @@ public static class KosmoCommandLine
         // An empty window is a typo, not a question: it would answer "no events" and exit 0.
         audit.Validators.Add(result =>
         {
-            if (result.GetValue(since) is { } from && result.GetValue(until) is { } to && from >= to)
+            // Only when both are times: a value that is not one has its own error already.
+            var from = result.GetResult(since) is { Tokens.Count: 1 } sinceResult ? TimeOf(sinceResult.Tokens[0].Value) : null;
+            var to = result.GetResult(until) is { Tokens.Count: 1 } untilResult ? TimeOf(untilResult.Tokens[0].Value) : null;
+            if (from >= to)
             {
                 result.AddError("--since must be earlier than --until.");
             }
@@ -384,10 +387,14 @@ public static class KosmoCommandLine
     private static readonly string[] TimeFormats =
         ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK"];
 
+    private static DateTimeOffset? TimeOf(string text) =>
+        DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time : null;
+
     private static DateTimeOffset? ParseTime(ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        if (TimeOf(text) is { } time)
         {
             return time;
         }

@@ -17,9 +17,11 @@ public static class OneReplicaAtATime
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            if (postgres)
+            // Asked again every second rather than waited for in one statement, which the command
+            // timeout would cut off while another replica runs a long migration.
+            while (postgres && !await db.Database.SqlQueryRaw<bool>("SELECT pg_try_advisory_lock({0}) AS \"Value\"", lockKey).SingleAsync(cancellationToken))
             {
-                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [lockKey], cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
 
             try

@@ -6,7 +6,7 @@ namespace Kosmo.Idp.Operations.Web;
 /// <summary>
 /// ASP.NET Core's host filtering (AllowedHosts), placed by the service instead of the framework so
 /// that two kinds of request pass whatever their Host header: health checks (/health/*) and the
-/// metrics port. Their callers (the kubelet, the image's HEALTHCHECK, Prometheus) address the pod
+/// scrape path on the metrics port. Their callers (the kubelet, the image's HEALTHCHECK, Prometheus) address the pod
 /// by its IP, and their answers carry no link a forged Host could bend. Everything else is
 /// filtered as before: a page or token for an unknown host is a 400.
 /// </summary>
@@ -28,9 +28,10 @@ public static class HostFiltering
 
     public static IApplicationBuilder UseKosmoHostFiltering(this WebApplication app)
     {
-        var metricsPort = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.MetricsPort;
+        var telemetry = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         return app.UseWhen(
-            context => !context.Request.Path.StartsWithSegments("/health") && context.Connection.LocalPort != metricsPort,
+            context => !(context.Request.Path.StartsWithSegments("/health")
+                || (context.Connection.LocalPort == telemetry.MetricsPort && context.Request.Path.StartsWithSegments(telemetry.MetricsPath))),
             filtered => filtered.UseHostFiltering());
     }
 }

@@ -20,7 +20,9 @@ public static class UnreadableForms
                 {
                     await context.Request.ReadFormAsync(context.RequestAborted);
                 }
-                catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
+                // A body over Kestrel's size limit keeps its own answer (413).
+                catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException
+                    && !context.RequestAborted.IsCancellationRequested)
                 {
                     // The reason only: the values themselves may be secrets.
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadableForms))
