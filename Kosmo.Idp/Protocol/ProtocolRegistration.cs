@@ -2,6 +2,7 @@ using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol.Apis;
 using Kosmo.Idp.Protocol.Clients;
 using Kosmo.Idp.Protocol.Keys;
+using Kosmo.Idp.Protocol.Rules;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;

@@ -2,7 +2,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// An app may introspect an access token only if the token was issued to it or names it as an

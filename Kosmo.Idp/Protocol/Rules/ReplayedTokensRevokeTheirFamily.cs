@@ -2,7 +2,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// A code or refresh token presented again after it was redeemed means it leaked. OpenIddict then

@@ -2,7 +2,7 @@ using Kosmo.Idp.Journey;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// What discovery adds to OpenIddict's own metadata: the acr values this provider asserts, so a

@@ -3,7 +3,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// What OpenIddict lets through but the specifications do not, refused with invalid_request before

@@ -2,7 +2,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// Service-to-service access tokens are self-contained JWTs checked against the JWKS; writing a

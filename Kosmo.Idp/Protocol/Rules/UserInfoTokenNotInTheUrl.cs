@@ -2,7 +2,7 @@ using OpenIddict.Server;
 using Microsoft.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Kosmo.Idp.Protocol;
+namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// An access token in the userinfo URL (?access_token=) ends up in proxies' and servers' access
