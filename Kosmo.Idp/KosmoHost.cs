@@ -114,14 +114,14 @@ public static class KosmoHost
         app.UseKosmoRequestLogging();
         app.UseUnreadableFormsAsEmpty();
         app.UseStaticFiles();
+        app.UseKosmoHealth();
         app.UseRouting();
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
         app.UseCors();
-        app.UseAuthentication();
+        app.UseAuthenticationOnceKeysAreLoaded();
         app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapKosmoHealth();
         app.MapKosmoMetrics();
         app.MapKosmoProtocol();
         app.MapRazorPages();

@@ -18,6 +18,35 @@ public sealed class HealthAndOutageTests
     }
 
     [Test]
+    public async Task OnANewDatabaseWaitingForMigrate_LiveIsHealthy_ReadySaysWhy_PagesSayStarting_ThenAllWorksOnceMigrated()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        await using var factory = new KosmoFactory(connection, new Dictionary<string, string?>
+        {
+            ["Database:MigrateOnStart"] = "false",
+            ["Keys:RefreshInterval"] = "00:00:01",
+        });
+        var browser = factory.Browser();
+
+        Assert.That((await browser.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "liveness checks nothing: no restarts while the job runs");
+        Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        var page = await browser.GetAsync("/login");
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("ただいま準備中です"));
+        Assert.That((await browser.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+
+        var migrated = await OperatorShell.RunAsync(connection, "migrate");
+        Assert.That(migrated.Exit, Is.Zero, migrated.Errors);
+        for (var waited = 0; waited < 100 && (await browser.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; waited++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "keys picked up without a restart");
+        Assert.That((await browser.GetAsync("/login")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
     public async Task WhenTheDatabaseGoesAway_ReadyFails_AndAMemberSeesAClearPage_NotAStackTrace()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -19,11 +19,13 @@ public static class HealthRegistration
         return services;
     }
 
-    /// <summary>/health/live: the process answers. /health/ready: it can serve members (database reachable, schema current, keys loaded, not shutting down).</summary>
-    public static IEndpointRouteBuilder MapKosmoHealth(this IEndpointRouteBuilder app)
-    {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready) });
-        return app;
-    }
+    /// <summary>
+    /// /health/live: the process answers. /health/ready: it can serve members (database reachable,
+    /// schema current, keys loaded, not shutting down). Answered by middleware ahead of
+    /// authentication, where OpenIddict runs: a probe needs no protocol, and must answer even
+    /// while the protocol cannot (no keys yet, see <see cref="Web.WaitForKeys"/>).
+    /// </summary>
+    public static IApplicationBuilder UseKosmoHealth(this IApplicationBuilder app) =>
+        app.UseHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
+            .UseHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready) });
 }

@@ -1,0 +1,40 @@
+using Kosmo.Idp.Protocol.Keys;
+
+namespace Kosmo.Idp.Operations.Web;
+
+/// <summary>
+/// Until the protocol keys are loaded (a new database whose `migrate` job has not run yet, with
+/// Database:MigrateOnStart off), nothing but the health checks can answer: OpenIddict, which runs in
+/// every request's authentication, has no keys to work with. The health checks answer before this
+/// (they need no protocol); every other request gets a plain 503 "starting" page instead of an
+/// error from deep inside OpenIddict. Keys appear by themselves after `migrate` (Keys:RefreshInterval).
+/// </summary>
+public static class WaitForKeys
+{
+    private const string StartingPage = """
+        <!DOCTYPE html>
+        <html lang="ja"><head><meta charset="utf-8"><title>準備中です / Starting</title></head>
+        <body><h1>ただいま準備中です</h1><p>しばらく時間をおいてから、もう一度お試しください。</p>
+        <h1 lang="en">The service is starting</h1><p lang="en">Please try again in a few minutes.</p></body></html>
+        """;
+
+    public static WebApplication UseAuthenticationOnceKeysAreLoaded(this WebApplication app)
+    {
+        var keys = app.Services.GetRequiredService<ProtocolKeyRing>();
+        app.Use(async (context, next) =>
+        {
+            if (keys.IsLoaded)
+            {
+                await next(context);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "60";
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(StartingPage, context.RequestAborted);
+        });
+        app.UseAuthentication();
+        return app;
+    }
+}
