@@ -64,7 +64,13 @@ public static class KosmoHost
                 cookie.SlidingExpiration = true;
             });
         services.AddAuthorization();
-        services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "kosmo_antiforgery");
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "kosmo_antiforgery";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        // A year, the usual minimum for browsers' preload lists; subdomains are the society's to decide.
+        services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(365));
         services.AddKosmoLocalization();
         services.AddRazorPages(pages =>
             {

@@ -69,6 +69,13 @@ public sealed class ClientCommandsTests
         Assert.That(publicWithCredentials.Exit, Is.EqualTo(2));
         Assert.That(publicWithCredentials.Errors, Does.Contain("public app"));
 
+        var noRedirect = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "no-redirect", "--name", "x");
+        Assert.That(noRedirect.Exit, Is.EqualTo(2));
+        Assert.That(noRedirect.Errors, Does.Contain("needs a redirect URI"));
+        var service = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "nightly-batch", "--name", "夜間バッチ", "--client-credentials");
+        Assert.That(service.Exit, Is.Zero, "a service that signs no member in needs no redirect URI: " + service.Errors);
+        Assert.That(await ClientCredentialsAsync(factory, "nightly-batch", SecretIn(service.Output)), Is.EqualTo(HttpStatusCode.OK));
+
         var badScope = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "E_APP", "--name", "x", "--redirect-uri", "https://e.kosmo.test/cb", "--scope", "nonsense");
         Assert.That(badScope.Exit, Is.EqualTo(2));

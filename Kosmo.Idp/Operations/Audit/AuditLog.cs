@@ -19,7 +19,9 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
             MemberId = memberId,
             Kind = kind,
             Detail = detail,
-            RemoteAddress = http?.HttpContext?.Connection.RemoteIpAddress?.ToString(),
+            // An IPv4 client on a dual-stack socket reads ::ffff:192.0.2.2: stored as 192.0.2.2, as a forwarded one is.
+            RemoteAddress = http?.HttpContext?.Connection.RemoteIpAddress is { } address
+                ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null,
         };
         db.Add(audit);
         logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);

@@ -77,9 +77,13 @@ internal static class ClientCommands
                 return default;
             },
         };
-        var redirect = new Option<string[]>("--redirect-uri") { Description = "Redirect URI (repeat for several); matched exactly.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var redirect = new Option<string[]>("--redirect-uri")
+        {
+            Description = "Redirect URI (repeat for several); matched exactly. Not needed for a service that only uses --client-credentials.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Post-logout redirect URI (repeat for several).", AllowMultipleArgumentsPerToken = true };
-        var scope = new Option<string[]>("--scope") { Description = "Scopes besides openid: profile, email, offline_access.", AllowMultipleArgumentsPerToken = true };
+        var scope = new Option<string[]>("--scope") { Description = "Scopes besides openid: profile, email, offline_access, or an API's scope (Apis).", AllowMultipleArgumentsPerToken = true };
         var home = new Option<string?>("--home-url") { Description = "The app's top page, shown as a tile to members." };
         var logout = BackchannelLogoutOption();
         var clientCredentials = new Option<bool>("--client-credentials") { Description = "Allow service-to-service tokens (confidential apps only)." };

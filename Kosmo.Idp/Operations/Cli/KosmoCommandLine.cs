@@ -128,7 +128,7 @@ public static class KosmoCommandLine
                 return null;
             },
         };
-        var rotate = new Command("rotate", "Add a new signing key: published now, signing after the announcement period.") { announce };
+        var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce };
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
             var period = parse.GetValue(announce) ?? services.GetRequiredService<IOptions<KeyOptions>>().Value.SigningKeyAnnouncement;
@@ -139,7 +139,8 @@ public static class KosmoCommandLine
             }
 
             var key = await services.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(period, cancellationToken);
-            Console.WriteLine($"New signing key {key.KeyId} (generation {key.Generation}) is published now and signs from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.");
+            var refresh = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
+            Console.WriteLine($"New signing key {key.KeyId} (generation {key.Generation}) is in the running replicas' JWKS within {refresh} and signs from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.");
             return 0;
         }));
 

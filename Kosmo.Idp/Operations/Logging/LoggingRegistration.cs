@@ -26,6 +26,10 @@ public static class LoggingRegistration
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", command ? LogEventLevel.Fatal : LogEventLevel.Warning)
                 .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
+                // A failing probe is the probe's answer (a 503 the orchestrator acts on), not an error of
+                // the service: every probe of a shutdown's drain, or of a database outage, would raise
+                // error-rate alerts. The outage itself shows in the requests that fail.
+                .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
             foreach (var sink in services.GetServices<Serilog.Core.ILogEventSink>())
@@ -56,8 +60,8 @@ public static class LoggingRegistration
         app.UseSerilogRequestLogging(options =>
         {
             options.GetLevel = (context, _, exception) =>
-                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
-                : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
+                context.Request.Path.StartsWithSegments("/health") && exception is null ? LogEventLevel.Verbose
+                : exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.GetEndpoint()?.Metadata.GetMetadata<Telemetry.ScrapeEndpoint>() is not null ? LogEventLevel.Verbose
                 : LogEventLevel.Information;
         });

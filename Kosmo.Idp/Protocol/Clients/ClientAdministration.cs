@@ -61,7 +61,8 @@ public sealed class ClientAdministration(
         descriptor.Properties[RelyingAppSync.ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByOperator);
         await applications.CreateAsync(descriptor, cancellationToken);
         await AuditAsync(Operations.Audit.AuditKinds.ClientRegistered, app.ClientId,
-            [app.Kind.ToString(), .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s)], cancellationToken);
+            [app.Kind.ToString(), .. app.AllowClientCredentials ? ["client credentials"] : Array.Empty<string>(),
+                .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s)], cancellationToken);
         return ClientChange.Done($"Relying app {app.ClientId} registered.", secret);
     }
 

@@ -49,6 +49,11 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: ClientSecret must be a generated value of at least {MinimumSecretLength} characters.");
             }
 
+            if (app.RedirectUris.Count == 0 && !app.AllowClientCredentials)
+            {
+                failures.Add($"{at}: an app that signs members in needs a redirect URI (a service that only uses client credentials needs none).");
+            }
+
             if (app.Kind == RelyingAppKind.Public && (app.ClientSecret is not null || app.AllowClientCredentials))
             {
                 failures.Add($"{at}: a public app has no secret and cannot use client credentials.");

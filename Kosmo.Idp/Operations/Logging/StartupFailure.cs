@@ -1,0 +1,26 @@
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace Kosmo.Idp.Operations.Logging;
+
+/// <summary>
+/// Settings refused while the service is being put together (no Data Protection certificate in
+/// Production, an unreadable one, …) fail before the service's own logging exists: the reason
+/// would only reach stderr, outside the log collector. Written here in the log's own format
+/// (compact JSON outside Development), then the failure goes on as before, so the process still
+/// stops with an error.
+/// </summary>
+public static class StartupFailure
+{
+    public static void Log(Exception failure)
+    {
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT");
+        var configuration = new LoggerConfiguration();
+        using var logger = (string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)
+            ? configuration.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            : configuration.WriteTo.Console(new RenderedCompactJsonFormatter())).CreateLogger();
+        // A refused setting is explained by its message; anything else keeps its stack trace.
+        var refusedSetting = failure is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException;
+        logger.Fatal(refusedSetting ? null : failure, "The service could not start: {Reason}", failure.Message);
+    }
+}
