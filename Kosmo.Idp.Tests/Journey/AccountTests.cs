@@ -195,6 +195,48 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task ChangingThePassword_SignsOutEveryOtherDevice_AndEndsTheirAppsTokens_ButNotThisOnes()
+    {
+        await TestMembers.AddAsync(_factory, "A0040", Password);
+        var there = TestRelyingApp.Portal(_factory);
+        var therePkce = Pkce.Create();
+        var thereTokens = await there.RedeemAsync((await there.SignInAsync("A0040", Password, therePkce)).Code!, therePkce.Verifier);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var here = await SignedInAsync("A0040", create: false);
+
+        var changed = await HtmlForm.SubmitAsync(here, await here.GetAsync("/account"), new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = Password, ["NewPassword"] = "Brand-New-Pass-40", ["Confirmation"] = "Brand-New-Pass-40",
+        }, "#change-password");
+
+        Assert.That(changed.Headers.Location!.OriginalString, Does.Contain("done=password"));
+        Assert.That(PathOf(await here.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "this browser stays signed in");
+        Assert.That(PathOf(await there.Browser.GetAsync("/account")), Is.EqualTo("/login"), "whoever knew the old password is signed out");
+        Assert.That((await there.RefreshAsync(thereTokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+    }
+
+    [Test]
+    public async Task AnAddressChangeNotYetConfirmed_CanBeCancelled_AndEndsWithTheOtherSessions()
+    {
+        var browser = await SignedInAsync("A0041");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "typo-a0041@example.jp" }, "#change-email");
+        var cancelled = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "#cancel-email-change");
+        Assert.That(cancelled.Headers.Location!.OriginalString, Does.Contain("done=email-change-cancelled"));
+        var firstLink = await (await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("typo-a0041@example.jp").Single()))).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(firstLink, "verify-refused"), Is.Not.Null, "the cancelled link no longer works");
+
+        // Typed by someone in another session, then the member signs out the other devices.
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        var intruder = await SignedInAsync("A0041", create: false);
+        await HtmlForm.SubmitAsync(intruder, await intruder.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "intruder-a0041@example.jp" }, "#change-email");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+
+        var link = await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("intruder-a0041@example.jp").Single()));
+        Assert.That(ErrorOn(await link.Content.ReadAsStringAsync(), "verify-refused"), Is.Not.Null, "the intruder's link died with the session");
+        Assert.That(await EmailOfAsync("A0041"), Is.EqualTo("a0041@example.jp"));
+    }
+
+    [Test]
     public async Task SigningOutOtherDevices_EndsTheirSessions_AndRevokesTheirRefreshTokens_ButNotThisDevicesApps()
     {
         await TestMembers.AddAsync(_factory, "A0005", Password);

@@ -41,6 +41,9 @@ public sealed class SessionTermination(
     public async Task<(int Tokens, int Authorizations)> EndAllAsync(Member member, string? sparedSessionId, CancellationToken cancellationToken)
     {
         member.SessionVersion++;
+        // An address change typed in one of the ended sessions must not complete later from that
+        // session's mailbox; the member starts it again from this device if it was theirs.
+        await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
         var subject = member.Id.ToString();
 
         // Collected before revoking: a revocation saves while the query would still be reading.

@@ -88,6 +88,7 @@ public sealed class AccountModel(
         {
             "signed-out" => "Account.SignedOutOthers",
             "password" => "Account.PasswordChanged",
+            "email-change-cancelled" => "Account.EmailChangeCancelled",
             "device-removed" => "Account.DeviceRemoved",
             "device-renamed" => "Account.DeviceRenamed",
             "email-codes-on" => "Account.EmailCodesTurnedOn",
@@ -267,10 +268,32 @@ public sealed class AccountModel(
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
+        // A new password is the answer to "someone may know it" (the notices say so): whoever
+        // signed in with the old one is signed out, and their apps' tokens end, as with サインアウト.
+        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
+        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "password changed");
         await Db.SaveChangesAsync(cancellationToken);
+        await sessions.NotifyAppsAsync();
+        await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
 
         return RedirectToPage(new { done = "password" });
+    }
+
+    /// <summary>Withdraws an address change whose link was not opened yet (typed by mistake, or by someone else).</summary>
+    public async Task<IActionResult> OnPostCancelEmailChangeAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        if (await verifications.CancelPendingAsync(Member.Id, "account page", cancellationToken) > 0)
+        {
+            await Db.SaveChangesAsync(cancellationToken);
+        }
+
+        return RedirectToPage(new { done = "email-change-cancelled" });
     }
 
     public async Task<IActionResult> OnPostSignOutOthersAsync(CancellationToken cancellationToken)

@@ -105,6 +105,22 @@ public sealed class EmailVerificationService(
         return (null, verification, token);
     }
 
+    /// <summary>
+    /// Kills the member's unopened links (audited with <paramref name="why"/>; saved by the caller's
+    /// SaveChanges, the deletion at once). An address change typed by someone in a session the member
+    /// has just ended must not complete later from that person's mailbox.
+    /// </summary>
+    public async Task<int> CancelPendingAsync(Guid memberId, string why, CancellationToken cancellationToken)
+    {
+        var cancelled = await db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
+        if (cancelled > 0)
+        {
+            audit.Record(AuditKinds.EmailVerificationCancelled, memberId, why);
+        }
+
+        return cancelled;
+    }
+
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
     {
         var verification = await FindAsync(token, cancellationToken);

@@ -16,6 +16,7 @@ public static class AuditKinds
     public const string EmailVerificationNotSent = "email.verification-not-sent";
     public const string EmailVerified = "email.verified";
     public const string EmailVerificationRefused = "email.verification-refused";
+    public const string EmailVerificationCancelled = "email.verification-cancelled";
     public const string OtpMethodChosen = "otp-method.chosen";
     public const string PasswordChanged = "password.changed";
     public const string PasswordRefused = "password.refused";
