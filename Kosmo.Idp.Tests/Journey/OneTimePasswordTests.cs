@@ -263,6 +263,21 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task TheLanguageSwitch_AfterAWrongCode_KeepsTheWayBackToTheApp()
+    {
+        await TestMembers.AddAsync(_factory, "T0022", "Mail-Member-2026");
+        var app = TestRelyingApp.Portal(_factory);
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        var otp = await FollowAsync(app.Browser, await LoginAsync(app.Browser, "T0022", "Mail-Member-2026", authorize.Headers.Location!.OriginalString));
+
+        var wrong = await HtmlForm.SubmitAsync(app.Browser, otp, new Dictionary<string, string> { ["Code"] = "000000" }, "#otp-form");
+        var switchTo = (await HtmlForm.ParseAsync(wrong)).QuerySelector("form.language-switch input[name=returnUrl]")!.GetAttribute("value")!;
+
+        Assert.That(switchTo, Does.StartWith("/journey/otp?returnUrl="));
+        Assert.That(Uri.UnescapeDataString(switchTo), Does.Contain("/connect/authorize?"), "the app's request survives the switch");
+    }
+
+    [Test]
     public async Task EmailCode_ArrivesWithTheManualsSubject_AndIsAcceptedOnce_EvenFromTwoSubmissionsAtOnce()
     {
         await TestMembers.AddAsync(_factory, "T0005", "Mail-Member-2026");

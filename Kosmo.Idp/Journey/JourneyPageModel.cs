@@ -10,7 +10,7 @@ namespace Kosmo.Idp.Journey;
 /// anyone else is sent to their own next step, so pages never check another step's state and a
 /// bookmarked or back-buttoned page cannot skip or repeat a step.
 /// </summary>
-public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey) : PageModel
+public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey) : PageModel, IReturnsToAnApp
 {
     protected abstract JourneyStep Step { get; }
 

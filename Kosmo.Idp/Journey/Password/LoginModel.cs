@@ -13,7 +13,7 @@ namespace Kosmo.Idp.Journey.Password;
 [ThrottlePostsByAddress]
 public sealed class LoginModel(
     KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, MemberJourney journey, AuditLog audit,
-    TimeProvider time, Operations.Telemetry.KosmoMetrics metrics, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel
+    TimeProvider time, Operations.Telemetry.KosmoMetrics metrics, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel, IReturnsToAnApp
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
