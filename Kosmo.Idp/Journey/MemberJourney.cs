@@ -74,11 +74,13 @@ public sealed class MemberJourney(
             return JourneyStep.OtpChallenge;
         }
 
-        if (member.RecoveryCodesSavedAt is null)
+        if (member.RecoveryCodesSavedAt is null && recentSignIn.Holds(session))
         {
             // A new set replaces the one the member keeps: like the account page's changes, only
-            // from a recent sign-in, whichever of the member's sessions happens to come here.
-            return recentSignIn.Holds(session) ? JourneyStep.SaveRecoveryCodes : JourneyStep.ConfirmIdentity;
+            // from a recent sign-in. An older session is not stopped for it (a set asked for and left
+            // unsaved would otherwise hold every session of the member, and its apps, at 本人確認):
+            // the set is shown at the member's next fresh sign-in, or from the account page.
+            return JourneyStep.SaveRecoveryCodes;
         }
 
         return JourneyStep.Done;
