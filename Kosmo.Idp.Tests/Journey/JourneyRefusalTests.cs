@@ -172,6 +172,7 @@ public sealed class JourneyRefusalTests
     [TestCase("Abcdefg1\u0001", "使えない文字")]
     [TestCase("abcdefghijk", "数字を1文字以上")]
     [TestCase("1234567890", "英字を1文字以上")]
+    [TestCase("ａｂｃ１２３４５６７", "全角の英数字")]
     [TestCase("password1", "よく使われている")]
     [TestCase("F0008x99", "ユーザIDと同じ")]
     public async Task AWeakNewPassword_IsRefusedWithTheReason(string password, string reason)

@@ -36,12 +36,21 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.NotPlain");
         }
 
-        if (rules.RequireLetter && !password.Any(char.IsAsciiLetter))
+        // Full-width letters and digits (an IME left in full-width mode) are refused with their own
+        // reason: "include a letter" would puzzle a member who typed nothing else, and a password
+        // typed full-width once is typed half-width at the next login, and fails.
+        var fullWidth = password.Any(c => c is >= '\uFF01' and <= '\uFF5E');
+        if (fullWidth)
+        {
+            problems.Add("NewPassword.FullWidth");
+        }
+
+        if (!fullWidth && rules.RequireLetter && !password.Any(char.IsAsciiLetter))
         {
             problems.Add("NewPassword.NeedsLetter");
         }
 
-        if (rules.RequireDigit && !password.Any(char.IsAsciiDigit))
+        if (!fullWidth && rules.RequireDigit && !password.Any(char.IsAsciiDigit))
         {
             problems.Add("NewPassword.NeedsDigit");
         }
