@@ -35,6 +35,7 @@ public static class KosmoHost
         services.RemoveDefaultHostFiltering();
         services.AddSingleton(TimeProvider.System);
         // First hosted service: schema, keys and apps are ready before anything else starts.
+        services.AddSingleton<PreparationState>();
         services.AddHostedService<StartupPreparation>();
 
         builder.AddKosmoPersistence();

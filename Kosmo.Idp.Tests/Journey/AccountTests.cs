@@ -426,6 +426,8 @@ public sealed class AccountTests
         var saved = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
         Assert.That(saved.Headers.Location?.OriginalString, Is.EqualTo("/account"), "not sent to 本人確認 for a new set");
         Assert.That(await IssuedSetsAsync("A0037"), Is.EqualTo(1), "only the set that was copied");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0037"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null, "saved: the next fresh sign-in does not replace them");
     }
 
     [Test]

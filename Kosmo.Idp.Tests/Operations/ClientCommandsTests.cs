@@ -69,7 +69,7 @@ public sealed class ClientCommandsTests
         Assert.That(publicWithCredentials.Exit, Is.EqualTo(2));
         Assert.That(publicWithCredentials.Errors, Does.Contain("public app"));
 
-        var noRedirect = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "no-redirect", "--name", "x");
+        var noRedirect = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "no-redirect", "--name", "x", "--kind", "Public");
         Assert.That(noRedirect.Exit, Is.EqualTo(2));
         Assert.That(noRedirect.Errors, Does.Contain("needs a redirect URI"));
         var service = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "nightly-batch", "--name", "夜間バッチ", "--client-credentials");

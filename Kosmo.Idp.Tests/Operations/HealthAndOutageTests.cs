@@ -29,7 +29,9 @@ public sealed class HealthAndOutageTests
         var browser = factory.Browser();
 
         Assert.That((await browser.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "liveness checks nothing: no restarts while the job runs");
-        Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        var notReady = await browser.GetAsync("/health/ready");
+        Assert.That(notReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await notReady.Content.ReadAsStringAsync(), Does.Contain("run `migrate`"), "the probe says why");
         var page = await browser.GetAsync("/login");
         Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("ただいま準備中です"));
@@ -44,6 +46,19 @@ public sealed class HealthAndOutageTests
 
         Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "keys picked up without a restart");
         Assert.That((await browser.GetAsync("/login")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        TokenResponse token = null!;
+        for (var waited = 0; waited < 100; waited++)
+        {
+            token = await TestRelyingApp.Portal(factory).TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
+            if (token.Status == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.That(token.Status, Is.EqualTo(HttpStatusCode.OK), "the configured apps were synced without a restart: " + token.Body);
     }
 
     [Test]

@@ -50,16 +50,21 @@ public sealed class RecoveryCodesModel(
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         // "Saved" counts even when the recent-sign-in window closed while the member copied the
-        // codes: sending them to 本人確認 would show a new set and kill the one just written down.
-        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.ConfirmIdentity) is { } elsewhere)
+        // codes (the journey then no longer asks for this step): otherwise the next fresh sign-in
+        // would show a new set and kill the one just written down.
+        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.Done) is { } elsewhere)
         {
             return elsewhere;
         }
 
-        var now = time.GetUtcNow();
-        Member.RecoveryCodesSavedAt = now;
-        Member.UpdatedAt = now;
-        await Db.SaveChangesAsync(cancellationToken);
+        if (Member.RecoveryCodesSavedAt is null)
+        {
+            var now = time.GetUtcNow();
+            Member.RecoveryCodesSavedAt = now;
+            Member.UpdatedAt = now;
+            await Db.SaveChangesAsync(cancellationToken);
+        }
+
         ForgetShownSet(HttpContext);
         return Continue();
     }

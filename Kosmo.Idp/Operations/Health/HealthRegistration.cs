@@ -27,5 +27,17 @@ public static class HealthRegistration
     /// </summary>
     public static IApplicationBuilder UseKosmoHealth(this IApplicationBuilder app) =>
         app.UseHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
-            .UseHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready) });
+            .UseHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteReasonAsync });
+
+    /// <summary>
+    /// "Unhealthy: the schema is behind this version: run `migrate`." rather than a bare word: a
+    /// failing probe is not logged (its 503 is the answer), so an operator asks the endpoint why.
+    /// The checks' descriptions carry no secret; their exceptions are not written.
+    /// </summary>
+    private static Task WriteReasonAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var reasons = report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy && e.Description is not null).Select(e => e.Description);
+        return context.Response.WriteAsync(report.Status == HealthStatus.Healthy ? "Healthy" : string.Join(" ", [report.Status + ":", .. reasons]));
+    }
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Kosmo.Idp.Operations.Health;
 
-internal sealed class SchemaCurrentCheck(DatabaseMigrator migrator, ProtocolKeyRing keys) : IHealthCheck
+internal sealed class SchemaCurrentCheck(DatabaseMigrator migrator, ProtocolKeyRing keys, Startup.PreparationState preparation) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,8 +20,8 @@ internal sealed class SchemaCurrentCheck(DatabaseMigrator migrator, ProtocolKeyR
             return HealthCheckResult.Unhealthy("The database cannot be reached.", e);
         }
 
-        return keys.IsLoaded
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy("The protocol keys are not loaded yet.");
+        return !keys.IsLoaded ? HealthCheckResult.Unhealthy("The protocol keys are not loaded yet.")
+            : !preparation.IsDone ? HealthCheckResult.Unhealthy("The relying apps are not synced yet (the start-up preparation is finishing).")
+            : HealthCheckResult.Healthy();
     }
 }

@@ -3,8 +3,8 @@ using Kosmo.Idp.Protocol.Keys;
 namespace Kosmo.Idp.Operations.Web;
 
 /// <summary>
-/// Until the protocol keys are loaded (a new database whose `migrate` job has not run yet, with
-/// Database:MigrateOnStart off), nothing but the health checks can answer: OpenIddict, which runs in
+/// Until the protocol keys are loaded and the relying apps synced (a new database whose `migrate`
+/// job has not run yet, with Database:MigrateOnStart off), nothing but the health checks and metrics can answer: OpenIddict, which runs in
 /// every request's authentication, has no keys to work with. The health checks answer before this
 /// (they need no protocol); every other request gets a plain 503 "starting" page instead of an
 /// error from deep inside OpenIddict. Keys appear by themselves after `migrate` (Keys:RefreshInterval).
@@ -21,9 +21,12 @@ public static class WaitForKeys
     public static WebApplication UseAuthenticationOnceKeysAreLoaded(this WebApplication app)
     {
         var keys = app.Services.GetRequiredService<ProtocolKeyRing>();
+        var preparation = app.Services.GetRequiredService<Startup.PreparationState>();
+        var metricsPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Telemetry.TelemetryOptions>>().Value.MetricsPath;
         app.Use(async (context, next) =>
         {
-            if (keys.IsLoaded)
+            // Metrics need no protocol either: a replica waiting for `migrate` is still scraped.
+            if ((keys.IsLoaded && preparation.IsDone) || context.Request.Path.StartsWithSegments(metricsPath))
             {
                 await next(context);
                 return;

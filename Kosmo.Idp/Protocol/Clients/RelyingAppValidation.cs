@@ -49,9 +49,11 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: ClientSecret must be a generated value of at least {MinimumSecretLength} characters.");
             }
 
-            if (app.RedirectUris.Count == 0 && !app.AllowClientCredentials)
+            // A public app exists to sign members in. A confidential one may be a service (client
+            // credentials) or an API that only introspects tokens: neither has a redirect URI.
+            if (app.RedirectUris.Count == 0 && app.Kind == RelyingAppKind.Public)
             {
-                failures.Add($"{at}: an app that signs members in needs a redirect URI (a service that only uses client credentials needs none).");
+                failures.Add($"{at}: a public app signs members in, so it needs a redirect URI.");
             }
 
             if (app.Kind == RelyingAppKind.Public && (app.ClientSecret is not null || app.AllowClientCredentials))
