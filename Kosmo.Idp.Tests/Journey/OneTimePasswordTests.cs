@@ -275,6 +275,7 @@ public sealed class OneTimePasswordTests
 
         Assert.That(switchTo, Does.StartWith("/journey/otp?returnUrl="));
         Assert.That(Uri.UnescapeDataString(switchTo), Does.Contain("/connect/authorize?"), "the app's request survives the switch");
+        Assert.That(switchTo, Does.EndWith("&mode=email"), "and the page's method");
     }
 
     [Test]

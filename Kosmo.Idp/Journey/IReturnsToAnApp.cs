@@ -8,4 +8,12 @@ namespace Kosmo.Idp.Journey;
 public interface IReturnsToAnApp
 {
     string? ReturnUrl { get; }
+
+    /// <summary>What else the page's address must carry to show the same page again (the code page's method).</summary>
+    IEnumerable<KeyValuePair<string, string?>> PageState => [];
+
+    /// <summary>The page's own address, as a GET: its path, the way back to the app, and its state.</summary>
+    string AddressAfterForm(HttpRequest request) =>
+        request.PathBase + request.Path
+        + QueryString.Create(PageState.Prepend(new("returnUrl", ReturnUrl)).Where(p => !string.IsNullOrEmpty(p.Value)));
 }

@@ -17,13 +17,15 @@ namespace Kosmo.Idp.Journey.OtpChallenge;
 /// </summary>
 public sealed class OtpChallengeModel(
     KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
-    AttemptThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    AttemptThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey), IReturnsToAnApp
 {
     protected override JourneyStep Step => JourneyStep.OtpChallenge;
 
     /// <summary>email, app or recovery.</summary>
     [BindProperty(SupportsGet = true)]
     public string? Mode { get; set; }
+
+    IEnumerable<KeyValuePair<string, string?>> IReturnsToAnApp.PageState => [new("mode", Mode)];
 
     [BindProperty]
     public string? Code { get; set; }
