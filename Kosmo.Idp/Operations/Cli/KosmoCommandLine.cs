@@ -433,16 +433,8 @@ public static class KosmoCommandLine
     }
 
     /// <summary>One line an operator can act on: a database that cannot be reached says so, with the driver's reason.</summary>
-    private static string Describe(Exception failure)
-    {
-        var chain = new List<Exception>();
-        for (var e = failure; e is not null; e = e.InnerException)
-        {
-            chain.Add(e);
-        }
-
-        var database = chain.FirstOrDefault(e => e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException);
-        return database is null ? failure.Message
-            : $"the database could not be reached or refused the command ({chain[^1].Message}). Check ConnectionStrings__Kosmo and that PostgreSQL is up.";
-    }
+    private static string Describe(Exception failure) =>
+        DatabaseUnavailable.Caused(failure)
+            ? $"the database could not be reached or refused the command ({failure.GetBaseException().Message}). Check ConnectionStrings__Kosmo and that PostgreSQL is up."
+            : failure.Message;
 }

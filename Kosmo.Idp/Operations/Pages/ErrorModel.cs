@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -30,7 +29,7 @@ public sealed class ErrorModel : PageModel
     private void Describe(int? status)
     {
         var exception = HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error;
-        if (exception is not null && IsDatabaseUnavailable(exception))
+        if (exception is not null && Persistence.DatabaseUnavailable.Caused(exception))
         {
             Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             Kind = "Error.Unavailable";
@@ -66,19 +65,5 @@ public sealed class ErrorModel : PageModel
         {
             Kind = "Error.TooMany";
         }
-    }
-
-    private static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException or TimeoutException or System.Net.Sockets.SocketException
-                || e.GetType().Name is "RetryLimitExceededException")
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
