@@ -13,34 +13,15 @@ public static class OneReplicaAtATime
     /// <summary>Runs <paramref name="work"/> under the lock <paramref name="lockKey"/>, waiting for another replica that holds it to finish.</summary>
     public static async Task WaitAndRunAsync(KosmoDbContext db, long lockKey, Func<Task> work, CancellationToken cancellationToken)
     {
-        var postgres = db.Database.IsNpgsql();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        // Asked again every second rather than waited for in one statement, which the command
+        // timeout would cut off while another replica runs a long migration.
+        while (await TryRunAsync(db, lockKey, async () => { await work(); return Ran; }, cancellationToken) is null)
         {
-            // Asked again every second rather than waited for in one statement, which the command
-            // timeout would cut off while another replica runs a long migration.
-            while (postgres && !await db.Database.SqlQueryRaw<bool>("SELECT pg_try_advisory_lock({0}) AS \"Value\"", lockKey).SingleAsync(cancellationToken))
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-
-            try
-            {
-                await work();
-            }
-            finally
-            {
-                if (postgres)
-                {
-                    await db.Database.SqlQueryRaw<bool>("SELECT pg_advisory_unlock({0}) AS \"Value\"", lockKey).SingleAsync(CancellationToken.None);
-                }
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
     }
+
+    private static readonly object Ran = new();
 
     /// <summary>Runs <paramref name="work"/> under the lock <paramref name="lockKey"/>; returns null when another replica holds it.</summary>
     public static async Task<T?> TryRunAsync<T>(KosmoDbContext db, long lockKey, Func<Task<T>> work, CancellationToken cancellationToken)
