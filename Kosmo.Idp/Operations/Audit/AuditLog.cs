@@ -10,6 +10,13 @@ namespace Kosmo.Idp.Operations.Audit;
 /// </summary>
 public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null, KosmoMetrics? metrics = null)
 {
+    /// <summary>The most a detail holds (the column's length).</summary>
+    public const int MaximumDetailLength = 1000;
+
+    /// <summary>A detail cut to <paramref name="maximum"/> characters, marked with an ellipsis when cut.</summary>
+    public static string Limited(string detail, int maximum = MaximumDetailLength) =>
+        detail.Length <= maximum ? detail : detail[..(maximum - 1)] + "…";
+
     /// <summary>Returns the event so a caller can add an outcome learned after saving (a mail that failed).</summary>
     public AuditEvent Record(string kind, Guid? memberId, string? detail = null)
     {

@@ -26,7 +26,6 @@ public sealed class MemberAdministration(
     Protocol.Logout.BackchannelLogout backchannel,
     ILogger<MemberAdministration> logger)
 {
-    private const int MaximumDetailLength = 1000;
 
     public async Task<MemberChangeResult> UnlockAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
     {
@@ -282,7 +281,7 @@ public sealed class MemberAdministration(
             }
         }
 
-        recorded.Detail = Limit(recorded.Detail + "; " + mailOutcome);
+        recorded.Detail = AuditLog.Limited(recorded.Detail + "; " + mailOutcome);
         // Not cancellable: the change is already stored, and its audit event should say whether the member knows.
         await db.SaveChangesAsync(CancellationToken.None);
         return result with { Changes = [.. result.Changes, mailOutcome], MailWarning = warning };
@@ -295,7 +294,6 @@ public sealed class MemberAdministration(
     }
 
     private static string Detail(OperatorNote note, IEnumerable<string> changes) =>
-        Limit(note + "; " + string.Join("; ", changes));
+        AuditLog.Limited(note + "; " + string.Join("; ", changes));
 
-    private static string Limit(string detail) => detail.Length <= MaximumDetailLength ? detail : detail[..(MaximumDetailLength - 1)] + "…";
 }

@@ -11,7 +11,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         audit.ToTable("audit_events");
         audit.HasKey(a => a.Id);
         audit.Property(a => a.Kind).HasMaxLength(64);
-        audit.Property(a => a.Detail).HasMaxLength(1000);
+        audit.Property(a => a.Detail).HasMaxLength(Operations.Audit.AuditLog.MaximumDetailLength);
         audit.Property(a => a.RemoteAddress).HasMaxLength(64);
         // Operators look events up by member and time, and prune by time.
         audit.HasIndex(a => new { a.MemberId, a.OccurredAt });

@@ -170,7 +170,7 @@ public sealed class ClientAdministration(
     private async Task AuditAsync(string kind, string clientId, IEnumerable<string> changes, CancellationToken cancellationToken)
     {
         var detail = string.Join("; ", [clientId, Operations.MemberCommands.OperatorNote.ForCurrentUser(null).ToString(), .. changes]);
-        audit.Record(kind, null, detail.Length <= 500 ? detail : detail[..499] + "…");
+        audit.Record(kind, null, Operations.Audit.AuditLog.Limited(detail, 500));
         await db.SaveChangesAsync(cancellationToken);
     }
 
