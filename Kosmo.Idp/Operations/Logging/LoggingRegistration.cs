@@ -38,18 +38,16 @@ public static class LoggingRegistration
             }
 
             // A command's log goes to stderr, so that its output (lists, secrets shown once) stays apart.
-            LogEventLevel? toStandardError = command ? LogEventLevel.Verbose : null;
-            if (development)
-            {
-                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture, standardErrorFromLevel: toStandardError);
-            }
-            else
-            {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: toStandardError);
-            }
+            WriteToConsole(logger, development, command ? LogEventLevel.Verbose : null);
         });
         return builder;
     }
+
+    /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
+    internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>
+        development
+            ? logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture, standardErrorFromLevel: standardErrorFromLevel)
+            : logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: standardErrorFromLevel);
 
     /// <summary>Registered by the operator command line: the process runs a command, not the service.</summary>
     public sealed class OperatorCommand;

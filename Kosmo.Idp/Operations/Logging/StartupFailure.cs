@@ -1,5 +1,4 @@
 using Serilog;
-using Serilog.Formatting.Compact;
 
 namespace Kosmo.Idp.Operations.Logging;
 
@@ -15,10 +14,8 @@ public static class StartupFailure
     public static void Log(Exception failure)
     {
         var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT");
-        var configuration = new LoggerConfiguration();
-        using var logger = (string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)
-            ? configuration.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
-            : configuration.WriteTo.Console(new RenderedCompactJsonFormatter())).CreateLogger();
+        using var logger = LoggingRegistration.WriteToConsole(
+            new LoggerConfiguration(), string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)).CreateLogger();
         // A refused setting is explained by its message; anything else keeps its stack trace.
         var refusedSetting = failure is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException;
         logger.Fatal(refusedSetting ? null : failure, "The service could not start: {Reason}", failure.Message);
