@@ -43,7 +43,7 @@ public sealed class SessionTermination(
         member.SessionVersion++;
         // An address change typed in one of the ended sessions must not complete later from that
         // session's mailbox; the member starts it again from this device if it was theirs.
-        await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
+        await Journey.Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
         var subject = member.Id.ToString();
 
         // Collected before revoking: a revocation saves while the query would still be reading.

@@ -112,7 +112,7 @@ public sealed class EmailVerificationService(
     /// </summary>
     public async Task<int> CancelPendingAsync(Guid memberId, string why, CancellationToken cancellationToken)
     {
-        var cancelled = await db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
+        var cancelled = await DeletePendingAsync(db, memberId, cancellationToken);
         if (cancelled > 0)
         {
             audit.Record(AuditKinds.EmailVerificationCancelled, memberId, why);
@@ -120,6 +120,10 @@ public sealed class EmailVerificationService(
 
         return cancelled;
     }
+
+    /// <summary>Deletes the member's unopened links, without an audit event (for a caller that records its own).</summary>
+    public static Task<int> DeletePendingAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
+        db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
 
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
     {
