@@ -1,4 +1,3 @@
-using Kosmo.Idp.Protocol.Keys;
 
 namespace Kosmo.Idp.Operations.Web;
 
@@ -20,13 +19,13 @@ public static class WaitForKeys
 
     public static WebApplication UseAuthenticationOnceKeysAreLoaded(this WebApplication app)
     {
-        var keys = app.Services.GetRequiredService<ProtocolKeyRing>();
+        // Done means the keys are loaded too: the preparation loads them before it syncs the apps.
         var preparation = app.Services.GetRequiredService<Startup.PreparationState>();
         var metricsPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Telemetry.TelemetryOptions>>().Value.MetricsPath;
         app.Use(async (context, next) =>
         {
             // Metrics need no protocol either: a replica waiting for `migrate` is still scraped.
-            if ((keys.IsLoaded && preparation.IsDone) || context.Request.Path.StartsWithSegments(metricsPath))
+            if (preparation.IsDone || context.Request.Path.StartsWithSegments(metricsPath))
             {
                 await next(context);
                 return;
