@@ -1,5 +1,6 @@
 using System.Net;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
 
@@ -95,6 +96,30 @@ public sealed class ConfigurationTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             File.Delete(file);
         }
+    }
+
+    [Test]
+    public async Task ThePostgresConnection_SkipsKerberosEncryption_UnlessTheConnectionStringAsksForIt()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        foreach (var (configured, expected) in new[] { (connection, "Disable"), (connection + ";GSS Encryption Mode=Prefer", "Prefer") })
+        {
+            await using var factory = new KosmoFactory(configured);
+            await using var scope = factory.Services.CreateAsyncScope();
+            var used = new Npgsql.NpgsqlConnectionStringBuilder(scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Persistence.KosmoDbContext>().Database.GetConnectionString());
+            Assert.That(used.GssEncryptionMode.ToString(), Is.EqualTo(expected));
+        }
+    }
+
+    [Test]
+    public void AConnectionStringNpgsqlCannotRead_StopsTheStart_NamingTheSettingButNotThePassword()
+    {
+        var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var factory = new KosmoFactory("Host=db.internal;Password=hunter2-secret;Prot=5432");
+            _ = factory.Server;
+        });
+        Assert.That(failure!.Message, Does.Contain("ConnectionStrings:Kosmo").And.Contain("prot").And.Not.Contain("hunter2"));
     }
 
     [Test]

@@ -40,6 +40,13 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    /// <summary>
+    /// Whether this is the PostgreSQL store (the alternative is the development SQLite file).
+    /// Asked of the context's type rather than by EF Core's IsNpgsql(), which would load the
+    /// PostgreSQL provider's assembly into a process that runs on SQLite.
+    /// </summary>
+    public bool OnPostgres => this is PostgresKosmoDbContext;
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);

@@ -31,7 +31,7 @@ public static class OneAtATime
 
     private static async Task LockAsync(KosmoDbContext db, string key, CancellationToken cancellationToken)
     {
-        if (db.Database.IsNpgsql())
+        if (db.OnPostgres)
         {
             // A waiting request holds a pooled connection: a burst at one key waits a few seconds
             // at most, then fails (the page says to try again) rather than draining the pool.

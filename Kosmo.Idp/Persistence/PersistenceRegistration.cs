@@ -12,9 +12,10 @@ public static class PersistenceRegistration
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
 
-        var postgres = builder.Configuration.GetConnectionString(ConnectionStringName);
-        if (!string.IsNullOrWhiteSpace(postgres))
+        var configured = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (!string.IsNullOrWhiteSpace(configured))
         {
+            var postgres = PostgresConnectionString.WithDefaults(configured);
             builder.Services.AddDbContext<KosmoDbContext, PostgresKosmoDbContext>(options =>
             {
                 options.UseNpgsql(postgres).UseSnakeCaseNamingConvention();

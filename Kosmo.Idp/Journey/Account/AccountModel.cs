@@ -335,7 +335,7 @@ public sealed class AccountModel(
     private async Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken)
     {
         var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
-        if (Db.Database.IsNpgsql())
+        if (Db.OnPostgres)
         {
             await Db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {Member.Id} FOR UPDATE", cancellationToken);
         }

@@ -39,7 +39,7 @@ public sealed class AddressThrottle(KosmoDbContext db, IOptions<AddressThrottleO
     {
         var key = KeyOf(address);
         var minute = WindowOf(time.GetUtcNow());
-        var posts = db.Database.SqlQueryRaw<int>(db.Database.IsNpgsql() ? CountOnPostgres : CountOnSqlite, key, minute);
+        var posts = db.Database.SqlQueryRaw<int>(db.OnPostgres ? CountOnPostgres : CountOnSqlite, key, minute);
         return (await posts.ToListAsync(cancellationToken)).Single() <= options.Value.LoginPostsPerMinutePerAddress;
     }
 

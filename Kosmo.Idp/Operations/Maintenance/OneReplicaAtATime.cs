@@ -27,7 +27,7 @@ public static class OneReplicaAtATime
     public static async Task<T?> TryRunAsync<T>(KosmoDbContext db, long lockKey, Func<Task<T>> work, CancellationToken cancellationToken)
         where T : class
     {
-        var postgres = db.Database.IsNpgsql();
+        var postgres = db.OnPostgres;
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Exporter;
 
 namespace Kosmo.Idp.Operations.Telemetry;
 
@@ -27,7 +26,17 @@ public sealed class TelemetryOptions
     public Uri? OtlpEndpoint { get; set; }
 
     /// <summary><c>Grpc</c> (usually port 4317) or <c>HttpProtobuf</c> (4318, give the full <c>/v1/traces</c> URL).</summary>
-    public OtlpExportProtocol OtlpProtocol { get; set; } = OtlpExportProtocol.Grpc;
+    public OtlpProtocol OtlpProtocol { get; set; } = OtlpProtocol.Grpc;
+}
+
+/// <summary>
+/// The OTLP exporter's protocols under our own names: binding the exporter's enum would load the
+/// exporter into every process, traced or not (half a megabyte of an idle service's memory).
+/// </summary>
+public enum OtlpProtocol
+{
+    Grpc,
+    HttpProtobuf,
 }
 
 internal sealed class TelemetryOptionsValidation : IValidateOptions<TelemetryOptions>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -71,7 +72,7 @@ public static class TelemetryRegistration
                 .AddOtlpExporter(otlp =>
                 {
                     otlp.Endpoint = endpoint;
-                    otlp.Protocol = settings.OtlpProtocol;
+                    otlp.Protocol = settings.OtlpProtocol == OtlpProtocol.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
                 }));
         }
 
