@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Start-to-ready and idle memory of the published service.
 # Usage: docs/benchmarks/start-to-ready.sh [runs]   (from the repository root)
-# Uses ConnectionStrings__Kosmo when set (PostgreSQL), else a fresh SQLite file per run, or with
-# KEEP_DATABASE=1 one SQLite file for all runs (the first run creates it: the restart case).
+# Development: ConnectionStrings__Kosmo when set (PostgreSQL), else a fresh SQLite file per run, or
+# with KEEP_DATABASE=1 one SQLite file for all runs (the first run creates it: the restart case).
+# IMAGE=1: as the container runs it: Production, PostgreSQL (a throwaway server unless
+# ConnectionStrings__Kosmo is set) migrated once by the `migrate` command, the Dockerfile's
+# workstation GC, a Data Protection certificate.
 set -euo pipefail
 runs=${1:-5}
 source "$(dirname "$0")/common.sh"
 publish_service
 port=5399
+settings=(ASPNETCORE_ENVIRONMENT=Development Database__SqlitePath="$out/kosmo.db" DemoData__Enabled=false)
+if [ "${IMAGE:-0}" = 1 ]; then
+  start_postgres_unless_configured 5498
+  make_data_protection_certificate
+  settings=(ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=0 ConnectionStrings__Kosmo="$ConnectionStrings__Kosmo"
+    Database__MigrateOnStart=false Protocol__Issuer=https://id.kosmo.example/ Mail__SendGrid__ApiKey=SG.benchmark
+    DataProtection__CertificatePath="$out/dp.pfx" DataProtection__CertificatePassword=benchmark)
+  env --chdir="$out/app" "${settings[@]}" dotnet Kosmo.Idp.dll migrate >/dev/null
+fi
 for i in $(seq 1 "$runs"); do
   [ "${KEEP_DATABASE:-0}" = 1 ] || rm -f "$out/kosmo.db"
   start=$(date +%s%N)
   # Run from the publish folder, as the image does: appsettings*.json and Content/ are read from there.
-  env --chdir="$out/app" ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    Database__SqlitePath="$out/kosmo.db" DemoData__Enabled=false \
-    dotnet Kosmo.Idp.dll >"$out/log" 2>&1 &
+  env --chdir="$out/app" "${settings[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet Kosmo.Idp.dll >"$out/log" 2>&1 &
   pid=$!
   wait_until_ready "$port" "$out/log" 0.01
   ready=$(date +%s%N)
