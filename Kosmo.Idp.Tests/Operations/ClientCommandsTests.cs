@@ -85,6 +85,9 @@ public sealed class ClientCommandsTests
             "clients", "add", "tile", "--name", "x", "--redirect-uri", "https://tile.kosmo.test/cb", "--home-url", "javascript:alert(1)");
         Assert.That(javascriptHome.Exit, Is.EqualTo(2));
         Assert.That(javascriptHome.Errors, Does.Contain("must be an https address"));
+        var javascriptHomeLater = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nightly-batch", "--home-url", "javascript:alert(1)");
+        Assert.That(javascriptHomeLater.Exit, Is.EqualTo(2));
+        Assert.That(javascriptHomeLater.Errors, Does.Contain("must be an https address"));
 
         // Configured but not yet synced to this database: the next start would take an operator's app over.
         var notSynced = await OperatorShell.RunAsync(factory.ConnectionString,

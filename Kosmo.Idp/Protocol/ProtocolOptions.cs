@@ -7,7 +7,7 @@ public sealed class ProtocolOptions
     public const string Section = "Protocol";
 
     /// <summary>
-    /// The public URL of this provider (the "iss" of every token). Required outside Development,
+    /// The public URL of this provider (the "iss" of every token). Required in Production,
     /// where it would otherwise be taken from the request's Host header.
     /// </summary>
     public Uri? Issuer { get; set; }

@@ -85,6 +85,7 @@ public sealed class ClientAdministration(
             ClientSecret = descriptor.ClientType == ClientTypes.Public ? null : new string('x', 64),
             RedirectUris = [.. (IEnumerable<Uri>?)redirectUris ?? descriptor.RedirectUris],
             PostLogoutRedirectUris = [.. (IEnumerable<Uri>?)postLogoutUris ?? descriptor.PostLogoutRedirectUris],
+            HomeUrl = homeUrl,
             BackchannelLogoutUri = backchannelLogoutUri,
         };
         if (Validate(check) is { } problem)
