@@ -173,7 +173,16 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(drifted), Is.EqualTo("/"), "one step back is accepted");
 
         var replay = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
-        Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("正しくありません"), "a code accepted once is never accepted again");
+        Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("すでに使用されています").And.Contain("次のコード"),
+            "a code accepted once is never accepted again, and the member is told to wait for the next one");
+        var replayAgain = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
+        Assert.That(ErrorOn(replayAgain, "otp-error"), Does.Contain("すでに使用されています").And.Not.Contain("あと"));
+        var failures = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var key = Kosmo.Idp.Journey.AttemptThrottle.SecondFactorKey((await db.Members.SingleAsync(m => m.UserId == "T0002")).Id);
+            return await db.SignInThrottles.Where(t => t.NormalizedUserId == key).Select(t => t.FailedCount).SingleOrDefaultAsync();
+        });
+        Assert.That(failures, Is.Zero, "typing the right code twice is not a guess: nothing counts towards a pause");
 
         _clock.Advance(TimeSpan.FromSeconds(30));
         var fullWidth = string.Concat(AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()).Select(c => (char)(c - '0' + '０')));

@@ -79,38 +79,53 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
     /// <summary>
     /// Accepts a code of this step or the one before (clock drift), once: the device's last used
     /// step is raised in one conditional update, so of two requests with the same code exactly one wins.
+    /// A code of a step already used (or older) is <see cref="TotpCheck.AlreadyUsed"/>, not wrong: the
+    /// member who signs in again within the same half minute typed what the app shows, and is told
+    /// to wait for the next code rather than that it is wrong.
     /// </summary>
-    public async Task<bool> VerifyAsync(TotpDevice device, string code, CancellationToken cancellationToken)
+    public async Task<TotpCheck> VerifyAsync(TotpDevice device, string code, CancellationToken cancellationToken)
     {
         var totp = new Totp(Base32Encoding.ToBytes(SecretOf(device)));
         if (!totp.VerifyTotp(time.GetUtcNow().UtcDateTime, code, out var step, new VerificationWindow(previous: 1, future: 0)))
         {
-            return false;
+            return TotpCheck.Wrong;
         }
 
         var now = time.GetUtcNow();
         var won = await db.TotpDevices
             .Where(d => d.Id == device.Id && (d.LastUsedStep == null || d.LastUsedStep < step))
             .ExecuteUpdateAsync(set => set.SetProperty(d => d.LastUsedStep, step).SetProperty(d => d.LastUsedAt, now), cancellationToken);
-        return won == 1;
+        return won == 1 ? TotpCheck.Accepted : TotpCheck.AlreadyUsed;
     }
 
-    /// <summary>Tries each of the member's confirmed devices; returns the one that accepted the code.</summary>
-    public async Task<TotpDevice?> VerifyAnyAsync(Guid memberId, string code, CancellationToken cancellationToken)
+    /// <summary>Tries each of the member's confirmed devices: accepted by one, else already used on one, else wrong.</summary>
+    public async Task<TotpCheck> VerifyAnyAsync(Guid memberId, string code, CancellationToken cancellationToken)
     {
         var devices = await db.TotpDevices.AsNoTracking()
             .Where(d => d.MemberId == memberId && d.ConfirmedAt != null)
             .ToListAsync(cancellationToken);
+        var result = TotpCheck.Wrong;
         foreach (var device in devices)
         {
-            if (await VerifyAsync(device, code, cancellationToken))
+            switch (await VerifyAsync(device, code, cancellationToken))
             {
-                return device;
+                case TotpCheck.Accepted:
+                    return TotpCheck.Accepted;
+                case TotpCheck.AlreadyUsed:
+                    result = TotpCheck.AlreadyUsed;
+                    break;
             }
         }
 
-        return null;
+        return result;
     }
 
     private string SecretOf(TotpDevice device) => _protector.Unprotect(device.ProtectedSecret);
+}
+
+public enum TotpCheck
+{
+    Wrong,
+    Accepted,
+    AlreadyUsed,
 }

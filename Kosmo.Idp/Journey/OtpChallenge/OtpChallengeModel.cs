@@ -148,9 +148,16 @@ public sealed class OtpChallengeModel(
             return Page();
         }
 
-        if (await app.VerifyAnyAsync(Member.Id, code, cancellationToken) is not null)
+        switch (await app.VerifyAnyAsync(Member.Id, code, cancellationToken))
         {
-            return await CompleteAsync(AuthenticationMethods.ByApp, cancellationToken);
+            case TotpCheck.Accepted:
+                return await CompleteAsync(AuthenticationMethods.ByApp, cancellationToken);
+            case TotpCheck.AlreadyUsed:
+                // The right code, a second time: not a guess, so not counted against the member.
+                audit.Record(AuditKinds.OtpFailed, Member.Id, "app: already used");
+                await Db.SaveChangesAsync(cancellationToken);
+                Error = text["Otp.AppUsed"];
+                return Page();
         }
 
         await FailAsync("app", cancellationToken);

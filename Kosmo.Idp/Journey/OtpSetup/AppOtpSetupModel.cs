@@ -106,7 +106,13 @@ public sealed class AppOtpSetupModel(
             }
 
             var pending = await authenticator.PendingDeviceAsync(Member, cancellationToken);
-            if (!await authenticator.VerifyAsync(pending, code, cancellationToken))
+            var check = await authenticator.VerifyAsync(pending, code, cancellationToken);
+            if (check == TotpCheck.AlreadyUsed)
+            {
+                return (null, text["Otp.AppUsed"].Value);
+            }
+
+            if (check == TotpCheck.Wrong)
             {
                 var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
                 audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
