@@ -268,7 +268,10 @@ public sealed class AccountTests
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("a0006@example.jp"), "unchanged until confirmed");
 
         var phone = _factory.Browser();
-        var link = LinkIn(_factory.Mail.To("new-a0006@example.jp").Single());
+        var verification = _factory.Mail.To("new-a0006@example.jp").Single();
+        Assert.That(verification.Text, Does.Contain("このアドレスに変更する手続き").And.Not.Contain("「更新」"),
+            "the account page has no 更新 button to send the member back to");
+        var link = LinkIn(verification);
         await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("new-a0006@example.jp"));
         Assert.That(_factory.Mail.To("a0006@example.jp").Last().Text, Does.Contain("別のアドレスに変更されました"), "the old address is told");

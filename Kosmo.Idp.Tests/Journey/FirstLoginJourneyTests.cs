@@ -60,6 +60,7 @@ public sealed class FirstLoginJourneyTests
         Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
         Assert.That(mail.FromName, Is.EqualTo("健康保険組合"));
         Assert.That(mail.Authorization, Is.EqualTo("Bearer " + MailCatcher.ApiKey));
+        Assert.That(mail.Text, Does.Contain("元の画面に戻り「更新」を押してください"), "manual step 7");
         var link = LinkIn(mail);
         Assert.That(mail.Html, Does.Contain(link.Replace("&", "&amp;")));
 

@@ -46,7 +46,7 @@ public sealed class EmailVerificationService(
         var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
         try
         {
-            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime), cancellationToken);
+            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null), cancellationToken);
         }
         catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
         {

@@ -10,7 +10,7 @@ public static class EmailOtpMail
     {
         var minutes = (int)lifetime.TotalMinutes;
         var text = $"""
-            KOSMO Communication Web にログインするためのワンタイムパスワードです。
+            KOSMO Communication Web にログインするためのワンタイムパスワードをお知らせします。
 
             {code}
 
@@ -28,7 +28,7 @@ public static class EmailOtpMail
             <!DOCTYPE html>
             <html lang="ja"><head><meta charset="utf-8"><title>{HtmlEncoder.Default.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
-            <p>KOSMO Communication Web にログインするためのワンタイムパスワードです。</p>
+            <p>KOSMO Communication Web にログインするためのワンタイムパスワードをお知らせします。</p>
             <p style="font-size: 28px; font-weight: bold; letter-spacing: 4px;">{encoded}</p>
             <p>有効期限は{minutes}分です。ログイン画面に入力してください。<br>お心当たりのない場合は、このメールを破棄し、パスワードの変更をご検討ください。</p>
             <hr>
