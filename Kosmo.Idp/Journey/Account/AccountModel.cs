@@ -37,6 +37,8 @@ public sealed class AccountModel(
 
     public string DisplayName => Member.DisplayName ?? Member.UserId;
 
+    public string UserId => Member.UserId;
+
     public string? Email => Member.Email;
 
     /// <summary>The sign-in before this one, so that one the member did not make is noticed.</summary>

@@ -22,6 +22,8 @@ public sealed class NewPasswordModel(
 
     public PasswordPolicyOptions Rules => policy.Rules;
 
+    public string UserId => Member.UserId;
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
         await EnterAsync(cancellationToken) ?? Page();
 
