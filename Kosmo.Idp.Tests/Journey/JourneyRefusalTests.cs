@@ -49,6 +49,30 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task BirthDatesSentInParallel_AreCountedOneByOne_SoNoMoreThanTheLimitAreEverCompared()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "F0090", "100", "9", new DateOnly(1984, 10, 7));
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "F0090", "100919841007");
+        // Twelve wrong dates and, among them, the right one, all sent at once.
+        var dates = Enumerable.Range(1, 12).Select(day => $"199001{day:00}").Append("19841007").ToList();
+        var pages = new List<HttpResponseMessage>();
+        foreach (var _ in dates)
+        {
+            pages.Add(await browser.GetAsync("/journey/birthdate"));
+        }
+
+        await Task.WhenAll(dates.Zip(pages, (date, page) => HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = date })));
+
+        var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.MemberId == member.Id).Select(a => a.Kind).ToListAsync());
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.That(kinds.Count(k => k == AuditKinds.BirthDateFailed), Is.LessThanOrEqualTo(3), "never more tries than Journey:BirthDateAttempts");
+        Assert.That(kinds.Count(k => k == AuditKinds.AccountLocked), Is.LessThanOrEqualTo(1));
+        Assert.That(stored.LockedAt is null ^ stored.BirthDateConfirmedAt is null, Is.True,
+            "either the right date came before the third wrong one, or the account locked first: never both");
+    }
+
+    [Test]
     public async Task AnExpiredLink_IsRefused_AndTheWaitingPageOffersAResend_WhichWorks()
     {
         var browser = await MemberAtEmailStepAsync("F0002", "f0002@example.jp");

@@ -40,6 +40,25 @@ public sealed class BirthDateModel(
             return Page();
         }
 
+        // One try at a time per member, each reading the count (and lock) the one before left:
+        // tries sent in parallel would otherwise all be compared before any was counted, and a
+        // right one among them would reset the count under the others' feet.
+        return await OneAtATime.RunAsync(Db, "birthdate:" + Member.Id.ToString("N"), () => AttemptAsync(typed, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IActionResult> AttemptAsync(DateOnly typed, CancellationToken cancellationToken)
+    {
+        await Db.Entry(Member).ReloadAsync(cancellationToken);
+        if (Member.LockedAt is not null)
+        {
+            return await LockedOutAsync();
+        }
+
+        if (Member.BirthDateConfirmedAt is not null)
+        {
+            return Continue();
+        }
+
         var now = time.GetUtcNow();
         if (typed == Member.BirthDate)
         {
@@ -51,12 +70,9 @@ public sealed class BirthDateModel(
             return Continue();
         }
 
-        // Counted in the database, so parallel tries cannot slip past the limit.
-        await Db.Members.Where(m => m.Id == Member.Id)
-            .ExecuteUpdateAsync(set => set.SetProperty(m => m.BirthDateFailures, m => m.BirthDateFailures + 1), cancellationToken);
-        var failures = await Db.Members.Where(m => m.Id == Member.Id).Select(m => m.BirthDateFailures).FirstAsync(cancellationToken);
-        var left = options.Value.BirthDateAttempts - failures;
-        audit.Record(AuditKinds.BirthDateFailed, Member.Id, $"failure {failures}");
+        Member.BirthDateFailures++;
+        var left = options.Value.BirthDateAttempts - Member.BirthDateFailures;
+        audit.Record(AuditKinds.BirthDateFailed, Member.Id, $"failure {Member.BirthDateFailures}");
         if (left > 0)
         {
             await Db.SaveChangesAsync(cancellationToken);
@@ -64,11 +80,15 @@ public sealed class BirthDateModel(
             return Page();
         }
 
-        await Db.Members.Where(m => m.Id == Member.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.LockedAt, now)
-            .SetProperty(m => m.LockReason, MemberLockReason.BirthDateAttempts), cancellationToken);
+        Member.LockedAt = now;
+        Member.LockReason = MemberLockReason.BirthDateAttempts;
         audit.Record(AuditKinds.AccountLocked, Member.Id, "too many wrong birthdates");
         await Db.SaveChangesAsync(cancellationToken);
+        return await LockedOutAsync();
+    }
+
+    private async Task<IActionResult> LockedOutAsync()
+    {
         await HttpContext.SignOutAsync(MemberSession.Scheme);
         Locked = true;
         return Page();
