@@ -84,6 +84,23 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task EndSessionAndRevocation_WithAParameterSentTwice_AreInvalidRequest()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync(UserId, Password, Pkce.Create())).Code, Is.Not.Null);
+
+        // The app would lose its state on the way back: refused, and the member stays signed in.
+        var endSession = await app.Browser.GetAsync("/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=a&state=b");
+        await AssertErrorPageAsync(endSession, "invalid_request");
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+
+        var revocation = await app.Backchannel.PostAsync("/connect/revoke", new StringContent(
+            $"token=a&token=b&client_id={KosmoFactory.PortalClientId}&client_secret={Uri.EscapeDataString(KosmoFactory.PortalSecret)}",
+            System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.That((revocation.StatusCode, (await TokenResponse.ReadAsync(revocation)).Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request")));
+    }
+
+    [Test]
     public async Task Authorize_WithoutCodeChallenge_IsRefused_EvenForAConfidentialApp()
     {
         var app = TestRelyingApp.Portal(_factory);
@@ -304,6 +321,17 @@ public sealed class ProtocolRefusalTests
         // A plain link, as any site could put in front of the member.
         var asked = await app.Browser.GetAsync("/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=bye");
         Assert.That(Journey.JourneySteps.PathOf(asked), Is.EqualTo("/logout"));
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+
+        // A form on another host of the same site posts the page's fields, but has no token of this browser's.
+        var forged = await app.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["post_logout_redirect_uri"] = KosmoFactory.PortalPostLogout,
+            ["state"] = "forged",
+            ["__RequestVerificationToken"] = "made-up",
+        }));
+        Assert.That(Journey.JourneySteps.PathOf(forged), Is.EqualTo("/logout"), "asked again, not signed out");
+        Assert.That(forged.Headers.Location!.OriginalString, Does.Contain("state=forged").And.Not.Contain("RequestVerificationToken"));
         Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
 
         var question = await Journey.JourneySteps.FollowAsync(app.Browser, asked);

@@ -4,6 +4,7 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol.Apis;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
@@ -26,6 +27,9 @@ public static class AuthorizationEndpoints
         app.MapMethods("/" + ProtocolPaths.EndSession, [HttpMethods.Get, HttpMethods.Post], (Delegate)EndSession).DisableAntiforgery();
         return app;
     }
+
+    // The form field of the /logout page's token (AntiforgeryOptions.FormFieldName, left at its default).
+    private const string AntiforgeryField = "__RequestVerificationToken";
 
     private static readonly string[] MemberScopes = [Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address, Scopes.Roles];
 
@@ -188,17 +192,21 @@ public static class AuthorizationEndpoints
         return Results.Ok(claims);
     }
 
-    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions, IdTokenHint idTokenHint)
+    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions, IdTokenHint idTokenHint, IAntiforgery antiforgery)
     {
         // Only an id_token of this member shows that one of their apps sent them here; without one
         // (or with a made-up one) a link on any site could sign them out. A signed-in member then
-        // confirms on /logout first, by a POST back here (a cross-site form cannot send the
-        // SameSite=Lax session cookie).
+        // confirms on /logout first, by a POST back here carrying that page's antiforgery token: the
+        // SameSite=Lax session cookie already keeps other sites' forms out, the token also keeps out
+        // forms on sibling hosts of the society's domain.
         var request = context.GetOpenIddictServerRequest();
-        if (HttpMethods.IsGet(context.Request.Method) && await MemberSession.ReadAsync(context) is { } session
-            && await idTokenHint.SubjectAsync(context, request?.IdTokenHint) != session.MemberId.ToString())
+        if (await MemberSession.ReadAsync(context) is { } session
+            && await idTokenHint.SubjectAsync(context, request?.IdTokenHint) != session.MemberId.ToString()
+            && !(HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context)))
         {
-            return Results.Redirect("/logout" + context.Request.QueryString);
+            var parameters = request?.GetParameters().Where(p => p.Key != AntiforgeryField)
+                .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value)) ?? [];
+            return Results.Redirect("/logout" + QueryString.Create(parameters));
         }
 
         // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.

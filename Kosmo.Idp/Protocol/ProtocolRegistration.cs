@@ -103,8 +103,10 @@ public static class ProtocolRegistration
                 server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
-                server.AddEventHandler(StrictRequestParameters.AuthorizationDescriptor);
-                server.AddEventHandler(StrictRequestParameters.TokenDescriptor);
+                foreach (var descriptor in StrictRequestParameters.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
                 server.AddEventHandler(UserInfoTokenNotInTheUrl.Descriptor);
 
                 server.Configure(options =>

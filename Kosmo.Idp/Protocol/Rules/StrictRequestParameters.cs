@@ -15,7 +15,10 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// </summary>
 internal sealed class StrictRequestParameters :
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>,
-    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateRevocationRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateIntrospectionRequestContext>
 {
     private static readonly string[] AuthorizationParameters =
     [
@@ -30,19 +33,29 @@ internal sealed class StrictRequestParameters :
         Parameters.Scope, Parameters.ClientId, Parameters.ClientSecret,
     ];
 
-    public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>()
-            .UseSingletonHandler<StrictRequestParameters>()
-            .SetOrder(int.MinValue + 100_000)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
+    private static readonly string[] EndSessionParameters =
+    [
+        Parameters.IdTokenHint, Parameters.PostLogoutRedirectUri, Parameters.State, Parameters.ClientId, Parameters.UiLocales,
+    ];
 
-    public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
-            .UseSingletonHandler<StrictRequestParameters>()
-            .SetOrder(int.MinValue + 100_000)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
+    private static readonly string[] TokenManagementParameters =
+    [
+        Parameters.Token, Parameters.TokenTypeHint, Parameters.ClientId, Parameters.ClientSecret,
+    ];
+
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors =>
+    [
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateEndSessionRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateRevocationRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateIntrospectionRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+    ];
+
+    // Before OpenIddict's own checks, which would otherwise read the missing single value first.
+    private static OpenIddictServerHandlerDescriptor Describe<TContext>(OpenIddictServerHandlerDescriptor.Builder<TContext> builder)
+        where TContext : OpenIddictServerEvents.BaseContext =>
+        builder.SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
 
     public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
     {
@@ -67,6 +80,24 @@ internal sealed class StrictRequestParameters :
     public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
     {
         Refuse(context, context.Request, TokenParameters);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context)
+    {
+        Refuse(context, context.Request, EndSessionParameters);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateRevocationRequestContext context)
+    {
+        Refuse(context, context.Request, TokenManagementParameters);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateIntrospectionRequestContext context)
+    {
+        Refuse(context, context.Request, TokenManagementParameters);
         return ValueTask.CompletedTask;
     }
 
