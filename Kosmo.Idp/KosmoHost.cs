@@ -102,7 +102,10 @@ public static class KosmoHost
     {
         var app = CreateBuilder(args).Build();
 
-        // Where the framework puts it, first; health checks and the metrics port pass whatever their Host.
+        // Before anything can answer, so every answer carries them (host filtering's own 400 included);
+        // again after the exception handler, which clears the headers of a response it takes over.
+        app.UseSecurityHeaders();
+        // Where the framework puts it; health checks and the metrics port pass whatever their Host.
         app.UseKosmoHostFiltering();
         // Then: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
         app.UseKosmoProxy();

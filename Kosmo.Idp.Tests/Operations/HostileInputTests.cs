@@ -49,6 +49,14 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task TheErrorPageOpenedDirectly_AnswersClientErrors_ButNeverClaimsAServerError()
+    {
+        Assert.That((await _factory.Browser().GetAsync("/error/429")).StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That((await _factory.Browser().GetAsync("/error/500")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound),
+            "a bookmark or a probe is no failure of the service (nor an Error in its log)");
+    }
+
+    [Test]
     public async Task AFormSentFromAPageThatExpired_SaysSo_AndOffersThePageAfresh()
     {
         // The login page of one browser, sent from another: its antiforgery token fits no cookie there.

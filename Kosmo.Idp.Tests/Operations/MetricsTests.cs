@@ -91,6 +91,12 @@ public sealed class MetricsTests
         Assert.That(await StatusAsync("/health/live", "10.1.2.3:8080"), Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await StatusAsync("/metrics", "10.1.2.3:9464", localPort: "9464"), Is.EqualTo(HttpStatusCode.OK), "Prometheus by the pod's IP");
         Assert.That(await StatusAsync("/login", "10.1.2.3:9464", localPort: "9464"), Is.EqualTo(HttpStatusCode.BadRequest), "only the scrape path on that port");
+
+        var refusal = new HttpRequestMessage(HttpMethod.Get, "/login");
+        refusal.Headers.Host = "evil.example";
+        var refused = await factory.Browser().SendAsync(refusal);
+        Assert.That(refused.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("frame-ancestors 'none'"), "the refusal has the headers of every answer");
+        Assert.That(refused.Headers.GetValues("X-Content-Type-Options"), Does.Contain("nosniff"));
     }
 
     [TestCase("Telemetry:MetricsPath", "/connect/metrics")]

@@ -60,6 +60,11 @@ public sealed partial class PublishedOutputTests
         var (healthExit, healthOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(), "health", "--url", $"{http.BaseAddress}health/ready");
         Assert.That(healthExit, Is.Zero, healthOutput);
 
+        // A body announced over Kestrel's limit (30 MB): answered 413 on the service's page, not a logged 500.
+        var tooLarge = await RawRequestAsync(http.BaseAddress!,
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 40000000\r\n\r\nUserId=a");
+        Assert.That(tooLarge, Does.StartWith("HTTP/1.1 413").And.Contain("Content-Security-Policy:"), tooLarge);
+
         var (exitCode, log) = await service.StopAsync();
         Assert.That(exitCode, Is.Zero, "a graceful stop; log:\n" + log);
         Assert.That(log, Does.Not.Contain("Exception"), "no exception logged");
@@ -241,6 +246,30 @@ public sealed partial class PublishedOutputTests
         await DotnetAsync(sources, restore.Groups["args"].Value);
         await DotnetAsync(sources, publish.Groups["args"].Value.Replace("-o /app", "-o " + output, StringComparison.Ordinal));
         return output;
+    }
+
+    /// <summary>Sends <paramref name="request"/> as written (HttpClient would send the body it announces); returns the response head.</summary>
+    private static async Task<string> RawRequestAsync(Uri server, string request)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(server.Host, server.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var buffer = new byte[16 * 1024];
+        var read = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (read < buffer.Length && !Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), timeout.Token);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return Encoding.ASCII.GetString(buffer, 0, read);
     }
 
     private static async Task<Dictionary<string, string>> ProductionEnvironmentAsync(string work)

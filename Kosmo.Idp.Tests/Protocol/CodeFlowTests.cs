@@ -51,6 +51,7 @@ public sealed class CodeFlowTests
         userInfoRequest.Headers.Authorization = tokens.Bearer();
         var userInfo = await app.Backchannel.SendAsync(userInfoRequest);
         Assert.That(userInfo.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(userInfo.Headers.CacheControl?.NoStore, Is.True, "a member's profile is kept by no cache");
         var profile = JsonDocument.Parse(await userInfo.Content.ReadAsStringAsync()).RootElement;
         Assert.That(profile.GetProperty("sub").GetString(), Is.EqualTo(idToken.Subject));
         Assert.That(profile.GetProperty("name").GetString(), Is.EqualTo("健保 花子"));

@@ -44,9 +44,11 @@ public sealed class ErrorModel : PageModel
             return;
         }
 
-        // Opened directly (/error/500), the page answers with the status it describes.
-        if (exception is null && status is >= 400 and <= 599 && Response.StatusCode == StatusCodes.Status200OK)
+        // Opened directly (/error/404), the page answers with the client error it describes; a server
+        // error it did not see is none (a bookmark or a probe would otherwise log one at Error level).
+        if (exception is null && Response.StatusCode == StatusCodes.Status200OK && status is >= 400 and <= 599)
         {
+            status = status < 500 ? status : StatusCodes.Status404NotFound;
             Response.StatusCode = status.Value;
         }
 

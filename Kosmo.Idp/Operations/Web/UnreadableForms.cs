@@ -20,9 +20,15 @@ public static class UnreadableForms
                 {
                     await context.Request.ReadFormAsync(context.RequestAborted);
                 }
-                // A body over Kestrel's size limit keeps its own answer (413).
-                catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException
-                    && !context.RequestAborted.IsCancellationRequested)
+                // A body over Kestrel's size limit keeps its status (413), answered here: left to throw, it
+                // would be re-read by the error page's own re-execution and end as a logged 500.
+                catch (BadHttpRequestException e) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+                    context.Response.StatusCode = e.StatusCode;
+                    return;
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
                 {
                     // The reason only: the values themselves may be secrets.
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadableForms))
