@@ -9,6 +9,11 @@
             var text = document.getElementById(button.getAttribute('data-copy-target')).textContent.replace(/\s+/g, '');
             navigator.clipboard.writeText(text).then(function () {
                 button.textContent = button.getAttribute('data-copied-label');
+                // A changed button label is not read out; a status region is.
+                var status = document.getElementById(button.getAttribute('data-copied-status'));
+                if (status) {
+                    status.textContent = button.getAttribute('data-copied-label');
+                }
             });
         });
     });
