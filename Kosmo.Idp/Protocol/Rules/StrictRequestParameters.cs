@@ -57,12 +57,12 @@ internal sealed class StrictRequestParameters :
         where TContext : OpenIddictServerEvents.BaseContext =>
         builder.SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
     {
-        Refuse(context, context.Request, AuthorizationParameters);
+        await Refuse(context, context.Request, AuthorizationParameters);
         if (context.IsRejected)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
         if ((string?)context.Request.GetParameter(Parameters.MaxAge) is { } maxAge && !long.TryParse(maxAge, NumberStyles.None, CultureInfo.InvariantCulture, out _))
@@ -73,39 +73,23 @@ internal sealed class StrictRequestParameters :
         {
             context.Reject(Errors.InvalidRequest, "The 'code_challenge' parameter must be the 43-character S256 challenge.");
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
-    {
-        Refuse(context, context.Request, TokenParameters);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context) => Refuse(context, context.Request, TokenParameters);
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context)
-    {
-        Refuse(context, context.Request, EndSessionParameters);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context) => Refuse(context, context.Request, EndSessionParameters);
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateRevocationRequestContext context)
-    {
-        Refuse(context, context.Request, TokenManagementParameters);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateRevocationRequestContext context) => Refuse(context, context.Request, TokenManagementParameters);
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateIntrospectionRequestContext context)
-    {
-        Refuse(context, context.Request, TokenManagementParameters);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateIntrospectionRequestContext context) => Refuse(context, context.Request, TokenManagementParameters);
 
-    private static void Refuse(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request, string[] names)
+    private static ValueTask Refuse(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request, string[] names)
     {
         if (names.FirstOrDefault(name => request.GetParameter(name) is { Count: > 1 }) is { } repeated)
         {
             context.Reject(Errors.InvalidRequest, $"The '{repeated}' parameter must not be sent more than once.");
         }
+
+        return ValueTask.CompletedTask;
     }
 }
