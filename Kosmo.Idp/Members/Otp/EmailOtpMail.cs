@@ -8,32 +8,36 @@ public static class EmailOtpMail
 {
     public static MailMessage Create(string to, string subject, string code, TimeSpan lifetime)
     {
-        var minutes = (int)lifetime.TotalMinutes;
+        var intro = MailText.Of("Mail.Otp.Intro");
+        var lasts = MailText.Of("Mail.Otp.Lifetime", (int)lifetime.TotalMinutes);
+        var notYou = MailText.Of("Mail.Otp.NotYou");
+        var footer = MailText.Of("Mail.Footer");
         var text = $"""
-            KOSMO Communication Web にログインするためのワンタイムパスワードをお知らせします。
+            {intro.Japanese}
 
             {code}
 
-            有効期限は{minutes}分です。ログイン画面に入力してください。
-            お心当たりのない場合は、このメールを破棄し、パスワードの変更をご検討ください。
+            {lasts.Japanese}
+            {notYou.Japanese}
 
             ----
-            Your one-time password for signing in to KOSMO Communication Web is above.
-            It is valid for {minutes} minutes. If you did not try to sign in, ignore this mail and consider changing your password.
+            {intro.English}
+            {lasts.English} {notYou.English}
 
-            健康保険組合 KOSMO Web（このメールは送信専用です）
+            {footer.Japanese}
+            {footer.English}
             """;
-        var encoded = HtmlEncoder.Default.Encode(code);
+        var encode = HtmlEncoder.Default;
         var html = $"""
             <!DOCTYPE html>
-            <html lang="ja"><head><meta charset="utf-8"><title>{HtmlEncoder.Default.Encode(subject)}</title></head>
+            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
-            <p>KOSMO Communication Web にログインするためのワンタイムパスワードをお知らせします。</p>
-            <p style="font-size: 28px; font-weight: bold; letter-spacing: 4px;">{encoded}</p>
-            <p>有効期限は{minutes}分です。ログイン画面に入力してください。<br>お心当たりのない場合は、このメールを破棄し、パスワードの変更をご検討ください。</p>
+            <p>{encode.Encode(intro.Japanese)}</p>
+            <p style="font-size: 28px; font-weight: bold; letter-spacing: 4px;">{encode.Encode(code)}</p>
+            <p>{encode.Encode(lasts.Japanese)}<br>{encode.Encode(notYou.Japanese)}</p>
             <hr>
-            <p lang="en">Your one-time password for signing in to KOSMO Communication Web is above. It is valid for {minutes} minutes.</p>
-            <p>健康保険組合 KOSMO Web（このメールは送信専用です）</p>
+            <p lang="en">{encode.Encode(intro.English)} {encode.Encode(lasts.English)} {encode.Encode(notYou.English)}</p>
+            <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
         return new MailMessage(to, subject, text, html);

@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Kosmo.Idp.Mail;
+using Kosmo.Idp.Tests.Infrastructure;
+
+namespace Kosmo.Idp.Tests.Mail;
+
+/// <summary>Every text a member reads, on a page or in a mail, exists in Japanese and English alike.</summary>
+public sealed partial class TextResourceTests
+{
+    private static Dictionary<string, string> Read(string file) =>
+        XDocument.Load(Path.Combine(RepositoryPaths.Root, "Kosmo.Idp", "Localization", file)).Root!.Elements("data")
+            .ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
+
+    [Test]
+    public void EveryJapaneseText_HasAnEnglishOne_WithTheSamePlaceholders_AndNoneIsEmpty()
+    {
+        var japanese = Read("Strings.resx");
+        var english = Read("Strings.en.resx");
+
+        Assert.That(english.Keys.Order(), Is.EqualTo(japanese.Keys.Order()), "the same keys in both files");
+        Assert.Multiple(() =>
+        {
+            foreach (var (key, value) in japanese)
+            {
+                Assert.That(value.Trim(), Is.Not.Empty, key);
+                Assert.That(english[key].Trim(), Is.Not.Empty, key + " (en)");
+                Assert.That(Placeholders(english[key]), Is.EqualTo(Placeholders(value)), key);
+            }
+        });
+    }
+
+    [Test]
+    public void EveryNoticeAMemberCanBeSent_HasItsText_InBothLanguages()
+    {
+        foreach (var notice in Enum.GetValues<MemberNotice>())
+        {
+            var mail = MemberNoticeMail.Create("member@example.jp", notice);
+            Assert.That(mail.Text, Does.Contain("----").And.Contain("health insurance society"), notice.ToString());
+            Assert.That(mail.Html, Does.Contain("<p lang=\"en\">"), notice.ToString());
+        }
+    }
+
+    private static List<string> Placeholders(string text) => Placeholder().Matches(text).Select(m => m.Value).Order().ToList();
+
+    [GeneratedRegex(@"\{\d+[^}]*\}")]
+    private static partial Regex Placeholder();
+}

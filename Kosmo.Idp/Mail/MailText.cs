@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Resources;
+using Kosmo.Idp.Localization;
+
+namespace Kosmo.Idp.Mail;
+
+/// <summary>
+/// A mail text from the pages' resources (Strings.resx, Strings.en.resx) in both languages. Mails
+/// go out Japanese first with the English below, subject in Japanese: the member's language is a
+/// browser cookie, unknown to an operator's command, and the society writes to its members in
+/// Japanese. A value's lines are separated by line breaks.
+/// </summary>
+public readonly record struct MailText(string Japanese, string English)
+{
+    private static readonly ResourceManager Resources = new("Kosmo.Idp.Localization.Strings", typeof(Strings).Assembly);
+    private static readonly CultureInfo JapaneseCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.Japanese);
+    private static readonly CultureInfo EnglishCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.English);
+
+    public static MailText Of(string key, params object[] arguments) =>
+        new(Format(key, JapaneseCulture, arguments), Format(key, EnglishCulture, arguments));
+
+    private static string Format(string key, CultureInfo culture, object[] arguments)
+    {
+        var text = Resources.GetString(key, culture) ?? throw new InvalidOperationException($"No mail text {key}.");
+        return arguments.Length == 0 ? text : string.Format(culture, text, arguments);
+    }
+}
