@@ -34,7 +34,11 @@ public sealed class HealthAndOutageTests
         Assert.That(await notReady.Content.ReadAsStringAsync(), Does.Contain("run `migrate`"), "the probe says why");
         var page = await browser.GetAsync("/login");
         Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("ただいま準備中です"));
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"ja\"").And.Contain("ただいま準備中です"));
+        var inEnglish = new HttpRequestMessage(HttpMethod.Get, "/login");
+        inEnglish.Headers.Add("Cookie", "kosmo_language=c%3Den%7Cuic%3Den");
+        Assert.That(await (await browser.SendAsync(inEnglish)).Content.ReadAsStringAsync(),
+            Does.Contain("<html lang=\"en\"").And.Contain("The service is starting"), "in the language the member chose");
         Assert.That((await browser.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
 
         var migrated = await OperatorShell.RunAsync(connection, "migrate");

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Resources;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Kosmo.Idp.Localization;
 
 namespace Kosmo.Idp.Mail;
@@ -15,6 +17,9 @@ public readonly record struct MailText(string Japanese, string English)
     private static readonly ResourceManager Resources = new("Kosmo.Idp.Localization.Strings", typeof(Strings).Assembly);
     private static readonly CultureInfo JapaneseCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.Japanese);
     private static readonly CultureInfo EnglishCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.English);
+
+    /// <summary>Encodes what HTML needs encoded, and leaves Japanese as it is (the default encoder would write every kana as an entity).</summary>
+    public static HtmlEncoder Html { get; } = HtmlEncoder.Create(UnicodeRanges.All);
 
     public static MailText Of(string key, params object[] arguments) =>
         new(Format(key, JapaneseCulture, arguments), Format(key, EnglishCulture, arguments));

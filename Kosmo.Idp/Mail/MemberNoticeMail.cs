@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 
 namespace Kosmo.Idp.Mail;
 
@@ -34,7 +33,7 @@ public static class MemberNoticeMail
         var text = body.Japanese + "\n" + contact.Japanese + "\n\n----\n" + body.English + "\n" + contact.English
             + "\n\n" + footer.Japanese + "\n" + footer.English + "\n";
 
-        var encode = HtmlEncoder.Default;
+        var encode = MailText.Html;
         string Lines(string value) => string.Join("<br>", value.Split('\n').Select(encode.Encode));
         var html = $"""
             <!DOCTYPE html>

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using Kosmo.Idp.Mail;
 
 namespace Kosmo.Idp.Journey.Email;
@@ -37,7 +36,7 @@ public static class EmailVerificationMail
             {footer.English}
             """;
 
-        var encode = HtmlEncoder.Default;
+        var encode = MailText.Html;
         var href = encode.Encode(link);
         var press = MailText.Of("Mail.Verify.PressButton");
         var html = $"""

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using Kosmo.Idp.Mail;
 
 namespace Kosmo.Idp.Members.Otp;
@@ -27,7 +26,7 @@ public static class EmailOtpMail
             {footer.Japanese}
             {footer.English}
             """;
-        var encode = HtmlEncoder.Default;
+        var encode = MailText.Html;
         var html = $"""
             <!DOCTYPE html>
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Operations.Web;
 
@@ -10,13 +12,6 @@ namespace Kosmo.Idp.Operations.Web;
 /// </summary>
 public static class WaitForKeys
 {
-    private const string StartingPage = """
-        <!DOCTYPE html>
-        <html lang="ja"><head><meta charset="utf-8"><title>準備中です / Starting</title></head>
-        <body><h1>ただいま準備中です</h1><p>しばらく時間をおいてから、もう一度お試しください。</p>
-        <h1 lang="en">The service is starting</h1><p lang="en">Please try again in a few minutes.</p></body></html>
-        """;
-
     public static WebApplication UseAuthenticationOnceKeysAreLoaded(this WebApplication app)
     {
         // Done means the keys are loaded too: the preparation loads them before it syncs the apps.
@@ -34,9 +29,22 @@ public static class WaitForKeys
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "60";
             context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync(StartingPage, context.RequestAborted);
+            await context.Response.WriteAsync(StartingPage(context), context.RequestAborted);
         });
         app.UseAuthentication();
         return app;
+    }
+
+    // In the member's language (the request's culture is set by now); no layout, which would need the protocol.
+    private static string StartingPage(HttpContext context)
+    {
+        var text = context.RequestServices.GetRequiredService<IStringLocalizer<Localization.Strings>>();
+        var encode = Mail.MailText.Html;
+        var title = encode.Encode(text["Starting.Title"]);
+        return $"""
+            <!DOCTYPE html>
+            <html lang="{CultureInfo.CurrentUICulture.TwoLetterISOLanguageName}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+            <body><h1>{title}</h1><p>{encode.Encode(text["Starting.Body"])}</p></body></html>
+            """;
     }
 }
