@@ -62,7 +62,8 @@ public sealed class JourneyRefusalTests
             pages.Add(await browser.GetAsync("/journey/birthdate"));
         }
 
-        await Task.WhenAll(dates.Zip(pages, (date, page) => HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = date })));
+        var answers = await Task.WhenAll(dates.Zip(pages, (date, page) => HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = date })));
+        Assert.That(answers.Select(a => a.StatusCode), Is.All.AnyOf(HttpStatusCode.OK, HttpStatusCode.Redirect), "each try answered, none failed waiting for the others");
 
         var kinds = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Where(a => a.MemberId == member.Id).Select(a => a.Kind).ToListAsync());
         var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));

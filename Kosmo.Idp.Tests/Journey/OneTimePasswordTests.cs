@@ -183,6 +183,7 @@ public sealed class OneTimePasswordTests
             return await db.SignInThrottles.Where(t => t.NormalizedUserId == key).Select(t => t.FailedCount).SingleOrDefaultAsync();
         });
         Assert.That(failures, Is.Zero, "typing the right code twice is not a guess: nothing counts towards a pause");
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0002"), Does.Contain(AuditKinds.OtpAlreadyUsed));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
         var fullWidth = string.Concat(AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()).Select(c => (char)(c - '0' + '０')));

@@ -36,7 +36,7 @@ public sealed class BirthDateModel(
 
         if (BirthDateInput.Parse(BirthDate) is not { } typed)
         {
-            ModelState.AddModelError(nameof(BirthDate), text["BirthDate.Format"]);
+            Error = text["BirthDate.Format"];
             return Page();
         }
 

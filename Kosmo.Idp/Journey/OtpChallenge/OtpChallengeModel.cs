@@ -154,7 +154,7 @@ public sealed class OtpChallengeModel(
                 return await CompleteAsync(AuthenticationMethods.ByApp, cancellationToken);
             case TotpCheck.AlreadyUsed:
                 // The right code, a second time: not a guess, so not counted against the member.
-                audit.Record(AuditKinds.OtpFailed, Member.Id, "app: already used");
+                audit.Record(AuditKinds.OtpAlreadyUsed, Member.Id, "app");
                 await Db.SaveChangesAsync(cancellationToken);
                 Error = text["Otp.AppUsed"];
                 return Page();

@@ -26,6 +26,9 @@ public sealed class LoginModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>The user ID and password did not match (not a lock): the fields themselves are marked invalid.</summary>
+    public bool CredentialsWrong { get; private set; }
+
     public void OnGet()
     {
     }
@@ -47,6 +50,7 @@ public sealed class LoginModel(
             audit.Record(AuditKinds.SignInFailed, null, "unknown user ID");
             await db.SaveChangesAsync(cancellationToken);
             Error = text["Login.Wrong"];
+            CredentialsWrong = true;
             return Page();
         }
 
@@ -77,6 +81,7 @@ public sealed class LoginModel(
             audit.Record(locked is null ? AuditKinds.SignInFailed : AuditKinds.SignInLockedOut, member?.Id, $"failure {throttle.FailedCount}");
             await db.SaveChangesAsync(cancellationToken);
             Error = locked is { } lockedFor ? LockedMessage(lockedFor) : text["Login.Wrong"];
+            CredentialsWrong = locked is null;
             return Page();
         }
 

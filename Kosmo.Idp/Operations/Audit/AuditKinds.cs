@@ -24,6 +24,7 @@ public static class AuditKinds
     public const string OtpNotSent = "otp.not-sent";
     public const string OtpVerified = "otp.verified";
     public const string OtpFailed = "otp.failed";
+    public const string OtpAlreadyUsed = "otp.already-used";
     public const string OtpLockedOut = "otp.locked-out";
     public const string AppDeviceAdded = "otp.app-device-added";
     public const string AppDeviceRemoved = "otp.app-device-removed";

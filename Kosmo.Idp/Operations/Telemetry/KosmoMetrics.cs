@@ -53,6 +53,7 @@ public sealed class KosmoMetrics
             case AuditKinds.OtpNotSent: Otp("email", "not_sent"); break;
             case AuditKinds.OtpVerified: Otp(OtpMethodOf(detail), "verified"); break;
             case AuditKinds.OtpFailed: Otp(OtpMethodOf(detail), "failed"); break;
+            case AuditKinds.OtpAlreadyUsed: Otp(OtpMethodOf(detail), "already_used"); break;
             case AuditKinds.OtpLockedOut: Otp(OtpMethodOf(detail), "locked_out"); break;
 
             case AuditKinds.AccountLocked: _accountLocks.Add(1); break;
