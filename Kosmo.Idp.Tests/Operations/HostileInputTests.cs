@@ -49,6 +49,18 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task AMadeUpAntiforgeryCookie_GetsAFreshOne_WithoutAnErrorInTheLog()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/login");
+        request.Headers.Add("Cookie", "kosmo_antiforgery=made-up-by-someone");
+        var response = await _factory.Browser().SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Headers.GetValues("Set-Cookie"), Has.Some.StartsWith("kosmo_antiforgery="), "a new cookie replaces it");
+        Assert.That(_factory.Logs.Events, Has.None.Contains("deserializing the token"), "a client's garbage is no error of the service");
+    }
+
+    [Test]
     public async Task TheErrorPageOpenedDirectly_AnswersClientErrors_ButNeverClaimsAServerError()
     {
         Assert.That((await _factory.Browser().GetAsync("/error/429")).StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));

@@ -30,6 +30,7 @@ public static class LoggingRegistration
                 // the service: every probe of a shutdown's drain, or of a database outage, would raise
                 // error-rate alerts. The outage itself shows in the requests that fail.
                 .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
+                .Filter.ByExcluding(MadeUpAntiforgeryCookie)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
             foreach (var sink in services.GetServices<Serilog.Core.ILogEventSink>())
@@ -42,6 +43,16 @@ public static class LoggingRegistration
         });
         return builder;
     }
+
+    /// <summary>
+    /// ASP.NET Core logs an antiforgery cookie it cannot read as an error, though the page simply
+    /// issues a new one: anyone could fill the error log (and its alerts) by sending made-up cookies.
+    /// A cookie whose key our ring does not have is still logged: after a lost key ring, that is news.
+    /// </summary>
+    private static bool MadeUpAntiforgeryCookie(LogEvent logEvent) =>
+        logEvent.Properties.TryGetValue("EventId", out var id) && id is StructureValue eventId
+        && eventId.Properties.Any(p => p.Name == "Name" && p.Value is ScalarValue { Value: "TokenDeserializeException" })
+        && logEvent.Exception?.GetBaseException().Message.Contains("was not found in the key ring", StringComparison.Ordinal) != true;
 
     /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
     internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>
