@@ -5,7 +5,8 @@
 out=$(mktemp -d)
 chmod 755 "$out"
 pid="" pgdata=""
-trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+# Under set -e a failing command ends the trap too: the service may be gone already, so nothing here may fail.
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
       if [ -n "$pgdata" ]; then $as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; fi
       rm -rf "$out"' EXIT
 
