@@ -7,6 +7,7 @@ using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -27,9 +28,6 @@ public static class AuthorizationEndpoints
         app.MapMethods("/" + ProtocolPaths.EndSession, [HttpMethods.Get, HttpMethods.Post], (Delegate)EndSession).DisableAntiforgery();
         return app;
     }
-
-    // The form field of the /logout page's token (AntiforgeryOptions.FormFieldName, left at its default).
-    private const string AntiforgeryField = "__RequestVerificationToken";
 
     private static readonly string[] MemberScopes = [Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address, Scopes.Roles];
 
@@ -192,7 +190,8 @@ public static class AuthorizationEndpoints
         return Results.Ok(claims);
     }
 
-    private static async Task<IResult> EndSession(HttpContext context, SessionTermination sessions, IdTokenHint idTokenHint, IAntiforgery antiforgery)
+    private static async Task<IResult> EndSession(
+        HttpContext context, SessionTermination sessions, IdTokenHint idTokenHint, IAntiforgery antiforgery, IOptions<AntiforgeryOptions> antiforgeryOptions)
     {
         // Only an id_token of this member shows that one of their apps sent them here; without one
         // (or with a made-up one) a link on any site could sign them out. A signed-in member then
@@ -204,9 +203,7 @@ public static class AuthorizationEndpoints
             && await idTokenHint.SubjectAsync(context, request?.IdTokenHint) != session.MemberId.ToString()
             && !(HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context)))
         {
-            var parameters = request?.GetParameters().Where(p => p.Key != AntiforgeryField)
-                .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value)) ?? [];
-            return Results.Redirect("/logout" + QueryString.Create(parameters));
+            return Results.Redirect("/logout" + (request is null ? QueryString.Empty : QueryOf(request, antiforgeryOptions.Value.FormFieldName)));
         }
 
         // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
@@ -230,11 +227,12 @@ public static class AuthorizationEndpoints
         });
 
     // The same authorization request as a GET, whether it came as GET or as a form post.
-    private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string? without = null)
-    {
-        var parameters = request.GetParameters()
+    private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string? without = null) =>
+        context.Request.PathBase + "/" + ProtocolPaths.Authorize + QueryOf(request, without);
+
+    // A request's parameters as a query string, whether they came in the URL or in a form.
+    private static QueryString QueryOf(OpenIddictRequest request, string? without) =>
+        QueryString.Create(request.GetParameters()
             .Where(p => p.Key != without)
-            .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value));
-        return context.Request.PathBase + "/" + ProtocolPaths.Authorize + QueryString.Create(parameters);
-    }
+            .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value)));
 }

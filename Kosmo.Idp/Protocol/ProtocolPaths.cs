@@ -20,7 +20,5 @@ public static class ProtocolPaths
 
     /// <summary>Endpoints answered to programs, not people: their errors stay OAuth JSON, never an HTML page.</summary>
     public static bool IsMachineEndpoint(PathString path) =>
-        path.StartsWithSegments("/" + Token) || path.StartsWithSegments("/" + UserInfo)
-        || path.StartsWithSegments("/" + Revoke) || path.StartsWithSegments("/" + Introspect)
-        || path.StartsWithSegments("/.well-known") || path.StartsWithSegments("/health");
+        AnswersAboutATokenOrMember(path) || path.StartsWithSegments("/.well-known") || path.StartsWithSegments("/health");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Operations.Web;
@@ -39,12 +40,11 @@ public static class WaitForKeys
     private static string StartingPage(HttpContext context)
     {
         var text = context.RequestServices.GetRequiredService<IStringLocalizer<Localization.Strings>>();
-        var encode = Mail.MailText.Html;
-        var title = encode.Encode(text["Starting.Title"]);
+        var title = WebUtility.HtmlEncode(text["Starting.Title"]);
         return $"""
             <!DOCTYPE html>
             <html lang="{CultureInfo.CurrentUICulture.TwoLetterISOLanguageName}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
-            <body><h1>{title}</h1><p>{encode.Encode(text["Starting.Body"])}</p></body></html>
+            <body><h1>{title}</h1><p>{WebUtility.HtmlEncode(text["Starting.Body"])}</p></body></html>
             """;
     }
 }
