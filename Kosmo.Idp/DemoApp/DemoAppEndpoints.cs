@@ -38,12 +38,33 @@ public static class DemoAppEndpoints
             throw new InvalidOperationException("DemoApp can only be enabled in Development.");
         }
 
+        var home = HomeOf(app.Services.GetRequiredService<IOptions<RelyingAppOptions>>().Value, options.ClientId);
         var demo = app.MapGroup("/demo").DisableAntiforgery();
+        // The app's addresses, and where it sends its client secret, come from its registration,
+        // never from the Host header: a request naming another host could otherwise have the
+        // secret posted to that host.
+        demo.AddEndpointFilter(async (context, next) => new Uri(BaseUrl(context.HttpContext) + "/") == home
+            ? await next(context)
+            : Page("別のアドレスです / Wrong address",
+                $"""
+                <p>デモ アプリは <a href="{Html.Encode(home + "demo")}">{Html.Encode(home + "demo")}</a> で開いてください。</p>
+                <p class="en" lang="en">Open the demo app at its registered address.</p>
+                """, StatusCodes.Status400BadRequest));
         demo.MapGet("/", Home);
         demo.MapGet("/login", Login);
         demo.MapGet("/callback", Callback);
         demo.MapGet("/logout", Logout);
         return app;
+    }
+
+    /// <summary>The address the demo app is registered at: its client's redirect URI to /demo/callback, less that path.</summary>
+    private static Uri HomeOf(RelyingAppOptions apps, string clientId)
+    {
+        var callback = apps.Apps.SingleOrDefault(a => a.ClientId == clientId)?.RedirectUris
+            .FirstOrDefault(uri => uri.AbsolutePath.EndsWith("/demo/callback", StringComparison.Ordinal));
+        return callback is null
+            ? throw new InvalidOperationException($"DemoApp:ClientId '{clientId}' must be a configured relying app with a redirect URI ending in /demo/callback.")
+            : new Uri(callback, "../");
     }
 
     private static IResult Home(HttpContext context, IDataProtectionProvider protection)
