@@ -224,6 +224,9 @@ public sealed class AccountTests
         Assert.That(cancelled.Headers.Location!.OriginalString, Does.Contain("done=email-change-cancelled"));
         var firstLink = await (await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("typo-a0041@example.jp").Single()))).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(firstLink, "verify-refused"), Is.Not.Null, "the cancelled link no longer works");
+        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "again-a0041@example.jp" }, "#change-email");
+        Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "account-error"), Does.Contain("秒ほどお待ちのうえ"), "cancelling does not restart the resend cooldown");
+        Assert.That(_factory.Mail.To("again-a0041@example.jp"), Is.Empty);
 
         // Typed by someone in another session, then the member signs out the other devices.
         _clock.Advance(TimeSpan.FromMinutes(2));

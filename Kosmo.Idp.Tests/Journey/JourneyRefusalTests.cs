@@ -311,6 +311,13 @@ public sealed class JourneyRefusalTests
         {
             var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
             var past = DateTimeOffset.UtcNow.AddHours(-2);
+            if (sentLongAgo)
+            {
+                // The cooldown also reads when the last link was mailed, from the audit trail.
+                await db.AuditEvents.Where(a => a.MemberId == id && a.Kind == AuditKinds.EmailVerificationSent)
+                    .ExecuteUpdateAsync(set => set.SetProperty(a => a.OccurredAt, past));
+            }
+
             return await db.EmailVerifications.Where(v => v.MemberId == id).ExecuteUpdateAsync(set => set
                 .SetProperty(v => v.ExpiresAt, v => expired ? past : v.ExpiresAt)
                 .SetProperty(v => v.SentAt, v => sentLongAgo ? past : v.SentAt));

@@ -44,20 +44,11 @@ public sealed class EmailVerificationService(
 
         var settings = options.Value;
         var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
-        try
+        // When nothing was sent, nothing should wait for it; the member retries with the address still in the form.
+        var message = EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null);
+        if (!await ReservedMail.SendOrUndoAsync(mail, message,
+                () => db.EmailVerifications.Where(v => v.Id == verification!.Id).ExecuteDeleteAsync(CancellationToken.None), cancellationToken))
         {
-            await mail.SendAsync(EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null), cancellationToken);
-        }
-        catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
-        {
-            // Nothing was sent, so nothing should wait for it (nor hold back a retry); the member
-            // retries with the address still in the form.
-            await db.EmailVerifications.Where(v => v.Id == verification!.Id).ExecuteDeleteAsync(CancellationToken.None);
-            if (e is OperationCanceledException)
-            {
-                throw;
-            }
-
             audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
             return new SendOutcome(SendStatus.MailUnavailable, null);
@@ -76,8 +67,12 @@ public sealed class EmailVerificationService(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var latest = await db.EmailVerifications.Where(v => v.MemberId == member.Id).MaxAsync(v => (DateTimeOffset?)v.SentAt, cancellationToken);
-        if (latest is { } sentAt && now - sentAt < settings.ResendCooldown)
+        // The cooldown counts from the last link mailed (the audit trail, which cancelling a link
+        // leaves alone) or the one being mailed now (its row, saved before it goes out).
+        var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id).MaxAsync(v => (DateTimeOffset?)v.SentAt, cancellationToken);
+        var latestMailed = await db.AuditEvents.Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent)
+            .MaxAsync(a => (DateTimeOffset?)a.OccurredAt, cancellationToken);
+        if (new[] { latestRow, latestMailed }.Max() is { } sentAt && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
         }

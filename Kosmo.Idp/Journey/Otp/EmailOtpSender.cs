@@ -38,27 +38,18 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
         }
 
         var settings = options.Value;
-        try
-        {
-            await mail.SendAsync(EmailOtpMail.Create(member.Email, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime), cancellationToken);
-        }
-        catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
-        {
-            // Nothing was sent: the code it replaced, and the cooldown, come back, so the member can
-            // retry at once (unless another send has replaced this code meanwhile).
-            var previous = reserved.Previous!;
-            await db.EmailOtpChallenges
+        // When nothing was sent, the code it replaced and the cooldown come back, so the member can
+        // retry at once (unless another send has replaced this code meanwhile).
+        var previous = reserved.Previous!;
+        var message = EmailOtpMail.Create(member.Email, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime);
+        if (!await ReservedMail.SendOrUndoAsync(mail, message, () => db.EmailOtpChallenges
                 .Where(c => c.Id == reserved.ChallengeId && c.CodeHash == reserved.NewHash)
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(c => c.CodeHash, previous.CodeHash)
                     .SetProperty(c => c.SentAt, previous.SentAt)
                     .SetProperty(c => c.ExpiresAt, previous.ExpiresAt)
-                    .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None);
-            if (e is OperationCanceledException)
-            {
-                throw;
-            }
-
+                    .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None), cancellationToken))
+        {
             audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
             return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
