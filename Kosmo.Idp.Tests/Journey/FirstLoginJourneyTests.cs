@@ -174,6 +174,28 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task ReplacingTheInitialPassword_EndsEveryOtherSession_SoNoneFollowsTheMemberIntoTheAuthenticatorSetup()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0017", "717", "7", new DateOnly(1982, 3, 4));
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        // Whoever worked the initial password out from the insurance card signs in first, and waits.
+        var other = _factory.Browser();
+        Assert.That(PathOf(await LoginAsync(other, "R0017", "717719820304")), Is.EqualTo("/journey/method"));
+
+        var browser = _factory.Browser();
+        var afterMethod = await SubmitNextAsync(browser, await LoginAsync(browser, "R0017", "717719820304"),
+            new Dictionary<string, string> { ["Method"] = nameof(OtpMethod.App) });
+        var afterPassword = await SubmitNextAsync(browser, afterMethod,
+            new Dictionary<string, string> { ["Password"] = "Kenpo-Kaede-2026", ["Confirmation"] = "Kenpo-Kaede-2026" });
+
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp-setup/app"), "the member's own browser goes on");
+        Assert.That((await FollowAsync(browser, afterPassword)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(PathOf(await other.GetAsync("/journey/otp-setup/app")), Is.EqualTo("/login"), "the other session sees no key");
+        Assert.That(PathOf(await other.GetAsync("/account")), Is.EqualTo("/login"));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "R0017"), Does.Contain(AuditKinds.SignedOutEverywhere));
+    }
+
+    [Test]
     public async Task AMemberWhoLogsOutMidJourney_LandsOnTheSameStepAtTheNextLogin()
     {
         await TestMembers.AddFromRosterAsync(_factory, "R0002", "200", "1", new DateOnly(1990, 1, 31));

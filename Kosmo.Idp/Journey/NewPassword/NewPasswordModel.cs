@@ -2,15 +2,21 @@ using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Journey.NewPassword;
 
-/// <summary>Manual p.3 [9]: the member replaces the initial password with one of their own.</summary>
+/// <summary>
+/// Manual p.3 [9]: the member replaces the initial password (or one an operator reset) with one of
+/// their own. Every other session ends with it: the initial password is 記号+番号+生年月日, which
+/// anyone holding the insurance card can work out, and a session opened with it elsewhere would
+/// otherwise follow the member into the authenticator setup and on into the account.
+/// </summary>
 public sealed class NewPasswordModel(
     KosmoDbContext db, MemberJourney journey, PasswordPolicy policy, PasswordHashing hashing, AuditLog audit,
-    TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    SessionTermination sessions, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.NewPassword;
 
@@ -49,7 +55,12 @@ public sealed class NewPasswordModel(
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
+        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
+        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "initial password replaced");
         await Db.SaveChangesAsync(cancellationToken);
+        await sessions.NotifyAppsAsync();
+        Session = Session with { Version = Member.SessionVersion };
+        await Session.SignInAsync(HttpContext);
         return Continue();
     }
 }
