@@ -166,14 +166,26 @@ public sealed class LoginTests
         Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Does.Contain("nosniff"));
     }
 
-    [Test]
-    public async Task LoginPage_IgnoresAReturnUrlToAnotherSite()
+    // Not percent-encoded, "/é" could not be written into a Location header: it would fail the last step, after its code was used.
+    [TestCase("L0007", "https://evil.test/")]
+    [TestCase("L0017", "/é")]
+    public async Task LoginPage_IgnoresAReturnUrlToAnotherSite_OrOneNoRedirectCouldCarry(string userId, string returnUrl)
     {
-        await TestMembers.AddAsync(_factory, "L0007", "right-password-7");
+        await TestMembers.AddAsync(_factory, userId, "right-password-7");
         var browser = _factory.Browser();
-        var page = await browser.GetAsync("/login?returnUrl=" + Uri.EscapeDataString("https://evil.test/"));
-        var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = "L0007", ["Password"] = "right-password-7" });
-        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/journey/otp"), "the other site is dropped");
+        var page = await browser.GetAsync("/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = userId, ["Password"] = "right-password-7" });
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/journey/otp"), "the return URL is dropped");
+    }
+
+    [Test]
+    public async Task TheLanguageSwitch_ReturnsHome_FromAReturnUrlNoRedirectCouldCarry()
+    {
+        var browser = _factory.Browser();
+        var switched = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/login"),
+            new Dictionary<string, string> { ["culture"] = "en", ["returnUrl"] = "/é" }, "form.language-switch");
+        Assert.That(switched.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Redirect));
+        Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo("/"));
     }
 
     private static async Task<HttpResponseMessage> LoginAsync(HttpClient browser, string userId, string password)

@@ -114,7 +114,7 @@ public sealed class MemberJourney(
     /// </summary>
     public static string UrlOf(JourneyStep step, string? returnUrl)
     {
-        var local = IsLocal(returnUrl) ? returnUrl : null;
+        var local = IsLocalUrl(returnUrl) ? returnUrl : null;
         if (step == JourneyStep.Done)
         {
             return local ?? "/";
@@ -123,9 +123,14 @@ public sealed class MemberJourney(
         return local is null ? PathOf(step) : PathOf(step) + "?returnUrl=" + Uri.EscapeDataString(local);
     }
 
-    // The same rule as IUrlHelper.IsLocalUrl: a rooted path, not protocol-relative ("//host") or "/\host".
-    private static bool IsLocal(string? url) =>
+    /// <summary>
+    /// IUrlHelper.IsLocalUrl's rule (a rooted path, not protocol-relative "//host" or "/\host"),
+    /// and printable ASCII only: a browser sends a URL percent-encoded, and a raw "é" or control
+    /// character would be refused by the server when it writes the Location header, failing the
+    /// request after its work (a code used up, a choice saved) is done.
+    /// </summary>
+    public static bool IsLocalUrl([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
         !string.IsNullOrEmpty(url) && url[0] == '/'
         && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
-        && !url.Any(char.IsControl);
+        && url.All(c => c is >= ' ' and <= '~');
 }

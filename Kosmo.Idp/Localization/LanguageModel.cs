@@ -19,6 +19,6 @@ public sealed class LanguageModel : PageModel
             SameSite = SameSiteMode.Lax,
             Secure = Request.IsHttps,
         });
-        return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/");
+        return LocalRedirect(Journey.MemberJourney.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }
 }
