@@ -59,7 +59,7 @@ public static class KosmoHost
                 cookie.Cookie.Name = "kosmo_session";
                 cookie.Cookie.HttpOnly = true;
                 cookie.Cookie.SameSite = SameSiteMode.Lax;
-                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.Cookie.SecurePolicy = SecureCookies.PolicyFor(builder.Environment);
                 cookie.LoginPath = MemberJourney.PathOf(JourneyStep.SignIn);
                 cookie.ReturnUrlParameter = "returnUrl";
                 cookie.SlidingExpiration = true;
@@ -68,6 +68,8 @@ public static class KosmoHost
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "kosmo_antiforgery";
+            // As the request: with Always, antiforgery refuses to render a form for a plain-http
+            // request at all (an error page in place of the login page); the token is no secret.
             antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         // A year, the usual minimum for browsers' preload lists; subdomains are the society's to decide.

@@ -54,8 +54,21 @@ public sealed partial class PublishedOutputTests
         Assert.That(issuer, Is.EqualTo("https://id.kosmo.test/"));
         Assert.That((await http.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "plain http refused");
 
-        var login = await http.GetStringAsync("/login");
-        Assert.That(login, Does.Contain("<html lang=\"ja\"").And.Contain("ログイン"));
+        var loginPage = await http.GetAsync("/login");
+        var loginHtml = await loginPage.Content.ReadAsStringAsync();
+        Assert.That(loginHtml, Does.Contain("<html lang=\"ja\"").And.Contain("ログイン"));
+        // Even for a request that did not say it came over TLS, the cookies a member's choices go into are Secure.
+        var switchLanguage = new HttpRequestMessage(HttpMethod.Post, "/language")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["culture"] = "en", ["returnUrl"] = "/login", ["__RequestVerificationToken"] = AntiforgeryToken().Match(loginHtml).Groups["token"].Value,
+            }),
+        };
+        switchLanguage.Headers.Add("Cookie", string.Join("; ", loginPage.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+        var switched = await http.SendAsync(switchLanguage);
+        Assert.That(switched.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kosmo_language=", StringComparison.Ordinal)),
+            Does.Contain("secure").IgnoreCase);
 
         var (healthExit, healthOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(), "health", "--url", $"{http.BaseAddress}health/ready");
         Assert.That(healthExit, Is.Zero, healthOutput);

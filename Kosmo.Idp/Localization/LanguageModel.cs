@@ -17,7 +17,7 @@ public sealed class LanguageModel : PageModel
             HttpOnly = true,
             IsEssential = true,
             SameSite = SameSiteMode.Lax,
-            Secure = Request.IsHttps,
+            Secure = Operations.Web.SecureCookies.For(Request),
         });
         return LocalRedirect(Journey.MemberJourney.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }

@@ -102,7 +102,7 @@ public sealed class RecoveryCodesModel(
     private static CookieOptions CookieOptions(HttpRequest request) => new()
     {
         HttpOnly = true,
-        Secure = request.IsHttps,
+        Secure = Operations.Web.SecureCookies.For(request),
         SameSite = SameSiteMode.Strict,
         Path = request.PathBase + "/journey/recovery-codes",
         IsEssential = true,
