@@ -129,6 +129,37 @@ public sealed class ReauthenticationTests
         Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()), "auth_time is the new sign-in's");
     }
 
+    [TestCase("K0014", 1)]
+    [TestCase("K0015", 31)]
+    public async Task SigningOutAfterSigningInAgainInThisBrowser_EndsTheAppsOfTheEarlierSignInToo(string userId, int minutesLater)
+    {
+        await TestMembers.AddAsync(_factory, userId, Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var earlier = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
+        // prompt=login a minute later, or a plain sign-in once the idle timeout has ended the session.
+        _clock.Advance(TimeSpan.FromMinutes(minutesLater));
+        var idToken = await ReauthenticateAsync(app, userId, minutesLater < 30 ? new Dictionary<string, string?> { ["prompt"] = "login" } : []);
+        Assert.That(SessionOf(idToken), Is.EqualTo(SessionOf(earlier.IdToken!)), "one browser, one session");
+
+        var signedOut = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken));
+        Assert.That(signedOut.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
+        Assert.That((await app.RefreshAsync(earlier.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the earlier sign-in's refresh token ends too");
+    }
+
+    [Test]
+    public async Task AnotherMembersSignInInTheSameBrowser_StartsASessionOfItsOwn()
+    {
+        await TestMembers.AddAsync(_factory, "K0016", Password);
+        await TestMembers.AddAsync(_factory, "K0017", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var first = (await app.SignedInAsync("K0016", Password)).RawData;
+
+        var second = await ReauthenticateAsync(app, "K0017", new Dictionary<string, string?> { ["prompt"] = "select_account" });
+
+        Assert.That(SessionOf(second), Is.Not.EqualTo(SessionOf(first)));
+    }
+
     [Test]
     public async Task AnAppsRefreshToken_StopsWorkingTwelveHoursAfterTheSignIn()
     {
@@ -173,6 +204,8 @@ public sealed class ReauthenticationTests
         Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
         return tokens.IdToken!;
     }
+
+    private static string SessionOf(string idToken) => new JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "sid").Value;
 
     private static long AuthTimeOf(string idToken) =>
         long.Parse(new JwtSecurityTokenHandler().ReadJwtToken(idToken).Claims.Single(c => c.Type == "auth_time").Value, System.Globalization.CultureInfo.InvariantCulture);

@@ -4,6 +4,9 @@ using System.Security.Cryptography;
 using Kosmo.Idp.Members;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Kosmo.Idp.Persistence;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Journey;
@@ -83,8 +86,32 @@ public sealed record MemberSession(
 
     public Task SignInAsync(HttpContext context) => context.SignInAsync(Scheme, ToPrincipal());
 
-    public static MemberSession AfterPassword(Member member, DateTimeOffset now) =>
-        new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion, Id: Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+    /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="ContinuedIdAsync"/>), or null for a new one.</param>
+    public static MemberSession AfterPassword(Member member, DateTimeOffset now, string? continuedId = null) =>
+        new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion,
+            Id: continuedId ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+
+    /// <summary>
+    /// A sign-in in a browser that still holds one of this member's sessions (prompt=login, max_age,
+    /// the idle timeout passed) continues that session rather than starting another: signing out
+    /// here then also ends the apps signed in through the earlier sign-in (their refresh tokens may
+    /// sit in this very browser, a shared PC's), and "sign out the other devices" spares them as
+    /// this device's. Another member's session, one from before a sign-out everywhere, or one
+    /// already signed out is never continued.
+    /// </summary>
+    public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Scheme);
+        var cookie = options.CookieManager.GetRequestCookie(context, options.Cookie.Name!);
+        // Read by hand: the handler refuses an expired ticket, whose id still names this browser's earlier sign-in.
+        var earlier = cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
+        if (earlier is not { Id: { } id } || earlier.MemberId != member.Id || earlier.Version != member.SessionVersion)
+        {
+            return null;
+        }
+
+        return await db.EndedSessions.AnyAsync(e => e.SessionId == id, context.RequestAborted) ? null : id;
+    }
 
     /// <summary>
     /// The session while the member confirms who they are before an account change: the password
