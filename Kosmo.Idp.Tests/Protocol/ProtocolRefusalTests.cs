@@ -32,9 +32,11 @@ public sealed class ProtocolRefusalTests
             Is.EquivalentTo(new[] { "authorization_code", "refresh_token", "client_credentials" }));
         Assert.That(root.GetProperty("response_types_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "code" }));
         Assert.That(root.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()),
-            Is.EquivalentTo(new[] { "client_secret_basic", "client_secret_post" }), "no private_key_jwt: no app has a key set");
+            Is.EquivalentTo(new[] { "client_secret_basic", "client_secret_post", "none" }), "no private_key_jwt: no app has a key set; none: public apps");
+        Assert.That(root.GetProperty("revocation_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()), Does.Contain("none"));
+        Assert.That(root.GetProperty("claims_supported").EnumerateArray().Select(e => e.GetString()), Is.SupersetOf(new[] { "sub", "acr", "amr", "auth_time", "sid" }));
         Assert.That(root.GetProperty("acr_values_supported").EnumerateArray().Select(e => e.GetString()),
-            Is.EquivalentTo(new[] { "urn:kosmo:acr:pwd", "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }));
+            Is.EquivalentTo(new[] { "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }), "what an app may ask for");
     }
 
     [Test]
@@ -251,6 +253,67 @@ public sealed class ProtocolRefusalTests
         var header = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
         header.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         Assert.That((await _factory.Browser().SendAsync(header)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task UserInfo_ForATokenAskedForWithoutOpenId_IsForbiddenAsInsufficientScope()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var code = (await app.SignInAsync(UserId, Password, pkce, new Dictionary<string, string?> { ["scope"] = "profile email" })).Code!;
+        var tokens = await app.RedeemAsync(code, pkce.Verifier);
+        Assert.That(tokens.IdToken, Is.Null, "not an OpenID Connect request");
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        var answer = await _factory.Browser().SendAsync(request);
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(answer.Headers.WwwAuthenticate.ToString(), Does.Contain("insufficient_scope"));
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Not.Contain("email"));
+    }
+
+    [Test]
+    public async Task Introspection_ByGetWithTheTokenInTheUrl_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+
+        var answer = await TokenResponse.ReadAsync(await app.Backchannel.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/introspect",
+            new Dictionary<string, string?> { ["token"] = tokens.AccessToken, ["client_id"] = KosmoFactory.PortalClientId, ["client_secret"] = KosmoFactory.PortalSecret })));
+
+        Assert.That((answer.Status, answer.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request")));
+        Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "by POST it works");
+    }
+
+    [Test]
+    public async Task Token_WithACodeVerifierShorterThanPkceAllows_IsRefused()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var shortVerifier = new Pkce("abc", Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData("abc"u8)));
+        var code = (await app.SignInAsync(UserId, Password, shortVerifier)).Code!;
+
+        var tokens = await app.RedeemAsync(code, shortVerifier.Verifier);
+
+        Assert.That((tokens.Status, tokens.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request")));
+        Assert.That(tokens.AccessToken, Is.Null);
+    }
+
+    [Test]
+    public async Task AScopeTheAppIsNotRegisteredFor_IsInvalidScope_AtAuthorizationAndAtRefresh()
+    {
+        var app = TestRelyingApp.Checkup(_factory);
+        // On the error page, as OpenIddict answers every refusal it makes before the redirect URI is checked.
+        await AssertErrorPageAsync(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["scope"] = "openid email" })), "invalid_scope");
+
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var widened = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = "openid email",
+        });
+        Assert.That(widened.Error, Is.EqualTo("invalid_scope"));
     }
 
     [Test]

@@ -185,6 +185,13 @@ public static class AuthorizationEndpoints
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
+        // Userinfo belongs to OpenID Connect (Core 5.3): a token from a request without openid gets nothing here.
+        if (!principal.HasScope(Scopes.OpenId))
+        {
+            return Results.Forbid(ErrorProperties(Errors.InsufficientScope, "The access token was not issued for an OpenID Connect request (scope openid)."),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
         var claims = MemberPrincipalFactory.ProfileOf(member, principal.HasScope);
         claims[Claims.Subject] = member.Id.ToString();
         return Results.Ok(claims);

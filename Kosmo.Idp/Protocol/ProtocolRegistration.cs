@@ -108,6 +108,11 @@ public static class ProtocolRegistration
                     server.AddEventHandler(descriptor);
                 }
                 server.AddEventHandler(UserInfoTokenNotInTheUrl.Descriptor);
+                foreach (var descriptor in UnpermittedScopesAreInvalidScope.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
+
 
                 server.Configure(options =>
                 {

@@ -5,8 +5,9 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
-/// What discovery adds to OpenIddict's own metadata: the acr values this provider asserts, so a
-/// relying app can learn that it may ask for an authenticator app, and back-channel logout.
+/// What discovery adds to OpenIddict's own metadata: the acr values a relying app may ask for (an
+/// authenticator app), back-channel logout, the sid claim every id_token carries, and "none" as the
+/// way public apps authenticate at the token and revocation endpoints (PKCE, no secret).
 /// </summary>
 internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
 {
@@ -21,8 +22,11 @@ internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictSer
     {
         context.Metadata[Metadata.AcrValuesSupported] = new OpenIddict.Abstractions.OpenIddictParameter(System.Text.Json.JsonSerializer.SerializeToElement(new[]
         {
-            AuthenticationMethods.AcrPassword, AuthenticationMethods.AcrMultiFactor, AuthenticationMethods.AcrApp,
+            AuthenticationMethods.AcrMultiFactor, AuthenticationMethods.AcrApp,
         }));
+        context.Claims.Add(MemberSession.SessionIdClaim);
+        context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
+        context.RevocationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
         // Back-channel logout (Protocol/Logout): logout tokens carry sid, and id_tokens the same sid.
         context.Metadata["backchannel_logout_supported"] = true;
         context.Metadata["backchannel_logout_session_supported"] = true;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenIddict.Abstractions;
+using Microsoft.AspNetCore;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -11,7 +12,10 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// a parameter sent more than once (RFC 6749 3.1, 3.2: OpenIddict reads it as an array, and the
 /// single value is then missing, so `state=a&amp;state=b` would come back without a state);
 /// a max_age that is not a number of seconds (OpenID Connect Core 3.1.2.1);
-/// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2).
+/// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2);
+/// a code_verifier that is not 43–128 unreserved characters (RFC 7636 4.1);
+/// an introspection request by GET, with the token in the URL (RFC 7662 2.1 says POST; a URL
+/// ends up in access logs).
 /// </summary>
 internal sealed class StrictRequestParameters :
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>,
@@ -75,13 +79,30 @@ internal sealed class StrictRequestParameters :
         }
     }
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context) => Refuse(context, context.Request, TokenParameters);
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
+    {
+        await Refuse(context, context.Request, TokenParameters);
+        if (!context.IsRejected && context.Request.CodeVerifier is { } verifier
+            && !(verifier.Length is >= 43 and <= 128 && verifier.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~')))
+        {
+            context.Reject(Errors.InvalidRequest, "The 'code_verifier' parameter must be 43 to 128 unreserved characters.");
+        }
+    }
 
     public ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context) => Refuse(context, context.Request, EndSessionParameters);
 
     public ValueTask HandleAsync(OpenIddictServerEvents.ValidateRevocationRequestContext context) => Refuse(context, context.Request, TokenManagementParameters);
 
-    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateIntrospectionRequestContext context) => Refuse(context, context.Request, TokenManagementParameters);
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateIntrospectionRequestContext context)
+    {
+        if (HttpMethods.IsGet(context.Transaction.GetHttpRequest()?.Method ?? ""))
+        {
+            context.Reject(Errors.InvalidRequest, "Send the introspection request as a POST, with the token in the body.");
+            return;
+        }
+
+        await Refuse(context, context.Request, TokenManagementParameters);
+    }
 
     private static ValueTask Refuse(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request, string[] names)
     {

@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Kosmo.Idp.Protocol.Rules;
+
+/// <summary>
+/// A scope the app is not registered for is refused as invalid_scope, the error RFC 6749 (4.1.2.1,
+/// 5.2) names for it; OpenIddict's own permission check, which runs next, says invalid_request.
+/// The same place in the pipeline, so everything checked before it (the client, its redirect URI)
+/// is checked before this too.
+/// </summary>
+internal sealed class UnpermittedScopesAreInvalidScope(IOpenIddictApplicationManager applications) :
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>
+{
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors =>
+    [
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>()
+            .UseScopedHandler<UnpermittedScopesAreInvalidScope>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
+            .UseScopedHandler<UnpermittedScopesAreInvalidScope>()
+            .SetOrder(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+    ];
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context) =>
+        RefuseAsync(context, context.ClientId, context.Request.GetScopes());
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context) =>
+        RefuseAsync(context, context.ClientId, context.Request.GetScopes());
+
+    private async ValueTask RefuseAsync(OpenIddictServerEvents.BaseValidatingContext context, string? clientId, ImmutableArray<string> scopes)
+    {
+        if (string.IsNullOrEmpty(clientId) || scopes.IsDefaultOrEmpty
+            || await applications.FindByClientIdAsync(clientId, context.CancellationToken) is not { } application)
+        {
+            return;
+        }
+
+        // As OpenIddict: openid and offline_access need no scope permission (the flows' own do).
+        foreach (var scope in scopes.Where(s => s is not (Scopes.OpenId or Scopes.OfflineAccess)))
+        {
+            if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope, context.CancellationToken))
+            {
+                context.Reject(Errors.InvalidScope, $"This app is not registered for the '{scope}' scope.");
+                return;
+            }
+        }
+    }
+}
