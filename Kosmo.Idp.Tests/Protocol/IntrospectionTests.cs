@@ -61,6 +61,21 @@ public sealed class IntrospectionTests
     }
 
     [Test]
+    public async Task RevokingTheRefreshToken_EndsTheAccessTokensOfTheSameSignInToo()
+    {
+        var (app, tokens) = await SignedInPortalAsync();
+        var (_, otherSignIn) = await SignedInPortalAsync();
+
+        var revoke = await app.PostBackchannelAsync("/connect/revoke",
+            new Dictionary<string, string?> { ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token" });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "RFC 7009 2.1");
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+        Assert.That((await app.IntrospectAsync(otherSignIn.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "another sign-in's tokens live on");
+    }
+
+    [Test]
     public async Task Introspection_WithoutTheAppsSecret_IsRefusedAsAnUnknownClient_AndAPublicAppIsNotAllowedIt()
     {
         var (_, tokens) = await SignedInPortalAsync();

@@ -101,6 +101,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(ClientCredentialsAccessTokensAreNotStored.Descriptor);
                 server.AddEventHandler(RefreshTokensAreRedeemedOnce.Descriptor);
                 server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
+                server.AddEventHandler(RevokedRefreshTokensEndTheirGrant.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)
