@@ -81,6 +81,10 @@ public sealed class OneTimePasswordTests
 
         var device = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.AsNoTracking().SingleAsync(d => d.ConfirmedAt != null && d.Name == "私のiPhone"));
         Assert.That(device.ProtectedSecret, Does.Not.Contain(secret), "the secret is stored encrypted");
+        var storedCodes = await TestMembers.WithDbAsync(_factory, db => db.RecoveryCodes.AsNoTracking().Where(c => c.MemberId == device.MemberId).Select(c => c.CodeHash).ToListAsync());
+        var plainHashes = codes.Select(c => System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(c))).ToList();
+        Assert.That(storedCodes.Any(stored => plainHashes.Any(plain => plain.SequenceEqual(stored))), Is.False,
+            "recovery codes are not stored as a plain hash, which 2^40 guesses would reverse");
     }
 
     [Test]

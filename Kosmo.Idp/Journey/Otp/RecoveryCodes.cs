@@ -2,6 +2,7 @@ using Kosmo.Idp.Members.Otp;
 using System.Security.Cryptography;
 using System.Text;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Protocol.Keys;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Journey.Otp;
@@ -10,7 +11,14 @@ namespace Kosmo.Idp.Journey.Otp;
 /// Ten codes like `K7QM-4XPD`, each usable once instead of a one-time password: how a member who
 /// lost the phone still gets in. Issuing a set replaces the previous one.
 /// </summary>
-public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
+/// <remarks>
+/// A code has about 2^40 possible values, few enough to try them all against a plain hash. So the
+/// stored hash is an HMAC under a key of the provider's own (derived from the protected hashing key
+/// that client secrets use, <see cref="ProtocolKeyRing"/>) over the member's ID and the code: a copy
+/// of the table without the key ring and its certificate tests nothing offline, and even with them
+/// each member's codes must be searched on their own.
+/// </remarks>
+public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, ProtocolKeyRing keys)
 {
     public const int Count = 10;
 
@@ -25,7 +33,7 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
         var codes = Enumerable.Range(0, Count)
             .Select(_ => RandomNumberGenerator.GetString(Alphabet, 4) + "-" + RandomNumberGenerator.GetString(Alphabet, 4))
             .ToList();
-        db.RecoveryCodes.AddRange(codes.Select(code => new RecoveryCode { MemberId = memberId, CodeHash = Hash(code), CreatedAt = now }));
+        db.RecoveryCodes.AddRange(codes.Select(code => new RecoveryCode { MemberId = memberId, CodeHash = Hash(memberId, code), CreatedAt = now }));
         await db.SaveChangesAsync(cancellationToken);
         return codes;
     }
@@ -33,7 +41,7 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
     /// <summary>Whether these are the member's current set, none of them used yet.</summary>
     public async Task<bool> AreCurrentAsync(Guid memberId, IReadOnlyList<string> shown, CancellationToken cancellationToken)
     {
-        var hashes = shown.Select(Hash).ToList();
+        var hashes = shown.Select(code => Hash(memberId, code)).ToList();
         var stored = await db.RecoveryCodes.Where(c => c.MemberId == memberId).Select(c => new { c.CodeHash, c.UsedAt }).ToListAsync(cancellationToken);
         return stored.Count == hashes.Count && stored.All(c => c.UsedAt is null && hashes.Any(h => h.AsSpan().SequenceEqual(c.CodeHash)));
     }
@@ -50,7 +58,7 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
             return false;
         }
 
-        var hash = Hash(normalized);
+        var hash = Hash(memberId, normalized);
         var now = time.GetUtcNow();
         var used = await db.RecoveryCodes
             .Where(c => c.MemberId == memberId && c.CodeHash == hash && c.UsedAt == null)
@@ -71,5 +79,12 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time)
         return letters.Length == 8 && letters.All(Alphabet.Contains) ? letters[..4] + "-" + letters[4..] : null;
     }
 
-    private static byte[] Hash(string code) => SHA256.HashData(Encoding.UTF8.GetBytes(code));
+    private byte[] Hash(Guid memberId, string code)
+    {
+        var hashingKey = keys.ClientSecretHashKey.Length > 0
+            ? keys.ClientSecretHashKey
+            : throw new InvalidOperationException("The provider's hashing key is not loaded.");
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, hashingKey, HMACSHA256.HashSizeInBytes, info: "kosmo recovery codes"u8.ToArray());
+        return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
+    }
 }
