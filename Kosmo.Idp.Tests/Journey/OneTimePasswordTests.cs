@@ -240,6 +240,29 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task ARecoveryCodeStoredBeforeCodesWereKeyed_StillWorksOnce()
+    {
+        await EnrolledAppMemberAsync("T0131");
+        // A set as the provider stored it before 2026-11-26: a plain SHA-256 of each code.
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "T0131").Select(m => m.Id).SingleAsync();
+            await db.RecoveryCodes.Where(c => c.MemberId == id).ExecuteDeleteAsync();
+            db.RecoveryCodes.Add(new Kosmo.Idp.Members.Otp.RecoveryCode
+            {
+                MemberId = id, CodeHash = System.Security.Cryptography.SHA256.HashData("ABCD-EFGH"u8), CreatedAt = _clock.GetUtcNow(),
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var signedIn = await SubmitAsync(await PasswordOnlyAsync("T0131"), "abcd efgh", "recovery");
+        Assert.That(PathOf(signedIn), Is.EqualTo("/journey/recovery-codes"), "signed in; its last code used, the member is given a new set");
+        var used = await TestMembers.WithDbAsync(_factory, db => db.RecoveryCodes.AsNoTracking()
+            .Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "T0131")).Select(c => c.UsedAt).SingleAsync());
+        Assert.That(used, Is.Not.Null, "used once");
+    }
+
+    [Test]
     public async Task WrongAppCodesSentInParallel_AreEachCounted_SoThePauseHolds()
     {
         await EnrolledAppMemberAsync("T0020");

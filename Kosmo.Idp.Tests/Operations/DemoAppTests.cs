@@ -59,5 +59,6 @@ public sealed class DemoAppTests
         Assert.That(refused.Headers.Location, Is.Null);
         Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("http://localhost/demo"));
         Assert.That(refusedCallback.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await refusedCallback.Content.ReadAsStringAsync(), Does.Contain("http://localhost/demo"), "refused for its address, before any token request");
     }
 }

@@ -1,5 +1,6 @@
 using System.IdentityModel.Tokens.Jwt;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using static Kosmo.Idp.Tests.Journey.JourneySteps;
@@ -145,6 +146,30 @@ public sealed class ReauthenticationTests
         var signedOut = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(idToken));
         Assert.That(signedOut.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
         Assert.That((await app.RefreshAsync(earlier.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the earlier sign-in's refresh token ends too");
+    }
+
+    [Test]
+    public async Task ASessionSignedOutElsewhere_EndedEverywhere_OrPastTheTwelveHours_IsNotContinued()
+    {
+        await TestMembers.AddAsync(_factory, "K0018", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var first = (await app.SignedInAsync("K0018", Password)).RawData;
+
+        // The app's end-session request reached the provider through another browser: this one still holds the cookie.
+        var elsewhere = await _factory.Browser().GetAsync(TestRelyingApp.PortalEndSessionUrl(first));
+        Assert.That(elsewhere.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await ReauthenticateAsync(app, "K0018", new Dictionary<string, string?>());
+        Assert.That(SessionOf(second), Is.Not.EqualTo(SessionOf(first)), "a signed-out session");
+
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "K0018")
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.SessionVersion, m => m.SessionVersion + 1)));
+        var third = await ReauthenticateAsync(app, "K0018", new Dictionary<string, string?>());
+        Assert.That(SessionOf(third), Is.Not.EqualTo(SessionOf(second)), "a session from before a sign-out everywhere");
+
+        _clock.Advance(TimeSpan.FromHours(12.1));
+        var fourth = await ReauthenticateAsync(app, "K0018", new Dictionary<string, string?>());
+        Assert.That(SessionOf(fourth), Is.Not.EqualTo(SessionOf(third)), "a session begun more than 12 hours ago");
     }
 
     [Test]

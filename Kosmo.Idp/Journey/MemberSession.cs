@@ -17,8 +17,9 @@ namespace Kosmo.Idp.Journey;
 /// the tokens' auth_time/amr are computed from.
 /// </summary>
 /// <param name="Id">
-/// Random, one per sign-in (kept through the second factor): the apps' authorizations made in this
-/// session are tagged with it, so "sign out the other devices" can spare this device's apps.
+/// Random, one per browser session of a member (kept through the second factor, and continued by a
+/// new sign-in in the same browser, <see cref="ContinuedIdAsync"/>): the apps' authorizations made
+/// in it are tagged with it, so "sign out the other devices" can spare this device's apps.
 /// </param>
 public sealed record MemberSession(
     Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null, string? Id = null)
@@ -96,16 +97,19 @@ public sealed record MemberSession(
     /// the idle timeout passed) continues that session rather than starting another: signing out
     /// here then also ends the apps signed in through the earlier sign-in (their refresh tokens may
     /// sit in this very browser, a shared PC's), and "sign out the other devices" spares them as
-    /// this device's. Another member's session, one from before a sign-out everywhere, or one
-    /// already signed out is never continued.
+    /// this device's. Another member's session, one from before a sign-out everywhere, one already
+    /// signed out, or one begun longer ago than the session limit is never continued: the record
+    /// that a session was signed out is kept only that long (Pruner).
     /// </summary>
-    public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db)
+    public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db, DateTimeOffset now)
     {
         var options = context.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Scheme);
         var cookie = options.CookieManager.GetRequestCookie(context, options.Cookie.Name!);
         // Read by hand: the handler refuses an expired ticket, whose id still names this browser's earlier sign-in.
         var earlier = cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
-        if (earlier is not { Id: { } id } || earlier.MemberId != member.Id || earlier.Version != member.SessionVersion)
+        var limit = context.RequestServices.GetRequiredService<IOptions<MemberSessionOptions>>().Value.ReauthenticateAfter;
+        if (earlier is not { Id: { } id } || earlier.MemberId != member.Id || earlier.Version != member.SessionVersion
+            || now - earlier.AuthenticatedAt >= limit)
         {
             return null;
         }

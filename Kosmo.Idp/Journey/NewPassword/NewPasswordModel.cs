@@ -56,7 +56,7 @@ public sealed class NewPasswordModel(
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
         await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
-        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "initial password replaced");
+        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "password replaced at sign-in");
         await Db.SaveChangesAsync(cancellationToken);
         await sessions.NotifyAppsAsync();
         Session = Session with { Version = Member.SessionVersion };

@@ -16,7 +16,8 @@ namespace Kosmo.Idp.Journey.Otp;
 /// stored hash is an HMAC under a key of the provider's own (derived from the protected hashing key
 /// that client secrets use, <see cref="ProtocolKeyRing"/>) over the member's ID and the code: a copy
 /// of the table without the key ring and its certificate tests nothing offline, and even with them
-/// each member's codes must be searched on their own.
+/// each member's codes must be searched on their own. Sets issued before that (a plain SHA-256 of
+/// the code) keep working until the member is given a new set, so an upgrade locks nobody out.
 /// </remarks>
 public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, ProtocolKeyRing keys)
 {
@@ -41,9 +42,9 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
     /// <summary>Whether these are the member's current set, none of them used yet.</summary>
     public async Task<bool> AreCurrentAsync(Guid memberId, IReadOnlyList<string> shown, CancellationToken cancellationToken)
     {
-        var hashes = shown.Select(code => Hash(memberId, code)).ToList();
+        var hashes = shown.SelectMany(code => new[] { Hash(memberId, code), LegacyHash(code) }).ToList();
         var stored = await db.RecoveryCodes.Where(c => c.MemberId == memberId).Select(c => new { c.CodeHash, c.UsedAt }).ToListAsync(cancellationToken);
-        return stored.Count == hashes.Count && stored.All(c => c.UsedAt is null && hashes.Any(h => h.AsSpan().SequenceEqual(c.CodeHash)));
+        return stored.Count == shown.Count && stored.All(c => c.UsedAt is null && hashes.Any(h => h.AsSpan().SequenceEqual(c.CodeHash)));
     }
 
     public Task<int> UnusedAsync(Guid memberId, CancellationToken cancellationToken) =>
@@ -59,9 +60,10 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         }
 
         var hash = Hash(memberId, normalized);
+        var legacy = LegacyHash(normalized);
         var now = time.GetUtcNow();
         var used = await db.RecoveryCodes
-            .Where(c => c.MemberId == memberId && c.CodeHash == hash && c.UsedAt == null)
+            .Where(c => c.MemberId == memberId && (c.CodeHash == hash || c.CodeHash == legacy) && c.UsedAt == null)
             .ExecuteUpdateAsync(set => set.SetProperty(c => c.UsedAt, now), cancellationToken);
         return used == 1;
     }
@@ -87,4 +89,6 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, hashingKey, HMACSHA256.HashSizeInBytes, info: "kosmo recovery codes"u8.ToArray());
         return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
     }
+
+    private static byte[] LegacyHash(string code) => SHA256.HashData(Encoding.UTF8.GetBytes(code));
 }

@@ -109,7 +109,7 @@ public sealed class LoginModel(
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
-        var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db));
+        var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db, now));
         await session.SignInAsync(HttpContext);
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }
