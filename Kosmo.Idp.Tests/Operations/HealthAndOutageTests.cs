@@ -40,6 +40,11 @@ public sealed class HealthAndOutageTests
         Assert.That(await (await browser.SendAsync(inEnglish)).Content.ReadAsStringAsync(),
             Does.Contain("<html lang=\"en\"").And.Contain("The service is starting"), "in the language the member chose");
         Assert.That((await browser.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        var scraped = await browser.GetAsync("/metrics");
+        Assert.That(scraped.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a replica waiting for migrate is still scraped");
+        Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("kosmo_"));
+        Assert.That(factory.Logs.Events.Where(e => e.Contains("Failed executing DbCommand") && e.Contains("__EFMigrationsHistory")), Is.Empty,
+            "a missing history table is the expected state, not an error in the log at every probe");
 
         var migrated = await OperatorShell.RunAsync(connection, "migrate");
         Assert.That(migrated.Exit, Is.Zero, migrated.Errors);

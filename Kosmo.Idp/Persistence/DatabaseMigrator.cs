@@ -37,11 +37,22 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
     // history table does not exist yet; then every migration is pending.
     private async Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken)
     {
-        if (!await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken))
+        if (!await HistoryExistsAsync(cancellationToken))
         {
             return db.Database.GetMigrations().ToList();
         }
 
         return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
     }
+
+    /// <summary>
+    /// Npgsql's history repository always says the table exists (the search_path makes it hard to
+    /// tell) and lets the query fail, which EF Core logs as an error on every readiness probe of a
+    /// replica waiting for `migrate`. PostgreSQL itself resolves the name on the search_path, as the
+    /// query would.
+    /// </summary>
+    private async Task<bool> HistoryExistsAsync(CancellationToken cancellationToken) => db.OnPostgres
+        ? await db.Database.SqlQuery<bool>($"SELECT to_regclass({"\"" + HistoryRepository.DefaultTableName + "\""}) IS NOT NULL AS \"Value\"")
+            .SingleAsync(cancellationToken)
+        : await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken);
 }

@@ -17,13 +17,20 @@ public static class WaitForKeys
     {
         // Done means the keys are loaded too: the preparation loads them before it syncs the apps.
         var preparation = app.Services.GetRequiredService<Startup.PreparationState>();
-        var metricsPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Telemetry.TelemetryOptions>>().Value.MetricsPath;
         app.Use(async (context, next) =>
         {
-            // Metrics need no protocol either: a replica waiting for `migrate` is still scraped.
-            if (preparation.IsDone || context.Request.Path.StartsWithSegments(metricsPath))
+            if (preparation.IsDone)
             {
                 await next(context);
+                return;
+            }
+
+            // Metrics need no protocol either: a replica waiting for `migrate` is still scraped. The
+            // scrape endpoint (routed by now) runs right here, before authentication, in which
+            // OpenIddict takes part on every request and has no keys yet.
+            if (context.GetEndpoint() is { RequestDelegate: { } scrape } endpoint && endpoint.Metadata.GetMetadata<Telemetry.ScrapeEndpoint>() is not null)
+            {
+                await scrape(context);
                 return;
             }
 
