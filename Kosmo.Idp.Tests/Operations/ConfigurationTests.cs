@@ -19,6 +19,8 @@ public sealed class ConfigurationTests
     [TestCase("Keys:SigningKeyAnnouncement=-1.00:00:00", "SigningKeyAnnouncement")]
     [TestCase("RelyingApps:Apps:0:ClientId=Bad App!", "a client id is 2–64 characters")]
     [TestCase("RelyingApps:Apps:0:Scopes:1=offline-access", "unknown scope 'offline-access'")]
+    [TestCase("Mail:SendGrid:Timeout=00:00:00", "Timeout")]
+    [TestCase("Pruning:AuditRetention=00:00:00", "AuditRetention")]
     public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

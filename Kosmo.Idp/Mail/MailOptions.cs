@@ -19,6 +19,8 @@ public sealed class MailOptions
     /// <summary>Where <see cref="MailDelivery.Folder"/> writes mails (Development).</summary>
     public string Folder { get; set; } = "App_Data/mail";
 
+    /// <summary>Checked at start with the rest (its timeout's range): nested settings are not, by default.</summary>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public SendGridOptions SendGrid { get; set; } = new();
 }
 

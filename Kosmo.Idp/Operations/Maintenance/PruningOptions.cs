@@ -19,6 +19,10 @@ public sealed class PruningOptions
     [Range(100, 100_000)]
     public int BatchSize { get; set; } = 1000;
 
-    /// <summary>Audit events older than this are deleted; empty keeps them for ever.</summary>
+    /// <summary>
+    /// Audit events older than this are deleted; empty keeps them for ever. At least 30 days: a
+    /// mistyped value must not wipe the audit trail, and the hourly mail limits count from it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "30.00:00:00", "36500.00:00:00")]
     public TimeSpan? AuditRetention { get; set; }
 }
