@@ -66,6 +66,21 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task AnOperatorNamedInKosmoOperator_IsTheOneTheAuditNames()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0091", "password-k0091");
+        await UpdateAsync(factory, member, m => m.LockedAt = DateTimeOffset.UtcNow);
+        await using var catcher = await MailCatcher.StartAsync();
+        var variables = new Dictionary<string, string?>(OperatorShell.MailThrough(catcher)) { [Kosmo.Idp.Operations.MemberCommands.OperatorNote.OperatorVariable] = "tanaka" };
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, variables, "members", "unlock", "K0091");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked)).Detail, Does.Contain($"by tanaka (as {Environment.UserName})"));
+    }
+
+    [Test]
     public async Task Unlock_OfAMemberWhoIsNotLocked_SaysSo_AndNeitherAuditsNorMails()
     {
         await using var factory = await KosmoFactory.StartAsync();
