@@ -179,6 +179,27 @@ public sealed class LoginTests
     }
 
     [Test]
+    public async Task OnARealServer_AReturnUrlNoHeaderCouldCarry_DoesNotFailTheSignIn()
+    {
+        // Kestrel, unlike the in-memory test server, refuses a raw "é" in a header.
+        var port = FreePorts.Next();
+        await using var factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync());
+        factory.UseKestrel(kestrel => kestrel.ListenLocalhost(port));
+        factory.StartServer();
+        await TestMembers.AddAsync(factory, "L0027", "right-password-7");
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() })
+        {
+            BaseAddress = new Uri($"http://localhost:{port}/"),
+        };
+
+        var page = await browser.GetAsync("/login?returnUrl=%2F%C3%A9");
+        var response = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = "L0027", ["Password"] = "right-password-7" });
+
+        Assert.That(response.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Redirect), await response.Content.ReadAsStringAsync());
+        Assert.That(response.Headers.Location!.OriginalString, Is.EqualTo("/journey/otp"));
+    }
+
+    [Test]
     public async Task TheLanguageSwitch_ReturnsHome_FromAReturnUrlNoRedirectCouldCarry()
     {
         var browser = _factory.Browser();

@@ -21,6 +21,10 @@ public static class JourneyRegistration
             {
                 cookie.ExpireTimeSpan = session.Value.IdleTimeout;
                 cookie.Events.OnValidatePrincipal = EndedSessions.ValidateAsync;
+                // Signing in on the login page, the cookie handler would itself redirect to the query's
+                // returnUrl, unchecked: a raw "é" there fails the request inside the sign-in. The
+                // pages redirect by themselves, through MemberJourney.UrlOf.
+                cookie.Events.OnRedirectToReturnUrl = _ => Task.CompletedTask;
             });
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
