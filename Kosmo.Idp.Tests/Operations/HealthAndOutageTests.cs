@@ -25,6 +25,8 @@ public sealed class HealthAndOutageTests
         {
             ["Database:MigrateOnStart"] = "false",
             ["Keys:RefreshInterval"] = "00:00:01",
+            ["BackchannelLogout:PollInterval"] = "00:00:01",
+            ["Pruning:Interval"] = "00:01:00",
         });
         var browser = factory.Browser();
 
@@ -45,6 +47,9 @@ public sealed class HealthAndOutageTests
         Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("kosmo_"));
         Assert.That(factory.Logs.Events.Where(e => e.Contains("Failed executing DbCommand") && e.Contains("__EFMigrationsHistory")), Is.Empty,
             "a missing history table is the expected state, not an error in the log at every probe");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.That(factory.Logs.Events.Where(e => e.Contains("Sending logout notices failed") || e.Contains("Could not refresh the protocol keys")), Is.Empty,
+            "the background work waits for the schema too, instead of failing on a timer");
 
         var migrated = await OperatorShell.RunAsync(connection, "migrate");
         Assert.That(migrated.Exit, Is.Zero, migrated.Errors);

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 namespace Kosmo.Idp.Operations.Maintenance;
 
 /// <summary>Runs the pruner every <see cref="PruningOptions.Interval"/> on each replica; the pruner's lock lets one of them work.</summary>
-public sealed class PruningService(IServiceScopeFactory scopes, IOptions<PruningOptions> options, TimeProvider time, ILogger<PruningService> logger)
+public sealed class PruningService(
+    IServiceScopeFactory scopes, IOptions<PruningOptions> options, Startup.PreparationState preparation, TimeProvider time, ILogger<PruningService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,6 +17,12 @@ public sealed class PruningService(IServiceScopeFactory scopes, IOptions<Pruning
         using var timer = new PeriodicTimer(options.Value.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            // A replica waiting for `migrate` has no tables to work on yet: nothing to do, nor to log, until it opens.
+            if (!preparation.IsDone)
+            {
+                continue;
+            }
+
             try
             {
                 await using var scope = scopes.CreateAsyncScope();

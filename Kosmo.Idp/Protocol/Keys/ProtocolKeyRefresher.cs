@@ -11,6 +11,7 @@ public sealed class ProtocolKeyRefresher(
     IOptions<ProtocolOptions> protocolOptions,
     IOptionsMonitor<OpenIddictServerOptions> openIddict,
     IOptionsMonitorCache<OpenIddictServerOptions> openIddictCache,
+    Operations.Startup.PreparationState preparation,
     TimeProvider time,
     ILogger<ProtocolKeyRefresher> logger) : BackgroundService
 {
@@ -39,6 +40,12 @@ public sealed class ProtocolKeyRefresher(
         using var timer = new PeriodicTimer(keyOptions.Value.RefreshInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            // A replica waiting for `migrate` has no key table yet: the preparation loads the keys once `migrate` has run.
+            if (!preparation.IsDone)
+            {
+                continue;
+            }
+
             try
             {
                 await RefreshAsync(stoppingToken);
