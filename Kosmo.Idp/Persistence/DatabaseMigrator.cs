@@ -27,6 +27,13 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
         }
 
         logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, pending);
+        // EF Core first reads the history table, which on a new PostgreSQL database fails and is
+        // logged as an error: an empty table made beforehand is read without one.
+        if (!await HistoryExistsAsync(cancellationToken))
+        {
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+        }
+
         await db.Database.MigrateAsync(cancellationToken);
     }
 
