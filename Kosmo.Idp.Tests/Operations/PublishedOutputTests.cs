@@ -42,6 +42,11 @@ public sealed partial class PublishedOutputTests
         var (migrateExit, migrateOutput) = await RunToEndAsync(_app, environment, "migrate");
         Assert.That(migrateExit, Is.Zero, migrateOutput);
 
+        // A refused setting stops the start with a Fatal line that names the section an operator sets.
+        var (refusedExit, refusedOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment) { ["Session__IdleTimeout"] = "13:00:00" });
+        Assert.That(refusedExit, Is.Not.Zero);
+        Assert.That(refusedOutput, Does.Contain("The service could not start").And.Contain("settings section Session").And.Contain("IdleTimeout"));
+
         var started = Stopwatch.StartNew();
         using var service = await RunningService.StartAsync(_app, environment);
         await TestContext.Out.WriteLineAsync($"start to ready (published, Production, PostgreSQL, schema migrated): {started.ElapsedMilliseconds} ms");

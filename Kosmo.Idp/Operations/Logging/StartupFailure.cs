@@ -18,6 +18,16 @@ public static class StartupFailure
             new LoggerConfiguration(), string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)).CreateLogger();
         // A refused setting is explained by its message; anything else keeps its stack trace.
         var refusedSetting = failure is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException;
-        logger.Fatal(refusedSetting ? null : failure, "The service could not start: {Reason}", failure.Message);
+        logger.Fatal(refusedSetting ? null : failure, "The service could not start: {Reason}", Describe(failure));
     }
+
+    /// <summary>
+    /// A refused options class is named by its settings section too ("Session: … 'IdleTimeout' …"),
+    /// since that, not the class, is what an operator sets.
+    /// </summary>
+    private static string Describe(Exception failure) =>
+        failure is Microsoft.Extensions.Options.OptionsValidationException { OptionsType: var type }
+        && type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) is string section
+            ? $"settings section {section}: {failure.Message}"
+            : failure.Message;
 }
