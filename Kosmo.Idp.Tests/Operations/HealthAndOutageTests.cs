@@ -15,6 +15,8 @@ public sealed class HealthAndOutageTests
         var ready = await browser.GetAsync("/health/ready");
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+        Assert.That(factory.Logs.Events.Where(e => e.Contains("Failed executing DbCommand")), Is.Empty,
+            "migrating a new database logs no error (EF Core would read the missing history table first)");
     }
 
     [Test]

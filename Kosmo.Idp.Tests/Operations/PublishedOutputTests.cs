@@ -43,9 +43,14 @@ public sealed partial class PublishedOutputTests
         Assert.That(migrateExit, Is.Zero, migrateOutput);
 
         // A refused setting stops the start with a Fatal line that names the section an operator sets.
-        var (refusedExit, refusedOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment) { ["Session__IdleTimeout"] = "13:00:00" });
+        var (refusedExit, refusedOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)
+        {
+            ["Session__IdleTimeout"] = "13:00:00", ["Pruning__AuditRetention"] = "1.00:00:00",
+        });
         Assert.That(refusedExit, Is.Not.Zero);
-        Assert.That(refusedOutput, Does.Contain("The service could not start").And.Contain("settings section Session").And.Contain("IdleTimeout"));
+        var fatal = refusedOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal));
+        Assert.That(fatal, Does.Contain("settings section Session").And.Contain("IdleTimeout")
+            .And.Contain("settings section Pruning").And.Contain("AuditRetention").And.Not.Contain("   at "), "both refused sections, no stack trace in the log line");
 
         var started = Stopwatch.StartNew();
         using var service = await RunningService.StartAsync(_app, environment);

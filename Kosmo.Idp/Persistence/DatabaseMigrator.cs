@@ -58,8 +58,19 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
     /// replica waiting for `migrate`. PostgreSQL itself resolves the name on the search_path, as the
     /// query would.
     /// </summary>
-    private async Task<bool> HistoryExistsAsync(CancellationToken cancellationToken) => db.OnPostgres
-        ? await db.Database.SqlQuery<bool>($"SELECT to_regclass({"\"" + HistoryRepository.DefaultTableName + "\""}) IS NOT NULL AS \"Value\"")
-            .SingleAsync(cancellationToken)
-        : await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken);
+    private async Task<bool> HistoryExistsAsync(CancellationToken cancellationToken)
+    {
+        if (!db.OnPostgres)
+        {
+            return await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken);
+        }
+
+        // The table EF Core uses: its default, or what MigrationsHistoryTable(name, schema) set.
+        var relational = Microsoft.EntityFrameworkCore.Infrastructure.RelationalOptionsExtension.Extract(db.GetService<IDbContextOptions>());
+        var table = Quoted(relational.MigrationsHistoryTableName ?? HistoryRepository.DefaultTableName);
+        var name = relational.MigrationsHistoryTableSchema is { } schema ? Quoted(schema) + "." + table : table;
+        return await db.Database.SqlQuery<bool>($"SELECT to_regclass({name}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
+    }
+
+    private static string Quoted(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

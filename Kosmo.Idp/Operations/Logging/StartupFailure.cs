@@ -17,8 +17,10 @@ public static class StartupFailure
         using var logger = LoggingRegistration.WriteToConsole(
             new LoggerConfiguration(), string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)).CreateLogger();
         // A refused setting is explained by its message; anything else keeps its stack trace.
-        var refusedSetting = failure is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException;
-        logger.Fatal(refusedSetting ? null : failure, "The service could not start: {Reason}", Describe(failure));
+        // Several refused sections at once arrive as one AggregateException.
+        var failures = failure is AggregateException many ? many.InnerExceptions : [failure];
+        var refusedSettings = failures.All(f => f is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException);
+        logger.Fatal(refusedSettings ? null : failure, "The service could not start: {Reason}", string.Join(" ", failures.Select(Describe)));
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ public sealed record OperatorNote(string Operator, string? Reason)
     /// </summary>
     public static OperatorNote ForCurrentUser(string? reason)
     {
-        var named = Environment.GetEnvironmentVariable(OperatorVariable)?.Trim();
+        // The operator's own claim, kept to one short line of printable text.
+        var named = new string((Environment.GetEnvironmentVariable(OperatorVariable) ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
         var who = string.IsNullOrEmpty(named) ? Environment.UserName : $"{named[..Math.Min(named.Length, 64)]} (as {Environment.UserName})";
         return new(who, string.IsNullOrWhiteSpace(reason) ? null : reason.Trim());
     }

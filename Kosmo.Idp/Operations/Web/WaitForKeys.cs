@@ -9,7 +9,8 @@ namespace Kosmo.Idp.Operations.Web;
 /// job has not run yet, with Database:MigrateOnStart off), nothing but the health checks and metrics can answer: OpenIddict, which runs in
 /// every request's authentication, has no keys to work with. The health checks answer before this
 /// (they need no protocol); every other request gets a plain 503 "starting" page instead of an
-/// error from deep inside OpenIddict. Keys appear by themselves after `migrate` (Keys:RefreshInterval).
+/// error from deep inside OpenIddict. Once `migrate` has run, the preparation (which checks the schema
+/// every 5 seconds) loads the keys and opens the replica by itself.
 /// </summary>
 public static class WaitForKeys
 {
