@@ -96,6 +96,23 @@ public sealed class SessionTermination(
     }
 
     /// <summary>
+    /// "Sign out the other devices", from a page of the member's: ends every session but this
+    /// browser's (audited with <paramref name="why"/>), saves that with whatever else the page
+    /// changed, tells the apps, and signs this browser in again under the new session version, which
+    /// it returns.
+    /// </summary>
+    public async Task<MemberSession> EndTheOthersAsync(HttpContext context, Member member, MemberSession kept, string why, CancellationToken cancellationToken)
+    {
+        await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
+        audit.Record(AuditKinds.SignedOutEverywhere, member.Id, why);
+        await db.SaveChangesAsync(cancellationToken);
+        await NotifyAppsAsync();
+        var session = kept with { Version = member.SessionVersion };
+        await session.SignInAsync(context);
+        return session;
+    }
+
+    /// <summary>
     /// Tells the apps whose sign-ins were ended here (back-channel logout). Called once the change
     /// is committed: no HTTP call waits inside a transaction, and no app is told of a sign-out
     /// that was then rolled back.

@@ -272,11 +272,7 @@ public sealed class AccountModel(
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         // A new password is the answer to "someone may know it" (the notices say so): whoever
         // signed in with the old one is signed out, and their apps' tokens end, as with サインアウト.
-        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
-        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "password changed");
-        await Db.SaveChangesAsync(cancellationToken);
-        await sessions.NotifyAppsAsync();
-        await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
+        await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
 
         return RedirectToPage(new { done = "password" });
@@ -305,11 +301,7 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
-        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "account page");
-        await Db.SaveChangesAsync(cancellationToken);
-        await sessions.NotifyAppsAsync();
-        await (Session with { Version = Member.SessionVersion }).SignInAsync(HttpContext);
+        await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
         return RedirectToPage(new { done = "signed-out" });
     }
 

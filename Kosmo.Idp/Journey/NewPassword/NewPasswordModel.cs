@@ -55,12 +55,7 @@ public sealed class NewPasswordModel(
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
-        await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
-        audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "password replaced at sign-in");
-        await Db.SaveChangesAsync(cancellationToken);
-        await sessions.NotifyAppsAsync();
-        Session = Session with { Version = Member.SessionVersion };
-        await Session.SignInAsync(HttpContext);
+        Session = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken);
         return Continue();
     }
 }

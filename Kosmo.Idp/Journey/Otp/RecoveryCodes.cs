@@ -81,14 +81,14 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         return letters.Length == 8 && letters.All(Alphabet.Contains) ? letters[..4] + "-" + letters[4..] : null;
     }
 
-    private byte[] Hash(Guid memberId, string code)
-    {
-        var hashingKey = keys.ClientSecretHashKey.Length > 0
-            ? keys.ClientSecretHashKey
-            : throw new InvalidOperationException("The provider's hashing key is not loaded.");
-        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, hashingKey, HMACSHA256.HashSizeInBytes, info: "kosmo recovery codes"u8.ToArray());
-        return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
-    }
+    private byte[]? _key;
+
+    private byte[] Hash(Guid memberId, string code) =>
+        HMACSHA256.HashData(_key ??= DeriveKey(), Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
+
+    private byte[] DeriveKey() => keys.ClientSecretHashKey.Length > 0
+        ? HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.ClientSecretHashKey, HMACSHA256.HashSizeInBytes, info: "kosmo recovery codes"u8.ToArray())
+        : throw new InvalidOperationException("The provider's hashing key is not loaded.");
 
     private static byte[] LegacyHash(string code) => SHA256.HashData(Encoding.UTF8.GetBytes(code));
 }
