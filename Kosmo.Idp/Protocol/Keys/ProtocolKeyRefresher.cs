@@ -13,13 +13,13 @@ public sealed class ProtocolKeyRefresher(
     IOptionsMonitorCache<OpenIddictServerOptions> openIddictCache,
     Operations.Startup.PreparationState preparation,
     TimeProvider time,
-    ILogger<ProtocolKeyRefresher> logger) : BackgroundService
+    ILogger<ProtocolKeyRefresher> logger) : Operations.Startup.RecurringWork(preparation, time)
 {
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var keys = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().ListAsync(cancellationToken);
-        ring.Load(keys, time.GetUtcNow(), protocolOptions.Value.LongestTokenLifetime);
+        ring.Load(keys, Time.GetUtcNow(), protocolOptions.Value.LongestTokenLifetime);
 
         // OpenIddict's options are rebuilt when the ring changes; if a request was building them at
         // that very moment, the old keys could have been cached after the change. Each refresh
@@ -35,26 +35,10 @@ public sealed class ProtocolKeyRefresher(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(keyOptions.Value.RefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            // A replica waiting for `migrate` has no key table yet: the preparation loads the keys once `migrate` has run.
-            if (!preparation.IsDone)
-            {
-                continue;
-            }
+    protected override TimeSpan Interval => keyOptions.Value.RefreshInterval;
 
-            try
-            {
-                await RefreshAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The keys already loaded stay valid; the next tick tries again.
-                logger.LogWarning(e, "Could not refresh the protocol keys");
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => RefreshAsync(cancellationToken);
+
+    // The keys already loaded stay valid.
+    protected override void LogFailure(Exception failure) => logger.LogWarning(failure, "Could not refresh the protocol keys");
 }

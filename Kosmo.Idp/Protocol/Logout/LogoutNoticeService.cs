@@ -1,34 +1,22 @@
+using Kosmo.Idp.Operations.Startup;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Protocol.Logout;
 
 /// <summary>Runs <see cref="LogoutNoticeDispatcher"/> every <see cref="BackchannelLogoutOptions.PollInterval"/> on each replica; its lock lets one of them send.</summary>
 public sealed class LogoutNoticeService(
-    IServiceScopeFactory scopes, IOptions<BackchannelLogoutOptions> options, Operations.Startup.PreparationState preparation, TimeProvider time,
+    IServiceScopeFactory scopes, IOptions<BackchannelLogoutOptions> options, PreparationState preparation, TimeProvider time,
     ILogger<LogoutNoticeService> logger)
-    : BackgroundService
+    : RecurringWork(preparation, time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.PollInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            // A replica waiting for `migrate` has no tables to work on yet: nothing to do, nor to log, until it opens.
-            if (!preparation.IsDone)
-            {
-                continue;
-            }
+    protected override TimeSpan Interval => options.Value.PollInterval;
 
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<LogoutNoticeDispatcher>().RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The notices stay due; the next tick tries again.
-                logger.LogError(e, "Sending logout notices failed");
-            }
-        }
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<LogoutNoticeDispatcher>().RunOnceAsync(cancellationToken);
     }
+
+    // The notices stay due.
+    protected override void LogFailure(Exception failure) => logger.LogError(failure, "Sending logout notices failed");
 }
