@@ -363,6 +363,33 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task AMemberWhoLeavesTheCodePageOfAConfirmation_KeepsTheSessionAsItWas_ItsAccountPageAndItsApps()
+    {
+        await TestMembers.AddAsync(_factory, "A0042", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        Assert.That((await app.SignInAsync("A0042", Password, Pkce.Create())).Code, Is.Not.Null);
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        var toConfirm = await HtmlForm.SubmitAsync(app.Browser, await app.Browser.GetAsync("/account"),
+            new Dictionary<string, string> { ["NewEmail"] = "new-a0042@example.jp" }, "#change-email");
+        var toCode = await HtmlForm.SubmitAsync(app.Browser, await FollowAsync(app.Browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
+        Assert.That(PathOf(toCode), Is.EqualTo("/journey/otp"));
+        var codePage = await HtmlForm.ParseAsync(await FollowAsync(app.Browser, toCode));
+        Assert.That(codePage.GetElementById("otp-confirm-cancel")?.GetAttribute("href"), Is.EqualTo("/account"), "a way back without a code");
+        Assert.That(codePage.GetElementById("otp-sign-out"), Is.Null, "not the login's way out, which would end the session");
+
+        // The member goes elsewhere instead of typing the code: nothing holds them at the code page.
+        var account = await app.Browser.GetAsync("/account");
+        Assert.That(account.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(await account.Content.ReadAsStringAsync(), "confirm-hint"), Does.Contain("本人確認"), "and the changes still wait for a code");
+        Assert.That((await app.SignInAsync("A0042", Password, Pkce.Create())).Code, Is.Not.Null, "the app signs in without a code, as before");
+
+        // The typed password is good for the window of a recent sign-in only; after it, the code page is not offered.
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        Assert.That(PathOf(await app.Browser.GetAsync("/journey/otp?returnUrl=%2Faccount")), Is.EqualTo("/account"));
+        Assert.That(_factory.Mail.To("new-a0042@example.jp"), Is.Empty);
+    }
+
+    [Test]
     public async Task ARelyingAppAskingForAnApp_CannotAddOneToAnOldSession_UntilTheMemberConfirms()
     {
         await TestMembers.AddAsync(_factory, "A0033", Password);

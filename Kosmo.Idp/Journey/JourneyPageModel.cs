@@ -14,8 +14,11 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
 {
     protected abstract JourneyStep Step { get; }
 
-    /// <summary>A step page that a member who finished the journey may also use (adding another app from the account page).</summary>
-    protected virtual bool ServesFinishedMembers => false;
+    /// <summary>
+    /// A step page that a member who finished the journey may also use (adding another app from
+    /// the account page, the code that completes a 本人確認).
+    /// </summary>
+    protected virtual bool ServesFinishedMembers(MemberSession session) => false;
 
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -36,7 +39,7 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
         var session = MemberSession.From(User);
         var member = session is null ? null : await db.Members.FindAsync([session.MemberId], cancellationToken);
         var next = journey.Next(member, session, Demand);
-        if (next != Step && next != alsoServes && !(next == JourneyStep.Done && ServesFinishedMembers))
+        if (next != Step && next != alsoServes && !(next == JourneyStep.Done && ServesFinishedMembers(session!)))
         {
             return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
         }

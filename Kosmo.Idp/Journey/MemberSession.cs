@@ -21,8 +21,13 @@ namespace Kosmo.Idp.Journey;
 /// new sign-in in the same browser, <see cref="ContinuedIdAsync"/>): the apps' authorizations made
 /// in it are tagged with it, so "sign out the other devices" can spare this device's apps.
 /// </param>
+/// <param name="PasswordRetypedAt">
+/// When the member typed the password again on the 本人確認 page, the code still to come; the
+/// session keeps its factors meanwhile (<see cref="ConfirmingAgain"/>).
+/// </param>
 public sealed record MemberSession(
-    Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null, string? Id = null)
+    Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null, string? Id = null,
+    DateTimeOffset? PasswordRetypedAt = null)
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
 
@@ -34,8 +39,13 @@ public sealed record MemberSession(
 
     private const string IdClaim = "kosmo_session_id";
 
+    private const string PasswordRetypedClaim = "kosmo_password_retyped";
+
     /// <summary>The session ID as relying apps see it (OpenID Connect's sid), in tokens and their stored principals.</summary>
     public const string SessionIdClaim = "sid";
+
+    private static readonly IReadOnlyList<string> BothFactors =
+        [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor];
 
     public bool HasSecondFactor => Methods.Contains(AuthenticationMethods.OneTimePassword);
 
@@ -53,8 +63,10 @@ public sealed record MemberSession(
         // Tokens carry the acr rather than the session's own claim: an app-level acr means the app.
         var secondFactor = principal.FindFirstValue(SecondFactorClaim)
             ?? (principal.FindFirstValue(Claims.AuthenticationContextReference) == AuthenticationMethods.AcrApp ? AuthenticationMethods.ByApp : null);
+        DateTimeOffset? retyped = long.TryParse(principal.FindFirstValue(PasswordRetypedClaim), CultureInfo.InvariantCulture, out var retypedAt)
+            ? DateTimeOffset.FromUnixTimeSeconds(retypedAt) : null;
         return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor,
-            principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim));
+            principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim), retyped);
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
@@ -80,6 +92,12 @@ public sealed record MemberSession(
         if (Id is not null)
         {
             identity.AddClaim(new Claim(IdClaim, Id));
+        }
+
+        if (PasswordRetypedAt is { } retyped)
+        {
+            identity.AddClaim(new Claim(PasswordRetypedClaim,
+                retyped.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         }
 
         return new ClaimsPrincipal(identity);
@@ -119,10 +137,21 @@ public sealed record MemberSession(
 
     /// <summary>
     /// The session while the member confirms who they are before an account change: the password
-    /// was typed again just now, the code is still to come. The same session (its id, its apps).
+    /// was typed again just now, the code is still to come. Nothing else changes: a member who
+    /// leaves the code page keeps the session as it was, its apps and its account page, rather
+    /// than being held at a code page wherever they go next.
     /// </summary>
-    public MemberSession ConfirmingAgain(DateTimeOffset now) =>
-        this with { AuthenticatedAt = now, Methods = [AuthenticationMethods.Password], SecondFactor = null };
+    public MemberSession ConfirmingAgain(DateTimeOffset now) => this with { PasswordRetypedAt = now };
+
+    /// <summary>本人確認 complete: the password (<see cref="ConfirmingAgain"/>) and now a code, a new sign-in of the same session.</summary>
+    public MemberSession ConfirmedAgain(DateTimeOffset now, string factor) =>
+        this with
+        {
+            AuthenticatedAt = now,
+            Methods = BothFactors,
+            SecondFactor = factor,
+            PasswordRetypedAt = null,
+        };
 
     /// <summary>
     /// The session once the member also typed a one-time password. After the password, auth_time
@@ -134,7 +163,7 @@ public sealed record MemberSession(
         this with
         {
             AuthenticatedAt = HasSecondFactor ? AuthenticatedAt : now,
-            Methods = [AuthenticationMethods.Password, AuthenticationMethods.OneTimePassword, AuthenticationMethods.MultiFactor],
+            Methods = BothFactors,
             SecondFactor = factor,
         };
 }

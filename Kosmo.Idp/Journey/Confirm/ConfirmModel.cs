@@ -8,8 +8,9 @@ using Microsoft.Extensions.Localization;
 namespace Kosmo.Idp.Journey.Confirm;
 
 /// <summary>
-/// 本人確認: the password again, then the member's one-time password (the journey's own code page),
-/// then back to the change the member was making. The session's sign-in time becomes now.
+/// 本人確認: the password again, then the member's one-time password (the journey's own code page,
+/// which serves a session that is confirming), then back to the change the member was making. The
+/// session's sign-in time becomes the code's.
 /// </summary>
 [ThrottlePostsByAddress]
 public sealed class ConfirmModel(
@@ -19,7 +20,7 @@ public sealed class ConfirmModel(
     protected override JourneyStep Step => JourneyStep.ConfirmIdentity;
 
     /// <summary>Also before the account page's changes, which a finished member asks for.</summary>
-    protected override bool ServesFinishedMembers => true;
+    protected override bool ServesFinishedMembers(MemberSession session) => true;
 
     [BindProperty]
     public string? Password { get; set; }
@@ -53,10 +54,9 @@ public sealed class ConfirmModel(
         audit.Record(AuditKinds.SignInSucceeded, Member.Id, "confirming before an account change");
         await Db.SaveChangesAsync(cancellationToken);
 
-        // Password-only until the code is typed: the journey now asks for it, as at login.
         Session = Session.ConfirmingAgain(time.GetUtcNow());
         await Session.SignInAsync(HttpContext);
-        return Continue();
+        return LocalRedirect(MemberJourney.UrlOf(JourneyStep.OtpChallenge, ReturnUrl));
     }
 
     /// <summary>A sign-in recent enough already (a second tab, the back button) goes on without a new code.</summary>

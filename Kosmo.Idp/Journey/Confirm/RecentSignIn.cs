@@ -17,6 +17,10 @@ public sealed class RecentSignIn(IOptions<AccountOptions> options, TimeProvider 
     public bool Holds(MemberSession session) =>
         time.GetUtcNow() - session.AuthenticatedAt <= options.Value.RecentSignIn;
 
+    /// <summary>The password was typed again on the confirmation page within the window: its code may follow.</summary>
+    public bool IsConfirming(MemberSession session) =>
+        session.PasswordRetypedAt is { } retyped && time.GetUtcNow() - retyped <= options.Value.RecentSignIn;
+
     /// <summary>The confirmation page, which returns to <paramref name="returnUrl"/> (a local URL) once both factors were typed.</summary>
     public static string ConfirmUrl(string returnUrl) => MemberJourney.UrlOf(JourneyStep.ConfirmIdentity, returnUrl);
 }

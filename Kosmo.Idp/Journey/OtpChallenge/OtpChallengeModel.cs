@@ -17,9 +17,15 @@ namespace Kosmo.Idp.Journey.OtpChallenge;
 /// </summary>
 public sealed class OtpChallengeModel(
     KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
-    AttemptThrottle throttle, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey), IReturnsToAnApp
+    AttemptThrottle throttle, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey), IReturnsToAnApp
 {
     protected override JourneyStep Step => JourneyStep.OtpChallenge;
+
+    /// <summary>Also the second half of 本人確認, for a member whose session is otherwise complete.</summary>
+    protected override bool ServesFinishedMembers(MemberSession session) => recentSignIn.IsConfirming(session);
+
+    /// <summary>The member is confirming who they are before an account change (the password was just typed again).</summary>
+    public bool Confirming => recentSignIn.IsConfirming(Session);
 
     /// <summary>email, app or recovery.</summary>
     [BindProperty(SupportsGet = true)]
@@ -215,7 +221,7 @@ public sealed class OtpChallengeModel(
         audit.Record(AuditKinds.OtpVerified, Member.Id, method);
         Member.UpdatedAt = now;
         await Db.SaveChangesAsync(cancellationToken);
-        Session = Session.WithSecondFactor(now, method);
+        Session = Confirming ? Session.ConfirmedAgain(now, method) : Session.WithSecondFactor(now, method);
         await Session.SignInAsync(HttpContext);
         return Continue();
     }

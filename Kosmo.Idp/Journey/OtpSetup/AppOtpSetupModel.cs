@@ -22,7 +22,7 @@ public sealed class AppOtpSetupModel(
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
 
-    protected override bool ServesFinishedMembers => true;
+    protected override bool ServesFinishedMembers(MemberSession session) => true;
 
     [BindProperty]
     public string? Code { get; set; }
