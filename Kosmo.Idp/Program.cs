@@ -13,7 +13,15 @@ try
 catch (Exception e) when (e is not (OperationCanceledException or HostAbortedException))
 {
     Kosmo.Idp.Operations.Logging.StartupFailure.Log(e);
-    throw;
+    // The Fatal line says why; as the process's own entry point, stop with exit code 1 rather
+    // than the runtime's abort and a second, raw copy of the failure. A test host that runs this
+    // Main to build its server gets the exception itself.
+    if (System.Reflection.Assembly.GetEntryAssembly() != typeof(Program).Assembly)
+    {
+        throw;
+    }
+
+    return 1;
 }
 
 return 0;

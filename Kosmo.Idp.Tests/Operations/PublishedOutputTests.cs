@@ -47,7 +47,8 @@ public sealed partial class PublishedOutputTests
         {
             ["Session__IdleTimeout"] = "13:00:00", ["Pruning__AuditRetention"] = "1.00:00:00",
         });
-        Assert.That(refusedExit, Is.Not.Zero);
+        Assert.That(refusedExit, Is.EqualTo(1), "a plain failure, not the runtime's abort (134)");
+        Assert.That(refusedOutput, Does.Not.Contain("Unhandled exception"), "the Fatal line is the only account of it");
         var fatal = refusedOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal));
         Assert.That(fatal, Does.Contain("settings section Session").And.Contain("IdleTimeout")
             .And.Contain("settings section Pruning").And.Contain("AuditRetention").And.Not.Contain("   at "), "both refused sections, no stack trace in the log line");

@@ -6,8 +6,7 @@ namespace Kosmo.Idp.Operations.Logging;
 /// Settings refused while the service is being put together (no Data Protection certificate in
 /// Production, an unreadable one, …) fail before the service's own logging exists: the reason
 /// would only reach stderr, outside the log collector. Written here in the log's own format
-/// (compact JSON outside Development), then the failure goes on as before, so the process still
-/// stops with an error.
+/// (compact JSON outside Development); the process then stops with exit code 1.
 /// </summary>
 public static class StartupFailure
 {
