@@ -59,6 +59,14 @@ public sealed class ApiAudienceTests
 
         var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
         Assert.That(Audiences(refreshed.AccessToken!), Is.EqualTo(new[] { MedicalApi }));
+
+        // A refresh that leaves the API scope out gets a token that API refuses, and the grant stays whole.
+        var withoutApi = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refreshed.RefreshToken, ["scope"] = "openid offline_access",
+        });
+        Assert.That(Audiences(withoutApi.AccessToken!), Is.Empty, withoutApi.Body.ToString());
+        Assert.That(Audiences((await app.RefreshAsync(withoutApi.RefreshToken!)).AccessToken!), Is.EqualTo(new[] { MedicalApi }));
     }
 
     [Test]

@@ -102,6 +102,30 @@ public sealed class CodeFlowTests
         Assert.That((await UserInfoAsync(app, without)).TryGetProperty("email", out _), Is.False);
     }
 
+    [Test]
+    public async Task ARefreshAskingForFewerScopes_GetsTokensThatSayLess_WhileItsNewRefreshTokenKeepsTheWholeGrant()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var first = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce,
+            new Dictionary<string, string?> { ["scope"] = "openid profile email offline_access" })).Code!, pkce.Verifier);
+
+        var narrowed = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = first.RefreshToken, ["scope"] = "openid offline_access",
+        });
+        Assert.That(narrowed.Status, Is.EqualTo(HttpStatusCode.OK), narrowed.Body.ToString());
+        var idToken = new JwtSecurityTokenHandler().ReadJwtToken(narrowed.IdToken);
+        Assert.That(idToken.Claims.Select(c => c.Type), Has.None.AnyOf("name", "preferred_username", "email"), "profile and email were not asked for");
+        Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(narrowed.AccessToken).Claims.Single(c => c.Type == "scope").Value.Split(' '),
+            Is.EquivalentTo(new[] { "openid", "offline_access" }));
+        Assert.That((await UserInfoAsync(app, narrowed)).TryGetProperty("name", out _), Is.False);
+
+        // RFC 6749 section 6: the new refresh token's scope is the original one.
+        var whole = await app.RefreshAsync(narrowed.RefreshToken!);
+        Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(whole.IdToken).Claims.Select(c => c.Type), Does.Contain("name").And.Contain("email"));
+    }
+
     private static async Task<JsonElement> UserInfoAsync(TestRelyingApp app, TokenResponse tokens)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");

@@ -164,7 +164,9 @@ public static class AuthorizationEndpoints
             }
 
             // Rebuilt from the member as stored now, so a renamed member gets the new name at the next refresh.
-            var principal = await principals.CreateAsync(member, session!, stored.GetScopes(), context.RequestAborted);
+            // OpenIddict refused a refresh asking for more than was granted, and narrows the access token's scope itself.
+            var asked = request.IsRefreshTokenGrantType() && !string.IsNullOrEmpty(request.Scope) ? request.GetScopes().ToHashSet(StringComparer.Ordinal) : null;
+            var principal = await principals.CreateAsync(member, session!, stored.GetScopes(), context.RequestAborted, asked);
             principal.SetAuthorizationId(stored.GetAuthorizationId());
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }

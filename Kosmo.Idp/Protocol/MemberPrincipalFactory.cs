@@ -10,7 +10,14 @@ namespace Kosmo.Idp.Protocol;
 /// <summary>The identity handed to relying apps: which claims exist and which token each goes into.</summary>
 public sealed class MemberPrincipalFactory(ApiAudiences audiences)
 {
-    public async Task<ClaimsPrincipal> CreateAsync(Member member, MemberSession session, IEnumerable<string> scopes, CancellationToken cancellationToken)
+    /// <param name="scopes">The scopes granted, which a refresh token issued from this principal keeps.</param>
+    /// <param name="asked">
+    /// The fewer scopes a refresh request asked for (RFC 6749 section 6): the id_token says only
+    /// what these reveal (the access token's scope and audiences: NarrowedRefreshesNameOnlyTheirApis).
+    /// Null: all that was granted.
+    /// </param>
+    public async Task<ClaimsPrincipal> CreateAsync(
+        Member member, MemberSession session, IEnumerable<string> scopes, CancellationToken cancellationToken, IReadOnlySet<string>? asked = null)
     {
         var identity = new ClaimsIdentity(
             authenticationType: "Kosmo.Idp", nameType: Claims.Name, roleType: Claims.Role);
@@ -25,17 +32,18 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
         }
 
         identity.SetScopes(scopes);
-        foreach (var (type, value) in ProfileOf(member, identity.HasScope))
+        Func<string, bool> revealed = asked is null ? identity.HasScope : scope => identity.HasScope(scope) && asked.Contains(scope);
+        foreach (var (type, value) in ProfileOf(member, revealed))
         {
             _ = value is bool flag ? identity.SetClaim(type, flag) : identity.SetClaim(type, (string)value);
         }
 
         identity.SetResources(await audiences.OfAsync(identity.GetScopes(), cancellationToken));
-        identity.SetDestinations(claim => DestinationsOf(claim, identity));
+        identity.SetDestinations(claim => DestinationsOf(claim, revealed));
         return new ClaimsPrincipal(identity);
     }
 
-    private static IEnumerable<string> DestinationsOf(Claim claim, ClaimsIdentity identity)
+    private static IEnumerable<string> DestinationsOf(Claim claim, Func<string, bool> revealed)
     {
         switch (claim.Type)
         {
@@ -59,11 +67,11 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
 
                 break;
 
-            case Claims.Name or Claims.PreferredUsername when identity.HasScope(Scopes.Profile):
+            case Claims.Name or Claims.PreferredUsername when revealed(Scopes.Profile):
                 yield return Destinations.IdentityToken;
                 break;
 
-            case Claims.Email or Claims.EmailVerified when identity.HasScope(Scopes.Email):
+            case Claims.Email or Claims.EmailVerified when revealed(Scopes.Email):
                 yield return Destinations.IdentityToken;
                 break;
         }

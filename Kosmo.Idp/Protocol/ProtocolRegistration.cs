@@ -102,6 +102,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(RefreshTokensAreRedeemedOnce.Descriptor);
                 server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
                 server.AddEventHandler(RevokedRefreshTokensEndTheirGrant.Descriptor);
+                server.AddEventHandler(NarrowedRefreshesNameOnlyTheirApis.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)
