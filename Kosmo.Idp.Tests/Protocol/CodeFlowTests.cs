@@ -126,6 +126,22 @@ public sealed class CodeFlowTests
         Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(whole.IdToken).Claims.Select(c => c.Type), Does.Contain("name").And.Contain("email"));
     }
 
+    [Test]
+    public async Task ARefreshAskingForAScopeTheSignInDidNotGrant_IsInvalidScope_AndTheRefreshTokenStillWorks()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce)).Code!, pkce.Verifier);
+
+        // email: a scope the portal is registered for, which this sign-in did not ask for.
+        var widened = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = "openid email",
+        });
+        Assert.That(widened.Error, Is.EqualTo("invalid_scope"), widened.Body.ToString());
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).AccessToken, Is.Not.Null, "the request was refused, not the token");
+    }
+
     private static async Task<JsonElement> UserInfoAsync(TestRelyingApp app, TokenResponse tokens)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");

@@ -103,6 +103,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
                 server.AddEventHandler(RevokedRefreshTokensEndTheirGrant.Descriptor);
                 server.AddEventHandler(NarrowedRefreshesNameOnlyTheirApis.Descriptor);
+                server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)

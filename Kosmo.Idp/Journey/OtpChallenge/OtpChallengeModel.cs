@@ -24,8 +24,12 @@ public sealed class OtpChallengeModel(
     /// <summary>Also the second half of 本人確認, for a member whose session is otherwise complete.</summary>
     protected override bool ServesFinishedMembers(MemberSession session) => recentSignIn.IsConfirming(session);
 
-    /// <summary>The member is confirming who they are before an account change (the password was just typed again).</summary>
-    public bool Confirming => recentSignIn.IsConfirming(Session);
+    /// <summary>
+    /// The member is confirming who they are before an account change (the password was just typed
+    /// again). Read once, on entry: a window that closes while the code is being checked must not
+    /// turn the code the member typed for 本人確認 into a mere change of the session's factor.
+    /// </summary>
+    public bool Confirming { get; private set; }
 
     /// <summary>email, app or recovery.</summary>
     [BindProperty(SupportsGet = true)]
@@ -251,6 +255,7 @@ public sealed class OtpChallengeModel(
 
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {
+        Confirming = recentSignIn.IsConfirming(Session);
         EmailAvailable = Member.Email is not null && (Member.EmailOtpEnabledAt is not null || Member.OtpMethod == OtpMethod.Email);
         AppAvailable = Member.AppOtpEnabledAt is not null;
         // Offered while unused codes exist, whether or not the member confirmed keeping the newest set.
