@@ -6,6 +6,9 @@
 # IMAGE=1: as the container runs it: Production, PostgreSQL (a throwaway server unless
 # ConnectionStrings__Kosmo is set) migrated once by the `migrate` command, the Dockerfile's
 # workstation GC, a Data Protection certificate.
+# SETTLED=<seconds after ready> (default 90, 0 to skip): a second reading once the background
+# rounds have each run (logout notices every 15 s, the key refresh every minute): the idle figure
+# of a process that has been up a while. The first reading, 5 s after ready, comes before them.
 set -euo pipefail
 runs=${1:-5}
 source "$(dirname "$0")/common.sh"
@@ -34,7 +37,15 @@ for i in $(seq 1 "$runs"); do
   # processes mapping the same files, and re-readable under memory pressure).
   read -r rss anon shmem file < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssShmem/ {s=$2} /^RssFile/ {f=$2}
     END {print r, a, s, f}' /proc/$pid/status)
-  kill "$pid"; wait "$pid" 2>/dev/null || true
   printf 'run %d: start to ready %d ms, idle after 5 s: RSS %d MB = anonymous %d + shared %d + file-backed %d MB\n' \
     "$i" $(( (ready - start) / 1000000 )) $(( rss / 1024 )) $(( anon / 1024 )) $(( shmem / 1024 )) $(( file / 1024 ))
+  settled=${SETTLED:-90}
+  if [ "$settled" -gt 5 ]; then
+    sleep $(( settled - 5 ))
+    read -r rss anon shmem file < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssShmem/ {s=$2} /^RssFile/ {f=$2}
+      END {print r, a, s, f}' /proc/$pid/status)
+    printf '       settled after %d s: RSS %d MB = anonymous %d + shared %d + file-backed %d MB\n' \
+      "$settled" $(( rss / 1024 )) $(( anon / 1024 )) $(( shmem / 1024 )) $(( file / 1024 ))
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
 done
