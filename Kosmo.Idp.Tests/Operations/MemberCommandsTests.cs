@@ -66,6 +66,35 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task Unlock_ReleasesCodesByMailHeldBackForTheHour_SoTheNextLoginGetsACodeAtOnce()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0092", "password-k0092");
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            db.EmailOtpChallenges.Add(new EmailOtpChallenge
+            {
+                MemberId = member.Id, CodeHash = new byte[32], SentAt = now.AddMinutes(-5), ExpiresAt = now.AddMinutes(5),
+                WindowStartedAt = now.AddMinutes(-10), SendsInWindow = 2, Failures = 5,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0092");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("K0092 unlocked").And.Contain("codes by mail released (5 wrong codes"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailOtpChallenges.AnyAsync(c => c.MemberId == member.Id)), Is.False);
+
+        var browser = factory.Browser();
+        var codePage = await Journey.JourneySteps.LoginAsync(browser, "K0092", "password-k0092");
+        Assert.That(Journey.JourneySteps.PathOf(codePage), Is.EqualTo("/journey/otp"));
+        await browser.GetAsync(codePage.Headers.Location);
+        Assert.That(factory.Mail.To("k0092@example.jp"), Has.Count.EqualTo(1), "a new code at once, not a wait for the hour");
+    }
+
+    [Test]
     public async Task AnOperatorNamedInKosmoOperator_IsTheOneTheAuditNames()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -24,6 +24,7 @@ public sealed class MemberAdministration(
     TimeProvider time,
     SessionTermination sessions,
     Protocol.Logout.BackchannelLogout backchannel,
+    IOptions<Members.Otp.OtpOptions> otp,
     ILogger<MemberAdministration> logger)
 {
 
@@ -38,7 +39,13 @@ public sealed class MemberAdministration(
         var now = time.GetUtcNow();
         var throttle = await db.SignInThrottles.SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
         var codePause = await db.SignInThrottles.FindAsync([AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken);
-        var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null;
+        // Codes by mail held back for the rest of the hour (too many wrong codes or mails): the member
+        // who called the society about it would otherwise still wait after being "unlocked".
+        var mailedCodes = await db.EmailOtpChallenges.SingleOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
+        var mailedCodesHeld = mailedCodes is not null && now - mailedCodes.WindowStartedAt < TimeSpan.FromHours(1)
+            && (mailedCodes.Failures >= otp.Value.EmailMaximumFailures || mailedCodes.SendsInWindow >= otp.Value.EmailMaximumSendsPerHour);
+        var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null
+            || mailedCodesHeld;
         if (!member.IsLocked && !lockedOut)
         {
             return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed.");
@@ -68,6 +75,12 @@ public sealed class MemberAdministration(
         {
             changes.Add($"one-time-password pause cleared ({codePause.FailedCount} wrong codes)");
             db.SignInThrottles.Remove(codePause);
+        }
+
+        if (mailedCodesHeld)
+        {
+            changes.Add($"codes by mail released ({mailedCodes!.Failures} wrong codes, {mailedCodes.SendsInWindow} mails this hour; the next login mails a new code)");
+            db.EmailOtpChallenges.Remove(mailedCodes);
         }
 
         member.UpdatedAt = now;
