@@ -343,6 +343,29 @@ public sealed class ProtocolRefusalTests
         Assert.That(tokens.Error, Is.EqualTo("invalid_client"));
     }
 
+    [TestCase("/connect/token", "grant_type=client_credentials")]
+    [TestCase("/connect/introspect", "token=anything")]
+    [TestCase("/connect/revoke", "token=anything")]
+    public async Task BasicCredentialsWithAnotherClientIdInTheBody_AreRefused_AndTheSameClientIdIsNot(string path, string form)
+    {
+        async Task<TokenResponse> PostAsync(string bodyClientId)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path)
+            {
+                Content = new StringContent(form + "&client_id=" + bodyClientId, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(KosmoFactory.PortalClientId + ":" + KosmoFactory.PortalSecret)));
+            var response = await _factory.Browser().SendAsync(request);
+            return await TokenResponse.ReadAsync(response);
+        }
+
+        var other = await PostAsync(KosmoFactory.CheckupClientId);
+        Assert.That((other.Status, other.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request")), other.Body.ToString());
+        var same = await PostAsync(KosmoFactory.PortalClientId);
+        Assert.That(same.Status, Is.EqualTo(HttpStatusCode.OK), same.Body.ToString());
+    }
+
     [Test]
     public async Task Token_MalformedRequest_GetsTheStandardErrorResponse()
     {
