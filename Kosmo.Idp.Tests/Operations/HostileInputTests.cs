@@ -66,6 +66,10 @@ public sealed class HostileInputTests
         Assert.That((await _factory.Browser().GetAsync("/error/429")).StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
         Assert.That((await _factory.Browser().GetAsync("/error/500")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound),
             "a bookmark or a probe is no failure of the service (nor an Error in its log)");
+        foreach (var path in new[] { "/error", "/error/0", "/error/-1", "/error/200" })
+        {
+            Assert.That((await _factory.Browser().GetAsync(path)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), path);
+        }
     }
 
     [Test]

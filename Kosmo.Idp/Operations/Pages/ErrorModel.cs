@@ -45,10 +45,11 @@ public sealed class ErrorModel : PageModel
         }
 
         // Opened directly (/error/404), the page answers with the client error it describes; a server
-        // error it did not see is none (a bookmark or a probe would otherwise log one at Error level).
-        if (exception is null && Response.StatusCode == StatusCodes.Status200OK && status is >= 400 and <= 599)
+        // error it did not see is none (a bookmark or a probe would otherwise log one at Error level),
+        // and neither is a success (/error, /error/0): there is no such page.
+        if (exception is null && Response.StatusCode == StatusCodes.Status200OK)
         {
-            status = status < 500 ? status : StatusCodes.Status404NotFound;
+            status = status is >= 400 and < 500 ? status : StatusCodes.Status404NotFound;
             Response.StatusCode = status.Value;
         }
 
