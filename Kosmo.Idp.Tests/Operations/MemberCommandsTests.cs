@@ -81,11 +81,15 @@ public sealed class MemberCommandsTests
             return await db.SaveChangesAsync();
         });
 
+        var (_, shown, _) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "show", "K0092");
+        Assert.That(shown, Does.Contain("Codes by mail").And.Contain("HELD BACK until").And.Contain("5 wrong codes"), "the operator sees why before unlocking");
+
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0092");
 
         Assert.That(exit, Is.Zero, errors);
         Assert.That(output, Does.Contain("K0092 unlocked").And.Contain("codes by mail released (5 wrong codes"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailOtpChallenges.AnyAsync(c => c.MemberId == member.Id)), Is.False);
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked)).Detail, Does.Contain("codes by mail released"));
 
         var browser = factory.Browser();
         var codePage = await Journey.JourneySteps.LoginAsync(browser, "K0092", "password-k0092");

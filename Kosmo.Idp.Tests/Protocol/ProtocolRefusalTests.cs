@@ -362,8 +362,14 @@ public sealed class ProtocolRefusalTests
 
         var other = await PostAsync(KosmoFactory.CheckupClientId);
         Assert.That((other.Status, other.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_request")), other.Body.ToString());
-        var same = await PostAsync(KosmoFactory.PortalClientId);
-        Assert.That(same.Status, Is.EqualTo(HttpStatusCode.OK), same.Body.ToString());
+        Assert.That(other.Get("error_description"), Does.Contain("another client"));
+        var twice = await PostAsync(KosmoFactory.PortalClientId + "&client_id=" + KosmoFactory.PortalClientId);
+        Assert.That(twice.Get("error_description"), Does.Contain("more than once"), twice.Body.ToString());
+        foreach (var accepted in new[] { KosmoFactory.PortalClientId, "" })
+        {
+            var same = await PostAsync(accepted);
+            Assert.That(same.Status, Is.EqualTo(HttpStatusCode.OK), $"client_id='{accepted}': " + same.Body);
+        }
     }
 
     [Test]

@@ -23,4 +23,9 @@ public sealed class EmailOtpChallenge
     public int SendsInWindow { get; set; }
 
     public int Failures { get; set; }
+
+    /// <summary>Too many wrong codes or mails in this hour: no code is mailed or accepted until it ends.</summary>
+    public bool HoldsCodesBack(DateTimeOffset now, OtpOptions options) =>
+        now - WindowStartedAt < TimeSpan.FromHours(1)
+        && (Failures >= options.EmailMaximumFailures || SendsInWindow >= options.EmailMaximumSendsPerHour);
 }

@@ -42,8 +42,7 @@ public sealed class MemberAdministration(
         // Codes by mail held back for the rest of the hour (too many wrong codes or mails): the member
         // who called the society about it would otherwise still wait after being "unlocked".
         var mailedCodes = await db.EmailOtpChallenges.SingleOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
-        var mailedCodesHeld = mailedCodes is not null && now - mailedCodes.WindowStartedAt < TimeSpan.FromHours(1)
-            && (mailedCodes.Failures >= otp.Value.EmailMaximumFailures || mailedCodes.SendsInWindow >= otp.Value.EmailMaximumSendsPerHour);
+        var mailedCodesHeld = mailedCodes?.HoldsCodesBack(now, otp.Value) == true;
         var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null
             || mailedCodesHeld;
         if (!member.IsLocked && !lockedOut)

@@ -10,7 +10,7 @@ public sealed record MemberReportLine(string Label, string Value);
 /// A member's state as an operator on the phone with the member needs it: where they are in the
 /// journey, why they cannot sign in, what MFA they have. Never a secret: no hash, OTP secret or code.
 /// </summary>
-public sealed class MemberReport(KosmoDbContext db, TimeProvider time)
+public sealed class MemberReport(KosmoDbContext db, Microsoft.Extensions.Options.IOptions<Members.Otp.OtpOptions> otp, TimeProvider time)
 {
     /// <summary>Null when no member has that user ID.</summary>
     public async Task<IReadOnlyList<MemberReportLine>?> DescribeAsync(string userId, CancellationToken cancellationToken)
@@ -25,6 +25,8 @@ public sealed class MemberReport(KosmoDbContext db, TimeProvider time)
         var throttle = await db.SignInThrottles.AsNoTracking().SingleOrDefaultAsync(t => t.NormalizedUserId == normalized, cancellationToken);
         var devices = await db.TotpDevices.AsNoTracking().Where(d => d.MemberId == member.Id).OrderBy(d => d.CreatedAt).ToListAsync(cancellationToken);
         var unusedCodes = await db.RecoveryCodes.CountAsync(c => c.MemberId == member.Id && c.UsedAt == null, cancellationToken);
+        var codePause = await db.SignInThrottles.FindAsync([Journey.AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken);
+        var mailedCodes = await db.EmailOtpChallenges.AsNoTracking().SingleOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
         var now = time.GetUtcNow();
 
         var lines = new List<MemberReportLine>
@@ -49,6 +51,11 @@ public sealed class MemberReport(KosmoDbContext db, TimeProvider time)
                 : member.RosterEmail is { } suggested ? $"none verified (roster suggests {suggested})" : "none"),
             new("OTP method", member.OtpMethod?.ToString() ?? "not chosen"),
             new("Email OTP", member.EmailOtpEnabledAt is { } emailOtp ? $"enabled {OperatorText.Time(emailOtp)}" : "not enabled"),
+            new("Codes by mail", mailedCodes?.HoldsCodesBack(now, otp.Value) == true
+                ? $"HELD BACK until {OperatorText.Time(mailedCodes.WindowStartedAt.AddHours(1))} ({mailedCodes.Failures} wrong codes, {mailedCodes.SendsInWindow} mails this hour)"
+                : "not held back"),
+            new("App/recovery code pause", Members.SignInLockout.RemainingLock(codePause, now) is not null
+                ? $"PAUSED until {OperatorText.Time(codePause!.LockedUntil)} after {codePause.FailedCount} wrong codes" : "none"),
             new("App OTP", member.AppOtpEnabledAt is { } appOtp ? $"enabled {OperatorText.Time(appOtp)}" : "not enabled"),
             new("App devices", $"{devices.Count(d => d.ConfirmedAt is not null)} confirmed, {devices.Count(d => d.ConfirmedAt is null)} not confirmed"),
         };

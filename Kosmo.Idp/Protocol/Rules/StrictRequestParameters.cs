@@ -1,6 +1,7 @@
 using System.Globalization;
 using OpenIddict.Abstractions;
 using Microsoft.AspNetCore;
+using Microsoft.Extensions.Primitives;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -121,8 +122,18 @@ internal sealed class StrictRequestParameters :
             return;
         }
 
+        // An empty value counts as not sent (RFC 6749 3.2), as OpenIddict treats an empty client_secret.
         var form = await http.ReadFormAsync(context.CancellationToken);
-        if (form.TryGetValue(Parameters.ClientId, out var inBody) && !string.Equals(inBody.ToString(), request.ClientId, StringComparison.Ordinal))
+        if (!form.TryGetValue(Parameters.ClientId, out var inBody) || StringValues.IsNullOrEmpty(inBody))
+        {
+            return;
+        }
+
+        if (inBody.Count > 1)
+        {
+            context.Reject(Errors.InvalidRequest, $"The '{Parameters.ClientId}' parameter must not be sent more than once.");
+        }
+        else if (!string.Equals(inBody.ToString(), request.ClientId, StringComparison.Ordinal))
         {
             context.Reject(Errors.InvalidRequest, "The 'client_id' parameter names another client than the credentials in the Authorization header.");
         }
