@@ -111,6 +111,9 @@ public static class KosmoHost
         app.UseKosmoHostFiltering();
         // Then: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
         app.UseKosmoProxy();
+        // Outside the error handling: one event per request, with the status the client got, and
+        // not a second one for the error page that re-executes the pipeline.
+        app.UseKosmoRequestLogging();
 
         app.UseExceptionHandler("/error");
         if (!app.Environment.IsDevelopment())
@@ -123,7 +126,6 @@ public static class KosmoHost
         // People get a page for a bare error status; programs (token, userinfo, …) keep OAuth's JSON.
         app.UseWhen(context => !ProtocolPaths.IsMachineEndpoint(context.Request.Path),
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
-        app.UseKosmoRequestLogging();
         app.UseUnreadableFormsAsEmpty();
         app.UseStaticFiles();
         app.UseKosmoHealth();
@@ -131,6 +133,7 @@ public static class KosmoHost
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
         app.UseCors();
         app.UseAuthenticationOnceKeysAreLoaded();
+        app.UseSessionCheckFailures();
         app.UseAuthorization();
         app.UseAntiforgery();
 

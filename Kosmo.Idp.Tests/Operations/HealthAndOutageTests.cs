@@ -83,6 +83,10 @@ public sealed class HealthAndOutageTests
         await using var factory = await KosmoFactory.StartAsync();
         var browser = factory.Browser();
         var loginPage = await browser.GetAsync("/login");
+        await TestMembers.AddAsync(factory, "O0001", "Outage-Member-2026");
+        var member = factory.Browser();
+        var signedIn = await OtpMail.CompleteAsync(factory, member, await Journey.JourneySteps.LoginAsync(member, "O0001", "Outage-Member-2026"), "o0001@example.jp");
+        Assert.That(Journey.JourneySteps.PathOf(signedIn), Is.EqualTo("/"));
 
         await PostgresServer.DropDatabaseAsync(factory.ConnectionString);
 
@@ -94,6 +98,18 @@ public sealed class HealthAndOutageTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(html, Does.Contain("ただいまサービスを利用できません"));
         Assert.That(html, Does.Not.Contain("Npgsql").And.Not.Contain("   at "));
+
+        // A signed-in member: the cookie's check needs the database too, and the page still comes.
+        var account = await member.GetAsync("/account");
+        Assert.That(account.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await account.Content.ReadAsStringAsync(), Does.Contain("ただいまサービスを利用できません"));
+        var requestEvents = factory.Logs.Events.Where(e => e.Contains("RequestLoggingMiddleware") && e.Contains("RequestPath=\"/account\"")).ToList();
+        Assert.That(requestEvents, Has.Count.EqualTo(1), "one event per request, the error page's re-execution included");
+        Assert.That(requestEvents[0], Does.Contain("StatusCode=503"), "with the status the member got");
+
+        // An app's back channel gets OAuth's JSON, not the page.
+        var token = await TestRelyingApp.Portal(factory).TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
+        Assert.That((token.Status, token.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")));
     }
 
     [Test]

@@ -70,6 +70,11 @@ public sealed class HostileInputTests
         {
             Assert.That((await _factory.Browser().GetAsync(path)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), path);
         }
+
+        // A page that does not exist: the 404 page, and one request event (not a second for the page re-executed).
+        Assert.That((await _factory.Browser().GetAsync("/no-such-page-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(_factory.Logs.Events.Where(e => e.Contains("RequestLoggingMiddleware") && e.Contains("/no-such-page-here")).ToList(), Has.Count.EqualTo(1));
+        Assert.That(_factory.Logs.Events.Where(e => e.Contains("RequestLoggingMiddleware") && e.Contains("RequestPath=\"/error/404\"")), Is.Empty);
     }
 
     [Test]

@@ -53,6 +53,16 @@ public sealed partial class PublishedOutputTests
         Assert.That(fatal, Does.Contain("settings section Session").And.Contain("IdleTimeout")
             .And.Contain("settings section Pruning").And.Contain("AuditRetention").And.Not.Contain("   at "), "both refused sections, no stack trace in the log line");
 
+        // A database that cannot be reached is named as such, its password nowhere.
+        var (unreachableExit, unreachableOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)
+        {
+            ["ConnectionStrings__Kosmo"] = "Host=127.0.0.1;Port=1;Database=kosmo;Username=kosmo;Password=not-in-any-log;Timeout=3",
+        });
+        Assert.That(unreachableExit, Is.EqualTo(1), unreachableOutput);
+        Assert.That(unreachableOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal)),
+            Does.Contain("the database (ConnectionStrings:Kosmo) cannot be reached"));
+        Assert.That(unreachableOutput, Does.Not.Contain("not-in-any-log"));
+
         var started = Stopwatch.StartNew();
         using var service = await RunningService.StartAsync(_app, environment);
         await TestContext.Out.WriteLineAsync($"start to ready (published, Production, PostgreSQL, schema migrated): {started.ElapsedMilliseconds} ms");

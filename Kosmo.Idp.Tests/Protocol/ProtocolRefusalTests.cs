@@ -40,6 +40,20 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task Discovery_NamesEveryEndpointUnderTheConfiguredIssuer_WhateverHostTheRequestNames()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
+        request.Headers.Host = "localhost:8443";
+        var response = await _factory.Browser().SendAsync(request);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var endpoints = json.RootElement.EnumerateObject().Where(p => p.Name.EndsWith("_endpoint", StringComparison.Ordinal) || p.Name == "jwks_uri")
+            .ToDictionary(p => p.Name, p => p.Value.GetString());
+        Assert.That(endpoints.Keys, Is.SupersetOf(new[] { "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "end_session_endpoint", "jwks_uri", "revocation_endpoint", "introspection_endpoint" }));
+        Assert.That(endpoints.Values, Has.All.StartWith("http://localhost/connect/").Or.EqualTo("http://localhost/.well-known/jwks"),
+            "a cache in front must not keep a document that sends apps to another host or port");
+    }
+
+    [Test]
     public async Task Authorize_WithPlainCodeChallenge_IsRefused()
     {
         var app = TestRelyingApp.Portal(_factory);

@@ -1,6 +1,8 @@
+using System.Runtime.ExceptionServices;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Journey;
@@ -11,16 +13,51 @@ public static class EndedSessions
     /// <summary>The cookie handler's check of every request's cookie: one lookup by primary key.</summary>
     public static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
-        if (MemberSession.From(context.Principal)?.Id is { } id
-            && await context.HttpContext.RequestServices.GetRequiredService<KosmoDbContext>().EndedSessions
-                .AnyAsync(e => e.SessionId == id, context.HttpContext.RequestAborted))
+        if (MemberSession.From(context.Principal)?.Id is { } id)
         {
-            context.RejectPrincipal();
-            await context.HttpContext.SignOutAsync(MemberSession.Scheme);
-            return;
+            bool ended;
+            try
+            {
+                ended = await context.HttpContext.RequestServices.GetRequiredService<KosmoDbContext>().EndedSessions
+                    .AnyAsync(e => e.SessionId == id, context.HttpContext.RequestAborted);
+            }
+            catch (Exception e) when (DatabaseUnavailable.Caused(e))
+            {
+                // The handler keeps this request's outcome, so a failure thrown from here would be
+                // thrown again to the error page that tells the member the database is down (an
+                // empty 500 instead). The request goes on without the session, the cookie kept, and
+                // fails with this error once authentication is done (UseSessionCheckFailures).
+                context.RejectPrincipal();
+                context.HttpContext.Features.Set(new UncheckedSession(ExceptionDispatchInfo.Capture(e)));
+                return;
+            }
+
+            if (ended)
+            {
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(MemberSession.Scheme);
+                return;
+            }
         }
 
         // Renewed at every request, not only past half its time: idle means exactly IdleTimeout without a request.
         context.ShouldRenew = true;
     }
+
+    /// <summary>Right after authentication: a session that could not be checked fails its request, except the error page's.</summary>
+    public static WebApplication UseSessionCheckFailures(this WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            if (context.Features.Get<UncheckedSession>() is { } failed && context.Features.Get<IExceptionHandlerFeature>() is null)
+            {
+                failed.Failure.Throw();
+            }
+
+            return next(context);
+        });
+        return app;
+    }
+
+    private sealed record UncheckedSession(ExceptionDispatchInfo Failure);
 }

@@ -106,6 +106,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
+                server.AddEventHandler(DiscoveryEndpointsUnderTheIssuer.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)
                 {
                     server.AddEventHandler(descriptor);

@@ -26,9 +26,13 @@ public static class StartupFailure
     /// A refused options class is named by its settings section too ("Session: … 'IdleTimeout' …"),
     /// since that, not the class, is what an operator sets.
     /// </summary>
+    /// A database that cannot be reached is named as such, with its driver's reason ("Connection
+    /// refused"), where EF Core's own message speaks only of "a transient failure".
     private static string Describe(Exception failure) =>
         failure is Microsoft.Extensions.Options.OptionsValidationException { OptionsType: var type }
         && type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) is string section
             ? $"settings section {section}: {failure.Message}"
-            : failure.Message;
+            : Persistence.DatabaseUnavailable.Caused(failure)
+                ? $"the database (ConnectionStrings:Kosmo) cannot be reached: {failure.GetBaseException().Message}"
+                : failure.Message;
 }

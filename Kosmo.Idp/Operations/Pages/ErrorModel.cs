@@ -22,18 +22,31 @@ public sealed class ErrorModel : PageModel
     /// <summary>For an expired form: the page it came from, to open afresh (a path of this site only).</summary>
     public string? RetryUrl { get; private set; }
 
-    public void OnGet(int? status) => Describe(status);
+    public IActionResult OnGet(int? status) => Describe(status) ?? Page();
 
-    public void OnPost(int? status) => Describe(status);
+    public IActionResult OnPost(int? status) => Describe(status) ?? Page();
 
-    private void Describe(int? status)
+    /// <summary>Sets what the page says; returns the answer instead of the page for a program (token endpoint, …).</summary>
+    private IActionResult? Describe(int? status)
     {
-        var exception = HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var failure = HttpContext.Features.Get<IExceptionHandlerFeature>();
+        var exception = failure?.Error;
         if (exception is not null && Persistence.DatabaseUnavailable.Caused(exception))
         {
             Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             Kind = "Error.Unavailable";
-            return;
+            // An app's back channel reads JSON in OAuth's error shape, and may retry.
+            if (Protocol.ProtocolPaths.IsMachineEndpoint(failure!.Path))
+            {
+                Response.Headers.RetryAfter = "30";
+                return new JsonResult(new Dictionary<string, string>
+                {
+                    ["error"] = "temporarily_unavailable",
+                    ["error_description"] = "The service cannot reach its database. Try again shortly.",
+                }) { StatusCode = StatusCodes.Status503ServiceUnavailable };
+            }
+
+            return null;
         }
 
         var oauth = HttpContext.GetOpenIddictServerResponse();
@@ -41,7 +54,7 @@ public sealed class ErrorModel : PageModel
         {
             ProtocolError = oauth.Error;
             Kind = "Error.BadRequest";
-            return;
+            return null;
         }
 
         // Opened directly (/error/404), the page answers with the client error it describes; a server
@@ -68,5 +81,7 @@ public sealed class ErrorModel : PageModel
         {
             Kind = "Error.TooMany";
         }
+
+        return null;
     }
 }
