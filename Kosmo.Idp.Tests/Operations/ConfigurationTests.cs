@@ -21,6 +21,7 @@ public sealed class ConfigurationTests
     [TestCase("RelyingApps:Apps:0:Scopes:1=offline-access", "unknown scope 'offline-access'")]
     [TestCase("Mail:SendGrid:Timeout=00:00:00", "Timeout")]
     [TestCase("Pruning:AuditRetention=00:00:00", "AuditRetention")]
+    [TestCase("Protocol:Issuer=https://society.example/idp/", "without a path")]
     public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

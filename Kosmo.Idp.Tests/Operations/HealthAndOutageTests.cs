@@ -106,6 +106,11 @@ public sealed class HealthAndOutageTests
         var requestEvents = factory.Logs.Events.Where(e => e.Contains("RequestLoggingMiddleware") && e.Contains("RequestPath=\"/account\"")).ToList();
         Assert.That(requestEvents, Has.Count.EqualTo(1), "one event per request, the error page's re-execution included");
         Assert.That(requestEvents[0], Does.Contain("StatusCode=503"), "with the status the member got");
+        Assert.That(factory.Logs.Events, Has.None.Contains("SourceContext=\"Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware\""), "the cause goes with the request's event, not in one more");
+
+        // An app asking whether the member is signed in learns nothing false: no login_required, no code.
+        var silent = await member.GetAsync(TestRelyingApp.Portal(factory).AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
+        Assert.That(silent.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), silent.Headers.Location?.ToString());
 
         // An app's back channel gets OAuth's JSON, not the page.
         var token = await TestRelyingApp.Portal(factory).TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });

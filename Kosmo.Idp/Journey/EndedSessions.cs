@@ -49,14 +49,19 @@ public static class EndedSessions
     {
         app.Use((context, next) =>
         {
-            if (context.Features.Get<UncheckedSession>() is { } failed && context.Features.Get<IExceptionHandlerFeature>() is null)
-            {
-                failed.Failure.Throw();
-            }
-
+            ThrowIfUnchecked(context);
             return next(context);
         });
         return app;
+    }
+
+    /// <summary>Also where a session is read later in the request: never "signed out" for a session that could not be checked.</summary>
+    public static void ThrowIfUnchecked(HttpContext context)
+    {
+        if (context.Features.Get<UncheckedSession>() is { } failed && context.Features.Get<IExceptionHandlerFeature>() is null)
+        {
+            failed.Failure.Throw();
+        }
     }
 
     private sealed record UncheckedSession(ExceptionDispatchInfo Failure);

@@ -69,8 +69,12 @@ public sealed record MemberSession(
             principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim), retyped);
     }
 
-    public static async Task<MemberSession?> ReadAsync(HttpContext context) =>
-        From((await context.AuthenticateAsync(Scheme)).Principal);
+    public static async Task<MemberSession?> ReadAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(Scheme);
+        EndedSessions.ThrowIfUnchecked(context);
+        return From(result.Principal);
+    }
 
     public ClaimsPrincipal ToPrincipal()
     {

@@ -16,6 +16,12 @@ internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : 
             return ValidateOptionsResult.Fail("Protocol:Issuer must be an absolute URL without query or fragment.");
         }
 
+        // The pages, cookies and endpoints are served at the site's root; behind a path the links would miss it.
+        if (options.Issuer is { AbsolutePath: not "/" })
+        {
+            return ValidateOptionsResult.Fail("Protocol:Issuer must be the root URL of its host (https://id.example/), without a path: the provider is served at the root.");
+        }
+
         return ValidateOptionsResult.Success;
     }
 }

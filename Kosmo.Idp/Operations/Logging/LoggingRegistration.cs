@@ -30,6 +30,8 @@ public static class LoggingRegistration
                 // the service: every probe of a shutdown's drain, or of a database outage, would raise
                 // error-rate alerts. The outage itself shows in the requests that fail.
                 .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
+                // Its exception is in the request's own event (UseKosmoRequestLogging).
+                .MinimumLevel.Override("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogEventLevel.Fatal)
                 .Filter.ByExcluding(MadeUpAntiforgeryCookie)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
@@ -68,6 +70,15 @@ public static class LoggingRegistration
         // RequestPath carries no query string, so codes and states in URLs stay out of the log.
         app.UseSerilogRequestLogging(options =>
         {
+            // The exception the error page answered for goes with the request's event, and the
+            // exception handler's own event is quieted (AddKosmoLogging): one event, with the cause.
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                if (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error is { } handled)
+                {
+                    diagnostics.SetException(handled);
+                }
+            };
             options.GetLevel = (context, _, exception) =>
                 context.Request.Path.StartsWithSegments("/health") && exception is null ? LogEventLevel.Verbose
                 : exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error

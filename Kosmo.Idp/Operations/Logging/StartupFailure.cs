@@ -24,15 +24,28 @@ public static class StartupFailure
 
     /// <summary>
     /// A refused options class is named by its settings section too ("Session: … 'IdleTimeout' …"),
-    /// since that, not the class, is what an operator sets.
+    /// since that, not the class, is what an operator sets. A database failure is named as one,
+    /// with the driver's reason, where EF Core's own message speaks only of "a transient failure":
+    /// unreachable (no answer: host, port, network) or refusing (it answered: password, database name).
     /// </summary>
-    /// A database that cannot be reached is named as such, with its driver's reason ("Connection
-    /// refused"), where EF Core's own message speaks only of "a transient failure".
-    private static string Describe(Exception failure) =>
-        failure is Microsoft.Extensions.Options.OptionsValidationException { OptionsType: var type }
-        && type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) is string section
-            ? $"settings section {section}: {failure.Message}"
-            : Persistence.DatabaseUnavailable.Caused(failure)
-                ? $"the database (ConnectionStrings:Kosmo) cannot be reached: {failure.GetBaseException().Message}"
-                : failure.Message;
+    private static string Describe(Exception failure)
+    {
+        if (failure is Microsoft.Extensions.Options.OptionsValidationException { OptionsType: var type }
+            && type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) is string section)
+        {
+            return $"settings section {section}: {failure.Message}";
+        }
+
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException database)
+            {
+                return database.SqlState is null
+                    ? $"the database (ConnectionStrings:Kosmo) cannot be reached: {failure.GetBaseException().Message}"
+                    : $"the database (ConnectionStrings:Kosmo) refused: {database.Message}";
+            }
+        }
+
+        return failure.Message;
+    }
 }

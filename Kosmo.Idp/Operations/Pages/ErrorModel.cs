@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Kosmo.Idp.Operations.Web;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Operations.Pages;
 
@@ -31,21 +32,26 @@ public sealed class ErrorModel : PageModel
     {
         var failure = HttpContext.Features.Get<IExceptionHandlerFeature>();
         var exception = failure?.Error;
-        if (exception is not null && Persistence.DatabaseUnavailable.Caused(exception))
+        var databaseDown = exception is not null && Persistence.DatabaseUnavailable.Caused(exception);
+        if (exception is not null && Protocol.ProtocolPaths.IsMachineEndpoint(failure!.Path))
+        {
+            // An app's back channel reads JSON in OAuth's error shape (and may retry an outage).
+            if (databaseDown)
+            {
+                Response.Headers.RetryAfter = "30";
+            }
+
+            return new JsonResult(new Dictionary<string, string>
+            {
+                ["error"] = databaseDown ? "temporarily_unavailable" : Errors.ServerError,
+                ["error_description"] = databaseDown ? "The service cannot reach its database. Try again shortly." : "The service failed to answer.",
+            }) { StatusCode = databaseDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError };
+        }
+
+        if (databaseDown)
         {
             Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             Kind = "Error.Unavailable";
-            // An app's back channel reads JSON in OAuth's error shape, and may retry.
-            if (Protocol.ProtocolPaths.IsMachineEndpoint(failure!.Path))
-            {
-                Response.Headers.RetryAfter = "30";
-                return new JsonResult(new Dictionary<string, string>
-                {
-                    ["error"] = "temporarily_unavailable",
-                    ["error_description"] = "The service cannot reach its database. Try again shortly.",
-                }) { StatusCode = StatusCodes.Status503ServiceUnavailable };
-            }
-
             return null;
         }
 

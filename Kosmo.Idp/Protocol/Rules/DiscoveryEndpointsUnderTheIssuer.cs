@@ -25,10 +25,9 @@ internal sealed class DiscoveryEndpointsUnderTheIssuer : IOpenIddictServerHandle
             return ValueTask.CompletedTask;
         }
 
-        // Relative endpoint paths resolve below the issuer's own path ("https://host/idp/" + "connect/token").
-        var root = issuer.AbsoluteUri.EndsWith('/') ? issuer : new Uri(issuer.AbsoluteUri + "/");
+        // The issuer is the host's root (ProtocolOptionsValidation); the endpoints are paths below it.
         Uri? Under(IReadOnlyList<Uri> endpoints) => endpoints.FirstOrDefault() is { } endpoint
-            ? endpoint.IsAbsoluteUri ? endpoint : new Uri(root, endpoint.OriginalString.TrimStart('/'))
+            ? new Uri(issuer, endpoint.IsAbsoluteUri ? endpoint.PathAndQuery : endpoint.OriginalString)
             : null;
 
         var options = context.Options;
