@@ -10,7 +10,7 @@ namespace Kosmo.Idp.Journey;
 /// <summary>Refuses a session cookie whose session was signed out (<see cref="EndedSession"/>), wherever the cookie comes from.</summary>
 public static class EndedSessions
 {
-    /// <summary>The cookie handler's check of every request's cookie: one lookup by primary key.</summary>
+    /// <summary>The cookie handler's check of every request's cookie.</summary>
     public static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         if (MemberSession.From(context.Principal)?.Id is { } id)
@@ -18,8 +18,7 @@ public static class EndedSessions
             bool ended;
             try
             {
-                ended = await context.HttpContext.RequestServices.GetRequiredService<KosmoDbContext>().EndedSessions
-                    .AnyAsync(e => e.SessionId == id, context.HttpContext.RequestAborted);
+                ended = await IsEndedAsync(context.HttpContext.RequestServices.GetRequiredService<KosmoDbContext>(), id, context.HttpContext.RequestAborted);
             }
             catch (Exception e) when (DatabaseUnavailable.Caused(e))
             {
@@ -43,6 +42,10 @@ public static class EndedSessions
         // Renewed at every request, not only past half its time: idle means exactly IdleTimeout without a request.
         context.ShouldRenew = true;
     }
+
+    /// <summary>Whether the session was signed out: one lookup by primary key.</summary>
+    public static Task<bool> IsEndedAsync(KosmoDbContext db, string sessionId, CancellationToken cancellationToken) =>
+        db.EndedSessions.AnyAsync(e => e.SessionId == sessionId, cancellationToken);
 
     /// <summary>Right after authentication: a session that could not be checked fails its request, except the error page's.</summary>
     public static WebApplication UseSessionCheckFailures(this WebApplication app)

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Kosmo.Idp.Members;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Kosmo.Idp.Persistence;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -136,7 +135,7 @@ public sealed record MemberSession(
             return null;
         }
 
-        return await db.EndedSessions.AnyAsync(e => e.SessionId == id, context.RequestAborted) ? null : id;
+        return await EndedSessions.IsEndedAsync(db, id, context.RequestAborted) ? null : id;
     }
 
     /// <summary>

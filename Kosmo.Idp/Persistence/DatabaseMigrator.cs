@@ -19,7 +19,8 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        var pending = await PendingAsync(cancellationToken);
+        var historyExists = await HistoryExistsAsync(cancellationToken);
+        var pending = await PendingAsync(historyExists, cancellationToken);
         if (pending.Count == 0)
         {
             logger.LogInformation("Database schema is current");
@@ -29,7 +30,7 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
         logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, pending);
         // EF Core first reads the history table, which on a new PostgreSQL database fails and is
         // logged as an error: an empty table made beforehand is read without one.
-        if (!await HistoryExistsAsync(cancellationToken))
+        if (!historyExists)
         {
             await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         }
@@ -38,13 +39,13 @@ public sealed class DatabaseMigrator(KosmoDbContext db, ILogger<DatabaseMigrator
     }
 
     public async Task<bool> IsSchemaCurrentAsync(CancellationToken cancellationToken) =>
-        (await PendingAsync(cancellationToken)).Count == 0;
+        (await PendingAsync(await HistoryExistsAsync(cancellationToken), cancellationToken)).Count == 0;
 
     // Asking a brand-new database for its applied migrations fails (and logs an error) because the
     // history table does not exist yet; then every migration is pending.
-    private async Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> PendingAsync(bool historyExists, CancellationToken cancellationToken)
     {
-        if (!await HistoryExistsAsync(cancellationToken))
+        if (!historyExists)
         {
             return db.Database.GetMigrations().ToList();
         }

@@ -43,7 +43,7 @@ public sealed class ErrorModel : PageModel
 
             return new JsonResult(new Dictionary<string, string>
             {
-                ["error"] = databaseDown ? "temporarily_unavailable" : Errors.ServerError,
+                ["error"] = databaseDown ? Errors.TemporarilyUnavailable : Errors.ServerError,
                 ["error_description"] = databaseDown ? "The service cannot reach its database. Try again shortly." : "The service failed to answer.",
             }) { StatusCode = databaseDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError };
         }

@@ -53,12 +53,7 @@ internal sealed class RefreshTokensAreRedeemedOnce(
 
         if (presented.GetAuthorizationId() is { Length: > 0 } authorizationId)
         {
-            if (await authorizations.FindByIdAsync(authorizationId, context.CancellationToken) is { } authorization)
-            {
-                await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
-            }
-
-            await tokens.RevokeByAuthorizationIdAsync(authorizationId, context.CancellationToken);
+            await AuthorizationFamily.EndAsync(authorizations, tokens, authorizationId, context.CancellationToken);
         }
 
         logger.LogWarning("A refresh token of {ClientId} was presented twice at once; its authorization and tokens are revoked", context.ClientId);

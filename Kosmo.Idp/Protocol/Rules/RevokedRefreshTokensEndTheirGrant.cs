@@ -29,11 +29,6 @@ internal sealed class RevokedRefreshTokensEndTheirGrant(IOpenIddictTokenManager 
             return;
         }
 
-        if (await authorizations.FindByIdAsync(authorizationId, context.CancellationToken) is { } authorization)
-        {
-            await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
-        }
-
-        await tokens.RevokeByAuthorizationIdAsync(authorizationId, context.CancellationToken);
+        await AuthorizationFamily.EndAsync(authorizations, tokens, authorizationId, context.CancellationToken);
     }
 }

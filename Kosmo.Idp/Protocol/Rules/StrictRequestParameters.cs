@@ -131,7 +131,7 @@ internal sealed class StrictRequestParameters :
 
         if (inBody.Count > 1)
         {
-            context.Reject(Errors.InvalidRequest, $"The '{Parameters.ClientId}' parameter must not be sent more than once.");
+            RejectRepeated(context, Parameters.ClientId);
         }
         else if (!string.Equals(inBody.ToString(), request.ClientId, StringComparison.Ordinal))
         {
@@ -143,9 +143,12 @@ internal sealed class StrictRequestParameters :
     {
         if (names.FirstOrDefault(name => request.GetParameter(name) is { Count: > 1 }) is { } repeated)
         {
-            context.Reject(Errors.InvalidRequest, $"The '{repeated}' parameter must not be sent more than once.");
+            RejectRepeated(context, repeated);
         }
 
         return ValueTask.CompletedTask;
     }
+
+    private static void RejectRepeated(OpenIddictServerEvents.BaseValidatingContext context, string name) =>
+        context.Reject(Errors.InvalidRequest, $"The '{name}' parameter must not be sent more than once.");
 }
