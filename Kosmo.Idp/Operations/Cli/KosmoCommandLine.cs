@@ -192,7 +192,7 @@ public static class KosmoCommandLine
         members.Subcommands.Add(import);
         members.Subcommands.Add(ShowMember());
         members.Subcommands.Add(ChangeMember("unlock",
-            "Remove the account lock (wrong birthdates) and the temporary sign-in lockout, and mail the member. A member who is not locked is left as is.",
+            "Remove the account lock (wrong birthdates), the temporary sign-in lockout, the pause after wrong app or recovery codes, and the hold on codes by mail after too many wrong codes or mails; then mail the member. A member who is not locked is left as is.",
             (administration, userId, note, cancellationToken) => administration.UnlockAsync(userId, note, cancellationToken)));
         members.Subcommands.Add(ChangeMember("reset-mfa",
             "Remove the member's authenticator apps, recovery codes and OTP method, end every session and revoke every token, and mail the member. The member sets up a method again at the next login.",
