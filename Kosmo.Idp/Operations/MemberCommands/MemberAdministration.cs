@@ -36,6 +36,15 @@ public sealed class MemberAdministration(
             return MemberChangeResult.Unknown(userId);
         }
 
+        // Under the member's mail lock, as a code is mailed: a login mailing a code at the same
+        // moment either finishes first (and its code is kept) or starts after the release.
+        var (result, recorded) = await OneAtATime.RunAsync(db, Journey.Email.EmailVerificationService.MailKey(member.Id),
+            () => ReleaseLocksAsync(member, note, cancellationToken), cancellationToken);
+        return recorded is null ? result : await NotifyAsync(member, MemberNotice.Unlocked, recorded, result, cancellationToken);
+    }
+
+    private async Task<(MemberChangeResult Result, AuditEvent? Recorded)> ReleaseLocksAsync(Member member, OperatorNote note, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var throttle = await db.SignInThrottles.SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
         var codePause = await db.SignInThrottles.FindAsync([AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken);
@@ -47,7 +56,7 @@ public sealed class MemberAdministration(
             || mailedCodesHeld;
         if (!member.IsLocked && !lockedOut)
         {
-            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed.");
+            return (new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed."), null);
         }
 
         var changes = new List<string>();
@@ -85,7 +94,7 @@ public sealed class MemberAdministration(
         member.UpdatedAt = now;
         var recorded = audit.Record(AuditKinds.AccountUnlocked, member.Id, Detail(note, changes));
         await db.SaveChangesAsync(cancellationToken);
-        return await NotifyAsync(member, MemberNotice.Unlocked, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, $"{member.UserId} unlocked.") { Changes = changes }, cancellationToken);
+        return (new MemberChangeResult(MemberChangeOutcome.Changed, $"{member.UserId} unlocked.") { Changes = changes }, recorded);
     }
 
     public async Task<MemberChangeResult> ResetMfaAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
