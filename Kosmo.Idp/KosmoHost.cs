@@ -14,6 +14,7 @@ using Kosmo.Idp.Operations.Web;
 using Kosmo.Idp.Operations;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
+using Kosmo.Idp.Protocol.Clients;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp;
@@ -127,11 +128,12 @@ public static class KosmoHost
         app.UseWhen(context => !ProtocolPaths.IsMachineEndpoint(context.Request.Path),
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseUnreadableFormsAsEmpty();
+        app.UseBodylessUserInfoPosts();
         app.UseStaticFiles();
         app.UseKosmoHealth();
         app.UseRouting();
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
-        app.UseCors();
+        app.UseBrowserAppCors();
         app.UseAuthenticationOnceKeysAreLoaded();
         app.UseSessionCheckFailures();
         app.UseAuthorization();

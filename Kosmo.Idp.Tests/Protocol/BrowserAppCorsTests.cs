@@ -41,6 +41,10 @@ public sealed class BrowserAppCorsTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin"), Is.EqualTo(new[] { CheckupOrigin }));
+        Assert.That(response.Headers.Vary, Is.EqualTo(new[] { "Origin" }), "a cache must not give this answer to another origin");
+
+        using var withoutOrigin = await client.GetAsync(path);
+        Assert.That(withoutOrigin.Headers.Vary, Is.EqualTo(new[] { "Origin" }), "nor this one, without the header, to the app");
     }
 
     [TestCase("https://evil.test")]

@@ -112,6 +112,56 @@ public sealed class IntrospectionTests
         }
     }
 
+    [Test]
+    public async Task AnIdTokenOrACode_IsAnsweredInactive_NotWithAnError()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var code = (await app.SignInAsync(UserId, Password, pkce)).Code!;
+        var unused = await app.IntrospectAsync(code);
+        var tokens = await app.RedeemAsync(code, pkce.Verifier);
+
+        foreach (var (answer, what) in new[] { (unused, "authorization code"), (await app.IntrospectAsync(tokens.IdToken!), "id_token") })
+        {
+            Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.OK), what + ": " + answer.Body);
+            Assert.That(answer.Body.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "active" }), what + ": RFC 7662 2.2");
+            Assert.That(answer.Body.GetProperty("active").GetBoolean(), Is.False, what);
+        }
+    }
+
+    [Test]
+    public async Task AnAlreadyRedeemedRefreshToken_ShownToIntrospection_OrToAnotherAppsRevocation_EndsNothing()
+    {
+        var (app, first) = await SignedInPortalAsync();
+        var current = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(current.RefreshToken, Is.Not.Null, current.Body.ToString());
+        var other = new TestRelyingApp(_factory, OtherAppId, "https://medical.test/signin-oidc", OtherAppSecret);
+
+        Assert.That((await app.IntrospectAsync(first.RefreshToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "the app's own old token");
+        Assert.That((await other.IntrospectAsync(first.RefreshToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "another app asking");
+        var revoke = await other.PostBackchannelAsync("/connect/revoke",
+            new Dictionary<string, string?> { ["token"] = first.RefreshToken, ["token_type_hint"] = "refresh_token" });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK), "RFC 7009: an invalid token is no error");
+
+        Assert.That((await app.IntrospectAsync(current.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "only a replay at the token endpoint ends the sign-in");
+        Assert.That((await app.RefreshAsync(current.RefreshToken!)).RefreshToken, Is.Not.Null, "the current refresh token still works");
+    }
+
+    [Test]
+    public async Task TheAppRevokingItsOwnAlreadyRedeemedRefreshToken_EndsTheSignIn()
+    {
+        var (app, first) = await SignedInPortalAsync();
+        var current = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(current.RefreshToken, Is.Not.Null, current.Body.ToString());
+
+        var revoke = await app.PostBackchannelAsync("/connect/revoke",
+            new Dictionary<string, string?> { ["token"] = first.RefreshToken, ["token_type_hint"] = "refresh_token" });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        Assert.That((await app.IntrospectAsync(current.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "the app asked for its grant to end");
+        Assert.That((await app.RefreshAsync(current.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+    }
+
     private static void AssertRefused(TokenResponse answer, HttpStatusCode status, string error, string who)
     {
         Assert.That((answer.Status, answer.Error), Is.EqualTo((status, error)), who);

@@ -8,12 +8,13 @@ public sealed class ProtocolRefusalTests
 {
     private const string UserId = "K0002";
     private const string Password = "correct-horse-2";
+    private const string CheckupPostLogout = "https://checkup.test/signed-out";
     private KosmoFactory _factory = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _factory = await KosmoFactory.StartAsync();
+        _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = CheckupPostLogout });
         await TestMembers.AddAsync(_factory, UserId, Password);
     }
 
@@ -267,6 +268,13 @@ public sealed class ProtocolRefusalTests
         var header = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
         header.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         Assert.That((await _factory.Browser().SendAsync(header)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        // OpenID Connect Core 5.3.1: POST too, with nothing but the header (no body, no Content-Type).
+        var post = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo");
+        post.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        var posted = await _factory.Browser().SendAsync(post);
+        Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.OK), posted.Headers.WwwAuthenticate.ToString());
+        Assert.That(await posted.Content.ReadAsStringAsync(), Does.Contain("\"sub\""));
     }
 
     [Test]
@@ -485,6 +493,46 @@ public sealed class ProtocolRefusalTests
 
         Assert.That(Journey.JourneySteps.PathOf(asked), Is.EqualTo("/logout"));
         Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "still signed in");
+    }
+
+    [Test]
+    public async Task EndSession_WithTheHintOfARevokedGrant_ReturnsOnlyToTheAppTheHintWasIssuedTo()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        // As docs/integrating-an-app.md suggests: revoke, then sign the member out.
+        Assert.That((await app.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?> { ["token"] = tokens.RefreshToken })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var hint = Uri.EscapeDataString(tokens.IdToken!);
+
+        foreach (var (query, what) in new[]
+        {
+            ("&client_id=" + KosmoFactory.CheckupClientId + "&post_logout_redirect_uri=" + Uri.EscapeDataString(CheckupPostLogout), "another app's client_id"),
+            ("&post_logout_redirect_uri=" + Uri.EscapeDataString(CheckupPostLogout), "another app's return address"),
+        })
+        {
+            await AssertErrorPageAsync(await app.Browser.GetAsync("/connect/endsession?id_token_hint=" + hint + query + "&state=v"), "invalid_request");
+            Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), what + ": still signed in");
+        }
+
+        var signedOut = await app.Browser.GetAsync(TestRelyingApp.PortalEndSessionUrl(tokens.IdToken!));
+        Assert.That(signedOut.Headers.Location!.OriginalString, Is.EqualTo(KosmoFactory.PortalPostLogout), "its own app's address: signed out without a question");
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"));
+    }
+
+    [Test]
+    public async Task EndSession_FromTheAppsServer_WithTheHintOfARevokedGrant_EndsTheSignInItNames()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        Assert.That((await app.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?> { ["token"] = tokens.RefreshToken })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        // Without the member's cookie: the sign-in is found by the hint's sid.
+        var answer = await _factory.Browser().GetAsync(TestRelyingApp.PortalEndSessionUrl(tokens.IdToken!));
+
+        Assert.That(answer.Headers.Location!.OriginalString, Is.EqualTo(KosmoFactory.PortalPostLogout));
+        Assert.That(Journey.JourneySteps.PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("/login"), "the member's browser is signed out too");
     }
 
     private static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)

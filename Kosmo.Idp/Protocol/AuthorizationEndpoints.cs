@@ -208,16 +208,18 @@ public static class AuthorizationEndpoints
         // SameSite=Lax session cookie already keeps other sites' forms out, the token also keeps out
         // forms on sibling hosts of the society's domain.
         var request = context.GetOpenIddictServerRequest();
+        var hint = await idTokenHint.ReadAsync(context.Request, request?.IdTokenHint);
         if (await MemberSession.ReadAsync(context) is { } session
-            && await idTokenHint.SubjectAsync(context, request?.IdTokenHint) != session.MemberId.ToString()
+            && hint?.FindFirst(Claims.Subject)?.Value != session.MemberId.ToString()
             && !(HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context)))
         {
             return Results.Redirect("/logout" + (request is null ? QueryString.Empty : QueryOf(request, antiforgeryOptions.Value.FormFieldName)));
         }
 
-        // OpenIddict has validated the id_token_hint, if the app sent one: the sign-in it names ends too.
-        var hint = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
-        await sessions.SignOutHereAsync(context, "relying app's end-session request", hint);
+        // The sign-in the id_token_hint names ends too, also without this browser's cookie and also
+        // when the app revoked its grant first (SetAsideHintsStillBindTheirApps has checked the hint
+        // against the app, as OpenIddict does for a hint whose grant is live).
+        await sessions.SignOutHereAsync(context, "relying app's end-session request", hint is null ? null : new ClaimsPrincipal(hint));
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
         // otherwise the member sees our own signed-out page.

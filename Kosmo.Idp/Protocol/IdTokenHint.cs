@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Kosmo.Idp.Protocol.Keys;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -14,7 +15,11 @@ namespace Kosmo.Idp.Protocol;
 public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> protocol)
 {
     /// <summary>The member (sub) the hint names, or null when it is absent or not an id_token of ours.</summary>
-    public async Task<string?> SubjectAsync(HttpContext context, string? hint)
+    public async Task<string?> SubjectAsync(HttpContext context, string? hint) =>
+        (await ReadAsync(context.Request, hint))?.FindFirst(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject)?.Value;
+
+    /// <summary>The hint's claims as it carries them (sub, sid, aud, azp), or null when it is absent or not an id_token of ours.</summary>
+    public async Task<ClaimsIdentity?> ReadAsync(HttpRequest request, string? hint)
     {
         if (string.IsNullOrEmpty(hint) || !keys.IsLoaded)
         {
@@ -24,12 +29,12 @@ public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(hint, new TokenValidationParameters
         {
             IssuerSigningKeys = keys.Signing.Select(credentials => credentials.Key),
-            ValidIssuer = protocol.Value.IssuerFor(context.Request)!.AbsoluteUri,
+            ValidIssuer = protocol.Value.IssuerFor(request)!.AbsoluteUri,
             // Any of our apps; access tokens (at+jwt) and logout tokens are not id_tokens.
             ValidateAudience = false,
             ValidTypes = ["JWT"],
             ValidateLifetime = false,
         });
-        return result.IsValid ? result.ClaimsIdentity.FindFirst(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject)?.Value : null;
+        return result.IsValid ? result.ClaimsIdentity : null;
     }
 }

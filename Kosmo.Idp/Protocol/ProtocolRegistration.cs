@@ -105,6 +105,8 @@ public static class ProtocolRegistration
                 server.AddEventHandler(NarrowedRefreshesNameOnlyTheirApis.Descriptor);
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
+                server.AddEventHandler(IntrospectionOfOtherTokensIsInactive.Descriptor);
+                server.AddEventHandler(SetAsideHintsStillBindTheirApps.Descriptor);
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(DiscoveryEndpointsUnderTheIssuer.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)

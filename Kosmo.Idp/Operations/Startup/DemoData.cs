@@ -58,7 +58,8 @@ public sealed class DemoData(
                 PasswordMustChange = true,
                 CreatedAt = now,
             });
-            logger.LogInformation("Demo member {UserId} created: first login with 123456719841007, birthdate 1984-10-07", demo.FirstLoginUserId);
+            // No password in the log, not even a demo one: the rule (記号+番号+生年月日) and the README say it.
+            logger.LogInformation("Demo member {UserId} created for the first-login journey (initial password by the roster rule, see README)", demo.FirstLoginUserId);
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -9,8 +9,10 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// revokes the tokens of its authorization that exist at that moment, but not the authorization:
 /// a token the legitimate request is issuing at the same moment would survive. Revoking the
 /// authorization as well ends the whole family, since OpenIddict refuses every token of a revoked
-/// authorization. Only at the token endpoint: an app asking introspection about its own redeemed
-/// token is not a replay.
+/// authorization. Only at the token endpoint, and at revocation by the app the token was issued to
+/// (which asks for its grant to end): a redeemed token shown to introspection, or to revocation by
+/// another app, is answered as an invalid token and ends nothing, or any app holding an old
+/// refresh token of another could end that app's sign-in.
 /// </summary>
 internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations)
     : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenContext>
@@ -24,17 +26,31 @@ internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager to
 
     public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenContext context)
     {
-        if (context.EndpointType != OpenIddictServerEndpointType.Token
-            || context.TokenId is not { Length: > 0 } tokenId || context.AuthorizationId is not { Length: > 0 } authorizationId)
+        if (context.TokenId is not { Length: > 0 } tokenId
+            || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not { } token
+            || !await tokens.HasStatusAsync(token, Statuses.Redeemed, context.CancellationToken))
         {
             return;
         }
 
-        if (await tokens.FindByIdAsync(tokenId, context.CancellationToken) is { } token
-            && await tokens.HasStatusAsync(token, Statuses.Redeemed, context.CancellationToken)
+        if (!EndsTheFamily(context))
+        {
+            // Before OpenIddict's own check, which would revoke the family's tokens wherever it is shown.
+            context.Reject(Errors.InvalidToken, "The token has already been redeemed.");
+            return;
+        }
+
+        if (context.AuthorizationId is { Length: > 0 } authorizationId
             && await authorizations.FindByIdAsync(authorizationId, context.CancellationToken) is { } authorization)
         {
             await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
         }
     }
+
+    private static bool EndsTheFamily(OpenIddictServerEvents.ValidateTokenContext context) => context.EndpointType switch
+    {
+        OpenIddictServerEndpointType.Token => true,
+        OpenIddictServerEndpointType.Revocation => context.Request?.ClientId is { Length: > 0 } caller && context.Principal?.HasPresenter(caller) == true,
+        _ => false,
+    };
 }
