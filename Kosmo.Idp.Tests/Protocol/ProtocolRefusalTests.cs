@@ -77,6 +77,20 @@ public sealed class ProtocolRefusalTests
         await AssertErrorPageAsync(response, "invalid_request");
     }
 
+    [Test]
+    public async Task Authorize_TooLongToCarryThroughTheSignInPages_IsRefusedToTheApp_NotLeftToTheServersBare414()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var url = app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["state"] = new string('s', 9000) });
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri("http://x" + url).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+
+        var response = await app.Browser.PostAsync("/connect/authorize", new FormUrlEncodedContent(form));
+
+        Assert.That(AuthorizationResponse.From(response, KosmoFactory.PortalRedirect).Error, Is.EqualTo("invalid_request"));
+        var ordinary = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["state"] = new string('s', 2000) }));
+        Assert.That(Journey.JourneySteps.PathOf(ordinary), Is.EqualTo("/login"), "a long but ordinary request goes on to sign-in");
+    }
+
     [TestCase("max_age", "-1")]
     [TestCase("max_age", "abc")]
     [TestCase("code_challenge", "abc")]

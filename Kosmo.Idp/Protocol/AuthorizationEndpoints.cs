@@ -29,6 +29,9 @@ public static class AuthorizationEndpoints
         return app;
     }
 
+    // Kestrel's request line holds 8 KiB, method and protocol included; the rest is margin.
+    private const int LongestJourneyUrl = 7 * 1024;
+
     private static readonly string[] MemberScopes = [Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address, Scopes.Roles];
 
     private static async Task<IResult> Authorize(
@@ -38,6 +41,13 @@ public static class AuthorizationEndpoints
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
+
+        // The request rides through the member's pages in their URLs: one too long for a request line
+        // (a huge state, sent by POST) would strand the member on the server's bare 414.
+        if (MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request)).Length > LongestJourneyUrl)
+        {
+            return Refuse(Errors.InvalidRequest, "The authorization request is too long.");
+        }
 
         var session = await MemberSession.ReadAsync(context);
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
