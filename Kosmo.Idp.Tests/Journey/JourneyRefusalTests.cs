@@ -254,6 +254,21 @@ public sealed class JourneyRefusalTests
         Assert.That(terms, Does.Contain("You have signed out"));
     }
 
+    [Test]
+    public async Task AnAppsUiLocales_SetsThePagesLanguage_UnlessTheMemberChoseOne()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var toLogin = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["ui_locales"] = "fr en-US" }));
+        var login = await (await app.Browser.GetAsync(toLogin.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.That(login, Does.Contain("<html lang=\"en\"").And.Contain("User ID"), "the first language of the list that the pages have");
+
+        var chosen = TestRelyingApp.Portal(_factory);
+        await HtmlForm.SubmitAsync(chosen.Browser, await chosen.Browser.GetAsync("/login"), new Dictionary<string, string> { ["culture"] = "ja" }, "form.language-switch");
+        var again = await chosen.Browser.GetAsync(chosen.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["ui_locales"] = "en" }));
+        var japanese = await (await chosen.Browser.GetAsync(again.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.That(japanese, Does.Contain("<html lang=\"ja\"").And.Contain("ユーザID"), "the member's own choice wins");
+    }
+
     private async Task<string> SubmitBirthDateAsync(HttpClient browser, string typed)
     {
         var page = await browser.GetAsync("/journey/birthdate");

@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Localization;
 namespace Kosmo.Idp.Localization;
 
 /// <summary>
-/// Japanese unless the member chose English with the switch on every page; the choice lives in
-/// a cookie, so it survives the trip through a relying app and the next visit. The browser's
+/// Japanese unless the member chose English with the switch on every page (or, until they do, the
+/// app that sent them asked for English); the choice lives in a cookie, so it survives the trip
+/// through a relying app and the next visit. The browser's
 /// Accept-Language is deliberately ignored: the society's members expect Japanese first.
 /// </summary>
 public static class LocalizationRegistration
@@ -24,7 +25,12 @@ public static class LocalizationRegistration
             options.DefaultRequestCulture = new RequestCulture(Japanese);
             options.SupportedCultures = Cultures;
             options.SupportedUICultures = Cultures;
-            options.RequestCultureProviders = [new CookieRequestCultureProvider { CookieName = CookieName }];
+            // The member's own choice first, then the language the app asked for (RelyingAppLanguage).
+            options.RequestCultureProviders =
+            [
+                new CookieRequestCultureProvider { CookieName = CookieName },
+                new CookieRequestCultureProvider { CookieName = RelyingAppLanguage.CookieName },
+            ];
         });
         return services;
     }

@@ -42,6 +42,8 @@ public static class AuthorizationEndpoints
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not handle this authorization request.");
 
+        Localization.RelyingAppLanguage.RememberFrom(context, request.UiLocales);
+
         // The request rides through the member's pages in their URLs: one too long for a request line
         // (a huge state, sent by POST) would strand the member on the server's bare 414.
         if (MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request)).Length > LongestJourneyUrl)
@@ -218,6 +220,7 @@ public static class AuthorizationEndpoints
         // SameSite=Lax session cookie already keeps other sites' forms out, the token also keeps out
         // forms on sibling hosts of the society's domain.
         var request = context.GetOpenIddictServerRequest();
+        Localization.RelyingAppLanguage.RememberFrom(context, request?.UiLocales);
         var hint = await idTokenHint.ReadAsync(context.Request, request?.IdTokenHint);
         if (await MemberSession.ReadAsync(context) is { } session
             && hint?.FindFirst(Claims.Subject)?.Value != session.MemberId.ToString()
