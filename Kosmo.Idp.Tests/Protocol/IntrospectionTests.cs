@@ -1,6 +1,8 @@
 using System.IdentityModel.Tokens.Jwt;
 using System.Net;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 
 namespace Kosmo.Idp.Tests.Protocol;
 
@@ -160,6 +162,11 @@ public sealed class IntrospectionTests
 
         Assert.That((await app.IntrospectAsync(current.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "the app asked for its grant to end");
         Assert.That((await app.RefreshAsync(current.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+        // The grant itself, not only the tokens that existed then: a token being issued at that moment dies too.
+        var authorizationId = new JwtSecurityTokenHandler().ReadJwtToken(current.AccessToken).Claims.Single(c => c.Type == "oi_au_id").Value;
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        Assert.That(await authorizations.GetStatusAsync((await authorizations.FindByIdAsync(authorizationId))!), Is.EqualTo(OpenIddictConstants.Statuses.Revoked));
     }
 
     private static void AssertRefused(TokenResponse answer, HttpStatusCode status, string error, string who)

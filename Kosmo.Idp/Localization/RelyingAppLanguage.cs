@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Kosmo.Idp.Localization;
 
 /// <summary>
@@ -26,8 +24,6 @@ public static class RelyingAppLanguage
             SameSite = SameSiteMode.Lax,
             Secure = Operations.Web.SecureCookies.For(context.Request),
         });
-        // This response already speaks it (an error page shown at once).
-        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo(language);
     }
 
     // A space-separated list of BCP 47 tags in order of preference: "en-US ja" → en.

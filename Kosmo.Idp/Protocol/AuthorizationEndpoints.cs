@@ -44,13 +44,6 @@ public static class AuthorizationEndpoints
 
         Localization.RelyingAppLanguage.RememberFrom(context, request.UiLocales);
 
-        // The request rides through the member's pages in their URLs: one too long for a request line
-        // (a huge state, sent by POST) would strand the member on the server's bare 414.
-        if (MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request)).Length > LongestJourneyUrl)
-        {
-            return Refuse(Errors.InvalidRequest, "The authorization request is too long.");
-        }
-
         var session = await MemberSession.ReadAsync(context);
         var member = session is null ? null : await db.Members.FindAsync(session.MemberId);
         // In seconds, not as a TimeSpan: any number an app sends (up to long.MaxValue) compares.
@@ -84,7 +77,7 @@ public static class AuthorizationEndpoints
             // Back here after the login page, without prompt=login and marked as asked for (max_age
             // would otherwise send a sign-in made a second ago round again).
             request.SetParameter(SignInRequestedAt.Parameter, signInRequested.For(request));
-            return Results.Redirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt)));
+            return ToJourney(JourneyStep.SignIn, ReturnUrl(context, request, Parameters.Prompt));
         }
 
         var next = journey.Next(member, session, AuthenticationDemand.FromAcrValues(request.AcrValues));
@@ -98,7 +91,7 @@ public static class AuthorizationEndpoints
                     : Refuse(Errors.InteractionRequired, "The member has steps to complete on the provider.");
             }
 
-            return Results.Redirect(MemberJourney.UrlOf(next, ReturnUrl(context, request)));
+            return ToJourney(next, ReturnUrl(context, request));
         }
 
         var application = await applications.FindByClientIdAsync(request.ClientId!)
@@ -239,6 +232,13 @@ public static class AuthorizationEndpoints
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signed-out" },
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
+
+    // The request rides through the member's pages in their URLs: one too long for a request line
+    // (a huge state, sent by POST) would strand the member on the server's bare 414.
+    private static IResult ToJourney(JourneyStep step, string returnUrl) =>
+        MemberJourney.UrlOf(step, returnUrl) is { Length: <= LongestJourneyUrl } url
+            ? Results.Redirect(url)
+            : Refuse(Errors.InvalidRequest, "The authorization request is too long.");
 
     private static IResult Refuse(string error, string description) =>
         Results.Forbid(ErrorProperties(error, description), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);

@@ -149,7 +149,9 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
             return new OtpCheck(OtpCheckStatus.TooManyFailures, 0);
         }
 
-        var failures = await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => c.Failures).FirstAsync(cancellationToken);
+        // The row may be gone by now (the member's MFA reset): nothing left to try.
+        var failures = await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => (int?)c.Failures).FirstOrDefaultAsync(cancellationToken)
+            ?? settings.EmailMaximumFailures;
         var left = settings.EmailMaximumFailures - failures;
         return new OtpCheck(left > 0 ? OtpCheckStatus.Wrong : OtpCheckStatus.TooManyFailures, Math.Max(0, left));
     }

@@ -37,7 +37,7 @@ public sealed class MemberAdministration(
         }
 
         // Under the member's mail lock, as a code is mailed: a login mailing a code at the same
-        // moment either finishes first (and its code is kept) or starts after the release.
+        // moment either finishes first or starts after the release, never in between.
         var (result, recorded) = await OneAtATime.RunAsync(db, Journey.Email.EmailVerificationService.MailKey(member.Id),
             () => ReleaseLocksAsync(member, note, cancellationToken), cancellationToken);
         return recorded is null ? result : await NotifyAsync(member, MemberNotice.Unlocked, recorded, result, cancellationToken);
@@ -87,8 +87,19 @@ public sealed class MemberAdministration(
 
         if (mailedCodesHeld)
         {
-            changes.Add($"codes by mail released ({mailedCodes!.Failures} wrong codes, {mailedCodes.SendsInWindow} mails this hour; the next login mails a new code)");
-            db.EmailOtpChallenges.Remove(mailedCodes);
+            // A new hour's counts. A code the member may still hold (held back only for the number of
+            // mails, perhaps mailed a moment ago) stays usable; one that met too many wrong guesses does not.
+            var guessedAt = mailedCodes!.Failures >= otp.Value.EmailMaximumFailures;
+            changes.Add($"codes by mail released ({mailedCodes.Failures} wrong codes, {mailedCodes.SendsInWindow} mails this hour; "
+                + (guessedAt ? "the next login mails a new code)" : "the code last mailed still works)"));
+            if (guessedAt)
+            {
+                mailedCodes.CodeHash = [];
+            }
+
+            mailedCodes.WindowStartedAt = now;
+            mailedCodes.SendsInWindow = 0;
+            mailedCodes.Failures = 0;
         }
 
         member.UpdatedAt = now;

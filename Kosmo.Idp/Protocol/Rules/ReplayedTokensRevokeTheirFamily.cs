@@ -26,7 +26,8 @@ internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager to
 
     public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenContext context)
     {
-        if (context.TokenId is not { Length: > 0 } tokenId
+        if (context.EndpointType is not (OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Introspection or OpenIddictServerEndpointType.Revocation)
+            || context.TokenId is not { Length: > 0 } tokenId
             || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not { } token
             || !await tokens.HasStatusAsync(token, Statuses.Redeemed, context.CancellationToken))
         {
