@@ -63,6 +63,34 @@ public sealed class SigningKeyTests
         Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EqualTo(new[] { rotated.KeyId }), "retired after its last token expired");
     }
 
+    [Test]
+    public async Task Withdrawal_OfTheKeySigningNow_TakesItOutOfTheJwksAtOnce_AndItsTokensStopWorking()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "W0001", "password-w0001");
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("W0001", "password-w0001", pkce)).Code!, pkce.Verifier);
+        var leaked = new JsonWebToken(tokens.AccessToken).Kid;
+
+        var (refused, _, warning) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", leaked);
+        Assert.That((refused, warning), Is.EqualTo((2, "Every token this key signed stops working (members sign in again): add --yes to do it.\n")));
+        var (unknown, _, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", "no-such-kid", "--yes");
+        Assert.That(unknown, Is.EqualTo(1));
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", leaked, "--yes", "--reason", "incident 7");
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain($"Signing key {leaked} withdrawn. New signing key"));
+        await RefreshKeysAsync(factory);
+
+        var published = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks"));
+        Assert.That(published, Has.Count.EqualTo(1).And.Not.Contain(leaked), "neither published nor trusted any longer");
+        Assert.That(await SigningKeyIdAsync(app), Is.EqualTo(published.Single()), "the new key signs at once");
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "a token the key signed is refused: the member signs in again");
+        var audit = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.SingleAsync(e => e.Kind == Kosmo.Idp.Operations.Audit.AuditKinds.SigningKeyWithdrawn));
+        Assert.That(audit.Detail, Does.Contain(leaked).And.Contain("incident 7"));
+    }
+
     private static Task RefreshKeysAsync(KosmoFactory factory) =>
         factory.Services.GetRequiredService<ProtocolKeyRefresher>().RefreshAsync(CancellationToken.None);
 

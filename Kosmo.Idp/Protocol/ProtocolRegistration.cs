@@ -26,6 +26,7 @@ public static class ProtocolRegistration
         services.AddSingleton<KeyMaterial>();
         services.AddSingleton<ProtocolKeyRing>();
         services.AddScoped<ProtocolKeyStore>();
+        services.AddScoped<SigningKeyWithdrawal>();
         services.AddScoped<ClientAdministration>();
         services.AddSingleton<ProtocolKeyRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<ProtocolKeyRefresher>());

@@ -43,4 +43,5 @@ public static class AuditKinds
     public const string ClientRegistered = "client.registered";
     public const string ClientUpdated = "client.updated";
     public const string ClientRemoved = "client.removed";
+    public const string SigningKeyWithdrawn = "keys.signing-key-withdrawn";
 }

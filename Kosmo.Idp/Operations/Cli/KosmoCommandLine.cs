@@ -146,7 +146,47 @@ public static class KosmoCommandLine
 
         keys.Subcommands.Add(list);
         keys.Subcommands.Add(rotate);
+        keys.Subcommands.Add(WithdrawKey());
         return keys;
+    }
+
+    private static Command WithdrawKey()
+    {
+        var keyId = new Argument<string>("kid") { Description = "The signing key's kid, as `keys list` shows it." };
+        var reason = ReasonOption();
+        var confirm = new Option<bool>("--yes") { Description = "Required: every token the key signed stops working, so members sign in again." };
+        var command = new Command("withdraw",
+            "Take a signing key that may have leaked out of use at once: no longer published or trusted; if it signs now, a new key signs from now on.")
+        {
+            keyId, reason, confirm,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(confirm))
+            {
+                Console.Error.WriteLine("Every token this key signed stops working (members sign in again): add --yes to do it.");
+                return Task.FromResult(2);
+            }
+
+            return WithServicesAsync(async services =>
+            {
+                var retention = services.GetRequiredService<IOptions<ProtocolOptions>>().Value.LongestTokenLifetime;
+                var result = await services.GetRequiredService<SigningKeyWithdrawal>().WithdrawAsync(
+                    parse.GetValue(keyId)!, retention, OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
+                if (result is null)
+                {
+                    Console.Error.WriteLine($"No signing key has the kid '{parse.GetValue(keyId)}'; `keys list` shows them.");
+                    return 1;
+                }
+
+                var refresh = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
+                Console.WriteLine($"Signing key {result.Withdrawn.KeyId} withdrawn."
+                    + (result.Replacement is { } next ? $" New signing key {next.KeyId} signs from now." : ""));
+                Console.WriteLine($"The running replicas stop publishing and trusting it within {refresh}. Tell the APIs that validate our tokens to fetch the JWKS again now.");
+                return 0;
+            });
+        });
+        return command;
     }
 
     private static Command Members()
