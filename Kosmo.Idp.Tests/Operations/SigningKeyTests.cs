@@ -91,6 +91,34 @@ public sealed class SigningKeyTests
         Assert.That(audit.Detail, Does.Contain(leaked).And.Contain("incident 7"));
     }
 
+    [Test]
+    public async Task EncryptionRotation_EncryptsNewTokensWithTheNewKey_AndTheOldOneStillReadsItsTokens()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "W0002", "password-w0002");
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var before = await app.RedeemAsync((await app.SignInAsync("W0002", "password-w0002", pkce)).Code!, pkce.Verifier);
+
+        var (refused, _, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "rotate", "--encryption", "--announce", "01:00:00");
+        Assert.That(refused, Is.EqualTo(2), "nothing to announce: only the provider reads these tokens");
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "rotate", "--encryption");
+        Assert.That(exit, Is.Zero, errors);
+        var added = System.Text.RegularExpressions.Regex.Match(output, "New encryption key (?<kid>\\S+) ").Groups["kid"].Value;
+        await RefreshKeysAsync(factory);
+
+        var after = await app.RefreshAsync(before.RefreshToken!);
+        Assert.That(after.RefreshToken, Is.Not.Null, "a refresh token the old key encrypted still works: " + after.Body);
+        Assert.That(EncryptedWith(after.RefreshToken!), Is.EqualTo(added), "the new one is encrypted with the new key");
+        Assert.That(EncryptedWith(before.RefreshToken!), Is.Not.EqualTo(added));
+        var (_, listed, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "list");
+        Assert.That(listed, Does.Match($"encryption +2 +{added} .* encrypting").And.Match("encryption +1 .* decrypting"));
+    }
+
+    // A JWE's kid, in its protected header (the first of its five parts).
+    private static string EncryptedWith(string token) =>
+        System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.Decode(token.Split('.')[0])).RootElement.GetProperty("kid").GetString()!;
+
     private static Task RefreshKeysAsync(KosmoFactory factory) =>
         factory.Services.GetRequiredService<ProtocolKeyRefresher>().RefreshAsync(CancellationToken.None);
 

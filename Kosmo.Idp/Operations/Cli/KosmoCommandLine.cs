@@ -92,23 +92,30 @@ public static class KosmoCommandLine
 
     private static Command Keys()
     {
-        var keys = new Command("keys", "Token signing keys.");
+        var keys = new Command("keys", "Token signing and encryption keys.");
 
-        var list = new Command("list", "List the keys with their state.");
+        var list = new Command("list", "List the signing and encryption keys with their state.");
         list.SetAction((_, cancellationToken) => WithServicesAsync(async services =>
         {
             var all = await services.GetRequiredService<ProtocolKeyStore>().ListAsync(cancellationToken);
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             var retention = services.GetRequiredService<IOptions<ProtocolOptions>>().Value.LongestTokenLifetime;
-            var signing = all.Where(k => k.Purpose == ProtocolKeyPurpose.Signing).ToList();
-            var inUse = KeySchedule.InUse(signing, now, retention);
-            Console.WriteLine($"{"generation",-10} {"kid",-18} {"activates (UTC)",-20} state");
-            foreach (var key in signing.OrderBy(k => k.Generation))
+            Console.WriteLine($"{"purpose",-11} {"generation",-10} {"kid",-18} {"activates (UTC)",-20} state");
+            foreach (var (purpose, name, current, kept) in new[]
             {
-                var state = inUse.Count > 0 && inUse[0] == key ? "signing"
-                    : !inUse.Contains(key) ? "retired"
-                    : key.ActivatesAt > now ? "announced" : "published";
-                Console.WriteLine($"{key.Generation,-10} {key.KeyId,-18} {key.ActivatesAt.UtcDateTime,-20:yyyy-MM-dd HH:mm} {state}");
+                (ProtocolKeyPurpose.Signing, "signing", "signing", "published"),
+                (ProtocolKeyPurpose.Encryption, "encryption", "encrypting", "decrypting"),
+            })
+            {
+                var ofPurpose = all.Where(k => k.Purpose == purpose).ToList();
+                var inUse = KeySchedule.InUse(ofPurpose, now, retention);
+                foreach (var key in ofPurpose.OrderBy(k => k.Generation))
+                {
+                    var state = inUse.Count > 0 && inUse[0] == key ? current
+                        : !inUse.Contains(key) ? "retired"
+                        : key.ActivatesAt > now ? "announced" : kept;
+                    Console.WriteLine($"{name,-11} {key.Generation,-10} {key.KeyId,-18} {key.ActivatesAt.UtcDateTime,-20:yyyy-MM-dd HH:mm} {state}");
+                }
             }
 
             return 0;
@@ -128,9 +135,27 @@ public static class KosmoCommandLine
                 return null;
             },
         };
-        var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce };
+        var encryption = new Option<bool>("--encryption")
+        {
+            Description = "Rotate the encryption key instead (codes and refresh tokens): it encrypts from now, the previous one still reads its tokens until they expire.",
+        };
+        var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce, encryption };
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
+            var refreshInterval = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
+            if (parse.GetValue(encryption))
+            {
+                if (parse.GetResult(announce) is not null)
+                {
+                    Console.Error.WriteLine("--announce is for signing keys: only the provider reads what an encryption key encrypts, so it encrypts at once.");
+                    return 2;
+                }
+
+                var encrypting = await services.GetRequiredService<ProtocolKeyStore>().RotateEncryptionKeyAsync(cancellationToken);
+                Console.WriteLine($"New encryption key {encrypting.KeyId} (generation {encrypting.Generation}) encrypts in the running replicas within {refreshInterval}; the previous key still reads its tokens until they expire.");
+                return 0;
+            }
+
             var period = parse.GetValue(announce) ?? services.GetRequiredService<IOptions<KeyOptions>>().Value.SigningKeyAnnouncement;
             if (period < TimeSpan.Zero || period > TimeSpan.FromDays(30))
             {

@@ -37,6 +37,23 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
         return key;
     }
 
+    /// <summary>
+    /// Adds the next encryption key, which encrypts new codes and refresh tokens at once: only this
+    /// provider reads them, so no one needs to learn the key first. The previous key still reads
+    /// the tokens it encrypted until they expire.
+    /// </summary>
+    public async Task<ProtocolKey> RotateEncryptionKeyAsync(CancellationToken cancellationToken)
+    {
+        var latest = await db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Encryption)
+            .MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
+        var now = time.GetUtcNow();
+        var key = material.Create(ProtocolKeyPurpose.Encryption, latest + 1, now, now);
+        db.ProtocolKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from now", key.KeyId, key.Generation);
+        return key;
+    }
+
     public async Task<List<ProtocolKey>> ListAsync(CancellationToken cancellationToken) =>
         await db.ProtocolKeys.AsNoTracking().ToListAsync(cancellationToken);
 
