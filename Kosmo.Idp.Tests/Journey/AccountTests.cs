@@ -263,6 +263,18 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TheCurrentAddress_TypedAsANewOne_IsRefusedByTheField_AndNothingIsMailed()
+    {
+        var browser = await SignedInAsync("A0043");
+        var mails = _factory.Mail.To("a0043@example.jp").Count;
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "A0043@Example.JP" }, "#change-email");
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain("このメールアドレスはすでに登録されています。"));
+        Assert.That(html, Does.Not.Contain("の確認待ちです"), "no change waits for a link");
+        Assert.That(_factory.Mail.To("a0043@example.jp"), Has.Count.EqualTo(mails));
+    }
+
+    [Test]
     public async Task ANewEmailAddress_TakesEffectOnlyOnceItsLinkIsOpened()
     {
         var browser = await SignedInAsync("A0006");

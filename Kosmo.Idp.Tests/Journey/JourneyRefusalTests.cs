@@ -200,6 +200,7 @@ public sealed class JourneyRefusalTests
     [TestCase("ａｂｃ１２３４５６７", "全角の英数字")]
     [TestCase("password1", "よく使われている")]
     [TestCase("F0008x99", "ユーザIDと同じ")]
+    [TestCase(" Kosmo2026sp ", "先頭または末尾に空白")]
     public async Task AWeakNewPassword_IsRefusedWithTheReason(string password, string reason)
     {
         var userId = password == "F0008x99" ? "F0008x99" : "F0008-" + Guid.NewGuid().ToString("N")[..6];

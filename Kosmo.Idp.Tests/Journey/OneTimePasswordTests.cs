@@ -240,6 +240,60 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task OneCodeFormSentTwiceAtOnce_ByOneBrowser_SignsItInBothTimes_InsteadOfAnErrorAndACookieWithoutTheCode()
+    {
+        var (browser, code) = await AtTheMailedCodeAsync("T0015");
+        var page = await browser.GetAsync("/journey/otp?mode=email");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form")));
+
+        Assert.That(answers.Select(a => (a.StatusCode, a.Headers.Location?.OriginalString)),
+            Is.EqualTo(new[] { (HttpStatusCode.Redirect, "/"), (HttpStatusCode.Redirect, "/") }), "a double click gets the first click's answer");
+        Assert.That(PathOf(await browser.GetAsync("/journey/otp")), Is.Not.EqualTo("(no redirect: OK)"), "whichever cookie came last, the session has its code");
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "T0015")).Count(k => k == AuditKinds.OtpVerified), Is.EqualTo(1), "one code, verified once");
+    }
+
+    [Test]
+    public async Task TheAppSetupFormSentTwiceAtOnce_SetsUpOneApp_AndCountsNoWrongCode()
+    {
+        await AddAppMemberAsync("T0143");
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "T0143", "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = await AuthenticatorApp.ScanAsync(browser, setup);
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            HtmlForm.SubmitAsync(browser, setup, new Dictionary<string, string> { ["Code"] = code }, "#otp-setup-form")));
+
+        Assert.That(answers.Select(a => a.StatusCode), Is.EqualTo(new[] { HttpStatusCode.Redirect, HttpStatusCode.Redirect }));
+        Assert.That(answers[0].Headers.Location, Is.EqualTo(answers[1].Headers.Location), "both on to the recovery codes");
+        var kinds = await TestMembers.AuditKindsAsync(_factory, "T0143");
+        Assert.That(kinds.Count(k => k == AuditKinds.AppDeviceAdded), Is.EqualTo(1));
+        Assert.That(kinds, Does.Not.Contain(AuditKinds.OtpFailed), "the copy is not a wrong code");
+    }
+
+    [Test]
+    public async Task CodesTypedWithAJapaneseImesHyphen_AreAccepted_AndABlankRecoveryCodeUsesNoTry()
+    {
+        var secret = await EnrolledAppMemberAsync("T0141", keepCodes: true);
+        var browser = await PasswordOnlyAsync("T0141");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.That(await SubmitCodeAsync(browser, "   ", "recovery"), Does.Contain("K7QM-4XPD"), "asked for a code of that shape");
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
+        Assert.That(PathOf(await SubmitAsync(browser, code[..3] + "ー" + code[3..], "app")), Is.EqualTo("/"),
+            "no pause after blank recovery codes, and the kana-mode hyphen (U+30FC) is a hyphen");
+        var recovery = _recoveryCodes["T0141"][0].Replace("-", "\u2010");
+        Assert.That(PathOf(await SubmitAsync(await PasswordOnlyAsync("T0141"), recovery, "recovery")), Is.EqualTo("/"));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0141"), Does.Not.Contain(AuditKinds.OtpFailed));
+    }
+
+    [Test]
     public async Task ARecoveryCodeStoredBeforeCodesWereKeyed_StillWorksOnce()
     {
         await EnrolledAppMemberAsync("T0131");
@@ -402,11 +456,14 @@ public sealed class OneTimePasswordTests
         Assert.That(messages[4], Does.Contain("使えなくなりました"));
         Assert.That(ErrorOn(await SubmitCodeAsync(browser, code, "email"), "otp-error"), Does.Contain("使えなくなりました"), "the right code is dead too");
 
-        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.That(messages[4], Does.Contain("分ほどしてから").And.Contain("健康保険組合にお問い合わせ"), "how long, and the way out for a member without recovery codes");
+
         var mailsBefore = _factory.Mail.To("t0007@example.jp").Count;
         var resend = await ResendAsync(browser);
-        Assert.That(ErrorOn(resend, "otp-send-error"), Does.Contain("送信できません").And.Contain("リカバリーコード"),
-            "a resend does not restore the tries, so no useless code is mailed");
+        Assert.That(ErrorOn(resend, "otp-send-error"), Does.Contain("送信できません").And.Contain("健康保険組合にお問い合わせ"),
+            "a resend does not restore the tries, so no useless code is mailed; said at once, not as a half-minute cooldown");
+        var newLogin = await (await (await PasswordOnlyAsync("T0007")).GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(newLogin, "otp-send-error"), Does.Contain("送信できません"), "a new login is told too, not left waiting for a mail");
         Assert.That(_factory.Mail.To("t0007@example.jp"), Has.Count.EqualTo(mailsBefore));
 
         // An hour after the first mail the counts start again (visits every 25 minutes keep the session from going idle).
@@ -486,7 +543,7 @@ public sealed class OneTimePasswordTests
     }
 
     private static string PasswordOf(string userId) =>
-        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" ? "Mail-Member-2026" : "Totp-Member-2026";
+        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" or "T0015" ? "Mail-Member-2026" : "Totp-Member-2026";
 
     /// <summary>A new mail member past the password, on the code page, with the code that page mailed.</summary>
     private async Task<(HttpClient Browser, string Code)> AtTheMailedCodeAsync(string userId)

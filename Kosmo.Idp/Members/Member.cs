@@ -86,6 +86,17 @@ public sealed class Member
     /// </summary>
     public int SessionVersion { get; set; }
 
+    /// <summary>
+    /// The sign-in (session and password time) that last passed a one-time password, when and how:
+    /// the same form sent twice (a double click) finds its code used, and is answered as the first
+    /// one was, for that sign-in only (Journey.Otp.RepeatedCodeForm).
+    /// </summary>
+    public string? CodeSessionId { get; set; }
+
+    public DateTimeOffset? CodeSessionAt { get; set; }
+
+    public string? CodeSessionMethod { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? UpdatedAt { get; set; }

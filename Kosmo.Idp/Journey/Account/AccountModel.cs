@@ -233,6 +233,13 @@ public sealed class AccountModel(
             return await ShowAsync(cancellationToken);
         }
 
+        // Mail providers treat the case of an address as the same mailbox; so does the member.
+        if (string.Equals(Member.Email, address, StringComparison.OrdinalIgnoreCase))
+        {
+            ModelState.AddModelError(nameof(NewEmail), text["Account.EmailUnchanged"]);
+            return await ShowAsync(cancellationToken);
+        }
+
         var outcome = await verifications.SendAsync(Member, address, cancellationToken);
         if (outcome.Status == SendStatus.Sent)
         {

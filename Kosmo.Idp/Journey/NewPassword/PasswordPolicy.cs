@@ -36,6 +36,13 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.NotPlain");
         }
 
+        // Spaces inside are fine (a passphrase); at either end they are almost always a slip of the
+        // paste or the thumb, which the next login, typed without them, would fail on.
+        if (password.Length > 0 && (char.IsWhiteSpace(password[0]) || char.IsWhiteSpace(password[^1])))
+        {
+            problems.Add("NewPassword.SpaceAtEnd");
+        }
+
         // Full-width letters and digits (an IME left in full-width mode) are refused with their own
         // reason: "include a letter" would puzzle a member who typed nothing else, and a password
         // typed full-width once is typed half-width at the next login, and fails.

@@ -77,16 +77,17 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
             challenge.Failures = 0;
         }
 
+        // After too many wrong codes a new code would be refused too: say when tries come back instead of mailing one
+        // (before the cooldown, which would only say to wait half a minute).
+        if (challenge is not null && challenge.Failures >= settings.EmailMaximumFailures)
+        {
+            return new Reservation(new OtpSendOutcome(OtpSendStatus.TooManyFailures, challenge.WindowStartedAt.AddHours(1) - now));
+        }
+
         // The cooldown holds back resends of a live code; a new sign-in after a used code gets its code at once.
         if (challenge is { CodeHash.Length: > 0 } && now - challenge.SentAt < settings.EmailResendCooldown)
         {
             return new Reservation(new OtpSendOutcome(OtpSendStatus.CoolingDown, settings.EmailResendCooldown - (now - challenge.SentAt)));
-        }
-
-        // After too many wrong codes a new code would be refused too: say when tries come back instead of mailing one.
-        if (challenge is not null && challenge.Failures >= settings.EmailMaximumFailures)
-        {
-            return new Reservation(new OtpSendOutcome(OtpSendStatus.TooManyFailures, challenge.WindowStartedAt.AddHours(1) - now));
         }
 
         if (challenge is not null && challenge.SendsInWindow >= settings.EmailMaximumSendsPerHour)

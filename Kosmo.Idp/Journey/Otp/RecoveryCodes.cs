@@ -77,7 +77,7 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         }
 
         var letters = new string(typed.Normalize(NormalizationForm.FormKC).ToUpperInvariant()
-            .Where(c => c is not (' ' or '-')).ToArray());
+            .Where(c => !OtpCodeInput.IsSeparator(c)).ToArray());
         return letters.Length == 8 && letters.All(Alphabet.Contains) ? letters[..4] + "-" + letters[4..] : null;
     }
 

@@ -71,8 +71,11 @@ public sealed class OtpChallengeModel(
         {
             // The mail goes out when the page is first shown (manual 2-1: the code "arrives");
             // a reload within the code's life sends nothing new.
+            // A code that met too many wrong guesses is dead too: the attempt says at once how long codes are held back.
             var current = await email.CurrentAsync(Member.Id, cancellationToken);
-            if (current is null || current.CodeHash.Length == 0 || current.ExpiresAt <= time.GetUtcNow())
+            var now = time.GetUtcNow();
+            if (current is null || current.CodeHash.Length == 0 || current.ExpiresAt <= now
+                || (current.Failures >= options.Value.EmailMaximumFailures && current.HoldsCodesBack(now, options.Value)))
             {
                 await SendAsync(cancellationToken);
             }
@@ -110,11 +113,22 @@ public sealed class OtpChallengeModel(
 
         await DescribeAsync(cancellationToken);
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
-        return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () => Mode switch
+        return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
-            "app" => await VerifyAppAsync(cancellationToken),
-            "recovery" => await VerifyRecoveryAsync(cancellationToken),
-            _ => await VerifyEmailAsync(cancellationToken),
+            if ((!Session.HasSecondFactor || Confirming)
+                && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken) is { } passed)
+            {
+                // The member as the first request left it: the next step is computed from it.
+                await Db.Entry(Member).ReloadAsync(cancellationToken);
+                return await SignedInAsync(passed.Method, passed.At);
+            }
+
+            return Mode switch
+            {
+                "app" => await VerifyAppAsync(cancellationToken),
+                "recovery" => await VerifyRecoveryAsync(cancellationToken),
+                _ => await VerifyEmailAsync(cancellationToken),
+            };
         }, cancellationToken);
     }
 
@@ -139,7 +153,7 @@ public sealed class OtpChallengeModel(
         {
             OtpCheckStatus.Wrong => text["Otp.Wrong", check.TriesLeft],
             OtpCheckStatus.Expired => text["Otp.Expired"],
-            OtpCheckStatus.TooManyFailures => text["Otp.TooManyFailures"],
+            OtpCheckStatus.TooManyFailures => text["Otp.TooManyFailures", await MinutesUntilCodesAsync(cancellationToken)] + " " + OtherWay(),
             _ => text["Otp.NoCode"],
         };
         return Page();
@@ -176,6 +190,13 @@ public sealed class OtpChallengeModel(
 
     private async Task<IActionResult> VerifyRecoveryAsync(CancellationToken cancellationToken)
     {
+        // Nothing typed, or not the shape of a code: said by the field, and no try is used up.
+        if (RecoveryCodes.Normalize(Code) is null)
+        {
+            ModelState.AddModelError(nameof(Code), text["Otp.RecoveryFormat"]);
+            return Page();
+        }
+
         if (await LockedAsync(cancellationToken))
         {
             return Page();
@@ -224,8 +245,14 @@ public sealed class OtpChallengeModel(
         await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(AuditKinds.OtpVerified, Member.Id, method);
         Member.UpdatedAt = now;
+        RepeatedCodeForm.Remember(Member, Session, method, now);
         await Db.SaveChangesAsync(cancellationToken);
-        Session = Confirming ? Session.ConfirmedAgain(now, method) : Session.WithSecondFactor(now, method);
+        return await SignedInAsync(method, now);
+    }
+
+    private async Task<IActionResult> SignedInAsync(string method, DateTimeOffset at)
+    {
+        Session = Confirming ? Session.ConfirmedAgain(at, method) : Session.WithSecondFactor(at, method);
         await Session.SignInAsync(HttpContext);
         return Continue();
     }
@@ -242,16 +269,24 @@ public sealed class OtpChallengeModel(
                 SendError = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
                 break;
             case OtpSendStatus.TooManyFailures:
-                SendError = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                SendError = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))] + " " + OtherWay();
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                SendError = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))];
+                SendError = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))] + " " + OtherWay();
                 break;
             default:
                 SendError = text["Otp.MailUnavailable"];
                 break;
         }
     }
+
+    // While codes by mail are held back: a recovery code if the member has one left, else the society.
+    private string OtherWay() => RecoveryAvailable ? text["Otp.OrRecoveryCode"] : text["Otp.OrAskTheSociety"];
+
+    private async Task<int> MinutesUntilCodesAsync(CancellationToken cancellationToken) =>
+        await email.CurrentAsync(Member.Id, cancellationToken) is { } current
+            ? Math.Max(1, (int)Math.Ceiling((current.WindowStartedAt.AddHours(1) - time.GetUtcNow()).TotalMinutes))
+            : 60;
 
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {

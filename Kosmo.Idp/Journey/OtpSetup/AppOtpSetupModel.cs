@@ -98,8 +98,16 @@ public sealed class AppOtpSetupModel(
         }
 
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
+        (DateTimeOffset At, string Method)? repeated = null;
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
+            // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
+            if (!Session.HasSecondFactor
+                && (repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken)) is not null)
+            {
+                return (null, null);
+            }
+
             if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } paused)
             {
                 return (null, text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)].Value);
@@ -120,31 +128,43 @@ public sealed class AppOtpSetupModel(
                 return (null, wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)].Value : text["OtpSetup.Wrong"].Value);
             }
 
+            // Saved under the lock, with the session that passed: a copy of this form waiting for the
+            // lock then finds the app set up by this session (above), not a new pending key.
+            var now = time.GetUtcNow();
+            pending.ConfirmedAt = now;
+            pending.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+            Member.AppOtpEnabledAt ??= now;
+            Member.UpdatedAt = now;
+            audit.Record(AuditKinds.AppDeviceAdded, Member.Id, pending.Name is null ? "unnamed" : "named");
+            if (SignOutEverywhere)
+            {
+                await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
+                audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "while adding an app");
+            }
+
+            await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
+            RepeatedCodeForm.Remember(Member, Session, AuthenticationMethods.ByApp, now);
+            await Db.SaveChangesAsync(cancellationToken);
             return (pending, null);
         }, cancellationToken);
+        if (repeated is { } passed)
+        {
+            // The member as the first request left it: the next step is computed from it.
+            await Db.Entry(Member).ReloadAsync(cancellationToken);
+            Session = Session.WithSecondFactor(passed.At, passed.Method) with { Version = Member.SessionVersion };
+            await Session.SignInAsync(HttpContext);
+            return Continue();
+        }
+
         if (device is null)
         {
             Error = refusal;
             return Page();
         }
 
-        var now = time.GetUtcNow();
-        device.ConfirmedAt = now;
-        device.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
-        Member.AppOtpEnabledAt ??= now;
-        Member.UpdatedAt = now;
-        audit.Record(AuditKinds.AppDeviceAdded, Member.Id, device.Name is null ? "unnamed" : "named");
-        if (SignOutEverywhere)
-        {
-            await sessions.EndAllAsync(Member, sparedSessionId: Session.Id, cancellationToken);
-            audit.Record(AuditKinds.SignedOutEverywhere, Member.Id, "while adding an app");
-        }
-
-        await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
-        await Db.SaveChangesAsync(cancellationToken);
         await sessions.NotifyAppsAsync();
         // This browser stays signed in, under the new session version when the others were signed out.
-        Session = Session.WithSecondFactor(now, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
+        Session = Session.WithSecondFactor(device.ConfirmedAt!.Value, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
         await Session.SignInAsync(HttpContext);
         // A new authenticator is announced on another channel (NIST SP 800-63B 6.1.2.1), so an app
         // added by someone else is noticed. After the cookie: the device is added whatever the mail does.

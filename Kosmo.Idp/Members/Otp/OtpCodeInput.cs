@@ -3,8 +3,8 @@ using System.Text;
 namespace Kosmo.Idp.Members.Otp;
 
 /// <summary>
-/// A code as members type it: `066 474` (as Edge's extension shows it), `066-474`, full-width
-/// `０６６４７４`. Returns the six ASCII digits, or null.
+/// A code as members type it: `066 474` (as Edge's extension shows it), `066-474`, `066ー474`,
+/// full-width `０６６４７４`. Returns the six ASCII digits, or null.
 /// </summary>
 public static class OtpCodeInput
 {
@@ -22,7 +22,7 @@ public static class OtpCodeInput
             {
                 digits.Append(c);
             }
-            else if (c is not (' ' or '-' or '\u3000'))
+            else if (!IsSeparator(c))
             {
                 return null;
             }
@@ -30,4 +30,12 @@ public static class OtpCodeInput
 
         return digits.Length == 6 ? digits.ToString() : null;
     }
+
+    /// <summary>
+    /// A space or any of the dashes members' keyboards make: a Japanese IME in kana mode types ー
+    /// (U+30FC) or ‐ (U+2010) for the hyphen key, and a minus sign or dash comes with a paste.
+    /// Full-width spaces and hyphens are already plain ones after NFKC.
+    /// </summary>
+    public static bool IsSeparator(char c) =>
+        c is ' ' or '-' or '\u2010' or '\u2011' or '\u2012' or '\u2013' or '\u2014' or '\u2015' or '\u2212' or '\u30FC';
 }

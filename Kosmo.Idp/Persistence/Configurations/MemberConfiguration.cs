@@ -22,6 +22,8 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         member.Property(m => m.AcceptedTermsVersion).HasMaxLength(64);
         member.Property(m => m.Email).HasMaxLength(254);
         member.Property(m => m.OtpMethod).HasConversion<string>().HasMaxLength(16);
+        member.Property(m => m.CodeSessionId).HasMaxLength(64);
+        member.Property(m => m.CodeSessionMethod).HasMaxLength(16);
         member.Ignore(m => m.IsLocked);
         member.Ignore(m => m.HasSecondFactor);
     }

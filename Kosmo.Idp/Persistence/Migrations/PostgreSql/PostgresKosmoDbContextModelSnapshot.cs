@@ -146,6 +146,20 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("integer")
                         .HasColumnName("birth_date_failures");
 
+                    b.Property<DateTimeOffset?>("CodeSessionAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("code_session_at");
+
+                    b.Property<string>("CodeSessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code_session_id");
+
+                    b.Property<string>("CodeSessionMethod")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("code_session_method");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");

@@ -141,6 +141,20 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("birth_date_failures");
 
+                    b.Property<long?>("CodeSessionAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_session_at");
+
+                    b.Property<string>("CodeSessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code_session_id");
+
+                    b.Property<string>("CodeSessionMethod")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code_session_method");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
