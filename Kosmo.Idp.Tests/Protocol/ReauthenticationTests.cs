@@ -149,6 +149,22 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task AfterTheIdleTimeout_TheLoginPageSaysWhyTheMemberIsBackThere()
+    {
+        await TestMembers.AddAsync(_factory, "K0094", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        await app.SignedInAsync("K0094", Password);
+        var firstVisit = await (await _factory.Browser().GetAsync("/login")).Content.ReadAsStringAsync();
+        Assert.That(firstVisit, Does.Not.Contain("login-session-ended"), "a browser that never signed in is told nothing");
+
+        _clock.Advance(TimeSpan.FromMinutes(31));
+        var toLogin = await app.Browser.GetAsync("/account");
+        Assert.That(Journey.JourneySteps.PathOf(toLogin), Is.EqualTo("/login"));
+        var page = await (await app.Browser.GetAsync(toLogin.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.That(page, Does.Contain("id=\"login-session-ended\"").And.Contain("しばらく操作がなかったため"));
+    }
+
+    [Test]
     public async Task ASessionSignedOutElsewhere_EndedEverywhere_OrPastTheTwelveHours_IsNotContinued()
     {
         await TestMembers.AddAsync(_factory, "K0018", Password);

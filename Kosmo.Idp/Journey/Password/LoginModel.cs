@@ -29,8 +29,18 @@ public sealed class LoginModel(
     /// <summary>The user ID and password did not match (not a lock): the fields themselves are marked invalid.</summary>
     public bool CredentialsWrong { get; private set; }
 
+    /// <summary>
+    /// This browser still sends a session cookie that no longer signs anyone in: it ran out after
+    /// Session:IdleTimeout without a request (or the 12-hour limit). Said on the page, so a member
+    /// back from a break knows why the login page is in front of them again.
+    /// </summary>
+    public bool SessionEnded { get; private set; }
+
     public void OnGet()
     {
+        var cookie = HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>>()
+            .Get(MemberSession.Scheme).Cookie.Name!;
+        SessionEnded = User.Identity?.IsAuthenticated != true && Request.Cookies.ContainsKey(cookie);
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
