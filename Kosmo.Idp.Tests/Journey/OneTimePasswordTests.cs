@@ -255,6 +255,38 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task TheCodeFormSentAgain_WithTheCookieFromBeforeTheCode_GetsTheFirstAnswer_ButNotAfterTwoMinutes_NorInAnotherSession()
+    {
+        await TestMembers.AddAsync(_factory, "T0016", "Mail-Member-2026");
+        var cookies = new System.Net.CookieContainer();
+        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        Assert.That(PathOf(await LoginAsync(browser, "T0016", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
+        var page = await browser.GetAsync("/journey/otp?mode=email");
+        var otherSession = await PasswordOnlyAsync("T0016");
+        var otherPage = await otherSession.GetAsync("/journey/otp?mode=email");
+        var code = OtpMail.LatestCode(_factory, "t0016@example.jp");
+        var beforeTheCode = cookies.GetCookieHeader(new Uri("http://localhost"));
+
+        var first = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+        Assert.That(first.Headers.Location?.OriginalString, Is.EqualTo("/"));
+
+        // The copy arrives after the first answer, with the cookie the browser had when it was sent.
+        var copy = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        copy.DefaultRequestHeaders.Add("Cookie", beforeTheCode);
+        var again = await HtmlForm.SubmitAsync(copy, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+        Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo("/"), "the first answer, and a cookie with the code");
+
+        var elsewhere = await HtmlForm.SubmitAsync(otherSession, otherPage, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+        Assert.That(elsewhere.StatusCode, Is.EqualTo(HttpStatusCode.OK), "another session of the member still needs a code of its own");
+
+        _clock.Advance(RepeatedCodeFormWindow + TimeSpan.FromSeconds(1));
+        var late = await HtmlForm.SubmitAsync(copy, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK), "an old form later is just a used code");
+    }
+
+    private static readonly TimeSpan RepeatedCodeFormWindow = Kosmo.Idp.Journey.Otp.RepeatedCodeForm.Window;
+
+    [Test]
     public async Task TheAppSetupFormSentTwiceAtOnce_SetsUpOneApp_AndCountsNoWrongCode()
     {
         await AddAppMemberAsync("T0143");
@@ -543,7 +575,7 @@ public sealed class OneTimePasswordTests
     }
 
     private static string PasswordOf(string userId) =>
-        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" or "T0015" ? "Mail-Member-2026" : "Totp-Member-2026";
+        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" or "T0015" or "T0016" ? "Mail-Member-2026" : "Totp-Member-2026";
 
     /// <summary>A new mail member past the password, on the code page, with the code that page mailed.</summary>
     private async Task<(HttpClient Browser, string Code)> AtTheMailedCodeAsync(string userId)

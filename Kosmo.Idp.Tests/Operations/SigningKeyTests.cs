@@ -92,9 +92,10 @@ public sealed class SigningKeyTests
     }
 
     [Test]
-    public async Task EncryptionRotation_EncryptsNewTokensWithTheNewKey_AndTheOldOneStillReadsItsTokens()
+    public async Task EncryptionRotation_IsReadEverywhereBeforeItEncrypts_ThenEncryptsNewTokens_AndTheOldKeyStillReadsItsTokens()
     {
-        await using var factory = await KosmoFactory.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         await TestMembers.AddAsync(factory, "W0002", "password-w0002");
         var app = TestRelyingApp.Portal(factory);
         var pkce = Pkce.Create();
@@ -106,13 +107,49 @@ public sealed class SigningKeyTests
         Assert.That(exit, Is.Zero, errors);
         var added = System.Text.RegularExpressions.Regex.Match(output, "New encryption key (?<kid>\\S+) ").Groups["kid"].Value;
         await RefreshKeysAsync(factory);
+        var (_, listed, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "list");
+        Assert.That(listed, Does.Match($"encryption +2 +{added} .* announced").And.Match("encryption +1 .* encrypting"));
+        var meanwhile = await app.RefreshAsync(before.RefreshToken!);
+        Assert.That(EncryptedWith(meanwhile.RefreshToken!), Is.Not.EqualTo(added),
+            "not yet: a replica that has not read the new key would be handed codes it cannot open");
 
-        var after = await app.RefreshAsync(before.RefreshToken!);
+        var interval = factory.Services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
+        clock.Advance(2 * interval + TimeSpan.FromSeconds(1));
+        await RefreshKeysAsync(factory);
+        var after = await app.RefreshAsync(meanwhile.RefreshToken!);
         Assert.That(after.RefreshToken, Is.Not.Null, "a refresh token the old key encrypted still works: " + after.Body);
         Assert.That(EncryptedWith(after.RefreshToken!), Is.EqualTo(added), "the new one is encrypted with the new key");
         Assert.That(EncryptedWith(before.RefreshToken!), Is.Not.EqualTo(added));
-        var (_, listed, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "list");
-        Assert.That(listed, Does.Match($"encryption +2 +{added} .* encrypting").And.Match("encryption +1 .* decrypting"));
+    }
+
+    [Test]
+    public async Task Withdrawal_NeverBringsBackAnOlderKey_ThatMayHaveLeakedWithIt()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var app = TestRelyingApp.Portal(factory);
+        var first = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")).Single();
+        var retention = factory.Services.GetRequiredService<IOptions<ProtocolOptions>>().Value.LongestTokenLifetime;
+        ProtocolKey second;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            second = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(TimeSpan.Zero, CancellationToken.None);
+        }
+
+        clock.Advance(retention + TimeSpan.FromMinutes(1));
+        await RefreshKeysAsync(factory);
+        Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EqualTo(new[] { second.KeyId }), "the first key has retired");
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SigningKeyWithdrawal>().WithdrawAsync(
+                second.KeyId, retention, new Kosmo.Idp.Operations.MemberCommands.OperatorNote("test", null), CancellationToken.None);
+        }
+
+        await RefreshKeysAsync(factory);
+        var published = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks"));
+        Assert.That(published, Has.Count.EqualTo(1).And.None.EqualTo(first).And.None.EqualTo(second.KeyId), "only the replacement");
+        Assert.That(await SigningKeyIdAsync(app), Is.EqualTo(published.Single()));
     }
 
     // A JWE's kid, in its protected header (the first of its five parts).

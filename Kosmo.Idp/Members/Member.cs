@@ -97,6 +97,9 @@ public sealed class Member
 
     public string? CodeSessionMethod { get; set; }
 
+    /// <summary>The session version the passing request left (a sign-out everywhere it did raises it).</summary>
+    public int? CodeSessionVersion { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? UpdatedAt { get; set; }

@@ -75,7 +75,7 @@ public sealed class OtpChallengeModel(
             var current = await email.CurrentAsync(Member.Id, cancellationToken);
             var now = time.GetUtcNow();
             if (current is null || current.CodeHash.Length == 0 || current.ExpiresAt <= now
-                || (current.Failures >= options.Value.EmailMaximumFailures && current.HoldsCodesBack(now, options.Value)))
+                || current.Failures >= options.Value.EmailMaximumFailures)
             {
                 await SendAsync(cancellationToken);
             }
@@ -115,8 +115,7 @@ public sealed class OtpChallengeModel(
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
         return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
-            if ((!Session.HasSecondFactor || Confirming)
-                && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken) is { } passed)
+            if (await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken) is { } passed)
             {
                 // The member as the first request left it: the next step is computed from it.
                 await Db.Entry(Member).ReloadAsync(cancellationToken);
@@ -280,8 +279,9 @@ public sealed class OtpChallengeModel(
         }
     }
 
-    // While codes by mail are held back: a recovery code if the member has one left, else the society.
-    private string OtherWay() => RecoveryAvailable ? text["Otp.OrRecoveryCode"] : text["Otp.OrAskTheSociety"];
+    // While codes by mail are held back: the member's app, a recovery code if one is left, else the society.
+    private string OtherWay() =>
+        AppAvailable ? text["Otp.OrApp"] : RecoveryAvailable ? text["Otp.OrRecoveryCode"] : text["Otp.OrAskTheSociety"];
 
     private async Task<int> MinutesUntilCodesAsync(CancellationToken cancellationToken) =>
         await email.CurrentAsync(Member.Id, cancellationToken) is { } current

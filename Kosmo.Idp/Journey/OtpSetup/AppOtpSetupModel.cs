@@ -98,12 +98,11 @@ public sealed class AppOtpSetupModel(
         }
 
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
-        (DateTimeOffset At, string Method)? repeated = null;
+        RepeatedCodeForm.Pass? repeated = null;
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
-            if (!Session.HasSecondFactor
-                && (repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken)) is not null)
+            if ((repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken)) is not null)
             {
                 return (null, null);
             }
@@ -151,7 +150,7 @@ public sealed class AppOtpSetupModel(
         {
             // The member as the first request left it: the next step is computed from it.
             await Db.Entry(Member).ReloadAsync(cancellationToken);
-            Session = Session.WithSecondFactor(passed.At, passed.Method) with { Version = Member.SessionVersion };
+            Session = Session.WithSecondFactor(passed.At, passed.Method) with { Version = passed.Version };
             await Session.SignInAsync(HttpContext);
             return Continue();
         }

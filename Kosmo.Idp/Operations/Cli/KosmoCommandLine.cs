@@ -137,7 +137,7 @@ public static class KosmoCommandLine
         };
         var encryption = new Option<bool>("--encryption")
         {
-            Description = "Rotate the encryption key instead (codes and refresh tokens): it encrypts from now, the previous one still reads its tokens until they expire.",
+            Description = "Rotate the encryption key instead (codes and refresh tokens): every replica reads it within Keys:RefreshInterval, it encrypts after two intervals, the previous one still reads its tokens until they expire.",
         };
         var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce, encryption };
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
@@ -151,8 +151,8 @@ public static class KosmoCommandLine
                     return 2;
                 }
 
-                var encrypting = await services.GetRequiredService<ProtocolKeyStore>().RotateEncryptionKeyAsync(cancellationToken);
-                Console.WriteLine($"New encryption key {encrypting.KeyId} (generation {encrypting.Generation}) encrypts in the running replicas within {refreshInterval}; the previous key still reads its tokens until they expire.");
+                var encrypting = await services.GetRequiredService<ProtocolKeyStore>().RotateEncryptionKeyAsync(refreshInterval, cancellationToken);
+                Console.WriteLine($"New encryption key {encrypting.KeyId} (generation {encrypting.Generation}) is read by the running replicas within {refreshInterval} and encrypts from {encrypting.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC; the previous key still reads its tokens until they expire.");
                 return 0;
             }
 

@@ -26,14 +26,19 @@ public sealed class ProtocolKeyRefresher(
         // checks and drops such a stale copy, so it cannot outlive one refresh interval.
         // The whole set is compared, not just the key that signs: a rotation first only adds a key to
         // the JWKS, and a copy missing it would leave apps unable to verify the next tokens.
-        var held = openIddict.CurrentValue.SigningCredentials;
-        if (held.FirstOrDefault()?.Key.KeyId != ring.Signing[0].Key.KeyId
-            || !held.Select(c => c.Key.KeyId).ToHashSet().SetEquals(ring.Signing.Select(c => c.Key.KeyId)))
+        // The encryption keys likewise: a copy without the newest could not read codes other replicas made.
+        var current = openIddict.CurrentValue;
+        if (Stale(current.SigningCredentials.Select(c => c.Key.KeyId), ring.Signing.Select(c => c.Key.KeyId))
+            || Stale(current.EncryptionCredentials.Select(c => c.Key.KeyId), ring.Encryption.Select(c => c.Key.KeyId)))
         {
             logger.LogWarning("OpenIddict's options held stale signing keys; rebuilding them");
             openIddictCache.TryRemove(Options.DefaultName);
         }
     }
+
+    // The first key is the one used; the set is every one accepted.
+    private static bool Stale(IEnumerable<string> held, IEnumerable<string> loaded) =>
+        held.FirstOrDefault() != loaded.FirstOrDefault() || !held.ToHashSet().SetEquals(loaded);
 
     protected override TimeSpan Interval => keyOptions.Value.RefreshInterval;
 

@@ -38,19 +38,21 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
     }
 
     /// <summary>
-    /// Adds the next encryption key, which encrypts new codes and refresh tokens at once: only this
-    /// provider reads them, so no one needs to learn the key first. The previous key still reads
-    /// the tokens it encrypted until they expire.
+    /// Adds the next encryption key. Only this provider reads what it encrypts (codes, refresh
+    /// tokens), so no app needs to learn it; but every replica must be able to decrypt with it
+    /// before any replica encrypts with it (a code made on one is redeemed on another seconds
+    /// later), so it starts encrypting after two key refreshes. The previous key still reads the
+    /// tokens it encrypted until they expire.
     /// </summary>
-    public async Task<ProtocolKey> RotateEncryptionKeyAsync(CancellationToken cancellationToken)
+    public async Task<ProtocolKey> RotateEncryptionKeyAsync(TimeSpan refreshInterval, CancellationToken cancellationToken)
     {
         var latest = await db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Encryption)
             .MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
         var now = time.GetUtcNow();
-        var key = material.Create(ProtocolKeyPurpose.Encryption, latest + 1, now, now);
+        var key = material.Create(ProtocolKeyPurpose.Encryption, latest + 1, now, now + 2 * refreshInterval);
         db.ProtocolKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from now", key.KeyId, key.Generation);
+        logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from {ActivatesAt:o}", key.KeyId, key.Generation, key.ActivatesAt);
         return key;
     }
 

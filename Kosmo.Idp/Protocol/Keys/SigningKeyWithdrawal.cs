@@ -9,8 +9,15 @@ namespace Kosmo.Idp.Protocol.Keys;
 /// Takes a signing key out of use at once, for a key that may have leaked: a rotation would keep
 /// it in the JWKS, trusted, until the tokens it signed expire. The key is deleted, so no replica
 /// publishes it or accepts a token it signed once they reload their keys; when it was the key
-/// signing now, a new one signs from this moment instead (an older key must not take over again).
+/// signing now, a new one takes its place.
 /// </summary>
+/// <remarks>
+/// How long an older key stays trusted is worked out from the keys after it (KeySchedule): with
+/// the withdrawn key gone, a retired one could count as freshly superseded and be published and
+/// trusted again, and it may have leaked with it (the same backup). So the retired keys go too, and
+/// the replacement takes the withdrawn key's activation time, not now: the keys before it keep
+/// their dates, and a replica whose clock is a little behind does not fall back to an older key.
+/// </remarks>
 public sealed class SigningKeyWithdrawal(KosmoDbContext db, KeyMaterial material, TimeProvider time, AuditLog audit)
 {
     public async Task<WithdrawnKey?> WithdrawAsync(string keyId, TimeSpan retention, OperatorNote note, CancellationToken cancellationToken)
@@ -23,14 +30,16 @@ public sealed class SigningKeyWithdrawal(KosmoDbContext db, KeyMaterial material
         }
 
         var now = time.GetUtcNow();
+        var inUse = KeySchedule.InUse(signing, now, retention);
         ProtocolKey? replacement = null;
-        if (KeySchedule.InUse(signing, now, retention).FirstOrDefault() == withdrawn)
+        if (inUse.FirstOrDefault() == withdrawn)
         {
-            replacement = material.Create(ProtocolKeyPurpose.Signing, signing.Max(k => k.Generation) + 1, now, now);
+            replacement = material.Create(ProtocolKeyPurpose.Signing, signing.Max(k => k.Generation) + 1, now, withdrawn.ActivatesAt);
             db.ProtocolKeys.Add(replacement);
         }
 
         db.ProtocolKeys.Remove(withdrawn);
+        db.ProtocolKeys.RemoveRange(signing.Where(k => k != withdrawn && !inUse.Contains(k)));
         audit.Record(AuditKinds.SigningKeyWithdrawn, null,
             $"signing key {withdrawn.KeyId} (generation {withdrawn.Generation}) withdrawn"
             + (replacement is null ? "" : $"; {replacement.KeyId} (generation {replacement.Generation}) signs from now") + $"; {note}");

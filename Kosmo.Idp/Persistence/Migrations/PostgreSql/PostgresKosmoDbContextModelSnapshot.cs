@@ -160,6 +160,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("character varying(16)")
                         .HasColumnName("code_session_method");
 
+                    b.Property<int?>("CodeSessionVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("code_session_version");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");

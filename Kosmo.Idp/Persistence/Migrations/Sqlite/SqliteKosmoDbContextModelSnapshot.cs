@@ -155,6 +155,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("code_session_method");
 
+                    b.Property<int?>("CodeSessionVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_session_version");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");

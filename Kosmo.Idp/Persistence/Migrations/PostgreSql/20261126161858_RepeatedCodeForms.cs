@@ -30,6 +30,12 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                 type: "character varying(16)",
                 maxLength: 16,
                 nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "code_session_version",
+                table: "members",
+                type: "integer",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -45,6 +51,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
 
             migrationBuilder.DropColumn(
                 name: "code_session_method",
+                table: "members");
+
+            migrationBuilder.DropColumn(
+                name: "code_session_version",
                 table: "members");
         }
     }

@@ -29,6 +29,12 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 16,
                 nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "code_session_version",
+                table: "members",
+                type: "INTEGER",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -44,6 +50,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropColumn(
                 name: "code_session_method",
+                table: "members");
+
+            migrationBuilder.DropColumn(
+                name: "code_session_version",
                 table: "members");
         }
     }

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kosmo.Idp.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKosmoDbContext))]
-    [Migration("20261126155650_RepeatedCodeForms")]
+    [Migration("20261126161832_RepeatedCodeForms")]
     partial class RepeatedCodeForms
     {
         /// <inheritdoc />
@@ -157,6 +157,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
                         .HasColumnName("code_session_method");
+
+                    b.Property<int?>("CodeSessionVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_session_version");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresKosmoDbContext))]
-    [Migration("20261126155636_RepeatedCodeForms")]
+    [Migration("20261126161858_RepeatedCodeForms")]
     partial class RepeatedCodeForms
     {
         /// <inheritdoc />
@@ -162,6 +162,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("code_session_method");
+
+                    b.Property<int?>("CodeSessionVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("code_session_version");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
