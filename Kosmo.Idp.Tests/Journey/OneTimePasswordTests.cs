@@ -284,6 +284,31 @@ public sealed class OneTimePasswordTests
         Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK), "an old form later is just a used code");
     }
 
+    [Test]
+    public async Task TheAppSetupForm_SentAgainAfterItSignedOutEveryOtherSession_GetsTheFirstAnswer_AndKeepsThisBrowserSignedIn()
+    {
+        await AddAppMemberAsync("T0144");
+        var cookies = new System.Net.CookieContainer();
+        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        await LoginAsync(browser, "T0144", "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = await AuthenticatorApp.ScanAsync(browser, setup);
+        var fields = new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()), ["SignOutEverywhere"] = "true" };
+        var beforeTheCode = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var first = await HtmlForm.SubmitAsync(browser, setup, fields, "#otp-setup-form");
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+
+        var copy = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        copy.DefaultRequestHeaders.Add("Cookie", beforeTheCode);
+        var again = await HtmlForm.SubmitAsync(copy, setup, fields, "#otp-setup-form");
+        Assert.That(again.Headers.Location, Is.EqualTo(first.Headers.Location), "the first answer, not the login page");
+
+        var session = again.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)).Split(';')[0];
+        var withIt = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        withIt.DefaultRequestHeaders.Add("Cookie", session);
+        Assert.That(PathOf(await withIt.GetAsync(again.Headers.Location)), Is.Not.EqualTo("/login"), "the cookie it answers with is signed in, under the new session version");
+    }
+
     private static readonly TimeSpan RepeatedCodeFormWindow = Kosmo.Idp.Journey.Otp.RepeatedCodeForm.Window;
 
     [Test]

@@ -114,7 +114,8 @@ public sealed class SigningKeyTests
             "not yet: a replica that has not read the new key would be handed codes it cannot open");
 
         var interval = factory.Services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
-        clock.Advance(2 * interval + TimeSpan.FromSeconds(1));
+        // The command dated the key by the real clock, which has moved on since this fake one started.
+        clock.Advance(2 * interval + TimeSpan.FromMinutes(1));
         await RefreshKeysAsync(factory);
         var after = await app.RefreshAsync(meanwhile.RefreshToken!);
         Assert.That(after.RefreshToken, Is.Not.Null, "a refresh token the old key encrypted still works: " + after.Body);
@@ -140,15 +141,19 @@ public sealed class SigningKeyTests
         await RefreshKeysAsync(factory);
         Assert.That(KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks")), Is.EqualTo(new[] { second.KeyId }), "the first key has retired");
 
+        WithdrawnKey withdrawn;
         await using (var scope = factory.Services.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<SigningKeyWithdrawal>().WithdrawAsync(
-                second.KeyId, retention, new Kosmo.Idp.Operations.MemberCommands.OperatorNote("test", null), CancellationToken.None);
+            var announced = await scope.ServiceProvider.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(TimeSpan.FromDays(1), CancellationToken.None);
+            withdrawn = (await scope.ServiceProvider.GetRequiredService<SigningKeyWithdrawal>().WithdrawAsync(
+                second.KeyId, retention, new Kosmo.Idp.Operations.MemberCommands.OperatorNote("test", null), CancellationToken.None))!;
+            Assert.That(withdrawn.Cancelled.Select(k => k.KeyId), Is.EqualTo(new[] { announced.KeyId }),
+                "a rotation announced after it would never sign under the replacement: cancelled, and said");
         }
 
         await RefreshKeysAsync(factory);
         var published = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks"));
-        Assert.That(published, Has.Count.EqualTo(1).And.None.EqualTo(first).And.None.EqualTo(second.KeyId), "only the replacement");
+        Assert.That(published, Is.EqualTo(new[] { withdrawn.Replacement!.KeyId }), "only the replacement: no retired, withdrawn or cancelled key");
         Assert.That(await SigningKeyIdAsync(app), Is.EqualTo(published.Single()));
     }
 

@@ -31,6 +31,17 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
     protected MemberSession Session { get; set; } = null!;
 
     /// <summary>
+    /// Takes a session that <see cref="EnterAsync"/> would turn away as this request's, for a page
+    /// that has made sure by other means that it may still answer it (Otp.RepeatedCodeForm).
+    /// </summary>
+    protected async Task TakeAsync(MemberSession session, CancellationToken cancellationToken)
+    {
+        Member = await db.Members.FindAsync([session.MemberId], cancellationToken)
+            ?? throw new InvalidOperationException("The member of a passing session is gone.");
+        Session = session;
+    }
+
+    /// <summary>
     /// Loads the signed-in member; returns where to go instead when this is not their step (or
     /// <paramref name="alsoServes"/>, for a handler that may run one step early).
     /// </summary>

@@ -72,6 +72,19 @@ public sealed class AppOtpSetupModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
+        // A copy of this form arriving after a pass that signed out every other session carries the
+        // session version that pass ended; EnterAsync would take it for signed out (and its renewed
+        // cookie would sign this browser out). Answered as the first was.
+        if (MemberSession.From(User) is { } copy
+            && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, time.GetUtcNow(), cancellationToken) is { } earlier
+            && earlier.Version != copy.Version)
+        {
+            await TakeAsync(copy, cancellationToken);
+            Session = copy.WithSecondFactor(earlier.At, earlier.Method) with { Version = earlier.Version };
+            await Session.SignInAsync(HttpContext);
+            return Continue();
+        }
+
         if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
         {
             return elsewhere;

@@ -207,6 +207,11 @@ public static class KosmoCommandLine
                 var refresh = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
                 Console.WriteLine($"Signing key {result.Withdrawn.KeyId} withdrawn."
                     + (result.Replacement is { } next ? $" New signing key {next.KeyId} signs from now." : ""));
+                if (result.Cancelled.Count > 0)
+                {
+                    Console.WriteLine($"The announced key(s) {string.Join(", ", result.Cancelled.Select(k => k.KeyId))} were cancelled with it: run `keys rotate` again if a rotation was planned.");
+                }
+
                 Console.WriteLine($"The running replicas stop publishing and trusting it within {refresh}. Tell the APIs that validate our tokens to fetch the JWKS again now.");
                 return 0;
             });

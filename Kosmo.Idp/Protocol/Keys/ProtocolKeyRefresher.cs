@@ -31,7 +31,7 @@ public sealed class ProtocolKeyRefresher(
         if (Stale(current.SigningCredentials.Select(c => c.Key.KeyId), ring.Signing.Select(c => c.Key.KeyId))
             || Stale(current.EncryptionCredentials.Select(c => c.Key.KeyId), ring.Encryption.Select(c => c.Key.KeyId)))
         {
-            logger.LogWarning("OpenIddict's options held stale signing keys; rebuilding them");
+            logger.LogWarning("OpenIddict's options held stale signing or encryption keys; rebuilding them");
             openIddictCache.TryRemove(Options.DefaultName);
         }
     }

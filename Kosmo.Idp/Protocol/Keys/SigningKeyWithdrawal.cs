@@ -32,8 +32,13 @@ public sealed class SigningKeyWithdrawal(KosmoDbContext db, KeyMaterial material
         var now = time.GetUtcNow();
         var inUse = KeySchedule.InUse(signing, now, retention);
         ProtocolKey? replacement = null;
+        List<ProtocolKey> cancelled = [];
         if (inUse.FirstOrDefault() == withdrawn)
         {
+            // A rotation announced after the withdrawn key would never sign (the replacement is
+            // newer), and it may sit in the same leaked copy: cancelled, said, to be done again.
+            cancelled = signing.Where(k => k.Generation > withdrawn.Generation && k.ActivatesAt > now).ToList();
+            db.ProtocolKeys.RemoveRange(cancelled);
             replacement = material.Create(ProtocolKeyPurpose.Signing, signing.Max(k => k.Generation) + 1, now, withdrawn.ActivatesAt);
             db.ProtocolKeys.Add(replacement);
         }
@@ -42,11 +47,12 @@ public sealed class SigningKeyWithdrawal(KosmoDbContext db, KeyMaterial material
         db.ProtocolKeys.RemoveRange(signing.Where(k => k != withdrawn && !inUse.Contains(k)));
         audit.Record(AuditKinds.SigningKeyWithdrawn, null,
             $"signing key {withdrawn.KeyId} (generation {withdrawn.Generation}) withdrawn"
-            + (replacement is null ? "" : $"; {replacement.KeyId} (generation {replacement.Generation}) signs from now") + $"; {note}");
+            + (replacement is null ? "" : $"; {replacement.KeyId} (generation {replacement.Generation}) signs from now")
+            + (cancelled.Count == 0 ? "" : $"; announced {string.Join(", ", cancelled.Select(k => k.KeyId))} cancelled") + $"; {note}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new WithdrawnKey(withdrawn, replacement);
+        return new WithdrawnKey(withdrawn, replacement, cancelled);
     }
 }
 
-public sealed record WithdrawnKey(ProtocolKey Withdrawn, ProtocolKey? Replacement);
+public sealed record WithdrawnKey(ProtocolKey Withdrawn, ProtocolKey? Replacement, IReadOnlyList<ProtocolKey> Cancelled);
