@@ -223,6 +223,24 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task ANewPasswordFromASecondWindow_AfterTheFirstSetOne_ChangesNothing_AndSaysWhichPasswordCounts()
+    {
+        var browser = await MemberAtStepAsync("F0012", "/journey/new-password");
+        var firstWindow = await browser.GetAsync("/journey/new-password");
+        var secondWindow = await browser.GetAsync("/journey/new-password");
+        var set = await HtmlForm.SubmitAsync(browser, firstWindow, new Dictionary<string, string> { ["Password"] = "First2026pw", ["Confirmation"] = "First2026pw" });
+        Assert.That(PathOf(set), Is.EqualTo("/journey/otp"));
+
+        var stale = await HtmlForm.SubmitAsync(browser, secondWindow, new Dictionary<string, string> { ["Password"] = "Other2026pw", ["Confirmation"] = "Other2026pw" });
+        var html = await stale.Content.ReadAsStringAsync();
+        Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(html, Does.Contain("id=\"password-already-set\"").And.Contain("先に設定したパスワード"));
+        Assert.That(html, Does.Contain("href=\"/journey/otp\""), "and the way on");
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "F0012", "Other2026pw")), Is.EqualTo("(no redirect: OK)"), "the second window's password was not set: the login page again");
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "F0012", "First2026pw")), Is.EqualTo("/journey/otp"), "the first window's was");
+    }
+
+    [Test]
     public async Task ALongPastedPassphrase_IsAccepted_AndMismatchedConfirmationIsNot()
     {
         var passphrase = "桜の花が咲く4月に健康診断を予約する - a pasted passphrase with spaces, from a password manager 2026";

@@ -30,6 +30,9 @@ public sealed class NewPasswordModel(
 
     public string UserId => Member.UserId;
 
+    /// <summary>Set when this form came from a second window after the first one set the password: where the journey goes on.</summary>
+    public string? AlreadySetContinueUrl { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
         await EnterAsync(cancellationToken) ?? Page();
 
@@ -37,6 +40,19 @@ public sealed class NewPasswordModel(
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
+            // A second window's form, after the first one set the password: nothing changes, and the
+            // member learns which password now counts, instead of moving on as if this one did.
+            if (!string.IsNullOrEmpty(Password) && elsewhere is LocalRedirectResult { Url: var next }
+                && next != MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl) && MemberSession.From(User) is { } session)
+            {
+                await TakeAsync(session, cancellationToken);
+                if (!Member.PasswordMustChange && Member.PasswordChangedAt is { } changed && time.GetUtcNow() - changed < TimeSpan.FromHours(1))
+                {
+                    AlreadySetContinueUrl = next;
+                    return Page();
+                }
+            }
+
             return elsewhere;
         }
 
