@@ -108,6 +108,16 @@ public sealed record MemberSession(
 
     public Task SignInAsync(HttpContext context) => context.SignInAsync(Scheme, ToPrincipal());
 
+    /// <summary>Whether the browser sent a session cookie at all, valid or not (one that ran out is still sent).</summary>
+    public static bool CookieSent(HttpContext context) => RequestCookie(context).Cookie is not null;
+
+    // The session cookie as the browser sent it, before the handler's checks, with the options that read it.
+    private static (CookieAuthenticationOptions Options, string? Cookie) RequestCookie(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Scheme);
+        return (options, options.CookieManager.GetRequestCookie(context, options.Cookie.Name!));
+    }
+
     /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="ContinuedIdAsync"/>), or null for a new one.</param>
     public static MemberSession AfterPassword(Member member, DateTimeOffset now, string? continuedId = null) =>
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion,
@@ -124,8 +134,7 @@ public sealed record MemberSession(
     /// </summary>
     public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db, DateTimeOffset now)
     {
-        var options = context.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Scheme);
-        var cookie = options.CookieManager.GetRequestCookie(context, options.Cookie.Name!);
+        var (options, cookie) = RequestCookie(context);
         // Read by hand: the handler refuses an expired ticket, whose id still names this browser's earlier sign-in.
         var earlier = cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
         var limit = context.RequestServices.GetRequiredService<IOptions<MemberSessionOptions>>().Value.ReauthenticateAfter;

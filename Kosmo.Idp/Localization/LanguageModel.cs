@@ -11,14 +11,7 @@ public sealed class LanguageModel : PageModel
     public IActionResult OnPost(string? culture, string? returnUrl)
     {
         var chosen = culture == LocalizationRegistration.English ? LocalizationRegistration.English : LocalizationRegistration.Japanese;
-        Response.Cookies.Append(LocalizationRegistration.CookieName, LocalizationRegistration.CookieValueFor(chosen), new CookieOptions
-        {
-            Expires = DateTimeOffset.UtcNow.AddYears(1),
-            HttpOnly = true,
-            IsEssential = true,
-            SameSite = SameSiteMode.Lax,
-            Secure = Operations.Web.SecureCookies.For(Request),
-        });
+        LocalizationRegistration.AppendCookie(HttpContext, LocalizationRegistration.CookieName, chosen, DateTimeOffset.UtcNow.AddYears(1));
         return LocalRedirect(Journey.MemberJourney.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }
 }

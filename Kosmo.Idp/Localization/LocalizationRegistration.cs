@@ -39,4 +39,15 @@ public static class LocalizationRegistration
 
     public static string CookieValueFor(string culture) =>
         CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture));
+
+    /// <summary>A language cookie (the member's choice, or an app's for the visit when <paramref name="expires"/> is null).</summary>
+    public static void AppendCookie(HttpContext context, string name, string culture, DateTimeOffset? expires) =>
+        context.Response.Cookies.Append(name, CookieValueFor(culture), new CookieOptions
+        {
+            Expires = expires,
+            HttpOnly = true,
+            IsEssential = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = Operations.Web.SecureCookies.For(context.Request),
+        });
 }

@@ -17,13 +17,7 @@ public static class RelyingAppLanguage
             return;
         }
 
-        context.Response.Cookies.Append(CookieName, LocalizationRegistration.CookieValueFor(language), new CookieOptions
-        {
-            HttpOnly = true,
-            IsEssential = true,
-            SameSite = SameSiteMode.Lax,
-            Secure = Operations.Web.SecureCookies.For(context.Request),
-        });
+        LocalizationRegistration.AppendCookie(context, CookieName, language, expires: null);
     }
 
     // A space-separated list of BCP 47 tags in order of preference: "en-US ja" → en.

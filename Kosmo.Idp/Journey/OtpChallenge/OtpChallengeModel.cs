@@ -268,10 +268,10 @@ public sealed class OtpChallengeModel(
                 SendError = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
                 break;
             case OtpSendStatus.TooManyFailures:
-                SendError = text["Otp.TooManyFailuresWait", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))] + " " + OtherWay();
+                SendError = text["Otp.TooManyFailuresWait", WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                SendError = text["Otp.HourlyLimit", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalMinutes))] + " " + OtherWay();
+                SendError = text["Otp.HourlyLimit", WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
                 break;
             default:
                 SendError = text["Otp.MailUnavailable"];
@@ -285,8 +285,11 @@ public sealed class OtpChallengeModel(
 
     private async Task<int> MinutesUntilCodesAsync(CancellationToken cancellationToken) =>
         await email.CurrentAsync(Member.Id, cancellationToken) is { } current
-            ? Math.Max(1, (int)Math.Ceiling((current.WindowStartedAt.AddHours(1) - time.GetUtcNow()).TotalMinutes))
+            ? WholeMinutes(current.WindowStartedAt.AddHours(1) - time.GetUtcNow())
             : 60;
+
+    // A wait as the page says it: whole minutes, at least one.
+    private static int WholeMinutes(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes));
 
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {

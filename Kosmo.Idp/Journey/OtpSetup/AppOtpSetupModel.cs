@@ -79,10 +79,7 @@ public sealed class AppOtpSetupModel(
             && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, time.GetUtcNow(), cancellationToken) is { } earlier
             && earlier.Version != copy.Version)
         {
-            await TakeAsync(copy, cancellationToken);
-            Session = copy.WithSecondFactor(earlier.At, earlier.Method) with { Version = earlier.Version };
-            await Session.SignInAsync(HttpContext);
-            return Continue();
+            return await AnswerAsBeforeAsync(copy, earlier, cancellationToken);
         }
 
         if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
@@ -161,11 +158,7 @@ public sealed class AppOtpSetupModel(
         }, cancellationToken);
         if (repeated is { } passed)
         {
-            // The member as the first request left it: the next step is computed from it.
-            await Db.Entry(Member).ReloadAsync(cancellationToken);
-            Session = Session.WithSecondFactor(passed.At, passed.Method) with { Version = passed.Version };
-            await Session.SignInAsync(HttpContext);
-            return Continue();
+            return await AnswerAsBeforeAsync(Session, passed, cancellationToken);
         }
 
         if (device is null)
@@ -182,6 +175,18 @@ public sealed class AppOtpSetupModel(
         // added by someone else is noticed. After the cookie: the device is added whatever the mail does.
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorAdded, cancellationToken);
 
+        return Continue();
+    }
+
+    /// <summary>A copy of this form that already passed (RepeatedCodeForm): the session it signed in, and on as it went.</summary>
+    private async Task<IActionResult> AnswerAsBeforeAsync(MemberSession copy, RepeatedCodeForm.Pass earlier, CancellationToken cancellationToken)
+    {
+        // The member as the first request left it (already loaded by EnterAsync, perhaps before that
+        // request saved): the next step is computed from it.
+        await TakeAsync(copy, cancellationToken);
+        await Db.Entry(Member).ReloadAsync(cancellationToken);
+        Session = copy.WithSecondFactor(earlier.At, earlier.Method) with { Version = earlier.Version };
+        await Session.SignInAsync(HttpContext);
         return Continue();
     }
 

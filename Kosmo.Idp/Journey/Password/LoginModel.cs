@@ -38,9 +38,7 @@ public sealed class LoginModel(
 
     public void OnGet()
     {
-        var cookie = HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>>()
-            .Get(MemberSession.Scheme).Cookie.Name!;
-        SessionEnded = User.Identity?.IsAuthenticated != true && Request.Cookies.ContainsKey(cookie);
+        SessionEnded = User.Identity?.IsAuthenticated != true && MemberSession.CookieSent(HttpContext);
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)

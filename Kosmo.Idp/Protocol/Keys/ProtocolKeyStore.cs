@@ -26,12 +26,7 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
     /// </summary>
     public async Task<ProtocolKey> RotateSigningKeyAsync(TimeSpan announcement, CancellationToken cancellationToken)
     {
-        var latest = await db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Signing)
-            .MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
-        var now = time.GetUtcNow();
-        var key = material.Create(ProtocolKeyPurpose.Signing, latest + 1, now, now + announcement);
-        db.ProtocolKeys.Add(key);
-        await db.SaveChangesAsync(cancellationToken);
+        var key = await AddNextAsync(ProtocolKeyPurpose.Signing, announcement, cancellationToken);
         logger.LogInformation("Signing key {KeyId} (generation {Generation}) added; it signs from {ActivatesAt:o}",
             key.KeyId, key.Generation, key.ActivatesAt);
         return key;
@@ -46,13 +41,19 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
     /// </summary>
     public async Task<ProtocolKey> RotateEncryptionKeyAsync(TimeSpan refreshInterval, CancellationToken cancellationToken)
     {
-        var latest = await db.ProtocolKeys.Where(k => k.Purpose == ProtocolKeyPurpose.Encryption)
-            .MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
+        var key = await AddNextAsync(ProtocolKeyPurpose.Encryption, 2 * refreshInterval, cancellationToken);
+        logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from {ActivatesAt:o}", key.KeyId, key.Generation, key.ActivatesAt);
+        return key;
+    }
+
+    // The next generation of a purpose, in use from now plus the given wait.
+    private async Task<ProtocolKey> AddNextAsync(ProtocolKeyPurpose purpose, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var latest = await db.ProtocolKeys.Where(k => k.Purpose == purpose).MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
         var now = time.GetUtcNow();
-        var key = material.Create(ProtocolKeyPurpose.Encryption, latest + 1, now, now + 2 * refreshInterval);
+        var key = material.Create(purpose, latest + 1, now, now + wait);
         db.ProtocolKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from {ActivatesAt:o}", key.KeyId, key.Generation, key.ActivatesAt);
         return key;
     }
 
