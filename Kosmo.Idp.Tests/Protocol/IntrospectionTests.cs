@@ -150,6 +150,29 @@ public sealed class IntrospectionTests
     }
 
     [Test]
+    public async Task AUsedRefreshToken_ReplayedUnderAnotherAppsClientId_IsRefused_AndEndsNothing()
+    {
+        var (app, first) = await SignedInPortalAsync();
+        var current = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(current.RefreshToken, Is.Not.Null, current.Body.ToString());
+
+        // A public client_id needs no secret: anyone who saw the old token could send this.
+        var replay = await TestRelyingApp.Checkup(_factory).TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = first.RefreshToken,
+        });
+
+        Assert.That((replay.Status, replay.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_grant")), replay.Body.ToString());
+        Assert.That((await app.IntrospectAsync(current.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "the portal's sign-in goes on");
+        var next = await app.RefreshAsync(current.RefreshToken!);
+        Assert.That(next.RefreshToken, Is.Not.Null, next.Body.ToString());
+
+        // The same replay by the app it was issued to is theft: the whole family ends.
+        Assert.That((await app.RefreshAsync(first.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+        Assert.That((await app.RefreshAsync(next.RefreshToken!)).Error, Is.EqualTo("invalid_grant"));
+    }
+
+    [Test]
     public async Task TheAppRevokingItsOwnAlreadyRedeemedRefreshToken_EndsTheSignIn()
     {
         var (app, first) = await SignedInPortalAsync();

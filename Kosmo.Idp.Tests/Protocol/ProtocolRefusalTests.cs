@@ -9,12 +9,23 @@ public sealed class ProtocolRefusalTests
     private const string UserId = "K0002";
     private const string Password = "correct-horse-2";
     private const string CheckupPostLogout = "https://checkup.test/signed-out";
+    private const string NoRefreshClientId = "certificates";
+    private const string NoRefreshRedirect = "https://certificates.test/signed-in";
     private KosmoFactory _factory = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = CheckupPostLogout });
+        _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = CheckupPostLogout,
+            // An app that signs members in and never asked to keep them signed in.
+            ["RelyingApps:Apps:2:ClientId"] = NoRefreshClientId,
+            ["RelyingApps:Apps:2:DisplayName"] = "証明書発行申請",
+            ["RelyingApps:Apps:2:Kind"] = "Public",
+            ["RelyingApps:Apps:2:RedirectUris:0"] = NoRefreshRedirect,
+            ["RelyingApps:Apps:2:Scopes:0"] = "profile",
+        });
         await TestMembers.AddAsync(_factory, UserId, Password);
     }
 
@@ -350,6 +361,20 @@ public sealed class ProtocolRefusalTests
             ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = "openid email",
         });
         Assert.That(widened.Error, Is.EqualTo("invalid_scope"));
+    }
+
+    [Test]
+    public async Task OfflineAccess_ForAnAppNotRegisteredForIt_IsInvalidScope_AndItsSignInsCarryNoRefreshToken()
+    {
+        var app = new TestRelyingApp(_factory, NoRefreshClientId, NoRefreshRedirect, null);
+        await AssertErrorPageAsync(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create())), "invalid_scope");
+
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync(
+            (await app.SignInAsync(UserId, Password, pkce, new Dictionary<string, string?> { ["scope"] = "openid profile" })).Code!, pkce.Verifier);
+
+        Assert.That(tokens.AccessToken, Is.Not.Null, tokens.Body.ToString());
+        Assert.That(tokens.RefreshToken, Is.Null);
     }
 
     [Test]

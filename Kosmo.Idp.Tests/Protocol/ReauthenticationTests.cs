@@ -202,17 +202,24 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
-    public async Task AnAppsRefreshToken_StopsWorkingTwelveHoursAfterTheSignIn()
+    public async Task AnAppsRefreshToken_StopsWorkingTwelveHoursAfterTheSignIn_AndSaysSoItself()
     {
         await TestMembers.AddAsync(_factory, "K0008", Password);
         var app = TestRelyingApp.Portal(_factory);
         var pkce = Pkce.Create();
         var tokens = await app.RedeemAsync((await app.SignInAsync("K0008", Password, pkce)).Code!, pkce.Verifier);
+        var signedInAt = _clock.GetUtcNow();
 
         _clock.Advance(TimeSpan.FromHours(11.9));
         var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
         Assert.That(refreshed.RefreshToken, Is.Not.Null, "within the 12 hours: " + refreshed.Error);
+        var introspected = (await app.IntrospectAsync(refreshed.RefreshToken!)).Body;
+        Assert.That(introspected.GetProperty("active").GetBoolean(), Is.True);
+        Assert.That(introspected.GetProperty("exp").GetInt64(), Is.InRange(signedInAt.AddHours(12).ToUnixTimeSeconds() - 1, signedInAt.AddHours(12).ToUnixTimeSeconds()),
+            "the token expires with the sign-in, not 14 days after this refresh");
+
         _clock.Advance(TimeSpan.FromMinutes(7));
+        Assert.That((await app.IntrospectAsync(refreshed.RefreshToken!)).Body.GetProperty("active").GetBoolean(), Is.False, "introspection says what the token endpoint says");
         Assert.That((await app.RefreshAsync(refreshed.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the member signs in again, for the app too");
     }
 

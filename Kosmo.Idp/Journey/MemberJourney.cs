@@ -93,6 +93,10 @@ public sealed class MemberJourney(
     public bool IsTooOld(MemberSession session) =>
         time.GetUtcNow() - session.AuthenticatedAt > sessions.CurrentValue.ReauthenticateAfter;
 
+    /// <summary>How long the sign-in may still be used before the member must sign in again.</summary>
+    public TimeSpan TimeLeft(MemberSession session) =>
+        session.AuthenticatedAt + sessions.CurrentValue.ReauthenticateAfter - time.GetUtcNow();
+
     public static string PathOf(JourneyStep step) => step switch
     {
         JourneyStep.SignIn => "/login",

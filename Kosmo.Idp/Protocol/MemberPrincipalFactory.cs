@@ -2,13 +2,14 @@ using System.Security.Claims;
 using Kosmo.Idp.Journey;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Protocol.Apis;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Protocol;
 
 /// <summary>The identity handed to relying apps: which claims exist and which token each goes into.</summary>
-public sealed class MemberPrincipalFactory(ApiAudiences audiences)
+public sealed class MemberPrincipalFactory(ApiAudiences audiences, MemberJourney journey, IOptionsMonitor<ProtocolOptions> protocol)
 {
     /// <param name="scopes">The scopes granted, which a refresh token issued from this principal keeps.</param>
     /// <param name="asked">
@@ -32,6 +33,14 @@ public sealed class MemberPrincipalFactory(ApiAudiences audiences)
         }
 
         identity.SetScopes(scopes);
+        // A refresh token dies with the sign-in it came from, so introspection and the token's own
+        // exp say what the token endpoint would (which refuses a refresh after that anyway).
+        var left = journey.TimeLeft(session);
+        if (left < protocol.CurrentValue.RefreshTokenLifetime)
+        {
+            identity.SetRefreshTokenLifetime(left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1));
+        }
+
         Func<string, bool> revealed = asked is null ? identity.HasScope : scope => identity.HasScope(scope) && asked.Contains(scope);
         foreach (var (type, value) in ProfileOf(member, revealed))
         {

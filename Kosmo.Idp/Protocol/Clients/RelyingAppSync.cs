@@ -78,7 +78,6 @@ public sealed class RelyingAppSync(
                 Permissions.Endpoints.EndSession,
                 Permissions.Endpoints.Revocation,
                 Permissions.GrantTypes.AuthorizationCode,
-                Permissions.GrantTypes.RefreshToken,
                 Permissions.ResponseTypes.Code,
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
@@ -91,6 +90,13 @@ public sealed class RelyingAppSync(
             {
                 descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
             }
+        }
+
+        // Refresh tokens only for apps registered for offline_access: an app that never asked for
+        // them cannot be made to hold one (OpenIddict refuses the grant without this permission).
+        if (app.Scopes.Contains(Scopes.OfflineAccess))
+        {
+            descriptor.Permissions.Add(Permissions.GrantTypes.RefreshToken);
         }
 
         foreach (var scope in app.Scopes.Where(s => s != Scopes.OpenId))

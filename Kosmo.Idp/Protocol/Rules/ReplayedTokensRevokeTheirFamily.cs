@@ -9,10 +9,10 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// revokes the tokens of its authorization that exist at that moment, but not the authorization:
 /// a token the legitimate request is issuing at the same moment would survive. Revoking the
 /// authorization as well ends the whole family, since OpenIddict refuses every token of a revoked
-/// authorization. Only at the token endpoint, and at revocation by the app the token was issued to
-/// (which asks for its grant to end): a redeemed token shown to introspection, or to revocation by
-/// another app, is answered as an invalid token and ends nothing, or any app holding an old
-/// refresh token of another could end that app's sign-in.
+/// authorization. Only when the app the token was issued to shows it again, at the token endpoint
+/// or at revocation (which asks for its grant to end): a redeemed token shown to introspection, or
+/// by another app (a public client_id needs no secret), is refused and ends nothing, or anyone who
+/// saw a used code in a browser history could end a member's sign-in at any app.
 /// </summary>
 internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations)
     : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenContext>
@@ -37,7 +37,8 @@ internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager to
         if (!EndsTheFamily(context))
         {
             // Before OpenIddict's own check, which would revoke the family's tokens wherever it is shown.
-            context.Reject(Errors.InvalidToken, "The token has already been redeemed.");
+            context.Reject(context.EndpointType == OpenIddictServerEndpointType.Token ? Errors.InvalidGrant : Errors.InvalidToken,
+                "The token has already been redeemed.");
             return;
         }
 
@@ -48,10 +49,8 @@ internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager to
         }
     }
 
-    private static bool EndsTheFamily(OpenIddictServerEvents.ValidateTokenContext context) => context.EndpointType switch
-    {
-        OpenIddictServerEndpointType.Token => true,
-        OpenIddictServerEndpointType.Revocation => context.Request?.ClientId is { Length: > 0 } caller && context.Principal?.HasPresenter(caller) == true,
-        _ => false,
-    };
+    private static bool EndsTheFamily(OpenIddictServerEvents.ValidateTokenContext context) =>
+        context.EndpointType is OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Revocation
+        && context.Request?.ClientId is { Length: > 0 } caller
+        && context.Principal?.HasPresenter(caller) == true;
 }

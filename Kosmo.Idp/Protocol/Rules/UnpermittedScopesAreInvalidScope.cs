@@ -8,8 +8,8 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// <summary>
 /// A scope the app is not registered for is refused as invalid_scope, the error RFC 6749 (4.1.2.1,
 /// 5.2) names for it; OpenIddict's own permission check, which runs next, says invalid_request.
-/// The same place in the pipeline, so everything checked before it (the client, its redirect URI)
-/// is checked before this too.
+/// Just before OpenIddict's permission checks, so everything checked before them (the client, its
+/// redirect URI) is checked before this too.
 /// </summary>
 internal sealed class UnpermittedScopesAreInvalidScope(IOpenIddictApplicationManager applications) :
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>,
@@ -19,7 +19,9 @@ internal sealed class UnpermittedScopesAreInvalidScope(IOpenIddictApplicationMan
     [
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>()
             .UseScopedHandler<UnpermittedScopesAreInvalidScope>()
-            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order - 1)
+            // Before the grant type check too, which refuses offline_access for an app without
+            // the refresh grant as invalid_request.
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateGrantTypePermissions.Descriptor.Order - 1)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
@@ -43,8 +45,10 @@ internal sealed class UnpermittedScopesAreInvalidScope(IOpenIddictApplicationMan
             return;
         }
 
-        // As OpenIddict: openid and offline_access need no scope permission (the flows' own do).
-        foreach (var scope in scopes.Where(s => s is not (Scopes.OpenId or Scopes.OfflineAccess)))
+        // openid needs no permission (every app signs members in). offline_access does, unlike
+        // OpenIddict's default (the refresh grant alone): it is registered like any other scope,
+        // which also covers apps registered before the refresh grant followed it.
+        foreach (var scope in scopes.Where(s => s != Scopes.OpenId))
         {
             if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope, context.CancellationToken))
             {
