@@ -378,6 +378,26 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task Authorize_WithAnotherAppsIdTokenAsTheHint_IsInvalidRequest_WhileItsGrantLives_AndAfterItWasRevoked()
+    {
+        var portal = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await portal.RedeemAsync((await portal.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var asCheckup = TestRelyingApp.Checkup(_factory).AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?>
+        {
+            ["id_token_hint"] = tokens.IdToken, ["prompt"] = "none",
+        });
+
+        await AssertErrorPageAsync(await portal.Browser.GetAsync(asCheckup), "invalid_request");
+
+        // The portal signs out as the guide says: its grant is revoked first, and OpenIddict then sets the hint aside.
+        var revoke = await portal.PostBackchannelAsync("/connect/revoke",
+            new Dictionary<string, string?> { ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token" });
+        Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await AssertErrorPageAsync(await portal.Browser.GetAsync(asCheckup), "invalid_request");
+    }
+
+    [Test]
     public async Task Token_CodeRedeemedByAnotherApp_IsRefused()
     {
         var portal = TestRelyingApp.Portal(_factory);

@@ -71,7 +71,10 @@ public static class AuthorizationEndpoints
         {
             if (request.HasPromptValue(PromptValues.None))
             {
-                return Refuse(Errors.LoginRequired, "The member is not signed in.");
+                return Refuse(Errors.LoginRequired, member is null ? "The member is not signed in."
+                    : someoneElse ? "Another member is signed in."
+                    : tooOld ? "The member signed in longer ago than max_age."
+                    : "The member must sign in again.");
             }
 
             // Back here after the login page, without prompt=login and marked as asked for (max_age

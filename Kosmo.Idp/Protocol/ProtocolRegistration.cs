@@ -107,7 +107,10 @@ public static class ProtocolRegistration
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(IntrospectionOfOtherTokensIsInactive.Descriptor);
-                server.AddEventHandler(SetAsideHintsStillBindTheirApps.Descriptor);
+                foreach (var descriptor in SetAsideHintsStillBindTheirApps.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
                 server.AddEventHandler(DiscoveryMetadata.Descriptor);
                 server.AddEventHandler(DiscoveryEndpointsUnderTheIssuer.Descriptor);
                 foreach (var descriptor in StrictRequestParameters.Descriptors)

@@ -7,27 +7,45 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
-/// An end-session request's id_token_hint whose grant was revoked (as the integration guide tells
-/// apps to do before signing out) is set aside by OpenIddict, and with it the check that the
-/// client_id and post_logout_redirect_uri belong to the app the hint was issued to. The end-session
-/// endpoint still takes such a hint as the member's own app sending them, so the same check runs on
-/// it here: otherwise any registered app's return address would be accepted with it. OpenIddict's
-/// own check does the work, given the hint's audience and presenter in the claims it reads.
+/// An id_token_hint whose grant was revoked (as the integration guide tells apps to do before
+/// signing out) is set aside by OpenIddict, and with it the check that the hint was issued to the
+/// app sending it. Our endpoints still read such a hint (end-session: the member's own app sending
+/// them; authorization: the member the app expects), so the same check runs on it here: otherwise
+/// another app's hint, or any registered app's return address with it, would be accepted, while a
+/// live hint of another app is refused. OpenIddict's own check does the work, given the hint's
+/// audience and presenter in the claims it reads.
 /// </summary>
 internal sealed class SetAsideHintsStillBindTheirApps(IdTokenHint hints, IOpenIddictApplicationManager applications)
-    : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>
+    : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>,
+      IOpenIddictServerHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors =>
+    [
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateEndSessionRequestContext>()
             .UseScopedHandler<SetAsideHintsStillBindTheirApps>()
             .SetOrder(OpenIddictServerHandlers.Session.ValidateAuthorizedParty.Descriptor.Order + 1)
             .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateAuthorizationRequestContext>()
+            .UseScopedHandler<SetAsideHintsStillBindTheirApps>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateAuthorizedParty.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+    ];
 
-    public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context)
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateEndSessionRequestContext context) =>
+        CheckAsync(context, context.IdentityTokenHintPrincipal, principal => context.IdentityTokenHintPrincipal = principal,
+            () => new OpenIddictServerHandlers.Session.ValidateAuthorizedParty(applications).HandleAsync(context));
+
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context) =>
+        CheckAsync(context, context.IdentityTokenHintPrincipal, principal => context.IdentityTokenHintPrincipal = principal,
+            () => new OpenIddictServerHandlers.Authentication.ValidateAuthorizedParty().HandleAsync(context));
+
+    private async ValueTask CheckAsync(
+        OpenIddictServerEvents.BaseValidatingContext context, ClaimsPrincipal? validated, Action<ClaimsPrincipal?> setHint, Func<ValueTask> check)
     {
-        if (context.IdentityTokenHintPrincipal is not null || context.Transaction.GetHttpRequest() is not { } request
-            || await hints.ReadAsync(request, context.Request.IdTokenHint) is not { } hint)
+        if (validated is not null || context.Transaction.GetHttpRequest() is not { } request
+            || await hints.ReadAsync(request, context.Transaction.Request?.IdTokenHint) is not { } hint)
         {
             return;
         }
@@ -35,14 +53,14 @@ internal sealed class SetAsideHintsStillBindTheirApps(IdTokenHint hints, IOpenId
         var apps = new ClaimsIdentity(hint.Claims
             .Where(claim => claim.Type is Claims.Audience or Claims.AuthorizedParty)
             .Select(claim => new Claim(claim.Type == Claims.Audience ? Claims.Private.Audience : Claims.Private.Presenter, claim.Value)));
-        context.IdentityTokenHintPrincipal = new ClaimsPrincipal(apps);
+        setHint(new ClaimsPrincipal(apps));
         try
         {
-            await new OpenIddictServerHandlers.Session.ValidateAuthorizedParty(applications).HandleAsync(context);
+            await check();
         }
         finally
         {
-            context.IdentityTokenHintPrincipal = null;
+            setHint(null);
         }
     }
 }
