@@ -22,7 +22,7 @@ public sealed class DeploymentManifestTests
     private static readonly string Kubernetes = Path.Combine(Deploy, "kubernetes");
 
     /// <summary>Manifests kept out of the kustomization on purpose (see the comments in kustomization.yaml).</summary>
-    private static readonly string[] NotInKustomization = ["secret.example.yaml", "migration-job.yaml"];
+    private static readonly string[] NotInKustomization = ["secret.example.yaml", "migration-job.yaml", "operator-pod.yaml"];
 
     /// <summary>
     /// Settings the service reads that appsettings*.json doesn't list; each is documented in
@@ -55,7 +55,7 @@ public sealed class DeploymentManifestTests
         Assert.That(files.Select(Path.GetFileName), Is.SupersetOf(new[]
         {
             "compose.yaml", "configmap.yaml", "secret.example.yaml", "deployment.yaml", "service.yaml", "ingress.yaml",
-            "pdb.yaml", "hpa.yaml", "migration-job.yaml", "kustomization.yaml",
+            "pdb.yaml", "hpa.yaml", "migration-job.yaml", "operator-pod.yaml", "kustomization.yaml",
         }));
         Assert.Multiple(() =>
         {
@@ -93,7 +93,7 @@ public sealed class DeploymentManifestTests
     }
 
     [Test]
-    public void Kustomization_ListsEveryManifest_ButTheSecretExampleAndTheMigrationJob()
+    public void Kustomization_ListsEveryManifest_ButTheSecretExample_TheMigrationJob_AndTheOperatorPod()
     {
         var kustomization = Load(Path.Combine(Kubernetes, "kustomization.yaml")).Single();
         var resources = Sequence(kustomization, "resources").Select(n => ((YamlScalarNode)n).Value!).ToList();
@@ -159,6 +159,7 @@ public sealed class DeploymentManifestTests
             Assert.That(Selects(deployment.Spec.Selector.MatchLabels, podLabels), Is.True, "the Deployment's selector matches its pods");
             Assert.That(Selects(service.Spec.Selector, podLabels), Is.True, "the Service selects the Deployment's pods");
             Assert.That(Selects(service.Spec.Selector, job.Spec.Template.Metadata.Labels), Is.False, "the Service never sends traffic to the migration Job");
+            Assert.That(Selects(service.Spec.Selector, Typed<V1Pod>("operator-pod.yaml").Metadata.Labels), Is.False, "nor to the operator pod");
             var servicePort = service.Spec.Ports.Single();
             var containerPort = deployment.Spec.Template.Spec.Containers.Single().Ports.Single(p => p.Name == "http");
             Assert.That(servicePort.TargetPort.Value, Is.AnyOf(containerPort.Name, containerPort.ContainerPort.ToString()));
@@ -198,6 +199,26 @@ public sealed class DeploymentManifestTests
             Assert.That(migrate.VolumeMounts.Select(m => m.MountPath), Is.EquivalentTo(server.VolumeMounts.Select(m => m.MountPath)), "the certificate too");
             Assert.That(job.RestartPolicy, Is.EqualTo("Never"));
             Assert.That(job.SecurityContext.RunAsNonRoot, Is.True);
+        });
+    }
+
+    [Test]
+    public void OperatorPod_HasTheDeploymentsImageAndConfiguration_AWritableTmp_AndMemoryForALargeImport()
+    {
+        var server = Typed<V1Deployment>("deployment.yaml").Spec.Template.Spec.Containers.Single();
+        var pod = Typed<V1Pod>("operator-pod.yaml").Spec;
+        var operatorContainer = pod.Containers.Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(operatorContainer.Image, Is.EqualTo(server.Image));
+            Assert.That(EnvSources(operatorContainer), Is.EquivalentTo(EnvSources(server)));
+            Assert.That(operatorContainer.VolumeMounts.Select(m => m.MountPath), Is.EquivalentTo(server.VolumeMounts.Select(m => m.MountPath)), "the certificate and /tmp");
+            Assert.That(operatorContainer.SecurityContext.ReadOnlyRootFilesystem, Is.True);
+            Assert.That(pod.SecurityContext.RunAsNonRoot, Is.True);
+            Assert.That(pod.ActiveDeadlineSeconds, Is.Not.Null, "a forgotten pod ends by itself");
+            Assert.That(operatorContainer.Resources.Limits["memory"].ToInt64(), Is.GreaterThanOrEqualTo(2 * server.Resources.Limits["memory"].ToInt64()),
+                "room for an import of the whole roster (docs/benchmarks.md)");
         });
     }
 

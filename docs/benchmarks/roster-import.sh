@@ -9,6 +9,7 @@
 set -euo pipefail
 rows=${1:-100000}
 new=${2:-1000}
+[ -x /usr/bin/time ] || { echo "needs GNU time for the peak memory: apt-get install time" >&2; exit 1; }
 source "$(dirname "$0")/common.sh"
 publish_service
 start_postgres_unless_configured 55432
@@ -25,7 +26,8 @@ awk -v rows="$rows" -v new="$new" 'BEGIN {
 # The same members, every name changed: a re-run where each line is an update.
 sed '2,$ s/号,/号（改）,/' "$out/roster.csv" > "$out/renamed.csv"
 
-export ASPNETCORE_ENVIRONMENT=Development DemoData__Enabled=false
+# The image runs workstation GC (Dockerfile): so does the import an operator runs in a pod.
+export ASPNETCORE_ENVIRONMENT=Development DemoData__Enabled=false DOTNET_gcServer=0
 app() { (cd "$out" && dotnet "$out/app/Kosmo.Idp.dll" "$@"); }
 app migrate >/dev/null
 
@@ -33,11 +35,16 @@ run() {
   local label=$1 file=$2
   local start end code
   start=$(date +%s%N)
-  set +e; app members import "$out/$file" --notices "$out/notice-$label.csv" >"$out/$label.log" 2>&1; code=$?; set -e
+  # Peak resident memory of the import process (GNU time's %M, in KB): it shares a pod with the service.
+  set +e; /usr/bin/time -f '%M' -o "$out/$label.rss" bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$out" "$out/app/Kosmo.Idp.dll" \
+    members import "$out/$file" --notices "$out/notice-$label.csv" >"$out/$label.log" 2>&1; code=$?; set -e
   end=$(date +%s%N)
-  printf '%-12s %6d ms  exit %d  %s\n' "$label" $(( (end - start) / 1000000 )) "$code" "$(grep -E '^(created|Would)' "$out/$label.log" | tail -1)"
+  printf '%-12s %6d ms  peak RSS %4d MB  exit %d  %s\n' "$label" $(( (end - start) / 1000000 )) $(( $(tail -1 "$out/$label.rss") / 1024 )) \
+    "$code" "$(grep -E '^(created|Would)' "$out/$label.log" | tail -1)"
 }
 echo "$rows rows, $new with random passwords, $(nproc) cores"
 run first-load roster.csv
 run unchanged roster.csv
 run renamed renamed.csv
+# BASELINE=1: also the peak of a command that loads no roster, for comparison.
+[ -z "${BASELINE:-}" ] || /usr/bin/time -f "keys list: peak RSS %M KB" bash -c 'cd "$1" && exec dotnet "$1/app/Kosmo.Idp.dll" keys list' _ "$out" >/dev/null

@@ -10,6 +10,7 @@ namespace Kosmo.Idp.Operations.Roster;
 public sealed class InitialPasswords(PasswordHashing hashing)
 {
     public const int Length = 12;
+    private const int MostParallelHashes = 4;
     public const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 
     /// <summary>Always with a letter and a digit, so it looks like the passwords members are asked to choose.</summary>
@@ -27,12 +28,14 @@ public sealed class InitialPasswords(PasswordHashing hashing)
 
     /// <summary>
     /// Argon2id is deliberately slow (tens of milliseconds each) and single-threaded, so a batch of
-    /// new members is hashed on every core.
+    /// new members is hashed on several cores; not on every core, since each hash holds 19 MiB: in a
+    /// pod without a CPU limit the runtime sees every core of the node, and the import shares the
+    /// pod's memory limit with the service.
     /// </summary>
     public string[] HashAll(IReadOnlyList<string> passwords)
     {
         var hashes = new string[passwords.Count];
-        Parallel.For(0, passwords.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        Parallel.For(0, passwords.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, MostParallelHashes) }, i =>
             hashes[i] = hashing.Hash(passwords[i]));
         return hashes;
     }

@@ -21,8 +21,9 @@ public sealed class RosterImporter(
     TimeProvider time,
     ILogger<RosterImporter> logger)
 {
-    // Large enough that round trips don't dominate, small enough that the change tracker stays cheap.
-    private const int BatchSize = 2000;
+    // Large enough that round trips don't dominate (2 000 was no faster), small enough that the change
+    // tracker and the batched commands stay small: an import shares its memory with other work.
+    private const int BatchSize = 500;
 
     public async Task<RosterImportResult> ImportAsync(
         RosterImportRequest request, TextWriter output, TextWriter errors, bool showProgress, CancellationToken cancellationToken)
@@ -34,10 +35,10 @@ public sealed class RosterImporter(
             return RosterImportResult.Failed();
         }
 
-        RosterFileContent content;
+        RosterLines lines;
         try
         {
-            content = RosterFile.Read(request.FilePath, request.Encoding);
+            lines = ReadAndValidate(request);
         }
         catch (RosterFileException e)
         {
@@ -45,9 +46,8 @@ public sealed class RosterImporter(
             return RosterImportResult.Failed();
         }
 
-        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, DateOnly.FromDateTime(time.GetLocalNow().DateTime));
-        var rejected = content.Malformed.Concat(invalid).OrderBy(r => r.Line).ToList();
-        await output.WriteLineAsync($"Read {content.Rows.Count + content.Malformed.Count} lines from {request.FilePath} ({content.EncodingName}).");
+        var (valid, rejected) = (lines.Valid, lines.Rejected);
+        await output.WriteLineAsync($"Read {lines.Count} lines from {request.FilePath} ({lines.EncodingName}).");
         foreach (var rejection in rejected)
         {
             await errors.WriteLineAsync($"line {rejection.Line}: {rejection.Reason}");
@@ -82,7 +82,7 @@ public sealed class RosterImporter(
             // Written before the commit: a notice without members is deleted below, but members
             // whose only copy of the password was lost could not sign in.
             CredentialsNotice.Write(noticePath, plan.Created.Where(c => c.Password is not null).Select(c =>
-                new CredentialsNoticeLine(c.Member.UserId, c.Member.DisplayName!, c.Member.Symbol!, c.Member.Number!, c.Password!)));
+                new CredentialsNoticeLine(c.Entry.UserId, c.Entry.Name, c.Entry.Symbol, c.Entry.Number, c.Password!)));
         }
 
         try
@@ -113,80 +113,109 @@ public sealed class RosterImporter(
     private static string Summary(RosterImportResult r) =>
         $"created {r.Created}, updated {r.Updated}, unchanged {r.Unchanged}, rejected {r.Rejected}, not in file {r.NotInFile}";
 
+    /// <summary>
+    /// The file's rows are only needed until they are checked: an async method would keep them
+    /// (its locals live as long as it runs), and a roster of 100 000 lines is tens of megabytes.
+    /// </summary>
+    private RosterLines ReadAndValidate(RosterImportRequest request)
+    {
+        var content = RosterFile.Read(request.FilePath, request.Encoding);
+        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, DateOnly.FromDateTime(time.GetLocalNow().DateTime));
+        return new RosterLines(
+            content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)]);
+    }
+
+    /// <summary>
+    /// Compares the file with the roster columns only: whole members (thirty-odd columns each, for
+    /// every member of the society) would cost the import several times the memory.
+    /// </summary>
     private async Task<RosterPlan> PlanAsync(List<RosterEntry> entries, CancellationToken cancellationToken)
     {
-        // One query instead of one per line; not tracked, so only the members that change are attached.
-        var existing = await db.Members.AsNoTracking().ToDictionaryAsync(m => m.NormalizedUserId, cancellationToken);
-        var now = time.GetUtcNow();
+        var existing = await db.Members.AsNoTracking()
+            .Select(m => new RosterColumns(m.Id, m.NormalizedUserId, m.DisplayName, m.Symbol, m.Number, m.BirthDate, m.JoinedOn, m.RosterEmail))
+            .ToDictionaryAsync(m => m.NormalizedUserId, cancellationToken);
         var cutOff = options.Value.RulePasswordJoinedBefore;
         var plan = new RosterPlan();
         foreach (var entry in entries)
         {
             if (!existing.Remove(entry.NormalizedUserId, out var member))
             {
-                var created = new Member
-                {
-                    UserId = entry.UserId,
-                    NormalizedUserId = entry.NormalizedUserId,
-                    DisplayName = entry.Name,
-                    Symbol = entry.Symbol,
-                    Number = entry.Number,
-                    BirthDate = entry.BirthDate,
-                    JoinedOn = entry.JoinedOn,
-                    RosterEmail = entry.Email,
-                    // Rule members keep a null hash: login derives their password from the columns above.
-                    PasswordMustChange = true,
-                    CreatedAt = now,
-                };
-                plan.Created.Add(new CreatedMember(created, entry.JoinedOn < cutOff ? null : InitialPasswords.Generate()));
+                plan.Created.Add(new CreatedMember(entry, entry.JoinedOn < cutOff ? null : InitialPasswords.Generate()));
                 continue;
             }
 
-            var changed = Apply(member, entry);
+            var changed = Changed(member, entry);
             if (changed.Count == 0)
             {
                 plan.Unchanged++;
                 continue;
             }
 
-            member.UpdatedAt = now;
-            plan.Updated.Add(new UpdatedMember(member, changed));
+            plan.Updated.Add(new UpdatedMember(member.Id, entry, changed));
         }
 
         plan.NotInFile = existing.Count;
         return plan;
     }
 
-    /// <summary>Copies the roster columns only; returns the names of those that differed.</summary>
-    private static List<string> Apply(Member member, RosterEntry entry)
+    private static List<string> Changed(RosterColumns member, RosterEntry entry)
     {
         var changed = new List<string>();
-        Set(member.DisplayName, entry.Name, v => member.DisplayName = v, nameof(Member.DisplayName));
-        Set(member.Symbol, entry.Symbol, v => member.Symbol = v, nameof(Member.Symbol));
-        Set(member.Number, entry.Number, v => member.Number = v, nameof(Member.Number));
-        Set(member.BirthDate, entry.BirthDate, v => member.BirthDate = v, nameof(Member.BirthDate));
-        Set(member.JoinedOn, entry.JoinedOn, v => member.JoinedOn = v, nameof(Member.JoinedOn));
-        Set(member.RosterEmail, entry.Email, v => member.RosterEmail = v, nameof(Member.RosterEmail));
+        Compare(member.DisplayName, entry.Name, nameof(Member.DisplayName));
+        Compare(member.Symbol, entry.Symbol, nameof(Member.Symbol));
+        Compare(member.Number, entry.Number, nameof(Member.Number));
+        Compare(member.BirthDate, entry.BirthDate, nameof(Member.BirthDate));
+        Compare(member.JoinedOn, entry.JoinedOn, nameof(Member.JoinedOn));
+        Compare(member.RosterEmail, entry.Email, nameof(Member.RosterEmail));
         return changed;
 
-        void Set<T>(T current, T wanted, Action<T> assign, string property)
+        void Compare<T>(T current, T wanted, string property)
         {
             if (!EqualityComparer<T>.Default.Equals(current, wanted))
             {
-                assign(wanted);
                 changed.Add(property);
             }
         }
     }
 
-    private void HashPasswords(List<CreatedMember> withPassword)
+    /// <summary>A member as the roster makes it: the rule or a random password, both to be changed at the first login.</summary>
+    private static Member NewMember(RosterEntry entry, DateTimeOffset now) => new()
     {
-        var hashes = initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList());
-        for (var i = 0; i < withPassword.Count; i++)
+        UserId = entry.UserId,
+        NormalizedUserId = entry.NormalizedUserId,
+        DisplayName = entry.Name,
+        Symbol = entry.Symbol,
+        Number = entry.Number,
+        BirthDate = entry.BirthDate,
+        JoinedOn = entry.JoinedOn,
+        RosterEmail = entry.Email,
+        PasswordMustChange = true,
+        CreatedAt = now,
+    };
+
+    /// <summary>Only the roster columns that changed are written; the member's own choices are not even read.</summary>
+    private void AttachUpdate(UpdatedMember updated, DateTimeOffset now)
+    {
+        var entry = db.Members.Attach(new Member
         {
-            withPassword[i].Member.PasswordHash = hashes[i];
+            Id = updated.Id,
+            UserId = updated.Entry.UserId,
+            DisplayName = updated.Entry.Name,
+            Symbol = updated.Entry.Symbol,
+            Number = updated.Entry.Number,
+            BirthDate = updated.Entry.BirthDate,
+            JoinedOn = updated.Entry.JoinedOn,
+            RosterEmail = updated.Entry.Email,
+            UpdatedAt = now,
+        });
+        foreach (var property in updated.Changed.Append(nameof(Member.UpdatedAt)))
+        {
+            entry.Property(property).IsModified = true;
         }
     }
+
+    private string[] HashPasswords(List<CreatedMember> withPassword) =>
+        initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList());
 
     private async Task SaveAsync(RosterPlan plan, TextWriter output, bool showProgress, CancellationToken cancellationToken)
     {
@@ -202,40 +231,38 @@ public sealed class RosterImporter(
             var pending = 0;
             // Argon2id takes tens of milliseconds a password: hashing runs on the other cores while
             // the members without one are written, and the members with one are written last.
+            var now = time.GetUtcNow();
             var withPassword = plan.Created.Where(c => c.Password is not null).ToList();
             var hashing = Task.Run(() => HashPasswords(withPassword), cancellationToken);
             foreach (var created in plan.Created.Where(c => c.Password is null))
             {
-                await AddAsync(created);
+                await AddAsync(NewMember(created.Entry, now), created.Password);
             }
 
             foreach (var updated in plan.Updated)
             {
-                var entry = db.Members.Attach(updated.Member);
-                foreach (var property in updated.Changed.Append(nameof(Member.UpdatedAt)))
-                {
-                    entry.Property(property).IsModified = true;
-                }
-
-                audit.Record(AuditKinds.RosterMemberUpdated, updated.Member.Id, "changed: " + string.Join(", ", updated.Changed));
+                AttachUpdate(updated, now);
+                audit.Record(AuditKinds.RosterMemberUpdated, updated.Id, "changed: " + string.Join(", ", updated.Changed));
                 await FlushIfFullAsync();
             }
 
-            await hashing;
-            foreach (var created in withPassword)
+            var hashes = await hashing;
+            for (var i = 0; i < withPassword.Count; i++)
             {
-                await AddAsync(created);
+                var member = NewMember(withPassword[i].Entry, now);
+                member.PasswordHash = hashes[i];
+                await AddAsync(member, withPassword[i].Password);
             }
 
             await FlushAsync();
             await transaction.CommitAsync(cancellationToken);
             progress.Finish();
 
-            async Task AddAsync(CreatedMember created)
+            async Task AddAsync(Member member, string? password)
             {
-                db.Members.Add(created.Member);
-                audit.Record(AuditKinds.RosterMemberCreated, created.Member.Id,
-                    created.Password is null ? "initial password: roster rule" : "initial password: random, on the credentials notice");
+                db.Members.Add(member);
+                audit.Record(AuditKinds.RosterMemberCreated, member.Id,
+                    password is null ? "initial password: roster rule" : "initial password: random, on the credentials notice");
                 await FlushIfFullAsync();
             }
 
@@ -263,9 +290,14 @@ public sealed class RosterImporter(
         }
     }
 
-    private sealed record CreatedMember(Member Member, string? Password);
+    private sealed record RosterLines(string EncodingName, int Count, List<RosterEntry> Valid, List<RosterRejection> Rejected);
 
-    private sealed record UpdatedMember(Member Member, List<string> Changed);
+    private sealed record RosterColumns(
+        Guid Id, string NormalizedUserId, string? DisplayName, string? Symbol, string? Number, DateOnly? BirthDate, DateOnly? JoinedOn, string? RosterEmail);
+
+    private sealed record CreatedMember(RosterEntry Entry, string? Password);
+
+    private sealed record UpdatedMember(Guid Id, RosterEntry Entry, List<string> Changed);
 
     private sealed class RosterPlan
     {
