@@ -63,6 +63,13 @@ public sealed class ClientCommandsTests
             "clients", "add", "plain-http", "--name", "x", "--redirect-uri", "http://apply.kosmo.test/cb");
         Assert.That((http.Exit, http.Errors), Is.EqualTo((2, http.Errors)));
         Assert.That(http.Errors, Does.Contain("must use https"));
+        // Every file: URL counts as this machine, like localhost; a relative path on the command line becomes one.
+        foreach (var notWeb in new[] { "file:///etc/passwd", "/signin-oidc" })
+        {
+            var file = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "file-app", "--name", "x", "--redirect-uri", notWeb);
+            Assert.That((file.Exit, file.Errors), Is.EqualTo((2, file.Errors)), notWeb);
+            Assert.That(file.Errors, Does.Contain("must use https"), notWeb);
+        }
 
         var publicWithCredentials = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "spa", "--name", "x", "--kind", "Public", "--redirect-uri", "https://spa.kosmo.test/cb", "--client-credentials");

@@ -67,15 +67,14 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 {
                     failures.Add($"{at}: '{uri}' must be an absolute URL without fragment.");
                 }
-                else if (uri.Scheme != Uri.UriSchemeHttps && !uri.IsLoopback && !environment.IsDevelopment())
+                else if (!IsWebAddress(uri))
                 {
                     failures.Add($"{at}: '{uri}' must use https.");
                 }
             }
 
             // The home URL is a link on members' pages (the service tiles): a web address, never javascript: or data:.
-            if (app.HomeUrl is { } home && !(home.IsAbsoluteUri && (home.Scheme == Uri.UriSchemeHttps
-                || (home.Scheme == Uri.UriSchemeHttp && (home.IsLoopback || environment.IsDevelopment())))))
+            if (app.HomeUrl is { } home && !(home.IsAbsoluteUri && IsWebAddress(home)))
             {
                 failures.Add($"{at}: the home URL '{home}' must be an https address.");
             }
@@ -83,6 +82,13 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>
+    /// https, or plain http on this machine or in Development. Every file: URL counts as loopback
+    /// (and a relative path given on the command line becomes one), so the scheme is checked first.
+    /// </summary>
+    private bool IsWebAddress(Uri uri) =>
+        uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && (uri.IsLoopback || environment.IsDevelopment()));
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,63}$")]
     private static partial Regex ClientIdShape();
