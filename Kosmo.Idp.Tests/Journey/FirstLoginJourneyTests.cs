@@ -174,6 +174,32 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task TheMailedLinkOpenedInTheSameBrowser_ContinuesTowardsTheRelyingApp()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0014", "123", "14", new DateOnly(1984, 10, 7), "健保 十四郎", "r0014@example.jp");
+        var app = TestRelyingApp.Portal(_factory);
+        var browser = app.Browser;
+        var authorize = await browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        var atBirthDate = await LoginAsync(browser, "R0014", "1231419841007", authorize.Headers.Location!.OriginalString);
+        var atTerms = await SubmitNextAsync(browser, atBirthDate, new Dictionary<string, string> { ["BirthDate"] = "1984-10-07" });
+        var atEmail = await SubmitNextAsync(browser, atTerms, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        var sent = await SubmitNextAsync(browser, atEmail, new Dictionary<string, string> { ["Email"] = "r0014@example.jp" });
+        Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await sent.Content.ReadAsStringAsync());
+        var link = LinkIn(_factory.Mail.To("r0014@example.jp").Single());
+
+        // The mail app opened the link in this browser: 次へ carries the app's request on.
+        var confirmed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync(link), new Dictionary<string, string>());
+        var next = (await HtmlForm.ParseAsync(confirmed)).GetElementById("verify-continue")?.GetAttribute("href");
+        Assert.That(next, Does.StartWith("/journey/email?returnUrl=%2Fconnect%2Fauthorize"));
+        var onward = await browser.GetAsync(next);
+        Assert.That(PathOf(onward), Is.EqualTo("/journey/method"));
+        Assert.That(onward.Headers.Location!.OriginalString, Does.Contain("returnUrl=%2Fconnect%2Fauthorize"), "still on the way to the app");
+
+        // Opened again on a phone that is not signed in: done, and back to the first screen.
+        Assert.That((await HtmlForm.ParseAsync(await _factory.Browser().GetAsync(link))).GetElementById("verify-continue"), Is.Null);
+    }
+
+    [Test]
     public async Task ReplacingTheInitialPassword_EndsEveryOtherSession_SoNoneFollowsTheMemberIntoTheAuthenticatorSetup()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0017", "717", "7", new DateOnly(1982, 3, 4));

@@ -95,7 +95,7 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
-    public async Task AUsedLink_IsRefusedTheSecondTime()
+    public async Task AUsedLink_ConfirmsNothingTheSecondTime_SaysTheAddressIsConfirmed_AndIsRefusedOnceTheAddressChanged()
     {
         var browser = await MemberAtEmailStepAsync("F0003", "f0003@example.jp");
         var link = LinkIn(_factory.Mail.To("f0003@example.jp").Single());
@@ -103,11 +103,21 @@ public sealed class JourneyRefusalTests
         var linkPage = await phone.GetAsync(link);
         await ConfirmAsync(phone, link);
 
-        var reused = await HtmlForm.SubmitAsync(phone, linkPage, new Dictionary<string, string>());
-        Assert.That(ErrorOn(await reused.Content.ReadAsStringAsync(), "verify-refused"), Does.Contain("すでに使用されています"));
+        // Reloaded, sent again, or opened from the mail again: done already, no resend to look for.
+        var reused = await (await HtmlForm.SubmitAsync(phone, linkPage, new Dictionary<string, string>())).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(reused, "verify-done"), Does.Contain("確認が完了しました"));
+        Assert.That(ErrorOn(reused, "verify-refused"), Is.Null);
         var opened = await (await _factory.Browser().GetAsync(link)).Content.ReadAsStringAsync();
-        Assert.That(ErrorOn(opened, "verify-refused"), Does.Contain("すでに使用されています"));
+        Assert.That(ErrorOn(opened, "verify-done"), Does.Contain("確認が完了しました"));
+        Assert.That(ErrorOn(opened, "verify-confirm"), Is.Null, "nothing left to press");
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "F0003")).Count(k => k == AuditKinds.EmailVerified), Is.EqualTo(1));
         Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/journey/method"));
+
+        // Once the member's address is another one, the old link is only a used link.
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "F0003")
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.Email, "later-f0003@example.jp")));
+        var stale = await (await _factory.Browser().GetAsync(link)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(stale, "verify-refused"), Does.Contain("すでに使用されています"));
     }
 
     [Test]

@@ -123,18 +123,31 @@ public sealed class EmailVerificationService(
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
     {
         var verification = await FindAsync(token, cancellationToken);
-        return StateOf(verification, time.GetUtcNow());
+        return await ConfirmedOrAsync(verification, StateOf(verification, time.GetUtcNow()), cancellationToken);
     }
+
+    /// <summary>How long a mailed link works.</summary>
+    public TimeSpan LinkLifetime => options.Value.LinkLifetime;
+
+    /// <summary>
+    /// A used link whose address is the member's verified one did its work (the page reloaded, the
+    /// mail opened again): it says so, instead of "already used" and a resend the member no longer needs.
+    /// </summary>
+    private async Task<LinkState> ConfirmedOrAsync(EmailVerification? verification, LinkState state, CancellationToken cancellationToken) =>
+        state.Status == LinkStatus.Used && verification is not null
+        && await db.Members.AnyAsync(m => m.Id == verification.MemberId && m.Email == verification.Email && m.EmailVerifiedAt != null, cancellationToken)
+            ? state with { Status = LinkStatus.Confirmed }
+            : state;
 
     /// <summary>Consumes the link and stores the address as the member's verified one.</summary>
     public async Task<LinkState> ConfirmAsync(string? token, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var verification = await FindAsync(token, cancellationToken);
-        var state = StateOf(verification, now);
+        var state = await ConfirmedOrAsync(verification, StateOf(verification, now), cancellationToken);
         if (state.Status != LinkStatus.Valid)
         {
-            if (verification is not null)
+            if (verification is not null && state.Status != LinkStatus.Confirmed)
             {
                 audit.Record(AuditKinds.EmailVerificationRefused, verification.MemberId, state.Status.ToString());
                 await db.SaveChangesAsync(cancellationToken);
@@ -148,7 +161,8 @@ public sealed class EmailVerificationService(
             .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
         if (consumed == 0)
         {
-            return state with { Status = LinkStatus.Used };
+            // The same link confirmed by a request a moment earlier (a double submit).
+            return await ConfirmedOrAsync(verification, state with { Status = LinkStatus.Used }, cancellationToken);
         }
 
         var member = await db.Members.FirstAsync(m => m.Id == verification!.MemberId, cancellationToken);
@@ -239,6 +253,9 @@ public enum LinkStatus
     Expired,
     Used,
     Invalid,
+
+    /// <summary>Used, and its address is the member's verified one: nothing left to do.</summary>
+    Confirmed,
 }
 
 public sealed record LinkState(LinkStatus Status, Guid? MemberId, string? MaskedEmail);

@@ -22,15 +22,20 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications) : P
     /// <summary>True when this browser is signed in as the member, who can simply continue here.</summary>
     public bool SameMember { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
-    {
-        State = await verifications.InspectAsync(Token, cancellationToken);
-    }
+    /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
+    public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext);
 
-    public async Task OnPostAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+        Show(await verifications.InspectAsync(Token, cancellationToken));
+
+    public async Task OnPostAsync(CancellationToken cancellationToken) =>
+        Show(await verifications.ConfirmAsync(Token, cancellationToken));
+
+    private void Show(LinkState state)
     {
-        State = await verifications.ConfirmAsync(Token, cancellationToken);
-        Confirmed = State.Status == LinkStatus.Valid;
-        SameMember = Confirmed && MemberSession.From(User)?.MemberId == State.MemberId;
+        State = state;
+        // Confirmed now (Valid, after the POST) or before (a reload, the mail opened again).
+        Confirmed = state.Status == LinkStatus.Confirmed || (state.Status == LinkStatus.Valid && HttpMethods.IsPost(Request.Method));
+        SameMember = Confirmed && MemberSession.From(User)?.MemberId == state.MemberId;
     }
 }
