@@ -467,6 +467,7 @@ public sealed class AccountTests
         var codesPage = await FollowAsync(browser, await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
         var codes = await RecoveryCodesOnAsync(codesPage);
         Assert.That(codes, Has.Count.EqualTo(10));
+        Assert.That(ErrorOn(await codesPage.Content.ReadAsStringAsync(), "recovery-replaced"), Is.Null, "the member had none");
 
         _clock.Advance(TimeSpan.FromMinutes(2));
         var saved = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
@@ -474,6 +475,22 @@ public sealed class AccountTests
         Assert.That(await IssuedSetsAsync("A0037"), Is.EqualTo(1), "only the set that was copied");
         var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0037"));
         Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null, "saved: the next fresh sign-in does not replace them");
+    }
+
+    [Test]
+    public async Task ANewSetOfRecoveryCodes_SaysThatTheCodesShownBeforeNoLongerWork()
+    {
+        var browser = await SignedInAsync("A0044");
+        async Task<HttpResponseMessage> AskAsync() => await FollowAsync(browser,
+            await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+
+        var first = await AskAsync();
+        Assert.That(ErrorOn(await first.Content.ReadAsStringAsync(), "recovery-replaced"), Is.Null, "the member had none");
+        await HtmlForm.SubmitAsync(browser, first, new Dictionary<string, string>());
+
+        var second = await AskAsync();
+        Assert.That(await RecoveryCodesOnAsync(second), Has.Count.EqualTo(10));
+        Assert.That(ErrorOn(await second.Content.ReadAsStringAsync(), "recovery-replaced"), Does.Contain("以前に表示されたリカバリーコードは、今後は使えません"));
     }
 
     [Test]

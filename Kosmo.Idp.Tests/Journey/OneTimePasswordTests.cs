@@ -73,6 +73,10 @@ public sealed class OneTimePasswordTests
         Assert.That(codes, Has.Count.EqualTo(10).And.All.Match("^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$"));
         Assert.That(await RecoveryCodesOnAsync(await app.Browser.GetAsync("/journey/recovery-codes")), Is.EqualTo(codes),
             "a reload shows the set being copied down, not a new one");
+        Assert.That(ErrorOn(await codesPage.Content.ReadAsStringAsync(), "recovery-replaced"), Is.Null, "the first set replaces nothing");
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        Assert.That(await RecoveryCodesOnAsync(await app.Browser.GetAsync("/journey/recovery-codes")), Is.EqualTo(codes),
+            "and so does a tab the phone restores once the recent sign-in has passed: the set written down stays the one that works");
         var done = await HtmlForm.SubmitAsync(app.Browser, codesPage, new Dictionary<string, string>());
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(done.Headers.Location), KosmoFactory.PortalRedirect);
         var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);

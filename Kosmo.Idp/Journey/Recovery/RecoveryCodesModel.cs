@@ -4,22 +4,27 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Journey.Recovery;
 
 /// <summary>
 /// Ten recovery codes, shown once: only their hashes are kept. So that a reload (or a phone
-/// restoring the tab) does not silently replace the set the member is copying down, the set just
-/// shown is kept for <see cref="ShownFor"/> in a cookie only this provider can read, and shown
-/// again while it is still the member's current, unused set; after that, the page issues a new set.
+/// restoring the tab, hours later) does not silently replace the set the member is copying down,
+/// the set just shown is kept in a cookie only this provider can read, for as long as a sign-in
+/// lasts, and shown again while it is still the member's current, unused set and not yet saved,
+/// even once the journey no longer asks for this step. A new set that replaces one with unused
+/// codes says that the old codes no longer work.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
-    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time, IDataProtectionProvider protection)
+    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time, IDataProtectionProvider protection,
+    IOptions<MemberSessionOptions> sessions)
     : JourneyPageModel(db, journey)
 {
     private const string CookieName = "kosmo_recovery_codes";
-    private static readonly TimeSpan ShownFor = TimeSpan.FromMinutes(15);
+
+    private readonly MemberJourney _journey = journey;
 
     private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Journey.Recovery.ShownCodes");
 
@@ -27,19 +32,33 @@ public sealed class RecoveryCodesModel(
 
     public IReadOnlyList<string> Codes { get; private set; } = [];
 
+    /// <summary>This set replaces one that still had unused codes (never marked as kept, asked for anew, or running out).</summary>
+    public bool ReplacesEarlierSet { get; private set; }
+
+    private TimeSpan ShownFor => sessions.Value.ReauthenticateAfter;
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.Done) is { } elsewhere)
         {
             return elsewhere;
         }
 
-        if (ShownBefore() is { } shown && await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
+        var shown = ShownBefore();
+        if (shown is not null && Member.RecoveryCodesSavedAt is null && await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
         {
             Codes = shown;
             return Page();
         }
 
+        // Only the set being copied down is shown again outside the journey; a new one is issued
+        // only where the journey asks for it (the account page issues its own).
+        if (_journey.Next(Member, Session, Demand) != Step)
+        {
+            return Continue();
+        }
+
+        ReplacesEarlierSet = await codes.UnusedAsync(Member.Id, cancellationToken) > 0;
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
