@@ -232,11 +232,15 @@ public sealed class FirstLoginJourneyTests
 
         var home = await browser.GetAsync("/");
         Assert.That(PathOf(home), Is.EqualTo("/journey/terms"), "the home page sends a member on to the step left");
-        var termsPage = await browser.GetAsync("/journey/terms");
-        await browser.PostAsync("/logout", new FormUrlEncodedContent(await HiddenFieldsAsync(termsPage)));
-        Assert.That(PathOf(await browser.GetAsync("/journey/terms")), Is.EqualTo("/login"), "signed out");
+        // The ログアウト button every page carries for a signed-in member, here on the email step.
+        var emailPage = await SubmitNextAsync(browser, afterBirthDate, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        Assert.That(PathOf(emailPage), Is.EqualTo("/journey/email"));
+        var signedOut = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, emailPage), new Dictionary<string, string>(), "form.header-sign-out");
+        Assert.That(PathOf(signedOut), Is.EqualTo("/signed-out"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/login"), "signed out");
+        Assert.That(await (await browser.GetAsync("/login")).Content.ReadAsStringAsync(), Does.Not.Contain("header-sign-out"), "no sign-out for no one");
 
-        Assert.That(PathOf(await LoginAsync(browser, "R0002", "200119900131")), Is.EqualTo("/journey/terms"), "birthdate is not asked again");
+        Assert.That(PathOf(await LoginAsync(browser, "R0002", "200119900131")), Is.EqualTo("/journey/email"), "birthdate and terms are not asked again");
     }
 
     [Test]
