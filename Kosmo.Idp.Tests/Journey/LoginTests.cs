@@ -131,6 +131,24 @@ public sealed class LoginTests
     }
 
     [Test]
+    public async Task APasswordTypedInFullWidth_ByAJapaneseIme_IsThePasswordTyped_AndAnOldHashIsUpgradedToThatOne()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "L0015", "315", "15", new DateOnly(1975, 3, 9));
+        var rule = await LoginAsync(_factory.Browser(), "L0015", "３１５１５１９７５０３０９");
+        Assert.That(rule.Headers.Location?.OriginalString, Is.EqualTo("/journey/birthdate"), "the initial password 記号+番号+生年月日, typed with the IME on");
+
+        Span<char> weaker = stackalloc char[Geralt.Argon2id.HashSize];
+        Geralt.Argon2id.ComputeHash(weaker, "Kenpo-16pw"u8, 1, 8 * 1024 * 1024);
+        var member = await TestMembers.AddAsync(_factory, "L0016", "", passwordHash: new string(weaker.TrimEnd('\0')));
+        var chosen = await LoginAsync(_factory.Browser(), "L0016", "Ｋｅｎｐｏ－１６ｐｗ");
+        Assert.That(chosen.Headers.Location?.OriginalString, Is.EqualTo("/journey/otp"));
+        var hash = await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).Select(m => m.PasswordHash).SingleAsync());
+        Assert.That(Geralt.Argon2id.VerifyHash(hash!, "Kenpo-16pw"u8), Is.True, "upgraded to the password meant, not to its full-width form");
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.CountAsync(t => t.NormalizedUserId == "L0015" || t.NormalizedUserId == "L0016")), Is.Zero,
+            "no failure counted");
+    }
+
+    [Test]
     public async Task AnOldPasswordHash_IsUpgradedToTheCurrentParameters_AtTheNextLogin()
     {
         // Made with fewer passes and less memory than the service's current setting.

@@ -79,7 +79,7 @@ public sealed class LoginModel(
         }
 
         var member = await db.Members.FirstOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
-        var check = hashing.Check(member, Password);
+        var check = hashing.Check(member, TypedPassword.AsMeant(Password));
         if (member is null || check == PasswordCheck.Wrong)
         {
             throttle ??= db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = normalized }).Entity;
@@ -103,7 +103,7 @@ public sealed class LoginModel(
 
         if (check == PasswordCheck.CorrectButOutdated)
         {
-            member.PasswordHash = hashing.Hash(Password);
+            member.PasswordHash = hashing.Hash(TypedPassword.AsMeant(Password));
             logger.LogInformation("Password hash of member {MemberId} upgraded to current parameters", member.Id);
         }
 
