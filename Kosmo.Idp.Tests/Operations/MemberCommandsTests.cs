@@ -211,6 +211,34 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task ResetPassword_SaysWhenSignInIsStillLockedOut_AndUnlock_ResetsWrongTriesLeftAfterTheLockRanOut()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddFromRosterAsync(factory, "K0095", "123", "95", new DateOnly(1980, 5, 5));
+        async Task SetThrottleAsync(int failures, TimeSpan lockedFor) => await TestMembers.WithDbAsync(factory, async db =>
+        {
+            await db.SignInThrottles.Where(t => t.NormalizedUserId == "K0095").ExecuteDeleteAsync();
+            var now = DateTimeOffset.UtcNow;
+            db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = "K0095", FailedCount = failures, LastFailureAt = now, LockedUntil = now + lockedFor });
+            return await db.SaveChangesAsync();
+        });
+
+        // Already on the initial password, and locked out by wrong passwords: the operator hears of the lock.
+        await SetThrottleAsync(7, TimeSpan.FromMinutes(10));
+        var reset = await OperatorShell.RunAsync(factory.ConnectionString, "members", "reset-password", "K0095");
+        Assert.That(reset.Output + reset.Errors, Does.Contain("already has the initial password").And.Contain("Sign-in is still locked").And.Contain("members unlock"));
+
+        // The lock ran out, six wrong passwords still count: the next one would lock the ID again.
+        await SetThrottleAsync(6, TimeSpan.FromMinutes(-1));
+        var unlock = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0095");
+        Assert.That(unlock.Exit, Is.Zero, unlock.Errors);
+        Assert.That(unlock.Output, Does.Contain("K0095 unlocked").And.Contain("wrong-password count reset (was 6"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.SignInThrottles.AnyAsync(t => t.NormalizedUserId == "K0095")), Is.False);
+        var again = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0095");
+        Assert.That(again.Output + again.Errors, Does.Contain("not locked and has no wrong tries counted; nothing changed"));
+    }
+
+    [Test]
     public async Task ResetPassword_OfAMemberWithoutRosterData_IsRefused_AndChangesNothing()
     {
         await using var factory = await KosmoFactory.StartAsync();

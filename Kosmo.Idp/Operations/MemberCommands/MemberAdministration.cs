@@ -54,9 +54,12 @@ public sealed class MemberAdministration(
         var mailedCodesHeld = mailedCodes?.HoldsCodesBack(now, otp.Value) == true;
         var lockedOut = SignInLockout.RemainingLock(throttle, now) is not null || SignInLockout.RemainingLock(codePause, now) is not null
             || mailedCodesHeld;
-        if (!member.IsLocked && !lockedOut)
+        // Wrong tries counted towards a lock that has not come, or has run out: the member who called
+        // gets a fresh start, or the very next wrong password would lock the ID again.
+        var counting = throttle is { FailedCount: > 0 } || codePause is { FailedCount: > 0 } || member.BirthDateFailures > 0;
+        if (!member.IsLocked && !lockedOut && !counting)
         {
-            return (new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked; nothing changed."), null);
+            return (new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked and has no wrong tries counted; nothing changed."), null);
         }
 
         var changes = new List<string>();
@@ -75,13 +78,17 @@ public sealed class MemberAdministration(
 
         if (throttle is not null)
         {
-            changes.Add($"sign-in lockout cleared ({throttle.FailedCount} wrong passwords, locked until {OperatorText.Time(throttle.LockedUntil)})");
+            changes.Add(SignInLockout.RemainingLock(throttle, now) is null
+                ? $"wrong-password count reset (was {throttle.FailedCount}; not locked now)"
+                : $"sign-in lockout cleared ({throttle.FailedCount} wrong passwords, locked until {OperatorText.Time(throttle.LockedUntil)})");
             db.SignInThrottles.Remove(throttle);
         }
 
         if (codePause is not null)
         {
-            changes.Add($"one-time-password pause cleared ({codePause.FailedCount} wrong codes)");
+            changes.Add(SignInLockout.RemainingLock(codePause, now) is null
+                ? $"wrong-code count reset (was {codePause.FailedCount}; not paused now)"
+                : $"one-time-password pause cleared ({codePause.FailedCount} wrong codes)");
             db.SignInThrottles.Remove(codePause);
         }
 
@@ -190,9 +197,11 @@ public sealed class MemberAdministration(
                 $"{member.UserId} has no 記号/番号/birthdate on record, so the initial password (記号+番号+生年月日) cannot be computed; nothing changed. Load the member's roster line first (members import).");
         }
 
+        var stillLocked = await LockWarningAsync(member, cancellationToken);
         if (member is { PasswordHash: null, PasswordMustChange: true })
         {
-            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} already has the initial password (記号+番号+生年月日); nothing changed.");
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo,
+                $"{member.UserId} already has the initial password (記号+番号+生年月日); nothing changed." + stillLocked);
         }
 
         var changes = new List<string>
@@ -207,9 +216,21 @@ public sealed class MemberAdministration(
         member.PasswordChangedAt = null;
         var result = await ChangeAndSignOutAsync(member, AuditKinds.PasswordReset, MemberNotice.PasswordReset, note, changes,
             $"Password of {member.UserId} reset to the initial rule 記号+番号+生年月日.", cancellationToken);
-        return member.IsLocked
-            ? result with { Summary = result.Summary + " The account is still locked: run `members unlock` as well." }
-            : result;
+        return result with { Summary = result.Summary + stillLocked };
+    }
+
+    /// <summary>" The account is still locked …" when a lock would stop the member from using the password they were just told.</summary>
+    private async Task<string> LockWarningAsync(Member member, CancellationToken cancellationToken)
+    {
+        if (member.IsLocked)
+        {
+            return $" The account is still locked (reason {member.LockReason?.ToString() ?? "not recorded"}): run `members unlock` as well.";
+        }
+
+        var throttle = await db.SignInThrottles.AsNoTracking().SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
+        return SignInLockout.RemainingLock(throttle, time.GetUtcNow()) is { } remaining
+            ? $" Sign-in is still locked for {Math.Ceiling(remaining.TotalMinutes):0} minute(s) after {throttle!.FailedCount} wrong passwords: run `members unlock` as well."
+            : "";
     }
 
     /// <summary>
