@@ -51,6 +51,18 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task ADatabaseWithoutTheSchema_SaysToRunMigrateFirst()
+    {
+        var empty = await PostgresServer.CreateDatabaseAsync();
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(empty, "keys", "list");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.StartWith("Failed: the database has no Kosmo.Idp schema yet").And.Contain("Run `migrate` first"));
+        Assert.That(output + errors, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
     public async Task ADatabaseThatCannotBeReached_IsOneLineOnStderr_ExitOne_WithoutAStackTrace()
     {
         var (exit, output, errors) = await OperatorShell.RunAsync("Host=127.0.0.1;Port=9;Username=kosmo;Database=kosmo;Timeout=2", "members", "show", "K0001");
