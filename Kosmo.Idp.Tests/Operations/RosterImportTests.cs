@@ -66,6 +66,20 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public void AFileNoEncodingReads_NamesTheLineAndBytesItStopsAt()
+    {
+        // Shift_JIS, with one character in a row (0x85) that code page 932 leaves unassigned, on line 3.
+        var shiftJis = RosterFiles.ShiftJis;
+        var bytes = shiftJis.GetBytes(RosterFiles.JapaneseHeader + "\n" + OldMember + "\n" + "K0003,123,4569,1975-01-31,")
+            .Concat(new byte[] { 0x85, 0x40 }).Concat(shiftJis.GetBytes("橋 一郎,1999-04-01,\n")).ToArray();
+
+        var detected = Assert.Throws<RosterFileException>(() => RosterFile.Decode(bytes, null))!;
+        Assert.That(detected.Message, Does.Contain("neither UTF-8 nor Shift_JIS").And.Contain("at line 3 (bytes 85"));
+        var forced = Assert.Throws<RosterFileException>(() => RosterFile.Decode(bytes, RosterFile.ShiftJis))!;
+        Assert.That(forced.Message, Does.Contain("not valid shift_jis at line 3"));
+    }
+
+    [Test]
     public async Task EncodingOption_OverridesDetection()
     {
         await using var factory = await KosmoFactory.StartAsync();

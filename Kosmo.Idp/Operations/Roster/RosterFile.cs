@@ -68,9 +68,9 @@ public static class RosterFile
                     throw new RosterFileException($"Unknown encoding {forcedEncoding}: use {Utf8} or {ShiftJis}.");
             }
         }
-        catch (DecoderFallbackException)
+        catch (DecoderFallbackException e)
         {
-            throw new RosterFileException($"The file is not valid {forcedEncoding}.");
+            throw new RosterFileException($"The file is not valid {forcedEncoding}{Where(bytes, e)}.");
         }
 
         if (bom.Encoding is not null)
@@ -98,10 +98,27 @@ public static class RosterFile
         {
             return (StrictShiftJis().GetString(bytes), "Shift_JIS");
         }
-        catch (DecoderFallbackException)
+        catch (DecoderFallbackException e)
         {
-            throw new RosterFileException($"The file is neither UTF-8 nor Shift_JIS; save it as UTF-8 or name the encoding with --encoding.");
+            throw new RosterFileException(
+                $"The file is neither UTF-8 nor Shift_JIS (as Shift_JIS it fails{Where(bytes, e)}); save it as UTF-8 or name the encoding with --encoding.");
         }
+    }
+
+    /// <summary>
+    /// " at line 4812 (bytes EE E0)": which character the encoding cannot read (a rare kanji variant,
+    /// say), so the operator fixes one line of a long file instead of guessing.
+    /// </summary>
+    private static string Where(byte[] bytes, DecoderFallbackException failure)
+    {
+        if (failure.Index < 0 || failure.Index >= bytes.Length)
+        {
+            return "";
+        }
+
+        var line = bytes.AsSpan(0, failure.Index).Count((byte)'\n') + 1;
+        var unknown = failure.BytesUnknown is { Length: > 0 } shown ? shown : [bytes[failure.Index]];
+        return $" at line {line} (bytes {Convert.ToHexString(unknown).Chunk(2).Select(pair => new string(pair)).Aggregate((a, b) => a + " " + b)})";
     }
 
     public static RosterFileContent Parse(string text, string encodingName)
