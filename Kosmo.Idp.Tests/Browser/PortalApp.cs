@@ -86,6 +86,7 @@ public sealed class PortalApp : IAsyncDisposable
                 options.Scope.Add("offline_access");
                 options.Scope.Add(ApiScope); // the access token is then addressed to the portal's API
                 options.SaveTokens = true;
+                options.RemoteAuthenticationTimeout = TimeSpan.FromHours(1); // a first login takes longer than the default 15 minutes
                 options.MapInboundClaims = false;
                 options.ClaimActions.Remove("acr");
                 options.TokenValidationParameters.NameClaimType = "name";
