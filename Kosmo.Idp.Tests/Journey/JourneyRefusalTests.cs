@@ -233,6 +233,23 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task TheMethodCanBeChosenAgainUntilTheNewPasswordIsSet_AndTheLastChoiceCounts()
+    {
+        // Email was chosen (in another tab, or before the back button); the member now picks the app.
+        var browser = await MemberAtStepAsync("F0013", "/journey/new-password");
+        var methodPage = await browser.GetAsync("/journey/method");
+        Assert.That(methodPage.StatusCode, Is.EqualTo(HttpStatusCode.OK), "still open to a change");
+        Assert.That((await HtmlForm.ParseAsync(methodPage)).QuerySelector("#method-email")?.HasAttribute("checked"), Is.True, "the choice so far is shown");
+
+        var changed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/method"), new Dictionary<string, string> { ["Method"] = "App" });
+        Assert.That(PathOf(changed), Is.EqualTo("/journey/new-password"));
+        var afterPassword = await SubmitNextAsync(browser, changed, new Dictionary<string, string> { ["Password"] = "Changed2026pw", ["Confirmation"] = "Changed2026pw" });
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp-setup/app"), "the app is set up, as last chosen");
+
+        Assert.That(PathOf(await browser.GetAsync("/journey/method")), Is.EqualTo("/journey/otp-setup/app"), "once the password is set, the choice stands");
+    }
+
+    [Test]
     public async Task ANewPasswordFromASecondWindow_AfterTheFirstSetOne_ChangesNothing_AndSaysWhichPasswordCounts()
     {
         var browser = await MemberAtStepAsync("F0012", "/journey/new-password");

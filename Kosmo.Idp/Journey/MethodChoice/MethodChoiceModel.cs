@@ -7,21 +7,35 @@ using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Journey.MethodChoice;
 
-/// <summary>Manual p.3 [8]: one-time passwords by email or by an authenticator app.</summary>
+/// <summary>
+/// Manual p.3 [8]: one-time passwords by email or by an authenticator app. Until the new password
+/// is set the choice can still be changed (the browser's back button, or another tab where the
+/// other method was picked): the last choice counts, instead of one silently ignored.
+/// </summary>
 public sealed class MethodChoiceModel(
     KosmoDbContext db, MemberJourney journey, AuditLog audit, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
+    private readonly MemberJourney _journey = journey;
+
     protected override JourneyStep Step => JourneyStep.ChooseOtpMethod;
 
     [BindProperty]
     public OtpMethod? Method { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
-        await EnterAsync(cancellationToken) ?? Page();
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterOrChangeAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        Method ??= Member.OtpMethod;
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        if (await EnterOrChangeAsync(cancellationToken) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -38,5 +52,19 @@ public sealed class MethodChoiceModel(
         audit.Record(AuditKinds.OtpMethodChosen, Member.Id, Method.ToString());
         await Db.SaveChangesAsync(cancellationToken);
         return Continue();
+    }
+
+    /// <summary>
+    /// This step, or the next one while it only waits for the new password: a member who already has
+    /// a second factor (a password reset by an operator) changes methods on the account page instead.
+    /// </summary>
+    private async Task<IActionResult?> EnterOrChangeAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.NewPassword) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        return _journey.Next(Member, Session, Demand) == JourneyStep.NewPassword && Member.HasSecondFactor ? Continue() : null;
     }
 }
