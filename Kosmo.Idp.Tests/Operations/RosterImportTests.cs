@@ -257,6 +257,9 @@ public sealed class RosterImportTests
             "K0018,123,4580,1984-10-07,\u200b,2010-04-01,",
             "=1+2,123,4581,1984-10-07,松本 十二,2010-04-01,",
             "K0019,123,4582,1984-10-07,@SUM(1+1),2010-04-01,",
+            "K0020,123,4583,0001-01-01,古代 十三,2010-04-01,",
+            "K0021,123,4584,1984-10-07,遠未来 十四,2999-01-01,",
+            ",,,,,",
         ]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
@@ -274,6 +277,9 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("line 13: name has control characters or no letters"), "only a zero-width space");
         Assert.That(errors, Does.Contain("line 14: user ID starts with ="), "a spreadsheet would run it on the credentials notice");
         Assert.That(errors, Does.Contain("line 15: name starts with @"), "a spreadsheet would run it on the credentials notice");
+        Assert.That(errors, Does.Contain("line 16: birthdate 0001-01-01 is before 1900"));
+        Assert.That(errors, Does.Contain("line 17: joined_on 2999-01-01 is more than a year ahead"));
+        Assert.That(errors, Does.Not.Contain("line 18:"), "a line of nothing but commas, left by a spreadsheet, is a blank line");
         Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
         Assert.That(output, Does.Contain("Nothing was applied"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);

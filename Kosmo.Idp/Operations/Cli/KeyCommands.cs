@@ -46,7 +46,9 @@ internal static class KeyCommands
             Description = "How long the new key is published before it signs (default: Keys:SigningKeyAnnouncement, one day).",
             CustomParser = result =>
             {
-                if (TimeSpan.TryParse(result.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var period))
+                // A bare number reads as days ("12" is twelve days), which an operator meaning hours would not notice.
+                var text = result.Tokens[^1].Value;
+                if (text.Contains(':') && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var period))
                 {
                     return period;
                 }

@@ -14,7 +14,7 @@ public sealed class RosterFileException(string message) : Exception(message);
 /// Reads the society's roster CSV. Offices export it from Excel or from their own systems, so the
 /// encoding is UTF-8 with or without a byte-order mark, or Shift_JIS (Windows code page 932).
 /// </summary>
-public static class RosterFile
+public static partial class RosterFile
 {
     public const string Utf8 = "utf-8";
     public const string ShiftJis = "shift_jis";
@@ -139,7 +139,9 @@ public static class RosterFile
             IncludeValuesInExceptions = false,
         };
 
-        using var csv = CsvReader.FromText(text, options);
+        // A line of nothing but separators is what a spreadsheet leaves below the last row it
+        // exported: read as the blank line it is, not as a malformed member (its line number stays).
+        using var csv = CsvReader.FromText(SeparatorOnlyLine().Replace(text, ""), options);
         CsvRecordMapper<RosterRow> mapper;
         try
         {
@@ -180,6 +182,9 @@ public static class RosterFile
         CsvMalformedReason.UnterminatedQuote => "malformed CSV line: a quote is never closed",
         _ => "malformed CSV line: a stray quote",
     };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t,]+(?=\r?$)", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex SeparatorOnlyLine();
 
     private static Encoding StrictShiftJis()
     {

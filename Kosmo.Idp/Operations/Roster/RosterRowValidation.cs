@@ -16,6 +16,8 @@ public static partial class RosterRowValidation
     public const int MaxCodeLength = 16;
     public const int MaxEmailLength = 254;
 
+    private static readonly DateOnly EarliestBirthDate = new(1900, 1, 1);
+
     private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", "yyyy/M/d"];
 
     public static (List<RosterEntry> Valid, List<RosterRejection> Rejected) Validate(IEnumerable<RosterRow> rows, DateOnly today)
@@ -80,6 +82,16 @@ public static partial class RosterRowValidation
         if (birthDate > today)
         {
             reasons.Add($"birthdate {birthDate:yyyy-MM-dd} is in the future");
+        }
+        else if (birthDate < EarliestBirthDate)
+        {
+            reasons.Add($"birthdate {birthDate:yyyy-MM-dd} is before {EarliestBirthDate:yyyy}: a placeholder, not a member's");
+        }
+
+        // A roster may list members a little before they join (April's new hires in March), never years ahead.
+        if (joinedOn > today.AddYears(1))
+        {
+            reasons.Add($"joined_on {joinedOn:yyyy-MM-dd} is more than a year ahead");
         }
 
         if (joinedOn < birthDate)
