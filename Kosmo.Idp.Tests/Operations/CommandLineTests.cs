@@ -85,6 +85,7 @@ public sealed class CommandLineTests
     [TestCase("keys rotate --announce soon", "--announce 'soon' is not a duration")]
     [TestCase("keys rotate --announce 12", "--announce '12' is not a duration")]
     [TestCase("clients add x1 --name x --redirect-uri https://x.test/cb --kind Server", "--kind 'Server' is not a kind of app: Confidential or Public")]
+    [TestCase("clients update e-application", "Nothing to change")]
     [TestCase("audit --since 2026-11-02 --until 2026-11-01", "--since must be earlier than --until")]
     public async Task AValueOfTheWrongShape_IsBadUsage_InTheOperatorsTerms(string command, string message)
     {

@@ -126,7 +126,20 @@ internal static class ClientCommands
         var logout = BackchannelLogoutOption();
         var rotate = new Option<bool>("--rotate-secret") { Description = "Generate a new secret (shown once); the old one stops working at once." };
         var update = new Command("update", "Change an operator-registered relying app.") { clientId, name, redirect, postLogout, home, logout, rotate };
-        update.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
+        update.SetAction((parse, cancellationToken) =>
+        {
+            // An update that names nothing to change would report "updated" and audit an empty change.
+            if (new Option[] { name, redirect, postLogout, home, logout }.All(option => parse.GetResult(option) is null) && !parse.GetValue(rotate))
+            {
+                Console.Error.WriteLine("Nothing to change: give --name, --redirect-uri, --post-logout-uri, --home-url, --backchannel-logout-uri or --rotate-secret.");
+                return Task.FromResult(2);
+            }
+
+            return WithKeysAsync(services => UpdateAsync(services, parse, cancellationToken));
+        });
+        return update;
+
+        async Task<int> UpdateAsync(IServiceProvider services, ParseResult parse, CancellationToken cancellationToken)
         {
             if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
                 || !TryUri(parse.GetValue(home), out var homeUrl) || !TryUri(parse.GetValue(logout), out var logoutUri))
@@ -138,8 +151,7 @@ internal static class ClientCommands
                 parse.GetValue(clientId)!, parse.GetValue(name),
                 redirects.Count > 0 ? redirects : null, postLogouts.Count > 0 ? postLogouts : null,
                 homeUrl, logoutUri, parse.GetValue(rotate), cancellationToken));
-        }));
-        return update;
+        }
     }
 
     private static Option<string?> BackchannelLogoutOption() => new("--backchannel-logout-uri")
