@@ -197,6 +197,10 @@ public sealed class FirstLoginJourneyTests
 
         // Opened again on a phone that is not signed in: done, and back to the first screen.
         Assert.That((await HtmlForm.ParseAsync(await _factory.Browser().GetAsync(link))).GetElementById("verify-continue"), Is.Null);
+
+        // Signing out here forgets the app's request with the session: the next person at this PC is not the member.
+        var signedOut = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, onward), new Dictionary<string, string>(), "form.header-sign-out");
+        Assert.That(signedOut.Headers.GetValues("Set-Cookie"), Has.Some.StartWith("kosmo_email_return=;"));
     }
 
     [Test]

@@ -250,6 +250,20 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task AMemberWhosePasswordWasReset_CannotChangeTheMethodOnTheWayToTheNewPassword()
+    {
+        // An operator's reset-password: the member has codes by mail and must choose a new password.
+        await TestMembers.AddAsync(_factory, "F0014", "Before2026pw");
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "F0014")
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.PasswordMustChange, true)));
+        var browser = _factory.Browser();
+        var afterCode = await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "F0014", "Before2026pw"), "f0014@example.jp");
+        Assert.That(PathOf(afterCode), Is.EqualTo("/journey/new-password"));
+
+        Assert.That(PathOf(await browser.GetAsync("/journey/method")), Is.EqualTo("/journey/new-password"), "methods change on the account page, with 本人確認");
+    }
+
+    [Test]
     public async Task ANewPasswordFromASecondWindow_AfterTheFirstSetOne_ChangesNothing_AndSaysWhichPasswordCounts()
     {
         var browser = await MemberAtStepAsync("F0012", "/journey/new-password");

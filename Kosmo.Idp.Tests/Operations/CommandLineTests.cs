@@ -58,7 +58,7 @@ public sealed class CommandLineTests
         var (exit, output, errors) = await OperatorShell.RunAsync(empty, "keys", "list");
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(errors, Does.StartWith("Failed: the database has no Kosmo.Idp schema yet").And.Contain("Run `migrate` first"));
+        Assert.That(errors, Does.StartWith("Failed: the database is not migrated to this version").And.Contain("Run `migrate` first"));
         Assert.That(output + errors, Does.Not.Contain("   at "), "no stack trace");
     }
 

@@ -236,6 +236,21 @@ public sealed class MemberCommandsTests
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.SignInThrottles.AnyAsync(t => t.NormalizedUserId == "K0095")), Is.False);
         var again = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0095");
         Assert.That(again.Output + again.Errors, Does.Contain("not locked and has no wrong tries counted; nothing changed"));
+
+        // Two wrong mailed codes, no hold yet: counted too, and reset.
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "K0095").Select(m => m.Id).SingleAsync();
+            var now = DateTimeOffset.UtcNow;
+            db.EmailOtpChallenges.Add(new EmailOtpChallenge
+            {
+                MemberId = id, CodeHash = [1, 2, 3], SentAt = now, ExpiresAt = now.AddMinutes(10), WindowStartedAt = now, SendsInWindow = 1, Failures = 2,
+            });
+            return await db.SaveChangesAsync();
+        });
+        var codes = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0095");
+        Assert.That(codes.Output, Does.Contain("codes by mail released (2 wrong codes"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailOtpChallenges.Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "K0095")).Select(c => c.Failures).SingleAsync()), Is.Zero);
     }
 
     [Test]

@@ -398,6 +398,27 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task AUsedCode_ReplayedUnderAnotherAppsClientId_EndsNothing_ButUnderItsOwnAppEndsTheSignIn()
+    {
+        var portal = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var code = (await portal.SignInAsync(UserId, Password, pkce)).Code!;
+        var tokens = await portal.RedeemAsync(code, pkce.Verifier);
+        Assert.That(tokens.RefreshToken, Is.Not.Null, tokens.Body.ToString());
+
+        var byAnother = await TestRelyingApp.Checkup(_factory).TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = KosmoFactory.PortalRedirect, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.That(byAnother.Error, Is.EqualTo("invalid_grant"), byAnother.Body.ToString());
+        var refreshed = await portal.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(refreshed.RefreshToken, Is.Not.Null, "the portal's sign-in goes on: " + refreshed.Body);
+
+        Assert.That((await portal.RedeemAsync(code, pkce.Verifier)).Error, Is.EqualTo("invalid_grant"));
+        Assert.That((await portal.RefreshAsync(refreshed.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "replayed by its own app: the family ends");
+    }
+
+    [Test]
     public async Task Token_CodeRedeemedByAnotherApp_IsRefused()
     {
         var portal = TestRelyingApp.Portal(_factory);

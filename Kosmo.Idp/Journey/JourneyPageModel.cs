@@ -60,8 +60,11 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
         return null;
     }
 
+    /// <summary>What the member's state requires now (after <see cref="EnterAsync"/>).</summary>
+    protected JourneyStep NextStep => journey.Next(Member, Session, Demand);
+
     /// <summary>After this step's change was saved: on to whatever the member's state now requires.</summary>
-    protected IActionResult Continue() => LocalRedirect(MemberJourney.UrlOf(journey.Next(Member, Session, Demand), ReturnUrl));
+    protected IActionResult Continue() => LocalRedirect(MemberJourney.UrlOf(NextStep, ReturnUrl));
 
     /// <summary>What the relying app's request (the return URL) asks of this sign-in.</summary>
     protected AuthenticationDemand Demand => AuthenticationDemand.FromReturnUrl(ReturnUrl);

@@ -90,8 +90,7 @@ public sealed class MemberJourney(
     /// The password and a code were last typed longer ago than Session:ReauthenticateAfter: the
     /// member signs in again, on the provider and (at the next refresh) for every app.
     /// </summary>
-    public bool IsTooOld(MemberSession session) =>
-        time.GetUtcNow() - session.AuthenticatedAt > sessions.CurrentValue.ReauthenticateAfter;
+    public bool IsTooOld(MemberSession session) => TimeLeft(session) < TimeSpan.Zero;
 
     /// <summary>How long the sign-in may still be used before the member must sign in again.</summary>
     public TimeSpan TimeLeft(MemberSession session) =>

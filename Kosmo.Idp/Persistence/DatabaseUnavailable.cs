@@ -20,14 +20,16 @@ public static class DatabaseUnavailable
     }
 
     /// <summary>
-    /// The database answered, but a table is missing: the schema was never migrated (a new database,
-    /// or the command pointed at the wrong one). PostgreSQL's undefined_table, SQLite's "no such table".
+    /// The database answered, but a table or column is missing: the schema is not migrated to this
+    /// version (a new database, a release whose migration has not run, or the wrong database).
+    /// PostgreSQL's undefined_table and undefined_column, SQLite's "no such table" and "no such column".
     /// </summary>
     public static bool SchemaMissing(Exception failure)
     {
         for (var e = failure; e is not null; e = e.InnerException)
         {
-            if (e is DbException db && (db.SqlState == "42P01" || db.Message.Contains("no such table", StringComparison.Ordinal)))
+            if (e is DbException db && (db.SqlState is "42P01" or "42703"
+                || db.Message.Contains("no such table", StringComparison.Ordinal) || db.Message.Contains("no such column", StringComparison.Ordinal)))
             {
                 return true;
             }

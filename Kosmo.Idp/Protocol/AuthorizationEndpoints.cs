@@ -71,9 +71,9 @@ public static class AuthorizationEndpoints
         {
             if (request.HasPromptValue(PromptValues.None))
             {
-                return Refuse(Errors.LoginRequired, member is null ? "The member is not signed in."
-                    : someoneElse ? "Another member is signed in."
-                    : tooOld ? "The member signed in longer ago than max_age."
+                // Not "another member is signed in": the app would learn who else uses this browser.
+                return Refuse(Errors.LoginRequired, tooOld && !someoneElse ? "The member signed in longer ago than max_age."
+                    : member is null || someoneElse ? "The member is not signed in."
                     : "The member must sign in again.");
             }
 

@@ -134,6 +134,7 @@ public sealed class SessionTermination(
     {
         var cookie = await MemberSession.ReadAsync(context);
         await context.SignOutAsync(MemberSession.Scheme);
+        Journey.MemberCookies.ForgetAll(context);
 
         var sessions = new HashSet<(Guid Member, string? Session)>();
         if (cookie is not null)

@@ -81,7 +81,7 @@ public sealed class EmailModel(
         var outcome = await verifications.SendAsync(Member, address, cancellationToken);
         if (outcome.Status == SendStatus.Sent)
         {
-            VerificationReturn.Remember(HttpContext, ReturnUrl, verifications.LinkLifetime);
+            VerificationReturn.Remember(HttpContext, Member.Id, ReturnUrl, verifications.LinkLifetime);
             // Post/redirect/get: reloading the waiting page must not send another mail.
             return RedirectToPage(new { ReturnUrl });
         }

@@ -23,7 +23,7 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications) : P
     public bool SameMember { get; private set; }
 
     /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
-    public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext);
+    public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext, State.MemberId!.Value);
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
         Show(await verifications.InspectAsync(Token, cancellationToken));

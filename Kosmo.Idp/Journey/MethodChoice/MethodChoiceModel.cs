@@ -15,8 +15,6 @@ namespace Kosmo.Idp.Journey.MethodChoice;
 public sealed class MethodChoiceModel(
     KosmoDbContext db, MemberJourney journey, AuditLog audit, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
-    private readonly MemberJourney _journey = journey;
-
     protected override JourneyStep Step => JourneyStep.ChooseOtpMethod;
 
     [BindProperty]
@@ -65,6 +63,6 @@ public sealed class MethodChoiceModel(
             return elsewhere;
         }
 
-        return _journey.Next(Member, Session, Demand) == JourneyStep.NewPassword && Member.HasSecondFactor ? Continue() : null;
+        return NextStep == JourneyStep.NewPassword && Member.HasSecondFactor ? Continue() : null;
     }
 }

@@ -46,7 +46,7 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
         // Full-width letters and digits (an IME left in full-width mode) are refused with their own
         // reason: "include a letter" would puzzle a member who typed nothing else, and a password
         // typed full-width once is typed half-width at the next login, and fails.
-        var fullWidth = password.Any(c => c is >= '\uFF01' and <= '\uFF5E');
+        var fullWidth = password.Any(TypedPassword.IsFullWidthAscii);
         if (fullWidth)
         {
             problems.Add("NewPassword.FullWidth");

@@ -79,7 +79,8 @@ public sealed class LoginModel(
         }
 
         var member = await db.Members.FirstOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
-        var check = hashing.Check(member, TypedPassword.AsMeant(Password));
+        var typed = TypedPassword.AsMeant(Password);
+        var check = hashing.Check(member, typed);
         if (member is null || check == PasswordCheck.Wrong)
         {
             throttle ??= db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = normalized }).Entity;
@@ -103,7 +104,7 @@ public sealed class LoginModel(
 
         if (check == PasswordCheck.CorrectButOutdated)
         {
-            member.PasswordHash = hashing.Hash(TypedPassword.AsMeant(Password));
+            member.PasswordHash = hashing.Hash(typed);
             logger.LogInformation("Password hash of member {MemberId} upgraded to current parameters", member.Id);
         }
 

@@ -24,8 +24,6 @@ public sealed class RecoveryCodesModel(
 {
     private const string CookieName = "kosmo_recovery_codes";
 
-    private readonly MemberJourney _journey = journey;
-
     private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Journey.Recovery.ShownCodes");
 
     protected override JourneyStep Step => JourneyStep.SaveRecoveryCodes;
@@ -53,7 +51,7 @@ public sealed class RecoveryCodesModel(
 
         // Only the set being copied down is shown again outside the journey; a new one is issued
         // only where the journey asks for it (the account page issues its own).
-        if (_journey.Next(Member, Session, Demand) != Step)
+        if (NextStep != Step)
         {
             return Continue();
         }
@@ -118,12 +116,6 @@ public sealed class RecoveryCodesModel(
         }
     }
 
-    private static CookieOptions CookieOptions(HttpRequest request) => new()
-    {
-        HttpOnly = true,
-        Secure = Operations.Web.SecureCookies.For(request),
-        SameSite = SameSiteMode.Strict,
-        Path = request.PathBase + "/journey/recovery-codes",
-        IsEssential = true,
-    };
+    private static CookieOptions CookieOptions(HttpRequest request) =>
+        MemberCookies.Options(request, "/journey/recovery-codes", SameSiteMode.Strict);
 }

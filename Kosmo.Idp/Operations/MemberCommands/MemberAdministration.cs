@@ -56,7 +56,8 @@ public sealed class MemberAdministration(
             || mailedCodesHeld;
         // Wrong tries counted towards a lock that has not come, or has run out: the member who called
         // gets a fresh start, or the very next wrong password would lock the ID again.
-        var counting = throttle is { FailedCount: > 0 } || codePause is { FailedCount: > 0 } || member.BirthDateFailures > 0;
+        var counting = throttle is { FailedCount: > 0 } || codePause is { FailedCount: > 0 } || member.BirthDateFailures > 0
+            || mailedCodes is { Failures: > 0 };
         if (!member.IsLocked && !lockedOut && !counting)
         {
             return (new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} is not locked and has no wrong tries counted; nothing changed."), null);
@@ -92,7 +93,7 @@ public sealed class MemberAdministration(
             db.SignInThrottles.Remove(codePause);
         }
 
-        if (mailedCodesHeld)
+        if (mailedCodesHeld || mailedCodes is { Failures: > 0 })
         {
             // A new hour's counts. A code the member may still hold (held back only for the number of
             // mails, perhaps mailed a moment ago) stays usable; one that met too many wrong guesses does not.

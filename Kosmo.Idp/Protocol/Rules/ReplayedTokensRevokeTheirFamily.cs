@@ -9,10 +9,12 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// revokes the tokens of its authorization that exist at that moment, but not the authorization:
 /// a token the legitimate request is issuing at the same moment would survive. Revoking the
 /// authorization as well ends the whole family, since OpenIddict refuses every token of a revoked
-/// authorization. Only when the app the token was issued to shows it again, at the token endpoint
-/// or at revocation (which asks for its grant to end): a redeemed token shown to introspection, or
-/// by another app (a public client_id needs no secret), is refused and ends nothing, or anyone who
-/// saw a used code in a browser history could end a member's sign-in at any app.
+/// authorization. Only when it is shown again under the client_id it was issued to, at the token
+/// endpoint or at revocation (which asks for its grant to end): shown to introspection, or under
+/// another app's client_id (a public one needs no secret), it is refused and ends nothing, so a used
+/// code seen in a browser history cannot end the member's sign-in at every app. Under a public
+/// app's own client_id no secret proves the sender either; that is the theft RFC 6749 (10.4, 4.1.2)
+/// has the family end for.
 /// </summary>
 internal sealed class ReplayedTokensRevokeTheirFamily(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations)
     : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenContext>
