@@ -26,21 +26,30 @@ public abstract class RecurringWork(PreparationState preparation, TimeProvider t
         }
 
         using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            if (!preparation.IsDone)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                continue;
-            }
+                if (!preparation.IsDone)
+                {
+                    continue;
+                }
 
-            try
-            {
-                await RunOnceAsync(stoppingToken);
+                try
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailure(e);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailure(e);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping. Also when the host never started (its port taken): it then disposes the
+            // service without stopping it, and the cancellation would read as the service failing,
+            // a second Fatal line above the one that says why the start failed.
         }
     }
 }
