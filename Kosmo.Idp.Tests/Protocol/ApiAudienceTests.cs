@@ -66,7 +66,28 @@ public sealed class ApiAudienceTests
             ["grant_type"] = "refresh_token", ["refresh_token"] = refreshed.RefreshToken, ["scope"] = "openid offline_access",
         });
         Assert.That(Audiences(withoutApi.AccessToken!), Is.Empty, withoutApi.Body.ToString());
+        Assert.That(withoutApi.IdToken, Is.Not.Null, "openid was asked for");
         Assert.That(Audiences((await app.RefreshAsync(withoutApi.RefreshToken!)).AccessToken!), Is.EqualTo(new[] { MedicalApi }));
+    }
+
+    [Test]
+    public async Task ARefreshForTheApiAlone_GetsItsAccessToken_AndNoIdToken()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var authorization = await app.SignInAsync("P0001", "Api-Audience-2026", pkce,
+            new Dictionary<string, string?> { ["scope"] = "openid offline_access medical-expense.read" });
+        var tokens = await app.RedeemAsync(authorization.Code!, pkce.Verifier);
+
+        var apiOnly = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = "offline_access medical-expense.read",
+        });
+
+        Assert.That(apiOnly.Status, Is.EqualTo(HttpStatusCode.OK), apiOnly.Body.ToString());
+        Assert.That(Audiences(apiOnly.AccessToken!), Is.EqualTo(new[] { MedicalApi }));
+        Assert.That(apiOnly.IdToken, Is.Null, "no OpenID Connect answer was asked for");
+        Assert.That((await app.RefreshAsync(apiOnly.RefreshToken!)).IdToken, Is.Not.Null, "the grant still has openid");
     }
 
     [Test]

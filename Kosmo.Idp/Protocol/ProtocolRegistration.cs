@@ -104,6 +104,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(ReplayedTokensRevokeTheirFamily.Descriptor);
                 server.AddEventHandler(RevokedRefreshTokensEndTheirGrant.Descriptor);
                 server.AddEventHandler(NarrowedRefreshesNameOnlyTheirApis.Descriptor);
+                server.AddEventHandler(NarrowedRefreshesWithoutOpenIdGetNoIdToken.Descriptor);
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(IntrospectionOfOtherTokensIsInactive.Descriptor);
