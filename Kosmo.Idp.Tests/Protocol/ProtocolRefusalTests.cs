@@ -300,6 +300,19 @@ public sealed class ProtocolRefusalTests
         var posted = await _factory.Browser().SendAsync(post);
         Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.OK), posted.Headers.WwwAuthenticate.ToString());
         Assert.That(await posted.Content.ReadAsStringAsync(), Does.Contain("\"sub\""));
+
+        // RFC 6750 2: one method per request. In the body alone it works; in the body and the header, it is refused.
+        var inBody = await _factory.Browser().PostAsync("/connect/userinfo",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["access_token"] = tokens.AccessToken! }));
+        Assert.That(inBody.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var twice = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["access_token"] = tokens.AccessToken! }),
+        };
+        twice.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        var refused = await _factory.Browser().SendAsync(twice);
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(refused.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_request"));
     }
 
     [Test]
