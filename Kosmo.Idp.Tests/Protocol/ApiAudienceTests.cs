@@ -49,12 +49,7 @@ public sealed class ApiAudienceTests
     [Test]
     public async Task AMembersToken_WithAnApiScope_NamesThatApi_AndKeepsItWhenRefreshed()
     {
-        var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var authorization = await app.SignInAsync("P0001", "Api-Audience-2026", pkce,
-            new Dictionary<string, string?> { ["scope"] = "openid offline_access medical-expense.read" });
-        var tokens = await app.RedeemAsync(authorization.Code!, pkce.Verifier);
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        var (app, tokens) = await SignedInWithTheApiAsync();
         Assert.That(Audiences(tokens.AccessToken!), Is.EqualTo(new[] { MedicalApi }));
 
         var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
@@ -70,14 +65,22 @@ public sealed class ApiAudienceTests
         Assert.That(Audiences((await app.RefreshAsync(withoutApi.RefreshToken!)).AccessToken!), Is.EqualTo(new[] { MedicalApi }));
     }
 
-    [Test]
-    public async Task ARefreshForTheApiAlone_GetsItsAccessToken_AndNoIdToken()
+    /// <summary>The portal signs the member in with the medical-expense API's scope and refresh tokens.</summary>
+    private async Task<(TestRelyingApp App, TokenResponse Tokens)> SignedInWithTheApiAsync()
     {
         var app = TestRelyingApp.Portal(_factory);
         var pkce = Pkce.Create();
         var authorization = await app.SignInAsync("P0001", "Api-Audience-2026", pkce,
             new Dictionary<string, string?> { ["scope"] = "openid offline_access medical-expense.read" });
         var tokens = await app.RedeemAsync(authorization.Code!, pkce.Verifier);
+        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
+        return (app, tokens);
+    }
+
+    [Test]
+    public async Task ARefreshForTheApiAlone_GetsItsAccessToken_AndNoIdToken()
+    {
+        var (app, tokens) = await SignedInWithTheApiAsync();
 
         var apiOnly = await app.TokenAsync(new Dictionary<string, string?>
         {
