@@ -239,6 +239,8 @@ public sealed class FirstLoginJourneyTests
         // The ログアウト button every page carries for a signed-in member, here on the email step.
         var emailPage = await SubmitNextAsync(browser, afterBirthDate, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
         Assert.That(PathOf(emailPage), Is.EqualTo("/journey/email"));
+        Assert.That(await (await browser.GetAsync("/login")).Content.ReadAsStringAsync(), Does.Not.Contain("header-sign-out"),
+            "not on the login page, where a cookie may outlive a session ended elsewhere");
         var signedOut = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, emailPage), new Dictionary<string, string>(), "form.header-sign-out");
         Assert.That(PathOf(signedOut), Is.EqualTo("/signed-out"));
         Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/login"), "signed out");
