@@ -124,6 +124,28 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task AnAppThatAsksForAnAuthenticatorApp_IsSaidSoOnTheMethodPage_WithTheAppChosen()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0015", "150", "15", new DateOnly(1988, 5, 15));
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        var app = TestRelyingApp.Portal(_factory);
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["acr_values"] = "urn:kosmo:acr:mfa:app" }));
+        var atMethod = await LoginAsync(app.Browser, "R0015", "1501519880515", authorize.Headers.Location!.OriginalString);
+        Assert.That(PathOf(atMethod), Is.EqualTo("/journey/method"));
+
+        var page = await HtmlForm.ParseAsync(await FollowAsync(app.Browser, atMethod));
+        Assert.That(page.GetElementById("method-app-required")?.TextContent, Does.Contain("認証アプリによるワンタイムパスワードが必要です"));
+        Assert.That(page.GetElementById("method-app")?.HasAttribute("checked"), Is.True, "the app is chosen already");
+
+        var plain = TestRelyingApp.Portal(_factory);
+        await TestMembers.SkipToAsync(_factory, await TestMembers.AddFromRosterAsync(_factory, "R0016", "160", "16", new DateOnly(1988, 6, 16)), JourneyStep.ChooseOtpMethod);
+        var plainAtMethod = await LoginAsync(plain.Browser, "R0016", "1601619880616", (await plain.Browser.GetAsync(plain.AuthorizeUrl(Pkce.Create()))).Headers.Location!.OriginalString);
+        var plainPage = await HtmlForm.ParseAsync(await FollowAsync(plain.Browser, plainAtMethod));
+        Assert.That(plainPage.GetElementById("method-app-required"), Is.Null, "an app that asks for no authenticator app: the member chooses freely");
+        Assert.That(plainPage.QuerySelector("input[name=Method][checked]"), Is.Null);
+    }
+
+    [Test]
     public async Task RosterMemberChoosingTheApp_SetsItUpAfterTheNewPassword_AndReturnsToTheRelyingAppWithACode()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0007", "700", "7", new DateOnly(1988, 8, 8));

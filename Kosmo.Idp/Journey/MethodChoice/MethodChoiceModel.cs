@@ -20,6 +20,9 @@ public sealed class MethodChoiceModel(
     [BindProperty]
     public OtpMethod? Method { get; set; }
 
+    /// <summary>The relying app asks for an authenticator app (acr_values): said here, before email is chosen and then set up in vain.</summary>
+    public bool AppRequired => Demand.RequiresApp;
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterOrChangeAsync(cancellationToken) is { } elsewhere)
@@ -27,7 +30,7 @@ public sealed class MethodChoiceModel(
             return elsewhere;
         }
 
-        Method ??= Member.OtpMethod;
+        Method ??= Member.OtpMethod ?? (AppRequired ? OtpMethod.App : null);
         return Page();
     }
 
