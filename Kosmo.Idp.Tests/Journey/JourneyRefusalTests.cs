@@ -247,6 +247,14 @@ public sealed class JourneyRefusalTests
         Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp-setup/app"), "the app is set up, as last chosen");
 
         Assert.That(PathOf(await browser.GetAsync("/journey/method")), Is.EqualTo("/journey/otp-setup/app"), "once the password is set, the choice stands");
+
+        // A tab left open on the method page sends the other choice now: nothing changes, and it says so.
+        var stale = await HtmlForm.SubmitAsync(browser, methodPage, new Dictionary<string, string> { ["Method"] = "Email" });
+        var html = await HtmlForm.ParseAsync(stale);
+        Assert.That(html.GetElementById("method-already-chosen")?.TextContent, Does.Contain("ワンタイムパスワード認証（アプリ）"));
+        Assert.That(html.GetElementById("method-continue")?.GetAttribute("href"), Is.EqualTo("/journey/otp-setup/app"));
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0013"));
+        Assert.That(stored.OtpMethod, Is.EqualTo(OtpMethod.App));
     }
 
     [Test]

@@ -23,6 +23,9 @@ public sealed class MethodChoiceModel(
     /// <summary>The relying app asks for an authenticator app (acr_values): said here, before email is chosen and then set up in vain.</summary>
     public bool AppRequired => Demand.RequiresApp;
 
+    /// <summary>Set when this form came from a tab left open while the password was set: the method stands, and where the journey goes on.</summary>
+    public string? AlreadyChosenContinueUrl { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterOrChangeAsync(cancellationToken) is { } elsewhere)
@@ -38,6 +41,20 @@ public sealed class MethodChoiceModel(
     {
         if (await EnterOrChangeAsync(cancellationToken) is { } elsewhere)
         {
+            // Another choice from a tab left open while the password was set: it changes nothing, and
+            // the member learns which method is being set up, instead of landing there unexplained.
+            if (Method is { } posted && elsewhere is LocalRedirectResult { Url: var next }
+                && next != MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl) && MemberSession.From(User) is { } session)
+            {
+                await TakeAsync(session, cancellationToken);
+                if (!Member.PasswordMustChange && Member.OtpMethod is { } chosen && chosen != posted)
+                {
+                    AlreadyChosenContinueUrl = next;
+                    Method = chosen;
+                    return Page();
+                }
+            }
+
             return elsewhere;
         }
 
