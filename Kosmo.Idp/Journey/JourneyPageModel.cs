@@ -60,6 +60,23 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
         return null;
     }
 
+    /// <summary>
+    /// For a form sent from a tab left open after its step was done elsewhere (EnterAsync turned it
+    /// away, but not to the login page): takes the signed-in member as this request's, so the page
+    /// can say what now stands, and returns where the journey goes on; null otherwise.
+    /// </summary>
+    protected async Task<string?> OnwardFromStaleFormAsync(IActionResult elsewhere, CancellationToken cancellationToken)
+    {
+        if (elsewhere is not LocalRedirectResult { Url: var next } || next == MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl)
+            || MemberSession.From(User) is not { } session)
+        {
+            return null;
+        }
+
+        await TakeAsync(session, cancellationToken);
+        return next;
+    }
+
     /// <summary>What the member's state requires now (after <see cref="EnterAsync"/>).</summary>
     protected JourneyStep NextStep => journey.Next(Member, Session, Demand);
 

@@ -43,16 +43,12 @@ public sealed class MethodChoiceModel(
         {
             // Another choice from a tab left open while the password was set: it changes nothing, and
             // the member learns which method is being set up, instead of landing there unexplained.
-            if (Method is { } posted && elsewhere is LocalRedirectResult { Url: var next }
-                && next != MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl) && MemberSession.From(User) is { } session)
+            if (Method is { } posted && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next
+                && !Member.PasswordMustChange && Member.OtpMethod is { } chosen && chosen != posted)
             {
-                await TakeAsync(session, cancellationToken);
-                if (!Member.PasswordMustChange && Member.OtpMethod is { } chosen && chosen != posted)
-                {
-                    AlreadyChosenContinueUrl = next;
-                    Method = chosen;
-                    return Page();
-                }
+                AlreadyChosenContinueUrl = next;
+                Method = chosen;
+                return Page();
             }
 
             return elsewhere;

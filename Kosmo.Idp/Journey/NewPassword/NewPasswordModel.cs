@@ -42,15 +42,11 @@ public sealed class NewPasswordModel(
         {
             // A second window's form, after the first one set the password: nothing changes, and the
             // member learns which password now counts, instead of moving on as if this one did.
-            if (!string.IsNullOrEmpty(Password) && elsewhere is LocalRedirectResult { Url: var next }
-                && next != MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl) && MemberSession.From(User) is { } session)
+            if (!string.IsNullOrEmpty(Password) && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next
+                && !Member.PasswordMustChange && Member.PasswordChangedAt is { } changed && time.GetUtcNow() - changed < TimeSpan.FromHours(1))
             {
-                await TakeAsync(session, cancellationToken);
-                if (!Member.PasswordMustChange && Member.PasswordChangedAt is { } changed && time.GetUtcNow() - changed < TimeSpan.FromHours(1))
-                {
-                    AlreadySetContinueUrl = next;
-                    return Page();
-                }
+                AlreadySetContinueUrl = next;
+                return Page();
             }
 
             return elsewhere;

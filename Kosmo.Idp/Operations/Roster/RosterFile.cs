@@ -118,7 +118,7 @@ public static partial class RosterFile
 
         var line = bytes.AsSpan(0, failure.Index).Count((byte)'\n') + 1;
         var unknown = failure.BytesUnknown is { Length: > 0 } shown ? shown : [bytes[failure.Index]];
-        return $" at line {line} (bytes {Convert.ToHexString(unknown).Chunk(2).Select(pair => new string(pair)).Aggregate((a, b) => a + " " + b)})";
+        return $" at line {line} (bytes {string.Join(' ', unknown.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)))})";
     }
 
     public static RosterFileContent Parse(string text, string encodingName)
