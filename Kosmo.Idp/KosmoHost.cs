@@ -129,6 +129,7 @@ public static class KosmoHost
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseUnreadableFormsAsEmpty();
         app.UseBodylessUserInfoPosts();
+        app.UseDiscoveryHeadRequests();
         app.UseStaticFiles();
         app.UseKosmoHealth();
         app.UseRouting();

@@ -51,6 +51,17 @@ public sealed class ProtocolRefusalTests
             Is.EquivalentTo(new[] { "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }), "what an app may ask for");
     }
 
+    [TestCase("/.well-known/openid-configuration")]
+    [TestCase("/.well-known/oauth-authorization-server")]
+    [TestCase("/.well-known/jwks")]
+    public async Task DiscoveryAndTheKeySet_AnswerHead_AsTheirGet(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+        var response = await _factory.Browser().SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "uptime monitors probe with HEAD");
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
+    }
+
     [Test]
     public async Task Discovery_NamesEveryEndpointUnderTheConfiguredIssuer_WhateverHostTheRequestNames()
     {

@@ -3,6 +3,7 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.Extensions.Localization;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey;
 
@@ -40,5 +41,5 @@ public sealed class PasswordRecheck(
         return null;
     }
 
-    private string Locked(TimeSpan remaining) => text["Login.TemporarilyLocked", Math.Ceiling(remaining.TotalMinutes)];
+    private string Locked(TimeSpan remaining) => text["Login.TemporarilyLocked", Wait.WholeMinutes(remaining)];
 }

@@ -1,5 +1,6 @@
 using Kosmo.Idp.Localization;
 using Microsoft.Extensions.Localization;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey.Email;
 
@@ -8,7 +9,7 @@ public static class SendOutcomeText
 {
     public static string For(SendOutcome outcome, IStringLocalizer<Strings> text) => outcome.Status switch
     {
-        SendStatus.CoolingDown => text["Email.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))],
+        SendStatus.CoolingDown => text["Email.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)],
         SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
         _ => text["Email.MailUnavailable"],
     };

@@ -8,6 +8,7 @@ using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey.OtpChallenge;
 
@@ -222,7 +223,7 @@ public sealed class OtpChallengeModel(
     {
         if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } remaining)
         {
-            Error = text["Otp.Paused", Math.Ceiling(remaining.TotalMinutes)];
+            Error = text["Otp.Paused", Wait.WholeMinutes(remaining)];
             return true;
         }
 
@@ -234,7 +235,7 @@ public sealed class OtpChallengeModel(
         var paused = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
         await Db.SaveChangesAsync(cancellationToken);
-        Error = paused is { } wait ? text["Otp.Paused", Math.Ceiling(wait.TotalMinutes)]
+        Error = paused is { } wait ? text["Otp.Paused", Wait.WholeMinutes(wait)]
             : Mode == "recovery" ? text["Otp.RecoveryWrong"] : text["Otp.AppWrong"];
     }
 
@@ -265,13 +266,13 @@ public sealed class OtpChallengeModel(
                 Notice = text["Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
                 break;
             case OtpSendStatus.CoolingDown:
-                SendError = text["Otp.CoolingDown", Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds))];
+                SendError = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)];
                 break;
             case OtpSendStatus.TooManyFailures:
-                SendError = text["Otp.TooManyFailuresWait", WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
+                SendError = text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                SendError = text["Otp.HourlyLimit", WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
+                SendError = text["Otp.HourlyLimit", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
                 break;
             default:
                 SendError = text["Otp.MailUnavailable"];
@@ -285,11 +286,8 @@ public sealed class OtpChallengeModel(
 
     private async Task<int> MinutesUntilCodesAsync(CancellationToken cancellationToken) =>
         await email.CurrentAsync(Member.Id, cancellationToken) is { } current
-            ? WholeMinutes(current.WindowStartedAt.AddHours(1) - time.GetUtcNow())
+            ? Wait.WholeMinutes(current.WindowStartedAt.AddHours(1) - time.GetUtcNow())
             : 60;
-
-    // A wait as the page says it: whole minutes, at least one.
-    private static int WholeMinutes(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes));
 
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {

@@ -7,6 +7,7 @@ using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey.OtpSetup;
 
@@ -119,7 +120,7 @@ public sealed class AppOtpSetupModel(
 
             if (await throttle.RemainingLockAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken) is { } paused)
             {
-                return (null, text["Otp.Paused", Math.Ceiling(paused.TotalMinutes)].Value);
+                return (null, text["Otp.Paused", Wait.WholeMinutes(paused)].Value);
             }
 
             var pending = await authenticator.PendingDeviceAsync(Member, cancellationToken);
@@ -134,7 +135,7 @@ public sealed class AppOtpSetupModel(
                 var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
                 audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
                 await Db.SaveChangesAsync(cancellationToken);
-                return (null, wait is { } w ? text["Otp.Paused", Math.Ceiling(w.TotalMinutes)].Value : text["OtpSetup.Wrong"].Value);
+                return (null, wait is { } w ? text["Otp.Paused", Wait.WholeMinutes(w)].Value : text["OtpSetup.Wrong"].Value);
             }
 
             // Saved under the lock, with the session that passed: a copy of this form waiting for the

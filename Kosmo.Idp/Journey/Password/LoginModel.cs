@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey.Password;
 
@@ -72,7 +73,7 @@ public sealed class LoginModel(
         var throttle = await db.SignInThrottles.FindAsync([normalized], cancellationToken);
         if (SignInLockout.RemainingLock(throttle, now) is { } remaining)
         {
-            logger.LogWarning("Sign-in refused: user ID locked for {Minutes} more minute(s)", Math.Ceiling(remaining.TotalMinutes));
+            logger.LogWarning("Sign-in refused: user ID locked for {Minutes} more minute(s)", Wait.WholeMinutes(remaining));
             metrics.SignInRefusedWhileLockedOut();
             Error = LockedMessage(remaining);
             return Page();
@@ -123,5 +124,5 @@ public sealed class LoginModel(
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }
 
-    private string LockedMessage(TimeSpan remaining) => text["Login.TemporarilyLocked", Math.Ceiling(remaining.TotalMinutes)];
+    private string LockedMessage(TimeSpan remaining) => text["Login.TemporarilyLocked", Wait.WholeMinutes(remaining)];
 }

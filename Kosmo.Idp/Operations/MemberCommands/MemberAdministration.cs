@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Operations.MemberCommands;
 
@@ -230,7 +231,7 @@ public sealed class MemberAdministration(
 
         var throttle = await db.SignInThrottles.AsNoTracking().SingleOrDefaultAsync(t => t.NormalizedUserId == member.NormalizedUserId, cancellationToken);
         return SignInLockout.RemainingLock(throttle, time.GetUtcNow()) is { } remaining
-            ? $" Sign-in is still locked for {Math.Ceiling(remaining.TotalMinutes):0} minute(s) after {throttle!.FailedCount} wrong passwords: run `members unlock` as well."
+            ? $" Sign-in is still locked for {Wait.WholeMinutes(remaining)} minute(s) after {throttle!.FailedCount} wrong passwords: run `members unlock` as well."
             : "";
     }
 
