@@ -26,6 +26,20 @@ public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> 
             return null;
         }
 
+        // Read once per request: an event handler and the endpoint both ask about the same hint.
+        var items = request.HttpContext.Items;
+        if (items.TryGetValue(typeof(IdTokenHint), out var read) && read is Read earlier && earlier.Hint == hint)
+        {
+            return earlier.Claims;
+        }
+
+        var claims = await ValidateAsync(request, hint);
+        items[typeof(IdTokenHint)] = new Read(hint, claims);
+        return claims;
+    }
+
+    private async Task<ClaimsIdentity?> ValidateAsync(HttpRequest request, string hint)
+    {
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(hint, new TokenValidationParameters
         {
             IssuerSigningKeys = keys.Signing.Select(credentials => credentials.Key),
@@ -37,4 +51,6 @@ public sealed class IdTokenHint(ProtocolKeyRing keys, IOptions<ProtocolOptions> 
         });
         return result.IsValid ? result.ClaimsIdentity : null;
     }
+
+    private sealed record Read(string Hint, ClaimsIdentity? Claims);
 }
