@@ -56,6 +56,61 @@ public sealed class ClientCommandsTests
     }
 
     [Test]
+    public async Task AnUpdate_ChangesScopesAndClientCredentials_RevokingWhatWasWithdrawn_AndRemovesOptionalAddresses()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var added = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "benefits", "--name", "給付金", "--redirect-uri", "https://benefits.kosmo.test/signin-oidc",
+            "--scope", "profile", "offline_access", "--client-credentials", "--home-url", "https://benefits.kosmo.test/",
+            "--backchannel-logout-uri", "https://benefits.kosmo.test/backchannel-logout");
+        Assert.That(added.Exit, Is.Zero, added.Errors);
+        var secret = SecretIn(added.Output);
+        var listed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list");
+        Assert.That(listed.Output, Does.Contain("\thttps://benefits.kosmo.test/signin-oidc\toffline_access profile\tclient credentials"));
+
+        await TestMembers.AddAsync(factory, "CU001", "Benefits-Member-2026");
+        var app = new TestRelyingApp(factory, "benefits", "https://benefits.kosmo.test/signin-oidc", secret);
+        var pkce = Pkce.Create();
+        var signedIn = await app.RedeemAsync((await app.SignInAsync("CU001", "Benefits-Member-2026", pkce)).Code!, pkce.Verifier);
+        Assert.That(signedIn.RefreshToken, Is.Not.Null, signedIn.Body.ToString());
+
+        // Renaming, or adding a scope, takes nothing from the app: its members stay signed in.
+        var widened = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--scope", "profile", "email", "offline_access");
+        Assert.That(widened.Exit, Is.Zero, widened.Errors);
+        Assert.That(widened.Output, Does.Contain("scopes email offline_access profile").And.Not.Contain("revoked"));
+        var refreshed = await app.RefreshAsync(signedIn.RefreshToken!);
+        Assert.That(refreshed.Status, Is.EqualTo(HttpStatusCode.OK), refreshed.Body.ToString());
+
+        // Taking a scope away ends what was granted with it: a refresh would carry it on.
+        var narrowed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--scope", "email", "offline_access");
+        Assert.That(narrowed.Exit, Is.Zero, narrowed.Errors);
+        Assert.That(narrowed.Output, Does.Contain("It may no longer use profile").And.Contain("members sign in to it again"));
+        var afterNarrowing = await app.RefreshAsync(refreshed.RefreshToken!);
+        Assert.That((afterNarrowing.Status, afterNarrowing.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_grant")));
+        var withoutProfile = await app.TokenAsync(new Dictionary<string, string?>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "benefits", ["client_secret"] = secret, ["scope"] = "profile",
+        });
+        Assert.That(withoutProfile.Error, Is.EqualTo("invalid_scope"));
+
+        var noService = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--client-credentials", "false");
+        Assert.That(noService.Exit, Is.Zero, noService.Errors);
+        Assert.That(await ClientCredentialsAsync(factory, "benefits", secret), Is.EqualTo(HttpStatusCode.BadRequest));
+
+        var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "", "--backchannel-logout-uri", "");
+        Assert.That(cleared.Exit, Is.Zero, cleared.Errors);
+        Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed"));
+        Assert.That(await BackchannelLogoutUriAsync(factory, "benefits"), Is.Null);
+        Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output,
+            Does.Contain("benefits\tconfidential\toperator\t給付金\t\thttps://benefits.kosmo.test/signin-oidc\temail offline_access\t-"));
+
+        var again = await app.SignInAsync("CU001", "Benefits-Member-2026", Pkce.Create(), new Dictionary<string, string?> { ["scope"] = "openid email" });
+        Assert.That(again.Code, Is.Not.Null, "the app signs its members in again with what it may still ask for");
+        var events = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.Where(e => e.Kind == "client.updated").OrderBy(e => e.Id).Select(e => e.Detail).ToListAsync());
+        Assert.That(events[1], Does.Contain("scopes email offline_access").And.Match(@"\d+ tokens revoked"));
+    }
+
+    [Test]
     public async Task BadInput_AndAppsManagedByConfiguration_AreRefusedWithAReason()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -34,6 +34,7 @@ public static class ProtocolRegistration
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<OpenIddictKeyConfiguration>());
         services.AddScoped<RelyingAppSync>();
+        services.AddScoped<WithdrawnPermissions>();
         services.AddOptions<ApiOptions>()
             .Configure<IConfiguration>((options, configuration) => options.Apis = configuration.GetSection(ApiOptions.Section).Get<List<Api>>() ?? [])
             .ValidateOnStart();

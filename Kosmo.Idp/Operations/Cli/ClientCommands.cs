@@ -20,12 +20,14 @@ internal static class ClientCommands
 
     private static Command List()
     {
-        var list = new Command("list", "List every relying app: client id, kind, who manages it, name, home URL, redirect URIs.");
+        var list = new Command("list", "List every relying app: client id, kind, who manages it, name, home URL, redirect URIs, scopes, client credentials.");
         list.SetAction((_, cancellationToken) => WithKeysAsync(async services =>
         {
             foreach (var client in await services.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
             {
-                Console.WriteLine($"{client.ClientId}\t{client.Kind}\t{client.ManagedBy}\t{client.DisplayName}\t{client.HomeUrl}\t{string.Join(' ', client.RedirectUris)}");
+                Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, client.DisplayName, client.HomeUrl,
+                    string.Join(' ', client.RedirectUris), client.Scopes.Count > 0 ? string.Join(' ', client.Scopes) : "-",
+                    client.ClientCredentials ? "client credentials" : "-"));
             }
 
             return 0;
@@ -122,16 +124,29 @@ internal static class ClientCommands
         var name = new Option<string?>("--name") { Description = "New display name." };
         var redirect = new Option<string[]>("--redirect-uri") { Description = "Replace the redirect URIs with these.", AllowMultipleArgumentsPerToken = true };
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these.", AllowMultipleArgumentsPerToken = true };
-        var home = new Option<string?>("--home-url") { Description = "New home URL." };
+        var scope = new Option<string[]>("--scope")
+        {
+            Description = "Replace the scopes besides openid with these (`--scope openid` for none). A scope taken away revokes the app's grants and tokens.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var clientCredentials = new Option<bool?>("--client-credentials")
+        {
+            Description = "true or false: allow service-to-service tokens (confidential apps only). false revokes the app's grants and tokens.",
+        };
+        var home = new Option<string?>("--home-url") { Description = "New home URL; \"\" removes it (no tile)." };
         var logout = BackchannelLogoutOption();
+        logout.Description += " \"\" removes it.";
         var rotate = new Option<bool>("--rotate-secret") { Description = "Generate a new secret (shown once); the old one stops working at once." };
-        var update = new Command("update", "Change an operator-registered relying app.") { clientId, name, redirect, postLogout, home, logout, rotate };
+        var update = new Command("update", "Change an operator-registered relying app; what is not named stays as it is.")
+        {
+            clientId, name, redirect, postLogout, scope, clientCredentials, home, logout, rotate,
+        };
         update.SetAction((parse, cancellationToken) =>
         {
             // An update that names nothing to change would report "updated" and audit an empty change.
-            if (new Option[] { name, redirect, postLogout, home, logout }.All(option => parse.GetResult(option) is null) && !parse.GetValue(rotate))
+            if (new Option[] { name, redirect, postLogout, scope, clientCredentials, home, logout }.All(option => parse.GetResult(option) is null) && !parse.GetValue(rotate))
             {
-                Console.Error.WriteLine("Nothing to change: give --name, --redirect-uri, --post-logout-uri, --home-url, --backchannel-logout-uri or --rotate-secret.");
+                Console.Error.WriteLine("Nothing to change: give --name, --redirect-uri, --post-logout-uri, --scope, --client-credentials, --home-url, --backchannel-logout-uri or --rotate-secret.");
                 return Task.FromResult(2);
             }
 
@@ -142,16 +157,47 @@ internal static class ClientCommands
         async Task<int> UpdateAsync(IServiceProvider services, ParseResult parse, CancellationToken cancellationToken)
         {
             if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
-                || !TryUri(parse.GetValue(home), out var homeUrl) || !TryUri(parse.GetValue(logout), out var logoutUri))
+                || !TryChange(parse.GetResult(home) is null ? null : parse.GetValue(home), out var homeUrl)
+                || !TryChange(parse.GetResult(logout) is null ? null : parse.GetValue(logout), out var logoutUri))
             {
                 return 2;
             }
 
-            return Report(await services.GetRequiredService<ClientAdministration>().UpdateAsync(
-                parse.GetValue(clientId)!, parse.GetValue(name),
-                redirects.Count > 0 ? redirects : null, postLogouts.Count > 0 ? postLogouts : null,
-                homeUrl, logoutUri, parse.GetValue(rotate), cancellationToken));
+            var change = new ClientUpdate(
+                DisplayName: parse.GetValue(name),
+                RedirectUris: parse.GetResult(redirect) is null ? null : redirects,
+                PostLogoutUris: parse.GetResult(postLogout) is null ? null : postLogouts,
+                Scopes: parse.GetResult(scope) is null ? null : parse.GetValue(scope),
+                AllowClientCredentials: parse.GetValue(clientCredentials),
+                HomeUrl: homeUrl,
+                BackchannelLogoutUri: logoutUri,
+                RotateSecret: parse.GetValue(rotate));
+            return Report(await services.GetRequiredService<ClientAdministration>().UpdateAsync(parse.GetValue(clientId)!, change, cancellationToken));
         }
+    }
+
+    /// <summary>An optional address given to `update`: absent leaves it, "" removes it.</summary>
+    private static bool TryChange(string? value, out UriChange? change)
+    {
+        change = null;
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (value.Length == 0)
+        {
+            change = new UriChange(null);
+            return true;
+        }
+
+        if (!TryUri(value, out var uri))
+        {
+            return false;
+        }
+
+        change = new UriChange(uri);
+        return true;
     }
 
     private static Option<string?> BackchannelLogoutOption() => new("--backchannel-logout-uri")

@@ -14,7 +14,7 @@ namespace Kosmo.Idp.Protocol.Clients;
 /// (256 random bits) and shown once; only their keyed hash is stored.
 /// </summary>
 public sealed class ClientAdministration(
-    IOpenIddictApplicationManager applications, IHostEnvironment environment, IConfiguration configuration, IOptions<Apis.ApiOptions> apis,
+    IOpenIddictApplicationManager applications, WithdrawnPermissions withdrawal, IHostEnvironment environment, IConfiguration configuration, IOptions<Apis.ApiOptions> apis,
     Persistence.KosmoDbContext db, Operations.Audit.AuditLog audit)
 {
     public const string ManagedByOperator = "operator";
@@ -26,10 +26,11 @@ public sealed class ClientAdministration(
         {
             var descriptor = new OpenIddictApplicationDescriptor();
             await applications.PopulateAsync(descriptor, application, cancellationToken);
+            var app = RelyingAppSync.Read(descriptor);
             list.Add(new ClientSummary(
-                descriptor.ClientId!, descriptor.DisplayName ?? "", descriptor.ClientType ?? "", ManagedBy(descriptor),
-                descriptor.RedirectUris.Select(u => u.ToString()).Order(StringComparer.Ordinal).ToList(),
-                descriptor.Properties.TryGetValue(RelyingAppSync.HomeUrlProperty, out var home) ? home.GetString() : null));
+                app.ClientId, app.DisplayName, descriptor.ClientType ?? "", ManagedBy(descriptor),
+                app.RedirectUris.Select(u => u.ToString()).Order(StringComparer.Ordinal).ToList(), app.HomeUrl?.AbsoluteUri,
+                app.Scopes, app.AllowClientCredentials));
         }
 
         return list.OrderBy(c => c.ClientId, StringComparer.Ordinal).ToList();
@@ -66,10 +67,12 @@ public sealed class ClientAdministration(
         return ClientChange.Done($"Relying app {app.ClientId} registered.", secret);
     }
 
-    /// <summary>Changes an operator-registered app; values left null stay as they are.</summary>
-    public async Task<ClientChange> UpdateAsync(
-        string clientId, string? displayName, IReadOnlyList<Uri>? redirectUris, IReadOnlyList<Uri>? postLogoutUris, Uri? homeUrl,
-        Uri? backchannelLogoutUri, bool rotateSecret, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes an operator-registered app; what the update leaves null stays as it is. The app's
+    /// permissions are derived again from the changed app, as <c>add</c> derives them, and what it
+    /// may no longer use ends its grants (<see cref="WithdrawnPermissions"/>).
+    /// </summary>
+    public async Task<ClientChange> UpdateAsync(string clientId, ClientUpdate update, CancellationToken cancellationToken)
     {
         var (application, descriptor, refusal) = await FindOperatorAppAsync(clientId, cancellationToken);
         if (refusal is not null)
@@ -77,58 +80,101 @@ public sealed class ClientAdministration(
             return refusal;
         }
 
-        var check = new RelyingApp
+        var current = RelyingAppSync.Read(descriptor!);
+        var changed = new RelyingApp
         {
             ClientId = clientId,
-            DisplayName = displayName ?? descriptor!.DisplayName ?? "",
-            Kind = descriptor!.ClientType == ClientTypes.Public ? RelyingAppKind.Public : RelyingAppKind.Confidential,
-            ClientSecret = descriptor.ClientType == ClientTypes.Public ? null : new string('x', 64),
-            RedirectUris = [.. (IEnumerable<Uri>?)redirectUris ?? descriptor.RedirectUris],
-            PostLogoutRedirectUris = [.. (IEnumerable<Uri>?)postLogoutUris ?? descriptor.PostLogoutRedirectUris],
-            HomeUrl = homeUrl,
-            BackchannelLogoutUri = backchannelLogoutUri,
+            DisplayName = update.DisplayName ?? current.DisplayName,
+            Kind = current.Kind,
+            // Validation asks a confidential app for a secret; the stored one is a hash, kept as it is.
+            ClientSecret = current.Kind == RelyingAppKind.Confidential ? new string('x', 64) : null,
+            RedirectUris = [.. (IEnumerable<Uri>?)update.RedirectUris ?? current.RedirectUris],
+            PostLogoutRedirectUris = [.. (IEnumerable<Uri>?)update.PostLogoutUris ?? current.PostLogoutRedirectUris],
+            Scopes = [.. (update.Scopes ?? current.Scopes).Where(s => s != Scopes.OpenId).Distinct(StringComparer.Ordinal)],
+            AllowClientCredentials = update.AllowClientCredentials ?? current.AllowClientCredentials,
+            HomeUrl = update.HomeUrl is { } home ? home.To : current.HomeUrl,
+            BackchannelLogoutUri = update.BackchannelLogoutUri is { } logout ? logout.To : current.BackchannelLogoutUri,
         };
-        if (Validate(check) is { } problem)
+        if (Validate(changed) is { } problem)
         {
             return ClientChange.Refused(problem);
         }
 
-        if (rotateSecret && descriptor.ClientType == ClientTypes.Public)
+        if (update.RotateSecret && current.Kind == RelyingAppKind.Public)
         {
             return ClientChange.Refused($"{clientId} is a public app: it has no secret.");
         }
 
-        descriptor.DisplayName = check.DisplayName;
-        descriptor.RedirectUris.Clear();
-        descriptor.RedirectUris.UnionWith(check.RedirectUris);
-        descriptor.PostLogoutRedirectUris.Clear();
-        descriptor.PostLogoutRedirectUris.UnionWith(check.PostLogoutRedirectUris);
-        if (homeUrl is not null)
-        {
-            descriptor.Properties[RelyingAppSync.HomeUrlProperty] = JsonSerializer.SerializeToElement(homeUrl.AbsoluteUri);
-        }
-
-        if (backchannelLogoutUri is not null)
-        {
-            descriptor.Properties[Logout.BackchannelLogout.UriProperty] = JsonSerializer.SerializeToElement(backchannelLogoutUri.AbsoluteUri);
-        }
-
-        // The descriptor carries the stored (hashed) secret, so the update keeps it unless rotated below.
-        await applications.UpdateAsync(application!, descriptor, cancellationToken);
+        var next = RelyingAppSync.Describe(changed);
+        next.ClientSecret = descriptor!.ClientSecret; // the stored hash: OpenIddict keeps a secret it finds unchanged
+        next.Properties[RelyingAppSync.ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByOperator);
+        await applications.UpdateAsync(application!, next, cancellationToken);
         string? secret = null;
-        if (rotateSecret)
+        if (update.RotateSecret)
         {
             secret = NewSecret();
             await applications.UpdateAsync(application!, secret, cancellationToken);
         }
 
-        var changed = new (bool Changed, string What)[]
+        var withdrawn = WithdrawnPermissions.Between(current, changed);
+        var revoked = withdrawn.Count > 0 ? await withdrawal.RevokeGrantsAsync(application!, cancellationToken) : 0;
+
+        var changes = Differences(current, changed, update.RotateSecret).ToList();
+        await AuditAsync(Operations.Audit.AuditKinds.ClientUpdated, clientId,
+            [.. changes, .. withdrawn.Count > 0 ? [$"{revoked} tokens revoked"] : Array.Empty<string>()], cancellationToken);
+        var message = changes.Count == 0 ? $"Relying app {clientId}: nothing changed." : $"Relying app {clientId} updated: {string.Join("; ", changes)}.";
+        if (withdrawn.Count > 0)
         {
-            (displayName is not null, "name"), (postLogoutUris is not null, "post-logout URIs"), (homeUrl is not null, "home URL"),
-            (backchannelLogoutUri is not null, "back-channel logout URI"), (rotateSecret, "new secret"),
-        }.Where(c => c.Changed).Select(c => c.What).Concat((redirectUris ?? []).Select(u => "redirect " + u.AbsoluteUri));
-        await AuditAsync(Operations.Audit.AuditKinds.ClientUpdated, clientId, changed, cancellationToken);
-        return ClientChange.Done($"Relying app {clientId} updated.", secret);
+            message += $" It may no longer use {string.Join(", ", withdrawn)}: its grants and {revoked} tokens were revoked, so members sign in to it again.";
+        }
+
+        return ClientChange.Done(message, secret);
+    }
+
+    /// <summary>What an update changed, in words for the operator and the audit (never a secret).</summary>
+    private static IEnumerable<string> Differences(RelyingApp before, RelyingApp after, bool rotated)
+    {
+        if (before.DisplayName != after.DisplayName)
+        {
+            yield return "name " + after.DisplayName;
+        }
+
+        if (!before.RedirectUris.SequenceEqual(after.RedirectUris))
+        {
+            yield return "redirect URIs " + Listed(after.RedirectUris.Select(u => u.AbsoluteUri));
+        }
+
+        if (!before.PostLogoutRedirectUris.SequenceEqual(after.PostLogoutRedirectUris))
+        {
+            yield return "post-logout URIs " + Listed(after.PostLogoutRedirectUris.Select(u => u.AbsoluteUri));
+        }
+
+        if (!before.Scopes.Order(StringComparer.Ordinal).SequenceEqual(after.Scopes.Order(StringComparer.Ordinal)))
+        {
+            yield return "scopes " + Listed(after.Scopes.Order(StringComparer.Ordinal));
+        }
+
+        if (before.AllowClientCredentials != after.AllowClientCredentials)
+        {
+            yield return after.AllowClientCredentials ? "client credentials allowed" : "client credentials withdrawn";
+        }
+
+        if (before.HomeUrl != after.HomeUrl)
+        {
+            yield return after.HomeUrl is null ? "home URL removed" : "home URL " + after.HomeUrl.AbsoluteUri;
+        }
+
+        if (before.BackchannelLogoutUri != after.BackchannelLogoutUri)
+        {
+            yield return after.BackchannelLogoutUri is null ? "back-channel logout URI removed" : "back-channel logout URI " + after.BackchannelLogoutUri.AbsoluteUri;
+        }
+
+        if (rotated)
+        {
+            yield return "new secret";
+        }
+
+        static string Listed(IEnumerable<string> values) => values.Any() ? string.Join(" ", values) : "(none)";
     }
 
     public async Task<ClientChange> RemoveAsync(string clientId, CancellationToken cancellationToken)
@@ -182,7 +228,18 @@ public sealed class ClientAdministration(
     private static string NewSecret() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 }
 
-public sealed record ClientSummary(string ClientId, string DisplayName, string Kind, string ManagedBy, IReadOnlyList<string> RedirectUris, string? HomeUrl);
+public sealed record ClientSummary(
+    string ClientId, string DisplayName, string Kind, string ManagedBy, IReadOnlyList<string> RedirectUris, string? HomeUrl,
+    IReadOnlyList<string> Scopes, bool ClientCredentials);
+
+/// <summary>An operator's change to an app: null leaves a value as it is.</summary>
+public sealed record ClientUpdate(
+    string? DisplayName = null, IReadOnlyList<Uri>? RedirectUris = null, IReadOnlyList<Uri>? PostLogoutUris = null,
+    IReadOnlyList<string>? Scopes = null, bool? AllowClientCredentials = null, UriChange? HomeUrl = null,
+    UriChange? BackchannelLogoutUri = null, bool RotateSecret = false);
+
+/// <summary>A new value for an optional address; <c>To</c> null removes it.</summary>
+public sealed record UriChange(Uri? To);
 
 public sealed record ClientChange(ClientChangeOutcome Outcome, string Message, string? Secret)
 {

@@ -13,6 +13,7 @@ namespace Kosmo.Idp.Protocol.Clients;
 public sealed class RelyingAppSync(
     IOpenIddictApplicationManager applications,
     IOptions<RelyingAppOptions> options,
+    WithdrawnPermissions withdrawal,
     ILogger<RelyingAppSync> logger)
 {
     public const string ManagedByProperty = "managed_by";
@@ -33,7 +34,15 @@ public sealed class RelyingAppSync(
             }
             else
             {
+                var stored = new OpenIddictApplicationDescriptor();
+                await applications.PopulateAsync(stored, existing, cancellationToken);
                 await applications.UpdateAsync(existing, descriptor, cancellationToken);
+                if (WithdrawnPermissions.Between(Read(stored), app) is { Count: > 0 } withdrawn)
+                {
+                    var revoked = await withdrawal.RevokeGrantsAsync(existing, cancellationToken);
+                    logger.LogWarning("Relying app {ClientId} may no longer use {Withdrawn}: its grants and {Revoked} tokens were revoked",
+                        app.ClientId, string.Join(", ", withdrawn), revoked);
+                }
             }
         }
 
@@ -119,4 +128,26 @@ public sealed class RelyingAppSync(
 
         return descriptor;
     }
+
+    /// <summary>
+    /// The app a stored descriptor describes, as <see cref="Describe"/> wrote it: what an operator's
+    /// update starts from, so that the permissions are derived again from the changed app.
+    /// </summary>
+    public static RelyingApp Read(OpenIddictApplicationDescriptor descriptor) => new()
+    {
+        ClientId = descriptor.ClientId ?? "",
+        DisplayName = descriptor.DisplayName ?? "",
+        Kind = descriptor.ClientType == ClientTypes.Public ? RelyingAppKind.Public : RelyingAppKind.Confidential,
+        RedirectUris = [.. descriptor.RedirectUris],
+        PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris],
+        Scopes = [.. descriptor.Permissions.Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(p => p[Permissions.Prefixes.Scope.Length..]).Order(StringComparer.Ordinal)],
+        AllowClientCredentials = descriptor.Permissions.Contains(Permissions.GrantTypes.ClientCredentials),
+        BackchannelLogoutUri = UriProperty(descriptor, Logout.BackchannelLogout.UriProperty),
+        HomeUrl = UriProperty(descriptor, HomeUrlProperty),
+    };
+
+    private static Uri? UriProperty(OpenIddictApplicationDescriptor descriptor, string name) =>
+        descriptor.Properties.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String
+            && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri) ? uri : null;
 }
