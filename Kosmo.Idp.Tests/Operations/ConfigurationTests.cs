@@ -60,6 +60,57 @@ public sealed class ConfigurationTests
     }
 
     [Test]
+    public async Task AReplicaGivenAnotherDataProtectionCertificate_StopsNamingBoth_AndAddsNoKeyTheOthersCannotRead()
+    {
+        var (society, other) = (SelfSignedPfx("CN=kosmo-data-protection"), SelfSignedPfx("CN=someone-else"));
+        try
+        {
+            var connectionString = await PostgresServer.CreateDatabaseAsync();
+            Dictionary<string, string?> With(string path) => new() { ["DataProtection:CertificatePath"] = path, ["DataProtection:CertificatePassword"] = "pfx-password" };
+            await using (var first = new KosmoFactory(connectionString, With(society)))
+            {
+                _ = first.Server;
+            }
+
+            var keysBefore = await CountKeysAsync(connectionString);
+            var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            {
+                await using var wrong = new KosmoFactory(connectionString, With(other));
+                _ = wrong.Server;
+            });
+            Assert.That(failure!.Message, Does.Contain("names the certificate CN=someone-else").And.Contain("encrypted with CN=kosmo-data-protection"));
+            Assert.That(await CountKeysAsync(connectionString), Is.EqualTo(keysBefore), "no key only the wrong certificate could read");
+
+            await using var again = new KosmoFactory(connectionString, With(society));
+            Assert.That((await again.Browser().GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        finally
+        {
+            File.Delete(society);
+            File.Delete(other);
+        }
+
+        static string SelfSignedPfx(string subject)
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                subject, rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            var path = Path.Combine(Path.GetTempPath(), $"kosmo-dp-{Guid.NewGuid():N}.pfx");
+            File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
+            return path;
+        }
+
+        static async Task<long> CountKeysAsync(string connectionString)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var count = new Npgsql.NpgsqlCommand("select count(*) from data_protection_keys", connection);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+    }
+
+    [Test]
     public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
     {
         var file = Path.Combine(Path.GetTempPath(), $"kosmo-{Guid.NewGuid():N}.db");

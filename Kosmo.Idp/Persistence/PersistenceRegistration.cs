@@ -1,5 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Persistence;
@@ -45,15 +48,24 @@ public static class PersistenceRegistration
         // The ring protects the signing keys and member secrets; outside Development the ring
         // itself is encrypted with a certificate that is not in the database.
         var certificatePath = builder.Configuration["DataProtection:CertificatePath"];
+        X509Certificate2? certificate = null;
         if (!string.IsNullOrEmpty(certificatePath))
         {
-            dataProtection.ProtectKeysWithCertificate(LoadCertificate(certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
+            certificate = LoadCertificate(certificatePath, builder.Configuration["DataProtection:CertificatePassword"]);
+            dataProtection.ProtectKeysWithCertificate(certificate);
         }
         else if (builder.Environment.IsProduction())
         {
             throw new InvalidOperationException(
                 "DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.");
         }
+
+        builder.Services.AddSingleton(services => new KeyRingCertificate(certificate, services.GetRequiredService<TimeProvider>()));
+        // After PersistKeysToDbContext's own setting, which it wraps.
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services => new ConfigureOptions<KeyManagementOptions>(options =>
+            options.XmlRepository = new CertificateCheckedKeyRepository(
+                new EntityFrameworkCoreXmlRepository<KosmoDbContext>(services, services.GetRequiredService<ILoggerFactory>()),
+                services.GetRequiredService<KeyRingCertificate>())));
 
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;

@@ -68,6 +68,10 @@ internal sealed class StartupPreparation(
             return false;
         }
 
+        // Before anything reads the ring: a wrong certificate is named here, in one line, where Data
+        // Protection would log a stack trace per key it cannot decrypt and refuse to add its own.
+        await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken);
+
         await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
         await keys.RefreshAsync(cancellationToken);
         await services.GetRequiredService<RelyingAppSync>().SyncAsync(cancellationToken);

@@ -1,0 +1,78 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Xml.Linq;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kosmo.Idp.Persistence;
+
+/// <summary>
+/// The certificate that encrypts the Data Protection key ring (none in Development), and whether it
+/// is the one the stored ring was encrypted with. A replica given another certificate cannot read
+/// the ring; Data Protection would then add a key of its own, encrypted so that no other replica
+/// can read it, and every correct replica would log errors about it from then on. Caught here,
+/// before that key is written, with both certificates named.
+/// </summary>
+public sealed class KeyRingCertificate(X509Certificate2? certificate, TimeProvider time)
+{
+    /// <summary>Throws, naming both certificates, when this process could not read the stored ring.</summary>
+    public async Task EnsureItReadsTheRingAsync(KosmoDbContext db, CancellationToken cancellationToken)
+    {
+        var ring = await db.DataProtectionKeys.AsNoTracking().Select(key => key.Xml).ToListAsync(cancellationToken);
+        if (MismatchIn(ring.OfType<string>().Select(xml => XElement.Parse(xml))) is { } mismatch)
+        {
+            throw new InvalidOperationException(mismatch);
+        }
+    }
+
+    /// <summary>Null when this process can read the ring's current keys (or there are none yet); otherwise why not.</summary>
+    public string? MismatchIn(IEnumerable<XElement> ring)
+    {
+        var now = time.GetUtcNow();
+        var current = ring.Where(element => element.Name.LocalName == "key" && !ExpiredBy(element, now)).Select(EncryptedTo).ToList();
+        if (current.Count == 0 || current.Any(to => to is null || (certificate is not null && to.AsSpan().SequenceEqual(certificate.RawData))))
+        {
+            return null;
+        }
+
+        var theirs = string.Join(", ", current.Select(to => Describe(to!)).Distinct());
+        return certificate is null
+            ? $"The Data Protection key ring in the database is encrypted with the certificate {theirs}, and DataProtection:CertificatePath names none: set the certificate the other replicas use."
+            : $"DataProtection:CertificatePath names the certificate {Describe(certificate.RawData)}, but the Data Protection key ring in the database is encrypted with {theirs}: "
+                + "set the certificate the other replicas use (this one could not read the ring, and a key it added would be unreadable to them).";
+    }
+
+    private static bool ExpiredBy(XElement key, DateTimeOffset now) =>
+        DateTimeOffset.TryParse(key.Element("expirationDate")?.Value, out var expires) && expires <= now;
+
+    /// <summary>The certificate (DER) a key's secret is encrypted to; null for a key stored unencrypted (Development).</summary>
+    private static byte[]? EncryptedTo(XElement key)
+    {
+        var encoded = key.Descendants().FirstOrDefault(e => e.Name.LocalName == "encryptedSecret")
+            ?.Descendants().FirstOrDefault(e => e.Name.LocalName == "X509Certificate")?.Value;
+        if (encoded is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Convert.FromBase64String(encoded.Trim());
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+
+    private static string Describe(byte[] der)
+    {
+        try
+        {
+            using var described = X509CertificateLoader.LoadCertificate(der);
+            return $"{described.Subject} (thumbprint {described.Thumbprint}, valid until {described.NotAfter:yyyy-MM-dd})";
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "(unreadable certificate)";
+        }
+    }
+}
