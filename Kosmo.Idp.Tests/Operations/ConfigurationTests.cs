@@ -170,10 +170,21 @@ public sealed class ConfigurationTests
     {
         var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
         {
-            await using var factory = new KosmoFactory("Host=db.internal;Password=hunter2-secret;Prot=5432");
+            await using var factory = new KosmoFactory("Host=db.internal;Prot=5432;Password=hunter2-secret");
             _ = factory.Server;
         });
         Assert.That(failure!.Message, Does.Contain("ConnectionStrings:Kosmo").And.Contain("prot").And.Not.Contain("hunter2"));
+    }
+
+    [Test]
+    public void APasswordWithAnUnquotedSemicolon_StopsTheStart_WithoutRepeatingItsRest()
+    {
+        var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var factory = new KosmoFactory("Host=db.internal;Password=hunter2;RestOfMy=Password9");
+            _ = factory.Server;
+        });
+        Assert.That(failure!.Message, Does.Contain("quote such a password").And.Not.Contain("hunter2").And.Not.Contain("restofmy").IgnoreCase.And.Not.Contain("Password9"));
     }
 
     [Test]

@@ -16,8 +16,7 @@ internal static class PostgresConnectionString
         }
         catch (ArgumentException e)
         {
-            // Npgsql names the keyword it could not take, never the value (which may be the password).
-            throw new InvalidOperationException($"ConnectionStrings:Kosmo is not a PostgreSQL connection string Npgsql accepts: {e.Message}", e);
+            throw new InvalidOperationException($"ConnectionStrings:Kosmo is not a PostgreSQL connection string Npgsql accepts: {WhyNot(connectionString, e)}");
         }
 
         // Npgsql 10 first asks every new connection for GSSAPI (Kerberos) encryption unless told
@@ -31,5 +30,41 @@ internal static class PostgresConnectionString
         }
 
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// Npgsql's reason names the keyword it could not take. Right after the password, that
+    /// "keyword" is most likely the rest of a password holding an unquoted ';', so it is not repeated.
+    /// </summary>
+    private static string WhyNot(string connectionString, ArgumentException refusal)
+    {
+        var parts = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            parts.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "its syntax is not key=value pairs separated by ';'.";
+        }
+
+        string? previous = null;
+        foreach (string keyword in parts.Keys)
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder { [keyword] = parts[keyword] };
+            }
+            catch (ArgumentException)
+            {
+                return previous is "password" or "pwd"
+                    ? "the part after Password is not a setting Npgsql knows: a misspelt keyword, or the rest of a password that holds ';' (quote such a password: Password='…')."
+                    : refusal.Message;
+            }
+
+            previous = keyword.ToLowerInvariant();
+        }
+
+        return refusal.Message;
     }
 }
