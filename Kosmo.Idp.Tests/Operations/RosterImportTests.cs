@@ -185,6 +185,23 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task AFileWithoutTheEmailColumn_KeepsTheAddressesAnEarlierRosterGave_WhileAnEmptyValueClearsOne()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember]));
+
+        var (withoutColumn, _, errors) = await ImportAsync(factory, _files.Write(
+            ["user_id,symbol,number,birthdate,name,joined_on", "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01"], name: "no-email.csv"));
+        Assert.That((withoutColumn.ExitCode, withoutColumn.Unchanged), Is.EqualTo((RosterImportExit.Success, 1)), errors);
+        Assert.That((await FindAsync(factory, "K0001")).RosterEmail, Is.EqualTo("taro@example.jp"), "the file says nothing about addresses");
+
+        var (emptyValue, _, _) = await ImportAsync(factory, _files.Write(
+            [RosterFiles.EnglishHeader, "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,"], name: "empty-email.csv"));
+        Assert.That(emptyValue.Updated, Is.EqualTo(1));
+        Assert.That((await FindAsync(factory, "K0001")).RosterEmail, Is.Null, "the roster now has no address for the member");
+    }
+
+    [Test]
     public async Task ReRun_UpdatesRosterColumns_AndLeavesWhatTheMemberChoseAndMembersNotInTheFileAlone()
     {
         await using var factory = await KosmoFactory.StartAsync();

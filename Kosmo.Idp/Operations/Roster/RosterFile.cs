@@ -5,7 +5,8 @@ using CsvHelper;
 namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>What was read from a roster file, before any row is checked.</summary>
-public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed);
+/// <summary>The rows read; <c>HasEmailColumn</c> false when the file says nothing about addresses (the column is optional).</summary>
+public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed, bool HasEmailColumn = true);
 
 /// <summary>A roster file that cannot be read at all (no header, a missing column, an unknown encoding).</summary>
 public sealed class RosterFileException(string message) : Exception(message);
@@ -24,6 +25,8 @@ public static partial class RosterFile
     [
         ["user_id", "ユーザID"], ["symbol", "記号"], ["number", "番号"], ["birthdate", "生年月日"], ["name", "氏名"], ["joined_on", "資格取得日"],
     ];
+
+    private static readonly string[] EmailColumn = ["email", "メールアドレス"];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -143,6 +146,7 @@ public static partial class RosterFile
         // exported: read as the blank line it is, not as a malformed member (its line number stays).
         using var csv = CsvReader.FromText(SeparatorOnlyLine().Replace(text, ""), options);
         CsvRecordMapper<RosterRow> mapper;
+        bool hasEmailColumn;
         try
         {
             csv.ReadHeader();
@@ -152,6 +156,7 @@ public static partial class RosterFile
             }
 
             var present = csv.Headers.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            hasEmailColumn = present.Overlaps(EmailColumn);
             var missing = RequiredColumns.Where(names => !names.Any(present.Contains)).Select(names => string.Join(" or ", names)).ToList();
             if (missing.Count > 0)
             {
@@ -173,7 +178,7 @@ public static partial class RosterFile
             rows.Add(row);
         }
 
-        return new RosterFileContent(encodingName, rows, malformed);
+        return new RosterFileContent(encodingName, rows, malformed, hasEmailColumn);
     }
 
     private static string Describe(CsvMalformedRecord record) => record.Reason switch

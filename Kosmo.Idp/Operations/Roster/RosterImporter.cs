@@ -59,7 +59,7 @@ public sealed class RosterImporter(
             return RosterImportResult.Failed();
         }
 
-        var plan = await PlanAsync(valid, cancellationToken);
+        var plan = await PlanAsync(valid, lines.HasEmailColumn, cancellationToken);
         var refused = rejected.Count > 0 && !request.ApplyValid;
         var exitCode = refused ? RosterImportExit.Failed
             : rejected.Count > 0 ? RosterImportExit.AppliedWithRejections
@@ -122,14 +122,16 @@ public sealed class RosterImporter(
         var content = RosterFile.Read(request.FilePath, request.Encoding);
         var (valid, invalid) = RosterRowValidation.Validate(content.Rows, DateOnly.FromDateTime(time.GetLocalNow().DateTime));
         return new RosterLines(
-            content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)]);
+            content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)],
+            content.HasEmailColumn);
     }
 
     /// <summary>
     /// Compares the file with the roster columns only: whole members (thirty-odd columns each, for
     /// every member of the society) would cost the import several times the memory.
+    /// A file without the email column keeps the addresses the roster gave earlier: it says nothing about them.
     /// </summary>
-    private async Task<RosterPlan> PlanAsync(List<RosterEntry> entries, CancellationToken cancellationToken)
+    private async Task<RosterPlan> PlanAsync(List<RosterEntry> entries, bool hasEmailColumn, CancellationToken cancellationToken)
     {
         var existing = await db.Members.AsNoTracking()
             .Select(m => new RosterColumns(m.Id, m.NormalizedUserId, m.DisplayName, m.Symbol, m.Number, m.BirthDate, m.JoinedOn, m.RosterEmail))
@@ -144,7 +146,7 @@ public sealed class RosterImporter(
                 continue;
             }
 
-            var changed = Changed(member, entry);
+            var changed = Changed(member, entry, hasEmailColumn);
             if (changed.Count == 0)
             {
                 plan.Unchanged++;
@@ -158,7 +160,7 @@ public sealed class RosterImporter(
         return plan;
     }
 
-    private static List<string> Changed(RosterColumns member, RosterEntry entry)
+    private static List<string> Changed(RosterColumns member, RosterEntry entry, bool hasEmailColumn)
     {
         var changed = new List<string>();
         Compare(member.DisplayName, entry.Name, nameof(Member.DisplayName));
@@ -166,7 +168,11 @@ public sealed class RosterImporter(
         Compare(member.Number, entry.Number, nameof(Member.Number));
         Compare(member.BirthDate, entry.BirthDate, nameof(Member.BirthDate));
         Compare(member.JoinedOn, entry.JoinedOn, nameof(Member.JoinedOn));
-        Compare(member.RosterEmail, entry.Email, nameof(Member.RosterEmail));
+        if (hasEmailColumn)
+        {
+            Compare(member.RosterEmail, entry.Email, nameof(Member.RosterEmail));
+        }
+
         return changed;
 
         void Compare<T>(T current, T wanted, string property)
@@ -290,7 +296,7 @@ public sealed class RosterImporter(
         }
     }
 
-    private sealed record RosterLines(string EncodingName, int Count, List<RosterEntry> Valid, List<RosterRejection> Rejected);
+    private sealed record RosterLines(string EncodingName, int Count, List<RosterEntry> Valid, List<RosterRejection> Rejected, bool HasEmailColumn);
 
     private sealed record RosterColumns(
         Guid Id, string NormalizedUserId, string? DisplayName, string? Symbol, string? Number, DateOnly? BirthDate, DateOnly? JoinedOn, string? RosterEmail);
