@@ -60,6 +60,8 @@ public sealed class CommandLineTests
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(errors, Does.StartWith("Failed: the database is not migrated to this version").And.Contain("Run `migrate` first"));
         Assert.That(output + errors, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(errors.Trim().Split('\n').Where(line => line.StartsWith("Failed:", StringComparison.Ordinal)), Has.Exactly(1).Items);
+        Assert.That(errors, Does.Not.Contain("POSITION"), "one line, without the statement's position");
     }
 
     [Test]

@@ -350,6 +350,20 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task ANoticeFileThatCannotBeWritten_AppliesNothing_AndSaysToNameAWritablePlace()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var nowhere = Path.Combine(Path.GetTempPath(), $"kosmo-no-such-folder-{Guid.NewGuid():N}", "notice.csv");
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString,
+            "members", "import", _files.Write([RosterFiles.EnglishHeader, NewMember]), "--notices", nowhere);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("cannot be written").And.Contain("--notices").And.Not.Contain("   at "));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero, "no member whose only password was lost");
+    }
+
+    [Test]
     public async Task AHeaderWithoutARequiredColumn_IsRefused_NamingTheColumn()
     {
         await using var factory = await KosmoFactory.StartAsync();

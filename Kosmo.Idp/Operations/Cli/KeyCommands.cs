@@ -69,7 +69,7 @@ internal static class KeyCommands
             {
                 if (parse.GetResult(announce) is not null)
                 {
-                    Console.Error.WriteLine("--announce is for signing keys: only the provider reads what an encryption key encrypts, so it encrypts at once.");
+                    Console.Error.WriteLine("--announce is for signing keys, which relying apps must see before they sign: only the provider reads what an encryption key encrypts, so a new one needs no announcement; it encrypts once every replica has read it (two Keys:RefreshInterval).");
                     return 2;
                 }
 

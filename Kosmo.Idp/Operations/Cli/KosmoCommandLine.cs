@@ -122,8 +122,11 @@ public static class KosmoCommandLine
     /// <summary>One line an operator can act on: a database that cannot be reached says so, with the driver's reason.</summary>
     private static string Describe(Exception failure) =>
         DatabaseUnavailable.SchemaMissing(failure)
-            ? $"the database is not migrated to this version ({failure.GetBaseException().Message}). Run `migrate` first, or check that ConnectionStrings__Kosmo names the right database."
+            ? $"the database is not migrated to this version ({FirstLine(failure.GetBaseException().Message)}). Run `migrate` first, or check that ConnectionStrings__Kosmo names the right database."
         : DatabaseUnavailable.Caused(failure)
-            ? $"the database could not be reached or refused the command ({failure.GetBaseException().Message}). Check ConnectionStrings__Kosmo and that PostgreSQL is up."
+            ? $"the database could not be reached or refused the command ({FirstLine(failure.GetBaseException().Message)}). Check ConnectionStrings__Kosmo and that PostgreSQL is up."
             : failure.Message;
+
+    // PostgreSQL's messages go on with the statement's position and detail on further lines.
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 }

@@ -81,8 +81,18 @@ public sealed class RosterImporter(
         {
             // Written before the commit: a notice without members is deleted below, but members
             // whose only copy of the password was lost could not sign in.
-            CredentialsNotice.Write(noticePath, plan.Created.Where(c => c.Password is not null).Select(c =>
-                new CredentialsNoticeLine(c.Entry.UserId, c.Entry.Name, c.Entry.Symbol, c.Entry.Number, c.Password!)));
+            try
+            {
+                CredentialsNotice.Write(noticePath, plan.Created.Where(c => c.Password is not null).Select(c =>
+                    new CredentialsNoticeLine(c.Entry.UserId, c.Entry.Name, c.Entry.Symbol, c.Entry.Number, c.Password!)));
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or DirectoryNotFoundException or IOException)
+            {
+                // In a container the working folder is the application's, which its user may not write to.
+                await errors.WriteLineAsync($"The notice file {noticePath} cannot be written ({e.Message}); nothing was applied. "
+                    + "Name a writable place with --notices, e.g. --notices /tmp/notices.csv, and move the file off the machine after printing.");
+                return RosterImportResult.Failed();
+            }
         }
 
         try

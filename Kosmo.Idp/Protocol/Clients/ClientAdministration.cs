@@ -188,7 +188,7 @@ public sealed class ClientAdministration(
         // OpenIddict's store removes the app's authorizations and tokens with it.
         await applications.DeleteAsync(application!, cancellationToken);
         await AuditAsync(Operations.Audit.AuditKinds.ClientRemoved, clientId, [], cancellationToken);
-        return ClientChange.Done($"Relying app {clientId} removed; its tokens no longer work.", null);
+        return ClientChange.Done($"Relying app {clientId} removed with its grants: its refresh tokens no longer work, and introspection and userinfo refuse its access tokens (APIs that check them offline accept them until they expire).", null);
     }
 
     private async Task<(object? Application, OpenIddictApplicationDescriptor? Descriptor, ClientChange? Refusal)> FindOperatorAppAsync(
