@@ -45,13 +45,15 @@ public sealed partial class PublishedOutputTests
         // A refused setting stops the start with a Fatal line that names the section an operator sets.
         var (refusedExit, refusedOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)
         {
-            ["Session__IdleTimeout"] = "13:00:00", ["Pruning__AuditRetention"] = "1.00:00:00",
+            ["Session__IdleTimeout"] = "13:00:00", ["Pruning__AuditRetention"] = "1.00:00:00", ["Protocol__Issuer"] = "http://id.kosmo.test/",
         });
         Assert.That(refusedExit, Is.EqualTo(1), "a plain failure, not the runtime's abort (134)");
         Assert.That(refusedOutput, Does.Not.Contain("Unhandled exception"), "the Fatal line is the only account of it");
         var fatal = refusedOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal));
         Assert.That(fatal, Does.Contain("settings section Session").And.Contain("IdleTimeout")
-            .And.Contain("settings section Pruning").And.Contain("AuditRetention").And.Not.Contain("   at "), "both refused sections, no stack trace in the log line");
+            .And.Contain("settings section Pruning").And.Contain("AuditRetention")
+            .And.Contain("settings section Protocol").And.Contain("must be an https URL in production")
+            .And.Not.Contain("   at "), "every refused section, no stack trace in the log line");
 
         // A database that cannot be reached is named as such, its password nowhere.
         var (unreachableExit, unreachableOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)

@@ -1,6 +1,6 @@
+using Kosmo.Idp.Tests.Infrastructure;
 using Kosmo.Idp.Operations.Web;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -12,16 +12,5 @@ public sealed class SecureCookiesTests
     [TestCase("Development", CookieSecurePolicy.SameAsRequest)]
     [TestCase("Testing", CookieSecurePolicy.SameAsRequest)]
     public void Cookies_AreAlwaysSecure_OutsideDevelopmentAndTesting(string environment, CookieSecurePolicy expected) =>
-        Assert.That(SecureCookies.PolicyFor(new FakeEnvironment(environment)), Is.EqualTo(expected));
-
-    private sealed class FakeEnvironment(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-
-        public string ApplicationName { get; set; } = "Kosmo.Idp";
-
-        public string ContentRootPath { get; set; } = "/";
-
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = null!;
-    }
+        Assert.That(SecureCookies.PolicyFor(new NamedEnvironment(environment)), Is.EqualTo(expected));
 }

@@ -81,6 +81,19 @@ public static class PersistenceRegistration
 
         try
         {
+            // A permission problem would otherwise surface as the cryptographic error of a wrong password.
+            using (File.OpenRead(path))
+            {
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"DataProtection:CertificatePath '{path}' exists but user {Environment.UserName} may not read it: check the file's owner and mode (the image runs as uid 1654; a Secret volume's defaultMode must let it read).");
+        }
+
+        try
+        {
             return X509CertificateLoader.LoadPkcs12FromFile(path, password);
         }
         catch (System.Security.Cryptography.CryptographicException e)

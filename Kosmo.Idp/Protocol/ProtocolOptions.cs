@@ -13,6 +13,12 @@ public sealed class ProtocolOptions
     public Uri? Issuer { get; set; }
 
     /// <summary>
+    /// Protocol requests over plain http are refused (OpenIddict's transport rule). Off only for
+    /// development and tests: behind a TLS proxy the forwarded scheme is https (Proxy settings).
+    /// </summary>
+    public bool RequireHttps { get; set; } = true;
+
+    /// <summary>
     /// The issuer, or where none is configured (Development) the address the request came to, as
     /// OpenIddict then takes it; null without either (an operator command without Protocol:Issuer).
     /// </summary>

@@ -16,6 +16,18 @@ internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : 
             return ValidateOptionsResult.Fail("Protocol:Issuer must be an absolute URL without query or fragment.");
         }
 
+        // Members' passwords and the apps' codes pass through it: plain http only on this machine.
+        if (options.Issuer is { Scheme: not "https", IsLoopback: false } && environment.IsProduction())
+        {
+            return ValidateOptionsResult.Fail("Protocol:Issuer must be an https URL in production (http only on localhost).");
+        }
+
+        if (!options.RequireHttps && environment.IsProduction())
+        {
+            return ValidateOptionsResult.Fail(
+                "Protocol:RequireHttps cannot be off in production: behind a proxy that ends TLS, list it in Proxy:TrustedNetworks so its https is seen.");
+        }
+
         // The pages, cookies and endpoints are served at the site's root; behind a path the links would miss it.
         if (options.Issuer is { AbsolutePath: not "/" })
         {

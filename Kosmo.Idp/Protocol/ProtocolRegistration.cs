@@ -59,7 +59,7 @@ public static class ProtocolRegistration
         services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, BrowserAppCors>();
 
         var protocol = builder.Configuration.GetSection(ProtocolOptions.Section).Get<ProtocolOptions>() ?? new ProtocolOptions();
-        var requireHttps = builder.Configuration.GetValue("Protocol:RequireHttps", defaultValue: true);
+        var requireHttps = protocol.RequireHttps;
 
         services.AddOpenIddict()
             .AddCore(core =>
