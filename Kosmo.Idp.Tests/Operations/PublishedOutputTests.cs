@@ -48,7 +48,7 @@ public sealed partial class PublishedOutputTests
             ["Session__IdleTimeout"] = "13:00:00", ["Pruning__AuditRetention"] = "1.00:00:00", ["Protocol__Issuer"] = "http://id.kosmo.test/",
         });
         Assert.That(refusedExit, Is.EqualTo(1), "a plain failure, not the runtime's abort (134)");
-        Assert.That(refusedOutput, Does.Not.Contain("Unhandled exception"), "the Fatal line is the only account of it");
+        Assert.That(refusedOutput, Does.Not.Contain("Unhandled exception").And.Not.Contain("Hosting failed to start"), "the Fatal line is the only account of it");
         var fatal = refusedOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal));
         Assert.That(fatal, Does.Contain("settings section Session").And.Contain("IdleTimeout")
             .And.Contain("settings section Pruning").And.Contain("AuditRetention")

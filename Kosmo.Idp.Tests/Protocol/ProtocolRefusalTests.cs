@@ -189,6 +189,11 @@ public sealed class ProtocolRefusalTests
         var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(),
             new Dictionary<string, string?> { ["redirect_uri"] = "https://attacker.test/callback" }));
         await AssertErrorPageAsync(response, "invalid_request");
+
+        // The app's developer is told which parameter it was, on the page and in the log.
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Match("id=\"error-description\">[^<]*redirect_uri"));
+        Assert.That(_factory.Logs.Events, Has.Some.Contain("Protocol request refused on the error page: \"invalid_request\"").And.Contain("redirect_uri"));
     }
 
     [Test]

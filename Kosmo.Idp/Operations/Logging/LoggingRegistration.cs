@@ -26,6 +26,8 @@ public static class LoggingRegistration
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", command ? LogEventLevel.Fatal : LogEventLevel.Warning)
                 .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
+                // HttpClient's own start/end lines per call (SendGrid, back-channel logout) repeat what our events say.
+                .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
                 // A failing probe is the probe's answer (a 503 the orchestrator acts on), not an error of
                 // the service: every probe of a shutdown's drain, or of a database outage, would raise
                 // error-rate alerts. The outage itself shows in the requests that fail.
@@ -33,6 +35,7 @@ public static class LoggingRegistration
                 // Its exception is in the request's own event (UseKosmoRequestLogging).
                 .MinimumLevel.Override("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogEventLevel.Fatal)
                 .Filter.ByExcluding(MadeUpAntiforgeryCookie)
+                .Filter.ByExcluding(RefusedSettingsAtStart)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
             foreach (var sink in services.GetServices<Serilog.Core.ILogEventSink>())
@@ -55,6 +58,17 @@ public static class LoggingRegistration
         logEvent.Properties.TryGetValue("EventId", out var id) && id is StructureValue eventId
         && eventId.Properties.Any(p => p.Name == "Name" && p.Value is ScalarValue { Value: "TokenDeserializeException" })
         && logEvent.Exception?.GetBaseException().Message.Contains("was not found in the key ring", StringComparison.Ordinal) != true;
+
+    /// <summary>
+    /// The host reports a start refused by our settings checks as an error with the whole stack
+    /// trace; <see cref="StartupFailure"/> then says the same in one Fatal line naming each setting.
+    /// Other start failures (a port already taken) keep the host's event.
+    /// </summary>
+    private static bool RefusedSettingsAtStart(LogEvent logEvent) =>
+        logEvent.MessageTemplate.Text == "Hosting failed to start"
+        && logEvent.Exception is { } failure
+        && (failure is AggregateException many ? many.InnerExceptions : [failure])
+            .All(e => e is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException);
 
     /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
     internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>
@@ -81,7 +95,11 @@ public static class LoggingRegistration
             };
             options.GetLevel = (context, _, exception) =>
                 context.Request.Path.StartsWithSegments("/health") && exception is null ? LogEventLevel.Verbose
-                : exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : exception is not null ? LogEventLevel.Error
+                // A 503 without an exception is the service saying it is not ready (waiting for the
+                // schema, draining): known, reported by readiness, not an error of each request.
+                : context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
+                : context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.GetEndpoint()?.Metadata.GetMetadata<Telemetry.ScrapeEndpoint>() is not null ? LogEventLevel.Verbose
                 : LogEventLevel.Information;
         });

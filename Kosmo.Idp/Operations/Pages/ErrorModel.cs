@@ -13,11 +13,12 @@ namespace Kosmo.Idp.Operations.Pages;
 /// </summary>
 [IgnoreAntiforgeryToken]
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-public sealed class ErrorModel : PageModel
+public sealed class ErrorModel(ILogger<ErrorModel> logger) : PageModel
 {
     /// <summary>Resource key prefix: the page shows {Kind}.Heading and {Kind}.Message.</summary>
     public string Kind { get; private set; } = "Error.General";
     public string? ProtocolError { get; private set; }
+    public string? ProtocolErrorDescription { get; private set; }
     public string RequestId => HttpContext.TraceIdentifier;
 
     /// <summary>For an expired form: the page it came from, to open afresh (a path of this site only).</summary>
@@ -59,6 +60,9 @@ public sealed class ErrorModel : PageModel
         if (!string.IsNullOrEmpty(oauth?.Error))
         {
             ProtocolError = oauth.Error;
+            ProtocolErrorDescription = oauth.ErrorDescription;
+            // The request event says only "400"; an app's developer reads the log to find out why.
+            logger.LogInformation("Protocol request refused on the error page: {Error}: {ErrorDescription}", oauth.Error, oauth.ErrorDescription);
             Kind = "Error.BadRequest";
             return null;
         }
