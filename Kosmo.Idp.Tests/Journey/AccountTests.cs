@@ -176,6 +176,14 @@ public sealed class AccountTests
         var browser = await SignedInAsync("A0004");
         for (var i = 0; i < 6; i++)
         {
+            var empty = await ChangePasswordAsync(browser, "", "Brand-New-Pass-1");
+            Assert.That(ErrorOn(empty, "current-password-error"), Does.Contain("パスワードを入力してください"), "an empty field is asked for, not counted");
+        }
+
+        var stillOpen = await ChangePasswordAsync(browser, "not-my-password", "Brand-New-Pass-1");
+        Assert.That(ErrorOn(stillOpen, "current-password-error"), Does.Contain("正しくありません"), "the empty ones took no attempt");
+        for (var i = 0; i < 5; i++)
+        {
             await ChangePasswordAsync(browser, "not-my-password", "Brand-New-Pass-1");
         }
 
@@ -491,6 +499,34 @@ public sealed class AccountTests
         var second = await AskAsync();
         Assert.That(await RecoveryCodesOnAsync(second), Has.Count.EqualTo(10));
         Assert.That(ErrorOn(await second.Content.ReadAsStringAsync(), "recovery-replaced"), Does.Contain("以前に表示されたリカバリーコードは、今後は使えません"));
+    }
+
+    [Test]
+    public async Task RecoveryCodesReplacedOnAnotherDevice_AreNotTakenAsKept_AndTheNewestSetIsShownInstead()
+    {
+        var pc = await SignedInAsync("A0045");
+        var phone = await SignedInAsync("A0045", create: false);
+        var onPc = await FollowAsync(pc, await HtmlForm.SubmitAsync(pc, await pc.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        var pcCodes = await RecoveryCodesOnAsync(onPc);
+
+        // The phone, opening the account page while the PC's set is not yet kept, is shown a set of its own.
+        var onPhone = await FollowAsync(phone, await phone.GetAsync("/account"));
+        var phoneCodes = await RecoveryCodesOnAsync(onPhone);
+        Assert.That(phoneCodes, Has.Count.EqualTo(10).And.No.AnyOf(pcCodes.ToArray()));
+
+        // 保管しました on the PC, whose codes died with that: shown the set that works, not the account page.
+        var kept = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
+        Assert.That(PathOf(kept), Is.EqualTo("/journey/recovery-codes"));
+        var replaced = await FollowAsync(pc, kept);
+        Assert.That(ErrorOn(await replaced.Content.ReadAsStringAsync(), "recovery-replaced"), Does.Contain("以前に表示されたリカバリーコードは、今後は使えません"));
+        var working = await RecoveryCodesOnAsync(replaced);
+        Assert.That(working, Has.Count.EqualTo(10).And.No.AnyOf(phoneCodes.ToArray()));
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0045"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Null, "no set is kept until the one on the screen is the current one");
+
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(pc, replaced, new Dictionary<string, string>())), Is.EqualTo("/account"));
+        member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0045"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
     }
 
     [Test]

@@ -24,6 +24,12 @@ public sealed class PasswordRecheck(
 
     private async Task<string?> CheckAsync(Member member, string? password, string wrongMessage, string where, CancellationToken cancellationToken)
     {
+        // An empty field is a slip, not a guess: asked for, as on the login page, and not counted.
+        if (string.IsNullOrEmpty(password))
+        {
+            return text["Login.PasswordRequired"];
+        }
+
         if (await throttle.RemainingLockAsync(member.NormalizedUserId, cancellationToken) is { } locked)
         {
             return Locked(locked);

@@ -76,6 +76,16 @@ public sealed class RecoveryCodesModel(
 
         if (Member.RecoveryCodesSavedAt is null)
         {
+            // Another device was shown a newer set since this page was: the codes on this one no
+            // longer work, and must not be taken as kept. Shown a set that works instead (the GET
+            // issues one and says the earlier codes are dead); the other device learns the same
+            // when it presses the button in turn.
+            if (ShownBefore() is { } shown && !await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
+            {
+                ForgetShownSet(HttpContext);
+                return LocalRedirect(Request.PathBase + Request.Path + Request.QueryString);
+            }
+
             var now = time.GetUtcNow();
             Member.RecoveryCodesSavedAt = now;
             Member.UpdatedAt = now;
