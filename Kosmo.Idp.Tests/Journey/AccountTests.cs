@@ -41,6 +41,7 @@ public sealed class AccountTests
     {
         var browser = await SignedInAsync("A0002");
         var first = await AddDeviceAsync(browser, "古いスマホ");
+        _clock.Advance(TimeSpan.FromSeconds(40)); // the page lists devices in the order they were added; the test clock stands still otherwise
         var second = await AddDeviceAsync(browser, "新しいスマホ");
         var account = await browser.GetAsync("/account");
         Assert.That(DeviceNamesOn(await account.Content.ReadAsStringAsync()), Is.EqualTo(new[] { "古いスマホ", "新しいスマホ" }));
@@ -68,6 +69,18 @@ public sealed class AccountTests
         Assert.That(ErrorOn(html, "account-notice"), Does.Contain("デバイス名を変更しました"));
         Assert.That(DeviceNamesOn(html), Is.EqualTo(new[] { "家族のiPad" }), "the name as typed, without the spaces around it");
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0008"), Does.Contain(AuditKinds.AppDeviceRenamed));
+    }
+
+    [Test]
+    public async Task ADeviceNameOfFiftyEmoji_IsFiftyCharacters_AndIsAccepted()
+    {
+        var browser = await SignedInAsync("A0046");
+        await AddDeviceAsync(browser, "古いスマホ");
+        var emoji = string.Concat(Enumerable.Repeat("📱", 50));
+        var renamed = await RenameFirstDeviceAsync(browser, emoji);
+        Assert.That(renamed.Headers.Location?.OriginalString, Does.Contain("done=device-renamed"), "each emoji is one character, though two UTF-16 units");
+        Assert.That(DeviceNamesOn(await (await FollowAsync(browser, renamed)).Content.ReadAsStringAsync()), Is.EqualTo(new[] { emoji }));
+        Assert.That(ErrorOn(await (await RenameFirstDeviceAsync(browser, emoji + "📱")).Content.ReadAsStringAsync(), "rename-error"), Does.Contain("50文字以内"));
     }
 
     [Test]

@@ -96,9 +96,9 @@ public sealed class AppOtpSetupModel(
         }
 
         await ShowAsync(cancellationToken);
-        if (DeviceName is { Length: > 50 } || (DeviceName is not null && !Shared.PlainText.IsPlain(DeviceName)))
+        if (DeviceName is not null && (Members.Otp.TotpDevice.IsTooLong(DeviceName) || !Shared.PlainText.IsPlain(DeviceName)))
         {
-            ModelState.AddModelError(nameof(DeviceName), text[DeviceName.Length > 50 ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
+            ModelState.AddModelError(nameof(DeviceName), text[Members.Otp.TotpDevice.IsTooLong(DeviceName) ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
             return Page();
         }
 

@@ -11,8 +11,16 @@ public sealed class TotpDevice
 
     public Guid MemberId { get; set; }
 
+    public const int MaxNameLength = 50;
+
     /// <summary>デバイス名: the member's own label, optional.</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// Counted in characters as the member sees them and PostgreSQL stores them (code points),
+    /// not in UTF-16 units, which count an emoji twice.
+    /// </summary>
+    public static bool IsTooLong(string name) => name.EnumerateRunes().Count() > MaxNameLength;
 
     public required string ProtectedSecret { get; set; }
 

@@ -11,7 +11,7 @@ internal sealed class TotpDeviceConfiguration : IEntityTypeConfiguration<TotpDev
     {
         device.ToTable("totp_devices");
         device.HasKey(d => d.Id);
-        device.Property(d => d.Name).HasMaxLength(50);
+        device.Property(d => d.Name).HasMaxLength(TotpDevice.MaxNameLength);
         device.Property(d => d.ProtectedSecret).HasMaxLength(1000);
         device.HasIndex(d => d.MemberId);
         device.HasOne<Member>().WithMany().HasForeignKey(d => d.MemberId).OnDelete(DeleteBehavior.Cascade);
