@@ -72,6 +72,17 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TheAccountPageOpenedSignedOut_ComesBackToItselfAfterTheLogin()
+    {
+        await TestMembers.AddAsync(_factory, "A0047", Password);
+        var browser = _factory.Browser();
+        var toLogin = await browser.GetAsync("/account");
+        Assert.That(toLogin.Headers.Location?.OriginalString, Is.EqualTo("/login?returnUrl=%2Faccount"));
+        var done = await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "A0047", Password, toLogin.Headers.Location!.OriginalString), "a0047@example.jp");
+        Assert.That(done.Headers.Location?.OriginalString, Is.EqualTo("/account"));
+    }
+
+    [Test]
     public async Task ADeviceNameOfFiftyEmoji_IsFiftyCharacters_AndIsAccepted()
     {
         var browser = await SignedInAsync("A0046");

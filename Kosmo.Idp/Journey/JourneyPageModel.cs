@@ -52,7 +52,10 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
         var next = journey.Next(member, session, Demand);
         if (next != Step && next != alsoServes && !(next == JourneyStep.Done && ServesFinishedMembers(session!)))
         {
-            return LocalRedirect(MemberJourney.UrlOf(next, ReturnUrl));
+            // A bookmarked account page opened signed out comes back to itself after the login.
+            var returnUrl = next == JourneyStep.SignIn && Step == JourneyStep.Done && ReturnUrl is null && HttpMethods.IsGet(Request.Method)
+                ? (Request.PathBase + Request.Path).Value : ReturnUrl;
+            return LocalRedirect(MemberJourney.UrlOf(next, returnUrl));
         }
 
         Member = member!;
