@@ -117,7 +117,7 @@ public sealed class ClientCommandsTests
         var http = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "plain-http", "--name", "x", "--redirect-uri", "http://apply.kosmo.test/cb");
         Assert.That((http.Exit, http.Errors), Is.EqualTo((2, http.Errors)));
-        Assert.That(http.Errors, Does.Contain("must use https"));
+        Assert.That(http.Errors, Does.Contain("must use https").And.StartWith("plain-http: ").And.Not.Contain("RelyingApps"), "in the command's terms, not the configuration's");
         // Every file: URL counts as this machine, like localhost; a relative path on the command line becomes one.
         foreach (var notWeb in new[] { "file:///etc/passwd", "/signin-oidc" })
         {

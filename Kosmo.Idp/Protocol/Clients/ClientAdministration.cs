@@ -63,7 +63,9 @@ public sealed class ClientAdministration(
         await applications.CreateAsync(descriptor, cancellationToken);
         await AuditAsync(Operations.Audit.AuditKinds.ClientRegistered, app.ClientId,
             [app.Kind.ToString(), .. app.AllowClientCredentials ? ["client credentials"] : Array.Empty<string>(),
-                .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s)], cancellationToken);
+                .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s),
+                .. app.HomeUrl is { } home ? ["home URL " + home.AbsoluteUri] : Array.Empty<string>(),
+                .. app.BackchannelLogoutUri is { } logout ? ["back-channel logout URI " + logout.AbsoluteUri] : Array.Empty<string>()], cancellationToken);
         return ClientChange.Done($"Relying app {app.ClientId} registered.", secret);
     }
 
@@ -210,7 +212,11 @@ public sealed class ClientAdministration(
     private string? Validate(RelyingApp app)
     {
         var result = new RelyingAppValidation(environment, apis).Validate(null, new RelyingAppOptions { Apps = [app] });
-        return result.Failed ? string.Join(" ", result.Failures ?? []) : null;
+        // The rules speak of the configuration section ("RelyingApps 'x': …"), which a command did not touch.
+        var configurationPrefix = $"RelyingApps '{app.ClientId}': ";
+        return result.Failed
+            ? app.ClientId + ": " + string.Join(" ", (result.Failures ?? []).Select(f => f.StartsWith(configurationPrefix, StringComparison.Ordinal) ? f[configurationPrefix.Length..] : f))
+            : null;
     }
 
     /// <summary>Who changed which app, and what (never a secret): apps hold the keys to members' data.</summary>
