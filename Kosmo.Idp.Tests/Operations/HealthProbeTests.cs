@@ -22,7 +22,7 @@ public sealed class HealthProbeTests
         (_endpoint, _base) = await LocalServer.StartAsync(endpoint =>
         {
             endpoint.MapGet("/ready", () => Results.Text("Healthy"));
-            endpoint.MapGet("/unready", () => Results.Text("Unhealthy", statusCode: StatusCodes.Status503ServiceUnavailable));
+            endpoint.MapGet("/unready", () => Results.Text("Unhealthy: The database cannot be reached.", statusCode: StatusCodes.Status503ServiceUnavailable));
             endpoint.MapGet("/moved", () => Results.Redirect("/ready"));
             endpoint.MapGet("/slow", async (CancellationToken aborted) =>
             {
@@ -51,6 +51,7 @@ public sealed class HealthProbeTests
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(errors.TrimEnd(), Does.StartWith("Unhealthy:").And.Contain("503").And.Not.Contain('\n'));
+        Assert.That(errors, Does.Contain("The database cannot be reached."), "the endpoint's own reason, so the operator need not ask it again");
     }
 
     [Test]

@@ -39,7 +39,12 @@ public static class HealthProbe
                 return 0;
             }
 
-            await errors.WriteLineAsync($"Unhealthy: {target} answered {code} {response.ReasonPhrase}.");
+            // The endpoint says why in a short plain text ("The database cannot be reached."); a page
+            // from something else (a proxy's HTML) is not repeated.
+            var reason = response.Content.Headers.ContentType?.MediaType == "text/plain"
+                ? OneLine(await response.Content.ReadAsStringAsync(deadline.Token)) : "";
+            var why = reason.Length is > 0 and <= 300 ? " " + reason : "";
+            await errors.WriteLineAsync($"Unhealthy: {target} answered {code} {response.ReasonPhrase}.{why}");
             return 1;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
