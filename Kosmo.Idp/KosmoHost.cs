@@ -110,6 +110,7 @@ public static class KosmoHost
         app.UseSecurityHeaders();
         // Where the framework puts it; health checks and the metrics port pass whatever their Host.
         app.UseKosmoHostFiltering();
+        app.UseMetricsPortForMetricsOnly();
         // Then: everything after it (HSTS, rate limits, the protocol's https rule) sees the member's address and scheme.
         app.UseKosmoProxy();
         // Outside the error handling: one event per request, with the status the client got, and

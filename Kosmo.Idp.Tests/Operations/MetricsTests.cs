@@ -63,6 +63,13 @@ public sealed class MetricsTests
         var scraped = await factory.Browser().SendAsync(metricsPort);
         Assert.That(scraped.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("# TYPE"));
+
+        var page = new HttpRequestMessage(HttpMethod.Get, "/login");
+        page.Headers.Add(LocalPortFromTestHeader.Header, "9464");
+        Assert.That((await factory.Browser().SendAsync(page)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "the metrics port serves no page");
+        var probe = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+        probe.Headers.Add(LocalPortFromTestHeader.Header, "9464");
+        Assert.That((await factory.Browser().SendAsync(probe)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

@@ -110,6 +110,32 @@ public static class TelemetryRegistration
         }, optionsName: null).WithMetadata(new ScrapeEndpoint());
         return app;
     }
+
+    /// <summary>
+    /// The metrics port is for the scraper (and the probes), not a second door to the pages and
+    /// endpoints: a port left open inside the cluster would otherwise serve the login page too.
+    /// </summary>
+    public static WebApplication UseMetricsPortForMetricsOnly(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        if (!settings.MetricsEnabled || settings.MetricsPort is not { } port)
+        {
+            return app;
+        }
+
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path;
+            if (context.Connection.LocalPort != port || path.StartsWithSegments(settings.MetricsPath) || path.StartsWithSegments("/health"))
+            {
+                return next(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
+        return app;
+    }
 }
 
 /// <summary>Marks the scrape endpoint, so the request log keeps it out of the information level.</summary>
