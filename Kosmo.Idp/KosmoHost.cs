@@ -27,7 +27,7 @@ public static class KosmoHost
         // The slim builder leaves out IIS integration and the EventLog and Debug log providers, which
         // a Linux container never uses (2 MB of idle memory, docs/benchmarks.md); HTTPS endpoints in
         // Kestrel's configuration keep working for a developer who sets one.
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRootBesideTheBinary() });
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.AddKosmoLogging();
         builder.AddKosmoTelemetry();
@@ -99,6 +99,23 @@ public static class KosmoHost
         services.AddHostedService<PruningService>();
         services.AddDemoApp();
         return builder;
+    }
+
+    /// <summary>
+    /// Settings, terms texts and pages are found from the content root, by default the current
+    /// folder. Started from another folder (an operator's shell in the container, a service
+    /// manager's default), the service would run without appsettings.json and fail on a missing
+    /// setting that says nothing of the folder: the folder of the binary is taken instead, unless
+    /// ASPNETCORE_CONTENTROOT says otherwise.
+    /// </summary>
+    private static string? ContentRootBesideTheBinary()
+    {
+        const string settings = "appsettings.json";
+        return Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT") is null
+            && !File.Exists(Path.Combine(Directory.GetCurrentDirectory(), settings))
+            && File.Exists(Path.Combine(AppContext.BaseDirectory, settings))
+            ? AppContext.BaseDirectory
+            : null;
     }
 
     public static WebApplication Build(string[] args)

@@ -123,7 +123,9 @@ public sealed partial class PublishedOutputTests
         environment["RelyingApps__Apps__0__AllowClientCredentials"] = "true";
         Assert.That((await RunToEndAsync(_app, environment, "migrate")).Exit, Is.Zero);
         using var a = await RunningService.StartAsync(_app, environment);
-        using var b = await RunningService.StartAsync(_app, environment);
+        // The second started from another folder, as a service manager or an operator's shell may:
+        // it still finds its settings, terms and pages beside the binary.
+        using var b = await RunningService.StartAsync(_app, environment, workingDirectory: Path.GetTempPath());
 
         // One browser whose posts the balancer sends to either process: a form from A is accepted by
         // B (one Data Protection key ring), and both count into one allowance of 3 posts a minute.
@@ -227,11 +229,11 @@ public sealed partial class PublishedOutputTests
 
         public string Log { get { lock (_log) { return _log.ToString(); } } }
 
-        public static async Task<RunningService> StartAsync(string app, IDictionary<string, string> environment)
+        public static async Task<RunningService> StartAsync(string app, IDictionary<string, string> environment, string? workingDirectory = null)
         {
             var port = FreePorts.Next();
             var settings = new Dictionary<string, string>(environment) { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            var service = new RunningService(Start(app, settings), port);
+            var service = new RunningService(Start(app, settings, workingDirectory: workingDirectory), port);
             var started = Stopwatch.StartNew();
             while (!await ReadyAsync(service.Http) && started.Elapsed < TimeSpan.FromSeconds(60) && !service._process.HasExited)
             {
@@ -332,9 +334,12 @@ public sealed partial class PublishedOutputTests
         };
     }
 
-    private static Process Start(string app, IDictionary<string, string> environment, params string[] arguments)
+    private static Process Start(string app, IDictionary<string, string> environment, params string[] arguments) =>
+        Start(app, environment, null, arguments);
+
+    private static Process Start(string app, IDictionary<string, string> environment, string? workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = app, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory ?? app, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(app, "Kosmo.Idp.dll"));
         foreach (var argument in arguments)
         {
