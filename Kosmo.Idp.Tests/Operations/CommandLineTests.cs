@@ -51,6 +51,21 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task KeysList_SaysUntilWhenASupersededKeyIsStillPublished()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        Assert.That((await OperatorShell.RunAsync(connection, "migrate")).Exit, Is.Zero);
+        Assert.That((await OperatorShell.RunAsync(connection, "keys", "rotate", "--announce", "00:00:01")).Exit, Is.Zero);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var (exit, listed, errors) = await OperatorShell.RunAsync(connection, "keys", "list");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(listed, Does.Match(@"signing +2 .* signing").And.Match(@"signing +1 .* published until \d{4}-\d\d-\d\d \d\d:\d\d"),
+            "an operator sees when the old key leaves the key set");
+    }
+
+    [Test]
     public async Task ADatabaseWithoutTheSchema_SaysToRunMigrateFirst()
     {
         var empty = await PostgresServer.CreateDatabaseAsync();

@@ -33,7 +33,8 @@ internal static class KeyCommands
                 {
                     var state = inUse.Count > 0 && inUse[0] == key ? current
                         : !inUse.Contains(key) ? "retired"
-                        : key.ActivatesAt > now ? "announced" : kept;
+                        : key.ActivatesAt > now ? "announced"
+                        : $"{kept} until {KeySchedule.KeptUntil(ofPurpose, key, now, retention)!.Value.UtcDateTime:yyyy-MM-dd HH:mm}";
                     Console.WriteLine($"{name,-11} {key.Generation,-10} {key.KeyId,-18} {key.ActivatesAt.UtcDateTime,-20:yyyy-MM-dd HH:mm} {state}");
                 }
             }

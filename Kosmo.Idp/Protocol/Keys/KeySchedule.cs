@@ -17,17 +17,15 @@ public static class KeySchedule
         }
 
         var result = new List<ProtocolKey> { current };
-        for (var i = 0; i < ordered.Count; i++)
+        foreach (var key in ordered)
         {
-            var key = ordered[i];
             if (key == current)
             {
                 continue;
             }
 
             var announced = key.Generation > current.Generation;
-            var supersededAt = ordered.Skip(i + 1).Where(k => k.ActivatesAt <= now).Select(k => (DateTimeOffset?)k.ActivatesAt).Min();
-            var stillTrusted = supersededAt is { } at && now < at + retention;
+            var stillTrusted = KeptUntil(ordered, key, now, retention) is { } until && now < until;
             if (announced || stillTrusted)
             {
                 result.Add(key);
@@ -36,4 +34,8 @@ public static class KeySchedule
 
         return result;
     }
+
+    /// <summary>When a superseded key leaves the set: its successor's activation plus the retention; null while it is not superseded.</summary>
+    public static DateTimeOffset? KeptUntil(IEnumerable<ProtocolKey> keys, ProtocolKey key, DateTimeOffset now, TimeSpan retention) =>
+        keys.Where(k => k.Generation > key.Generation && k.ActivatesAt <= now).Select(k => (DateTimeOffset?)k.ActivatesAt).Min() + retention;
 }
