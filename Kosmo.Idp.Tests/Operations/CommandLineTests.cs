@@ -122,10 +122,12 @@ public sealed class CommandLineTests
     }
 
     [Test]
-    public async Task AnUnknownCommand_ExitsNonZero()
+    public async Task AnUnknownCommand_IsBadUsage_NamedAlone()
     {
         var connection = await PostgresServer.CreateDatabaseAsync();
-        Assert.That(await WithEnvironmentAsync(connection, () => KosmoCommandLine.RunAsync(["no-such-command"])), Is.Not.Zero);
+        var (exit, _, errors) = await OperatorShell.RunAsync(connection, "no-such-command");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("'no-such-command'").And.Not.Contain("Required command"), "a mistyped command is not also a missing one");
     }
 
     private static async Task<int> WithEnvironmentAsync(string connection, Func<Task<int>> run)

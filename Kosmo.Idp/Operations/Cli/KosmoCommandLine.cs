@@ -34,7 +34,11 @@ public static class KosmoCommandLine
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
-            foreach (var error in parsed.Errors)
+            // A mistyped command also lacks the command it meant: "not provided" would only confuse.
+            var unmatched = parsed.UnmatchedTokens;
+            foreach (var error in parsed.Errors.Where(e => unmatched.Count == 0
+                || e.SymbolResult is not System.CommandLine.Parsing.CommandResult { Command.Subcommands.Count: > 0 }
+                || unmatched.Any(token => e.Message.Contains($"'{token}'", StringComparison.Ordinal))))
             {
                 Console.Error.WriteLine(error.Message);
             }
