@@ -372,6 +372,7 @@ public sealed class MemberCommandsTests
 
         Assert.That(exit, Is.Zero, "the unlock is what the operator needed");
         Assert.That(errors, Does.Contain("Warning").And.Contain("not sent"));
+        Assert.That(errors, Does.Not.Contain("   at "), "the reason in words, not stack traces");
         Assert.That((await FindAsync(factory, "K0001")).IsLocked, Is.False);
         Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked)).Detail, Does.Contain("mail NOT sent"));
     }

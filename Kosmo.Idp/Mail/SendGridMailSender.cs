@@ -28,7 +28,8 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogError(e, "SendGrid could not be reached");
+            // The network's own words say it (refused, timed out, TLS); a stack trace adds nothing an operator acts on.
+            logger.LogError("SendGrid could not be reached: {Reason}", e is TaskCanceledException ? "no answer in time" : e.GetBaseException().Message);
             metrics?.MailFailed();
             throw new MailNotSentException("SendGrid could not be reached.", e);
         }

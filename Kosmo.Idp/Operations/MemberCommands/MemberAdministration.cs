@@ -330,7 +330,8 @@ public sealed class MemberAdministration(
             // Broken mail settings only show when the first mail is sent; the change is made either way.
             catch (Exception e) when (e is MailNotSentException or OptionsValidationException)
             {
-                logger.LogWarning(e, "The notice to member {MemberId} was not sent", member.Id);
+                // The mail sender logged the cause; this says whose notice it was.
+                logger.LogWarning("The notice to member {MemberId} was not sent: {Reason}", member.Id, e.Message);
                 mailOutcome = $"mail NOT sent: {e.Message}";
                 warning = $"Warning: the change is done, but the mail to the member was not sent ({e.Message}). Tell the member another way.";
             }
