@@ -45,7 +45,9 @@ public sealed class HostileInputTests
         Assert.That(response.Headers.Contains("Content-Security-Policy"), Is.True, "the page of the service, with its headers");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Not.Contain("   at "));
+        Assert.That(html, Does.Contain("送信できない文字が含まれていました").And.Not.Contain("有効期限"), "the input was refused; the page has not expired");
     }
 
     [Test]

@@ -78,7 +78,9 @@ public sealed class ErrorModel(ILogger<ErrorModel> logger) : PageModel
 
         if (status == StatusCodes.Status400BadRequest && ExpiredForms.IsExpired(HttpContext))
         {
-            Kind = "Error.Expired";
+            // A form that could not be read at all (a control character such as NUL in a field)
+            // reaches here as one without its token: the page has not expired, the input was refused.
+            Kind = UnreadableForms.WasUnreadable(HttpContext) ? "Error.Unreadable" : "Error.Expired";
             var original = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
             var page = original is null ? null : original.OriginalPathBase + original.OriginalPath + original.OriginalQueryString;
             RetryUrl = page is not null && Url.IsLocalUrl(page) ? page : "/";

@@ -11,6 +11,11 @@ namespace Kosmo.Idp.Operations.Web;
 /// </summary>
 public static class UnreadableForms
 {
+    private const string Marker = "Kosmo.UnreadableForm";
+
+    /// <summary>The form of this request could not be read, and was taken as empty.</summary>
+    public static bool WasUnreadable(HttpContext context) => context.Items.ContainsKey(Marker);
+
     public static IApplicationBuilder UseUnreadableFormsAsEmpty(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
@@ -34,6 +39,7 @@ public static class UnreadableForms
                     context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadableForms))
                         .LogInformation("A form that cannot be read was taken as empty: {Reason}", e.Message);
                     context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+                    context.Items[Marker] = true;
                 }
             }
 
