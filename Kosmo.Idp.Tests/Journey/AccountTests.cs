@@ -510,6 +510,22 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task RecoveryCodesNotYetKept_AreShownAgainAfterTheWindow_OnlyToWhoeverConfirmsBeingTheMember()
+    {
+        var browser = await SignedInAsync("A0048");
+        var codesPage = await FollowAsync(browser, await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        var codes = await RecoveryCodesOnAsync(codesPage);
+
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        var later = await browser.GetAsync("/journey/recovery-codes?returnUrl=%2Faccount");
+        Assert.That(PathOf(later), Is.EqualTo("/journey/confirm"), "a PC left signed in does not show live codes");
+        var toCode = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, later), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
+        var back = await OtpMail.CompleteAsync(_factory, browser, toCode, "a0048@example.jp");
+        Assert.That(back.Headers.Location?.OriginalString, Is.EqualTo("/journey/recovery-codes?returnUrl=%2Faccount"));
+        Assert.That(await RecoveryCodesOnAsync(await FollowAsync(browser, back)), Is.EqualTo(codes), "the same set, still the one to copy");
+    }
+
+    [Test]
     public async Task ANewSetOfRecoveryCodes_SaysThatTheCodesShownBeforeNoLongerWork()
     {
         var browser = await SignedInAsync("A0044");

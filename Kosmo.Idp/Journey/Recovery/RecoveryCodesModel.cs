@@ -19,7 +19,7 @@ namespace Kosmo.Idp.Journey.Recovery;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
     KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time, IDataProtectionProvider protection,
-    IOptions<MemberSessionOptions> sessions)
+    IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn)
     : JourneyPageModel(db, journey)
 {
     private const string CookieName = "kosmo_recovery_codes";
@@ -45,6 +45,14 @@ public sealed class RecoveryCodesModel(
         var shown = ShownBefore();
         if (shown is not null && Member.RecoveryCodesSavedAt is null && await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
         {
+            // Live codes, on a PC that may have been left signed in: shown again only to whoever
+            // confirms being the member, as issuing them required.
+            if (!recentSignIn.Holds(Session))
+            {
+                // Once confirmed, the journey asks for this step again (the set is not kept), then goes on.
+                return LocalRedirect(Confirm.RecentSignIn.ConfirmUrl(ReturnUrl ?? "/"));
+            }
+
             Codes = shown;
             return Page();
         }
