@@ -9,7 +9,12 @@ public sealed class LogRecorder : ILogEventSink
 {
     private readonly ConcurrentQueue<string> _events = new();
 
+    private readonly ConcurrentQueue<(LogEventLevel Level, string Text)> _leveled = new();
+
     public IReadOnlyCollection<string> Events => _events;
+
+    /// <summary>The same events with their levels, for what alerts are built on.</summary>
+    public IReadOnlyCollection<(LogEventLevel Level, string Text)> Leveled => _leveled;
 
     public void Emit(LogEvent logEvent)
     {
@@ -22,5 +27,6 @@ public sealed class LogRecorder : ILogEventSink
 
         writer.Write(logEvent.Exception);
         _events.Enqueue(writer.ToString());
+        _leveled.Enqueue((logEvent.Level, writer.ToString()));
     }
 }

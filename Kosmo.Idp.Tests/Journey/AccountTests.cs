@@ -510,6 +510,32 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task RecoveryCodesKeptOnAnotherDevice_AreNotReplaced_WhenAnOlderPageIsConfirmedAfterwards()
+    {
+        var pc = await SignedInAsync("A0049");
+        var phone = await SignedInAsync("A0049", create: false);
+        var onPc = await FollowAsync(pc, await HtmlForm.SubmitAsync(pc, await pc.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        var onPhone = await FollowAsync(phone, await phone.GetAsync("/account"));
+        var kept = await RecoveryCodesOnAsync(onPhone);
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(phone, onPhone, new Dictionary<string, string>())), Is.EqualTo("/"), "kept on the phone");
+
+        var late = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK), "told, not sent on as if its codes were kept");
+        var html = await late.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "recovery-kept-elsewhere"), Does.Contain("別の端末"));
+        Assert.That(await RecoveryCodesOnAsync(late), Is.Empty, "no codes to copy here");
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(pc, late, new Dictionary<string, string>())), Is.EqualTo("/account"));
+
+        var unused = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "A0049").Select(m => m.Id).SingleAsync();
+            return await db.RecoveryCodes.CountAsync(c => c.MemberId == id && c.UsedAt == null);
+        });
+        Assert.That(unused, Is.EqualTo(10), "the phone's set stands: no new set was issued");
+        Assert.That(kept, Has.Count.EqualTo(10));
+    }
+
+    [Test]
     public async Task RecoveryCodesNotYetKept_AreShownAgainAfterTheWindow_OnlyToWhoeverConfirmsBeingTheMember()
     {
         var browser = await SignedInAsync("A0048");

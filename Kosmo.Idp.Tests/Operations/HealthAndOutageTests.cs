@@ -44,6 +44,8 @@ public sealed class HealthAndOutageTests
         Assert.That(await (await browser.SendAsync(inEnglish)).Content.ReadAsStringAsync(),
             Does.Contain("<html lang=\"en\"").And.Contain("The service is starting"), "in the language the member chose");
         Assert.That((await browser.GetAsync("/.well-known/openid-configuration")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(factory.Logs.Leveled.Where(e => e.Text.Contains("RequestLoggingMiddleware") && e.Text.Contains("RequestPath=\"/login\"")).Select(e => e.Level),
+            Is.Not.Empty.And.All.EqualTo(Serilog.Events.LogEventLevel.Warning), "waiting for migrate is known and reported by readiness, not an error per request");
         var scraped = await browser.GetAsync("/metrics");
         Assert.That(scraped.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a replica waiting for migrate is still scraped");
         Assert.That(await scraped.Content.ReadAsStringAsync(), Does.Contain("kosmo_"));
@@ -106,6 +108,8 @@ public sealed class HealthAndOutageTests
         var requestEvents = factory.Logs.Events.Where(e => e.Contains("RequestLoggingMiddleware") && e.Contains("RequestPath=\"/account\"")).ToList();
         Assert.That(requestEvents, Has.Count.EqualTo(1), "one event per request, the error page's re-execution included");
         Assert.That(requestEvents[0], Does.Contain("StatusCode=503"), "with the status the member got");
+        Assert.That(factory.Logs.Leveled.Where(e => e.Text.Contains("RequestLoggingMiddleware") && e.Text.Contains("RequestPath=\"/account\"")).Select(e => e.Level),
+            Is.EqualTo(new[] { Serilog.Events.LogEventLevel.Error }), "an outage is an error of every request it fails, for the error-rate alert");
         Assert.That(factory.Logs.Events, Has.None.Contains("SourceContext=\"Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware\""), "the cause goes with the request's event, not in one more");
 
         // An app asking whether the member is signed in learns nothing false: no login_required, no code.

@@ -30,6 +30,9 @@ public sealed class RecoveryCodesModel(
 
     public IReadOnlyList<string> Codes { get; private set; } = [];
 
+    /// <summary>The set this page showed was replaced on another device, which kept the newer set: nothing to copy here.</summary>
+    public bool KeptElsewhere { get; private set; }
+
     /// <summary>This set replaces one that still had unused codes (never marked as kept, asked for anew, or running out).</summary>
     public bool ReplacesEarlierSet { get; private set; }
 
@@ -82,18 +85,24 @@ public sealed class RecoveryCodesModel(
             return elsewhere;
         }
 
-        if (Member.RecoveryCodesSavedAt is null)
+        // Another device was shown a newer set since this page was: the codes on this one no longer
+        // work, and must not be taken as kept. While the newer set is not kept either, a set that
+        // works is shown instead (the GET issues one and says the earlier codes are dead); once the
+        // other device kept its set, this one is told so, and no set is issued that would kill it.
+        if (ShownBefore() is { } shown && !await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
         {
-            // Another device was shown a newer set since this page was: the codes on this one no
-            // longer work, and must not be taken as kept. Shown a set that works instead (the GET
-            // issues one and says the earlier codes are dead); the other device learns the same
-            // when it presses the button in turn.
-            if (ShownBefore() is { } shown && !await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
+            ForgetShownSet(HttpContext);
+            if (Member.RecoveryCodesSavedAt is null)
             {
-                ForgetShownSet(HttpContext);
                 return LocalRedirect(Request.PathBase + Request.Path + Request.QueryString);
             }
 
+            KeptElsewhere = true;
+            return Page();
+        }
+
+        if (Member.RecoveryCodesSavedAt is null)
+        {
             var now = time.GetUtcNow();
             Member.RecoveryCodesSavedAt = now;
             Member.UpdatedAt = now;

@@ -98,7 +98,9 @@ public static class LoggingRegistration
                 : exception is not null ? LogEventLevel.Error
                 // A 503 without an exception is the service saying it is not ready (waiting for the
                 // schema, draining): known, reported by readiness, not an error of each request.
-                : context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
+                // (The exception the error page handled, a database outage, is not in `exception`.)
+                : context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable
+                    && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is null ? LogEventLevel.Warning
                 : context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.GetEndpoint()?.Metadata.GetMetadata<Telemetry.ScrapeEndpoint>() is not null ? LogEventLevel.Verbose
                 : LogEventLevel.Information;
