@@ -27,7 +27,7 @@ public static class KosmoHost
         // The slim builder leaves out IIS integration and the EventLog and Debug log providers, which
         // a Linux container never uses (2 MB of idle memory, docs/benchmarks.md); HTTPS endpoints in
         // Kestrel's configuration keep working for a developer who sets one.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRootBesideTheBinary() });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRootBesideTheBinary(args) });
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.AddKosmoLogging();
         builder.AddKosmoTelemetry();
@@ -106,12 +106,14 @@ public static class KosmoHost
     /// folder. Started from another folder (an operator's shell in the container, a service
     /// manager's default), the service would run without appsettings.json and fail on a missing
     /// setting that says nothing of the folder: the folder of the binary is taken instead, unless
-    /// ASPNETCORE_CONTENTROOT says otherwise.
+    /// the content root is named (ASPNETCORE_CONTENTROOT, DOTNET_CONTENTROOT, --contentRoot).
     /// </summary>
-    private static string? ContentRootBesideTheBinary()
+    private static string? ContentRootBesideTheBinary(string[] args)
     {
         const string settings = "appsettings.json";
         return Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT") is null
+            && Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT") is null
+            && !args.Any(arg => arg.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
             && !File.Exists(Path.Combine(Directory.GetCurrentDirectory(), settings))
             && File.Exists(Path.Combine(AppContext.BaseDirectory, settings))
             ? AppContext.BaseDirectory

@@ -24,6 +24,7 @@ catch (Exception e) when (e is not (OperationCanceledException or HostAbortedExc
     return 1;
 }
 
-return 0;
+// A replica that stopped itself over a refused setting after the start (StartupPreparation) set 1.
+return Environment.ExitCode;
 
 public partial class Program;

@@ -42,7 +42,7 @@ public sealed class ConfigurationTests
         {
             foreach (var (path, message) in new[] { (missing, "does not exist"), (garbage, "could not be read as a PFX file") })
             {
-                var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                var failure = Assert.ThrowsAsync<Kosmo.Idp.Operations.Startup.SettingRefusedException>(async () =>
                 {
                     await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
                     {
@@ -73,7 +73,7 @@ public sealed class ConfigurationTests
             }
 
             var keysBefore = await CountKeysAsync(connectionString);
-            var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            var failure = Assert.ThrowsAsync<Kosmo.Idp.Operations.Startup.SettingRefusedException>(async () =>
             {
                 await using var wrong = new KosmoFactory(connectionString, With(other));
                 _ = wrong.Server;
@@ -168,7 +168,7 @@ public sealed class ConfigurationTests
     [Test]
     public void AConnectionStringNpgsqlCannotRead_StopsTheStart_NamingTheSettingButNotThePassword()
     {
-        var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var failure = Assert.ThrowsAsync<Kosmo.Idp.Operations.Startup.SettingRefusedException>(async () =>
         {
             await using var factory = new KosmoFactory("Host=db.internal;Prot=5432;Password=hunter2-secret");
             _ = factory.Server;
@@ -179,7 +179,7 @@ public sealed class ConfigurationTests
     [Test]
     public void APasswordWithAnUnquotedSemicolon_StopsTheStart_WithoutRepeatingItsRest()
     {
-        var failure = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var failure = Assert.ThrowsAsync<Kosmo.Idp.Operations.Startup.SettingRefusedException>(async () =>
         {
             await using var factory = new KosmoFactory("Host=db.internal;Password=hunter2;RestOfMy=Password9");
             _ = factory.Server;

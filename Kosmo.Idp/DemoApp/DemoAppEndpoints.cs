@@ -35,7 +35,7 @@ public static class DemoAppEndpoints
 
         if (!app.Environment.IsDevelopment() && !app.Environment.IsEnvironment("Testing"))
         {
-            throw new InvalidOperationException("DemoApp can only be enabled in Development.");
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException("DemoApp can only be enabled in Development.");
         }
 
         var home = HomeOf(app.Services.GetRequiredService<IOptions<RelyingAppOptions>>().Value, options.ClientId);
@@ -63,7 +63,7 @@ public static class DemoAppEndpoints
         var callback = apps.Apps.SingleOrDefault(a => a.ClientId == clientId)?.RedirectUris
             .FirstOrDefault(uri => uri.AbsolutePath.EndsWith("/demo/callback", StringComparison.Ordinal));
         return callback is null
-            ? throw new InvalidOperationException($"DemoApp:ClientId '{clientId}' must be a configured relying app with a redirect URI ending in /demo/callback.")
+            ? throw new Kosmo.Idp.Operations.Startup.SettingRefusedException($"DemoApp:ClientId '{clientId}' must be a configured relying app with a redirect URI ending in /demo/callback.")
             : new Uri(callback, "../");
     }
 

@@ -19,15 +19,21 @@ public sealed class KeyRingCertificate(X509Certificate2? certificate, TimeProvid
         var ring = await db.DataProtectionKeys.AsNoTracking().Select(key => key.Xml).ToListAsync(cancellationToken);
         if (MismatchIn(ring.OfType<string>().Select(xml => XElement.Parse(xml))) is { } mismatch)
         {
-            throw new InvalidOperationException(mismatch);
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(mismatch);
         }
     }
 
-    /// <summary>Null when this process can read the ring's current keys (or there are none yet); otherwise why not.</summary>
+    /// <summary>
+    /// Null when this process can read at least one of the ring's keys, the current ones first (or
+    /// there are none yet); otherwise why not. Expired keys count when no current one is left (a
+    /// database restored from an old backup): they still decrypt what they protected.
+    /// </summary>
     public string? MismatchIn(IEnumerable<XElement> ring)
     {
         var now = time.GetUtcNow();
-        var current = ring.Where(element => element.Name.LocalName == "key" && !ExpiredBy(element, now)).Select(EncryptedTo).ToList();
+        var keys = ring.Where(element => element.Name.LocalName == "key").ToList();
+        var live = keys.Where(key => !ExpiredBy(key, now)).ToList();
+        var current = (live.Count > 0 ? live : keys).Select(EncryptedTo).ToList();
         if (current.Count == 0 || current.Any(to => to is null || (certificate is not null && to.AsSpan().SequenceEqual(certificate.RawData))))
         {
             return null;

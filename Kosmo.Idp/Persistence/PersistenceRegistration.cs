@@ -27,7 +27,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsProduction())
         {
-            throw new InvalidOperationException(
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 "ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.");
         }
         else
@@ -56,7 +56,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsProduction())
         {
-            throw new InvalidOperationException(
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 "DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.");
         }
 
@@ -76,7 +76,7 @@ public static class PersistenceRegistration
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"DataProtection:CertificatePath names '{path}', which does not exist (check the Secret's key and the volume mount).");
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException($"DataProtection:CertificatePath names '{path}', which does not exist (check the Secret's key and the volume mount).");
         }
 
         try
@@ -88,7 +88,7 @@ public static class PersistenceRegistration
         }
         catch (UnauthorizedAccessException)
         {
-            throw new InvalidOperationException(
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 $"DataProtection:CertificatePath '{path}' exists but user {Environment.UserName} may not read it: check the file's owner and mode (the image runs as uid 1654; a Secret volume's defaultMode must let it read).");
         }
 
@@ -98,7 +98,7 @@ public static class PersistenceRegistration
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
-            throw new InvalidOperationException(
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 $"DataProtection:CertificatePath '{path}' could not be read as a PFX file with DataProtection:CertificatePassword: {e.Message}", e);
         }
     }

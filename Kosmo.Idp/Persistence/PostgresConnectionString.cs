@@ -16,7 +16,7 @@ internal static class PostgresConnectionString
         }
         catch (ArgumentException e)
         {
-            throw new InvalidOperationException($"ConnectionStrings:Kosmo is not a PostgreSQL connection string Npgsql accepts: {WhyNot(connectionString, e)}");
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException($"ConnectionStrings:Kosmo is not a PostgreSQL connection string Npgsql accepts: {WhyNot(connectionString, e)}");
         }
 
         // Npgsql 10 first asks every new connection for GSSAPI (Kerberos) encryption unless told

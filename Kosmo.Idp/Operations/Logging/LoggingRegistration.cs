@@ -68,7 +68,7 @@ public static class LoggingRegistration
         logEvent.MessageTemplate.Text == "Hosting failed to start"
         && logEvent.Exception is { } failure
         && (failure is AggregateException many ? many.InnerExceptions : [failure])
-            .All(e => e is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException);
+            .All(StartupFailure.IsRefusedSetting);
 
     /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
     internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>

@@ -17,6 +17,7 @@ internal sealed class StartupPreparation(
     IOptions<DatabaseOptions> database,
     ProtocolKeyRefresher keys,
     PreparationState state,
+    IHostApplicationLifetime lifetime,
     ILogger<StartupPreparation> logger) : IHostedService
 {
     private static readonly TimeSpan SchemaPollInterval = TimeSpan.FromSeconds(5);
@@ -96,6 +97,15 @@ internal sealed class StartupPreparation(
                         logger.LogInformation("The database schema is current now: keys loaded, relying apps and API scopes synced");
                         return;
                     }
+                }
+                catch (SettingRefusedException refused)
+                {
+                    // As a refusal at start would: no retry makes a wrong setting right, and a replica
+                    // that stays "not ready" forever hides the reason from the orchestrator.
+                    logger.LogCritical("The service could not start: {Reason}", refused.Message);
+                    Environment.ExitCode = 1;
+                    lifetime.StopApplication();
+                    return;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -123,11 +123,11 @@ public sealed class ClientAdministration(
 
         var changes = Differences(current, changed, update.RotateSecret).ToList();
         await AuditAsync(Operations.Audit.AuditKinds.ClientUpdated, clientId,
-            [.. changes, .. withdrawn.Count > 0 ? [$"{revoked} tokens revoked"] : Array.Empty<string>()], cancellationToken);
+            [.. changes, .. withdrawn.Count > 0 ? [$"grants revoked ({revoked} stored tokens)"] : Array.Empty<string>()], cancellationToken);
         var message = changes.Count == 0 ? $"Relying app {clientId}: nothing changed." : $"Relying app {clientId} updated: {string.Join("; ", changes)}.";
         if (withdrawn.Count > 0)
         {
-            message += $" It may no longer use {string.Join(", ", withdrawn)}: its grants and {revoked} tokens were revoked, so members sign in to it again.";
+            message += $" It may no longer use {string.Join(", ", withdrawn)}: its grants and tokens were revoked ({revoked} stored tokens), so members sign in to it again.";
         }
 
         return ClientChange.Done(message, secret);

@@ -40,7 +40,7 @@ public sealed class RelyingAppSync(
                 if (WithdrawnPermissions.Between(Read(stored), app) is { Count: > 0 } withdrawn)
                 {
                     var revoked = await withdrawal.RevokeGrantsAsync(existing, cancellationToken);
-                    logger.LogWarning("Relying app {ClientId} may no longer use {Withdrawn}: its grants and {Revoked} tokens were revoked",
+                    logger.LogWarning("Relying app {ClientId} may no longer use {Withdrawn}: its grants and tokens were revoked ({Revoked} stored tokens)",
                         app.ClientId, string.Join(", ", withdrawn), revoked);
                 }
             }

@@ -23,7 +23,7 @@ public sealed class WithdrawnPermissions(
         return withdrawn;
     }
 
-    /// <summary>Revokes the app's authorizations and tokens; returns how many tokens were still live.</summary>
+    /// <summary>Revokes the app's authorizations and tokens; returns how many stored tokens were marked (used and expired ones included).</summary>
     public async Task<long> RevokeGrantsAsync(object application, CancellationToken cancellationToken)
     {
         var id = await applications.GetIdAsync(application, cancellationToken)
