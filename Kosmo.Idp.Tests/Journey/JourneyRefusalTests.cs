@@ -49,6 +49,30 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task TheSameWrongBirthDateSentAgain_AsAReloadDoes_IsNotCountedAgain()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "F0017", "100", "17", new DateOnly(1984, 10, 7));
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "F0017", "1001719841007");
+
+        var page = await browser.GetAsync("/journey/birthdate");
+        Assert.That(ErrorOn(await (await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = "19841008" })).Content.ReadAsStringAsync(), "birthdate-error"),
+            Does.Contain("あと2回"));
+        // The browser's "resend the form?" after a reload: the same form, the same date.
+        for (var reload = 0; reload < 3; reload++)
+        {
+            var again = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = "19841008" });
+            Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "birthdate-error"), Does.Contain("あと2回"), "the same typo is one try");
+        }
+
+        var another = await SubmitBirthDateAsync(browser, "19841009");
+        Assert.That(ErrorOn(another, "birthdate-error"), Does.Contain("あと1回"), "a different date is a new try");
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.CountAsync(a => a.MemberId == member.Id && a.Kind == AuditKinds.BirthDateFailed)), Is.EqualTo(2));
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/birthdate"), new Dictionary<string, string> { ["BirthDate"] = "19841007" })),
+            Is.Not.EqualTo("/journey/birthdate"), "the right date still goes on");
+    }
+
+    [Test]
     public async Task BirthDatesSentInParallel_AreCountedOneByOne_SoNoMoreThanTheLimitAreEverCompared()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "F0090", "100", "9", new DateOnly(1984, 10, 7));
