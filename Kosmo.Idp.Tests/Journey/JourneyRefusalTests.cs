@@ -304,6 +304,10 @@ public sealed class JourneyRefusalTests
         var set = await HtmlForm.SubmitAsync(browser, firstWindow, new Dictionary<string, string> { ["Password"] = "First2026pw", ["Confirmation"] = "First2026pw" });
         Assert.That(PathOf(set), Is.EqualTo("/journey/otp"));
 
+        // The first window's form sent again (a double click, a reload's resend): nothing to tell, on it goes.
+        var resent = await HtmlForm.SubmitAsync(browser, firstWindow, new Dictionary<string, string> { ["Password"] = "First2026pw", ["Confirmation"] = "First2026pw" });
+        Assert.That(PathOf(resent), Is.EqualTo("/journey/otp"), "the password typed is the one in force");
+
         var stale = await HtmlForm.SubmitAsync(browser, secondWindow, new Dictionary<string, string> { ["Password"] = "Other2026pw", ["Confirmation"] = "Other2026pw" });
         var html = await stale.Content.ReadAsStringAsync();
         Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.OK));

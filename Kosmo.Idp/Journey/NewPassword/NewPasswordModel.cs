@@ -15,7 +15,7 @@ namespace Kosmo.Idp.Journey.NewPassword;
 /// otherwise follow the member into the authenticator setup and on into the account.
 /// </summary>
 public sealed class NewPasswordModel(
-    KosmoDbContext db, MemberJourney journey, PasswordPolicy policy, PasswordHashing hashing, AuditLog audit,
+    KosmoDbContext db, MemberJourney journey, PasswordPolicy policy, PasswordHashing hashing, PasswordRecheck recheck, AuditLog audit,
     SessionTermination sessions, TimeProvider time, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.NewPassword;
@@ -45,6 +45,14 @@ public sealed class NewPasswordModel(
             if (!string.IsNullOrEmpty(Password) && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next
                 && !Member.PasswordMustChange && Member.PasswordChangedAt is { } changed && time.GetUtcNow() - changed < TimeSpan.FromHours(1))
             {
+                // The same form sent twice (a double click, a reload's resend): the password typed is
+                // the one in force, and there is nothing to tell. Checked as the login's secret is,
+                // so this is no way around the lockout.
+                if (await recheck.RefusalAsync(Member, Password, "NewPassword.AlreadySet", "new password sent again", cancellationToken) is null)
+                {
+                    return LocalRedirect(next);
+                }
+
                 AlreadySetContinueUrl = next;
                 return Page();
             }
