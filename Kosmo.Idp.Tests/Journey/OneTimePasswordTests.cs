@@ -540,6 +540,22 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task SigningInAgainWhileTheMailedCodeLives_SaysToUseThatMail_AndSendsNoOther()
+    {
+        await TestMembers.AddAsync(_factory, "T0099", "Mail-Member-2026");
+        var first = await PasswordOnlyAsync("T0099");
+        await first.GetAsync("/journey/otp");
+        Assert.That(_factory.Mail.To("t0099@example.jp"), Has.Count.EqualTo(1));
+
+        _clock.Advance(TimeSpan.FromMinutes(3));
+        var again = await PasswordOnlyAsync("T0099");
+        var page = await (await again.GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(page, "otp-notice"), Does.Contain("t0***@example.jp").And.Contain("あと7分使えます").And.Contain("再送信"));
+        Assert.That(_factory.Mail.To("t0099@example.jp"), Has.Count.EqualTo(1));
+        Assert.That(PathOf(await SubmitAsync(again, OtpMail.LatestCode(_factory, "t0099@example.jp"), "email")), Is.EqualTo("/"));
+    }
+
+    [Test]
     public async Task AMemberWhoCannotGetACode_CanSignOutFromTheCodePage()
     {
         await TestMembers.AddAsync(_factory, "T0014", "Mail-Member-2026");
@@ -567,7 +583,8 @@ public sealed class OneTimePasswordTests
 
         _clock.Advance(TimeSpan.FromSeconds(31));
         var capped = await ResendAsync(browser);
-        Assert.That(ErrorOn(capped, "otp-send-error"), Does.Contain("送信回数が上限に達しました"));
+        Assert.That(ErrorOn(capped, "otp-send-error"), Does.Contain("送信回数が上限に達しました").And.Contain("最後に届いたワンタイムパスワードは、あと10分使えます"),
+            "not sent away to wait an hour while the last code works");
         Assert.That(_factory.Mail.To("t0008@example.jp"), Has.Count.EqualTo(5));
         Assert.That(PathOf(await SubmitAsync(browser, OtpMail.LatestCode(_factory, "t0008@example.jp"), "email")), Is.EqualTo("/"),
             "the last code sent still works");
@@ -604,7 +621,7 @@ public sealed class OneTimePasswordTests
     }
 
     private static string PasswordOf(string userId) =>
-        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" or "T0015" or "T0016" ? "Mail-Member-2026" : "Totp-Member-2026";
+        userId is "T0005" or "T0006" or "T0007" or "T0008" or "T0011" or "T0012" or "T0013" or "T0014" or "T0015" or "T0016" or "T0099" ? "Mail-Member-2026" : "Totp-Member-2026";
 
     /// <summary>A new mail member past the password, on the code page, with the code that page mailed.</summary>
     private async Task<(HttpClient Browser, string Code)> AtTheMailedCodeAsync(string userId)

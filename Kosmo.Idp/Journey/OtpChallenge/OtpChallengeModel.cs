@@ -80,6 +80,12 @@ public sealed class OtpChallengeModel(
             {
                 await SendAsync(cancellationToken);
             }
+            else
+            {
+                // Signed out and in again, as the manual says to: no new mail while the last code
+                // lives, so the member is told that the mail already received is the one to use.
+                Notice = text["Otp.EarlierCodeStillWorks", MaskedEmail!, Wait.WholeMinutes(current.ExpiresAt - now)];
+            }
         }
 
         return Page();
@@ -272,12 +278,23 @@ public sealed class OtpChallengeModel(
                 SendError = text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                SendError = text["Otp.HourlyLimit", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
+                SendError = text["Otp.HourlyLimit", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " "
+                    + (await LiveCodeMinutesAsync(cancellationToken) is { } left ? text["Otp.LastCodeStillWorks", left] : OtherWay());
                 break;
             default:
                 SendError = text["Otp.MailUnavailable"];
                 break;
         }
+    }
+
+    /// <summary>Minutes the last mailed code still works (not expired, not killed by wrong tries); null when it does not.</summary>
+    private async Task<int?> LiveCodeMinutesAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return await email.CurrentAsync(Member.Id, cancellationToken) is { CodeHash.Length: > 0 } current
+            && current.ExpiresAt > now && current.Failures < options.Value.EmailMaximumFailures
+            ? Wait.WholeMinutes(current.ExpiresAt - now)
+            : null;
     }
 
     // While codes by mail are held back: the member's app, a recovery code if one is left, else the society.
