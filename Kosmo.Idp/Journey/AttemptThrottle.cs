@@ -32,6 +32,17 @@ public sealed class AttemptThrottle(KosmoDbContext db, SignInLockout lockout, Ti
         return SignInLockout.RemainingLock(throttle, now);
     }
 
+    /// <summary>Wrong tries left under <paramref name="key"/> before a pause, so a page can warn before it comes.</summary>
+    public async Task<int> FreeTriesLeftAsync(string key, CancellationToken cancellationToken) =>
+        lockout.FreeTriesLeft(await db.SignInThrottles.FindAsync([key], cancellationToken));
+
+    /// <summary>The words for a wrong code that started no pause: the page's own message, and how many tries are left.</summary>
+    public async Task<string> WrongCodeMessageAsync(
+        string key, string wrong, Microsoft.Extensions.Localization.IStringLocalizer<Localization.Strings> text, CancellationToken cancellationToken) =>
+        await FreeTriesLeftAsync(key, cancellationToken) is var left && left > 0
+            ? text[wrong] + " " + text["Otp.TriesBeforePause", left]
+            : text[wrong] + " " + text["Otp.NextWrongPauses"];
+
     public async Task ClearAsync(string key, CancellationToken cancellationToken)
     {
         if (await db.SignInThrottles.FindAsync([key], cancellationToken) is { } throttle)

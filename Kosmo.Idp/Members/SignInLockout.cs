@@ -15,6 +15,9 @@ public sealed class SignInLockout(IOptions<SignInLockoutOptions> options)
     public static TimeSpan? RemainingLock(SignInThrottle? throttle, DateTimeOffset now) =>
         throttle?.LockedUntil is { } until && until > now ? until - now : null;
 
+    /// <summary>Wrong tries left before the next one starts a pause (0: the next wrong one pauses).</summary>
+    public int FreeTriesLeft(SignInThrottle? throttle) => Math.Max(0, _options.FreeAttempts - (throttle?.FailedCount ?? 0));
+
     public void RecordFailure(SignInThrottle throttle, DateTimeOffset now)
     {
         // A long quiet spell forgives earlier failures.

@@ -242,7 +242,7 @@ public sealed class OtpChallengeModel(
         audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
         await Db.SaveChangesAsync(cancellationToken);
         Error = paused is { } wait ? text["Otp.Paused", Wait.WholeMinutes(wait)]
-            : Mode == "recovery" ? text["Otp.RecoveryWrong"] : text["Otp.AppWrong"];
+            : await throttle.WrongCodeMessageAsync(AttemptThrottle.SecondFactorKey(Member.Id), Mode == "recovery" ? "Otp.RecoveryWrong" : "Otp.AppWrong", text, cancellationToken);
     }
 
     private async Task<IActionResult> CompleteAsync(string method, CancellationToken cancellationToken)

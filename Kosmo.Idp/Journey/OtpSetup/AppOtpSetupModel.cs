@@ -135,7 +135,8 @@ public sealed class AppOtpSetupModel(
                 var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
                 audit.Record(wait is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, "app setup");
                 await Db.SaveChangesAsync(cancellationToken);
-                return (null, wait is { } w ? text["Otp.Paused", Wait.WholeMinutes(w)].Value : text["OtpSetup.Wrong"].Value);
+                return (null, wait is { } w ? text["Otp.Paused", Wait.WholeMinutes(w)].Value
+                    : await throttle.WrongCodeMessageAsync(AttemptThrottle.SecondFactorKey(Member.Id), "OtpSetup.Wrong", text, cancellationToken));
             }
 
             // Saved under the lock, with the session that passed: a copy of this form waiting for the
