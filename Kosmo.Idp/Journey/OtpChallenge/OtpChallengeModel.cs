@@ -73,18 +73,15 @@ public sealed class OtpChallengeModel(
             // The mail goes out when the page is first shown (manual 2-1: the code "arrives");
             // a reload within the code's life sends nothing new.
             // A code that met too many wrong guesses is dead too: the attempt says at once how long codes are held back.
-            var current = await email.CurrentAsync(Member.Id, cancellationToken);
-            var now = time.GetUtcNow();
-            if (current is null || current.CodeHash.Length == 0 || current.ExpiresAt <= now
-                || current.Failures >= options.Value.EmailMaximumFailures)
-            {
-                await SendAsync(cancellationToken);
-            }
-            else
+            if (await LiveCodeMinutesAsync(cancellationToken) is { } left)
             {
                 // Signed out and in again, as the manual says to: no new mail while the last code
                 // lives, so the member is told that the mail already received is the one to use.
-                Notice = text["Otp.EarlierCodeStillWorks", MaskedEmail!, Wait.WholeMinutes(current.ExpiresAt - now)];
+                Notice = text["Otp.EarlierCodeStillWorks", MaskedEmail!, left];
+            }
+            else
+            {
+                await SendAsync(cancellationToken);
             }
         }
 

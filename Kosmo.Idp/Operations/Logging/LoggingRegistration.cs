@@ -67,8 +67,7 @@ public static class LoggingRegistration
     private static bool RefusedSettingsAtStart(LogEvent logEvent) =>
         logEvent.MessageTemplate.Text == "Hosting failed to start"
         && logEvent.Exception is { } failure
-        && (failure is AggregateException many ? many.InnerExceptions : [failure])
-            .All(StartupFailure.IsRefusedSetting);
+        && StartupFailure.IsRefusedSetting(failure);
 
     /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
     internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>

@@ -18,13 +18,16 @@ public static class StartupFailure
         // A refused setting is explained by its message; anything else keeps its stack trace.
         // Several refused sections at once arrive as one AggregateException.
         var failures = failure is AggregateException many ? many.InnerExceptions : [failure];
-        var refusedSettings = failures.All(IsRefusedSetting);
-        logger.Fatal(refusedSettings ? null : failure, "The service could not start: {Reason}", string.Join(" ", failures.Select(Describe)));
+        logger.Fatal(IsRefusedSetting(failure) ? null : failure, "The service could not start: {Reason}", string.Join(" ", failures.Select(Describe)));
     }
 
-    /// <summary>A setting refused by its checks, explained by its message alone; anything else is a fault with a stack trace worth keeping.</summary>
+    /// <summary>
+    /// Settings refused by their checks (several at once arrive as one AggregateException), explained
+    /// by their messages alone; anything else is a fault with a stack trace worth keeping.
+    /// </summary>
     public static bool IsRefusedSetting(Exception failure) =>
-        failure is Startup.SettingRefusedException or Microsoft.Extensions.Options.OptionsValidationException;
+        (failure is AggregateException many ? many.InnerExceptions : [failure])
+            .All(f => f is Startup.SettingRefusedException or Microsoft.Extensions.Options.OptionsValidationException);
 
     /// <summary>
     /// A refused options class is named by its settings section too ("Session: … 'IdleTimeout' …"),

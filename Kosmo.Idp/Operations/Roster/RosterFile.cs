@@ -4,8 +4,10 @@ using CsvHelper;
 
 namespace Kosmo.Idp.Operations.Roster;
 
-/// <summary>What was read from a roster file, before any row is checked.</summary>
-/// <summary>The rows read; <c>HasEmailColumn</c> false when the file says nothing about addresses (the column is optional).</summary>
+/// <summary>
+/// What was read from a roster file, before any row is checked; <c>HasEmailColumn</c> false when
+/// the file says nothing about addresses (the column is optional).
+/// </summary>
 public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed, bool HasEmailColumn = true);
 
 /// <summary>A roster file that cannot be read at all (no header, a missing column, an unknown encoding).</summary>
