@@ -30,7 +30,6 @@ public static class JourneyRegistration
         services.AddOptions<TermsOptions>().BindConfiguration(TermsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TermsOptions>, TermsFilesExist>();
         services.AddSingleton<TermsOfUse>();
-        services.AddSingleton<BirthDate.RepeatedWrongBirthDate>();
         services.AddOptions<EmailVerificationOptions>().BindConfiguration(EmailVerificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<EmailVerificationService>();
         services.AddOptions<PasswordPolicyOptions>().BindConfiguration(PasswordPolicyOptions.Section).ValidateDataAnnotations().ValidateOnStart();

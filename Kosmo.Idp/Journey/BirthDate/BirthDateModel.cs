@@ -13,7 +13,7 @@ namespace Kosmo.Idp.Journey.BirthDate;
 /// <summary>Manual p.2 [3]: the member types their own birthdate, which must match the roster.</summary>
 public sealed class BirthDateModel(
     KosmoDbContext db, MemberJourney journey, AuditLog audit, TimeProvider time,
-    IOptions<JourneyOptions> options, RepeatedWrongBirthDate repeated, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    IOptions<JourneyOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.ConfirmBirthDate;
 
@@ -60,7 +60,7 @@ public sealed class BirthDateModel(
         }
 
         var now = time.GetUtcNow();
-        if (typed != Member.BirthDate && repeated.IsRepeat(HttpContext, Member.Id, typed))
+        if (typed != Member.BirthDate && RepeatedWrongBirthDate.IsRepeat(HttpContext, Member.Id, typed))
         {
             Error = text["BirthDate.Wrong", options.Value.BirthDateAttempts - Member.BirthDateFailures];
             return Page();
@@ -83,7 +83,7 @@ public sealed class BirthDateModel(
         if (left > 0)
         {
             await Db.SaveChangesAsync(cancellationToken);
-            repeated.Remember(HttpContext, Member.Id, typed);
+            RepeatedWrongBirthDate.Remember(HttpContext, Member.Id, typed);
             Error = text["BirthDate.Wrong", left];
             return Page();
         }

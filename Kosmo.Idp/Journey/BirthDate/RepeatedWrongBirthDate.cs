@@ -1,43 +1,22 @@
-using Microsoft.AspNetCore.DataProtection;
-
 namespace Kosmo.Idp.Journey.BirthDate;
 
 /// <summary>
 /// The wrong birthdate this browser sent last. A reload after a refusal ("resend the form?")
 /// sends the same date again: counted twice, one typo and two reloads would take most of the five
 /// tries, and the lock that follows needs a call to the society. The same wrong date again is
-/// answered without counting; it tells a guesser nothing new. Held by this browser only, protected,
-/// for this page, until the browser closes or the member signs out.
+/// answered without counting; it tells a guesser nothing new. Held by this browser only, until
+/// the browser closes or the member signs out.
 /// </summary>
-public sealed class RepeatedWrongBirthDate(IDataProtectionProvider protection)
+public static class RepeatedWrongBirthDate
 {
-    private const string CookieName = "kosmo_birthdate_wrong";
-    private const string PagePath = "/journey/birthdate";
+    private static readonly MemberBoundCookie Cookie =
+        new("kosmo_birthdate_wrong", "/journey/birthdate", SameSiteMode.Strict, "Kosmo.Idp.Journey.BirthDate.LastWrong");
 
-    private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Journey.BirthDate.LastWrong");
+    public static bool IsRepeat(HttpContext context, Guid memberId, DateOnly typed) => Cookie.Read(context, memberId) == Text(typed);
 
-    public bool IsRepeat(HttpContext context, Guid memberId, DateOnly typed)
-    {
-        if (context.Request.Cookies[CookieName] is not { Length: > 0 } cookie)
-        {
-            return false;
-        }
+    public static void Remember(HttpContext context, Guid memberId, DateOnly typed) => Cookie.Write(context, memberId, Text(typed));
 
-        try
-        {
-            return _protector.Unprotect(cookie) == Value(memberId, typed);
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return false;
-        }
-    }
+    public static void Forget(HttpContext context) => Cookie.Forget(context);
 
-    public void Remember(HttpContext context, Guid memberId, DateOnly typed) =>
-        context.Response.Cookies.Append(CookieName, _protector.Protect(Value(memberId, typed)), MemberCookies.Options(context.Request, PagePath, SameSiteMode.Strict));
-
-    public static void Forget(HttpContext context) =>
-        context.Response.Cookies.Delete(CookieName, MemberCookies.Options(context.Request, PagePath, SameSiteMode.Strict));
-
-    private static string Value(Guid memberId, DateOnly typed) => $"{memberId:N}|{typed:yyyyMMdd}";
+    private static string Text(DateOnly date) => date.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
-
 namespace Kosmo.Idp.Journey.Email;
 
 /// <summary>
@@ -11,48 +9,23 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 public static class VerificationReturn
 {
-    private const string CookieName = "kosmo_email_return";
-    private const string CookiePath = "/journey/email";
-
-    // A cookie holds 4 KB; a longer request is left out rather than cut by the browser.
-    private const int LongestCookie = 3800;
+    private static readonly MemberBoundCookie Cookie =
+        new("kosmo_email_return", "/journey/email", SameSiteMode.Lax, "Kosmo.Idp.Journey.Email.VerificationReturn");
 
     public static void Remember(HttpContext context, Guid memberId, string? returnUrl, TimeSpan lifetime)
     {
-        var value = MemberJourney.IsLocalUrl(returnUrl) ? Protector(context).Protect(memberId.ToString("N") + "|" + returnUrl) : null;
-        if (value is null || value.Length > LongestCookie)
+        if (MemberJourney.IsLocalUrl(returnUrl))
+        {
+            Cookie.Write(context, memberId, returnUrl, lifetime);
+        }
+        else
         {
             Forget(context);
-            return;
         }
-
-        context.Response.Cookies.Append(CookieName, value, MemberCookies.Options(context.Request, CookiePath, SameSiteMode.Lax, lifetime));
     }
 
     public static string ContinueUrl(HttpContext context, Guid memberId) =>
-        MemberJourney.UrlOf(JourneyStep.VerifyEmail, ReturnUrlOf(context, memberId));
+        MemberJourney.UrlOf(JourneyStep.VerifyEmail, Cookie.Read(context, memberId));
 
-    public static void Forget(HttpContext context) =>
-        context.Response.Cookies.Delete(CookieName, MemberCookies.Options(context.Request, CookiePath, SameSiteMode.Lax));
-
-    private static string? ReturnUrlOf(HttpContext context, Guid memberId)
-    {
-        if (context.Request.Cookies[CookieName] is not { Length: > 0 } cookie)
-        {
-            return null;
-        }
-
-        try
-        {
-            var parts = Protector(context).Unprotect(cookie).Split('|', 2);
-            return parts.Length == 2 && parts[0] == memberId.ToString("N") ? parts[1] : null;
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return null;
-        }
-    }
-
-    private static IDataProtector Protector(HttpContext context) =>
-        context.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("Kosmo.Idp.Journey.Email.VerificationReturn");
+    public static void Forget(HttpContext context) => Cookie.Forget(context);
 }

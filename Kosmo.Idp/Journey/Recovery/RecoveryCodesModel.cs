@@ -2,7 +2,6 @@ using System.Globalization;
 using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -18,13 +17,12 @@ namespace Kosmo.Idp.Journey.Recovery;
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
-    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time, IDataProtectionProvider protection,
+    KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time,
     IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn)
     : JourneyPageModel(db, journey)
 {
-    private const string CookieName = "kosmo_recovery_codes";
-
-    private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Journey.Recovery.ShownCodes");
+    private static readonly MemberBoundCookie Cookie =
+        new("kosmo_recovery_codes", "/journey/recovery-codes", SameSiteMode.Strict, "Kosmo.Idp.Journey.Recovery.ShownCodes");
 
     protected override JourneyStep Step => JourneyStep.SaveRecoveryCodes;
 
@@ -114,35 +112,19 @@ public sealed class RecoveryCodesModel(
     }
 
     /// <summary>The next visit issues a new set (the member saved this one, or asked for another).</summary>
-    public static void ForgetShownSet(HttpContext context) => context.Response.Cookies.Delete(CookieName, CookieOptions(context.Request));
+    public static void ForgetShownSet(HttpContext context) => Cookie.Forget(context);
 
-    private void Remember(IReadOnlyList<string> shown)
-    {
-        var payload = string.Join('|', [Member.Id.ToString("N"), time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), .. shown]);
-        var options = CookieOptions(Request);
-        options.MaxAge = ShownFor;
-        Response.Cookies.Append(CookieName, _protector.Protect(payload), options);
-    }
+    private void Remember(IReadOnlyList<string> shown) =>
+        Cookie.Write(HttpContext, Member.Id, string.Join('|', [time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), .. shown]), ShownFor);
 
     private IReadOnlyList<string>? ShownBefore()
     {
-        if (Request.Cookies[CookieName] is not { Length: > 0 } cookie)
+        if (Cookie.Read(HttpContext, Member.Id)?.Split('|') is not [var at, .. var shown]
+            || !long.TryParse(at, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
         {
             return null;
         }
 
-        try
-        {
-            var parts = _protector.Unprotect(cookie).Split('|');
-            var shownAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(parts[1], CultureInfo.InvariantCulture));
-            return parts[0] == Member.Id.ToString("N") && time.GetUtcNow() - shownAt <= ShownFor ? parts[2..] : null;
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
-        }
+        return time.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds) <= ShownFor ? shown : null;
     }
-
-    private static CookieOptions CookieOptions(HttpRequest request) =>
-        MemberCookies.Options(request, "/journey/recovery-codes", SameSiteMode.Strict);
 }
