@@ -365,6 +365,19 @@ public sealed class JourneyRefusalTests
         Assert.That(japanese, Does.Contain("<html lang=\"ja\"").And.Contain("ユーザID"), "the member's own choice wins");
     }
 
+    [Test]
+    public async Task AnAppsUiLocales_AlsoSetsTheLanguageOfTheErrorPageForItsRefusedRequest()
+    {
+        var app = new TestRelyingApp(_factory, "no-such-app", KosmoFactory.PortalRedirect, null);
+        var refused = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["ui_locales"] = "en" }));
+        var page = await refused.Content.ReadAsStringAsync();
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(page, Does.Contain("<html lang=\"en\"").And.Contain("This request cannot be accepted"));
+
+        var unasked = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        Assert.That(await unasked.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"ja\""), "only the request that asked; no cookie for a refused app");
+    }
+
     private async Task<string> SubmitBirthDateAsync(HttpClient browser, string typed)
     {
         var page = await browser.GetAsync("/journey/birthdate");

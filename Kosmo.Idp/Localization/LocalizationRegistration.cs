@@ -25,10 +25,12 @@ public static class LocalizationRegistration
             options.DefaultRequestCulture = new RequestCulture(Japanese);
             options.SupportedCultures = Cultures;
             options.SupportedUICultures = Cultures;
-            // The member's own choice first, then the language the app asked for (RelyingAppLanguage).
+            // The member's own choice first, then the language the app asked for (RelyingAppLanguage):
+            // in this request, or earlier in the visit.
             options.RequestCultureProviders =
             [
                 new CookieRequestCultureProvider { CookieName = CookieName },
+                new CustomRequestCultureProvider(RelyingAppLanguage.FromThisRequestAsync),
                 new CookieRequestCultureProvider { CookieName = RelyingAppLanguage.CookieName },
             ];
         });

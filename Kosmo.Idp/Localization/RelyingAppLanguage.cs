@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Localization;
+
 namespace Kosmo.Idp.Localization;
 
 /// <summary>
@@ -18,6 +20,21 @@ public static class RelyingAppLanguage
         }
 
         LocalizationRegistration.AppendCookie(context, CookieName, language, expires: null);
+    }
+
+    /// <summary>
+    /// The language an app's request asks for, for that request itself: the page a refused request
+    /// shows (unknown client, unregistered redirect URI) is the member's first page of the visit and
+    /// has no cookie to go by yet. Only the query is read: a form posted to the endpoint is not read
+    /// before host filtering and the unreadable-form guard have seen it.
+    /// </summary>
+    public static Task<ProviderCultureResult?> FromThisRequestAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        var asked = path.StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize) || path.StartsWithSegments("/" + Protocol.ProtocolPaths.EndSession)
+            ? FirstSupported(context.Request.Query[OpenIddict.Abstractions.OpenIddictConstants.Parameters.UiLocales])
+            : null;
+        return Task.FromResult(asked is null ? null : new ProviderCultureResult(asked));
     }
 
     // A space-separated list of BCP 47 tags in order of preference: "en-US ja" → en.
