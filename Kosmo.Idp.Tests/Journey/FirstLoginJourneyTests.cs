@@ -127,10 +127,10 @@ public sealed class FirstLoginJourneyTests
     public async Task AnAppThatAsksForAnAuthenticatorApp_IsSaidSoOnTheMethodPage_WithTheAppChosen()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0015", "150", "15", new DateOnly(1988, 5, 15));
-        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
         var app = TestRelyingApp.Portal(_factory);
         var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["acr_values"] = "urn:kosmo:acr:mfa:app" }));
-        var atMethod = await LoginAsync(app.Browser, "R0015", "1501519880515", authorize.Headers.Location!.OriginalString);
+        var atMethod = await TestMembers.SignInPastEmailAsync(_factory, app.Browser, "R0015", "1501519880515", authorize.Headers.Location!.OriginalString);
         Assert.That(PathOf(atMethod), Is.EqualTo("/journey/method"));
 
         var page = await HtmlForm.ParseAsync(await FollowAsync(app.Browser, atMethod));
@@ -138,8 +138,9 @@ public sealed class FirstLoginJourneyTests
         Assert.That(page.GetElementById("method-app")?.HasAttribute("checked"), Is.True, "the app is chosen already");
 
         var plain = TestRelyingApp.Portal(_factory);
-        await TestMembers.SkipToAsync(_factory, await TestMembers.AddFromRosterAsync(_factory, "R0016", "160", "16", new DateOnly(1988, 6, 16)), JourneyStep.ChooseOtpMethod);
-        var plainAtMethod = await LoginAsync(plain.Browser, "R0016", "1601619880616", (await plain.Browser.GetAsync(plain.AuthorizeUrl(Pkce.Create()))).Headers.Location!.OriginalString);
+        await TestMembers.SkipToAsync(_factory, await TestMembers.AddFromRosterAsync(_factory, "R0016", "160", "16", new DateOnly(1988, 6, 16)), JourneyStep.VerifyEmail);
+        var plainAtMethod = await TestMembers.SignInPastEmailAsync(_factory, plain.Browser, "R0016", "1601619880616",
+            (await plain.Browser.GetAsync(plain.AuthorizeUrl(Pkce.Create()))).Headers.Location!.OriginalString);
         var plainPage = await HtmlForm.ParseAsync(await FollowAsync(plain.Browser, plainAtMethod));
         Assert.That(plainPage.GetElementById("method-app-required"), Is.Null, "an app that asks for no authenticator app: the member chooses freely");
         Assert.That(plainPage.QuerySelector("input[name=Method][checked]"), Is.Null);
@@ -149,12 +150,12 @@ public sealed class FirstLoginJourneyTests
     public async Task RosterMemberChoosingTheApp_SetsItUpAfterTheNewPassword_AndReturnsToTheRelyingAppWithACode()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0007", "700", "7", new DateOnly(1988, 8, 8));
-        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
         var app = TestRelyingApp.Portal(_factory);
         var browser = app.Browser;
         var pkce = Pkce.Create();
         var authorize = await browser.GetAsync(app.AuthorizeUrl(pkce));
-        var afterLogin = await LoginAsync(browser, "R0007", "700719880808", authorize.Headers.Location!.OriginalString);
+        var afterLogin = await TestMembers.SignInPastEmailAsync(_factory, browser, "R0007", "700719880808", authorize.Headers.Location!.OriginalString);
         Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/method"));
 
         var afterMethod = await SubmitNextAsync(browser, afterLogin, new Dictionary<string, string> { ["Method"] = nameof(OtpMethod.App) });
@@ -229,13 +230,13 @@ public sealed class FirstLoginJourneyTests
     public async Task ReplacingTheInitialPassword_EndsEveryOtherSession_SoNoneFollowsTheMemberIntoTheAuthenticatorSetup()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0017", "717", "7", new DateOnly(1982, 3, 4));
-        await TestMembers.SkipToAsync(_factory, member, JourneyStep.ChooseOtpMethod);
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
         // Whoever worked the initial password out from the insurance card signs in first, and waits.
         var other = _factory.Browser();
-        Assert.That(PathOf(await LoginAsync(other, "R0017", "717719820304")), Is.EqualTo("/journey/method"));
+        Assert.That(PathOf(await LoginAsync(other, "R0017", "717719820304")), Is.EqualTo("/journey/email"));
 
         var browser = _factory.Browser();
-        var afterMethod = await SubmitNextAsync(browser, await LoginAsync(browser, "R0017", "717719820304"),
+        var afterMethod = await SubmitNextAsync(browser, await TestMembers.SignInPastEmailAsync(_factory, browser, "R0017", "717719820304"),
             new Dictionary<string, string> { ["Method"] = nameof(OtpMethod.App) });
         var afterPassword = await SubmitNextAsync(browser, afterMethod,
             new Dictionary<string, string> { ["Password"] = "Kenpo-Kaede-2026", ["Confirmation"] = "Kenpo-Kaede-2026" });
@@ -245,6 +246,73 @@ public sealed class FirstLoginJourneyTests
         Assert.That(PathOf(await other.GetAsync("/journey/otp-setup/app")), Is.EqualTo("/login"), "the other session sees no key");
         Assert.That(PathOf(await other.GetAsync("/account")), Is.EqualTo("/login"));
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "R0017"), Does.Contain(AuditKinds.SignedOutEverywhere));
+    }
+
+    [Test]
+    public async Task SomeoneWhoWentFirstWithTheInitialPassword_LeavesNoMailboxNorMethod_TheMembersSignInAsksForBothAgain()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0018", "818", "8", new DateOnly(1979, 12, 1), rosterEmail: "r0018@example.jp");
+        // Whoever worked 記号+番号+生年月日 out from the insurance card walks up to the new password with their own mailbox.
+        var other = _factory.Browser();
+        var atTerms = await SubmitNextAsync(other, await LoginAsync(other, "R0018", "818819791201"), new Dictionary<string, string> { ["BirthDate"] = "19791201" });
+        var atEmail = await SubmitNextAsync(other, atTerms, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        await SubmitNextAsync(other, atEmail, new Dictionary<string, string> { ["Email"] = "intruder@example.net" });
+        var link = LinkIn(_factory.Mail.To("intruder@example.net").Single());
+        await HtmlForm.SubmitAsync(other, await other.GetAsync(link), new Dictionary<string, string>());
+        var atNewPassword = await SubmitNextAsync(other, await other.GetAsync("/journey/email"), new Dictionary<string, string> { ["Method"] = "Email" });
+        Assert.That(PathOf(atNewPassword), Is.EqualTo("/journey/new-password"));
+        // ... earlier that day: the mail cooldown has long passed when the member comes.
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            await db.EmailVerifications.Where(v => v.MemberId == member.Id).ExecuteUpdateAsync(set => set.SetProperty(v => v.SentAt, v => v.SentAt.AddHours(-3)));
+            return await db.AuditEvents.Where(a => a.MemberId == member.Id).ExecuteUpdateAsync(set => set.SetProperty(a => a.OccurredAt, a => a.OccurredAt.AddHours(-3)));
+        });
+
+        // The member signs in later: the birthdate and terms stay done, the address and method are asked again.
+        var browser = _factory.Browser();
+        var afterLogin = await LoginAsync(browser, "R0018", "818819791201");
+        Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/email"), "not straight to the new password");
+        var emailPage = await FollowAsync(browser, afterLogin);
+        Assert.That(await emailPage.Content.ReadAsStringAsync(), Does.Contain("value=\"r0018@example.jp\"").And.Not.Contain("intruder"),
+            "the roster's address is offered, not the one typed before");
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
+        Assert.Multiple(() =>
+        {
+            Assert.That(stored.Email, Is.Null);
+            Assert.That(stored.EmailVerifiedAt, Is.Null);
+            Assert.That(stored.OtpMethod, Is.Null);
+            Assert.That(stored.BirthDateConfirmedAt, Is.Not.Null);
+        });
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "R0018"), Does.Contain(AuditKinds.InitialPasswordChoicesForgotten));
+
+        // Walked on in this one sign-in, the choices are the member's own: the first code goes to the member's mailbox.
+        await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0018@example.jp" });
+        var phone = _factory.Browser();
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(_factory.Mail.To("r0018@example.jp").Single())), new Dictionary<string, string>());
+        var afterMethod = await SubmitNextAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Method"] = "Email" });
+        var afterPassword = await SubmitNextAsync(browser, afterMethod,
+            new Dictionary<string, string> { ["Password"] = "Kenpo-Tsubaki-2026", ["Confirmation"] = "Kenpo-Tsubaki-2026" });
+        Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"));
+        Assert.That(PathOf(await OtpMail.CompleteAsync(_factory, browser, afterPassword, "r0018@example.jp")), Is.EqualTo("/journey/recovery-codes"));
+        Assert.That(_factory.Mail.To("intruder@example.net"), Has.Count.EqualTo(1), "only the verification mail it asked for itself");
+    }
+
+    [Test]
+    public async Task ALinkMailedInAnEarlierSignInWithTheInitialPassword_StopsWorkingAtTheNextSignIn()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0019", "919", "9", new DateOnly(1981, 2, 3));
+        var other = _factory.Browser();
+        var atTerms = await SubmitNextAsync(other, await LoginAsync(other, "R0019", "919919810203"), new Dictionary<string, string> { ["BirthDate"] = "19810203" });
+        var atEmail = await SubmitNextAsync(other, atTerms, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        await SubmitNextAsync(other, atEmail, new Dictionary<string, string> { ["Email"] = "intruder19@example.net" });
+        var link = LinkIn(_factory.Mail.To("intruder19@example.net").Single());
+
+        var browser = _factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "R0019", "919919810203")), Is.EqualTo("/journey/email"));
+
+        var opened = await other.GetAsync(link);
+        Assert.That(await opened.Content.ReadAsStringAsync(), Does.Contain("この確認リンクは無効です"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("(no redirect: OK)"), "the member is still asked for an address");
     }
 
     [Test]

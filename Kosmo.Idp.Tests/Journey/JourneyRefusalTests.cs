@@ -395,13 +395,6 @@ public sealed class JourneyRefusalTests
             var stored = await db.Members.SingleAsync(m => m.Id == member.Id);
             stored.BirthDateConfirmedAt = now;
             stored.AcceptedTermsVersion = "2026-04-01";
-            if (step == "/journey/new-password")
-            {
-                stored.Email = "x@example.jp";
-                stored.EmailVerifiedAt = now;
-                stored.OtpMethod = OtpMethod.Email;
-            }
-
             if (issuedPassword is not null)
             {
                 stored.PasswordHash = _factory.Services.GetRequiredService<PasswordHashing>().Hash(issuedPassword);
@@ -410,7 +403,9 @@ public sealed class JourneyRefusalTests
             return await db.SaveChangesAsync();
         });
         var browser = _factory.Browser();
-        var login = await LoginAsync(browser, userId, issuedPassword ?? "900919700101");
+        var login = step == "/journey/new-password"
+            ? await TestMembers.SignInPastEmailAsync(_factory, browser, userId, issuedPassword ?? "900919700101", method: OtpMethod.Email)
+            : await LoginAsync(browser, userId, issuedPassword ?? "900919700101");
         Assert.That(PathOf(login), Is.EqualTo(step));
         return browser;
     }

@@ -317,6 +317,32 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(await withIt.GetAsync(again.Headers.Location)), Is.Not.EqualTo("/login"), "the cookie it answers with is signed in, under the new session version");
     }
 
+    [Test]
+    public async Task AnAppSetupLeftUnfinished_ShowsANewKeyAtTheNextSignIn_AndTheKeySeenBeforeNeverWorks()
+    {
+        await AddAppMemberAsync("T0145");
+        var shared = _factory.Browser();
+        await LoginAsync(shared, "T0145", "Totp-Member-2026");
+        var setup = await shared.GetAsync("/journey/otp-setup/app");
+        var seen = await AuthenticatorApp.ScanAsync(shared, setup);
+        Assert.That(await AuthenticatorApp.ScanAsync(shared, await shared.GetAsync("/journey/otp-setup/app")), Is.EqualTo(seen), "the same key on reload");
+        // Left on a shared PC (or saved as kosmo-web-otp.png); the member finishes the setup later, signed in again.
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "T0145", "Totp-Member-2026");
+        var later = await browser.GetAsync("/journey/otp-setup/app");
+        var key = await AuthenticatorApp.ScanAsync(browser, later);
+        Assert.That(key, Is.Not.EqualTo(seen));
+
+        var withTheOldKey = await HtmlForm.SubmitAsync(browser, later,
+            new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");
+        Assert.That(withTheOldKey.StatusCode, Is.EqualTo(HttpStatusCode.OK), "refused");
+        var enrolled = await HtmlForm.SubmitAsync(browser, later,
+            new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(key, _clock.GetUtcNow()) }, "#otp-setup-form");
+        Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"));
+        var devices = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => db.Members.Any(m => m.Id == d.MemberId && m.UserId == "T0145")));
+        Assert.That(devices, Is.EqualTo(1), "the abandoned key is gone, not kept beside the new one");
+    }
+
     private static readonly TimeSpan RepeatedCodeFormWindow = Kosmo.Idp.Journey.Otp.RepeatedCodeForm.Window;
 
     [Test]

@@ -18,7 +18,10 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
 {
     private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Members.Otp.TotpSecret.v1");
 
-    /// <summary>The member's device being set up: the same one until confirmed, so the QR code does not change on reload.</summary>
+    /// <summary>
+    /// The member's device being set up: the same one until confirmed or the member signs in again,
+    /// so the QR code does not change on reload (<see cref="ForgetUnfinishedSetupsAsync"/>).
+    /// </summary>
     public async Task<TotpDevice> PendingDeviceAsync(Member member, CancellationToken cancellationToken)
     {
         var pending = await db.TotpDevices.FirstOrDefaultAsync(d => d.MemberId == member.Id && d.ConfirmedAt == null, cancellationToken);
@@ -36,6 +39,14 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
         await db.SaveChangesAsync(cancellationToken);
         return pending;
     }
+
+    /// <summary>
+    /// Drops the member's app setups left unfinished (at a new sign-in): a key shown on a screen and
+    /// abandoned, on a shared PC or in a saved kosmo-web-otp.png, would otherwise come back at the
+    /// next setup, and whoever copied it would then read the member's codes once the member finishes it.
+    /// </summary>
+    public static Task<int> ForgetUnfinishedSetupsAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
+        db.TotpDevices.Where(d => d.MemberId == memberId && d.ConfirmedAt == null).ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>The key in Base32, as members type it into an app: groups of four.</summary>
     public string KeyForDisplay(TotpDevice device) =>

@@ -116,6 +116,8 @@ public sealed class LoginModel(
 
         member.PreviousSignInAt = member.LastSignInAt;
         member.LastSignInAt = now;
+        await InitialPasswordChoices.ForgetAtSignInAsync(db, audit, member, cancellationToken);
+        await Otp.TotpAuthenticator.ForgetUnfinishedSetupsAsync(db, member.Id, cancellationToken);
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);

@@ -18,6 +18,7 @@ public static class AuditKinds
     public const string EmailVerificationRefused = "email.verification-refused";
     public const string EmailVerificationCancelled = "email.verification-cancelled";
     public const string OtpMethodChosen = "otp-method.chosen";
+    public const string InitialPasswordChoicesForgotten = "first-login.choices-forgotten";
     public const string PasswordChanged = "password.changed";
     public const string PasswordRefused = "password.refused";
     public const string OtpSent = "otp.sent";
