@@ -165,6 +165,10 @@ public sealed class ClientCommandsTests
         var unknown = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nobody", "--name", "x");
         Assert.That(unknown.Exit, Is.EqualTo(1));
         Assert.That(unknown.Errors, Does.Contain("No relying app 'nobody'"));
+
+        var unclear = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nobody", "--client-credentials", "maybe");
+        Assert.That(unclear.Exit, Is.EqualTo(2));
+        Assert.That(unclear.Errors, Does.Contain("--client-credentials takes true or false, not 'maybe'"));
     }
 
     private static async Task<string?> BackchannelLogoutUriAsync(KosmoFactory factory, string clientId)

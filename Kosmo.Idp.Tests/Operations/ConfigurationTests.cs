@@ -22,7 +22,13 @@ public sealed class ConfigurationTests
     [TestCase("Mail:SendGrid:Timeout=00:00:00", "Timeout")]
     [TestCase("Pruning:AuditRetention=00:00:00", "AuditRetention")]
     [TestCase("Protocol:Issuer=https://society.example/idp/", "without a path")]
-    public void ASessionLimitOutOfRange_StopsTheStart(string settings, string message)
+    // An entry of a list the binder could not read would otherwise be left out without a word (and the app removed).
+    [TestCase("RelyingApps:Apps:0:Kind=Publik", "RelyingApps:Apps:0:Kind")]
+    [TestCase("RelyingApps:Apps:0:AllowClientCredentials=yes", "RelyingApps:Apps:0:AllowClientCredentials")]
+    [TestCase("RelyingApps:Apps:0:HomeUrl=https://[portal", "RelyingApps:Apps:0:HomeUrl")]
+    [TestCase("RelyingApps:Apps:0:RedirectUris:1=https://[portal/callback", "RelyingApps:Apps:0:RedirectUris:1")]
+    [TestCase("Mail:SendGrid:Host=api.sendgrid.com", "Mail:SendGrid:Host must be an absolute http(s) URL")]
+    public void ASettingOutOfRangeOrUnreadable_StopsTheStart_NamingIt(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
         var failure = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
@@ -38,9 +44,20 @@ public sealed class ConfigurationTests
         var missing = Path.Combine(Path.GetTempPath(), $"kosmo-missing-{Guid.NewGuid():N}.pfx");
         var garbage = Path.GetTempFileName();
         File.WriteAllText(garbage, "not a certificate");
+        // An export without the key (openssl pkcs12 -export -nokeys): the ring could be written, never read.
+        var keyless = Path.GetTempFileName();
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                "CN=kosmo-keyless", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            using var publicOnly = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(self.RawData);
+            File.WriteAllBytes(keyless, publicOnly.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "whatever"));
+        }
+
         try
         {
-            foreach (var (path, message) in new[] { (missing, "does not exist"), (garbage, "could not be read as a PFX file") })
+            foreach (var (path, message) in new[] { (missing, "does not exist"), (garbage, "could not be read as a PFX file"), (keyless, "no private key") })
             {
                 var failure = Assert.ThrowsAsync<Kosmo.Idp.Operations.Startup.SettingRefusedException>(async () =>
                 {
@@ -56,6 +73,7 @@ public sealed class ConfigurationTests
         finally
         {
             File.Delete(garbage);
+            File.Delete(keyless);
         }
     }
 

@@ -40,6 +40,30 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public void EveryPathTheServiceAnswers_IsRefusedAsTheMetricsPath()
+    {
+        // The pages' and the demo app's routes, and the static files' folders: a scrape path among them
+        // would hide a page (or make its route ambiguous, a 500 on /logout for every app's sign-out).
+        var routes = _factory.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Select(endpoint => endpoint.RoutePattern.RawText ?? "");
+        var folders = Directory.GetDirectories(Path.Combine(RepositoryPaths.Root, "Kosmo.Idp", "wwwroot")).Select(Path.GetFileName);
+        var firstSegments = routes.Concat(folders!).Select(path => path!.TrimStart('/').Split('/')[0])
+            .Where(segment => segment.Length > 0 && !segment.StartsWith('{') && segment != "metrics").Distinct().ToList();
+        Assert.That(firstSegments, Does.Contain("logout").And.Contain("journey").And.Contain("css"), "the routes were found");
+
+        var validation = new TelemetryOptionsValidation();
+        Assert.Multiple(() =>
+        {
+            foreach (var segment in firstSegments)
+            {
+                Assert.That(validation.Validate(null, new TelemetryOptions { MetricsPath = "/" + segment }).Failed, Is.True, "/" + segment);
+            }
+        });
+        Assert.That(validation.Validate(null, new TelemetryOptions { MetricsPath = "/metrics" }).Succeeded, Is.True);
+    }
+
+    [Test]
     public async Task WithMetricsTurnedOff_ThereIsNoScrapeEndpoint()
     {
         await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["Telemetry:MetricsEnabled"] = "false" });

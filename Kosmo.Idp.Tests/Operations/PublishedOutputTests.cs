@@ -55,6 +55,13 @@ public sealed partial class PublishedOutputTests
             .And.Contain("settings section Protocol").And.Contain("must be an https URL in production")
             .And.Not.Contain("   at "), "every refused section, no stack trace in the log line");
 
+        // So is a value that cannot be read as its type at all.
+        var (unreadableExit, unreadableOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment) { ["PasswordPolicy__RequireLetter"] = "maybe" });
+        Assert.That(unreadableExit, Is.EqualTo(1), unreadableOutput);
+        Assert.That(unreadableOutput, Does.Not.Contain("Hosting failed to start").And.Not.Contain("   at "), "one line, no stack trace");
+        Assert.That(unreadableOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal)),
+            Does.Contain("'maybe' at 'PasswordPolicy:RequireLetter'"));
+
         // A database that cannot be reached is named as such, its password nowhere.
         var (unreachableExit, unreachableOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)
         {
@@ -64,6 +71,21 @@ public sealed partial class PublishedOutputTests
         Assert.That(unreachableOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal)),
             Does.Contain("the database (ConnectionStrings:Kosmo) cannot be reached"));
         Assert.That(unreachableOutput, Does.Not.Contain("not-in-any-log"));
+
+        // A metrics port the server does not listen on (the metrics lost without a word), or its only port
+        // (every page 404 while the probes say ready), is refused once the server has bound its ports.
+        var (listening, elsewhere) = (FreePorts.Next(), FreePorts.Next());
+        foreach (var (metricsPort, reason) in new[] { (elsewhere, $"but the service listens on {listening} only"), (listening, "the only port the service listens on") })
+        {
+            var (portExit, portOutput) = await RunToEndAsync(_app, new Dictionary<string, string>(environment)
+            {
+                ["ASPNETCORE_HTTP_PORTS"] = listening.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Telemetry__MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            Assert.That(portExit, Is.EqualTo(1), portOutput);
+            Assert.That(portOutput.Split('\n').Single(line => line.Contains("The service could not start", StringComparison.Ordinal)),
+                Does.Contain($"Telemetry:MetricsPort is {metricsPort}").And.Contain(reason));
+        }
 
         var started = Stopwatch.StartNew();
         using var service = await RunningService.StartAsync(_app, environment);

@@ -34,5 +34,8 @@ internal sealed class MailOptionsValidation(IHostEnvironment environment) : IVal
             ? ValidateOptionsResult.Fail("Mail:SendGrid:ApiKey is required (or set Mail:Delivery to Folder on a developer machine).")
         : options.Delivery == MailDelivery.Folder && environment.IsProduction()
             ? ValidateOptionsResult.Fail("Mail:Delivery Folder is for developer machines; production mails go through SendGrid.")
+        // Read as a relative URI ("api.sendgrid.com"), it would fail every mail rather than the start.
+        : options.SendGrid.Host is { } host && !(host.IsAbsoluteUri && host.Scheme is "https" or "http" && host.Query.Length == 0 && host.Fragment.Length == 0)
+            ? ValidateOptionsResult.Fail($"Mail:SendGrid:Host must be an absolute http(s) URL such as https://api.sendgrid.com (or left empty for SendGrid's own), not '{host.OriginalString}'.")
         : ValidateOptionsResult.Success;
 }

@@ -26,10 +26,21 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         {
             response = await client.SendEmailAsync(sendGridMessage, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            // The network's own words say it (refused, timed out, TLS); a stack trace adds nothing an operator acts on.
-            logger.LogError("SendGrid could not be reached: {Reason}", e is TaskCanceledException ? "no answer in time" : e.GetBaseException().Message);
+            if (e is HttpRequestException or TaskCanceledException)
+            {
+                // The network's own words say it (refused, timed out, TLS); a stack trace adds nothing an operator acts on.
+                logger.LogError("SendGrid could not be reached at {Host}: {Reason}", clientOptions.Host,
+                    e is TaskCanceledException ? "no answer in time" : e.GetBaseException().Message);
+            }
+            else
+            {
+                // Anything else is a fault worth its stack trace, but still a mail not sent: the member is told
+                // so and keeps the limits the send had counted, instead of an error page and a mail that never comes.
+                logger.LogError(e, "SendGrid's client failed at {Host}", clientOptions.Host);
+            }
+
             metrics?.MailFailed();
             throw new MailNotSentException("SendGrid could not be reached.", e);
         }
@@ -40,7 +51,9 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
             var reason = await response.Body.ReadAsStringAsync(cancellationToken);
             metrics?.MailFailed();
             logger.LogError("SendGrid refused a mail with status {StatusCode}: {Reason}", (int)response.StatusCode, reason.Length > 500 ? reason[..500] : reason);
-            throw new MailNotSentException($"SendGrid answered {(int)response.StatusCode}.");
+            throw new MailNotSentException(response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden
+                ? $"SendGrid answered {(int)response.StatusCode}: check Mail:SendGrid:ApiKey (a key with the Mail Send permission)."
+                : $"SendGrid answered {(int)response.StatusCode}.");
         }
 
         logger.LogInformation("Mail \"{Subject}\" accepted by SendGrid", message.Subject);

@@ -92,15 +92,29 @@ public static class PersistenceRegistration
                 $"DataProtection:CertificatePath '{path}' exists but user {Environment.UserName} may not read it: check the file's owner and mode (the image runs as uid 1654; a Secret volume's defaultMode must let it read).");
         }
 
+        X509Certificate2 certificate;
         try
         {
-            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 $"DataProtection:CertificatePath '{path}' could not be read as a PFX file with DataProtection:CertificatePassword: {e.Message}", e);
         }
+
+        // Without its RSA private key the ring can be encrypted but never read back: every start would
+        // fail on "Unable to retrieve the decryption key" after adding a key no replica can open.
+        using var rsa = certificate.GetRSAPrivateKey();
+        if (rsa is null)
+        {
+            var found = certificate.HasPrivateKey ? "a private key that is not RSA" : "no private key";
+            certificate.Dispose();
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
+                $"DataProtection:CertificatePath '{path}' holds a certificate with {found}: the key ring needs the certificate's RSA private key in the PFX (openssl pkcs12 -export -inkey <key> -in <certificate>).");
+        }
+
+        return certificate;
     }
 
     private static string SqliteFile(WebApplicationBuilder builder)

@@ -29,9 +29,10 @@ internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : 
         }
 
         // The pages, cookies and endpoints are served at the site's root; behind a path the links would miss it.
-        if (options.Issuer is { AbsolutePath: not "/" })
+        if (options.Issuer is { AbsolutePath: not "/" } withPath)
         {
-            return ValidateOptionsResult.Fail("Protocol:Issuer must be the root URL of its host (https://id.example/), without a path: the provider is served at the root.");
+            return ValidateOptionsResult.Fail(
+                $"Protocol:Issuer must be the root URL of its host, without a path ({withPath.GetLeftPart(UriPartial.Authority)}/ rather than {withPath}): the provider is served at the root.");
         }
 
         return ValidateOptionsResult.Success;

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol.Apis;
 using Kosmo.Idp.Protocol.Clients;
@@ -20,7 +21,7 @@ public static class ProtocolRegistration
         services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProtocolOptions>, ProtocolOptionsValidation>();
         services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RelyingAppOptions>().BindConfiguration(RelyingAppOptions.Section).ValidateOnStart();
+        services.AddOptions<RelyingAppOptions>().BindConfiguration(RelyingAppOptions.Section).ValidateEveryListEntry(RelyingAppOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RelyingAppOptions>, RelyingAppValidation>();
 
         services.AddSingleton<KeyMaterial>();
@@ -37,6 +38,7 @@ public static class ProtocolRegistration
         services.AddScoped<WithdrawnPermissions>();
         services.AddOptions<ApiOptions>()
             .Configure<IConfiguration>((options, configuration) => options.Apis = configuration.GetSection(ApiOptions.Section).Get<List<Api>>() ?? [])
+            .ValidateEveryListEntry(null)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidation>();
         services.AddScoped<ApiScopeSync>();

@@ -23,7 +23,14 @@ internal static class ClientCommands
         var list = new Command("list", "List every relying app: client id, kind, who manages it, name, home URL, redirect URIs, scopes, client credentials.");
         list.SetAction((_, cancellationToken) => WithKeysAsync(async services =>
         {
-            foreach (var client in await services.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
+            var clients = await services.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken);
+            if (clients.Count == 0)
+            {
+                // On stderr: a script reading the list still reads an empty one.
+                Console.Error.WriteLine("No relying apps are registered: add one with `clients add`, or under RelyingApps in the settings.");
+            }
+
+            foreach (var client in clients)
             {
                 Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, client.DisplayName, client.HomeUrl,
                     string.Join(' ', client.RedirectUris), client.Scopes.Count > 0 ? string.Join(' ', client.Scopes) : "-",
@@ -129,10 +136,19 @@ internal static class ClientCommands
             Description = "Replace the scopes besides openid with these (`--scope openid` for none). A scope taken away revokes the app's grants and tokens.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var clientCredentials = new Option<bool?>("--client-credentials")
+        // Read as a word, not a flag: a boolean option takes only a word that reads as one, so "maybe"
+        // was reported as an unrecognized argument rather than as a wrong value for this option.
+        var clientCredentials = new Option<string?>("--client-credentials")
         {
             Description = "true or false: allow service-to-service tokens (confidential apps only). false revokes the app's grants and tokens.",
         };
+        clientCredentials.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } word && !bool.TryParse(word, out _))
+            {
+                result.AddError($"--client-credentials takes true or false, not '{word}'.");
+            }
+        });
         var home = new Option<string?>("--home-url") { Description = "New home URL; \"\" removes it (no tile)." };
         var logout = BackchannelLogoutOption();
         logout.Description += " \"\" removes it.";
@@ -168,7 +184,7 @@ internal static class ClientCommands
                 RedirectUris: parse.GetResult(redirect) is null ? null : redirects,
                 PostLogoutUris: parse.GetResult(postLogout) is null ? null : postLogouts,
                 Scopes: parse.GetResult(scope) is null ? null : parse.GetValue(scope),
-                AllowClientCredentials: parse.GetValue(clientCredentials),
+                AllowClientCredentials: parse.GetValue(clientCredentials) is { } allow ? bool.Parse(allow) : null,
                 HomeUrl: homeUrl,
                 BackchannelLogoutUri: logoutUri,
                 RotateSecret: parse.GetValue(rotate));

@@ -27,7 +27,16 @@ public static class StartupFailure
     /// </summary>
     public static bool IsRefusedSetting(Exception failure) =>
         (failure is AggregateException many ? many.InnerExceptions : [failure])
-            .All(f => f is Startup.SettingRefusedException or Microsoft.Extensions.Options.OptionsValidationException);
+            .All(f => f is Startup.SettingRefusedException or Microsoft.Extensions.Options.OptionsValidationException || IsUnreadableValue(f));
+
+    /// <summary>
+    /// A value the configuration binder could not convert ("Failed to convert configuration value
+    /// 'maybe' at 'PasswordPolicy:RequireLetter' to type 'System.Boolean'"): its message names the
+    /// setting, like any other refusal.
+    /// </summary>
+    private static bool IsUnreadableValue(Exception failure) =>
+        failure is InvalidOperationException { TargetSite.DeclaringType: var thrower }
+        && thrower == typeof(Microsoft.Extensions.Configuration.ConfigurationBinder);
 
     /// <summary>
     /// A refused options class is named by its settings section too ("Session: … 'IdleTimeout' …"),

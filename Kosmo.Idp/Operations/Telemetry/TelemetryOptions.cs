@@ -39,9 +39,11 @@ public enum OtlpProtocol
     HttpProtobuf,
 }
 
-internal sealed class TelemetryOptionsValidation : IValidateOptions<TelemetryOptions>
+public sealed class TelemetryOptionsValidation : IValidateOptions<TelemetryOptions>
 {
-    private static readonly string[] Reserved = ["/connect", "/journey", "/account", "/login", "/.well-known", "/health", "/error", "/demo"];
+    /// <summary>The first segments of every path the service answers (a test compares them with its routes and static files).</summary>
+    public static readonly string[] Reserved =
+        ["/connect", "/journey", "/account", "/login", "/logout", "/signed-out", "/language", "/.well-known", "/health", "/error", "/demo", "/css", "/js"];
 
     public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
     {

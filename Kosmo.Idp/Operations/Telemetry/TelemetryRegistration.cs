@@ -27,6 +27,7 @@ public static class TelemetryRegistration
         services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidation>();
         services.AddMetrics();
         services.AddSingleton<KosmoMetrics>();
+        services.AddHostedService<MetricsPortCheck>();
 
         // What is registered depends on the settings, so they are read here; ValidateOnStart checks them as well.
         var settings = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();

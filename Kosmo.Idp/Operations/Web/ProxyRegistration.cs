@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ public static class ProxyRegistration
 {
     public static IServiceCollection AddKosmoProxy(this IServiceCollection services)
     {
-        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateOnStart();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateEveryListEntry(ProxyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidation>();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxy) =>
         {
