@@ -519,6 +519,8 @@ public sealed class ProtocolRefusalTests
         var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         Assert.That(response.Headers.Location!.OriginalString, Does.StartWith(KosmoFactory.PortalRedirect).And.Contain("error=login_required"));
+        Assert.That(response.Headers.Location!.OriginalString, Does.Not.Contain("error_uri"),
+            "not OpenIddict's page for access_denied (\"the authorization was denied by the end user\"), which an app's exception would quote");
     }
 
     [Test]

@@ -77,6 +77,17 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task MaxAge_AnsweredByASignInThatTookLong_AsAFirstLoginWaitingForMailsMay()
+    {
+        var app = await SignedInAsync("K0096");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        // The hour an app's handler waits for the answer (RemoteAuthenticationTimeout in docs/integrating-an-app.md).
+        var idToken = await ReauthenticateAsync(app, "K0096", new Dictionary<string, string?> { ["max_age"] = "0" },
+            onTheLoginPage: () => _clock.Advance(TimeSpan.FromMinutes(55)));
+        Assert.That(AuthTimeOf(idToken), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds()));
+    }
+
+    [Test]
     public async Task AnIdTokenHintNamingAnotherMember_IsNotAnsweredWithTheMemberSignedInHere()
     {
         // Member B's id_token, from B's own browser; member A is signed in on this one (a shared PC).
@@ -235,11 +246,13 @@ public sealed class ReauthenticationTests
         AuthorizationResponse.From(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), overrides)), KosmoFactory.PortalRedirect);
 
     /// <summary>Each hop of a request that must not be answered from the session: login page, password, mailed code, then the code. Returns the id_token.</summary>
-    private async Task<string> ReauthenticateAsync(TestRelyingApp app, string userId, IDictionary<string, string?> overrides, Action? onTheWayBack = null)
+    private async Task<string> ReauthenticateAsync(
+        TestRelyingApp app, string userId, IDictionary<string, string?> overrides, Action? onTheWayBack = null, Action? onTheLoginPage = null)
     {
         var pkce = Pkce.Create();
         var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, overrides));
         Assert.That(PathOf(authorize), Is.EqualTo("/login"), "the live session is not enough");
+        onTheLoginPage?.Invoke();
         var afterPassword = await LoginAsync(app.Browser, userId, Password, authorize.Headers.Location!.OriginalString);
         Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"), "the one-time password is asked again too");
         var afterOtp = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, userId.ToLowerInvariant() + "@example.jp");

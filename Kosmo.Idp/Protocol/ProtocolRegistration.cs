@@ -111,6 +111,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
                 server.AddEventHandler(IntrospectionOfOtherTokensIsInactive.Descriptor);
+                server.AddEventHandler(OwnErrorsCarryNoDefaultErrorUri.Descriptor);
                 foreach (var descriptor in SetAsideHintsStillBindTheirApps.Descriptors)
                 {
                     server.AddEventHandler(descriptor);

@@ -11,13 +11,15 @@ namespace Kosmo.Idp.Protocol;
 /// way), which would send the member round again and again. A sign-in made after the provider
 /// asked for it is what the app asked for, whatever max_age says. Protected, so only this provider
 /// can say when it asked; bound to the request's client and PKCE challenge, so a marker copied from
-/// one request (browser history on a shared PC) answers no other; and honoured for 10 minutes only.
+/// one request (browser history on a shared PC) answers no other; and honoured for an hour: a first
+/// login waits for mails, and the apps' handlers are told to wait that long for the answer
+/// (docs/integrating-an-app.md), while only a sign-in made after the marker counts at all.
 /// </summary>
 public sealed class SignInRequestedAt(IDataProtectionProvider protection, TimeProvider time)
 {
     public const string Parameter = "kosmo_sign_in_requested";
 
-    private static readonly TimeSpan HonouredFor = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan HonouredFor = TimeSpan.FromHours(1);
 
     private readonly IDataProtector _protector = protection.CreateProtector("Kosmo.Idp.Protocol.SignInRequestedAt");
 
