@@ -284,6 +284,8 @@ public sealed class FirstLoginJourneyTests
             Assert.That(stored.BirthDateConfirmedAt, Is.Not.Null);
         });
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "R0018"), Does.Contain(AuditKinds.InitialPasswordChoicesForgotten));
+        Assert.That(PathOf(await other.GetAsync("/journey/email")), Is.EqualTo("/login"),
+            "the session left open ends: it cannot verify its mailbox again while the member is on the email page");
 
         // Walked on in this one sign-in, the choices are the member's own: the first code goes to the member's mailbox.
         await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0018@example.jp" });

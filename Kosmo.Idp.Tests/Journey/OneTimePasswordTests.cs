@@ -318,6 +318,22 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task AMailedCode_IsStoredAsAKeyedHash_ThatACopyOfTheTableCannotBeSearchedWith()
+    {
+        var member = await TestMembers.AddAsync(_factory, "T0146", "Mail-Member-2026");
+        var browser = _factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "T0146", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
+        await browser.GetAsync("/journey/otp?mode=email");
+        var code = OtpMail.LatestCode(_factory, "t0146@example.jp");
+
+        var challenge = await TestMembers.WithDbAsync(_factory, db => db.EmailOtpChallenges.AsNoTracking().SingleAsync(c => c.MemberId == member.Id));
+        // A million codes: a plain hash of the row's own values gives the code away in a second.
+        var plain = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(challenge.Id.ToString("N") + ":" + code));
+        Assert.That(challenge.CodeHash, Has.Length.EqualTo(32).And.Not.EqualTo(plain));
+        Assert.That(PathOf(await SubmitAsync(browser, code, "email")), Is.EqualTo("/"), "the code works");
+    }
+
+    [Test]
     public async Task AnAppSetupLeftUnfinished_ShowsANewKeyAtTheNextSignIn_AndTheKeySeenBeforeNeverWorks()
     {
         await AddAppMemberAsync("T0145");

@@ -277,6 +277,12 @@ public sealed class RosterImportTests
             "K0020,123,4583,0001-01-01,古代 十三,2010-04-01,",
             "K0021,123,4584,1984-10-07,遠未来 十四,2999-01-01,",
             ",,,,,",
+            // Pasted from a web page or a spreadsheet: each prints as K0001 on the notice.
+            "\u200bK0001,123,4585,1984-10-07,見えない 一,2010-04-01,",
+            "K0001\ufeff,123,4586,1984-10-07,見えない 二,2010-04-01,",
+            "K\u00ad0001,123,4587,1984-10-07,見えない 三,2010-04-01,",
+            // The file comes from another office's system: its text is quoted, never run, in the terminal.
+            "K0022,1\u001b[2J,4588,1980-01-01,端末 十五,2010-04-01,",
         ]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
@@ -297,6 +303,11 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("line 16: birthdate 0001-01-01 is before 1900"));
         Assert.That(errors, Does.Contain("line 17: joined_on 2999-01-01 is more than a year ahead"));
         Assert.That(errors, Does.Not.Contain("line 18:"), "a line of nothing but commas, left by a spreadsheet, is a blank line");
+        Assert.That(errors, Does.Contain("line 19: user ID contains an invisible or control character (U+200B)"));
+        Assert.That(errors, Does.Contain("line 20: user ID contains an invisible or control character (U+FEFF)"));
+        Assert.That(errors, Does.Contain("line 21: user ID contains an invisible or control character (U+00AD)"));
+        Assert.That(errors, Does.Contain("line 22: symbol 1\\u001B[2J is not digits only"));
+        Assert.That(errors.Contains('\u001b', StringComparison.Ordinal), Is.False, "the escape is shown, not sent");
         Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
         Assert.That(output, Does.Contain("Nothing was applied"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);

@@ -12,14 +12,19 @@ namespace Kosmo.Idp.Journey;
 /// in later, would go straight to the new password and then receive (or not) codes sent to that
 /// mailbox, with no page showing the address. So each sign-in with a password still to be replaced,
 /// by a member who has never passed a second factor, asks for the address and the method again
-/// (offering the roster's address), and links mailed earlier stop working. The birthdate and the
-/// terms stay done: they reveal and hand over nothing.
+/// (offering the roster's address), links mailed earlier stop working, and every other session of
+/// the member ends: one left open could otherwise verify its mailbox again while the member is on
+/// the email page. The birthdate and the terms stay done: they reveal and hand over nothing.
 /// </summary>
 public static class InitialPasswordChoices
 {
     public static bool AreUnproven(Member member) => member.PasswordMustChange && !member.HasSecondFactor;
 
-    /// <summary>Forgets the address and method (saved by the caller's SaveChanges; the links' deletion at once).</summary>
+    /// <summary>
+    /// Forgets the address and method and ends the other sessions (saved by the caller's
+    /// SaveChanges; the links' deletion at once). Call before the new session is made: it takes the
+    /// new session version.
+    /// </summary>
     public static async Task ForgetAtSignInAsync(KosmoDbContext db, AuditLog audit, Member member, CancellationToken cancellationToken)
     {
         if (!AreUnproven(member))
@@ -27,6 +32,8 @@ public static class InitialPasswordChoices
             return;
         }
 
+        // Nothing else to end: without a second factor no app was given a token.
+        member.SessionVersion++;
         var cancelledLinks = await Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
         if (member.EmailVerifiedAt is null && member.OtpMethod is null && cancelledLinks == 0)
         {

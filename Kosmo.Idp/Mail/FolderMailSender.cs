@@ -12,11 +12,11 @@ public sealed class FolderMailSender(IOptions<MailOptions> options, IHostEnviron
     public async Task SendAsync(MailMessage message, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(environment.ContentRootPath, options.Value.Folder);
-        Directory.CreateDirectory(folder);
+        Shared.PrivateFiles.CreateFolder(folder);
         var name = time.GetUtcNow().ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
         var header = $"From: {options.Value.FromName} <{options.Value.FromAddress}>\nTo: {message.To}\nSubject: {message.Subject}\n\n";
-        await File.WriteAllTextAsync(Path.Combine(folder, name + ".txt"), header + message.Text, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(folder, name + ".html"), message.Html, cancellationToken);
+        await Shared.PrivateFiles.WriteTextAsync(Path.Combine(folder, name + ".txt"), header + message.Text, cancellationToken);
+        await Shared.PrivateFiles.WriteTextAsync(Path.Combine(folder, name + ".html"), message.Html, cancellationToken);
         logger.LogInformation("Mail \"{Subject}\" written to {MailFile}", message.Subject, Path.Combine(folder, name + ".txt"));
     }
 }

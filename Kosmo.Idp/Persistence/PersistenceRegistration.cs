@@ -122,7 +122,7 @@ public static class PersistenceRegistration
         var configured = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqlitePath)}"]
             ?? new DatabaseOptions().SqlitePath;
         var path = Path.GetFullPath(configured, builder.Environment.ContentRootPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Shared.PrivateFiles.CreateFolder(Path.GetDirectoryName(path)!);
         return path;
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Kosmo.Idp.Shared;
 
 /// <summary>
@@ -12,6 +14,26 @@ public static class PlainText
     /// <summary>For a terminal: each hidden character shown as its code (\u001B) instead of acting.</summary>
     public static string Printable(string? text) =>
         text is null || IsPlain(text) ? text ?? "" : string.Concat(text.Select(c => IsHidden(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+
+    /// <summary>
+    /// For an identifier a person reads off paper and types (a user ID): besides the hidden
+    /// characters, none that prints as nothing (a zero-width space, a soft hyphen, a BOM: Unicode's
+    /// format characters), no line breaks and no private or unassigned code points. Two IDs that
+    /// print alike would otherwise be two members.
+    /// </summary>
+    public static char? FirstInvisible(string text)
+    {
+        foreach (var c in text)
+        {
+            if (IsHidden(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate)
+            {
+                return c;
+            }
+        }
+
+        return null;
+    }
 
     private static bool IsHidden(char c) => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 }

@@ -21,9 +21,10 @@ public static class EmailAddressInput
         }
 
         // A host name with a dot: no address literal ([127.0.0.1]), nothing a mail provider would refuse
-        // to send to. ASCII only: addresses with other characters need SMTPUTF8 all the way to the inbox.
+        // to send to. Printable ASCII only: addresses with other characters need SMTPUTF8 all the way to
+        // the inbox, and a control character (which a quoted local part lets through) no server takes.
         var domain = address.Host;
-        return text.All(char.IsAscii) && domain.Contains('.') && !domain.StartsWith('.') && !domain.EndsWith('.') && !domain.StartsWith('[')
+        return text.All(c => c is > ' ' and < '\x7f') && domain.Contains('.') && !domain.StartsWith('.') && !domain.EndsWith('.') && !domain.StartsWith('[')
             ? text : null;
     }
 }

@@ -14,7 +14,8 @@ namespace Kosmo.Idp.Journey.Otp;
 /// Mails six-digit codes and checks them. Everything that limits guessing (failures, sends,
 /// cooldown) lives in the member's one challenge row, in the database, so it holds across replicas.
 /// </summary>
-public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog audit, IOptions<OtpOptions> options, TimeProvider time)
+public sealed class EmailOtpSender(
+    KosmoDbContext db, IMailSender mail, AuditLog audit, IOptions<OtpOptions> options, TimeProvider time, Protocol.Keys.ProtocolKeyRing keys)
 {
     public Task<EmailOtpChallenge?> CurrentAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.EmailOtpChallenges.AsNoTracking().FirstOrDefaultAsync(c => c.MemberId == memberId, cancellationToken);
@@ -126,8 +127,9 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
             return new OtpCheck(OtpCheckStatus.Expired, 0);
         }
 
-        var hash = Hash(challenge.Id, code);
-        if (CryptographicOperations.FixedTimeEquals(hash, challenge.CodeHash))
+        var hash = new[] { Hash(challenge.Id, code), LegacyHash(challenge.Id, code) }
+            .FirstOrDefault(candidate => CryptographicOperations.FixedTimeEquals(candidate, challenge.CodeHash));
+        if (hash is not null)
         {
             // Used once: the code is cleared in the same statement that checks it is still there,
             // so of two requests with the same code exactly one gets it. The member proved the
@@ -157,7 +159,17 @@ public sealed class EmailOtpSender(KosmoDbContext db, IMailSender mail, AuditLog
         return new OtpCheck(left > 0 ? OtpCheckStatus.Wrong : OtpCheckStatus.TooManyFailures, Math.Max(0, left));
     }
 
-    private static byte[] Hash(Guid challengeId, string code) =>
+    private byte[]? _key;
+
+    /// <summary>
+    /// A keyed hash: a six-digit code has a million values, which a plain hash in a copied table
+    /// gives away in a second. The key is derived from the provider's protected hashing key.
+    /// </summary>
+    private byte[] Hash(Guid challengeId, string code) =>
+        HMACSHA256.HashData(_key ??= keys.HashKeyFor("kosmo email codes"), Encoding.UTF8.GetBytes(challengeId.ToString("N") + ":" + code));
+
+    /// <summary>How codes mailed before 2026-11-27 were stored: one mailed by a replica not yet upgraded still works for its 10 minutes.</summary>
+    private static byte[] LegacyHash(Guid challengeId, string code) =>
         SHA256.HashData(Encoding.UTF8.GetBytes(challengeId.ToString("N") + ":" + code));
 }
 

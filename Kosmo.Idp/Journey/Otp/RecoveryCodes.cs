@@ -84,11 +84,7 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
     private byte[]? _key;
 
     private byte[] Hash(Guid memberId, string code) =>
-        HMACSHA256.HashData(_key ??= DeriveKey(), Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
-
-    private byte[] DeriveKey() => keys.ClientSecretHashKey.Length > 0
-        ? HKDF.DeriveKey(HashAlgorithmName.SHA256, keys.ClientSecretHashKey, HMACSHA256.HashSizeInBytes, info: "kosmo recovery codes"u8.ToArray())
-        : throw new InvalidOperationException("The provider's hashing key is not loaded.");
+        HMACSHA256.HashData(_key ??= keys.HashKeyFor("kosmo recovery codes"), Encoding.UTF8.GetBytes(memberId.ToString("N") + ":" + code));
 
     private static byte[] LegacyHash(string code) => SHA256.HashData(Encoding.UTF8.GetBytes(code));
 }

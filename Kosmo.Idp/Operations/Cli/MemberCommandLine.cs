@@ -88,10 +88,10 @@ internal static class MemberCommandLine
             {
                 var result = await services.GetRequiredService<MemberAdministration>().SignOutEveryoneAsync(
                     OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
-                Console.WriteLine(result.Summary);
+                Console.WriteLine(Shared.PlainText.Printable(result.Summary));
                 foreach (var line in result.Changes)
                 {
-                    Console.WriteLine("  " + line);
+                    Console.WriteLine("  " + Shared.PlainText.Printable(line));
                 }
 
                 return result.ExitCode;
@@ -137,10 +137,11 @@ internal static class MemberCommandLine
         {
             var result = await change(
                 services.GetRequiredService<MemberAdministration>(), parse.GetValue(userId)!, OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
-            (result.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(result.Summary);
+            // The summary names the user ID as typed (or as the roster had it): printed, never run by the terminal.
+            (result.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(Shared.PlainText.Printable(result.Summary));
             foreach (var line in result.Changes)
             {
-                Console.WriteLine("  " + line);
+                Console.WriteLine("  " + Shared.PlainText.Printable(line));
             }
 
             if (result.MailWarning is { } warning)

@@ -92,6 +92,15 @@ public static class LoggingRegistration
                     diagnostics.SetException(handled);
                 }
             };
+            // The path as sent may hold control characters (%0d%0a, ESC): in the Development console's
+            // plain lines they would start a fake log line or act on the terminal.
+            options.GetMessageTemplateProperties = (context, requestPath, elapsed, statusCode) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
+                new LogEventProperty("RequestPath", new ScalarValue(Shared.PlainText.Printable(requestPath))),
+                new LogEventProperty("StatusCode", new ScalarValue(statusCode)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
+            ];
             options.GetLevel = (context, _, exception) =>
                 context.Request.Path.StartsWithSegments("/health") && exception is null ? LogEventLevel.Verbose
                 : exception is not null ? LogEventLevel.Error

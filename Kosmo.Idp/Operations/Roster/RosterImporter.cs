@@ -50,7 +50,8 @@ public sealed class RosterImporter(
         await output.WriteLineAsync($"Read {lines.Count} lines from {request.FilePath} ({lines.EncodingName}).");
         foreach (var rejection in rejected)
         {
-            await errors.WriteLineAsync($"line {rejection.Line}: {rejection.Reason}");
+            // The reason quotes the file, which comes from another office's system: nothing in it runs in the terminal.
+            await errors.WriteLineAsync($"line {rejection.Line}: {Shared.PlainText.Printable(rejection.Reason)}");
         }
 
         if (!await migrator.IsSchemaCurrentAsync(cancellationToken))

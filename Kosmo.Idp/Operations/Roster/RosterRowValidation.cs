@@ -1,6 +1,5 @@
 using Kosmo.Idp.Members;
 using System.Globalization;
-using System.Net.Mail;
 using System.Text.RegularExpressions;
 
 namespace Kosmo.Idp.Operations.Roster;
@@ -67,6 +66,10 @@ public static partial class RosterRowValidation
             if (userId.Any(char.IsWhiteSpace))
             {
                 reasons.Add("user ID contains a space");
+            }
+            else if (Shared.PlainText.FirstInvisible(userId) is { } invisible)
+            {
+                reasons.Add($"user ID contains an invisible or control character (U+{(int)invisible:X4})");
             }
 
             if (StartsLikeAFormula(userId))
@@ -204,14 +207,15 @@ public static partial class RosterRowValidation
             return null;
         }
 
-        // MailAddress also accepts "Name <address>" and lists; only a bare address is an address here.
-        if (!MailAddress.TryCreate(text, out var address) || address.Address != text || !address.Host.Contains('.'))
+        // The rule of the pages' email field: a bare address (MailAddress also takes "Name <address>" and
+        // lists) that a mail provider would send to, so the address offered at first login is one the member could type.
+        if (Journey.Email.EmailAddressInput.Normalize(text) is not { } address)
         {
             reasons.Add($"email {text} is not a valid address");
             return null;
         }
 
-        return text;
+        return address;
     }
 
     [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2}|\d{8})$")]

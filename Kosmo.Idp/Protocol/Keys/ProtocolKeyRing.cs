@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.Tokens;
 
@@ -19,6 +21,15 @@ public sealed class ProtocolKeyRing(KeyMaterial material)
     public IReadOnlyList<EncryptingCredentials> Encryption { get; private set; } = [];
 
     public byte[] ClientSecretHashKey { get; private set; } = [];
+
+    /// <summary>
+    /// A key of its own for each other secret the provider keeps only a keyed hash of (recovery
+    /// codes, mailed codes), derived from the protected hashing key: a copy of the database without
+    /// the key ring and its certificate can test none of them offline.
+    /// </summary>
+    public byte[] HashKeyFor(string purpose) => ClientSecretHashKey.Length > 0
+        ? HKDF.DeriveKey(HashAlgorithmName.SHA256, ClientSecretHashKey, HMACSHA256.HashSizeInBytes, info: Encoding.UTF8.GetBytes(purpose))
+        : throw new InvalidOperationException("The provider's hashing key is not loaded.");
 
     public bool IsLoaded => Signing.Count > 0;
 
