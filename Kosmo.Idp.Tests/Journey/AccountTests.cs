@@ -311,7 +311,8 @@ public sealed class AccountTests
     {
         var browser = await SignedInAsync("A0006");
         var sent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0006@example.jp" }, "#change-email");
-        Assert.That(ErrorOn(await sent.Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0006@example.jp"));
+        Assert.That(sent.Headers.Location?.OriginalString, Is.EqualTo("/account?done=email-sent"), "post/redirect/get: a reload sends nothing");
+        Assert.That(ErrorOn(await (await FollowAsync(browser, sent)).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0006@example.jp"));
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("a0006@example.jp"), "unchanged until confirmed");
 
         var phone = _factory.Browser();
@@ -322,6 +323,11 @@ public sealed class AccountTests
         await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("new-a0006@example.jp"));
         Assert.That(_factory.Mail.To("a0006@example.jp").Last().Text, Does.Contain("別のアドレスに変更されました"), "the old address is told");
+
+        // The phone's page says to reload the first one: it shows the new address, and no error.
+        var reloaded = await (await browser.GetAsync(sent.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(reloaded, "account-notice"), Is.Null);
+        Assert.That(reloaded, Does.Contain("new-a0006@example.jp").And.Not.Contain("すでに登録されています"));
     }
 
     [Test]
@@ -400,7 +406,7 @@ public sealed class AccountTests
         Assert.That(ErrorOn(html, "confirm-hint"), Is.Null);
 
         var sent = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string> { ["NewEmail"] = "new-a0032@example.jp" }, "#change-email");
-        Assert.That(ErrorOn(await sent.Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0032@example.jp"));
+        Assert.That(ErrorOn(await (await FollowAsync(browser, sent)).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0032@example.jp"));
         Assert.That(_factory.Mail.To("new-a0032@example.jp"), Has.Count.EqualTo(1));
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.SignInThrottles.AnyAsync(t => t.NormalizedUserId == "A0032")), Is.False, "the right password clears the count");
         Assert.That(await TestMembers.AuditKindsAsync(_factory, "A0032"), Does.Contain(AuditKinds.SignInFailed).And.Contain(AuditKinds.OtpVerified));

@@ -273,8 +273,10 @@ public sealed class FirstLoginJourneyTests
         var afterLogin = await LoginAsync(browser, "R0018", "818819791201");
         Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/email"), "not straight to the new password");
         var emailPage = await FollowAsync(browser, afterLogin);
-        Assert.That(await emailPage.Content.ReadAsStringAsync(), Does.Contain("value=\"r0018@example.jp\"").And.Not.Contain("intruder"),
+        var emailHtml = await emailPage.Content.ReadAsStringAsync();
+        Assert.That(emailHtml, Does.Contain("value=\"r0018@example.jp\"").And.Not.Contain("intruder"),
             "the roster's address is offered, not the one typed before");
+        Assert.That(ErrorOn(emailHtml, "email-asked-again"), Does.Contain("メールアドレスの確認をもう一度お願いします"), "and the page says why it asks again");
         var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member.Id));
         Assert.Multiple(() =>
         {
@@ -297,6 +299,44 @@ public sealed class FirstLoginJourneyTests
         Assert.That(PathOf(afterPassword), Is.EqualTo("/journey/otp"));
         Assert.That(PathOf(await OtpMail.CompleteAsync(_factory, browser, afterPassword, "r0018@example.jp")), Is.EqualTo("/journey/recovery-codes"));
         Assert.That(_factory.Mail.To("intruder@example.net"), Has.Count.EqualTo(1), "only the verification mail it asked for itself");
+    }
+
+    [Test]
+    public async Task ATypoSpottedRightAfterSending_IsCorrectedAtOnce_WhileTheSameAddressWaitsOutTheCooldown()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0020", "920", "20", new DateOnly(1983, 3, 3));
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
+        var browser = _factory.Browser();
+        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0020", "9202019830303"));
+        Assert.That(ErrorOn(await emailPage.Content.ReadAsStringAsync(), "email-asked-again"), Is.Null, "nothing was put away: no notice");
+        await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0020@exmaple.jp" });
+
+        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = "r0020@exmaple.jp" });
+        Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("メールを送信したばかりです"), "the same address waits");
+        var corrected = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = "r0020@example.jp" });
+        Assert.That(corrected.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await corrected.Content.ReadAsStringAsync());
+        Assert.That(_factory.Mail.To("r0020@example.jp"), Has.Count.EqualTo(1), "the corrected address gets its mail at once");
+        Assert.That(_factory.Mail.To("r0020@exmaple.jp"), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task TheMailedLink_OpensInTheLanguageOfThePageThatSentIt()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "R0021", "921", "21", new DateOnly(1983, 4, 4));
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
+        var browser = _factory.Browser();
+        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0021", "9212119830404"));
+        var english = await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync(english.Headers.Location), new Dictionary<string, string> { ["Email"] = "r0021@example.jp" });
+
+        // Opened on the phone, which has no language cookie.
+        var link = System.Text.RegularExpressions.Regex.Match(_factory.Mail.To("r0021@example.jp").Single().Text, @"http://localhost/journey/email/verify\?\S+").Value;
+        Assert.That(link, Does.EndWith("&ui_locales=en"));
+        var phone = _factory.Browser();
+        var page = await phone.GetAsync(link);
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"en\""));
+        var confirmed = await HtmlForm.SubmitAsync(phone, page, new Dictionary<string, string>());
+        Assert.That(await confirmed.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"en\"").And.Contain("is confirmed"));
     }
 
     [Test]

@@ -342,12 +342,15 @@ public sealed class OneTimePasswordTests
         var setup = await shared.GetAsync("/journey/otp-setup/app");
         var seen = await AuthenticatorApp.ScanAsync(shared, setup);
         Assert.That(await AuthenticatorApp.ScanAsync(shared, await shared.GetAsync("/journey/otp-setup/app")), Is.EqualTo(seen), "the same key on reload");
+        Assert.That((await HtmlForm.ParseAsync(setup)).GetElementById("otp-key-replaced"), Is.Null, "nothing was replaced yet");
         // Left on a shared PC (or saved as kosmo-web-otp.png); the member finishes the setup later, signed in again.
         var browser = _factory.Browser();
         await LoginAsync(browser, "T0145", "Totp-Member-2026");
         var later = await browser.GetAsync("/journey/otp-setup/app");
         var key = await AuthenticatorApp.ScanAsync(browser, later);
         Assert.That(key, Is.Not.EqualTo(seen));
+        Assert.That((await HtmlForm.ParseAsync(later)).GetElementById("otp-key-replaced")?.TextContent, Does.Contain("前回表示したキー（QRコード）は使えなくなりました"),
+            "a member who added the old key to an app learns why its codes fail");
 
         var withTheOldKey = await HtmlForm.SubmitAsync(browser, later,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");

@@ -25,11 +25,12 @@ public static class InitialPasswordChoices
     /// SaveChanges; the links' deletion at once). Call before the new session is made: it takes the
     /// new session version.
     /// </summary>
-    public static async Task ForgetAtSignInAsync(KosmoDbContext db, AuditLog audit, Member member, CancellationToken cancellationToken)
+    /// <returns>Whether anything the member may have done was put away: an address, a method or a mailed link.</returns>
+    public static async Task<bool> ForgetAtSignInAsync(KosmoDbContext db, AuditLog audit, Member member, CancellationToken cancellationToken)
     {
         if (!AreUnproven(member))
         {
-            return;
+            return false;
         }
 
         // Nothing else to end: without a second factor no app was given a token.
@@ -37,7 +38,7 @@ public static class InitialPasswordChoices
         var cancelledLinks = await Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
         if (member.EmailVerifiedAt is null && member.OtpMethod is null && cancelledLinks == 0)
         {
-            return;
+            return false;
         }
 
         audit.Record(AuditKinds.InitialPasswordChoicesForgotten, member.Id,
@@ -46,5 +47,6 @@ public static class InitialPasswordChoices
         member.Email = null;
         member.EmailVerifiedAt = null;
         member.OtpMethod = null;
+        return true;
     }
 }

@@ -25,13 +25,15 @@ public static class RelyingAppLanguage
     /// <summary>
     /// The language an app's request asks for, for that request itself: the page a refused request
     /// shows (unknown client, unregistered redirect URI) is the member's first page of the visit and
-    /// has no cookie to go by yet. Only the query is read: a form posted to the endpoint is not read
-    /// before host filtering and the unreadable-form guard have seen it.
+    /// has no cookie to go by yet. So does the mailed confirmation link, which opens on another device
+    /// and carries the language of the page that sent it. Only the query is read: a form posted to
+    /// the endpoint is not read before host filtering and the unreadable-form guard have seen it.
     /// </summary>
     public static Task<ProviderCultureResult?> FromThisRequestAsync(HttpContext context)
     {
         var path = context.Request.Path;
         var asked = path.StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize) || path.StartsWithSegments("/" + Protocol.ProtocolPaths.EndSession)
+            || path.StartsWithSegments(Journey.Email.EmailVerificationService.VerifyPath)
             ? FirstSupported(context.Request.Query[OpenIddict.Abstractions.OpenIddictConstants.Parameters.UiLocales])
             : null;
         return Task.FromResult(asked is null ? null : new ProviderCultureResult(asked));

@@ -99,7 +99,15 @@ public sealed class AccountModel(
             _ => null,
         };
         Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;
-        return await ShowAsync(cancellationToken);
+        var page = await ShowAsync(cancellationToken);
+        // Said while the link is out: a reload once it was opened (as the phone's page tells the
+        // member to do) shows the new address in place, not a second "sent".
+        if (done == "email-sent" && PendingEmail is not null)
+        {
+            Notice = text["Account.EmailSent", PendingEmail];
+        }
+
+        return page;
     }
 
     public async Task<IActionResult> OnPostRemoveDeviceAsync(Guid device, CancellationToken cancellationToken)
@@ -244,13 +252,11 @@ public sealed class AccountModel(
         var outcome = await verifications.SendAsync(Member, address, cancellationToken);
         if (outcome.Status == SendStatus.Sent)
         {
-            Notice = text["Account.EmailSent", address];
-        }
-        else
-        {
-            Error = SendOutcomeText.For(outcome, text);
+            // Post/redirect/get: a reload must not send again, nor find the address "already yours" once confirmed.
+            return RedirectToPage(new { done = "email-sent" });
         }
 
+        Error = SendOutcomeText.For(outcome, text);
         return await ShowAsync(cancellationToken);
     }
 

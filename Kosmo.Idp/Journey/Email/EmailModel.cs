@@ -28,6 +28,9 @@ public sealed class EmailModel(
 
     public string? Error { get; private set; }
 
+    /// <summary>This sign-in put away an address (or link) of an earlier one, before the new password (ForgottenAtSignIn).</summary>
+    public bool AskedAgain => ForgottenAtSignIn.AddressIsAskedAgain(HttpContext, Member.Id);
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)

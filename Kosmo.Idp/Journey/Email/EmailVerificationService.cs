@@ -43,7 +43,9 @@ public sealed class EmailVerificationService(
         }
 
         var settings = options.Value;
-        var link = new Uri(SiteBase(), VerifyPath + "?token=" + token).ToString();
+        // The link opens on another device (the phone), which has no language cookie: it carries the page's.
+        var language = Localization.LocalizationRegistration.IsEnglish ? "&" + OpenIddict.Abstractions.OpenIddictConstants.Parameters.UiLocales + "=en" : "";
+        var link = new Uri(SiteBase(), VerifyPath + "?token=" + token + language).ToString();
         // When nothing was sent, nothing should wait for it; the member retries with the address still in the form.
         var message = EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null);
         if (!await ReservedMail.SendOrUndoAsync(mail, message,
@@ -68,11 +70,15 @@ public sealed class EmailVerificationService(
         var settings = options.Value;
         var now = time.GetUtcNow();
         // The cooldown counts from the last link mailed (the audit trail, which cancelling a link
-        // leaves alone) or the one being mailed now (its row, saved before it goes out).
-        var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id).MaxAsync(v => (DateTimeOffset?)v.SentAt, cancellationToken);
+        // leaves alone) or the one being mailed now (its row, saved before it goes out). It holds back
+        // a second mail to the same address only: a member who spots a typo right after sending gets
+        // the corrected address's mail at once (the hourly cap below still counts both).
+        var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id).OrderByDescending(v => v.SentAt)
+            .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
         var latestMailed = await db.AuditEvents.Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent)
             .MaxAsync(a => (DateTimeOffset?)a.OccurredAt, cancellationToken);
-        if (new[] { latestRow, latestMailed }.Max() is { } sentAt && now - sentAt < settings.ResendCooldown)
+        var correctingTheAddress = latestRow is not null && latestRow.Email != email;
+        if (!correctingTheAddress && new[] { latestRow?.SentAt, latestMailed }.Max() is { } sentAt && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
         }

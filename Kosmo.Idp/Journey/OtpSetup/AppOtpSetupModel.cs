@@ -46,6 +46,9 @@ public sealed class AppOtpSetupModel(
     /// <summary>The member already has email codes, but the relying app asks for an app.</summary>
     public bool AppRequired => Demand.RequiresApp && Member.HasSecondFactor;
 
+    /// <summary>This sign-in put away a setup left unfinished: the key shown before is not this one (ForgottenAtSignIn).</summary>
+    public bool KeyReplaced => ForgottenAtSignIn.AppKeyWasReplaced(HttpContext, Member.Id);
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
@@ -170,6 +173,7 @@ public sealed class AppOtpSetupModel(
         }
 
         await sessions.NotifyAppsAsync();
+        ForgottenAtSignIn.AppKeyDone(HttpContext);
         // This browser stays signed in, under the new session version when the others were signed out.
         Session = Session.WithSecondFactor(device.ConfirmedAt!.Value, AuthenticationMethods.ByApp) with { Version = Member.SessionVersion };
         await Session.SignInAsync(HttpContext);

@@ -116,13 +116,14 @@ public sealed class LoginModel(
 
         member.PreviousSignInAt = member.LastSignInAt;
         member.LastSignInAt = now;
-        await InitialPasswordChoices.ForgetAtSignInAsync(db, audit, member, cancellationToken);
-        await Otp.TotpAuthenticator.ForgetUnfinishedSetupsAsync(db, member.Id, cancellationToken);
+        var addressAgain = await InitialPasswordChoices.ForgetAtSignInAsync(db, audit, member, cancellationToken);
+        var appKeyReplaced = await Otp.TotpAuthenticator.ForgetUnfinishedSetupsAsync(db, member.Id, cancellationToken) > 0;
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
         var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db, now));
         await session.SignInAsync(HttpContext);
+        ForgottenAtSignIn.Remember(HttpContext, member.Id, addressAgain, appKeyReplaced);
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }
 
