@@ -71,7 +71,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
         await SetUpAppAsync(pages, session, phone, userId, "健保 二郎", async () =>
         {
             // スキャンできませんか? opens the key and its copy button.
-            await phone.GetByText(pages.T("OtpSetup.CannotScan")).ClickAsync();
+            await phone.GetByText(pages.T("OtpSetup.CannotScan"), new() { Exact = true }).ClickAsync();
             await Expect(phone.Locator("#otp-key")).ToBeVisibleAsync();
             await pages.CheckPageAsync(phone, "otp-setup-key");
             await pages.Button(phone, "OtpSetup.Copy").ClickAsync();
