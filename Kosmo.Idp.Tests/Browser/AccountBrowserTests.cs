@@ -64,9 +64,12 @@ public sealed class AccountBrowserTests : BrowserTests
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
         await pages.CheckPageAsync(pc, "account-two-devices");
 
-        // 削除 on the tablet's row: the button names its device for a screen reader.
-        var removeTablet = new Regex("^" + Regex.Escape(pages.T("Account.Remove")) + @"\s*" + Regex.Escape(pages.T("Account.OfDevice", SecondDevice).Trim()) + "$");
-        await pc.GetByRole(AriaRole.Button, new() { NameRegex = removeTablet }).ClickAsync();
+        // 削除 on the tablet's row opens the question, 削除する answers it: each names its device for a screen reader.
+        var ofTablet = @"\s*" + Regex.Escape(pages.T("Account.OfDevice", SecondDevice).Trim()) + "$";
+        await pc.Locator("details.remove-device summary").Filter(new() { HasTextRegex = new Regex(Regex.Escape(pages.T("Account.Remove")) + ofTablet) }).ClickAsync();
+        await Expect(pc.GetByText(pages.T("Account.RemoveConfirm", SecondDevice))).ToBeVisibleAsync();
+        await pages.CheckPageAsync(pc, "account-remove-device");
+        await pc.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^" + Regex.Escape(pages.T("Account.RemoveConfirmButton")) + ofTablet) }).ClickAsync();
         await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.DeviceRemoved"));
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await pages.CheckPageAsync(pc, "account-device-removed");
