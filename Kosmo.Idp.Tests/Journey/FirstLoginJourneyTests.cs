@@ -317,6 +317,13 @@ public sealed class FirstLoginJourneyTests
         Assert.That(corrected.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await corrected.Content.ReadAsStringAsync());
         Assert.That(_factory.Mail.To("r0020@example.jp"), Has.Count.EqualTo(1), "the corrected address gets its mail at once");
         Assert.That(_factory.Mail.To("r0020@exmaple.jp"), Has.Count.EqualTo(1));
+
+        // Once per cooldown: back and forth, or the same mailbox in capitals, waits like any resend.
+        foreach (var address in new[] { "r0020@exmaple.jp", "R0020@EXAMPLE.jp", "r0020@example.org" })
+        {
+            var more = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = address });
+            Assert.That(ErrorOn(await more.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("メールを送信したばかりです"), address);
+        }
     }
 
     [Test]

@@ -334,6 +334,24 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task ACodeMailedBeforeTheUpgrade_StoredAsAPlainHash_StillWorksForItsLife()
+    {
+        var member = await TestMembers.AddAsync(_factory, "T0147", "Mail-Member-2026");
+        var browser = _factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "T0147", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
+        await browser.GetAsync("/journey/otp?mode=email");
+        // As a replica of the release before wrote it: SHA-256 of the row's id and the code.
+        const string earlier = "482910";
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var challenge = await db.EmailOtpChallenges.SingleAsync(c => c.MemberId == member.Id);
+            challenge.CodeHash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(challenge.Id.ToString("N") + ":" + earlier));
+            return await db.SaveChangesAsync();
+        });
+        Assert.That(PathOf(await SubmitAsync(browser, earlier, "email")), Is.EqualTo("/"));
+    }
+
+    [Test]
     public async Task AnAppSetupLeftUnfinished_ShowsANewKeyAtTheNextSignIn_AndTheKeySeenBeforeNeverWorks()
     {
         await AddAppMemberAsync("T0145");
@@ -355,6 +373,12 @@ public sealed class OneTimePasswordTests
         var withTheOldKey = await HtmlForm.SubmitAsync(browser, later,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(withTheOldKey.StatusCode, Is.EqualTo(HttpStatusCode.OK), "refused");
+
+        // The first browser's page, still open on the old key, sends that key's right code: told why, not counted as wrong.
+        var stale = await HtmlForm.SubmitAsync(shared, setup,
+            new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");
+        Assert.That(ErrorOn(await stale.Content.ReadAsStringAsync(), "otp-error"), Does.Contain("前回表示したキー（QRコード）は使えなくなりました"));
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0145"), Has.Exactly(1).EqualTo(AuditKinds.OtpFailed), "only the wrong code typed on the new page");
         var enrolled = await HtmlForm.SubmitAsync(browser, later,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(key, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"));

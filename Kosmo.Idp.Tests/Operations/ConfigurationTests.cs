@@ -27,6 +27,8 @@ public sealed class ConfigurationTests
     [TestCase("RelyingApps:Apps:0:AllowClientCredentials=yes", "RelyingApps:Apps:0:AllowClientCredentials")]
     [TestCase("RelyingApps:Apps:0:HomeUrl=https://[portal", "RelyingApps:Apps:0:HomeUrl")]
     [TestCase("RelyingApps:Apps:0:RedirectUris:1=https://[portal/callback", "RelyingApps:Apps:0:RedirectUris:1")]
+    [TestCase("RelyingApps:Apps:0:RedirectUris:1=", "RelyingApps:Apps:0:RedirectUris:1: the entry is empty")]
+    [TestCase("Proxy:TrustedNetworks=10.0.0.0/8", "Proxy:TrustedNetworks is a list")]
     [TestCase("Mail:SendGrid:Host=api.sendgrid.com", "Mail:SendGrid:Host must be an absolute http(s) URL")]
     public void ASettingOutOfRangeOrUnreadable_StopsTheStart_NamingIt(string settings, string message)
     {

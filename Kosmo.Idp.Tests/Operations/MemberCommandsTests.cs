@@ -6,6 +6,7 @@ using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Kosmo.Idp.Tests.Operations;
@@ -208,6 +209,32 @@ public sealed class MemberCommandsTests
         Assert.That(await AuditOfAsync(factory, member, AuditKinds.PasswordReset), Is.Not.Null);
         var mail = catcher.To("k0001@example.jp").Single();
         Assert.That(mail.Text, Does.Contain("記号+番号+生年月日 の初期パスワード").And.Not.Contain(RulePassword));
+    }
+
+    [Test]
+    public async Task ResetMfaAndPassword_KeepTheAddressVerifiedBeforeThem_WhoeverSignsInWithTheInitialPassword()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddFromRosterAsync(factory, "K0001", "456", "7890", new DateOnly(1990, 5, 5));
+        await UpdateAsync(factory, member, m =>
+        {
+            m.PasswordHash = factory.Services.GetRequiredService<PasswordHashing>().Hash("chosen-pass-2026");
+            m.PasswordMustChange = false;
+            m.BirthDateConfirmedAt = DateTimeOffset.UtcNow.AddYears(-1);
+            m.AcceptedTermsVersion = "2026-04-01";
+            m.Email = "k0001@example.jp";
+            m.EmailVerifiedAt = DateTimeOffset.UtcNow.AddYears(-1);
+        });
+        await AddMfaAsync(factory, member);
+        Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "members", "reset-mfa", "K0001")).Exit, Is.Zero);
+        Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "members", "reset-password", "K0001")).Exit, Is.Zero);
+
+        // Whoever works 記号+番号+生年月日 out from the card signs in first: the member's own mailbox stays.
+        var browser = factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "K0001", RulePassword)), Is.EqualTo("/journey/method"), "the address is not asked again");
+        var kept = await FindAsync(factory, "K0001");
+        Assert.That(kept.Email, Is.EqualTo("k0001@example.jp"));
+        Assert.That(kept.EmailVerifiedAt, Is.LessThan(DateTimeOffset.UtcNow.AddDays(-300)), "verified a year ago, and still");
     }
 
     [Test]

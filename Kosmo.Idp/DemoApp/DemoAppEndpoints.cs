@@ -38,12 +38,13 @@ public static class DemoAppEndpoints
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException("DemoApp can only be enabled in Development.");
         }
 
-        var home = HomeOf(app.Services.GetRequiredService<IOptions<RelyingAppOptions>>().Value, options.ClientId);
+        var homes = HomesOf(app.Services.GetRequiredService<IOptions<RelyingAppOptions>>().Value, options.ClientId);
+        var home = homes[0];
         var demo = app.MapGroup("/demo").DisableAntiforgery();
         // The app's addresses, and where it sends its client secret, come from its registration,
         // never from the Host header: a request naming another host could otherwise have the
-        // secret posted to that host.
-        demo.AddEndpointFilter(async (context, next) => new Uri(BaseUrl(context.HttpContext) + "/") == home
+        // secret posted to that host. Any of its registered addresses will do (another port).
+        demo.AddEndpointFilter(async (context, next) => homes.Contains(new Uri(BaseUrl(context.HttpContext) + "/"))
             ? await next(context)
             : Page("別のアドレスです / Wrong address",
                 $"""
@@ -57,14 +58,15 @@ public static class DemoAppEndpoints
         return app;
     }
 
-    /// <summary>The address the demo app is registered at: its client's redirect URI to /demo/callback, less that path.</summary>
-    private static Uri HomeOf(RelyingAppOptions apps, string clientId)
+    /// <summary>The addresses the demo app is registered at: its client's redirect URIs to /demo/callback, less that path.</summary>
+    private static List<Uri> HomesOf(RelyingAppOptions apps, string clientId)
     {
-        var callback = apps.Apps.SingleOrDefault(a => a.ClientId == clientId)?.RedirectUris
-            .FirstOrDefault(uri => uri.AbsolutePath.EndsWith("/demo/callback", StringComparison.Ordinal));
-        return callback is null
+        var homes = (apps.Apps.SingleOrDefault(a => a.ClientId == clientId)?.RedirectUris ?? [])
+            .Where(uri => uri.AbsolutePath.EndsWith("/demo/callback", StringComparison.Ordinal))
+            .Select(callback => new Uri(callback, "../")).ToList();
+        return homes.Count == 0
             ? throw new Kosmo.Idp.Operations.Startup.SettingRefusedException($"DemoApp:ClientId '{clientId}' must be a configured relying app with a redirect URI ending in /demo/callback.")
-            : new Uri(callback, "../");
+            : homes;
     }
 
     private static IResult Home(HttpContext context, IDataProtectionProvider protection)

@@ -35,13 +35,14 @@ public static class ForgottenAtSignIn
         AppKey.Forget(context);
     }
 
+    // Deleted whether or not this request carries it: the cookies' paths keep them from /login.
     private static void Set(MemberBoundCookie cookie, HttpContext context, Guid memberId, bool on)
     {
         if (on)
         {
             cookie.Write(context, memberId, "1");
         }
-        else if (cookie.IsSent(context))
+        else
         {
             cookie.Forget(context);
         }

@@ -45,9 +45,6 @@ public sealed class MemberBoundCookie(string name, string path, SameSiteMode sam
         }
     }
 
-    /// <summary>Whether this browser sent the cookie at all (whoever's it is).</summary>
-    public bool IsSent(HttpContext context) => context.Request.Cookies.ContainsKey(name);
-
     public void Forget(HttpContext context) =>
         context.Response.Cookies.Delete(name, MemberCookies.Options(context.Request, path, sameSite));
 

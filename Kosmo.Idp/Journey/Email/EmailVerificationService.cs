@@ -77,7 +77,11 @@ public sealed class EmailVerificationService(
             .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
         var latestMailed = await db.AuditEvents.Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent)
             .MaxAsync(a => (DateTimeOffset?)a.OccurredAt, cancellationToken);
-        var correctingTheAddress = latestRow is not null && latestRow.Email != email;
+        // One correction per cooldown: changing the address back and forth (or only its case, which
+        // names the same mailbox) is no way around the wait.
+        var sentWithinCooldown = await db.AuditEvents.CountAsync(
+            a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > now - settings.ResendCooldown, cancellationToken);
+        var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
         if (!correctingTheAddress && new[] { latestRow?.SentAt, latestMailed }.Max() is { } sentAt && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);

@@ -38,6 +38,13 @@ public sealed class AppOtpSetupModel(
 
     public string Key { get; private set; } = "";
 
+    /// <summary>Which key the form was shown with; a form showing a key put away since then is answered as such.</summary>
+    [BindProperty]
+    public Guid? ShownKey { get; set; }
+
+    /// <summary>The key on the page now (the form's ShownKey).</summary>
+    public Guid KeyId { get; private set; }
+
     /// <summary>The QR code's width in pixels, so the page shows it unscaled.</summary>
     public int QrSize { get; private set; }
 
@@ -127,6 +134,13 @@ public sealed class AppOtpSetupModel(
             }
 
             var pending = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+            if (ShownKey is { } shown && shown != pending.Id)
+            {
+                // A sign-in elsewhere put the key this page showed away (TotpAuthenticator.ForgetUnfinishedSetupsAsync):
+                // the app holding it gives codes for no key of ours. Not a wrong code: the member did nothing wrong.
+                return (null, text["OtpSetup.KeyReplaced"].Value);
+            }
+
             var check = await authenticator.VerifyAsync(pending, code, cancellationToken);
             if (check == TotpCheck.AlreadyUsed)
             {
@@ -227,6 +241,7 @@ public sealed class AppOtpSetupModel(
     private async Task ShowAsync(CancellationToken cancellationToken)
     {
         var device = await authenticator.PendingDeviceAsync(Member, cancellationToken);
+        KeyId = device.Id;
         Key = authenticator.KeyForDisplay(device);
         QrSize = authenticator.QrCodeSize(authenticator.OtpAuthUri(Member, device));
     }

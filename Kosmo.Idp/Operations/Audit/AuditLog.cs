@@ -31,7 +31,16 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
                 ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null,
         };
         db.Add(audit);
-        logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);
+        if (memberId is null)
+        {
+            // An operator's change to an app, a sign-in with an unknown user ID: about no member.
+            logger.LogInformation("Audit {AuditKind}: {AuditDetail}", kind, detail);
+        }
+        else
+        {
+            logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);
+        }
+
         metrics?.Observe(kind, detail);
         return audit;
     }

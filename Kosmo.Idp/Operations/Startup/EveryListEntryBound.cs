@@ -24,7 +24,14 @@ public sealed class EveryListEntryBound<TOptions>(IConfiguration section) : IVal
                 continue;
             }
 
-            var entries = source.GetSection(property.Name).GetChildren().ToList();
+            var listSection = source.GetSection(property.Name);
+            var entries = listSection.GetChildren().ToList();
+            if (entries.Count == 0 && !string.IsNullOrEmpty(listSection.Value))
+            {
+                // RedirectUris=https://… instead of RedirectUris:0=https://…: the binder reads no list at all.
+                return $"{listSection.Path} is a list: give its entries as {listSection.Path}:0, {listSection.Path}:1, … (environment: {listSection.Path.Replace(":", "__", StringComparison.Ordinal)}__0, …).";
+            }
+
             if (entries.Count != list.Count)
             {
                 var elementType = property.PropertyType.GetGenericArguments()[0];
@@ -35,7 +42,13 @@ public sealed class EveryListEntryBound<TOptions>(IConfiguration section) : IVal
             // The binder keeps the entries' order, so each bound entry stands beside its own settings.
             foreach (var (entry, item) in entries.Zip(list.Cast<object?>()))
             {
-                if (item is not null && !IsScalar(item.GetType()) && FirstUnread(item, entry) is { } nested)
+                // An empty value becomes a null entry (an empty URI), which the checks after this one would trip on.
+                if (item is null)
+                {
+                    return $"{entry.Path}: the entry is empty or could not be read.";
+                }
+
+                if (!IsScalar(item.GetType()) && FirstUnread(item, entry) is { } nested)
                 {
                     return nested;
                 }

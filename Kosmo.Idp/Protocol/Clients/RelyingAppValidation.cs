@@ -61,7 +61,8 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: a public app has no secret and cannot use client credentials.");
             }
 
-            foreach (var uri in app.RedirectUris.Concat(app.PostLogoutRedirectUris).Concat(app.BackchannelLogoutUri is { } logout ? [logout] : []))
+            // An empty entry binds as null; EveryListEntryBound names it by its key.
+            foreach (var uri in app.RedirectUris.Concat(app.PostLogoutRedirectUris).Concat(app.BackchannelLogoutUri is { } logout ? [logout] : []).OfType<Uri>())
             {
                 if (!uri.IsAbsoluteUri || !string.IsNullOrEmpty(uri.Fragment))
                 {
