@@ -304,16 +304,15 @@ public sealed class FirstLoginJourneyTests
     [Test]
     public async Task ATypoSpottedRightAfterSending_IsCorrectedAtOnce_WhileTheSameAddressWaitsOutTheCooldown()
     {
-        var member = await TestMembers.AddFromRosterAsync(_factory, "R0020", "920", "20", new DateOnly(1983, 3, 3));
-        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
-        var browser = _factory.Browser();
-        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0020", "9202019830303"));
+        var (browser, emailPage) = await AtTheEmailStepAsync("R0020", "920", "20", new DateOnly(1983, 3, 3));
         Assert.That(ErrorOn(await emailPage.Content.ReadAsStringAsync(), "email-asked-again"), Is.Null, "nothing was put away: no notice");
         await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0020@exmaple.jp" });
+        async Task<HttpResponseMessage> SendToAsync(string address) =>
+            await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = address });
 
-        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = "r0020@exmaple.jp" });
+        var again = await SendToAsync("r0020@exmaple.jp");
         Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("メールを送信したばかりです"), "the same address waits");
-        var corrected = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = "r0020@example.jp" });
+        var corrected = await SendToAsync("r0020@example.jp");
         Assert.That(corrected.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await corrected.Content.ReadAsStringAsync());
         Assert.That(_factory.Mail.To("r0020@example.jp"), Has.Count.EqualTo(1), "the corrected address gets its mail at once");
         Assert.That(_factory.Mail.To("r0020@exmaple.jp"), Has.Count.EqualTo(1));
@@ -321,18 +320,24 @@ public sealed class FirstLoginJourneyTests
         // Once per cooldown: back and forth, or the same mailbox in capitals, waits like any resend.
         foreach (var address in new[] { "r0020@exmaple.jp", "R0020@EXAMPLE.jp", "r0020@example.org" })
         {
-            var more = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email?Change=true"), new Dictionary<string, string> { ["Email"] = address });
-            Assert.That(ErrorOn(await more.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("メールを送信したばかりです"), address);
+            Assert.That(ErrorOn(await (await SendToAsync(address)).Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("メールを送信したばかりです"), address);
         }
+    }
+
+    /// <summary>A roster member signed in with the initial password, birthdate and terms done: on the email page.</summary>
+    private async Task<(HttpClient Browser, HttpResponseMessage EmailPage)> AtTheEmailStepAsync(string userId, string symbol, string number, DateOnly birthDate)
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, userId, symbol, number, birthDate);
+        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
+        var browser = _factory.Browser();
+        var emailPage = await FollowAsync(browser, await LoginAsync(browser, userId, symbol + number + birthDate.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture)));
+        return (browser, emailPage);
     }
 
     [Test]
     public async Task TheMailedLink_OpensInTheLanguageOfThePageThatSentIt()
     {
-        var member = await TestMembers.AddFromRosterAsync(_factory, "R0021", "921", "21", new DateOnly(1983, 4, 4));
-        await TestMembers.SkipToAsync(_factory, member, JourneyStep.VerifyEmail);
-        var browser = _factory.Browser();
-        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0021", "9212119830404"));
+        var (browser, emailPage) = await AtTheEmailStepAsync("R0021", "921", "21", new DateOnly(1983, 4, 4));
         var english = await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync(english.Headers.Location), new Dictionary<string, string> { ["Email"] = "r0021@example.jp" });
 
