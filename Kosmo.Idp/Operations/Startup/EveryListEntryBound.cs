@@ -36,7 +36,7 @@ public sealed class EveryListEntryBound<TOptions>(IConfiguration section) : IVal
             {
                 var elementType = property.PropertyType.GetGenericArguments()[0];
                 return entries.Select(entry => WhyUnreadable(entry, elementType)).FirstOrDefault(why => why is not null)
-                    ?? $"{source.GetSection(property.Name).Path}: {entries.Count} entries configured, {list.Count} could be read.";
+                    ?? $"{listSection.Path}: {entries.Count} entries configured, {list.Count} could be read.";
             }
 
             // The binder keeps the entries' order, so each bound entry stands beside its own settings.
