@@ -4,7 +4,7 @@ namespace Kosmo.Idp.Journey;
 
 /// <summary>
 /// A value one journey page keeps in this browser for one member (the recovery codes being copied
-/// down, the way back from the mailed link, the last wrong birthdate): protected, so only this
+/// down, the way back from the mailed link, the last wrong birthdate, a sign-in's notices): protected, so only this
 /// provider reads it; bound to the member, so the next person at a shared PC finds nothing of
 /// theirs; scoped to its page and gone at sign-out (<see cref="MemberCookies"/>).
 /// </summary>

@@ -27,20 +27,22 @@ public static class PrivateFiles
         }
     }
 
-    public static Task WriteTextAsync(string path, string text, CancellationToken cancellationToken)
+    /// <summary>A new file readable and writable by its owner only; an existing file is never replaced (IOException).</summary>
+    public static FileStream CreateNew(string path)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        return WriteAsync(path, text, options, cancellationToken);
+        return new FileStream(path, options);
     }
 
-    private static async Task WriteAsync(string path, string text, FileStreamOptions options, CancellationToken cancellationToken)
+    /// <summary>Writes a new owner-only file in UTF-8 without a byte-order mark, as File.WriteAllTextAsync does.</summary>
+    public static async Task WriteTextAsync(string path, string text, CancellationToken cancellationToken)
     {
-        await using var writer = new StreamWriter(path, System.Text.Encoding.UTF8, options);
+        await using var writer = new StreamWriter(CreateNew(path), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         await writer.WriteAsync(text.AsMemory(), cancellationToken);
     }
 }

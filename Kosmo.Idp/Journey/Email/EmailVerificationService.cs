@@ -75,22 +75,22 @@ public sealed class EmailVerificationService(
         // the corrected address's mail at once (the hourly cap below still counts both).
         var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id).OrderByDescending(v => v.SentAt)
             .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
-        var latestMailed = await db.AuditEvents.Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent)
-            .MaxAsync(a => (DateTimeOffset?)a.OccurredAt, cancellationToken);
+        // The hour's mails answer all three questions: the cooldown (at most 10 minutes) lies within it.
+        var hourAgo = now.AddHours(-1);
+        var mailedLastHour = await db.AuditEvents
+            .Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo)
+            .Select(a => a.OccurredAt).ToListAsync(cancellationToken);
         // One correction per cooldown: changing the address back and forth (or only its case, which
         // names the same mailbox) is no way around the wait.
-        var sentWithinCooldown = await db.AuditEvents.CountAsync(
-            a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > now - settings.ResendCooldown, cancellationToken);
+        var sentWithinCooldown = mailedLastHour.Count(at => at > now - settings.ResendCooldown);
         var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
-        if (!correctingTheAddress && new[] { latestRow?.SentAt, latestMailed }.Max() is { } sentAt && now - sentAt < settings.ResendCooldown)
+        if (!correctingTheAddress && mailedLastHour.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
+            && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
         }
 
-        var hourAgo = now.AddHours(-1);
-        var sentLastHour = await db.AuditEvents.CountAsync(
-            a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo, cancellationToken);
-        if (sentLastHour >= settings.MaximumSendsPerHour)
+        if (mailedLastHour.Count >= settings.MaximumSendsPerHour)
         {
             return (new SendOutcome(SendStatus.HourlyLimitReached, null), null, null);
         }

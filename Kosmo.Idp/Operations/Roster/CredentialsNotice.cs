@@ -16,14 +16,8 @@ public static class CredentialsNotice
 
     public static void Write(string path, IEnumerable<CredentialsNoticeLine> lines)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
         // Excel only reads Japanese in a CSV correctly when the file starts with a UTF-8 byte-order mark.
-        using var file = new FileStream(path, options);
+        using var file = Shared.PrivateFiles.CreateNew(path);
         using var csv = CsvWriter.Create(file, CsvWriterOptions.Default with { WriteByteOrderMark = true });
         csv.WriteHeader(["user_id", "name", "symbol", "number", "initial_password"]);
         foreach (var line in lines)

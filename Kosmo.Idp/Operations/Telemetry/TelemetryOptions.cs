@@ -41,8 +41,8 @@ public enum OtlpProtocol
 
 public sealed class TelemetryOptionsValidation : IValidateOptions<TelemetryOptions>
 {
-    /// <summary>The first segments of every path the service answers (a test compares them with its routes and static files).</summary>
-    public static readonly string[] Reserved =
+    // The first segments of every path the service answers (a test checks its routes and static folders against this validation).
+    private static readonly string[] Reserved =
         ["/connect", "/journey", "/account", "/login", "/logout", "/signed-out", "/language", "/.well-known", "/health", "/error", "/demo", "/css", "/js"];
 
     public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
