@@ -53,6 +53,7 @@ public sealed class BrowserHost : IAsyncDisposable
             ["RelyingApps:Apps:1:RedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.CallbackPage).ToString(),
             ["RelyingApps:Apps:1:PostLogoutRedirectUris:0"] = new Uri(checkupUrl, CheckupBookingApp.SignedOutPage).ToString(),
             ["RelyingApps:Apps:1:HomeUrl"] = checkupUrl.ToString(),
+            ["RelyingApps:Apps:1:EnglishDisplayName"] = "Health checkup booking",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

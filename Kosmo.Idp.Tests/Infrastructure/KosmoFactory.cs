@@ -40,6 +40,7 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
             ["Mail:SendGrid:Host"] = Mail.Url.ToString(),
             ["RelyingApps:Apps:0:ClientId"] = PortalClientId,
             ["RelyingApps:Apps:0:DisplayName"] = "KOSMO Web ポータル",
+            ["RelyingApps:Apps:0:EnglishDisplayName"] = "KOSMO Web portal",
             ["RelyingApps:Apps:0:Kind"] = "Confidential",
             ["RelyingApps:Apps:0:ClientSecret"] = PortalSecret,
             ["RelyingApps:Apps:0:RedirectUris:0"] = PortalRedirect,

@@ -28,12 +28,20 @@ public sealed class AccountTests
         var browser = await SignedInAsync("A0001");
         foreach (var page in new[] { "/", "/account" })
         {
-            var html = await (await browser.GetAsync(page)).Content.ReadAsStringAsync();
             var tiles = (await HtmlForm.ParseAsync(await browser.GetAsync(page))).QuerySelectorAll("#services a")
                 .Select(a => (a.TextContent, a.GetAttribute("href"))).ToList();
             Assert.That(tiles, Does.Contain(("KOSMO Web ポータル", "https://portal.test/")), page);
             Assert.That(tiles.Select(t => t.TextContent), Does.Not.Contain("健康診断予約"), "an app without a home URL has no tile");
         }
+    }
+
+    [Test]
+    public async Task OnEnglishPages_ATileShowsTheAppsEnglishName()
+    {
+        var browser = await SignedInAsync("A0050");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        var tiles = (await HtmlForm.ParseAsync(await browser.GetAsync("/account"))).QuerySelectorAll("#services a").Select(a => a.TextContent).ToList();
+        Assert.That(tiles, Does.Contain("KOSMO Web portal"));
     }
 
     [Test]

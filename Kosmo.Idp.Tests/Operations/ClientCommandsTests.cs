@@ -62,8 +62,9 @@ public sealed class ClientCommandsTests
         var added = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "benefits", "--name", "給付金", "--redirect-uri", "https://benefits.kosmo.test/signin-oidc",
             "--scope", "profile", "offline_access", "--client-credentials", "--home-url", "https://benefits.kosmo.test/",
-            "--backchannel-logout-uri", "https://benefits.kosmo.test/backchannel-logout");
+            "--backchannel-logout-uri", "https://benefits.kosmo.test/backchannel-logout", "--english-name", "Benefits");
         Assert.That(added.Exit, Is.Zero, added.Errors);
+        Assert.That(await EnglishNameAsync(factory, "benefits"), Is.EqualTo("Benefits"));
         var secret = SecretIn(added.Output);
         var listed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list");
         Assert.That(listed.Output, Does.Contain("\thttps://benefits.kosmo.test/signin-oidc\toffline_access profile\tclient credentials"));
@@ -97,9 +98,10 @@ public sealed class ClientCommandsTests
         Assert.That(noService.Exit, Is.Zero, noService.Errors);
         Assert.That(await ClientCredentialsAsync(factory, "benefits", secret), Is.EqualTo(HttpStatusCode.BadRequest));
 
-        var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "", "--backchannel-logout-uri", "");
+        var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "", "--backchannel-logout-uri", "", "--english-name", "");
         Assert.That(cleared.Exit, Is.Zero, cleared.Errors);
-        Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed"));
+        Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed").And.Contain("English name removed"));
+        Assert.That(await EnglishNameAsync(factory, "benefits"), Is.Null);
         Assert.That(await BackchannelLogoutUriAsync(factory, "benefits"), Is.Null);
         Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output,
             Does.Contain("benefits\tconfidential\toperator\t給付金\t\thttps://benefits.kosmo.test/signin-oidc\temail offline_access\t-"));
@@ -177,6 +179,14 @@ public sealed class ClientCommandsTests
         var applications = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>();
         var properties = await applications.GetPropertiesAsync((await applications.FindByClientIdAsync(clientId))!);
         return properties.TryGetValue(Kosmo.Idp.Protocol.Logout.BackchannelLogout.UriProperty, out var uri) ? uri.GetString() : null;
+    }
+
+    private static async Task<string?> EnglishNameAsync(KosmoFactory factory, string clientId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>();
+        var names = await applications.GetDisplayNamesAsync((await applications.FindByClientIdAsync(clientId))!);
+        return names.GetValueOrDefault(System.Globalization.CultureInfo.GetCultureInfo("en"));
     }
 
     private static string SecretIn(string output)

@@ -19,6 +19,7 @@ public sealed class ConfigurationTests
     [TestCase("Keys:SigningKeyAnnouncement=-1.00:00:00", "SigningKeyAnnouncement")]
     [TestCase("RelyingApps:Apps:0:ClientId=Bad App!", "a client id is 2–64 characters")]
     [TestCase("RelyingApps:Apps:0:Scopes:1=offline-access", "unknown scope 'offline-access'")]
+    [TestCase("RelyingApps:Apps:0:EnglishDisplayName=  ", "EnglishDisplayName, when given, must not be blank")]
     [TestCase("Mail:SendGrid:Timeout=00:00:00", "Timeout")]
     [TestCase("Pruning:AuditRetention=00:00:00", "AuditRetention")]
     [TestCase("Protocol:Issuer=https://society.example/idp/", "without a path")]

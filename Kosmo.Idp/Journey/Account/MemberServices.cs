@@ -15,9 +15,8 @@ public sealed class MemberServices(IOpenIddictApplicationManager applications)
             var properties = await applications.GetPropertiesAsync(application, cancellationToken);
             if (properties.TryGetValue(RelyingAppSync.HomeUrlProperty, out var home) && home.GetString() is { } url)
             {
-                var names = await applications.GetDisplayNamesAsync(application, cancellationToken);
-                var name = names.TryGetValue(CultureInfo.CurrentUICulture, out var localized) ? localized
-                    : await applications.GetDisplayNameAsync(application, cancellationToken) ?? url;
+                // OpenIddict picks the name for the page's language (RelyingApp.EnglishDisplayName), else the default one.
+                var name = await applications.GetLocalizedDisplayNameAsync(application, CultureInfo.CurrentUICulture, cancellationToken) ?? url;
                 services.Add(new MemberService(name, url));
             }
         }

@@ -71,6 +71,7 @@ internal static class ClientCommands
     {
         var clientId = new Argument<string>("client-id") { Description = "The app's client id, e.g. medical-expense." };
         var name = new Option<string>("--name") { Description = "Display name (the tile's label).", Required = true };
+        var englishName = new Option<string?>("--english-name") { Description = "The tile's label on English pages (else --name)." };
         var kind = new Option<RelyingAppKind>("--kind")
         {
             Description = "Confidential (a server holds the secret) or Public (browser app, PKCE only).",
@@ -98,7 +99,7 @@ internal static class ClientCommands
         var clientCredentials = new Option<bool>("--client-credentials") { Description = "Allow service-to-service tokens (confidential apps only)." };
         var add = new Command("add", "Register a relying app. A confidential app's secret is generated and shown once.")
         {
-            clientId, name, kind, redirect, postLogout, scope, home, logout, clientCredentials,
+            clientId, name, englishName, kind, redirect, postLogout, scope, home, logout, clientCredentials,
         };
         add.SetAction((parse, cancellationToken) => WithKeysAsync(async services =>
         {
@@ -112,6 +113,7 @@ internal static class ClientCommands
             {
                 ClientId = parse.GetValue(clientId)!,
                 DisplayName = parse.GetValue(name)!,
+                EnglishDisplayName = parse.GetValue(englishName),
                 Kind = parse.GetValue(kind),
                 RedirectUris = redirects,
                 PostLogoutRedirectUris = postLogouts,
@@ -129,6 +131,7 @@ internal static class ClientCommands
     {
         var clientId = new Argument<string>("client-id") { Description = "The app to change (registered with `clients add`)." };
         var name = new Option<string?>("--name") { Description = "New display name." };
+        var englishName = new Option<string?>("--english-name") { Description = "New label on English pages; \"\" removes it (English pages show the display name)." };
         var redirect = new Option<string[]>("--redirect-uri") { Description = "Replace the redirect URIs with these.", AllowMultipleArgumentsPerToken = true };
         var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these.", AllowMultipleArgumentsPerToken = true };
         var scope = new Option<string[]>("--scope")
@@ -155,14 +158,14 @@ internal static class ClientCommands
         var rotate = new Option<bool>("--rotate-secret") { Description = "Generate a new secret (shown once); the old one stops working at once." };
         var update = new Command("update", "Change an operator-registered relying app; what is not named stays as it is.")
         {
-            clientId, name, redirect, postLogout, scope, clientCredentials, home, logout, rotate,
+            clientId, name, englishName, redirect, postLogout, scope, clientCredentials, home, logout, rotate,
         };
         update.SetAction((parse, cancellationToken) =>
         {
             // An update that names nothing to change would report "updated" and audit an empty change.
-            if (new Option[] { name, redirect, postLogout, scope, clientCredentials, home, logout }.All(option => parse.GetResult(option) is null) && !parse.GetValue(rotate))
+            if (new Option[] { name, englishName, redirect, postLogout, scope, clientCredentials, home, logout }.All(option => parse.GetResult(option) is null) && !parse.GetValue(rotate))
             {
-                Console.Error.WriteLine("Nothing to change: give --name, --redirect-uri, --post-logout-uri, --scope, --client-credentials, --home-url, --backchannel-logout-uri or --rotate-secret.");
+                Console.Error.WriteLine("Nothing to change: give --name, --english-name, --redirect-uri, --post-logout-uri, --scope, --client-credentials, --home-url, --backchannel-logout-uri or --rotate-secret.");
                 return Task.FromResult(2);
             }
 
@@ -187,7 +190,8 @@ internal static class ClientCommands
                 AllowClientCredentials: parse.GetValue(clientCredentials) is { } allow ? bool.Parse(allow) : null,
                 HomeUrl: homeUrl,
                 BackchannelLogoutUri: logoutUri,
-                RotateSecret: parse.GetValue(rotate));
+                RotateSecret: parse.GetValue(rotate),
+                EnglishDisplayName: parse.GetResult(englishName) is null ? null : parse.GetValue(englishName) ?? "");
             return Report(await services.GetRequiredService<ClientAdministration>().UpdateAsync(parse.GetValue(clientId)!, change, cancellationToken));
         }
     }

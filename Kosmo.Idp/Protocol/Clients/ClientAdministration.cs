@@ -87,6 +87,8 @@ public sealed class ClientAdministration(
         {
             ClientId = clientId,
             DisplayName = update.DisplayName ?? current.DisplayName,
+            // "" removes the English name: English pages then show the display name.
+            EnglishDisplayName = update.EnglishDisplayName is { } english ? (english.Length == 0 ? null : english) : current.EnglishDisplayName,
             Kind = current.Kind,
             // Validation asks a confidential app for a secret; the stored one is a hash, kept as it is.
             ClientSecret = current.Kind == RelyingAppKind.Confidential ? new string('x', 64) : null,
@@ -139,6 +141,11 @@ public sealed class ClientAdministration(
         if (before.DisplayName != after.DisplayName)
         {
             yield return "name " + after.DisplayName;
+        }
+
+        if (before.EnglishDisplayName != after.EnglishDisplayName)
+        {
+            yield return after.EnglishDisplayName is null ? "English name removed" : "English name " + after.EnglishDisplayName;
         }
 
         if (!before.RedirectUris.SequenceEqual(after.RedirectUris))
@@ -242,7 +249,7 @@ public sealed record ClientSummary(
 public sealed record ClientUpdate(
     string? DisplayName = null, IReadOnlyList<Uri>? RedirectUris = null, IReadOnlyList<Uri>? PostLogoutUris = null,
     IReadOnlyList<string>? Scopes = null, bool? AllowClientCredentials = null, UriChange? HomeUrl = null,
-    UriChange? BackchannelLogoutUri = null, bool RotateSecret = false);
+    UriChange? BackchannelLogoutUri = null, bool RotateSecret = false, string? EnglishDisplayName = null);
 
 /// <summary>A new value for an optional address; <c>To</c> null removes it.</summary>
 public sealed record UriChange(Uri? To);

@@ -15,6 +15,9 @@ public sealed class RelyingApp
 
     public string DisplayName { get; set; } = "";
 
+    /// <summary>The name English pages show (the member's services tiles); without it they show <see cref="DisplayName"/>.</summary>
+    public string? EnglishDisplayName { get; set; }
+
     /// <summary>Confidential apps (a server holds the secret) or public ones (browser or native apps, PKCE only).</summary>
     public RelyingAppKind Kind { get; set; } = RelyingAppKind.Confidential;
 

@@ -19,6 +19,7 @@ public sealed class RelyingAppSync(
     public const string ManagedByProperty = "managed_by";
     public const string HomeUrlProperty = "home_url";
     private const string ManagedByConfiguration = "configuration";
+    private static readonly System.Globalization.CultureInfo English = System.Globalization.CultureInfo.GetCultureInfo(Localization.LocalizationRegistration.English);
 
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
@@ -113,6 +114,11 @@ public sealed class RelyingAppSync(
             descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
         }
 
+        if (!string.IsNullOrEmpty(app.EnglishDisplayName))
+        {
+            descriptor.DisplayNames[English] = app.EnglishDisplayName;
+        }
+
         descriptor.RedirectUris.UnionWith(app.RedirectUris);
         descriptor.PostLogoutRedirectUris.UnionWith(app.PostLogoutRedirectUris);
         descriptor.Properties[ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByConfiguration);
@@ -137,6 +143,7 @@ public sealed class RelyingAppSync(
     {
         ClientId = descriptor.ClientId ?? "",
         DisplayName = descriptor.DisplayName ?? "",
+        EnglishDisplayName = descriptor.DisplayNames.GetValueOrDefault(English),
         Kind = descriptor.ClientType == ClientTypes.Public ? RelyingAppKind.Public : RelyingAppKind.Confidential,
         RedirectUris = [.. descriptor.RedirectUris],
         PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris],

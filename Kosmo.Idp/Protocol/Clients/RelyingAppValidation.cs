@@ -32,6 +32,11 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: a client id is 2–64 characters of a–z, 0–9, '.', '_' and '-', starting with a letter or digit.");
             }
 
+            if (app.EnglishDisplayName is { } english && string.IsNullOrWhiteSpace(english))
+            {
+                failures.Add($"{at}: EnglishDisplayName, when given, must not be blank.");
+            }
+
             // A mistyped scope (offline-access) would otherwise only show when the app signs in.
             var known = ProtocolRegistration.StandardScopes.Concat(apis.Value.Apis.SelectMany(api => api.Scopes)).ToHashSet(StringComparer.Ordinal);
             foreach (var unknown in app.Scopes.Where(scope => !known.Contains(scope)).Distinct(StringComparer.Ordinal))
