@@ -60,6 +60,8 @@ public sealed class ProtocolRefusalTests
         var response = await _factory.Browser().SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "uptime monitors probe with HEAD");
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
+        Assert.That(() => _factory.Logs.Events.Any(e => e.Contains("RequestMethod=\"HEAD\"", StringComparison.Ordinal) && e.Contains($"RequestPath=\"{path}\"", StringComparison.Ordinal)),
+            Is.True.After(2000, 20), "the request is logged with the method the client sent");
     }
 
     [Test]
