@@ -126,6 +126,26 @@ public sealed class ProtocolRefusalTests
         await AssertErrorPageAsync(response, "invalid_request");
     }
 
+    [TestCase("urn:ietf:params:oauth:request_uri:abc")] // the form a pushed request (PAR, RFC 9126) would have: there is no PAR endpoint
+    [TestCase("https://portal.test/request.jwt")]
+    public async Task Authorize_WithARequestUri_IsRequestUriNotSupported(string requestUri)
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["request_uri"] = requestUri }));
+        await AssertErrorPageAsync(response, "request_uri_not_supported");
+    }
+
+    [TestCase("max_age")]
+    [TestCase("prompt")]
+    [TestCase("request_uri")]
+    public async Task Authorize_WithAParameterSentEmpty_GoesOnAsIfItWereOmitted(string name)
+    {
+        // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
+        var app = TestRelyingApp.Portal(_factory);
+        var response = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { [name] = "" }));
+        Assert.That(Journey.JourneySteps.PathOf(response), Is.EqualTo("/login"));
+    }
+
     [Test]
     public async Task Token_WithAParameterSentTwice_IsInvalidRequest()
     {

@@ -13,6 +13,8 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// a parameter sent more than once (RFC 6749 3.1, 3.2: OpenIddict reads it as an array, and the
 /// single value is then missing, so `state=a&amp;state=b` would come back without a state);
 /// a max_age that is not a number of seconds (OpenID Connect Core 3.1.2.1);
+/// a request_uri of any form: OpenIddict would look a pushed request's (RFC 9126) up and answer
+/// invalid_token, where discovery says request_uri_parameter_supported false (Core 6.2);
 /// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2);
 /// a code_verifier that is not 43–128 unreserved characters (RFC 7636 4.1);
 /// an introspection request by GET, with the token in the URL (RFC 7662 2.1 says POST; a URL
@@ -72,11 +74,16 @@ internal sealed class StrictRequestParameters :
             return;
         }
 
-        if ((string?)context.Request.GetParameter(Parameters.MaxAge) is { } maxAge && !long.TryParse(maxAge, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        // An empty value is an omitted parameter (RFC 6749 3.1), as OpenIddict reads the others.
+        if (context.Request.RequestUri is { Length: > 0 })
+        {
+            context.Reject(Errors.RequestUriNotSupported, "The 'request_uri' parameter is not supported.");
+        }
+        else if ((string?)context.Request.GetParameter(Parameters.MaxAge) is { Length: > 0 } maxAge && !long.TryParse(maxAge, NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
             context.Reject(Errors.InvalidRequest, "The 'max_age' parameter must be a number of seconds.");
         }
-        else if (context.Request.CodeChallenge is { } challenge && !(challenge.Length == 43 && challenge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        else if (context.Request.CodeChallenge is { Length: > 0 } challenge && !(challenge.Length == 43 && challenge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
             context.Reject(Errors.InvalidRequest, "The 'code_challenge' parameter must be the 43-character S256 challenge.");
         }
@@ -86,7 +93,7 @@ internal sealed class StrictRequestParameters :
     {
         await Refuse(context, context.Request, TokenParameters);
         await RefuseAnotherClientIdAsync(context, context.Request);
-        if (!context.IsRejected && context.Request.CodeVerifier is { } verifier
+        if (!context.IsRejected && context.Request.CodeVerifier is { Length: > 0 } verifier
             && !(verifier.Length is >= 43 and <= 128 && verifier.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~')))
         {
             context.Reject(Errors.InvalidRequest, "The 'code_verifier' parameter must be 43 to 128 unreserved characters.");
