@@ -16,7 +16,34 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
     // costs the same time as a wrong password.
     private readonly Lazy<string> _decoy = new(() => Hash(Guid.NewGuid().ToString("N"), options.Value));
 
+    // How long the latest check at today's settings took (ticks of TimeSpan): what a login against
+    // a hash made with older, cheaper settings is padded to (CheckSignInAsync).
+    private long _currentCostTicks;
+
     public string Hash(string password) => Hash(password, _options);
+
+    /// <summary>
+    /// <see cref="Check"/> for the login page, where the time of the answer must not tell a user ID
+    /// from an unknown one. A hash made before the settings were raised verifies faster than the
+    /// decoy an unknown ID is checked against, and stays so until its member signs in: a wrong
+    /// password's answer then waits out the rest of what a check at today's settings takes. (The pause is wall-clock
+    /// time on purpose, not the service's TimeProvider: it is about how long the answer takes.)
+    /// </summary>
+    public async Task<PasswordCheck> CheckSignInAsync(Member? member, string password, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var check = Check(member, password);
+        if (check == PasswordCheck.Wrong && member?.PasswordHash is { } hash && IsOutdated(hash))
+        {
+            var remaining = CurrentCost() - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, cancellationToken);
+            }
+        }
+
+        return check;
+    }
 
     /// <summary>
     /// Checks what a member typed on the login page. Every path runs exactly one Argon2id
@@ -38,7 +65,10 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
     {
         if (encodedHash is null)
         {
-            Geralt.Argon2id.VerifyHash(_decoy.Value, Encoding.UTF8.GetBytes(password));
+            var decoy = _decoy.Value;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Geralt.Argon2id.VerifyHash(decoy, Encoding.UTF8.GetBytes(password));
+            Interlocked.Exchange(ref _currentCostTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
             return PasswordCheck.Wrong;
         }
 
@@ -52,9 +82,21 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
             return PasswordCheck.Wrong;
         }
 
-        return Geralt.Argon2id.NeedsRehash(encodedHash, _options.Iterations, _options.MemoryBytes)
-            ? PasswordCheck.CorrectButOutdated
-            : PasswordCheck.Correct;
+        return IsOutdated(encodedHash) ? PasswordCheck.CorrectButOutdated : PasswordCheck.Correct;
+    }
+
+    private bool IsOutdated(string encodedHash) =>
+        encodedHash.StartsWith("$argon2id$", StringComparison.Ordinal) && Geralt.Argon2id.NeedsRehash(encodedHash, _options.Iterations, _options.MemoryBytes);
+
+    /// <summary>The latest measured cost of a check at today's settings; measured once first when no unknown ID has been checked yet.</summary>
+    private TimeSpan CurrentCost()
+    {
+        if (Interlocked.Read(ref _currentCostTicks) == 0)
+        {
+            Verify(null, "");
+        }
+
+        return TimeSpan.FromTicks(Interlocked.Read(ref _currentCostTicks));
     }
 
     private static string Hash(string password, PasswordHashingOptions options)

@@ -81,7 +81,7 @@ public sealed class LoginModel(
 
         var member = await db.Members.FirstOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
         var typed = TypedPassword.AsMeant(Password);
-        var check = hashing.Check(member, typed);
+        var check = await hashing.CheckSignInAsync(member, typed, cancellationToken);
         if (member is null || check == PasswordCheck.Wrong)
         {
             throttle ??= db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = normalized }).Entity;

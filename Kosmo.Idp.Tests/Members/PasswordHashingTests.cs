@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using Kosmo.Idp.Members;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Tests.Members;
+
+/// <summary>
+/// The login's answer must not tell a user ID from an unknown one by its time, also after an
+/// operator raised the Argon2id settings and members still have hashes made with the old ones.
+/// Only lower bounds are asserted: a busy machine makes every check slower, never faster.
+/// </summary>
+public sealed class PasswordHashingTests
+{
+    [Test]
+    public async Task AWrongPassword_AgainstAHashMadeWithCheaperSettings_TakesAsLongAsAnUnknownUserId()
+    {
+        var raised = new PasswordHashing(Options.Create(new PasswordHashingOptions { Iterations = 3, MemoryBytes = 64 * 1024 * 1024 }));
+        var before = new PasswordHashing(Options.Create(new PasswordHashingOptions { Iterations = 1, MemoryBytes = 8 * 1024 * 1024 }));
+        var member = new Member { UserId = "H0001", NormalizedUserId = "H0001", PasswordHash = before.Hash("the-old-password-1") };
+
+        var unknown = TimeSpan.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            unknown = Min(unknown, await TimeAsync(() => raised.CheckSignInAsync(null, "a-guess-2026", CancellationToken.None), PasswordCheck.Wrong));
+        }
+
+        var outdated = TimeSpan.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            outdated = Min(outdated, await TimeAsync(() => raised.CheckSignInAsync(member, "a-guess-2026", CancellationToken.None), PasswordCheck.Wrong));
+        }
+
+        Assert.That(outdated, Is.GreaterThanOrEqualTo(unknown * 0.8),
+            "the old hash alone verifies in a fraction of the time: the answer waits out the rest");
+        Assert.That(await raised.CheckSignInAsync(member, "the-old-password-1", CancellationToken.None), Is.EqualTo(PasswordCheck.CorrectButOutdated),
+            "the right password still signs in, and is upgraded");
+    }
+
+    private static async Task<TimeSpan> TimeAsync(Func<Task<PasswordCheck>> check, PasswordCheck expected)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Assert.That(await check(), Is.EqualTo(expected));
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
