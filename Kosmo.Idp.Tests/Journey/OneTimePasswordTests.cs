@@ -409,6 +409,19 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task ACodePastedWithATabAndInvisibleCharacters_IsAccepted()
+    {
+        var secret = await EnrolledAppMemberAsync("T0148", keepCodes: true);
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
+        var pasted = "\u200B" + code[..3] + "\u00A0" + code[3..] + "\t";
+        Assert.That(PathOf(await SubmitAsync(await PasswordOnlyAsync("T0148"), pasted, "app")), Is.EqualTo("/"),
+            "a zero-width space, a no-break space and a trailing tab, as a copy from a chat app brings them");
+        var recovery = _recoveryCodes["T0148"][0].Replace("-", "\u00AD") + "\r\n";
+        Assert.That(PathOf(await SubmitAsync(await PasswordOnlyAsync("T0148"), recovery, "recovery")), Is.EqualTo("/"));
+    }
+
+    [Test]
     public async Task CodesTypedWithAJapaneseImesHyphen_AreAccepted_AndABlankRecoveryCodeUsesNoTry()
     {
         var secret = await EnrolledAppMemberAsync("T0141", keepCodes: true);

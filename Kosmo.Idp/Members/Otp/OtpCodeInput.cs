@@ -32,10 +32,13 @@ public static class OtpCodeInput
     }
 
     /// <summary>
-    /// A space or any of the dashes members' keyboards make: a Japanese IME in kana mode types ー
-    /// (U+30FC) or ‐ (U+2010) for the hyphen key, and a minus sign or dash comes with a paste.
-    /// Full-width spaces and hyphens are already plain ones after NFKC.
+    /// Any white space or any of the dashes members' keyboards make: a Japanese IME in kana mode
+    /// types ー (U+30FC) or ‐ (U+2010) for the hyphen key, and a minus sign or dash comes with a
+    /// paste, as do a tab or line break after the code and invisible format characters (a
+    /// zero-width space, a soft hyphen) from a mail or chat app. Full-width spaces and hyphens are
+    /// already plain ones after NFKC.
     /// </summary>
     public static bool IsSeparator(char c) =>
-        c is ' ' or '-' or '\u2010' or '\u2011' or '\u2012' or '\u2013' or '\u2014' or '\u2015' or '\u2212' or '\u30FC';
+        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format
+        || c is '-' or '\u2010' or '\u2011' or '\u2012' or '\u2013' or '\u2014' or '\u2015' or '\u2212' or '\u30FC';
 }
