@@ -272,7 +272,9 @@ public sealed class AccountTests
         _clock.Advance(TimeSpan.FromMinutes(2));
         var intruder = await SignedInAsync("A0041", create: false);
         await HtmlForm.SubmitAsync(intruder, await intruder.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "intruder-a0041@example.jp" }, "#change-email");
-        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        Assert.That(ErrorOn(await (await FollowAsync(browser, signedOut)).Content.ReadAsStringAsync(), "account-notice"),
+            Does.Contain("サインアウトしました").And.Contain("メールアドレスの変更も取り消しました"), "the member hears that the change waiting for its link is gone");
 
         var link = await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("intruder-a0041@example.jp").Single()));
         Assert.That(ErrorOn(await link.Content.ReadAsStringAsync(), "verify-refused"), Is.Not.Null, "the intruder's link died with the session");

@@ -133,6 +133,8 @@ public sealed class JourneyRefusalTests
         Assert.That(ErrorOn(reused, "verify-refused"), Is.Null);
         var opened = await (await _factory.Browser().GetAsync(link)).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(opened, "verify-done"), Does.Contain("確認が完了しました"));
+        Assert.That(ErrorOn(opened, "verify-until-own-password"), Does.Contain("ログインし直すとメールアドレスの確認もやり直し"),
+            "still on the initial password: the page says what a new sign-in will ask, so it does not contradict this one");
         Assert.That(ErrorOn(opened, "verify-confirm"), Is.Null, "nothing left to press");
         Assert.That((await TestMembers.AuditKindsAsync(_factory, "F0003")).Count(k => k == AuditKinds.EmailVerified), Is.EqualTo(1));
         Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/journey/method"));

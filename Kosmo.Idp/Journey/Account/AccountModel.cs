@@ -79,7 +79,7 @@ public sealed class AccountModel(
     [BindProperty]
     public string? DeviceName { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(string? done, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(string? done, string? cancelled, CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
@@ -99,6 +99,10 @@ public sealed class AccountModel(
             _ => null,
         };
         Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;
+        if (Notice is not null && cancelled == "email-change")
+        {
+            Notice += " " + text["Account.PendingEmailChangeCancelled"];
+        }
         var page = await ShowAsync(cancellationToken);
         // Said while the link is out: a reload once it was opened (as the phone's page tells the
         // member to do) shows the new address in place, not a second "sent".
@@ -280,6 +284,7 @@ public sealed class AccountModel(
         }
 
         var now = time.GetUtcNow();
+        var pendingChange = await verifications.LatestAsync(Member.Id, cancellationToken) is not null;
         Member.PasswordHash = hashing.Hash(password);
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
@@ -289,7 +294,7 @@ public sealed class AccountModel(
         await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
 
-        return RedirectToPage(new { done = "password" });
+        return RedirectToPage(new { done = "password", cancelled = pendingChange ? "email-change" : null });
     }
 
     /// <summary>Withdraws an address change whose link was not opened yet (typed by mistake, or by someone else).</summary>
@@ -315,8 +320,10 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
+        // Ending the other sessions cancels a pending address change (SessionTermination.EndAllAsync), this one's too: said on the page.
+        var pendingChange = await verifications.LatestAsync(Member.Id, cancellationToken) is not null;
         await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
-        return RedirectToPage(new { done = "signed-out" });
+        return RedirectToPage(new { done = "signed-out", cancelled = pendingChange ? "email-change" : null });
     }
 
     /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>

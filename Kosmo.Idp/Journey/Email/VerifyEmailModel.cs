@@ -10,7 +10,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 [ThrottlePostsByAddress]
-public sealed class VerifyEmailModel(EmailVerificationService verifications) : PageModel
+public sealed class VerifyEmailModel(EmailVerificationService verifications, Persistence.KosmoDbContext db) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Token { get; set; }
@@ -23,19 +23,28 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications) : P
     public bool SameMember { get; private set; }
 
     /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
+    /// <summary>
+    /// The address was confirmed in a sign-in with the initial password, which a new sign-in puts
+    /// away (<see cref="InitialPasswordChoices"/>): said here, so that "confirmed" is not contradicted
+    /// by the next login for a member whose original page is gone.
+    /// </summary>
+    public bool UntilOwnPassword { get; private set; }
+
     public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext, State.MemberId!.Value);
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Show(await verifications.InspectAsync(Token, cancellationToken));
+        await ShowAsync(await verifications.InspectAsync(Token, cancellationToken), cancellationToken);
 
     public async Task OnPostAsync(CancellationToken cancellationToken) =>
-        Show(await verifications.ConfirmAsync(Token, cancellationToken));
+        await ShowAsync(await verifications.ConfirmAsync(Token, cancellationToken), cancellationToken);
 
-    private void Show(LinkState state)
+    private async Task ShowAsync(LinkState state, CancellationToken cancellationToken)
     {
         State = state;
         // Confirmed now (Valid, after the POST) or before (a reload, the mail opened again).
         Confirmed = state.Status == LinkStatus.Confirmed || (state.Status == LinkStatus.Valid && HttpMethods.IsPost(Request.Method));
         SameMember = Confirmed && MemberSession.From(User)?.MemberId == state.MemberId;
+        UntilOwnPassword = Confirmed && !SameMember
+            && await db.Members.FindAsync([state.MemberId!.Value], cancellationToken) is { } member && InitialPasswordChoices.AreUnproven(member);
     }
 }
