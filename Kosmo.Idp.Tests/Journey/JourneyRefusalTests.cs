@@ -151,6 +151,8 @@ public sealed class JourneyRefusalTests
     {
         var browser = await MemberAtEmailStepAsync("F0004", "old-f0004@example.jp");
         var oldLink = LinkIn(_factory.Mail.To("old-f0004@example.jp").Single());
+        var phone = _factory.Browser();
+        var oldLinkOpenedBefore = await phone.GetAsync(oldLink);
         await MoveClockOfLinksAsync("F0004", expired: false, sentLongAgo: true);
 
         var changePage = await browser.GetAsync("/journey/email?change=true");
@@ -158,10 +160,29 @@ public sealed class JourneyRefusalTests
         Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
         var old = await (await _factory.Browser().GetAsync(oldLink)).Content.ReadAsStringAsync();
-        Assert.That(ErrorOn(old, "verify-refused"), Does.Contain("無効"));
+        Assert.That(ErrorOn(old, "verify-refused"), Does.Contain("置き換えられました").And.Contain("新しい確認メール"), "the member is told which mail to open");
+        var pressedLate = await (await HtmlForm.SubmitAsync(phone, oldLinkOpenedBefore, new Dictionary<string, string>())).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(pressedLate, "verify-refused"), Does.Contain("置き換えられました"), "a page opened before the change confirms nothing");
         await ConfirmAsync(_factory.Browser(), LinkIn(_factory.Mail.To("new-f0004@example.jp").Single()));
         var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0004"));
         Assert.That(stored.Email, Is.EqualTo("new-f0004@example.jp"));
+        Assert.That(ErrorOn(await (await _factory.Browser().GetAsync(oldLink)).Content.ReadAsStringAsync(), "verify-refused"), Does.Contain("置き換えられました"),
+            "the old address is still not the member's");
+    }
+
+    [Test]
+    public async Task TheFirstOfTwoMails_OpenedAfterTheSecondConfirmedTheSameAddress_SaysTheAddressIsConfirmed()
+    {
+        var browser = await MemberAtEmailStepAsync("F0027", "f0027@example.jp");
+        var firstLink = LinkIn(_factory.Mail.To("f0027@example.jp").Single());
+        await MoveClockOfLinksAsync("F0027", expired: false, sentLongAgo: true);
+        var resent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string>(), "form[action*=Resend]");
+        Assert.That(resent.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        await ConfirmAsync(_factory.Browser(), LinkIn(_factory.Mail.To("f0027@example.jp").Last()));
+
+        var first = await (await _factory.Browser().GetAsync(firstLink)).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(first, "verify-done"), Does.Contain("確認が完了しました"), "members often open the first mail in the inbox");
+        Assert.That(ErrorOn(first, "verify-refused"), Is.Null);
     }
 
     [Test]

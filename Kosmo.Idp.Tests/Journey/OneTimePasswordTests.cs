@@ -370,20 +370,29 @@ public sealed class OneTimePasswordTests
         Assert.That((await HtmlForm.ParseAsync(later)).GetElementById("otp-key-replaced")?.TextContent, Does.Contain("前回表示したキー（QRコード）は使えなくなりました"),
             "a member who added the old key to an app learns why its codes fail");
 
+        // The member had added the old key to an app before signing in again: its code is refused, with the reason, and not counted.
         var withTheOldKey = await HtmlForm.SubmitAsync(browser, later,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(withTheOldKey.StatusCode, Is.EqualTo(HttpStatusCode.OK), "refused");
+        Assert.That(ErrorOn(await withTheOldKey.Content.ReadAsStringAsync(), "otp-error"), Does.Contain("前回表示したキー（QRコード）は使えなくなりました"));
+        var wrong = AuthenticatorApp.CodeAt(key, _clock.GetUtcNow()) is var right && right[5] == '0' ? right[..5] + "1" : right[..5] + "0";
+        var wrongCode = await HtmlForm.SubmitAsync(browser, later, new Dictionary<string, string> { ["Code"] = wrong }, "#otp-setup-form");
+        Assert.That(ErrorOn(await wrongCode.Content.ReadAsStringAsync(), "otp-error"), Does.Not.Contain("前回表示したキー"), "a wrong code is a wrong code");
 
         // The first browser's page, still open on the old key, sends that key's right code: told why, not counted as wrong.
         var stale = await HtmlForm.SubmitAsync(shared, setup,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(ErrorOn(await stale.Content.ReadAsStringAsync(), "otp-error"), Does.Contain("前回表示したキー（QRコード）は使えなくなりました"));
-        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0145"), Has.Exactly(1).EqualTo(AuditKinds.OtpFailed), "only the wrong code typed on the new page");
+        Assert.That(await TestMembers.AuditKindsAsync(_factory, "T0145"), Has.Exactly(1).EqualTo(AuditKinds.OtpFailed), "only the wrong code");
         var enrolled = await HtmlForm.SubmitAsync(browser, later,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(key, _clock.GetUtcNow()) }, "#otp-setup-form");
         Assert.That(PathOf(enrolled), Is.EqualTo("/journey/recovery-codes"));
-        var devices = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => db.Members.Any(m => m.Id == d.MemberId && m.UserId == "T0145")));
-        Assert.That(devices, Is.EqualTo(1), "the abandoned key is gone, not kept beside the new one");
+        var devices = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.Where(d => db.Members.Any(m => m.Id == d.MemberId && m.UserId == "T0145")).ToListAsync());
+        Assert.That(devices.Where(d => d.ConfirmedAt != null).Select(d => d.ReplacedAt), Is.EqualTo(new DateTimeOffset?[] { null }),
+            "one app set up, with the new key; the abandoned one is never confirmed beside it");
+
+        var oldKeyAtLogin = await SubmitAsync(await PasswordOnlyAsync("T0145"), AuthenticatorApp.CodeAt(seen, _clock.GetUtcNow()), "app");
+        Assert.That(PathOf(oldKeyAtLogin), Is.EqualTo("(no redirect: OK)"), "the old key signs no one in");
     }
 
     private static readonly TimeSpan RepeatedCodeFormWindow = Kosmo.Idp.Journey.Otp.RepeatedCodeForm.Window;

@@ -5,7 +5,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// <summary>
 /// A verification link sent to an address the member typed. Only the SHA-256 of the link's
 /// random token is stored, so a database reader cannot open anyone's link. A member has at most
-/// one live link: sending a new one (resend or another address) replaces the old row.
+/// one live link: sending a new one (resend or another address) marks the older ones replaced.
 /// </summary>
 public sealed class EmailVerification
 {
@@ -24,4 +24,10 @@ public sealed class EmailVerification
     public DateTimeOffset ExpiresAt { get; set; }
 
     public DateTimeOffset? ConsumedAt { get; set; }
+
+    /// <summary>
+    /// A newer link was mailed: this one confirms nothing any more, and is kept until it would have
+    /// expired only to tell a member who opens it which mail to open (or that the address is confirmed).
+    /// </summary>
+    public DateTimeOffset? ReplacedAt { get; set; }
 }

@@ -24,7 +24,7 @@ public sealed class EmailVerificationService(
 
     public Task<EmailVerification?> LatestAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.EmailVerifications.AsNoTracking()
-            .Where(v => v.MemberId == memberId && v.ConsumedAt == null)
+            .Where(v => v.MemberId == memberId && v.ConsumedAt == null && v.ReplacedAt == null)
             .OrderByDescending(v => v.SentAt)
             .FirstOrDefaultAsync(cancellationToken);
 
@@ -73,7 +73,7 @@ public sealed class EmailVerificationService(
         // leaves alone) or the one being mailed now (its row, saved before it goes out). It holds back
         // a second mail to the same address only: a member who spots a typo right after sending gets
         // the corrected address's mail at once (the hourly cap below still counts both).
-        var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id).OrderByDescending(v => v.SentAt)
+        var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ReplacedAt == null).OrderByDescending(v => v.SentAt)
             .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
         // The hour's mails answer all three questions: the cooldown (at most 10 minutes) lies within it.
         var hourAgo = now.AddHours(-1);
@@ -95,8 +95,10 @@ public sealed class EmailVerificationService(
             return (new SendOutcome(SendStatus.HourlyLimitReached, null), null, null);
         }
 
-        // One live link per member: a resend or another address makes every older link useless.
-        await db.EmailVerifications.Where(v => v.MemberId == member.Id).ExecuteDeleteAsync(cancellationToken);
+        // One live link per member: a resend or another address makes every older link useless
+        // (kept until it would have expired, to tell whoever opens it which mail to open).
+        await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ReplacedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(v => v.ReplacedAt, now), cancellationToken);
         var token = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var verification = db.EmailVerifications.Add(new EmailVerification
         {
@@ -140,11 +142,12 @@ public sealed class EmailVerificationService(
     public TimeSpan LinkLifetime => options.Value.LinkLifetime;
 
     /// <summary>
-    /// A used link whose address is the member's verified one did its work (the page reloaded, the
-    /// mail opened again): it says so, instead of "already used" and a resend the member no longer needs.
+    /// A used (or replaced, or expired) link whose address is the member's verified one has nothing
+    /// left to do (the page reloaded, the mail opened again, the first of two mails opened after the
+    /// second): it says so, instead of a refusal and a resend the member no longer needs.
     /// </summary>
     private async Task<LinkState> ConfirmedOrAsync(EmailVerification? verification, LinkState state, CancellationToken cancellationToken) =>
-        state.Status == LinkStatus.Used && verification is not null
+        state.Status is LinkStatus.Used or LinkStatus.Replaced or LinkStatus.Expired && verification is not null
         && await db.Members.AnyAsync(m => m.Id == verification.MemberId && m.Email == verification.Email && m.EmailVerifiedAt != null, cancellationToken)
             ? state with { Status = LinkStatus.Confirmed }
             : state;
@@ -167,11 +170,11 @@ public sealed class EmailVerificationService(
         }
 
         var consumed = await db.EmailVerifications
-            .Where(v => v.Id == verification!.Id && v.ConsumedAt == null)
+            .Where(v => v.Id == verification!.Id && v.ConsumedAt == null && v.ReplacedAt == null)
             .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
         if (consumed == 0)
         {
-            // The same link confirmed by a request a moment earlier (a double submit).
+            // The same link confirmed by a request a moment earlier (a double submit), or replaced meanwhile.
             return await ConfirmedOrAsync(verification, state with { Status = LinkStatus.Used }, cancellationToken);
         }
 
@@ -240,6 +243,7 @@ public sealed class EmailVerificationService(
     {
         null => new LinkState(LinkStatus.Invalid, null, null),
         { ConsumedAt: not null } => new LinkState(LinkStatus.Used, verification.MemberId, Mask(verification.Email)),
+        { ReplacedAt: not null } => new LinkState(LinkStatus.Replaced, verification.MemberId, Mask(verification.Email)),
         _ when verification.ExpiresAt <= now => new LinkState(LinkStatus.Expired, verification.MemberId, Mask(verification.Email)),
         _ => new LinkState(LinkStatus.Valid, verification.MemberId, Mask(verification.Email)),
     };
@@ -263,6 +267,9 @@ public enum LinkStatus
     Expired,
     Used,
     Invalid,
+
+    /// <summary>A newer link was mailed to the member.</summary>
+    Replaced,
 
     /// <summary>Used, and its address is the member's verified one: nothing left to do.</summary>
     Confirmed,

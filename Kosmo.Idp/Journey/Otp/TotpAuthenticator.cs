@@ -24,7 +24,7 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
     /// </summary>
     public async Task<TotpDevice> PendingDeviceAsync(Member member, CancellationToken cancellationToken)
     {
-        var pending = await db.TotpDevices.FirstOrDefaultAsync(d => d.MemberId == member.Id && d.ConfirmedAt == null, cancellationToken);
+        var pending = await db.TotpDevices.FirstOrDefaultAsync(d => d.MemberId == member.Id && d.ConfirmedAt == null && d.ReplacedAt == null, cancellationToken);
         if (pending is not null)
         {
             return pending;
@@ -41,12 +41,37 @@ public sealed class TotpAuthenticator(KosmoDbContext db, IDataProtectionProvider
     }
 
     /// <summary>
-    /// Drops the member's app setups left unfinished (at a new sign-in): a key shown on a screen and
-    /// abandoned, on a shared PC or in a saved kosmo-web-otp.png, would otherwise come back at the
+    /// Puts the member's app setup left unfinished away (at a new sign-in): a key shown on a screen
+    /// and abandoned, on a shared PC or in a saved kosmo-web-otp.png, would otherwise come back at the
     /// next setup, and whoever copied it would then read the member's codes once the member finishes it.
+    /// The latest one put away is kept (<see cref="TotpDevice.ReplacedAt"/>), never to be confirmed,
+    /// so that a code from it is told apart from a wrong one (<see cref="IsFromAReplacedKeyAsync"/>).
     /// </summary>
-    public static Task<int> ForgetUnfinishedSetupsAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
-        db.TotpDevices.Where(d => d.MemberId == memberId && d.ConfirmedAt == null).ExecuteDeleteAsync(cancellationToken);
+    public static async Task<int> ForgetUnfinishedSetupsAsync(KosmoDbContext db, Guid memberId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var unfinished = db.TotpDevices.Where(d => d.MemberId == memberId && d.ConfirmedAt == null);
+        if (!await unfinished.AnyAsync(d => d.ReplacedAt == null, cancellationToken))
+        {
+            return 0;
+        }
+
+        await unfinished.Where(d => d.ReplacedAt != null).ExecuteDeleteAsync(cancellationToken);
+        return await unfinished.ExecuteUpdateAsync(set => set.SetProperty(d => d.ReplacedAt, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="code"/> is the current code of the key a new sign-in put away: the
+    /// member registered that key in an app before signing in again. Such a code confirms nothing.
+    /// </summary>
+    public async Task<bool> IsFromAReplacedKeyAsync(Guid memberId, string code, CancellationToken cancellationToken)
+    {
+        var replaced = await db.TotpDevices.AsNoTracking()
+            .Where(d => d.MemberId == memberId && d.ConfirmedAt == null && d.ReplacedAt != null)
+            .ToListAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        return replaced.Any(device =>
+            new Totp(Base32Encoding.ToBytes(SecretOf(device))).VerifyTotp(now, code, out _, new VerificationWindow(previous: 1, future: 0)));
+    }
 
     /// <summary>The key in Base32, as members type it into an app: groups of four.</summary>
     public string KeyForDisplay(TotpDevice device) =>

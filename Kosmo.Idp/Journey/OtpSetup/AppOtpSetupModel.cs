@@ -147,6 +147,12 @@ public sealed class AppOtpSetupModel(
                 return (null, text["Otp.AppUsed"].Value);
             }
 
+            if (check == TotpCheck.Wrong && await authenticator.IsFromAReplacedKeyAsync(Member.Id, code, cancellationToken))
+            {
+                // The app holds the key shown before the member signed in again: not a wrong code.
+                return (null, text["OtpSetup.KeyReplaced"].Value);
+            }
+
             if (check == TotpCheck.Wrong)
             {
                 var wait = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);

@@ -117,7 +117,7 @@ public sealed class LoginModel(
         member.PreviousSignInAt = member.LastSignInAt;
         member.LastSignInAt = now;
         var addressAgain = await InitialPasswordChoices.ForgetAtSignInAsync(db, audit, member, cancellationToken);
-        var appKeyReplaced = await Otp.TotpAuthenticator.ForgetUnfinishedSetupsAsync(db, member.Id, cancellationToken) > 0;
+        var appKeyReplaced = await Otp.TotpAuthenticator.ForgetUnfinishedSetupsAsync(db, member.Id, now, cancellationToken) > 0;
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);

@@ -28,6 +28,13 @@ public sealed class TotpDevice
 
     public DateTimeOffset? ConfirmedAt { get; set; }
 
+    /// <summary>
+    /// An unfinished setup put away by a new sign-in (TotpAuthenticator.ForgetUnfinishedSetupsAsync):
+    /// never confirmed any more, kept only so that a code from an app that holds it is recognised
+    /// and the member told to register the new key, rather than told the code is wrong.
+    /// </summary>
+    public DateTimeOffset? ReplacedAt { get; set; }
+
     /// <summary>The 30-second step of the last accepted code; only later steps are accepted.</summary>
     public long? LastUsedStep { get; set; }
 

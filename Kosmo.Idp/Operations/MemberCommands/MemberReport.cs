@@ -57,7 +57,7 @@ public sealed class MemberReport(KosmoDbContext db, Microsoft.Extensions.Options
             new("App/recovery code pause", Members.SignInLockout.RemainingLock(codePause, now) is not null
                 ? $"PAUSED until {OperatorText.Time(codePause!.LockedUntil)} after {codePause.FailedCount} wrong codes" : "none"),
             new("App OTP", member.AppOtpEnabledAt is { } appOtp ? $"enabled {OperatorText.Time(appOtp)}" : "not enabled"),
-            new("App devices", $"{devices.Count(d => d.ConfirmedAt is not null)} confirmed, {devices.Count(d => d.ConfirmedAt is null)} not confirmed"),
+            new("App devices", $"{devices.Count(d => d.ConfirmedAt is not null)} confirmed, {devices.Count(d => d.ConfirmedAt is null && d.ReplacedAt is null)} not confirmed"),
         };
         lines.AddRange(devices.Select(d => new MemberReportLine("",
             $"- {(string.IsNullOrEmpty(d.Name) ? "(no name)" : d.Name)}: added {OperatorText.Time(d.CreatedAt)}, "

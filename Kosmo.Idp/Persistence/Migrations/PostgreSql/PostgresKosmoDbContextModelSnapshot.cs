@@ -47,6 +47,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("uuid")
                         .HasColumnName("member_id");
 
+                    b.Property<DateTimeOffset?>("ReplacedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("replaced_at");
+
                     b.Property<DateTimeOffset>("SentAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("sent_at");
@@ -397,6 +401,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("protected_secret");
+
+                    b.Property<DateTimeOffset?>("ReplacedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("replaced_at");
 
                     b.HasKey("Id")
                         .HasName("pk_totp_devices");

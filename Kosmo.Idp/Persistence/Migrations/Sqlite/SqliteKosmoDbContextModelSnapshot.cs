@@ -42,6 +42,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("member_id");
 
+                    b.Property<long?>("ReplacedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("replaced_at");
+
                     b.Property<long>("SentAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("sent_at");
@@ -392,6 +396,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT")
                         .HasColumnName("protected_secret");
+
+                    b.Property<long?>("ReplacedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("replaced_at");
 
                     b.HasKey("Id")
                         .HasName("pk_totp_devices");
