@@ -447,6 +447,23 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task AfterDecliningTheTerms_SigningInAgain_GoesBackToTheAppsSignIn()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0022", "502", "2", new DateOnly(1961, 1, 2));
+        var app = TestRelyingApp.Portal(_factory);
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
+        var afterLogin = await LoginAsync(app.Browser, "R0022", "502219610102", authorize.Headers.Location!.OriginalString);
+        var afterBirthDate = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string> { ["BirthDate"] = "1961-01-02" });
+        var declined = await SubmitNextAsync(app.Browser, afterBirthDate, new Dictionary<string, string>(), "button[formaction*=Decline]");
+
+        Assert.That(declined.Headers.Location!.OriginalString, Does.StartWith("/signed-out?reason=terms-declined&returnUrl="), afterBirthDate.Headers.Location?.OriginalString);
+        var signedOut = await HtmlForm.ParseAsync(await FollowAsync(app.Browser, declined));
+        var again = signedOut.GetElementById("sign-in-again")!.GetAttribute("href")!;
+        Assert.That(again, Does.StartWith("/login?returnUrl=%2Fconnect%2Fauthorize"), "the member changed their mind: back to the app's sign-in");
+        Assert.That(PathOf(await LoginAsync(app.Browser, "R0022", "502219610102", again)), Is.EqualTo("/journey/terms"));
+    }
+
+    [Test]
     public async Task JourneyForms_RefuseAPostWithoutTheAntiforgeryToken()
     {
         await TestMembers.AddFromRosterAsync(_factory, "R0006", "600", "6", new DateOnly(1981, 3, 3));

@@ -60,6 +60,9 @@ public sealed class TermsModel(
         audit.Record(AuditKinds.TermsDeclined, Member.Id, "version " + terms.Version);
         await Db.SaveChangesAsync(cancellationToken);
         await sessions.SignOutHereAsync(HttpContext, "terms declined");
-        return LocalRedirect("/signed-out?reason=terms-declined");
+        // Signing in again from there goes back to the app's sign-in, as the browser's Back would.
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl)
+            ? "/signed-out?reason=terms-declined&returnUrl=" + Uri.EscapeDataString(ReturnUrl)
+            : "/signed-out?reason=terms-declined");
     }
 }
