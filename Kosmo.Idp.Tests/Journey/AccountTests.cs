@@ -282,6 +282,25 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TheFirstOfTwoMailsForTheSameNewAddress_StillSaysConfirmed_AfterTheOtherDevicesWereSignedOut()
+    {
+        var browser = await SignedInAsync("A0051");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0051@example.jp" }, "#change-email");
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0051@example.jp" }, "#change-email");
+        var mails = _factory.Mail.To("new-a0051@example.jp");
+        Assert.That(mails, Has.Count.EqualTo(2));
+        var phone = _factory.Browser();
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(mails[1])), new Dictionary<string, string>());
+        Assert.That(await EmailOfAsync("A0051"), Is.EqualTo("new-a0051@example.jp"));
+
+        // Ending the other sessions cancels pending links, not the replaced one, which only ever tells what happened.
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        var first = await (await _factory.Browser().GetAsync(LinkIn(mails[0]))).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(first, "verify-done"), Does.Contain("確認が完了しました"));
+    }
+
+    [Test]
     public async Task SigningOutOtherDevices_EndsTheirSessions_AndRevokesTheirRefreshTokens_ButNotThisDevicesApps()
     {
         await TestMembers.AddAsync(_factory, "A0005", Password);

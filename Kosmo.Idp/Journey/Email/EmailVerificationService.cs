@@ -128,9 +128,12 @@ public sealed class EmailVerificationService(
         return cancelled;
     }
 
-    /// <summary>Deletes the member's unopened links, without an audit event (for a caller that records its own).</summary>
+    /// <summary>
+    /// Deletes the member's live unopened link, without an audit event (for a caller that records its
+    /// own). Replaced links confirm nothing already; they stay to say which mail to open.
+    /// </summary>
     public static Task<int> DeletePendingAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
-        db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null).ExecuteDeleteAsync(cancellationToken);
+        db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null && v.ReplacedAt == null).ExecuteDeleteAsync(cancellationToken);
 
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
     {

@@ -22,7 +22,6 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications, Per
     /// <summary>True when this browser is signed in as the member, who can simply continue here.</summary>
     public bool SameMember { get; private set; }
 
-    /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
     /// <summary>
     /// The address was confirmed in a sign-in with the initial password, which a new sign-in puts
     /// away (<see cref="InitialPasswordChoices"/>): said here, so that "confirmed" is not contradicted
@@ -30,6 +29,7 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications, Per
     /// </summary>
     public bool UntilOwnPassword { get; private set; }
 
+    /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
     public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext, State.MemberId!.Value);
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>

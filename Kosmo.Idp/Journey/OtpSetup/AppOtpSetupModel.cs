@@ -7,6 +7,7 @@ using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
+using Microsoft.EntityFrameworkCore;
 using Kosmo.Idp.Shared;
 
 namespace Kosmo.Idp.Journey.OtpSetup;
@@ -165,8 +166,19 @@ public sealed class AppOtpSetupModel(
             // Saved under the lock, with the session that passed: a copy of this form waiting for the
             // lock then finds the app set up by this session (above), not a new pending key.
             var now = time.GetUtcNow();
+            // Claimed in one statement before anything else changes: a sign-in elsewhere may put this
+            // setup away at this moment (TotpAuthenticator.ForgetUnfinishedSetupsAsync), and a key
+            // put away is never confirmed; one of the two wins, the other finds nothing to change.
+            var name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+            var claimed = await Db.TotpDevices.Where(d => d.Id == pending.Id && d.ConfirmedAt == null && d.ReplacedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(d => d.ConfirmedAt, now).SetProperty(d => d.Name, name), cancellationToken);
+            if (claimed == 0)
+            {
+                return (null, text["OtpSetup.KeyReplaced"].Value);
+            }
+
             pending.ConfirmedAt = now;
-            pending.Name = string.IsNullOrWhiteSpace(DeviceName) ? null : DeviceName.Trim();
+            pending.Name = name;
             Member.AppOtpEnabledAt ??= now;
             Member.UpdatedAt = now;
             audit.Record(AuditKinds.AppDeviceAdded, Member.Id, pending.Name is null ? "unnamed" : "named");

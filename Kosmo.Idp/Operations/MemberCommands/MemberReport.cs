@@ -61,7 +61,8 @@ public sealed class MemberReport(KosmoDbContext db, Microsoft.Extensions.Options
         };
         lines.AddRange(devices.Select(d => new MemberReportLine("",
             $"- {(string.IsNullOrEmpty(d.Name) ? "(no name)" : d.Name)}: added {OperatorText.Time(d.CreatedAt)}, "
-            + (d.ConfirmedAt is { } at ? $"confirmed {OperatorText.Time(at)}" : "not confirmed")
+            + (d.ConfirmedAt is { } at ? $"confirmed {OperatorText.Time(at)}"
+                : d.ReplacedAt is { } replaced ? $"setup put away by a new sign-in {OperatorText.Time(replaced)} (never usable)" : "not confirmed")
             + $", last used {OperatorText.Time(d.LastUsedAt)}")));
         lines.Add(new("Recovery codes", $"{unusedCodes} unused; " + (member.RecoveryCodesSavedAt is { } saved ? $"saved {OperatorText.Time(saved)}" : "not saved")));
         lines.Add(new("Session version", member.SessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
