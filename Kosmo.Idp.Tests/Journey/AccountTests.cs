@@ -198,7 +198,8 @@ public sealed class AccountTests
             .ExecuteUpdateAsync(set => set.SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)));
         var account = await browser.GetAsync("/account");
         var refused = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
-        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "account-error"), Does.Contain("削除できません"));
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "account-error"), Does.Contain("削除できません").And.Contain("「メールでも受け取る」"),
+            "the member has a verified address: codes by mail are the other way out, and the page offers them");
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.ConfirmedAt != null && d.Name == "唯一のスマホ")), Is.EqualTo(1));
     }
 

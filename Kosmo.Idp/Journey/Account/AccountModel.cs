@@ -132,7 +132,8 @@ public sealed class AccountModel(
         // The last way to get a code cannot go: the member would be locked out of their own account.
         if (confirmed.Count == 1 && Member.EmailOtpEnabledAt is null)
         {
-            Error = text["Account.LastMethod"];
+            // Codes by mail are the other way out, where the page offers them.
+            Error = text[CanTurnOnEmailCodes ? "Account.LastMethodOrEmail" : "Account.LastMethod"];
             return await ShowAsync(cancellationToken);
         }
 

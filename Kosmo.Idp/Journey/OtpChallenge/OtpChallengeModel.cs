@@ -269,7 +269,9 @@ public sealed class OtpChallengeModel(
                 Notice = text["Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
                 break;
             case OtpSendStatus.CoolingDown:
-                SendError = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)];
+                // The code mailed a moment ago is the answer: say that it still works, and for how long.
+                SendError = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)]
+                    + (await LiveCodeMinutesAsync(cancellationToken) is { } live ? " " + text["Otp.LastCodeStillWorks", live] : "");
                 break;
             case OtpSendStatus.TooManyFailures:
                 SendError = text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
