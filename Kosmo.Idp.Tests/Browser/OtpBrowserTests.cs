@@ -48,7 +48,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
         // 再送信: a second mail with a new code, sent to the address the page shows masked.
         await pages.Button(page, "Otp.Resend").ClickAsync();
         var newest = await pages.MailedCodeAsync(address, 2);
-        await Expect(page.Locator("#otp-notice")).ToContainTextAsync(pages.Matching("Otp.Sent", Regex.Escape(address[..2] + "***@example.jp"), @"\d+"));
+        await Expect(page.Locator("#otp-notice")).ToContainTextAsync(pages.Matching("Otp.Resent", Regex.Escape(address[..2] + "***@example.jp"), @"\d+"));
         await pages.CheckPageAsync(page, "otp-email-resent");
 
         // A double click, as many members submit: the form goes once, so the second request cannot

@@ -674,7 +674,9 @@ public sealed class OneTimePasswordTests
         for (var i = 0; i < 4; i++)
         {
             _clock.Advance(TimeSpan.FromSeconds(31));
-            Assert.That(ErrorOn(await ResendAsync(browser), "otp-send-error"), Is.Null);
+            var resent = await ResendAsync(browser);
+            Assert.That(ErrorOn(resent, "otp-send-error"), Is.Null);
+            Assert.That(ErrorOn(resent, "otp-notice"), Does.Contain("送り直しました").And.Contain("前のメールのものは使えません"), "the member knows which mail to use");
         }
 
         _clock.Advance(TimeSpan.FromSeconds(31));

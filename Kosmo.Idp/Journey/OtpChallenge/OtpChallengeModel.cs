@@ -104,7 +104,7 @@ public sealed class OtpChallengeModel(
         }
 
         Mode = "email";
-        await SendAsync(cancellationToken);
+        await SendAsync(cancellationToken, resent: true);
         return Page();
     }
 
@@ -260,13 +260,14 @@ public sealed class OtpChallengeModel(
         return Continue();
     }
 
-    private async Task SendAsync(CancellationToken cancellationToken)
+    /// <param name="resent">再送信 was pressed: the new code replaces the one mailed before, which the page says.</param>
+    private async Task SendAsync(CancellationToken cancellationToken, bool resent = false)
     {
         var outcome = await email.SendAsync(Member, cancellationToken);
         switch (outcome.Status)
         {
             case OtpSendStatus.Sent:
-                Notice = text["Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
+                Notice = text[resent ? "Otp.Resent" : "Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
                 break;
             case OtpSendStatus.CoolingDown:
                 // The code mailed a moment ago is the answer: say that it still works, and for how long.
