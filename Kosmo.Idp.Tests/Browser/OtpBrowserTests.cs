@@ -43,6 +43,7 @@ public sealed partial class OtpBrowserTests : BrowserTests
         await pages.Field(page, "Otp.EmailLabel").FillAsync(wrong);
         await pages.Button(page, "Otp.Submit").ClickAsync();
         await Expect(page.Locator("#otp-error")).ToContainTextAsync(pages.Matching("Otp.Wrong", @"\d+"));
+        await Expect(pages.Field(page, "Otp.EmailLabel")).ToBeFocusedAsync(new() { Timeout = 5_000 }); // the refused field, its message read out with it
         await pages.CheckPageAsync(page, "otp-email-wrong");
 
         // 再送信: a second mail with a new code, sent to the address the page shows masked.

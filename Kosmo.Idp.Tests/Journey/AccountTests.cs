@@ -275,7 +275,7 @@ public sealed class AccountTests
         await HtmlForm.SubmitAsync(intruder, await intruder.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "intruder-a0041@example.jp" }, "#change-email");
         var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         Assert.That(ErrorOn(await (await FollowAsync(browser, signedOut)).Content.ReadAsStringAsync(), "account-notice"),
-            Does.Contain("サインアウトしました").And.Contain("メールアドレスの変更も取り消しました"), "the member hears that the change waiting for its link is gone");
+            Does.Contain("この端末以外はすべてログアウトしました").And.Contain("メールアドレスの変更も取り消しました"), "the member hears that the change waiting for its link is gone");
 
         var link = await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("intruder-a0041@example.jp").Single()));
         Assert.That(ErrorOn(await link.Content.ReadAsStringAsync(), "verify-refused"), Is.Not.Null, "the intruder's link died with the session");
@@ -331,7 +331,7 @@ public sealed class AccountTests
         var mails = _factory.Mail.To("a0043@example.jp").Count;
         var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "A0043@Example.JP" }, "#change-email");
         var html = await refused.Content.ReadAsStringAsync();
-        Assert.That(html, Does.Contain("このメールアドレスはすでに登録されています。"));
+        Assert.That(html, Does.Contain("現在登録されているメールアドレスと同じです。"));
         Assert.That(html, Does.Not.Contain("の確認待ちです"), "no change waits for a link");
         Assert.That(_factory.Mail.To("a0043@example.jp"), Has.Count.EqualTo(mails));
     }
@@ -357,7 +357,7 @@ public sealed class AccountTests
         // The phone's page says to reload the first one: it shows the new address, and no error.
         var reloaded = await (await browser.GetAsync(sent.Headers.Location)).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(reloaded, "account-notice"), Is.Null);
-        Assert.That(reloaded, Does.Contain("new-a0006@example.jp").And.Not.Contain("すでに登録されています"));
+        Assert.That(reloaded, Does.Contain("new-a0006@example.jp").And.Not.Contain("現在登録されているメールアドレスと同じです"));
     }
 
     [Test]

@@ -181,7 +181,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(drifted), Is.EqualTo("/"), "one step back is accepted");
 
         var replay = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
-        Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("すでに使用されています").And.Contain("次のコード"),
+        Assert.That(ErrorOn(replay, "otp-error"), Does.Contain("すでに使用されています").And.Contain("新しいワンタイムパスワードが表示されるまで"),
             "a code accepted once is never accepted again, and the member is told to wait for the next one");
         var replayAgain = await SubmitCodeAsync(await PasswordOnlyAsync("T0002"), AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow().AddSeconds(-30)), "app");
         Assert.That(ErrorOn(replayAgain, "otp-error"), Does.Contain("すでに使用されています").And.Not.Contain("あと"));
