@@ -59,8 +59,9 @@ public sealed class AccountBrowserTests : BrowserTests
         await pages.Field(pc, "OtpSetup.DeviceName").FillAsync(SecondDevice);
         await pages.Button(pc, "Otp.Submit").ClickAsync();
 
-        // Back on the account page with both apps.
-        await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
+        // Back on the account page with both apps, told so.
+        await Expect(pc).ToHaveURLAsync(Host.Issuer + "account?done=device-added");
+        await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.DeviceAdded.Notice"));
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
         await pages.CheckPageAsync(pc, "account-two-devices");
 

@@ -77,6 +77,8 @@ public sealed partial class OtpBrowserTests : BrowserTests
             await pages.CheckPageAsync(phone, "otp-setup-key");
             await pages.Button(phone, "OtpSetup.Copy").ClickAsync();
             await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync(pages.T("OtpSetup.Copied"));
+            await Expect(phone.Locator("#otp-key-copied")).ToHaveTextAsync(pages.T("OtpSetup.Copied")); // read out by a screen reader
+            await Expect(phone.Locator("#otp-key-copy")).ToHaveTextAsync(pages.T("OtpSetup.Copy"), new() { Timeout = 10_000 }); // says again what it does
             var copied = await phone.EvaluateAsync<string>("() => navigator.clipboard.readText()");
             var shown = await phone.Locator("#otp-key").InnerTextAsync();
             Assert.That(copied, Is.EqualTo(Regex.Replace(shown, @"\s+", "")), "the button copies the key without its spaces");

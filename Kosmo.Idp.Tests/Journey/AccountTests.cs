@@ -51,6 +51,7 @@ public sealed class AccountTests
         var first = await AddDeviceAsync(browser, "古いスマホ");
         _clock.Advance(TimeSpan.FromSeconds(40)); // the page lists devices in the order they were added; the test clock stands still otherwise
         var second = await AddDeviceAsync(browser, "新しいスマホ");
+        Assert.That(ErrorOn(await (await browser.GetAsync("/account?done=device-added")).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("認証アプリを追加しました"));
         var account = await browser.GetAsync("/account");
         Assert.That(DeviceNamesOn(await account.Content.ReadAsStringAsync()), Is.EqualTo(new[] { "古いスマホ", "新しいスマホ" }));
 

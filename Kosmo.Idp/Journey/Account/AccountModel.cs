@@ -92,6 +92,7 @@ public sealed class AccountModel(
             "password" => "Account.PasswordChanged",
             "email-change-cancelled" => "Account.EmailChangeCancelled",
             "device-removed" => "Account.DeviceRemoved",
+            "device-added" => "Account.DeviceAdded.Notice",
             "device-renamed" => "Account.DeviceRenamed",
             "email-codes-on" => "Account.EmailCodesTurnedOn",
             "email-codes-off" => "Account.EmailCodesTurnedOff",

@@ -213,7 +213,9 @@ public sealed class AppOtpSetupModel(
         // added by someone else is noticed. After the cookie: the device is added whatever the mail does.
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorAdded, cancellationToken);
 
-        return Continue();
+        // Added from the account page: back there, saying so (as a removal does).
+        var next = MemberJourney.UrlOf(NextStep, ReturnUrl);
+        return LocalRedirect(next == "/account" ? "/account?done=device-added" : next);
     }
 
     /// <summary>A copy of this form that already passed (RepeatedCodeForm): the session it signed in, and on as it went.</summary>
