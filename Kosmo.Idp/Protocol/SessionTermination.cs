@@ -36,14 +36,15 @@ public sealed class SessionTermination(
     /// <summary>
     /// Raises the member's session version (saved by the caller) and revokes what relying apps
     /// hold, except what was issued in the session <paramref name="sparedSessionId"/> (the member's
-    /// own device, which the caller signs in again under the new version).
+    /// own device, which the caller signs in again under the new version). Also returns how many
+    /// mailed links of a pending address change it withdrew.
     /// </summary>
-    public async Task<(int Tokens, int Authorizations)> EndAllAsync(Member member, string? sparedSessionId, CancellationToken cancellationToken)
+    public async Task<(int Tokens, int Authorizations, int WithdrawnLinks)> EndAllAsync(Member member, string? sparedSessionId, CancellationToken cancellationToken)
     {
         member.SessionVersion++;
         // An address change typed in one of the ended sessions must not complete later from that
         // session's mailbox; the member starts it again from this device if it was theirs.
-        await Journey.Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
+        var withdrawnLinks = await Journey.Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
         var subject = member.Id.ToString();
 
         // Collected before revoking: a revocation saves while the query would still be reading.
@@ -92,24 +93,25 @@ public sealed class SessionTermination(
             }
         }
 
-        return (revokedTokens, revokedAuthorizations);
+        return (revokedTokens, revokedAuthorizations, withdrawnLinks);
     }
 
     /// <summary>
     /// "Sign out the other devices", from a page of the member's: ends every session but this
     /// browser's (audited with <paramref name="why"/>), saves that with whatever else the page
     /// changed, tells the apps, and signs this browser in again under the new session version, which
-    /// it returns.
+    /// it returns, with whether a pending address change (this browser's too) was withdrawn.
     /// </summary>
-    public async Task<MemberSession> EndTheOthersAsync(HttpContext context, Member member, MemberSession kept, string why, CancellationToken cancellationToken)
+    public async Task<(MemberSession Session, bool AddressChangeWithdrawn)> EndTheOthersAsync(
+        HttpContext context, Member member, MemberSession kept, string why, CancellationToken cancellationToken)
     {
-        await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
+        var (_, _, withdrawnLinks) = await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
         audit.Record(AuditKinds.SignedOutEverywhere, member.Id, why);
         await db.SaveChangesAsync(cancellationToken);
         await NotifyAppsAsync();
         var session = kept with { Version = member.SessionVersion };
         await session.SignInAsync(context);
-        return session;
+        return (session, withdrawnLinks > 0);
     }
 
     /// <summary>

@@ -286,17 +286,16 @@ public sealed class AccountModel(
         }
 
         var now = time.GetUtcNow();
-        var pendingChange = await verifications.LatestAsync(Member.Id, cancellationToken) is not null;
         Member.PasswordHash = hashing.Hash(password);
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         // A new password is the answer to "someone may know it" (the notices say so): whoever
         // signed in with the old one is signed out, and their apps' tokens end, as with サインアウト.
-        await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
+        var (_, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
         await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
 
-        return RedirectToPage(new { done = "password", cancelled = pendingChange ? "email-change" : null });
+        return RedirectToPage(new { done = "password", cancelled = addressChangeWithdrawn ? "email-change" : null });
     }
 
     /// <summary>Withdraws an address change whose link was not opened yet (typed by mistake, or by someone else).</summary>
@@ -322,10 +321,9 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        // Ending the other sessions cancels a pending address change (SessionTermination.EndAllAsync), this one's too: said on the page.
-        var pendingChange = await verifications.LatestAsync(Member.Id, cancellationToken) is not null;
-        await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
-        return RedirectToPage(new { done = "signed-out", cancelled = pendingChange ? "email-change" : null });
+        // Ending the other sessions withdraws a pending address change, this browser's too: said on the page.
+        var (_, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
+        return RedirectToPage(new { done = "signed-out", cancelled = addressChangeWithdrawn ? "email-change" : null });
     }
 
     /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>

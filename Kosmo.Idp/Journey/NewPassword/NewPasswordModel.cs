@@ -75,7 +75,7 @@ public sealed class NewPasswordModel(
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
-        Session = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken);
+        (Session, _) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken);
         return Continue();
     }
 }

@@ -296,7 +296,7 @@ public sealed class MemberAdministration(
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         member.UpdatedAt = time.GetUtcNow();
-        var (revokedTokens, revokedAuthorizations) = await sessions.EndAllAsync(member, sparedSessionId: null, cancellationToken);
+        var (revokedTokens, revokedAuthorizations, _) = await sessions.EndAllAsync(member, sparedSessionId: null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         changes.Add("signed out of every session");
         if (revokedTokens + revokedAuthorizations > 0)
