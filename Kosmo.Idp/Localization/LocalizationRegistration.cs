@@ -15,7 +15,11 @@ public static class LocalizationRegistration
     public const string English = "en";
     public const string CookieName = "kosmo_language";
 
-    public static readonly CultureInfo[] Cultures = [new(Japanese), new(English)];
+    public static readonly CultureInfo JapaneseCulture = CultureInfo.GetCultureInfo(Japanese);
+
+    public static readonly CultureInfo EnglishCulture = CultureInfo.GetCultureInfo(English);
+
+    public static readonly CultureInfo[] Cultures = [JapaneseCulture, EnglishCulture];
 
     public static IServiceCollection AddKosmoLocalization(this IServiceCollection services)
     {

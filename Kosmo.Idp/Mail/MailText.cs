@@ -15,14 +15,12 @@ namespace Kosmo.Idp.Mail;
 public readonly record struct MailText(string Japanese, string English)
 {
     private static readonly ResourceManager Resources = new("Kosmo.Idp.Localization.Strings", typeof(Strings).Assembly);
-    private static readonly CultureInfo JapaneseCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.Japanese);
-    private static readonly CultureInfo EnglishCulture = CultureInfo.GetCultureInfo(LocalizationRegistration.English);
 
     /// <summary>Encodes what HTML needs encoded, and leaves Japanese as it is (the default encoder would write every kana as an entity).</summary>
     public static HtmlEncoder Html { get; } = HtmlEncoder.Create(UnicodeRanges.All);
 
     public static MailText Of(string key, params object[] arguments) =>
-        new(Format(key, JapaneseCulture, arguments), Format(key, EnglishCulture, arguments));
+        new(Format(key, LocalizationRegistration.JapaneseCulture, arguments), Format(key, LocalizationRegistration.EnglishCulture, arguments));
 
     private static string Format(string key, CultureInfo culture, object[] arguments)
     {

@@ -19,7 +19,6 @@ public sealed class RelyingAppSync(
     public const string ManagedByProperty = "managed_by";
     public const string HomeUrlProperty = "home_url";
     private const string ManagedByConfiguration = "configuration";
-    private static readonly System.Globalization.CultureInfo English = System.Globalization.CultureInfo.GetCultureInfo(Localization.LocalizationRegistration.English);
 
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
@@ -116,7 +115,7 @@ public sealed class RelyingAppSync(
 
         if (!string.IsNullOrEmpty(app.EnglishDisplayName))
         {
-            descriptor.DisplayNames[English] = app.EnglishDisplayName;
+            descriptor.DisplayNames[Localization.LocalizationRegistration.EnglishCulture] = app.EnglishDisplayName;
         }
 
         descriptor.RedirectUris.UnionWith(app.RedirectUris);
@@ -143,7 +142,7 @@ public sealed class RelyingAppSync(
     {
         ClientId = descriptor.ClientId ?? "",
         DisplayName = descriptor.DisplayName ?? "",
-        EnglishDisplayName = descriptor.DisplayNames.GetValueOrDefault(English),
+        EnglishDisplayName = descriptor.DisplayNames.GetValueOrDefault(Localization.LocalizationRegistration.EnglishCulture),
         Kind = descriptor.ClientType == ClientTypes.Public ? RelyingAppKind.Public : RelyingAppKind.Confidential,
         RedirectUris = [.. descriptor.RedirectUris],
         PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris],
