@@ -53,6 +53,7 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await screen.GetByRole(AriaRole.Link, new() { Name = pages.T("Otp.UseRecovery"), Exact = true }).ClickAsync();
         await Expect(pages.Heading(screen, "Otp.RecoveryTitle")).ToBeVisibleAsync();
         await pages.CheckPageAsync(screen, "otp-recovery");
+        await Expect(pages.Field(screen, "Otp.RecoveryLabel")).ToHaveAccessibleDescriptionAsync(pages.T("Otp.RecoveryHint"));
         // Read off paper: lower case and a space instead of the hyphen are the same code.
         var used = codes[3];
         await pages.Field(screen, "Otp.RecoveryLabel").FillAsync(used.ToLowerInvariant().Replace('-', ' '));

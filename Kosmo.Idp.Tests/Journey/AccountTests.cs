@@ -36,6 +36,20 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task AMemberWithoutAnApp_IsToldSo_InsteadOfAnEmptyListOfDevices()
+    {
+        var browser = await SignedInAsync("A0052");
+        var page = await HtmlForm.ParseAsync(await browser.GetAsync("/account"));
+        Assert.That(page.QuerySelector("#no-devices")?.TextContent, Is.EqualTo("登録されている認証アプリはありません。"));
+        Assert.That(page.QuerySelector("#devices"), Is.Null, "a screen reader would announce an empty list");
+
+        await AddDeviceAsync(browser, "スマホ");
+        page = await HtmlForm.ParseAsync(await browser.GetAsync("/account"));
+        Assert.That(page.QuerySelector("#no-devices"), Is.Null);
+        Assert.That(page.QuerySelectorAll("#devices li strong").Select(s => s.TextContent), Is.EqualTo(new[] { "スマホ" }));
+    }
+
+    [Test]
     public async Task OnEnglishPages_ATileShowsTheAppsEnglishName()
     {
         var browser = await SignedInAsync("A0050");

@@ -595,6 +595,7 @@ public sealed class OneTimePasswordTests
         var field = page.QuerySelector("#otp-form input[name=Code]")!;
         Assert.That(field.GetAttribute("aria-invalid"), Is.EqualTo("true"));
         Assert.That(field.GetAttribute("aria-describedby")!.Split(' '), Does.Contain("otp-error"));
+        Assert.That(page.QuerySelector("ul.other-methods"), Is.Null, "no other way in for a member with mail codes and no recovery codes: no empty list to announce");
     }
 
     [Test]
