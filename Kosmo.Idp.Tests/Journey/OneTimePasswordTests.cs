@@ -145,6 +145,23 @@ public sealed class OneTimePasswordTests
         Assert.That(otpPage, Does.Not.Contain("mode=email").And.Not.Contain("mode=recovery"));
     }
 
+    [TestCase("T0149", "urn:kosmo:acr:mfa urn:kosmo:acr:mfa:app")]
+    [TestCase("T0150", "urn:kosmo:acr:mfa:app urn:kosmo:acr:mfa")]
+    public async Task AnAcrValuesListThatAlsoNamesTheMailedCodesLevel_IsMetByAMailedCode(string userId, string acrValues)
+    {
+        await TestMembers.AddAsync(_factory, userId, "Mail-Member-2026");
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var authorize = await app.Browser.GetAsync(app.AuthorizeUrl(pkce, new Dictionary<string, string?> { ["acr_values"] = acrValues }));
+        var afterPassword = await LoginAsync(app.Browser, userId, "Mail-Member-2026", authorize.Headers.Location!.OriginalString);
+        var afterEmailCode = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, userId.ToLowerInvariant() + "@example.jp");
+
+        Assert.That(PathOf(afterEmailCode), Is.EqualTo("/connect/authorize"), "the app accepts either level: no app setup forced on the member");
+        var callback = AuthorizationResponse.From(await app.Browser.GetAsync(afterEmailCode.Headers.Location), KosmoFactory.PortalRedirect);
+        var tokens = await app.RedeemAsync(callback.Code!, pkce.Verifier);
+        Assert.That(AcrOf(tokens.IdToken!), Is.EqualTo("urn:kosmo:acr:mfa"));
+    }
+
     [Test]
     public async Task WithoutADemand_AnEmailCodeGivesTheMultiFactorAcr()
     {

@@ -101,6 +101,19 @@ public sealed class ProtocolRefusalTests
         await AssertErrorPageAsync(response, "invalid_request");
     }
 
+    [TestCase("request_uri", "urn:ietf:params:oauth:request_uri:a", "urn:ietf:params:oauth:request_uri:b")]
+    [TestCase("request", "a.b.c", "d.e.f")]
+    public async Task Authorize_WithARequestObjectSentTwice_IsRefused_NotIgnored(string name, string first, string second)
+    {
+        // Refused when sent once; sent twice, it must not read as not sent at all, even with prompt=none.
+        var app = TestRelyingApp.Portal(_factory);
+        var url = app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" });
+
+        var response = await app.Browser.GetAsync(url + "&" + name + "=" + Uri.EscapeDataString(first) + "&" + name + "=" + Uri.EscapeDataString(second));
+
+        await AssertErrorPageAsync(response, "invalid_request");
+    }
+
     [Test]
     public async Task Authorize_TooLongToCarryThroughTheSignInPages_IsRefusedToTheApp_NotLeftToTheServersBare414()
     {
@@ -351,6 +364,13 @@ public sealed class ProtocolRefusalTests
         var refused = await _factory.Browser().SendAsync(twice);
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(refused.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_request"));
+
+        // Sent twice in the body, it is not "no token" (a bare 401) but a malformed request (RFC 6750 3.1).
+        var repeated = await _factory.Browser().PostAsync("/connect/userinfo", new StringContent(
+            "access_token=" + Uri.EscapeDataString(tokens.AccessToken!) + "&access_token=" + Uri.EscapeDataString(tokens.AccessToken!),
+            System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.That(repeated.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(repeated.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_request"));
     }
 
     [Test]

@@ -11,8 +11,17 @@ public sealed record AuthenticationDemand(bool RequiresApp)
 {
     public static readonly AuthenticationDemand None = new(false);
 
-    public static AuthenticationDemand FromAcrValues(string? acrValues) =>
-        new(acrValues?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(AuthenticationMethods.AcrApp) == true);
+    /// <summary>
+    /// The values come in order of preference (OpenID Connect Core 3.1.2.1): a list that also names
+    /// a level a mailed code meets accepts that, and only the app's level alone demands the app.
+    /// Values this provider does not assert are ignored.
+    /// </summary>
+    public static AuthenticationDemand FromAcrValues(string? acrValues)
+    {
+        var values = acrValues?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        return new(values.Contains(AuthenticationMethods.AcrApp)
+            && !values.Contains(AuthenticationMethods.AcrMultiFactor) && !values.Contains(AuthenticationMethods.AcrPassword));
+    }
 
     public static AuthenticationDemand FromReturnUrl(string? returnUrl)
     {

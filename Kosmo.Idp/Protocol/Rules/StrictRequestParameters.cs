@@ -17,6 +17,7 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// invalid_token, where discovery says request_uri_parameter_supported false (Core 6.2);
 /// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2);
 /// a code_verifier that is not 43–128 unreserved characters (RFC 7636 4.1);
+/// an access_token sent twice to userinfo (RFC 6750 3.1);
 /// an introspection request by GET, with the token in the URL (RFC 7662 2.1 says POST; a URL
 /// ends up in access logs);
 /// a client_id in the body that names another client than the HTTP Basic credentials (OpenIddict
@@ -27,13 +28,16 @@ internal sealed class StrictRequestParameters :
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>,
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateEndSessionRequestContext>,
     IOpenIddictServerHandler<OpenIddictServerEvents.ValidateRevocationRequestContext>,
-    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateIntrospectionRequestContext>
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateIntrospectionRequestContext>,
+    IOpenIddictServerHandler<OpenIddictServerEvents.ValidateUserInfoRequestContext>
 {
     private static readonly string[] AuthorizationParameters =
     [
         Parameters.ClientId, Parameters.RedirectUri, Parameters.ResponseType, Parameters.ResponseMode, Parameters.Scope,
         Parameters.State, Parameters.Nonce, Parameters.Prompt, Parameters.MaxAge, Parameters.AcrValues, Parameters.CodeChallenge,
         Parameters.CodeChallengeMethod, Parameters.LoginHint, Parameters.IdTokenHint, Parameters.UiLocales,
+        // Refused anyway when sent once; read as an array when repeated, they would slip past that refusal.
+        Parameters.Request, Parameters.RequestUri,
     ];
 
     private static readonly string[] TokenParameters =
@@ -47,6 +51,8 @@ internal sealed class StrictRequestParameters :
         Parameters.IdTokenHint, Parameters.PostLogoutRedirectUri, Parameters.State, Parameters.ClientId, Parameters.UiLocales,
     ];
 
+    private static readonly string[] UserInfoParameters = [Parameters.AccessToken];
+
     private static readonly string[] TokenManagementParameters =
     [
         Parameters.Token, Parameters.TokenTypeHint, Parameters.ClientId, Parameters.ClientSecret,
@@ -59,6 +65,7 @@ internal sealed class StrictRequestParameters :
         Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateEndSessionRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
         Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateRevocationRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
         Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateIntrospectionRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
+        Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateUserInfoRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
     ];
 
     // Before OpenIddict's own checks, which would otherwise read the missing single value first.
@@ -119,6 +126,9 @@ internal sealed class StrictRequestParameters :
         await Refuse(context, context.Request, TokenManagementParameters);
         await RefuseAnotherClientIdAsync(context, context.Request);
     }
+
+    // A repeated access_token would otherwise read as none: 401 without an error, where RFC 6750 3.1 says invalid_request.
+    public ValueTask HandleAsync(OpenIddictServerEvents.ValidateUserInfoRequestContext context) => Refuse(context, context.Request, UserInfoParameters);
 
     private static async ValueTask RefuseAnotherClientIdAsync(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request)
     {
