@@ -90,6 +90,8 @@ public sealed class HostileInputTests
         var html = await HtmlForm.ParseAsync(stale);
         Assert.That(html.QuerySelector("h1")!.TextContent, Is.EqualTo("このページの有効期限が切れました"));
         Assert.That(html.GetElementById("error-retry")!.GetAttribute("href"), Is.EqualTo("/login?ReturnUrl=%2Faccount"), "the same page, opened afresh");
+        Assert.That(html.QuerySelector("form.language-switch input[name=returnUrl]")!.GetAttribute("value"), Is.EqualTo("/login?ReturnUrl=%2Faccount"),
+            "the language switch opens that page too, not the error page's own address (which would say only 'page not found')");
     }
 
     [TestCase("POST", "/account?handler=NoSuchHandler")]

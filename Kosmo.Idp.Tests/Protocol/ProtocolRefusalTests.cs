@@ -79,6 +79,22 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task TheLanguageSwitch_OnTheErrorPageOfARefusedRequest_ShowsTheSameRefusalInEnglish()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var url = app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["code_challenge_method"] = "plain" });
+        var refused = await app.Browser.GetAsync(url);
+        await AssertErrorPageAsync(refused, "invalid_request");
+
+        var switched = await HtmlForm.SubmitAsync(app.Browser, refused, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo(url), "back to the request, not to /error/400");
+        var english = await app.Browser.GetAsync(switched.Headers.Location);
+        Assert.That(english.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var html = await english.Content.ReadAsStringAsync();
+        Assert.That(html, Does.Contain("This request cannot be accepted").And.Contain("invalid_request").And.Contain("code_challenge_method"));
+    }
+
+    [Test]
     public async Task Authorize_WithPlainCodeChallenge_IsRefused()
     {
         var app = TestRelyingApp.Portal(_factory);
