@@ -420,6 +420,13 @@ public sealed class FirstLoginJourneyTests
         var afterLogin = await OtpMail.CompleteAsync(_factory, app.Browser, afterPassword, "r0004@example.jp");
         Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/terms"), "the second factor first, then the new terms");
 
+        // A page opened before the society published this version agrees to the old text: nothing is recorded, and the page says why.
+        var stale = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string> { ["version"] = "2025-04-01" }, "button[formaction*=Accept]");
+        Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(await stale.Content.ReadAsStringAsync(), "terms-changed"), Does.Contain("利用規約が改定されました"));
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).Select(m => m.AcceptedTermsVersion).SingleAsync()),
+            Is.EqualTo("2025-04-01"));
+
         var afterTerms = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string>(), "button[formaction*=Accept]");
         Assert.That(PathOf(afterTerms), Is.EqualTo("/connect/authorize"), "straight back to the app: nothing else was asked");
         var callback = AuthorizationResponse.From(await app.Browser.GetAsync(afterTerms.Headers.Location), KosmoFactory.PortalRedirect);

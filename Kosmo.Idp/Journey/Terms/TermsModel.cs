@@ -16,6 +16,9 @@ public sealed class TermsModel(
 
     public string Version => terms.Version;
 
+    /// <summary>The member agreed to a version that is no longer current: nothing was recorded, and the page says why.</summary>
+    public bool Changed { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
@@ -38,6 +41,7 @@ public sealed class TermsModel(
         if (version != terms.Version)
         {
             Paragraphs = terms.Paragraphs();
+            Changed = true;
             return Page();
         }
 
