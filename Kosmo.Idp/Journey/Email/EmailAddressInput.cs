@@ -23,8 +23,19 @@ public static class EmailAddressInput
         // A host name with a dot: no address literal ([127.0.0.1]), nothing a mail provider would refuse
         // to send to. Printable ASCII only: addresses with other characters need SMTPUTF8 all the way to
         // the inbox, and a control character (which a quoted local part lets through) no server takes.
-        var domain = address.Host;
-        return text.All(c => c is > ' ' and < '\x7f') && domain.Contains('.') && !domain.StartsWith('.') && !domain.EndsWith('.') && !domain.StartsWith('[')
-            ? text : null;
+        return text.All(c => c is > ' ' and < '\x7f') && IsHostName(address.Host) ? text : null;
+    }
+
+    /// <summary>
+    /// At least two labels of letters, digits and inner hyphens (RFC 1123 2.1), the last not all digits:
+    /// a typo such as `-example.jp` or `exam_ple.jp` is named at once, before a mail that can never arrive
+    /// uses one of the member's sends.
+    /// </summary>
+    private static bool IsHostName(string domain)
+    {
+        var labels = domain.Split('.');
+        return domain.Length <= 253 && labels.Length >= 2
+            && labels.All(label => label.Length is >= 1 and <= 63 && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            && !labels[^1].All(char.IsAsciiDigit);
     }
 }
