@@ -227,6 +227,31 @@ public sealed class LoginTests
         Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo("/"));
     }
 
+    [Test]
+    public async Task APasswordSetBeforePasswordsWereComparedInNfkc_StillSignsIn_AndFromThenOnAnyFormOfItsKanaDoes()
+    {
+        // Stored as typed then: half-width katakana, which NFKC turns into the full-width ones.
+        const string typedThen = "ﾊﾟｽﾜｰﾄﾞ-2026a";
+        var hashThen = HashAsTyped(typedThen);
+        await TestMembers.AddAsync(_factory, "L0028", typedThen, passwordHash: hashThen);
+
+        var sameAsThen = await LoginAsync(_factory.Browser(), "L0028", typedThen);
+        Assert.That(sameAsThen.Headers.Location?.OriginalString, Is.EqualTo("/journey/otp"), await sameAsThen.Content.ReadAsStringAsync());
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "L0028").Select(m => m.PasswordHash).SingleAsync());
+        Assert.That(stored, Is.Not.EqualTo(hashThen), "hashed again, in NFKC, at that sign-in");
+
+        var fullWidthKana = await LoginAsync(_factory.Browser(), "L0028", "パスワード-2026a");
+        Assert.That(fullWidthKana.Headers.Location?.OriginalString, Is.EqualTo("/journey/otp"), "an IME's full-width kana are the same password now");
+    }
+
+    /// <summary>Argon2id of the bytes as typed, without NFKC: how hashes were made before.</summary>
+    private static string HashAsTyped(string password)
+    {
+        Span<char> hash = stackalloc char[Geralt.Argon2id.HashSize];
+        Geralt.Argon2id.ComputeHash(hash, System.Text.Encoding.UTF8.GetBytes(password), 2, 19 * 1024 * 1024);
+        return new string(hash.TrimEnd('\0'));
+    }
+
     private static async Task<HttpResponseMessage> LoginAsync(HttpClient browser, string userId, string password)
     {
         var page = await browser.GetAsync("/login");

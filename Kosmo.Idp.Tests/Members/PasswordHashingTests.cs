@@ -36,6 +36,27 @@ public sealed class PasswordHashingTests
             "the right password still signs in, and is upgraded");
     }
 
+    [TestCase("パスワード12345a", "ﾊﾟｽﾜｰﾄﾞ12345a", TestName = "full-width and half-width katakana")]
+    [TestCase("ｶﾞｲﾄﾞ-2026x", "ガイド-2026x", TestName = "half-width katakana and full-width")]
+    [TestCase("ab\u3000cd-1234", "ab cd-1234", TestName = "an ideographic space and a space")]
+    [TestCase("cafe\u0301-2026", "caf\u00e9-2026", TestName = "a combining accent and the composed letter")]
+    public void TwoFormsOfTheSameCharacters_AreOnePassword(string set, string typed)
+    {
+        var hashing = new PasswordHashing(Options.Create(new PasswordHashingOptions()));
+        var hash = hashing.Hash(set);
+        Assert.That(hashing.Verify(hash, typed), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(hashing.Verify(hash, set), Is.EqualTo(PasswordCheck.Correct));
+        Assert.That(hashing.Verify(hash, typed + "x"), Is.EqualTo(PasswordCheck.Wrong));
+    }
+
+    [Test]
+    public void APasswordThatIsNotValidUnicode_IsWrong_NotAFailure()
+    {
+        var hashing = new PasswordHashing(Options.Create(new PasswordHashingOptions()));
+        Assert.That(hashing.Verify(hashing.Hash("right-password-1"), "right\ud800-password-1"), Is.EqualTo(PasswordCheck.Wrong));
+        Assert.That(hashing.Verify(null, "\udc00"), Is.EqualTo(PasswordCheck.Wrong));
+    }
+
     private static async Task<TimeSpan> TimeAsync(Func<Task<PasswordCheck>> check, PasswordCheck expected)
     {
         var started = Stopwatch.GetTimestamp();

@@ -6,7 +6,9 @@ namespace Kosmo.Idp.Members;
 /// <summary>
 /// Argon2id through libsodium (Geralt). The encoded hash carries algorithm, version and
 /// parameters, so a hash made with older parameters is still verified and then flagged for
-/// upgrade at the member's next successful login.
+/// upgrade at the member's next successful login. Passwords are hashed and compared in Unicode
+/// NFKC (NIST SP 800-63B 5.1.1.2), so the forms a keyboard or an IME may give the same characters
+/// (ﾊﾟｽ and パス, a full-width space and a space) are one password.
 /// </summary>
 public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
 {
@@ -20,7 +22,20 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
     // a hash made with older, cheaper settings is padded to (CheckSignInAsync).
     private long _currentCostTicks;
 
-    public string Hash(string password) => Hash(password, _options);
+    public string Hash(string password) => Hash(Stable(password), _options);
+
+    /// <summary>The password in NFKC; as typed when it is not valid Unicode (a lone surrogate), which NFKC cannot take.</summary>
+    public static string Stable(string password)
+    {
+        try
+        {
+            return password.IsNormalized(NormalizationForm.FormKC) ? password : password.Normalize(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return password;
+        }
+    }
 
     /// <summary>
     /// <see cref="Check"/> for the login page, where the time of the answer must not tell a user ID
@@ -46,16 +61,16 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
     }
 
     /// <summary>
-    /// Checks what a member typed on the login page. Every path runs exactly one Argon2id
-    /// verification, so an unknown user ID, a roster-rule password and a chosen one all take
-    /// the same time.
+    /// Checks what a member typed on the login page. Every path runs the same Argon2id
+    /// verifications (one, or two for a password that NFKC changes), so an unknown user ID, a
+    /// roster-rule password and a chosen one all take the same time.
     /// </summary>
     public PasswordCheck Check(Member? member, string password)
     {
         if (member is { PasswordHash: null })
         {
             Verify(null, password);
-            return RosterPassword.Matches(member, password) ? PasswordCheck.Correct : PasswordCheck.Wrong;
+            return RosterPassword.Matches(member, Stable(password)) ? PasswordCheck.Correct : PasswordCheck.Wrong;
         }
 
         return Verify(member?.PasswordHash, password);
@@ -63,12 +78,21 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
 
     public PasswordCheck Verify(string? encodedHash, string password)
     {
+        var stable = Stable(password);
+        // A hash made before passwords were compared in NFKC holds the password as typed. Both
+        // forms are always verified, whichever matches, so the time does not tell which one did.
+        var asTyped = stable == password ? null : password;
         if (encodedHash is null)
         {
             var decoy = _decoy.Value;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            Geralt.Argon2id.VerifyHash(decoy, Encoding.UTF8.GetBytes(password));
+            Geralt.Argon2id.VerifyHash(decoy, Encoding.UTF8.GetBytes(stable));
             Interlocked.Exchange(ref _currentCostTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+            if (asTyped is not null)
+            {
+                Geralt.Argon2id.VerifyHash(decoy, Encoding.UTF8.GetBytes(asTyped));
+            }
+
             return PasswordCheck.Wrong;
         }
 
@@ -77,12 +101,12 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
             return PasswordCheck.Wrong;
         }
 
-        if (!Geralt.Argon2id.VerifyHash(encodedHash, Encoding.UTF8.GetBytes(password)))
-        {
-            return PasswordCheck.Wrong;
-        }
-
-        return IsOutdated(encodedHash) ? PasswordCheck.CorrectButOutdated : PasswordCheck.Correct;
+        var matchesStable = Geralt.Argon2id.VerifyHash(encodedHash, Encoding.UTF8.GetBytes(stable));
+        var matchesAsTyped = asTyped is not null && Geralt.Argon2id.VerifyHash(encodedHash, Encoding.UTF8.GetBytes(asTyped));
+        return matchesStable ? (IsOutdated(encodedHash) ? PasswordCheck.CorrectButOutdated : PasswordCheck.Correct)
+            // Hashed again in NFKC at this sign-in, like a hash made with older settings.
+            : matchesAsTyped ? PasswordCheck.CorrectButOutdated
+            : PasswordCheck.Wrong;
     }
 
     private bool IsOutdated(string encodedHash) =>

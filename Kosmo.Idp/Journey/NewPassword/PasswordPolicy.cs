@@ -21,12 +21,15 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
     {
         var rules = options.Value;
         var problems = new List<string>();
-        if (CharactersIn(password) < rules.MinimumLength)
+        // Rules about what the password is are read off the form it is stored and compared in; rules
+        // about how it was typed (full-width, control characters, spaces at the ends) off the typing.
+        var stable = PasswordHashing.Stable(password);
+        if (CharactersIn(stable) < rules.MinimumLength)
         {
             problems.Add("NewPassword.TooShort");
         }
 
-        if (CharactersIn(password) > rules.MaximumLength)
+        if (CharactersIn(stable) > rules.MaximumLength)
         {
             problems.Add("NewPassword.TooLong");
         }
@@ -52,28 +55,28 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.FullWidth");
         }
 
-        if (!fullWidth && rules.RequireLetter && !password.Any(char.IsAsciiLetter))
+        if (!fullWidth && rules.RequireLetter && !stable.Any(char.IsAsciiLetter))
         {
             problems.Add("NewPassword.NeedsLetter");
         }
 
-        if (!fullWidth && rules.RequireDigit && !password.Any(char.IsAsciiDigit))
+        if (!fullWidth && rules.RequireDigit && !stable.Any(char.IsAsciiDigit))
         {
             problems.Add("NewPassword.NeedsDigit");
         }
 
-        if (string.Equals(password.Trim(), member.UserId, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(stable.Trim(), member.UserId, StringComparison.OrdinalIgnoreCase))
         {
             problems.Add("NewPassword.IsUserId");
         }
 
-        if (Common.Value.Contains(password.ToLowerInvariant()))
+        if (Common.Value.Contains(stable.ToLowerInvariant()))
         {
             problems.Add("NewPassword.TooCommon");
         }
 
         // Last, as it costs one Argon2id run: the initial password (roster rule or the paper notice), or the current one, cannot be kept.
-        if (problems.Count == 0 && (password == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
+        if (problems.Count == 0 && (stable == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
         {
             problems.Add(member.PasswordMustChange ? "NewPassword.IsInitial" : "NewPassword.IsCurrent");
         }
