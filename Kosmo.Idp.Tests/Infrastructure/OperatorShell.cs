@@ -20,6 +20,9 @@ public static class OperatorShell
         {
             ["ConnectionStrings__Kosmo"] = connectionString,
             ["DOTNET_ENVIRONMENT"] = "Testing",
+            // Settings the service would refuse fail `migrate`: mail has to be set up, as in a deployment.
+            ["Mail__Delivery"] = "Folder",
+            ["Mail__Folder"] = Path.Combine(Path.GetTempPath(), "kosmo-operator-mail"),
         };
         foreach (var (key, value) in environment)
         {

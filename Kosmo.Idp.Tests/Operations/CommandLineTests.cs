@@ -21,6 +21,24 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Migrate_WithSettingsTheServiceWouldRefuse_FailsTheRolloutsGate_BeforeMigratingAnything()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        var refused = new Dictionary<string, string?> { ["Session__IdleTimeout"] = "13:00:00", ["PasswordPolicy__MinimumLength"] = "3" };
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(connection, refused, "migrate");
+
+        Assert.That(exit, Is.EqualTo(1), output);
+        Assert.That(errors, Does.StartWith("Failed: the service would refuse these settings")
+            .And.Contain("settings section Session").And.Contain("settings section PasswordPolicy"));
+        Assert.That(output + errors, Does.Not.Contain("   at "), "no stack trace");
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT to_regclass('protocol_keys') IS NULL", db);
+        Assert.That((bool)(await command.ExecuteScalarAsync())!, Is.True, "nothing migrated");
+    }
+
+    [Test]
     public async Task BadUsage_ExitsTwo_AndSaysWhatWasWrong()
     {
         var (exit, _, errors) = await OperatorShell.RunAsync(connectionString: "", "members", "import", "roster.csv", "--no-such-option");
@@ -136,6 +154,9 @@ public sealed class CommandLineTests
         {
             ["ConnectionStrings__Kosmo"] = connection,
             ["DOTNET_ENVIRONMENT"] = "Testing",
+            // Settings the service would refuse fail `migrate`: mail has to be set up, as in a deployment.
+            ["Mail__Delivery"] = "Folder",
+            ["Mail__Folder"] = Path.Combine(Path.GetTempPath(), "kosmo-operator-mail"),
         };
         var previous = variables.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
         foreach (var (key, value) in variables)

@@ -14,13 +14,13 @@ public sealed record AuthenticationDemand(bool RequiresApp)
     /// <summary>
     /// The values come in order of preference (OpenID Connect Core 3.1.2.1): a list that also names
     /// a level a mailed code meets accepts that, and only the app's level alone demands the app.
-    /// Values this provider does not assert are ignored.
+    /// Values discovery does not list (acr_values_supported) are ignored, urn:kosmo:acr:pwd among them:
+    /// no member signs in with the password alone any more.
     /// </summary>
     public static AuthenticationDemand FromAcrValues(string? acrValues)
     {
         var values = acrValues?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        return new(values.Contains(AuthenticationMethods.AcrApp)
-            && !values.Contains(AuthenticationMethods.AcrMultiFactor) && !values.Contains(AuthenticationMethods.AcrPassword));
+        return new(values.Contains(AuthenticationMethods.AcrApp) && !values.Contains(AuthenticationMethods.AcrMultiFactor));
     }
 
     public static AuthenticationDemand FromReturnUrl(string? returnUrl)

@@ -27,7 +27,7 @@ internal static class ClientCommands
             if (clients.Count == 0)
             {
                 // On stderr: a script reading the list still reads an empty one.
-                Console.Error.WriteLine("No relying apps are registered: add one with `clients add`, or under RelyingApps in the settings.");
+                Console.Error.WriteLine("No relying apps are registered yet. Apps under RelyingApps in the settings are registered when the service starts; add others with `clients add`.");
             }
 
             foreach (var client in clients)

@@ -55,6 +55,19 @@ public static class KosmoCommandLine
         var command = new Command("migrate", "Apply pending database migrations and create the protocol keys, then exit.");
         command.SetAction((_, cancellationToken) => WithServicesAsync(async services =>
         {
+            // A command builds the service without starting it, so the checks of its settings would
+            // not run; but this is the Job that gates a rollout: settings the new pods would refuse
+            // fail it here, with nothing migrated, rather than in their crash loop after it passed.
+            try
+            {
+                services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            }
+            catch (Exception refused) when (Logging.StartupFailure.IsRefusedSetting(refused))
+            {
+                Console.Error.WriteLine($"Failed: the service would refuse these settings, so nothing was migrated: {Logging.StartupFailure.Explain(refused)}");
+                return 1;
+            }
+
             var migrator = services.GetRequiredService<DatabaseMigrator>();
             await migrator.OneAtATimeAsync(async () =>
             {
@@ -94,7 +107,7 @@ public static class KosmoCommandLine
     {
         var reason = new Option<string?>("--reason")
         {
-            Description = $"Why (a ticket number, \"member called\"), at most {OperatorNote.MaximumReasonLength} characters; stored in the audit event with your OS user name.",
+            Description = $"Why (a ticket number, \"member called\"), at most {OperatorNote.MaximumReasonLength} characters; stored in the audit event with your OS user name (or the name in KOSMO_OPERATOR).",
         };
         reason.Validators.Add(result =>
         {

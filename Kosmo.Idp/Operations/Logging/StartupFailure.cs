@@ -16,10 +16,12 @@ public static class StartupFailure
         using var logger = LoggingRegistration.WriteToConsole(
             new LoggerConfiguration(), string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)).CreateLogger();
         // A refused setting is explained by its message; anything else keeps its stack trace.
-        // Several refused sections at once arrive as one AggregateException.
-        var failures = failure is AggregateException many ? many.InnerExceptions : [failure];
-        logger.Fatal(IsRefusedSetting(failure) ? null : failure, "The service could not start: {Reason}", string.Join(" ", failures.Select(Describe)));
+        logger.Fatal(IsRefusedSetting(failure) ? null : failure, "The service could not start: {Reason}", Explain(failure));
     }
+
+    /// <summary>Each refusal in one line, several (an AggregateException) one after the other.</summary>
+    public static string Explain(Exception failure) =>
+        string.Join(" ", (failure is AggregateException many ? many.InnerExceptions : [failure]).Select(Describe));
 
     /// <summary>
     /// Settings refused by their checks (several at once arrive as one AggregateException), explained
