@@ -78,6 +78,29 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         Assert.That(await UnusedRecoveryCodesAsync(userId), Is.EqualTo(RecoveryCodes.Count - 1), "a refused code uses nothing up");
     }
 
+    [Test]
+    public async Task BackFromTheCodePage_AfterAWrongPasswordFirst_OpensTheLoginPageAfresh_InsteadOfSendingTheFormAgain()
+    {
+        var userId = UserId(4, "ja");
+        await TestMembers.AddAsync(Host.Provider, userId, Password, "健保 四美");
+        await using var session = Session("ja", Device.Desktop);
+        var pages = new MemberPages(Host, session, "ja");
+        var screen = await session.NewDeviceAsync(Device.Desktop);
+        await pages.SignInAsync(screen, userId, "Not-The-Password-1");
+        await Expect(screen.Locator("#login-error")).ToContainTextAsync(pages.T("Login.Wrong"));
+        await pages.LogInAsync(screen, userId, Password);
+        await Expect(pages.Heading(screen, "Otp.EmailTitle")).ToBeVisibleAsync();
+
+        // The refused login's page was the answer to a POST: Back would ask to send it again (in
+        // headless Chromium, an error page). It is the login page's own address now, opened by GET.
+        var back = await screen.GoBackAsync();
+        Assert.That(back?.Request.Method, Is.EqualTo("GET"), screen.Url);
+        Assert.That(screen.Url, Does.StartWith(Host.Issuer + "login"));
+        await Expect(pages.Heading(screen, "Login.Title")).ToBeVisibleAsync();
+        await Expect(screen.Locator("#login-error")).ToHaveCountAsync(0);
+        session.AssertNoErrors();
+    }
+
     /// <summary>
     /// Signs the member in through the portal, types the code <paramref name="code"/> gives on the
     /// page titled <paramref name="title"/>, and logs out of the portal again.

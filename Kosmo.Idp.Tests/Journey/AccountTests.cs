@@ -181,7 +181,12 @@ public sealed class AccountTests
         var forged = await browser.PostAsync("/account?handler=EmailCodes&on=False",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
 
-        Assert.That(ErrorOn(await forged.Content.ReadAsStringAsync(), "account-error"), Does.Contain("認証アプリを追加してから"));
+        var html = await forged.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "account-error"), Does.Contain("認証アプリを追加してから"));
+        // The page's own address, without the form's handler: what Back, a reload and the language switch open by GET.
+        var answer = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html);
+        Assert.That(answer.QuerySelector("script[src*='forget-form-post.js']")?.GetAttribute("data-here"), Is.EqualTo("/account"));
+        Assert.That(answer.QuerySelector("form.language-switch input[name=returnUrl]")?.GetAttribute("value"), Is.EqualTo("/account"));
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "A0012").Select(m => m.EmailOtpEnabledAt).SingleAsync()),
             Is.Not.Null);
     }

@@ -1,8 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Kosmo.Idp.Localization;
 
-/// <summary>Where the language switch sends the member back to: the page they were reading, in the other language.</summary>
+/// <summary>
+/// The address of the page a member is reading, to open it again by GET: where the language switch
+/// returns to, and what a page drawn in answer to a form puts in the browser's history in place of
+/// the form's POST (forget-form-post.js).
+/// </summary>
 public static class LanguageSwitchReturn
 {
     public static string For(HttpContext context, object? model)
@@ -12,17 +17,33 @@ public static class LanguageSwitchReturn
         // shows its own error again (an app's refused request, an outage) or a fresh form (an expired one).
         if (context.Features.Get<IStatusCodeReExecuteFeature>() is { } reExecuted)
         {
-            return reExecuted.OriginalPathBase + reExecuted.OriginalPath + reExecuted.OriginalQueryString;
+            return reExecuted.OriginalPathBase + reExecuted.OriginalPath + WithoutFormHandler(context, reExecuted.OriginalQueryString);
         }
 
         if (context.Features.Get<IExceptionHandlerPathFeature>() is { } failed)
         {
-            return context.Request.PathBase + failed.Path + context.Request.QueryString;
+            return context.Request.PathBase + failed.Path + WithoutFormHandler(context, context.Request.QueryString.Value);
         }
 
         // After a form, the address lacks the form's values: the page itself, with the way back to the app it carried.
         return HttpMethods.IsPost(context.Request.Method) && model is Journey.IReturnsToAnApp page
             ? page.AddressAfterForm(context.Request)
-            : context.Request.PathBase + context.Request.Path + context.Request.QueryString;
+            : context.Request.PathBase + context.Request.Path + WithoutFormHandler(context, context.Request.QueryString.Value);
+    }
+
+    /// <summary>
+    /// A form's handler (?handler=ChangeEmail) names what the POST did; opened by GET, the page has no
+    /// such handler and would be drawn without its content.
+    /// </summary>
+    private static string WithoutFormHandler(HttpContext context, string? query)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || string.IsNullOrEmpty(query) || !query.Contains("handler=", StringComparison.OrdinalIgnoreCase))
+        {
+            return query ?? "";
+        }
+
+        var kept = QueryHelpers.ParseQuery(query).Where(p => !string.Equals(p.Key, "handler", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => p.Value.Select(value => new KeyValuePair<string, string?>(p.Key, value)));
+        return QueryString.Create(kept).Value ?? "";
     }
 }
