@@ -1,16 +1,16 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace Kosmo.Idp.Localization;
+namespace Kosmo.Idp.Shared;
 
 /// <summary>
 /// The address of the page a member is reading, to open it again by GET: where the language switch
 /// returns to, and what a page drawn in answer to a form puts in the browser's history in place of
 /// the form's POST (forget-form-post.js).
 /// </summary>
-public static class LanguageSwitchReturn
+public static class PageAddress
 {
-    public static string For(HttpContext context, object? model)
+    public static string ToOpenAgain(HttpContext context, object? model)
     {
         // An error page is drawn at /error/{status} in place of the page asked for; opened by that
         // address it would only say "page not found" or "try later". The page asked for, opened again,
