@@ -375,6 +375,37 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task AnImportInterruptedWhileHashing_AppliesNothing_AndDeletesTheNoticeItHadWritten()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        // Joined after the cut-off: random passwords, hashed after the notice is written and before the commit.
+        var joiners = Enumerable.Range(0, 400).Select(i => $"J{i:D4},700,{i + 1},1990-01-01,新規 {i},2026-04-01,");
+        var file = _files.Write([RosterFiles.EnglishHeader, .. joiners]);
+        using var interrupt = new CancellationTokenSource();
+        // Ctrl+C as soon as the notice exists, as an operator who started the wrong file would.
+        var watcher = Task.Run(async () =>
+        {
+            while (!File.Exists(_files.NoticePath) && !interrupt.IsCancellationRequested)
+            {
+                await Task.Delay(5);
+            }
+
+            await interrupt.CancelAsync();
+        });
+        await using var scope = factory.Services.CreateAsyncScope();
+        var errors = new StringWriter();
+
+        Assert.That(() => scope.ServiceProvider.GetRequiredService<RosterImporter>().ImportAsync(
+                new RosterImportRequest(file) { NoticesPath = _files.NoticePath }, new StringWriter(), errors, showProgress: false, interrupt.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+        await watcher;
+
+        Assert.That(File.Exists(_files.NoticePath), Is.False, "passwords no member has must not be printed");
+        Assert.That(errors.ToString(), Does.Contain("Interrupted: nothing was applied, and the credentials notice"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+    }
+
+    [Test]
     public async Task AHeaderWithoutARequiredColumn_IsRefused_NamingTheColumn()
     {
         await using var factory = await KosmoFactory.StartAsync();

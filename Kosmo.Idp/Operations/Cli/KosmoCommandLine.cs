@@ -47,7 +47,9 @@ public static class KosmoCommandLine
             return 2;
         }
 
-        return await parsed.InvokeAsync();
+        // Ctrl+C or a pod's SIGTERM cancels the command, which then undoes what it started (an import
+        // deletes its credentials notice); the default 2 s before the process exits regardless is too short for that.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
     }
 
     private static Command Migrate()

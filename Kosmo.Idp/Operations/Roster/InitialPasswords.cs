@@ -32,11 +32,18 @@ public sealed class InitialPasswords(PasswordHashing hashing)
     /// pod without a CPU limit the runtime sees every core of the node, and the import shares the
     /// pod's memory limit with the service.
     /// </summary>
-    public string[] HashAll(IReadOnlyList<string> passwords)
+    /// <remarks>
+    /// Stops at the next password once cancelled (Ctrl+C, a pod's SIGTERM): the import must get to
+    /// delete its credentials notice within the few seconds the command line waits before it exits.
+    /// </remarks>
+    public string[] HashAll(IReadOnlyList<string> passwords, CancellationToken cancellationToken)
     {
         var hashes = new string[passwords.Count];
-        Parallel.For(0, passwords.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, MostParallelHashes) }, i =>
-            hashes[i] = hashing.Hash(passwords[i]));
+        Parallel.For(0, passwords.Count, new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, MostParallelHashes),
+            CancellationToken = cancellationToken,
+        }, i => hashes[i] = hashing.Hash(passwords[i]));
         return hashes;
     }
 }

@@ -100,11 +100,19 @@ public sealed class RosterImporter(
         {
             await SaveAsync(plan, output, showProgress, cancellationToken);
         }
-        catch
+        catch (Exception failure)
         {
+            // Passwords no member will ever have: a notice printed from them would lock its readers out.
             if (result.RandomPasswords > 0)
             {
                 File.Delete(noticePath);
+            }
+
+            if (failure is OperationCanceledException)
+            {
+                await errors.WriteLineAsync(result.RandomPasswords > 0
+                    ? $"Interrupted: nothing was applied, and the credentials notice {noticePath} was deleted."
+                    : "Interrupted: nothing was applied.");
             }
 
             throw;
@@ -231,8 +239,8 @@ public sealed class RosterImporter(
         }
     }
 
-    private string[] HashPasswords(List<CreatedMember> withPassword) =>
-        initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList());
+    private string[] HashPasswords(List<CreatedMember> withPassword, CancellationToken cancellationToken) =>
+        initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList(), cancellationToken);
 
     private async Task SaveAsync(RosterPlan plan, TextWriter output, bool showProgress, CancellationToken cancellationToken)
     {
@@ -250,7 +258,7 @@ public sealed class RosterImporter(
             // the members without one are written, and the members with one are written last.
             var now = time.GetUtcNow();
             var withPassword = plan.Created.Where(c => c.Password is not null).ToList();
-            var hashing = Task.Run(() => HashPasswords(withPassword), cancellationToken);
+            var hashing = Task.Run(() => HashPasswords(withPassword, cancellationToken), cancellationToken);
             foreach (var created in plan.Created.Where(c => c.Password is null))
             {
                 await AddAsync(NewMember(created.Entry, now), created.Password);
