@@ -346,6 +346,25 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task DryRun_SaysWhenTheImportItselfCouldNotWriteItsNotice_WithoutRefusingToCheckTheFile()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await File.WriteAllTextAsync(_files.NoticePath, "an unprinted notice");
+        var file = _files.Write([RosterFiles.EnglishHeader, NewMember]);
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run", "--notices", _files.NoticePath);
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("created 1"));
+        Assert.That(errors, Does.Contain("would stop before changing anything").And.Contain("already exists"));
+        Assert.That(await File.ReadAllTextAsync(_files.NoticePath), Is.EqualTo("an unprinted notice"));
+
+        var nowhere = Path.Combine(_files.Directory, "no-such-folder", "notice.csv");
+        (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run", "--notices", nowhere);
+        Assert.That(exit, Is.Zero);
+        Assert.That(errors, Does.Contain("does not exist; name a writable place with --notices"));
+    }
+
+    [Test]
     public async Task AnExistingNoticeFile_IsNeverOverwritten_AndNothingIsApplied()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -21,9 +21,17 @@ internal static class MemberCommandLine
         var dryRun = new Option<bool>("--dry-run") { Description = "Check the file and count what would change; write nothing." };
         var encoding = new Option<string?>("--encoding")
         {
-            Description = "The file's encoding, when detection (byte-order mark, else UTF-8, else Shift_JIS) gets it wrong.",
+            Description = "The file's encoding (utf-8 or shift_jis, any case), when detection (byte-order mark, else UTF-8, else Shift_JIS) gets it wrong or cannot tell.",
         };
-        encoding.AcceptOnlyFromAmong(RosterFile.Utf8, RosterFile.ShiftJis);
+        // Any case: the messages and the docs write Shift_JIS, as the encoding is usually spelled.
+        encoding.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } name
+                && !new[] { RosterFile.Utf8, RosterFile.ShiftJis }.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                result.AddError($"--encoding must be {RosterFile.Utf8} or {RosterFile.ShiftJis}, not {name}.");
+            }
+        });
         var notices = new Option<FileInfo?>("--notices")
         {
             Description = "Where to write the credentials notice (new members' random passwords); default credentials-notice-<yyyyMMdd-HHmmss>.csv here. Never overwritten.",

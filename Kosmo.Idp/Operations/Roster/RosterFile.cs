@@ -25,7 +25,7 @@ public static partial class RosterFile
     // The same names as the [CsvColumn] attributes of RosterRow, for a message in the operator's terms.
     private static readonly string[][] RequiredColumns =
     [
-        ["user_id", "ユーザID"], ["symbol", "記号"], ["number", "番号"], ["birthdate", "生年月日"], ["name", "氏名"], ["joined_on", "資格取得日"],
+        ["user_id", "ユーザID", "ユーザーID"], ["symbol", "記号"], ["number", "番号"], ["birthdate", "生年月日"], ["name", "氏名"], ["joined_on", "資格取得日"],
     ];
 
     private static readonly string[] EmailColumn = ["email", "メールアドレス"];
@@ -50,6 +50,12 @@ public static partial class RosterFile
 
     public static (string Text, string EncodingName) Decode(byte[] bytes, string? forcedEncoding)
     {
+        // What Excel saves as .xlsx is a zip archive; renamed to .csv it reads as no encoding at all.
+        if (bytes.AsSpan().StartsWith("PK\u0003\u0004"u8))
+        {
+            throw new RosterFileException("The file is an Excel workbook (.xlsx), not CSV: in Excel, save it as \"CSV UTF-8 (Comma delimited)\" and import that file.");
+        }
+
         var bom = bytes.AsSpan() switch
         {
             [0xEF, 0xBB, 0xBF, ..] => (Encoding: (Encoding)StrictUtf8, Length: 3, Name: "UTF-8 with BOM"),
@@ -66,7 +72,7 @@ public static partial class RosterFile
                     var start = bom.Encoding == StrictUtf8 ? bom.Length : 0;
                     return (StrictUtf8.GetString(bytes, start, bytes.Length - start), "UTF-8 (forced)");
                 case ShiftJis:
-                    return (StrictShiftJis().GetString(bytes), "Shift_JIS (forced)");
+                    return (StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes)), "Shift_JIS (forced)");
                 case null:
                     break;
                 default:
@@ -90,18 +96,33 @@ public static partial class RosterFile
             }
         }
 
+        string? asUtf8 = null;
         try
         {
-            return (StrictUtf8.GetString(bytes), "UTF-8");
+            asUtf8 = StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException)
         {
             // Not UTF-8; Japanese offices' other export is Shift_JIS.
         }
 
+        if (asUtf8 is not null)
+        {
+            // Japanese text in UTF-8 is three bytes a character. Two-byte characters alone (Cyrillic,
+            // accented letters) are what pairs of Shift_JIS half-width katakana look like (ﾐｷ reads as
+            // з): a short file of such names reads both ways, and only the operator knows which it is.
+            if (!asUtf8.Any(c => c >= '\u0800') && asUtf8.Any(c => c >= '\u0080') && ReadsAsShiftJis(bytes))
+            {
+                throw new RosterFileException(
+                    $"The file reads both as UTF-8 and as Shift_JIS (half-width katakana in Shift_JIS look like accented or Cyrillic letters in UTF-8): name its encoding with --encoding {Utf8} or --encoding {ShiftJis}.");
+            }
+
+            return (asUtf8, "UTF-8");
+        }
+
         try
         {
-            return (StrictShiftJis().GetString(bytes), "Shift_JIS");
+            return (StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes)), "Shift_JIS");
         }
         catch (DecoderFallbackException e)
         {
@@ -157,12 +178,23 @@ public static partial class RosterFile
                 throw new RosterFileException("The file is empty; the first line must be the header (user_id,symbol,number,birthdate,name,joined_on,email).");
             }
 
-            var present = csv.Headers.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var headers = csv.Headers.Select(h => h.Trim()).ToList();
+            var present = headers.ToHashSet(StringComparer.OrdinalIgnoreCase);
             hasEmailColumn = present.Overlaps(EmailColumn);
             var missing = RequiredColumns.Where(names => !names.Any(present.Contains)).Select(names => string.Join(" or ", names)).ToList();
             if (missing.Count > 0)
             {
-                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.");
+                // Excel's "Unicode text" is separated by tabs: the whole header reads as one column.
+                var tabs = headers.Count == 1 && headers[0].Contains('\t')
+                    ? " It is separated by tabs: save the file as \"CSV UTF-8 (Comma delimited)\"."
+                    : "";
+                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.{tabs}");
+            }
+
+            // Both names of a column (user_id and ユーザID): only one would be read, the other dropped without a word.
+            if (RequiredColumns.Append(EmailColumn).FirstOrDefault(names => headers.Count(h => names.Contains(h, StringComparer.OrdinalIgnoreCase)) > 1) is { } twice)
+            {
+                throw new RosterFileException($"The header (first line) has the column {string.Join(" or ", twice)} more than once: keep one.");
             }
 
             mapper = CsvRecordMapper.Create<RosterRow>(csv);
@@ -186,12 +218,36 @@ public static partial class RosterFile
     private static string Describe(CsvMalformedRecord record) => record.Reason switch
     {
         CsvMalformedReason.FieldCountMismatch => "malformed CSV line: not as many fields as the header has columns",
-        CsvMalformedReason.UnterminatedQuote => "malformed CSV line: a quote is never closed",
+        CsvMalformedReason.UnterminatedQuote => "malformed CSV line: a quote is never closed" + Swallowed(record),
         _ => "malformed CSV line: a stray quote",
     };
 
+    /// <summary>
+    /// An open quote takes the lines after it into its field, up to the next quote or the end: those
+    /// members are missing too, and `--apply-valid` would leave them out without a word of their own.
+    /// </summary>
+    private static string Swallowed(CsvMalformedRecord record)
+    {
+        // The file's last line break, taken into the field, starts no line of its own.
+        var lines = record.RawRecord?.TrimEnd('\r', '\n').Count(c => c == '\n') ?? 0;
+        return lines == 0 ? "" : $", so lines {record.LineNumber}–{record.LineNumber + lines} were read as one line and none of them was loaded";
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t,]+(?=\r?$)", System.Text.RegularExpressions.RegexOptions.Multiline)]
     private static partial System.Text.RegularExpressions.Regex SeparatorOnlyLine();
+
+    private static bool ReadsAsShiftJis(byte[] bytes)
+    {
+        try
+        {
+            StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes));
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
 
     private static Encoding StrictShiftJis()
     {

@@ -29,7 +29,8 @@ public sealed class RosterImporter(
         RosterImportRequest request, TextWriter output, TextWriter errors, bool showProgress, CancellationToken cancellationToken)
     {
         var noticePath = request.NoticesPath is { } chosen ? Path.GetFullPath(chosen) : CredentialsNotice.DefaultPath(time.GetLocalNow());
-        if (File.Exists(noticePath))
+        // A dry run writes no notice: it only says, below, that the real run would stop here.
+        if (File.Exists(noticePath) && !request.DryRun)
         {
             await errors.WriteLineAsync($"The notice file {noticePath} already exists; it is never overwritten. Move it or choose another with --notices.");
             return RosterImportResult.Failed();
@@ -75,6 +76,11 @@ public sealed class RosterImporter(
                 : "Dry run: nothing was written.";
             await output.WriteLineAsync(why);
             await output.WriteLineAsync($"Would have: {Summary(result)}, {result.RandomPasswords} random password(s) to issue");
+            if (request.DryRun && result.RandomPasswords > 0 && NoticeProblem(noticePath) is { } problem)
+            {
+                await errors.WriteLineAsync($"The import itself would stop before changing anything: {problem}");
+            }
+
             return result;
         }
 
@@ -128,6 +134,12 @@ public sealed class RosterImporter(
             Path.GetFileName(request.FilePath), result.Created, result.Updated, result.Unchanged, result.Rejected, result.NotInFile, result.RandomPasswords);
         return result;
     }
+
+    /// <summary>What would keep the notice from being written where it was asked for, checked without writing it.</summary>
+    private static string? NoticeProblem(string path) =>
+        File.Exists(path) ? $"the notice file {path} already exists (it is never overwritten); choose another with --notices."
+        : !Directory.Exists(Path.GetDirectoryName(path)) ? $"the folder of the notice file {path} does not exist; name a writable place with --notices."
+        : null;
 
     private static string Summary(RosterImportResult r) =>
         $"created {r.Created}, updated {r.Updated}, unchanged {r.Unchanged}, rejected {r.Rejected}, not in file {r.NotInFile}";

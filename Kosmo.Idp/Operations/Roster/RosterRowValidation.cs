@@ -1,5 +1,6 @@
 using Kosmo.Idp.Members;
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Kosmo.Idp.Operations.Roster;
@@ -116,6 +117,12 @@ public static partial class RosterRowValidation
         {
             reasons.Add($"name starts with {name[0]}");
         }
+        else if (name?.EnumerateRunes().FirstOrDefault(r => Rune.GetUnicodeCategory(r) == UnicodeCategory.PrivateUse) is { Value: > 0 } gaiji)
+        {
+            // An office's own characters (外字, Shift_JIS F040–F9FC) mean something only on its own machines:
+            // pages, mails and the printed notice would show a box or nothing.
+            reasons.Add($"name contains a private-use character (外字, U+{gaiji.Value:X4}) that only the office's own computers can show: replace it with a standard character");
+        }
 
         var email = Email(row.Email, reasons);
         return reasons.Count == 0
@@ -175,7 +182,8 @@ public static partial class RosterRowValidation
 
     private static DateOnly? Date(string? value, string column, List<string> reasons)
     {
-        var text = Required(value, column, reasons);
+        // Typed with a Japanese IME: full-width digits and slashes (１９８４／１０／０７) are the same date.
+        var text = Required(value, column, reasons)?.Normalize(System.Text.NormalizationForm.FormKC);
         if (text is null)
         {
             return null;
