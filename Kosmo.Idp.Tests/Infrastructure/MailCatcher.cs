@@ -20,6 +20,9 @@ public sealed class MailCatcher : IAsyncDisposable
 
     public bool Down { get; set; }
 
+    /// <summary>How long each mail takes to be accepted, as a provider's round trip does; none by default.</summary>
+    public TimeSpan Delay { get; set; }
+
     public IReadOnlyList<CaughtMail> Mails => [.. _mails];
 
     public static async Task<MailCatcher> StartAsync()
@@ -30,6 +33,11 @@ public sealed class MailCatcher : IAsyncDisposable
             if (catcher.Down)
             {
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            if (catcher.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(catcher.Delay);
             }
 
             try

@@ -208,6 +208,28 @@ public sealed class JourneyRefusalTests
         Assert.That(_factory.Mail.To("someone-else@example.org"), Has.Count.EqualTo(1), "the first send only: the rest wait out the cooldown");
     }
 
+    [Test]
+    public async Task DifferentAddressesSentInParallel_ToASlowMailProvider_MailNoMoreThanOneAddressAndOneCorrection()
+    {
+        // Each mail's audit event is written after the provider answers, outside the member's lock:
+        // the limits must also see the mails still on their way.
+        var browser = await MemberAtStepAsync("F0031", "/journey/email");
+        var pages = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => browser.GetAsync("/journey/email")));
+        _factory.Mail.Delay = TimeSpan.FromMilliseconds(700);
+        try
+        {
+            await Task.WhenAll(pages.Select((page, i) =>
+                HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Email"] = $"burst-{i}@example.org" })));
+        }
+        finally
+        {
+            _factory.Mail.Delay = TimeSpan.Zero;
+        }
+
+        var mailed = _factory.Mail.Mails.Count(m => m.To.StartsWith("burst-", StringComparison.Ordinal));
+        Assert.That(mailed, Is.InRange(1, 2), "an address, and one correction of it, per cooldown");
+    }
+
     [TestCase("F0006", "taro@@example")]
     [TestCase("F0016", "taro@[127.0.0.1]")]
     [TestCase("F0026", "太郎@example.jp")]

@@ -76,21 +76,28 @@ public sealed class EmailVerificationService(
         var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ReplacedAt == null).OrderByDescending(v => v.SentAt)
             .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
         // The hour's mails answer all three questions: the cooldown (at most 10 minutes) lies within it.
+        // Two records of them, each missing some: the audit trail keeps the mails of links since
+        // withdrawn (an address change cancelled), but is written once the provider has answered,
+        // after this lock; the links' rows are saved here, under the lock, so they also count the
+        // mails still on their way (a burst of sends would otherwise each find none).
         var hourAgo = now.AddHours(-1);
-        var mailedLastHour = await db.AuditEvents
+        var audited = await db.AuditEvents
             .Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo)
             .Select(a => a.OccurredAt).ToListAsync(cancellationToken);
+        var reserved = await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.SentAt > hourAgo)
+            .Select(v => v.SentAt).ToListAsync(cancellationToken);
+        int MailedSince(DateTimeOffset since) => Math.Max(audited.Count(at => at > since), reserved.Count(at => at > since));
         // One correction per cooldown: changing the address back and forth (or only its case, which
         // names the same mailbox) is no way around the wait.
-        var sentWithinCooldown = mailedLastHour.Count(at => at > now - settings.ResendCooldown);
+        var sentWithinCooldown = MailedSince(now - settings.ResendCooldown);
         var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
-        if (!correctingTheAddress && mailedLastHour.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
+        if (!correctingTheAddress && audited.Concat(reserved).Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
             && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
         }
 
-        if (mailedLastHour.Count >= settings.MaximumSendsPerHour)
+        if (MailedSince(hourAgo) >= settings.MaximumSendsPerHour)
         {
             return (new SendOutcome(SendStatus.HourlyLimitReached, null), null, null);
         }
