@@ -29,7 +29,8 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
             problems.Add("NewPassword.TooShort");
         }
 
-        if (CharactersIn(stable) > rules.MaximumLength)
+        // Also as typed: a decomposed form (jamo, combining marks) shrinks under NFKC, but the login field takes the typing.
+        if (CharactersIn(stable) > rules.MaximumLength || password.Length > Password.LoginModel.MaxPasswordLength)
         {
             problems.Add("NewPassword.TooLong");
         }

@@ -19,10 +19,13 @@ public sealed class LoginModel(
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
+    /// <summary>The longest password the login field takes, as typed (UTF-16 units): no new password may be longer.</summary>
+    public const int MaxPasswordLength = 256;
+
     [BindProperty, Required(ErrorMessage = "Login.UserIdRequired"), MaxLength(64, ErrorMessage = "Login.UserIdTooLong")]
     public string UserId { get; set; } = "";
 
-    [BindProperty, Required(ErrorMessage = "Login.PasswordRequired"), MaxLength(256, ErrorMessage = "Login.PasswordTooLong")]
+    [BindProperty, Required(ErrorMessage = "Login.PasswordRequired"), MaxLength(MaxPasswordLength, ErrorMessage = "Login.PasswordTooLong")]
     public string Password { get; set; } = "";
 
     public string? Error { get; private set; }
@@ -55,7 +58,7 @@ public sealed class LoginModel(
             // Compatibility characters can grow under normalization (one ligature to eighteen
             // letters): no member has such an ID, and it would not fit the lockout's key. The same
             // answer, and the same hash's worth of time, as any wrong user ID.
-            hashing.Check(null, Password);
+            hashing.Check(null, TypedPassword.AsMeant(Password));
             audit.Record(AuditKinds.SignInFailed, null, "unknown user ID");
             await db.SaveChangesAsync(cancellationToken);
             Error = text["Login.Wrong"];
