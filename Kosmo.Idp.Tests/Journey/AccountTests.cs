@@ -277,6 +277,31 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task AnAddressChangeCancelledWhileItsMailIsStillWithTheProvider_DoesNotRestartTheCooldown()
+    {
+        var browser = await SignedInAsync("A0053");
+        var forms = await Task.WhenAll(browser.GetAsync("/account"), browser.GetAsync("/account"), browser.GetAsync("/account"));
+        _factory.Mail.Delay = TimeSpan.FromMilliseconds(1500);
+        try
+        {
+            var first = HtmlForm.SubmitAsync(browser, forms[0], new Dictionary<string, string> { ["NewEmail"] = "first-a0053@example.jp" }, "#change-email");
+            // While the first mail is on its way: the change withdrawn (its link deleted), then another address.
+            await Task.Delay(400);
+            await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "#cancel-email-change");
+            var second = await HtmlForm.SubmitAsync(browser, forms[2], new Dictionary<string, string> { ["NewEmail"] = "second-a0053@example.jp" }, "#change-email");
+            await first;
+
+            Assert.That(ErrorOn(await second.Content.ReadAsStringAsync(), "account-error"), Does.Contain("秒ほどお待ちのうえ"));
+        }
+        finally
+        {
+            _factory.Mail.Delay = TimeSpan.Zero;
+        }
+
+        Assert.That(_factory.Mail.To("second-a0053@example.jp"), Is.Empty, "the first mail counts from the moment its link was saved");
+    }
+
+    [Test]
     public async Task AnAddressChangeNotYetConfirmed_CanBeCancelled_AndEndsWithTheOtherSessions()
     {
         var browser = await SignedInAsync("A0041");

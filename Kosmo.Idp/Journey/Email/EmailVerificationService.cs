@@ -51,13 +51,12 @@ public sealed class EmailVerificationService(
         if (!await ReservedMail.SendOrUndoAsync(mail, message,
                 () => db.EmailVerifications.Where(v => v.Id == verification!.Id).ExecuteDeleteAsync(CancellationToken.None), cancellationToken))
         {
+            // Takes back the sent event recorded with the link: the limits count neither.
             audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
             return new SendOutcome(SendStatus.MailUnavailable, null);
         }
 
-        audit.Record(AuditKinds.EmailVerificationSent, member.Id, "to " + Mask(email));
-        await db.SaveChangesAsync(cancellationToken);
         return new SendOutcome(SendStatus.Sent, null);
     }
 
@@ -76,22 +75,34 @@ public sealed class EmailVerificationService(
         var latestRow = await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.ReplacedAt == null).OrderByDescending(v => v.SentAt)
             .Select(v => new { v.SentAt, v.Email }).FirstOrDefaultAsync(cancellationToken);
         // The hour's mails answer all three questions: the cooldown (at most 10 minutes) lies within it.
-        // Two records of them, each missing some: the audit trail keeps the mails of links since
-        // withdrawn (an address change cancelled), but is written once the provider has answered,
-        // after this lock; the links' rows are saved here, under the lock, so they also count the
-        // mails still on their way (a burst of sends would otherwise each find none).
+        // Counted from the audit trail, which keeps the mails of links since withdrawn (an address
+        // change cancelled) and gets each mail's event here, under the lock, with its link: sends in
+        // parallel each see the ones before, even while those are still with the provider.
         var hourAgo = now.AddHours(-1);
-        var audited = await db.AuditEvents
-            .Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.EmailVerificationSent && a.OccurredAt > hourAgo)
-            .Select(a => a.OccurredAt).ToListAsync(cancellationToken);
-        var reserved = await db.EmailVerifications.Where(v => v.MemberId == member.Id && v.SentAt > hourAgo)
-            .Select(v => v.SentAt).ToListAsync(cancellationToken);
-        int MailedSince(DateTimeOffset since) => Math.Max(audited.Count(at => at > since), reserved.Count(at => at > since));
+        var events = await db.AuditEvents
+            .Where(a => a.MemberId == member.Id && a.OccurredAt > hourAgo
+                && (a.Kind == AuditKinds.EmailVerificationSent || a.Kind == AuditKinds.EmailVerificationNotSent))
+            .OrderBy(a => a.OccurredAt).ThenBy(a => a.Id).Select(a => new { a.Kind, a.OccurredAt }).ToListAsync(cancellationToken);
+        // A mail the provider refused is not one: its not-sent event takes back the sent event before it.
+        var mailed = new List<DateTimeOffset>();
+        foreach (var e in events)
+        {
+            if (e.Kind == AuditKinds.EmailVerificationSent)
+            {
+                mailed.Add(e.OccurredAt);
+            }
+            else if (mailed.Count > 0)
+            {
+                mailed.RemoveAt(mailed.Count - 1);
+            }
+        }
+
+        int MailedSince(DateTimeOffset since) => mailed.Count(at => at > since);
         // One correction per cooldown: changing the address back and forth (or only its case, which
         // names the same mailbox) is no way around the wait.
         var sentWithinCooldown = MailedSince(now - settings.ResendCooldown);
         var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
-        if (!correctingTheAddress && audited.Concat(reserved).Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
+        if (!correctingTheAddress && mailed.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
             && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
@@ -115,6 +126,7 @@ public sealed class EmailVerificationService(
             SentAt = now,
             ExpiresAt = now + settings.LinkLifetime,
         }).Entity;
+        audit.Record(AuditKinds.EmailVerificationSent, member.Id, "to " + Mask(email));
         await db.SaveChangesAsync(cancellationToken);
         return (null, verification, token);
     }
