@@ -394,7 +394,7 @@ public sealed class RosterImportTests
     }
 
     [Test]
-    public async Task AnImportInterruptedWhileHashing_AppliesNothing_AndDeletesTheNoticeItHadWritten()
+    public async Task AnImportInterruptedAfterItWroteItsNotice_AppliesNothing_DeletesTheNotice_AndSaysSo()
     {
         await using var factory = await KosmoFactory.StartAsync();
         // Joined after the cut-off: random passwords, hashed after the notice is written and before the commit.
@@ -422,6 +422,19 @@ public sealed class RosterImportTests
         Assert.That(File.Exists(_files.NoticePath), Is.False, "passwords no member has must not be printed");
         Assert.That(errors.ToString(), Does.Contain("Interrupted: nothing was applied, and the credentials notice"));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+    }
+
+    [Test]
+    public void HashingTheNewMembersPasswords_StopsOnceCancelled_InsteadOfFinishingTheBatch()
+    {
+        // The command line gives an interrupted command a few seconds before the process ends: a
+        // batch of Argon2id hashes (tens of milliseconds each) must not run them out.
+        var hashing = new InitialPasswords(new PasswordHashing(Microsoft.Extensions.Options.Options.Create(new PasswordHashingOptions())));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.That(() => hashing.HashAll(Enumerable.Range(0, 1000).Select(i => $"password-{i}").ToList(), cancelled.Token),
+            Throws.InstanceOf<OperationCanceledException>());
     }
 
     [Test]

@@ -57,9 +57,10 @@ public static class KosmoCommandLine
         var command = new Command("migrate", "Apply pending database migrations and create the protocol keys, then exit.");
         command.SetAction((_, cancellationToken) => WithServicesAsync(async services =>
         {
-            // A command builds the service without starting it, so the checks of its settings would
-            // not run; but this is the Job that gates a rollout: settings the new pods would refuse
-            // fail it here, with nothing migrated, rather than in their crash loop after it passed.
+            // A command builds the service without starting it, so the checks of its settings sections
+            // would not run; but this is the Job that gates a rollout: sections the new pods would
+            // refuse fail it here, with nothing migrated, rather than in their crash loop after it passed.
+            // (The metrics port and demo app checks belong to the running service and stay there.)
             try
             {
                 services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();

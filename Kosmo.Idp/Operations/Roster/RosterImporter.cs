@@ -292,7 +292,9 @@ public sealed class RosterImporter(
             }
 
             await FlushAsync();
-            await transaction.CommitAsync(cancellationToken);
+            // Not cancelled any more: a commit cut off after the database made it would have the
+            // notice deleted below as if nothing had been applied, and its members' passwords lost.
+            await transaction.CommitAsync(CancellationToken.None);
             progress.Finish();
 
             async Task AddAsync(Member member, string? password)
