@@ -95,6 +95,27 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task TheLanguageSwitch_OnTheErrorPageOfARequestSentAsAForm_ShowsTheSameRefusal_NotAnotherOne()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var url = app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["code_challenge_method"] = "plain" });
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri("http://x" + url).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        var refused = await app.Browser.PostAsync("/connect/authorize", new FormUrlEncodedContent(form));
+        await AssertErrorPageAsync(refused, "invalid_request");
+
+        var page = await HtmlForm.ParseAsync(refused);
+        var again = page.QuerySelector("form.language-switch input[name=returnUrl]")!.GetAttribute("value")!;
+        Assert.That(page.QuerySelector("script[src*='forget-form-post.js']")?.GetAttribute("data-here"), Is.EqualTo(again), "Back and a reload open the same");
+        var reopened = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri("http://x" + again).Query);
+        Assert.That(reopened["client_id"].ToString(), Is.EqualTo(form["client_id"]), "the form's parameters, now in the address");
+        Assert.That(reopened["code_challenge_method"].ToString(), Is.EqualTo("plain"));
+
+        var switched = await HtmlForm.SubmitAsync(app.Browser, refused, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        var english = await (await app.Browser.GetAsync(switched.Headers.Location)).Content.ReadAsStringAsync();
+        Assert.That(english, Does.Contain("This request cannot be accepted").And.Contain("code_challenge_method"));
+    }
+
+    [Test]
     public async Task Authorize_WithPlainCodeChallenge_IsRefused()
     {
         var app = TestRelyingApp.Portal(_factory);

@@ -258,7 +258,7 @@ public static class AuthorizationEndpoints
         context.Request.PathBase + "/" + ProtocolPaths.Authorize + QueryOf(request, without);
 
     // A request's parameters as a query string, whether they came in the URL or in a form.
-    private static QueryString QueryOf(OpenIddictRequest request, string? without) =>
+    internal static QueryString QueryOf(OpenIddictRequest request, string? without = null) =>
         QueryString.Create(request.GetParameters()
             .Where(p => p.Key != without)
             .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value)));

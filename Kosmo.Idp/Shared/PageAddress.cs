@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -17,6 +18,14 @@ public static class PageAddress
         // shows its own error again (an app's refused request, an outage) or a fresh form (an expired one).
         if (context.Features.Get<IStatusCodeReExecuteFeature>() is { } reExecuted)
         {
+            // An app's authorization or logout request sent as a form has its parameters in the body:
+            // they go into the address, or the page opened again would show another refusal ("no
+            // client_id"). One too long for an address leaves the home page as the way on.
+            if (HttpMethods.IsPost(context.Request.Method) && IsAppRequest(reExecuted.OriginalPath))
+            {
+                return AppRequestAddress(context, reExecuted.OriginalPathBase + reExecuted.OriginalPath) ?? "/";
+            }
+
             return reExecuted.OriginalPathBase + reExecuted.OriginalPath + WithoutFormHandler(context, reExecuted.OriginalQueryString);
         }
 
@@ -29,6 +38,24 @@ public static class PageAddress
         return HttpMethods.IsPost(context.Request.Method) && model is Journey.IReturnsToAnApp page
             ? page.AddressAfterForm(context.Request)
             : context.Request.PathBase + context.Request.Path + WithoutFormHandler(context, context.Request.QueryString.Value);
+    }
+
+    private static bool IsAppRequest(string? path) =>
+        new PathString(path).StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize)
+        || new PathString(path).StartsWithSegments("/" + Protocol.ProtocolPaths.EndSession);
+
+    // Kestrel takes 8 KB of request line; 2 000 characters is what every browser and proxy carries.
+    private const int LongestAddress = 2000;
+
+    private static string? AppRequestAddress(HttpContext context, string path)
+    {
+        if (context.GetOpenIddictServerRequest() is not { } request)
+        {
+            return null;
+        }
+
+        var address = path + Protocol.AuthorizationEndpoints.QueryOf(request);
+        return address.Length <= LongestAddress ? address : null;
     }
 
     /// <summary>
