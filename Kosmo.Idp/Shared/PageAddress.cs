@@ -18,12 +18,16 @@ public static class PageAddress
         // shows its own error again (an app's refused request, an outage) or a fresh form (an expired one).
         if (context.Features.Get<IStatusCodeReExecuteFeature>() is { } reExecuted)
         {
-            // An app's authorization or logout request sent as a form has its parameters in the body:
-            // they go into the address, or the page opened again would show another refusal ("no
-            // client_id"). One too long for an address leaves the home page as the way on.
+            // An app's authorization request sent as a form has its parameters in the body: they go
+            // into the address, or the page opened again would show another refusal ("no client_id").
+            // One too long for an address, and a logout request (whose id_token_hint an app that posts
+            // keeps out of addresses), leave the home page as the way on.
             if (HttpMethods.IsPost(context.Request.Method) && IsAppRequest(reExecuted.OriginalPath))
             {
-                return AppRequestAddress(context, reExecuted.OriginalPathBase + reExecuted.OriginalPath) ?? "/";
+                return new PathString(reExecuted.OriginalPath).StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize)
+                    && AppRequestAddress(context, reExecuted.OriginalPathBase + reExecuted.OriginalPath) is { } address
+                    ? address
+                    : "/";
             }
 
             return reExecuted.OriginalPathBase + reExecuted.OriginalPath + WithoutFormHandler(context, reExecuted.OriginalQueryString);
