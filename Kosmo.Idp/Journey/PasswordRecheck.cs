@@ -35,7 +35,7 @@ public sealed class PasswordRecheck(
             return Locked(locked);
         }
 
-        if (hashing.Check(member, TypedPassword.AsMeant(password ?? "")) == PasswordCheck.Wrong)
+        if (hashing.Check(member, password ?? "") == PasswordCheck.Wrong)
         {
             var wait = await throttle.RecordFailureAsync(member.NormalizedUserId, cancellationToken);
             audit.Record(wait is null ? AuditKinds.SignInFailed : AuditKinds.SignInLockedOut, member.Id, where);

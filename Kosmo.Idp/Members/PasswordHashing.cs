@@ -50,8 +50,8 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
         var check = Check(member, password);
         if (check == PasswordCheck.Wrong && member?.PasswordHash is { } hash && IsOutdated(hash))
         {
-            // As many checks at today's settings as an unknown ID runs for this input: two when NFKC changes it.
-            var runs = Stable(password) == password ? 1 : 2;
+            // As many checks at today's settings as an unknown ID runs for this input: two when it has an earlier form.
+            var runs = FormsOf(password).Earlier is null ? 1 : 2;
             var remaining = CurrentCost() * runs - System.Diagnostics.Stopwatch.GetElapsedTime(started);
             if (remaining > TimeSpan.Zero)
             {
@@ -63,9 +63,9 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
     }
 
     /// <summary>
-    /// Checks what a member typed on the login page. Every path runs the same Argon2id
-    /// verifications (one, or two for a password that NFKC changes), so an unknown user ID, a
-    /// roster-rule password and a chosen one all take the same time.
+    /// Checks what a member typed (as typed: the forms it is compared in are made here). Every path
+    /// runs the same Argon2id verifications (one, or two for a password with an earlier form), so an
+    /// unknown user ID, a roster-rule password and a chosen one all take the same time.
     /// </summary>
     public PasswordCheck Check(Member? member, string password)
     {
@@ -80,10 +80,8 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
 
     public PasswordCheck Verify(string? encodedHash, string password)
     {
-        var stable = Stable(password);
-        // A hash made before passwords were compared in NFKC holds the password as typed. Both
-        // forms are always verified, whichever matches, so the time does not tell which one did.
-        var asTyped = stable == password ? null : password;
+        // Both forms are always verified, whichever matches, so the time does not tell which one did.
+        var (stable, asTyped) = FormsOf(password);
         if (encodedHash is null)
         {
             var decoy = _decoy.Value;
@@ -109,6 +107,18 @@ public sealed class PasswordHashing(IOptions<PasswordHashingOptions> options)
             // Hashed again in NFKC at this sign-in, like a hash made with older settings.
             : matchesAsTyped ? PasswordCheck.CorrectButOutdated
             : PasswordCheck.Wrong;
+    }
+
+    /// <summary>
+    /// The forms a typed password is compared in: NFKC, and, for a hash made before passwords were
+    /// compared in NFKC, the form logins took then (full-width letters and digits as ASCII,
+    /// <see cref="TypedPassword"/>), null when that is the same.
+    /// </summary>
+    private static (string Stable, string? Earlier) FormsOf(string typed)
+    {
+        var stable = Stable(typed);
+        var earlier = TypedPassword.AsMeant(typed);
+        return (stable, earlier == stable ? null : earlier);
     }
 
     private bool IsOutdated(string encodedHash) =>

@@ -1,11 +1,11 @@
 namespace Kosmo.Idp.Members;
 
 /// <summary>
-/// A password as the member meant it. No stored password holds full-width letters, digits or signs
-/// (U+FF01–FF5E: the new-password rules refuse them; initial passwords are ASCII), so one typed with
-/// a Japanese IME left in full-width mode (１２３…) is the same keys typed half-width: it is checked
-/// as such, instead of failing and counting towards the lockout. The full-width space (U+3000) is
-/// left as typed: passwords chosen before it was refused may hold one.
+/// A password as logins took it before passwords were compared in NFKC (<see cref="PasswordHashing"/>,
+/// which still checks hashes of that time in this form). No stored password holds full-width letters,
+/// digits or signs (U+FF01–FF5E: the new-password rules refuse them; initial passwords are ASCII), so
+/// one typed with a Japanese IME left in full-width mode (１２３…) is the same keys typed half-width.
+/// The full-width space (U+3000) is left as typed: passwords chosen then may hold one.
 /// </summary>
 public static class TypedPassword
 {

@@ -58,7 +58,7 @@ public sealed class LoginModel(
             // Compatibility characters can grow under normalization (one ligature to eighteen
             // letters): no member has such an ID, and it would not fit the lockout's key. The same
             // answer, and the same hash's worth of time, as any wrong user ID.
-            hashing.Check(null, TypedPassword.AsMeant(Password));
+            hashing.Check(null, Password);
             audit.Record(AuditKinds.SignInFailed, null, "unknown user ID");
             await db.SaveChangesAsync(cancellationToken);
             Error = text["Login.Wrong"];
@@ -83,8 +83,7 @@ public sealed class LoginModel(
         }
 
         var member = await db.Members.FirstOrDefaultAsync(m => m.NormalizedUserId == normalized, cancellationToken);
-        var typed = TypedPassword.AsMeant(Password);
-        var check = await hashing.CheckSignInAsync(member, typed, cancellationToken);
+        var check = await hashing.CheckSignInAsync(member, Password, cancellationToken);
         if (member is null || check == PasswordCheck.Wrong)
         {
             throttle ??= db.SignInThrottles.Add(new SignInThrottle { NormalizedUserId = normalized }).Entity;
@@ -108,7 +107,7 @@ public sealed class LoginModel(
 
         if (check == PasswordCheck.CorrectButOutdated)
         {
-            member.PasswordHash = hashing.Hash(typed);
+            member.PasswordHash = hashing.Hash(Password);
             logger.LogInformation("Password hash of member {MemberId} upgraded to current parameters", member.Id);
         }
 
