@@ -110,7 +110,7 @@ public sealed class AddressThrottleTests
     public async Task OnTheEmbeddedSqliteFile_TheAllowanceHoldsToo()
     {
         // The README's run command uses SQLite: the upsert is written in SQL both databases take.
-        var file = Path.Combine(Path.GetTempPath(), $"kosmo-throttle-{Guid.NewGuid():N}.db");
+        var file = SqliteFiles.NewPath("throttle");
         var sqlite = new KosmoFactory("", new Dictionary<string, string?>
         {
             ["ConnectionStrings:Kosmo"] = "",
@@ -130,8 +130,7 @@ public sealed class AddressThrottleTests
         finally
         {
             await sqlite.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            File.Delete(file);
+            SqliteFiles.Delete(file);
         }
     }
 

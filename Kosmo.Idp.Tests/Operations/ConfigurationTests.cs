@@ -134,7 +134,7 @@ public sealed class ConfigurationTests
     [Test]
     public async Task WithoutAPostgresConnectionString_TheServiceRunsOnAnEmbeddedSqliteFile()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"kosmo-{Guid.NewGuid():N}.db");
+        var file = SqliteFiles.NewPath("store");
         await using var portal = await LogoutCatcher.StartAsync();
         try
         {
@@ -168,8 +168,42 @@ public sealed class ConfigurationTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            File.Delete(file);
+            SqliteFiles.Delete(file);
+        }
+    }
+
+    [Test]
+    public async Task OnTheEmbeddedSqliteFile_ALoginWhileAnotherRequestIsReading_IsNotRefusedForALockedDatabase()
+    {
+        // In SQLite's default journal a commit waits for every reader to finish, and the driver gave
+        // up at once: a developer with two tabs, or a demo with a few colleagues, got 503 "database is locked".
+        var file = SqliteFiles.NewPath("parallel");
+        try
+        {
+            await using var factory = new KosmoFactory("", new Dictionary<string, string?> { ["Database:SqlitePath"] = file });
+            await TestMembers.AddAsync(factory, "S0002", "sqlite-password-2");
+            var browser = factory.Browser();
+            var page = await browser.GetAsync("/login");
+
+            // Another request, slow to read its rows: it holds its read lock until it is done.
+            await using var reader = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+            await reader.OpenAsync();
+            await using var reading = reader.BeginTransaction(deferred: true);
+            await using (var read = reader.CreateCommand())
+            {
+                read.CommandText = "SELECT count(*) FROM members";
+                Assert.That(await read.ExecuteScalarAsync(), Is.EqualTo(1L));
+            }
+
+            var finishReading = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => reading.Commit(), TaskScheduler.Default);
+            var login = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["UserId"] = "S0002", ["Password"] = "sqlite-password-2" });
+            await finishReading;
+
+            Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await login.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            SqliteFiles.Delete(file);
         }
     }
 

@@ -36,6 +36,7 @@ public static class PersistenceRegistration
             builder.Services.AddDbContext<KosmoDbContext, SqliteKosmoDbContext>(options =>
             {
                 options.UseSqlite($"Data Source={sqliteFile}").UseSnakeCaseNamingConvention();
+                options.AddInterceptors(new SqliteConnectionSetup());
                 options.UseOpenIddict();
             });
         }
