@@ -73,6 +73,14 @@ public sealed class RosterFileTests
         Assert.That(() => RosterFile.Decode(workbook, null), Throws.InstanceOf<RosterFileException>().With.Message.Contain("Excel workbook"));
     }
 
+    [TestCase("\n")]
+    [TestCase("\r\n,,,,,,\r\n,,,,,,\r\n")]
+    public void AHeaderWithNoMemberLinesBelowIt_IsRefused_NotLoadedAsAnEmptyRoster(string rest)
+    {
+        Assert.That(() => RosterFile.Parse(RosterFiles.EnglishHeader + rest, "UTF-8"),
+            Throws.InstanceOf<RosterFileException>().With.Message.Contain("no member lines"));
+    }
+
     [Test]
     public void ExcelsUnicodeText_SeparatedByTabs_IsExplained()
     {

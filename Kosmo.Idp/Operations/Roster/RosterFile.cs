@@ -212,6 +212,12 @@ public static partial class RosterFile
             rows.Add(row);
         }
 
+        // An export that stopped after its header would otherwise "succeed" having loaded nobody.
+        if (rows.Count == 0 && malformed.Count == 0)
+        {
+            throw new RosterFileException("The file has the header but no member lines below it: nothing to load. Check that the export ran to the end and that this is the roster file.");
+        }
+
         return new RosterFileContent(encodingName, rows, malformed, hasEmailColumn);
     }
 
