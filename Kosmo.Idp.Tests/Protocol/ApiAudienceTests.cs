@@ -12,6 +12,7 @@ namespace Kosmo.Idp.Tests.Protocol;
 public sealed class ApiAudienceTests
 {
     private const string MedicalApi = "medical-expense-api";
+    private const string MedicalApiSecret = "medical-api-secret-0123456789-abcdefghij";
     private KosmoFactory _factory = null!;
 
     [OneTimeSetUp]
@@ -27,6 +28,11 @@ public sealed class ApiAudienceTests
             ["Apis:1:Scopes:0"] = "checkup.book",
             // The portal may call the medical-expense API, not the checkup one.
             ["RelyingApps:Apps:0:Scopes:3"] = "medical-expense.read",
+            // The API itself, registered so that it can introspect the tokens sent to it.
+            ["RelyingApps:Apps:2:ClientId"] = MedicalApi,
+            ["RelyingApps:Apps:2:DisplayName"] = "医療費情報 API",
+            ["RelyingApps:Apps:2:Kind"] = "Confidential",
+            ["RelyingApps:Apps:2:ClientSecret"] = MedicalApiSecret,
         });
         await TestMembers.AddAsync(_factory, "P0001", "Api-Audience-2026");
     }
@@ -63,6 +69,25 @@ public sealed class ApiAudienceTests
         Assert.That(Audiences(withoutApi.AccessToken!), Is.Empty, withoutApi.Body.ToString());
         Assert.That(withoutApi.IdToken, Is.Not.Null, "openid was asked for");
         Assert.That(Audiences((await app.RefreshAsync(withoutApi.RefreshToken!)).AccessToken!), Is.EqualTo(new[] { MedicalApi }));
+    }
+
+    [Test]
+    public async Task TheApiATokenNames_MayIntrospectIt_ButNotRevokeIt_SoItCannotEndTheMembersSessionAtTheApp()
+    {
+        var (app, tokens) = await SignedInWithTheApiAsync();
+        var api = new TestRelyingApp(_factory, MedicalApi, "https://unused.test/", MedicalApiSecret);
+
+        var described = await api.IntrospectAsync(tokens.AccessToken!);
+        Assert.That(described.Body.GetProperty("active").GetBoolean(), Is.True, described.Body.ToString());
+
+        foreach (var (token, hint) in new[] { (tokens.AccessToken!, "access_token"), (tokens.RefreshToken!, "refresh_token") })
+        {
+            var revoke = await api.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?> { ["token"] = token, ["token_type_hint"] = hint });
+            Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK), "RFC 7009's answer to a token the caller may not revoke, as for another app's");
+        }
+
+        Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "the access token lives on");
+        Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Status, Is.EqualTo(HttpStatusCode.OK), "and so does the sign-in");
     }
 
     /// <summary>The portal signs the member in with the medical-expense API's scope and refresh tokens.</summary>

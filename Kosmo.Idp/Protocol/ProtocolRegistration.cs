@@ -110,6 +110,7 @@ public static class ProtocolRegistration
                 server.AddEventHandler(NarrowedRefreshesWithoutOpenIdGetNoIdToken.Descriptor);
                 server.AddEventHandler(UngrantedScopesAreInvalidScope.Descriptor);
                 server.AddEventHandler(IntrospectionOnlyForTheTokensApps.Descriptor);
+                server.AddEventHandler(RevocationOnlyByTheTokensApp.Descriptor);
                 server.AddEventHandler(IntrospectionOfOtherTokensIsInactive.Descriptor);
                 server.AddEventHandler(OwnErrorsCarryNoDefaultErrorUri.Descriptor);
                 foreach (var descriptor in SetAsideHintsStillBindTheirApps.Descriptors)
