@@ -337,8 +337,10 @@ public sealed class AccountTests
         var mails = _factory.Mail.To("new-a0051@example.jp");
         Assert.That(mails, Has.Count.EqualTo(2));
         var phone = _factory.Browser();
-        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(mails[1])), new Dictionary<string, string>());
+        var confirmed = await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(mails[1])), new Dictionary<string, string>());
         Assert.That(await EmailOfAsync("A0051"), Is.EqualTo("new-a0051@example.jp"));
+        Assert.That(ErrorOn(await confirmed.Content.ReadAsStringAsync(), "verify-go-back"), Does.Contain("アカウント設定").And.Not.Contain("「更新」"),
+            "the account page has no 更新 button to press");
 
         // Ending the other sessions cancels pending links, not the replaced one, which only ever tells what happened.
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
@@ -751,6 +753,19 @@ public sealed class AccountTests
         var app = TestRelyingApp.Portal(_factory);
         var silent = await copy.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
         Assert.That(AuthorizationResponse.From(silent, KosmoFactory.PortalRedirect).Parameters.GetValueOrDefault("error"), Is.EqualTo("login_required"));
+    }
+
+    [Test]
+    public async Task TheSignedOutPage_ReachedAgainAfterSigningBackIn_SendsTheMemberToTheStartPage_NotSayingTheyAreSignedOut()
+    {
+        var browser = await SignedInAsync("A0054");
+        var loggedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action='/logout']");
+        var said = await browser.GetAsync(loggedOut.Headers.Location!.OriginalString);
+        Assert.That(said.StatusCode, Is.EqualTo(HttpStatusCode.OK), "said once, right after signing out");
+
+        browser = await SignedInAsync("A0054", create: false);
+        var fromHistory = await browser.GetAsync("/signed-out");
+        Assert.That(PathOf(fromHistory), Is.EqualTo("/"));
     }
 
     private async Task<HttpClient> SignedInAsync(string userId, bool create = true)

@@ -133,6 +133,7 @@ public sealed class JourneyRefusalTests
         Assert.That(ErrorOn(reused, "verify-refused"), Is.Null);
         var opened = await (await _factory.Browser().GetAsync(link)).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(opened, "verify-done"), Does.Contain("確認が完了しました"));
+        Assert.That(ErrorOn(opened, "verify-go-back"), Does.Contain("「更新」"), "the first login's email page has the 更新 button");
         Assert.That(ErrorOn(opened, "verify-until-own-password"), Does.Contain("ログインし直すとメールアドレスの確認もやり直し"),
             "still on the initial password: the page says what a new sign-in will ask, so it does not contradict this one");
         Assert.That(ErrorOn(opened, "verify-confirm"), Is.Null, "nothing left to press");

@@ -29,6 +29,9 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications, Per
     /// </summary>
     public bool UntilOwnPassword { get; private set; }
 
+    /// <summary>Confirmed in another browser for an address changed on the account page, not during the first login.</summary>
+    public bool FromAccountPage { get; private set; }
+
     /// <summary>Where 次へ goes: the journey, on to the app that started it when this browser knows it.</summary>
     public string ContinueUrl => VerificationReturn.ContinueUrl(HttpContext, State.MemberId!.Value);
 
@@ -44,7 +47,9 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications, Per
         // Confirmed now (Valid, after the POST) or before (a reload, the mail opened again).
         Confirmed = state.Status == LinkStatus.Confirmed || (state.Status == LinkStatus.Valid && HttpMethods.IsPost(Request.Method));
         SameMember = Confirmed && MemberSession.From(User)?.MemberId == state.MemberId;
-        UntilOwnPassword = Confirmed && !SameMember
-            && await db.Members.FindAsync([state.MemberId!.Value], cancellationToken) is { } member && InitialPasswordChoices.AreUnproven(member);
+        var member = Confirmed && !SameMember ? await db.Members.FindAsync([state.MemberId!.Value], cancellationToken) : null;
+        UntilOwnPassword = member is not null && InitialPasswordChoices.AreUnproven(member);
+        // A member with a second factor changed the address on the account page, which has no 更新 button to press.
+        FromAccountPage = member is { HasSecondFactor: true };
     }
 }
