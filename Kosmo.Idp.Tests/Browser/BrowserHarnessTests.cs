@@ -22,6 +22,21 @@ public sealed class BrowserHarnessTests
     }
 
     [Test]
+    public async Task SmallTapTargets_AreFound_ForAStandaloneLinkButNotForALinkInsideASentence()
+    {
+        await using var session = new BrowserSession();
+        var page = await session.NewDeviceAsync(Device.Phone);
+        await page.SetContentAsync("""
+            <!DOCTYPE html><html lang="ja"><head><title>small</title></head>
+            <body><main class="page"><p><a href="/login" id="alone">ログイン</a></p><p>または <a href="/x" id="inline">こちら</a> から。</p></main></body></html>
+            """);
+
+        var small = await BrowserSession.SmallTapTargetsAsync(page);
+
+        Assert.That(small, Has.Count.EqualTo(1).And.Some.Contains("a#alone"));
+    }
+
+    [Test]
     public async Task TheSession_RecordsConsoleErrorsAndUncaughtPageErrors()
     {
         await using var session = new BrowserSession();

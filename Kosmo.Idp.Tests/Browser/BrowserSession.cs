@@ -160,7 +160,27 @@ public sealed partial class BrowserSession : IAsyncDisposable
         }
 
         AssertNoErrors();
+        if (page.ViewportSize is { Width: < 600 })
+        {
+            var small = await SmallTapTargetsAsync(page);
+            Assert.That(small, Is.Empty, $"on a phone, actions shorter than 44 px at {page.Url.Split('?')[0]}");
+        }
     }
+
+    /// <summary>
+    /// The provider's buttons, disclosure toggles and links that stand alone (not a link inside a
+    /// sentence) shorter than 44 px: members tap them on phones (WCAG 2.5.5).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> SmallTapTargetsAsync(IPage page) =>
+        await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.page button, .page summary, .page a, .site-header button')]
+                .filter(element => {
+                    const box = element.getBoundingClientRect();
+                    const alone = element.tagName !== 'A' || element.parentElement.textContent.trim() === element.textContent.trim();
+                    return box.width > 0 && box.height > 0 && !element.closest('.visually-hidden') && alone && box.height < 43.5;
+                })
+                .map(element => `${element.tagName.toLowerCase()}#${element.id} "${element.textContent.trim().slice(0, 40)}" ${Math.round(element.getBoundingClientRect().height)} px`)
+            """);
 
     /// <summary>Runs axe-core on the page; fails on violations of impact "serious" or "critical", listing each with its elements.</summary>
     public static async Task AssertAccessibleAsync(IPage page)

@@ -191,7 +191,7 @@ public sealed class AccountTests
             Is.Not.Null);
     }
 
-    // 51 characters, one more than the page's field takes: only a forged or scripted post sends it.
+    // 51 characters, one more than a name may have (the field takes twice that, so a long paste is not cut silently).
     [TestCase("A0009", "とても長いデバイスの名前とても長いデバイスの名前とても長いデバイスの名前とても長いデバイスの名前とても", "50文字以内")]
     [TestCase("A0010", "   ", "デバイス名を入力してください")]
     public async Task ADeviceNameThatIsTooLongOrBlank_IsRefusedWithAMessage_AndTheOldNameIsKept(string userId, string name, string message)
@@ -204,6 +204,10 @@ public sealed class AccountTests
         var html = await refused.Content.ReadAsStringAsync();
         Assert.That(ErrorOn(html, "rename-error"), Does.Contain(message), "the reason sits by the device's name field");
         Assert.That(DeviceNamesOn(html), Is.EqualTo(new[] { "仕事用スマホ" }));
+        var form = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).QuerySelector("#devices form[action*=RenameDevice]")!;
+        Assert.That(form.QuerySelector("input[name=DeviceName]")!.GetAttribute("value"), Is.EqualTo(string.IsNullOrWhiteSpace(name) ? null : name),
+            "what was typed stays, to be corrected (blanks are nothing)");
+        Assert.That(form.HasAttribute("novalidate"), Is.True, "the page's own message, not the browser's");
         var stored = await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.Where(d => db.Members.Any(m => m.Id == d.MemberId && m.UserId == userId) && d.ConfirmedAt != null).Select(d => d.Name).ToListAsync());
         Assert.That(stored, Is.EqualTo(new[] { "仕事用スマホ" }));
         Assert.That(await TestMembers.AuditKindsAsync(_factory, userId), Does.Not.Contain(AuditKinds.AppDeviceRenamed));
