@@ -375,7 +375,7 @@ public sealed class ProtocolRefusalTests
         var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
 
         var inUrl = await _factory.Browser().GetAsync("/connect/userinfo?access_token=" + Uri.EscapeDataString(tokens.AccessToken!));
-        Assert.That(inUrl.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(inUrl.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), inUrl.Headers.WwwAuthenticate.ToString());
         Assert.That(inUrl.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_request"), "RFC 6750: the error in WWW-Authenticate");
 
         var header = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");

@@ -68,10 +68,12 @@ internal sealed class StrictRequestParameters :
         Describe(OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateUserInfoRequestContext>().UseSingletonHandler<StrictRequestParameters>()),
     ];
 
-    // Before OpenIddict's own checks, which would otherwise read the missing single value first.
+    // Before OpenIddict's own checks, which would otherwise read the missing single value first. Its
+    // first handler has int.MinValue + 100 000: at an equal order which runs first is left to an
+    // unstable sort, and changed when another handler was registered.
     private static OpenIddictServerHandlerDescriptor Describe<TContext>(OpenIddictServerHandlerDescriptor.Builder<TContext> builder)
         where TContext : OpenIddictServerEvents.BaseContext =>
-        builder.SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
+        builder.SetOrder(int.MinValue + 50_000).SetType(OpenIddictServerHandlerType.Custom).Build();
 
     public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateAuthorizationRequestContext context)
     {

@@ -16,7 +16,8 @@ internal sealed class UserInfoTokenNotInTheUrl : IOpenIddictServerHandler<OpenId
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateUserInfoRequestContext>()
             .UseSingletonHandler<UserInfoTokenNotInTheUrl>()
-            .SetOrder(int.MinValue + 100_000)
+            // Before every handler of OpenIddict's (see StrictRequestParameters).
+            .SetOrder(int.MinValue + 50_000)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
