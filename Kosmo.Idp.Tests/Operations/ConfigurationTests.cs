@@ -102,6 +102,17 @@ public sealed class ConfigurationTests
             Assert.That(failure!.Message, Does.Contain("names the certificate CN=someone-else").And.Contain("encrypted with CN=kosmo-data-protection"));
             Assert.That(await CountKeysAsync(connectionString), Is.EqualTo(keysBefore), "no key only the wrong certificate could read");
 
+            // The operator commands stop the same way: `migrate`, the Job that gates a rollout, fails it.
+            var withOther = new Dictionary<string, string?> { ["DataProtection__CertificatePath"] = other, ["DataProtection__CertificatePassword"] = "pfx-password" };
+            foreach (var command in new[] { new[] { "migrate" }, ["clients", "list"], ["members", "show", "nobody"] })
+            {
+                var (exit, output, errors) = await OperatorShell.RunAsync(connectionString, withOther, command);
+                Assert.That(exit, Is.EqualTo(1), string.Join(' ', command) + ": " + output);
+                Assert.That(errors, Does.Contain("Failed: DataProtection:CertificatePath names the certificate CN=someone-else").And.Not.Contain("   at "), string.Join(' ', command));
+            }
+
+            Assert.That(await CountKeysAsync(connectionString), Is.EqualTo(keysBefore));
+
             await using var again = new KosmoFactory(connectionString, With(society));
             Assert.That((await again.Browser().GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }

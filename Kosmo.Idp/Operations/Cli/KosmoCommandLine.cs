@@ -75,11 +75,13 @@ public static class KosmoCommandLine
             await migrator.OneAtATimeAsync(async () =>
             {
                 await migrator.MigrateAsync(cancellationToken);
+                // The Job that gates a rollout fails here, not the new pods after it passed.
+                await EnsureTheCertificateReadsTheRingAsync(services, cancellationToken);
                 await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
             }, cancellationToken);
             Console.WriteLine("Database is current.");
             return 0;
-        }));
+        }, checkKeyRing: false));
         return command;
     }
 
@@ -122,7 +124,7 @@ public static class KosmoCommandLine
         return reason;
     }
 
-    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
+    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null, bool checkKeyRing = true)
     {
         try
         {
@@ -130,12 +132,33 @@ public static class KosmoCommandLine
             builder.Services.AddSingleton<Logging.LoggingRegistration.OperatorCommand>();
             await using var app = builder.Build();
             await using var scope = app.Services.CreateAsyncScope();
+            if (checkKeyRing)
+            {
+                await EnsureTheCertificateReadsTheRingAsync(scope.ServiceProvider, CancellationToken.None);
+            }
+
             return await action(scope.ServiceProvider);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Console.Error.WriteLine($"Failed: {Describe(e)}");
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// A command given another Data Protection certificate than the replicas' stops as a replica
+    /// would, naming both, before it reads a secret it cannot decrypt or writes one they cannot.
+    /// </summary>
+    private static async Task EnsureTheCertificateReadsTheRingAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken);
+        }
+        catch (Exception failure) when (DatabaseUnavailable.SchemaMissing(failure))
+        {
+            // No ring yet to disagree with: the command checks its arguments and says "run migrate" when it needs the database.
         }
     }
 
