@@ -228,6 +228,45 @@ public sealed partial class PublishedOutputTests
         return request;
     }
 
+    [Test]
+    public async Task AnImportOnTheEmbeddedSqliteFile_InterruptedOnceItsNoticeIsWritten_AppliesNothing_AndDeletesTheNotice()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_work, "interrupted-import")).FullName;
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development",
+            ["Database__SqlitePath"] = Path.Combine(folder, "kosmo.db"), ["DemoData__Enabled"] = "false",
+        };
+        Assert.That((await RunToEndAsync(_app, environment, "migrate")).Exit, Is.Zero);
+        // Members who joined after the rule-password date: each gets a random password, hashed one by one after the notice is written.
+        var roster = Path.Combine(folder, "roster.csv");
+        await File.WriteAllLinesAsync(roster, Enumerable.Range(1, 400)
+            .Select(i => $"I{i:0000},101,{i},1980-01-02,中断 太郎,2026-10-01,")
+            .Prepend("user_id,symbol,number,birthdate,name,joined_on,email"));
+        var notice = Path.Combine(folder, "notice.csv");
+
+        using var import = Start(_app, environment, null, "members", "import", roster, "--notices", notice);
+        var output = import.StandardOutput.ReadToEndAsync();
+        var errors = import.StandardError.ReadToEndAsync();
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(notice) && !import.HasExited && waited.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.That(File.Exists(notice) && !import.HasExited, Is.True, "the notice is written before the members are saved");
+        // The pod's SIGTERM (a test runner may start its children with Ctrl+C's SIGINT ignored).
+        using (var interrupt = Process.Start("kill", ["-TERM", import.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync();
+        }
+
+        await import.WaitForExitAsync();
+        Assert.That(import.ExitCode, Is.EqualTo(1), "a handled interruption, not death by the signal (143): " + await output + await errors);
+        Assert.That(await errors, Does.Contain("Interrupted: nothing was applied"));
+        Assert.That(File.Exists(notice), Is.False, "no passwords that belong to nobody");
+    }
+
     /// <summary>The published service as a process of its own, with its output kept for the assertions.</summary>
     private sealed class RunningService : IDisposable
     {

@@ -126,6 +126,10 @@ public static class KosmoCommandLine
 
     internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null, bool checkKeyRing = true)
     {
+        // System.CommandLine takes Ctrl+C and SIGTERM only once the action hands back a task. On the
+        // SQLite file every "async" database call completes at once, so an import ran to its notice
+        // before that, and a Ctrl+C then killed it outright, leaving passwords that belong to nobody.
+        await Task.Yield();
         try
         {
             var builder = KosmoHost.CreateBuilder(hostArgs ?? []);
