@@ -250,7 +250,7 @@ public sealed class RosterImportTests
         Assert.That(events.Count(e => e.Kind == AuditKinds.RosterMemberCreated), Is.EqualTo(2));
         var update = events.Single(e => e.Kind == AuditKinds.RosterMemberUpdated);
         Assert.That(update.MemberId, Is.EqualTo(k0001));
-        Assert.That(update.Detail, Does.Contain(nameof(Member.DisplayName)).And.Not.Contain("山田"));
+        Assert.That(update.Detail, Is.EqualTo("changed: name"), "the roster's column, never its value");
     }
 
     [Test]
@@ -346,22 +346,32 @@ public sealed class RosterImportTests
     }
 
     [Test]
-    public async Task DryRun_SaysWhenTheImportItselfCouldNotWriteItsNotice_WithoutRefusingToCheckTheFile()
+    public async Task DryRun_FailsWhenTheImportItselfCouldNotWriteItsNotice_AfterCheckingTheFile()
     {
         await using var factory = await KosmoFactory.StartAsync();
         await File.WriteAllTextAsync(_files.NoticePath, "an unprinted notice");
         var file = _files.Write([RosterFiles.EnglishHeader, NewMember]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run", "--notices", _files.NoticePath);
-        Assert.That(exit, Is.Zero, errors);
-        Assert.That(output, Does.Contain("created 1"));
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed), "a script gating the real run on the dry run must not start a run that stops");
+        Assert.That(output, Does.Contain("created 1"), "the file is still checked");
         Assert.That(errors, Does.Contain("would stop before changing anything").And.Contain("already exists"));
         Assert.That(await File.ReadAllTextAsync(_files.NoticePath), Is.EqualTo("an unprinted notice"));
 
         var nowhere = Path.Combine(_files.Directory, "no-such-folder", "notice.csv");
         (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run", "--notices", nowhere);
-        Assert.That(exit, Is.Zero);
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
         Assert.That(errors, Does.Contain("does not exist; name a writable place with --notices"));
+
+        // A file that issues no random password writes no notice, so an existing one stops neither run.
+        var ruleOnly = _files.Write([RosterFiles.EnglishHeader, OldMember], name: "rule-only.csv");
+        foreach (var run in new[] { new[] { "--dry-run" }, [] })
+        {
+            (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, ["members", "import", ruleOnly, "--notices", _files.NoticePath, .. run]);
+            Assert.That(exit, Is.Zero, errors);
+        }
+
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.EqualTo(1));
     }
 
     [Test]
@@ -389,7 +399,7 @@ public sealed class RosterImportTests
             "members", "import", _files.Write([RosterFiles.EnglishHeader, NewMember]), "--notices", nowhere);
 
         Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
-        Assert.That(errors, Does.Contain("cannot be written").And.Contain("--notices").And.Not.Contain("   at "));
+        Assert.That(errors, Does.Contain("Nothing was applied: the folder of the notice file").And.Contain("--notices").And.Not.Contain("   at "));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero, "no member whose only password was lost");
     }
 

@@ -29,13 +29,6 @@ public sealed class RosterImporter(
         RosterImportRequest request, TextWriter output, TextWriter errors, bool showProgress, CancellationToken cancellationToken)
     {
         var noticePath = request.NoticesPath is { } chosen ? Path.GetFullPath(chosen) : CredentialsNotice.DefaultPath(time.GetLocalNow());
-        // A dry run writes no notice: it only says, below, that the real run would stop here.
-        if (File.Exists(noticePath) && !request.DryRun)
-        {
-            await errors.WriteLineAsync($"The notice file {noticePath} already exists; it is never overwritten. Move it or choose another with --notices.");
-            return RosterImportResult.Failed();
-        }
-
         RosterLines lines;
         try
         {
@@ -69,19 +62,29 @@ public sealed class RosterImporter(
         var result = new RosterImportResult(exitCode, false, plan.Created.Count, plan.Updated.Count, plan.Unchanged, rejected.Count,
             plan.NotInFile, plan.Created.Count(c => c.Password is not null), null);
 
+        // Only an import that issues random passwords writes a notice, so only such an import stops for one.
+        var noticeProblem = result.RandomPasswords > 0 ? NoticeProblem(noticePath) : null;
         if (refused || request.DryRun)
         {
-            var why = refused
-                ? $"Nothing was applied because {rejected.Count} line(s) were rejected; fix them, or add --apply-valid to load the {valid.Count} valid line(s)."
-                : "Dry run: nothing was written.";
+            var why = !refused ? "Dry run: nothing was written."
+                : valid.Count == 0 ? $"Nothing was applied because {rejected.Count} line(s) were rejected and none is valid; fix them."
+                : $"Nothing was applied because {rejected.Count} line(s) were rejected; fix them, or add --apply-valid to load the {valid.Count} valid line(s).";
             await output.WriteLineAsync(why);
             await output.WriteLineAsync($"Would have: {Summary(result)}, {result.RandomPasswords} random password(s) to issue");
-            if (request.DryRun && result.RandomPasswords > 0 && NoticeProblem(noticePath) is { } problem)
+            if (request.DryRun && noticeProblem is not null)
             {
-                await errors.WriteLineAsync($"The import itself would stop before changing anything: {problem}");
+                // Not 0: a script gating the real run on the dry run would otherwise start a run that stops.
+                await errors.WriteLineAsync($"The import itself would stop before changing anything: {noticeProblem}");
+                return result with { ExitCode = RosterImportExit.Failed };
             }
 
             return result;
+        }
+
+        if (noticeProblem is not null)
+        {
+            await errors.WriteLineAsync($"Nothing was applied: {noticeProblem}");
+            return RosterImportResult.Failed();
         }
 
         if (result.RandomPasswords > 0)
@@ -114,13 +117,9 @@ public sealed class RosterImporter(
                 File.Delete(noticePath);
             }
 
-            if (failure is OperationCanceledException)
-            {
-                await errors.WriteLineAsync(result.RandomPasswords > 0
-                    ? $"Interrupted: nothing was applied, and the credentials notice {noticePath} was deleted."
-                    : "Interrupted: nothing was applied.");
-            }
-
+            // A failed database is named by the command's own "Failed:" line after this one.
+            var deleted = result.RandomPasswords > 0 ? $", and the credentials notice {noticePath} was deleted" : "";
+            await errors.WriteLineAsync(failure is OperationCanceledException ? $"Interrupted: nothing was applied{deleted}." : $"Nothing was applied{deleted}.");
             throw;
         }
 
@@ -137,7 +136,7 @@ public sealed class RosterImporter(
 
     /// <summary>What would keep the notice from being written where it was asked for, checked without writing it.</summary>
     private static string? NoticeProblem(string path) =>
-        File.Exists(path) ? $"the notice file {path} already exists (it is never overwritten); choose another with --notices."
+        File.Exists(path) ? $"the notice file {path} already exists (it is never overwritten); move it or choose another with --notices."
         : !Directory.Exists(Path.GetDirectoryName(path)) ? $"the folder of the notice file {path} does not exist; name a writable place with --notices."
         : null;
 
@@ -190,6 +189,13 @@ public sealed class RosterImporter(
         plan.NotInFile = existing.Count;
         return plan;
     }
+
+    /// <summary>The roster column each member property comes from: the audit names what the operator knows from the file.</summary>
+    private static readonly Dictionary<string, string> ColumnOf = new()
+    {
+        [nameof(Member.DisplayName)] = "name", [nameof(Member.Symbol)] = "symbol", [nameof(Member.Number)] = "number",
+        [nameof(Member.BirthDate)] = "birthdate", [nameof(Member.JoinedOn)] = "joined_on", [nameof(Member.RosterEmail)] = "email",
+    };
 
     private static List<string> Changed(RosterColumns member, RosterEntry entry, bool hasEmailColumn)
     {
@@ -279,7 +285,7 @@ public sealed class RosterImporter(
             foreach (var updated in plan.Updated)
             {
                 AttachUpdate(updated, now);
-                audit.Record(AuditKinds.RosterMemberUpdated, updated.Id, "changed: " + string.Join(", ", updated.Changed));
+                audit.Record(AuditKinds.RosterMemberUpdated, updated.Id, "changed: " + string.Join(", ", updated.Changed.Select(property => ColumnOf[property])));
                 await FlushIfFullAsync();
             }
 
@@ -324,6 +330,7 @@ public sealed class RosterImporter(
         }
         finally
         {
+            progress.Finish();
             db.ChangeTracker.Clear();
             db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
         }

@@ -42,11 +42,16 @@ internal sealed class RosterProgress(TextWriter output, bool enabled, string lab
         }
     }
 
+    /// <summary>Ends the bar's line, so what is said next (the summary, or why the work stopped) starts on its own.</summary>
     public void Finish()
     {
-        if (enabled && _drawn)
+        lock (_gate)
         {
-            output.WriteLine();
+            if (enabled && _drawn)
+            {
+                output.WriteLine();
+                _drawn = false;
+            }
         }
     }
 }
