@@ -67,7 +67,7 @@ public sealed class BackchannelLogout(
 
         if (Issuer() is not { } issuer)
         {
-            logger.LogWarning("No logout token for {ClientId}: Protocol:Issuer is not set and there is no request to take it from", recipient.ClientId);
+            logger.LogWarning("{ClientId} was NOT told of this sign-out (no logout token): Protocol:Issuer is not set and there is no request to take it from; give operator commands the service's Protocol__Issuer", recipient.ClientId);
             return;
         }
 
@@ -98,7 +98,7 @@ public sealed class BackchannelLogout(
 
         if (Issuer() is not { } issuer)
         {
-            logger.LogWarning("No logout tokens: Protocol:Issuer is not set");
+            logger.LogWarning("Apps with a back-channel logout URI were NOT told of these sign-outs (no logout tokens): Protocol:Issuer is not set; give operator commands the service's Protocol__Issuer");
             return 0;
         }
 
