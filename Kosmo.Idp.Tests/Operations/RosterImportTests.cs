@@ -328,6 +328,12 @@ public sealed class RosterImportTests
         var ids = await TestMembers.WithDbAsync(factory, db => db.Members.Select(m => m.UserId).OrderBy(u => u).ToListAsync());
         Assert.That(ids, Is.EqualTo(new[] { "K0001", "K0002" }));
         Assert.That(File.Exists(_files.NoticePath), Is.True);
+
+        // With no valid line at all there is nothing to load: not a partial load (3), a refusal.
+        var onlyBad = _files.Write([RosterFiles.EnglishHeader, "K0012,123,4573,1984-02-30,伊藤 五郎,2010-04-01,"], name: "only-bad.csv");
+        (exit, output, _) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", onlyBad, "--apply-valid");
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(output, Does.Contain("none is valid").And.Not.Contain("--apply-valid"));
     }
 
     [Test]

@@ -72,7 +72,7 @@ public sealed class ApiAudienceTests
     }
 
     [Test]
-    public async Task TheApiATokenNames_MayIntrospectIt_ButNotRevokeIt_SoItCannotEndTheMembersSessionAtTheApp()
+    public async Task TheApiATokenNames_MayIntrospectIt_ButNotRevokeIt_SoTheAppsTokensStayValid()
     {
         var (app, tokens) = await SignedInWithTheApiAsync();
         var api = new TestRelyingApp(_factory, MedicalApi, "https://unused.test/", MedicalApiSecret);
@@ -87,6 +87,7 @@ public sealed class ApiAudienceTests
         }
 
         Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "the access token lives on");
+        // OpenIddict itself keeps refresh tokens to their app: this guards that it still does.
         Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).Status, Is.EqualTo(HttpStatusCode.OK), "and so does the sign-in");
     }
 

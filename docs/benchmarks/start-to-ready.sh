@@ -24,7 +24,7 @@ if [ "${IMAGE:-0}" = 1 ]; then
   env --chdir="$out/app" "${settings[@]}" dotnet Kosmo.Idp.dll migrate >/dev/null
 fi
 for i in $(seq 1 "$runs"); do
-  [ "${KEEP_DATABASE:-0}" = 1 ] || rm -f "$out/kosmo.db"
+  [ "${KEEP_DATABASE:-0}" = 1 ] || rm -f "$out/kosmo.db" "$out/kosmo.db-wal" "$out/kosmo.db-shm"
   start=$(date +%s%N)
   # Run from the publish folder, as the image does: appsettings*.json and Content/ are read from there.
   env --chdir="$out/app" "${settings[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet Kosmo.Idp.dll >"$out/log" 2>&1 &

@@ -75,13 +75,11 @@ public static class KosmoCommandLine
             await migrator.OneAtATimeAsync(async () =>
             {
                 await migrator.MigrateAsync(cancellationToken);
-                // The Job that gates a rollout fails here, not the new pods after it passed.
-                await EnsureTheCertificateReadsTheRingAsync(services, cancellationToken);
                 await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
             }, cancellationToken);
             Console.WriteLine("Database is current.");
             return 0;
-        }, checkKeyRing: false));
+        }));
         return command;
     }
 
@@ -124,7 +122,7 @@ public static class KosmoCommandLine
         return reason;
     }
 
-    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null, bool checkKeyRing = true)
+    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
     {
         // System.CommandLine takes Ctrl+C and SIGTERM only once the action hands back a task. On the
         // SQLite file every "async" database call completes at once, so an import ran to its notice
@@ -136,10 +134,8 @@ public static class KosmoCommandLine
             builder.Services.AddSingleton<Logging.LoggingRegistration.OperatorCommand>();
             await using var app = builder.Build();
             await using var scope = app.Services.CreateAsyncScope();
-            if (checkKeyRing)
-            {
-                await EnsureTheCertificateReadsTheRingAsync(scope.ServiceProvider, CancellationToken.None);
-            }
+            // Before `migrate` too: the Job that gates a rollout fails, with nothing migrated, rather than the new pods.
+            await EnsureTheCertificateReadsTheRingAsync(scope.ServiceProvider, CancellationToken.None);
 
             return await action(scope.ServiceProvider);
         }

@@ -55,7 +55,8 @@ public sealed class RosterImporter(
         }
 
         var plan = await PlanAsync(valid, lines.HasEmailColumn, cancellationToken);
-        var refused = rejected.Count > 0 && !request.ApplyValid;
+        // --apply-valid with no valid line would "load" nothing and report a partial load (3).
+        var refused = rejected.Count > 0 && (!request.ApplyValid || valid.Count == 0);
         var exitCode = refused ? RosterImportExit.Failed
             : rejected.Count > 0 ? RosterImportExit.AppliedWithRejections
             : RosterImportExit.Success;
@@ -135,10 +136,31 @@ public sealed class RosterImporter(
     }
 
     /// <summary>What would keep the notice from being written where it was asked for, checked without writing it.</summary>
-    private static string? NoticeProblem(string path) =>
-        File.Exists(path) ? $"the notice file {path} already exists (it is never overwritten); move it or choose another with --notices."
-        : !Directory.Exists(Path.GetDirectoryName(path)) ? $"the folder of the notice file {path} does not exist; name a writable place with --notices."
-        : null;
+    private static string? NoticeProblem(string path)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        if (File.Exists(path))
+        {
+            return $"the notice file {path} already exists (it is never overwritten); move it or choose another with --notices.";
+        }
+
+        if (!Directory.Exists(folder))
+        {
+            return $"the folder of the notice file {path} does not exist; name a writable place with --notices.";
+        }
+
+        // In the image the working folder (the default place) belongs to root: found out before the
+        // dry run says yes, not when the real run has read the whole file. The probe is gone at once.
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, $".kosmo-notice-probe-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return null;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"the notice file {path} cannot be written there ({e.Message}); name a writable place with --notices, e.g. --notices /tmp/notices.csv.";
+        }
+    }
 
     private static string Summary(RosterImportResult r) =>
         $"created {r.Created}, updated {r.Updated}, unchanged {r.Unchanged}, rejected {r.Rejected}, not in file {r.NotInFile}";

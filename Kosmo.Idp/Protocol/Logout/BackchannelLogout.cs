@@ -96,12 +96,6 @@ public sealed class BackchannelLogout(
             return 0;
         }
 
-        if (Issuer() is not { } issuer)
-        {
-            logger.LogWarning("Apps with a back-channel logout URI were NOT told of these sign-outs (no logout tokens): Protocol:Issuer is not set; give operator commands the service's Protocol__Issuer");
-            return 0;
-        }
-
         var told = new List<EndedSignIn>();
         foreach (var signIn in signIns.Where(s => s.ApplicationId is not null && s.Subject is not null))
         {
@@ -109,6 +103,17 @@ public sealed class BackchannelLogout(
             {
                 told.Add(signIn);
             }
+        }
+
+        if (told.Count == 0)
+        {
+            return 0;
+        }
+
+        if (Issuer() is not { } issuer)
+        {
+            logger.LogWarning("Apps with a back-channel logout URI were NOT told of these sign-outs (no logout tokens): Protocol:Issuer is not set; give operator commands the service's Protocol__Issuer");
+            return 0;
         }
 
         var now = time.GetUtcNow();

@@ -6,10 +6,10 @@ namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// Only the app a token was issued to may revoke it (RFC 7009 2.1). OpenIddict also lets the APIs an
-/// access token names as its audience revoke it, so an API's credentials could end a member's
-/// session at every app that calls it. An API may still introspect those tokens
-/// (<see cref="IntrospectionOnlyForTheTokensApps"/>). Refused as OpenIddict refuses another app's
-/// token: the answer is 200 all the same, and the token stays valid.
+/// access token names as its audience revoke that access token, so an API's credentials could
+/// invalidate the tokens every app that calls it was sent (refresh tokens OpenIddict already keeps
+/// to their app). An API may still introspect those tokens (<see cref="IntrospectionOnlyForTheTokensApps"/>).
+/// Refused as OpenIddict refuses another app's token: the answer is 200 all the same, and the token stays valid.
 /// </summary>
 internal sealed class RevocationOnlyByTheTokensApp : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateRevocationRequestContext>
 {

@@ -16,8 +16,9 @@ internal sealed class UserInfoTokenNotInTheUrl : IOpenIddictServerHandler<OpenId
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateUserInfoRequestContext>()
             .UseSingletonHandler<UserInfoTokenNotInTheUrl>()
-            // Before every handler of OpenIddict's (see StrictRequestParameters).
-            .SetOrder(int.MinValue + 50_000)
+            // Before every handler of OpenIddict's (see StrictRequestParameters), and before that rule
+            // too: a token in the URL is named as such even when it is also repeated.
+            .SetOrder(int.MinValue + 40_000)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
