@@ -61,4 +61,20 @@ public sealed class DemoAppTests
         Assert.That(refusedCallback.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await refusedCallback.Content.ReadAsStringAsync(), Does.Contain("http://localhost/demo"), "refused for its address, before any token request");
     }
+
+    [Test]
+    public async Task TheDemoAppOpenedAs127001_OnAnotherPort_PointsToTheAddressRegisteredForThatPort()
+    {
+        await using var factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), new Dictionary<string, string?>(DemoAppSettings)
+        {
+            ["RelyingApps:Apps:2:RedirectUris:1"] = "http://localhost:5189/demo/callback",
+        });
+        var numeric = new HttpRequestMessage(HttpMethod.Get, "/demo/login");
+        numeric.Headers.Host = "127.0.0.1:5189";
+
+        var refused = await factory.Browser().SendAsync(numeric);
+
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("href=\"http://localhost:5189/demo\""), "this instance, not the first registered one");
+    }
 }

@@ -39,18 +39,25 @@ public static class DemoAppEndpoints
         }
 
         var homes = HomesOf(app.Services.GetRequiredService<IOptions<RelyingAppOptions>>().Value, options.ClientId);
-        var home = homes[0];
         var demo = app.MapGroup("/demo").DisableAntiforgery();
         // The app's addresses, and where it sends its client secret, come from its registration,
         // never from the Host header: a request naming another host could otherwise have the
         // secret posted to that host. Any of its registered addresses will do (another port).
-        demo.AddEndpointFilter(async (context, next) => homes.Contains(new Uri(BaseUrl(context.HttpContext) + "/"))
-            ? await next(context)
-            : Page("別のアドレスです / Wrong address",
+        demo.AddEndpointFilter(async (context, next) =>
+        {
+            if (homes.Contains(new Uri(BaseUrl(context.HttpContext) + "/")))
+            {
+                return await next(context);
+            }
+
+            // 127.0.0.1:5189 for localhost:5189: the registered address on the port this instance answers on.
+            var home = homes.FirstOrDefault(h => h.Port == context.HttpContext.Request.Host.Port) ?? homes[0];
+            return Page("別のアドレスです / Wrong address",
                 $"""
                 <p>デモ アプリは <a href="{Html.Encode(home + "demo")}">{Html.Encode(home + "demo")}</a> で開いてください。</p>
                 <p class="en" lang="en">Open the demo app at its registered address.</p>
-                """, StatusCodes.Status400BadRequest));
+                """, StatusCodes.Status400BadRequest);
+        });
         demo.MapGet("/", Home);
         demo.MapGet("/login", Login);
         demo.MapGet("/callback", Callback);
