@@ -72,7 +72,7 @@ public static partial class RosterFile
                     var start = bom.Encoding == StrictUtf8 ? bom.Length : 0;
                     return (StrictUtf8.GetString(bytes, start, bytes.Length - start), "UTF-8 (forced)");
                 case ShiftJis:
-                    return (StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes)), "Shift_JIS (forced)");
+                    return (ShiftJisText(bytes), "Shift_JIS (forced)");
                 case null:
                     break;
                 default:
@@ -122,7 +122,7 @@ public static partial class RosterFile
 
         try
         {
-            return (StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes)), "Shift_JIS");
+            return (ShiftJisText(bytes), "Shift_JIS");
         }
         catch (DecoderFallbackException e)
         {
@@ -246,7 +246,7 @@ public static partial class RosterFile
     {
         try
         {
-            StrictShiftJis().GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes));
+            ShiftJisText(bytes);
             return true;
         }
         catch (DecoderFallbackException)
@@ -255,9 +255,11 @@ public static partial class RosterFile
         }
     }
 
-    private static Encoding StrictShiftJis()
+    /// <summary>The bytes read as Windows reads Shift_JIS (NEC-selected codes too); throws DecoderFallbackException where they are not.</summary>
+    private static string ShiftJisText(byte[] bytes)
     {
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        return Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        var strict = Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        return strict.GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes));
     }
 }

@@ -183,7 +183,7 @@ public static partial class RosterRowValidation
     private static DateOnly? Date(string? value, string column, List<string> reasons)
     {
         // Typed with a Japanese IME: full-width digits and slashes (１９８４／１０／０７) are the same date.
-        var text = Required(value, column, reasons)?.Normalize(System.Text.NormalizationForm.FormKC);
+        var text = Required(value, column, reasons)?.Normalize(NormalizationForm.FormKC);
         if (text is null)
         {
             return null;
