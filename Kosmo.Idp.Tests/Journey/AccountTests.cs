@@ -36,6 +36,23 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task WhenNoAppHasAHomeUrl_TheHomeAndAccountPagesSaySo_InsteadOfAnEmptyListOfServices()
+    {
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["RelyingApps:Apps:0:HomeUrl"] = null });
+        await TestMembers.AddAsync(factory, "A0055", Password);
+        var browser = factory.Browser();
+        var done = await OtpMail.CompleteAsync(factory, browser, await LoginAsync(browser, "A0055", Password), "a0055@example.jp");
+        Assert.That(PathOf(done), Is.EqualTo("/"));
+
+        foreach (var path in new[] { "/", "/account" })
+        {
+            var page = await HtmlForm.ParseAsync(await browser.GetAsync(path));
+            Assert.That(page.QuerySelector("#no-services")?.TextContent, Is.EqualTo("ご利用いただけるサービスは、まだ登録されていません。"), path);
+            Assert.That(page.QuerySelector("#services"), Is.Null, path + ": a screen reader would announce an empty list");
+        }
+    }
+
+    [Test]
     public async Task AMemberWithoutAnApp_IsToldSo_InsteadOfAnEmptyListOfDevices()
     {
         var browser = await SignedInAsync("A0052");
