@@ -58,7 +58,7 @@ public sealed class ClientCredentialsTests
         var app = TestRelyingApp.Checkup(_factory);
         var tokens = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
         Assert.That(tokens.AccessToken, Is.Null);
-        Assert.That(tokens.Error, Is.AnyOf("invalid_client", "unauthorized_client", "invalid_request"));
+        Assert.That((tokens.Status, tokens.Error), Is.EqualTo((HttpStatusCode.Unauthorized, "invalid_client")), "RFC 6749 5.2: no client authentication included");
     }
 
     [Test]

@@ -388,6 +388,11 @@ public sealed class ProtocolRefusalTests
         var posted = await _factory.Browser().SendAsync(post);
         Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.OK), posted.Headers.WwwAuthenticate.ToString());
         Assert.That(await posted.Content.ReadAsStringAsync(), Does.Contain("\"sub\""));
+        // A browser's fetch with body '' sends an empty body typed text/plain: still nothing but the header.
+        var emptyText = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo") { Content = new StringContent("", System.Text.Encoding.UTF8, "text/plain") };
+        emptyText.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        var postedEmptyText = await _factory.Browser().SendAsync(emptyText);
+        Assert.That(postedEmptyText.StatusCode, Is.EqualTo(HttpStatusCode.OK), postedEmptyText.Headers.WwwAuthenticate.ToString());
 
         // RFC 6750 2: one method per request. In the body alone it works; in the body and the header, it is refused.
         var inBody = await _factory.Browser().PostAsync("/connect/userinfo",
@@ -549,8 +554,40 @@ public sealed class ProtocolRefusalTests
     {
         var app = new TestRelyingApp(_factory, KosmoFactory.PortalClientId, KosmoFactory.PortalRedirect, "wrong-secret-wrong-secret-wrong-secret");
         var tokens = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "client_credentials" });
-        Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.Unauthorized).Or.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(tokens.Error, Is.EqualTo("invalid_client"));
+        Assert.That((tokens.Status, tokens.Error), Is.EqualTo((HttpStatusCode.Unauthorized, "invalid_client")));
+    }
+
+    // RFC 6749 5.2: a client that tried HTTP Basic and failed gets invalid_client, 401 and a Basic
+    // challenge, whatever was wrong with the header; RFC 7617 2: the challenge names a realm.
+    [TestCase("/connect/token", "grant_type=client_credentials", "!!!")]
+    [TestCase("/connect/token", "grant_type=client_credentials", "bWVkaWNhbC1leHBlbnNl")] // "medical-expense", no colon
+    [TestCase("/connect/token", "grant_type=client_credentials", "OnNlY3JldA==")] // ":secret", no client id
+    [TestCase("/connect/token", "grant_type=client_credentials", "cG9ydGFsOg==")] // "portal:", no secret
+    [TestCase("/connect/revoke", "token=anything", "!!!")]
+    [TestCase("/connect/introspect", "token=anything", "bWVkaWNhbC1leHBlbnNl")]
+    public async Task MalformedBasicCredentials_AreInvalidClient_WithABasicChallenge(string path, string form, string credentials)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(form, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Basic " + credentials);
+        var response = await _factory.Browser().SendAsync(request);
+        var body = await TokenResponse.ReadAsync(response);
+
+        Assert.That((response.StatusCode, body.Error), Is.EqualTo((HttpStatusCode.Unauthorized, "invalid_client")), body.Body.ToString());
+        Assert.That(response.Headers.WwwAuthenticate.Select(h => h.Scheme), Does.Contain("Basic"));
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.Contain("realm=\"kosmo-idp\""));
+    }
+
+    [TestCase(KosmoFactory.PortalClientId)]
+    [TestCase(KosmoFactory.CheckupClientId)]
+    public async Task ClientCredentials_WithAClientIdButNoSecret_IsInvalidClient(string clientId)
+    {
+        var response = await _factory.Browser().PostAsync("/connect/token", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId }));
+        var body = await TokenResponse.ReadAsync(response);
+        Assert.That((response.StatusCode, body.Error, body.AccessToken), Is.EqualTo((HttpStatusCode.Unauthorized, "invalid_client", (string?)null)), body.Body.ToString());
     }
 
     [TestCase("/connect/token", "grant_type=client_credentials")]

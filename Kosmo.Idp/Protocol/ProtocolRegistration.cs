@@ -124,6 +124,11 @@ public static class ProtocolRegistration
                     server.AddEventHandler(descriptor);
                 }
                 server.AddEventHandler(UserInfoTokenNotInTheUrl.Descriptor);
+                server.AddEventHandler(ClientCredentialsNeedTheAppsSecret.Descriptor);
+                foreach (var descriptor in MalformedBasicCredentialsAreInvalidClient.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
                 foreach (var descriptor in UnpermittedScopesAreInvalidScope.Descriptors)
                 {
                     server.AddEventHandler(descriptor);
@@ -144,7 +149,9 @@ public static class ProtocolRegistration
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
-                    .EnableStatusCodePagesIntegration();
+                    .EnableStatusCodePagesIntegration()
+                    // RFC 7617 2: a Basic challenge names its realm (OpenIddict sends none unless told).
+                    .SetRealm("kosmo-idp");
                 if (!requireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
