@@ -429,6 +429,29 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task ACodeMailedToTheOldAddress_DiesWhenANewAddressIsConfirmed_AndTheNextCodeGoesToTheNewOne()
+    {
+        var browser = await SignedInAsync("A0056");
+        // Another device signs in with the password; its one-time-password page mails a code to the old address.
+        var other = await PasswordOnlyAsync("A0056");
+        var otpPage = await other.GetAsync("/journey/otp");
+        var oldCode = OtpMail.LatestCode(_factory, "a0056@example.jp");
+
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0056@example.jp" }, "#change-email");
+        var phone = _factory.Browser();
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(_factory.Mail.To("new-a0056@example.jp").Single())), new Dictionary<string, string>());
+        Assert.That(await EmailOfAsync("A0056"), Is.EqualTo("new-a0056@example.jp"));
+
+        var refused = await HtmlForm.SubmitAsync(other, otpPage, new Dictionary<string, string> { ["Code"] = oldCode }, "#otp-form");
+        Assert.That(PathOf(refused), Is.Not.EqualTo("/"), "the code in the old mailbox no longer signs in");
+
+        var again = await other.GetAsync("/journey/otp");
+        Assert.That(await again.Content.ReadAsStringAsync(), Does.Contain("ne***@example.jp"), "the page names the address the code went to");
+        var accepted = await HtmlForm.SubmitAsync(other, again, new Dictionary<string, string> { ["Code"] = OtpMail.LatestCode(_factory, "new-a0056@example.jp") }, "#otp-form");
+        Assert.That(PathOf(accepted), Is.EqualTo("/"));
+    }
+
+    [Test]
     public async Task NewRecoveryCodes_ReplaceTheOldSet_AndLeadBackToTheAccountPage()
     {
         var browser = await SignedInAsync("A0007");

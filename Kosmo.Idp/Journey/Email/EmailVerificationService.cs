@@ -206,11 +206,20 @@ public sealed class EmailVerificationService(
         member.EmailVerifiedAt = now;
         member.UpdatedAt = now;
         audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
+        var replaced = previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase) ? previous : null;
+        if (replaced is not null)
+        {
+            // A code mailed to the old address must not outlive it (the member may be leaving a mailbox
+            // someone else reads): the next sign-in mails a fresh code to the new one. The counts stay.
+            await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(c => c.CodeHash, Array.Empty<byte>()), cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
-        if (previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase))
+        if (replaced is not null)
         {
             // The old address hears of it: if someone else changed it, the member still learns.
-            await NotifyQuietlyAsync(MemberNoticeMail.Create(previous, MemberNotice.EmailChanged), cancellationToken);
+            await NotifyQuietlyAsync(MemberNoticeMail.Create(replaced, MemberNotice.EmailChanged), cancellationToken);
         }
 
         return state;
