@@ -452,6 +452,38 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task CancellingAnAddressChangeAlreadyConfirmed_SaysThereWasNothingToCancel_AndNamesTheAddress()
+    {
+        var browser = await SignedInAsync("A0057");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0057@example.jp" }, "#change-email");
+        var stillOpen = await browser.GetAsync("/account");
+        var phone = _factory.Browser();
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(_factory.Mail.To("new-a0057@example.jp").Single())), new Dictionary<string, string>());
+
+        var cancelled = await HtmlForm.SubmitAsync(browser, stillOpen, new Dictionary<string, string>(), "#cancel-email-change");
+        var notice = ErrorOn(await (await FollowAsync(browser, cancelled)).Content.ReadAsStringAsync(), "account-notice");
+        Assert.That(notice, Does.Contain("取り消せるメールアドレスの変更はありませんでした").And.Contain("new-a0057@example.jp").And.Not.Contain("取り消しました"));
+        Assert.That(await EmailOfAsync("A0057"), Is.EqualTo("new-a0057@example.jp"));
+    }
+
+    [Test]
+    public async Task RenamingOrRemovingAnAppAlreadyRemovedInAnotherTab_SaysItIsAlreadyGone()
+    {
+        var browser = await SignedInAsync("A0058");
+        await AddDeviceAsync(browser, "スマホ");
+        var tabs = await Task.WhenAll(browser.GetAsync("/account"), browser.GetAsync("/account"), browser.GetAsync("/account"));
+        await HtmlForm.SubmitAsync(browser, tabs[0], new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
+
+        var renamed = await HtmlForm.SubmitAsync(browser, tabs[1], new Dictionary<string, string> { ["DeviceName"] = "新しい名前" }, "#devices li:first-child form[action*=RenameDevice]");
+        var removed = await HtmlForm.SubmitAsync(browser, tabs[2], new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
+        foreach (var answer in new[] { renamed, removed })
+        {
+            var notice = ErrorOn(await (await FollowAsync(browser, answer)).Content.ReadAsStringAsync(), "account-notice");
+            Assert.That(notice, Is.EqualTo("この認証アプリはすでに削除されています。"));
+        }
+    }
+
+    [Test]
     public async Task NewRecoveryCodes_ReplaceTheOldSet_AndLeadBackToTheAccountPage()
     {
         var browser = await SignedInAsync("A0007");

@@ -92,6 +92,7 @@ public sealed class AccountModel(
             "password" => "Account.PasswordChanged",
             "email-change-cancelled" => "Account.EmailChangeCancelled",
             "device-removed" => "Account.DeviceRemoved",
+            "device-gone" => "Account.DeviceAlreadyRemoved",
             "device-added" => "Account.DeviceAdded.Notice",
             "device-renamed" => "Account.DeviceRenamed",
             "email-codes-on" => "Account.EmailCodesTurnedOn",
@@ -100,6 +101,12 @@ public sealed class AccountModel(
             _ => null,
         };
         Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;
+        if (done == "no-email-change")
+        {
+            // Said with the address, since a member pressing cancel may be stopping a change they never made.
+            Notice = text["Account.NoEmailChangeToCancel", Member.Email ?? ""];
+        }
+
         if (Notice is not null && cancelled == "email-change")
         {
             Notice += " " + text["Account.PendingEmailChangeCancelled"];
@@ -127,7 +134,8 @@ public sealed class AccountModel(
         var removed = confirmed.FirstOrDefault(d => d.Id == device);
         if (removed is null)
         {
-            return RedirectToPage();
+            // Removed meanwhile, in another tab or on another device.
+            return RedirectToPage(new { done = "device-gone" });
         }
 
         // The last way to get a code cannot go: the member would be locked out of their own account.
@@ -163,7 +171,7 @@ public sealed class AccountModel(
         var renamed = await Db.TotpDevices.FirstOrDefaultAsync(d => d.Id == device && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken);
         if (renamed is null)
         {
-            return RedirectToPage();
+            return RedirectToPage(new { done = "device-gone" });
         }
 
         // A blank name would silently erase the one the member has, rather than rename the device.
@@ -306,11 +314,13 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        if (await verifications.CancelPendingAsync(Member.Id, "account page", cancellationToken) > 0)
+        if (await verifications.CancelPendingAsync(Member.Id, "account page", cancellationToken) == 0)
         {
-            await Db.SaveChangesAsync(cancellationToken);
+            // Already confirmed (on the phone), or withdrawn in another tab: nothing was stopped, and the member must not think otherwise.
+            return RedirectToPage(new { done = "no-email-change" });
         }
 
+        await Db.SaveChangesAsync(cancellationToken);
         return RedirectToPage(new { done = "email-change-cancelled" });
     }
 
