@@ -40,7 +40,7 @@ public sealed class ClientCommandsTests
 
         var rotated = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "e-application", "--rotate-secret");
         var newSecret = SecretIn(rotated.Output);
-        Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.BadRequest).Or.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await ClientCredentialsAsync(factory, "e-application", secret), Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(await ClientCredentialsAsync(factory, "e-application", newSecret), Is.EqualTo(HttpStatusCode.OK));
 
         var removed = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "e-application");
@@ -53,6 +53,47 @@ public sealed class ClientCommandsTests
         Assert.That(events, Has.All.Property(nameof(Kosmo.Idp.Operations.Audit.AuditEvent.Detail)).StartsWith("e-application; by "));
         Assert.That(events[3].Detail, Does.Contain("new secret").And.Not.Contain(newSecret));
         Assert.That(events.Select(e => e.Detail), Has.None.Contain(secret));
+    }
+
+    [Test]
+    public async Task AClientCommandTheDatabaseFailsHalfWay_ChangesNothing_AndShowsNoSecret()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var added = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "checkup-api", "--name", "健診API", "--redirect-uri", "https://checkup.kosmo.test/signin-oidc", "--client-credentials");
+        var secret = SecretIn(added.Output);
+        // The audit event is the last write of each command: the database refusing it stands for one lost half-way.
+        await TestMembers.WithDbAsync(factory, db => db.Database.ExecuteSqlRawAsync("""
+            CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+            """));
+
+        var commands = new[]
+        {
+            new[] { "clients", "update", "checkup-api", "--rotate-secret" },
+            ["clients", "update", "checkup-api", "--name", "別の名前"],
+            ["clients", "remove", "checkup-api"],
+            ["clients", "add", "e-application", "--name", "電子申請", "--redirect-uri", "https://apply.kosmo.test/signin-oidc"],
+        };
+        foreach (var command in commands)
+        {
+            var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, command);
+            Assert.That(exit, Is.EqualTo(1), string.Join(" ", command) + ": " + errors);
+            Assert.That(output, Does.Not.Contain("Client secret"), "no secret is shown for a change that was not saved");
+        }
+
+        Assert.That(await ClientCredentialsAsync(factory, "checkup-api", secret), Is.EqualTo(HttpStatusCode.OK), "the old secret still works");
+        var listed = (await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output;
+        Assert.That(listed, Does.Contain("checkup-api\tconfidential\toperator\t健診API").And.Not.Contain("e-application"));
+
+        await TestMembers.WithDbAsync(factory, db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_audit ON audit_events"));
+        var again = await OperatorShell.RunAsync(factory.ConnectionString, commands[^1]);
+        Assert.That(again.Exit, Is.Zero, "the app that was not saved can be added now: " + again.Errors);
+
+        var unchanged = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "checkup-api", "--english-name", "");
+        Assert.That(unchanged.Output, Does.Contain("nothing changed"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.AuditEvents.CountAsync(e => e.Kind == "client.updated")), Is.Zero,
+            "an update that changed nothing leaves no audit event");
     }
 
     [Test]

@@ -45,8 +45,7 @@ public sealed class ClientAdministration(
 
         // Not yet synced (the service has not started on this database since it was configured): the
         // next start would take the app over and drop what the operator registered.
-        if (configuration.GetSection(RelyingAppOptions.Section + ":Apps").GetChildren()
-            .Any(configured => string.Equals(configured["ClientId"], app.ClientId, StringComparison.Ordinal)))
+        if (IsConfigured(app.ClientId))
         {
             return ClientChange.Refused($"'{app.ClientId}' is a relying app of the configuration (RelyingApps:Apps): change it there.");
         }
@@ -60,12 +59,16 @@ public sealed class ClientAdministration(
 
         var descriptor = RelyingAppSync.Describe(app);
         descriptor.Properties[RelyingAppSync.ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByOperator);
+        // The app and its audit event together or not at all: an app saved without its audit, whose
+        // secret was never shown, could be neither used nor added again.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await applications.CreateAsync(descriptor, cancellationToken);
         await AuditAsync(Operations.Audit.AuditKinds.ClientRegistered, app.ClientId,
             [app.Kind.ToString(), .. app.AllowClientCredentials ? ["client credentials"] : Array.Empty<string>(),
                 .. app.RedirectUris.Select(u => "redirect " + u.AbsoluteUri), .. app.Scopes.Select(s => "scope " + s),
                 .. app.HomeUrl is { } home ? ["home URL " + home.AbsoluteUri] : Array.Empty<string>(),
                 .. app.BackchannelLogoutUri is { } logout ? ["back-channel logout URI " + logout.AbsoluteUri] : Array.Empty<string>()], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return ClientChange.Done($"Relying app {app.ClientId} registered.", secret);
     }
 
@@ -109,9 +112,17 @@ public sealed class ClientAdministration(
             return ClientChange.Refused($"{clientId} is a public app: it has no secret.");
         }
 
+        var changes = Differences(current, changed, update.RotateSecret).ToList();
+        if (changes.Count == 0)
+        {
+            return ClientChange.Done($"Relying app {clientId}: nothing changed.", null);
+        }
+
         var next = RelyingAppSync.Describe(changed);
         next.ClientSecret = descriptor!.ClientSecret; // the stored hash: OpenIddict keeps a secret it finds unchanged
         next.Properties[RelyingAppSync.ManagedByProperty] = JsonSerializer.SerializeToElement(ManagedByOperator);
+        // All of it or none: a rotated secret saved without being shown would lock the app out.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await applications.UpdateAsync(application!, next, cancellationToken);
         string? secret = null;
         if (update.RotateSecret)
@@ -123,10 +134,10 @@ public sealed class ClientAdministration(
         var withdrawn = WithdrawnPermissions.Between(current, changed);
         var revoked = withdrawn.Count > 0 ? await withdrawal.RevokeGrantsAsync(application!, cancellationToken) : 0;
 
-        var changes = Differences(current, changed, update.RotateSecret).ToList();
         await AuditAsync(Operations.Audit.AuditKinds.ClientUpdated, clientId,
             [.. changes, .. withdrawn.Count > 0 ? [$"grants revoked ({revoked} stored tokens)"] : Array.Empty<string>()], cancellationToken);
-        var message = changes.Count == 0 ? $"Relying app {clientId}: nothing changed." : $"Relying app {clientId} updated: {string.Join("; ", changes)}.";
+        await transaction.CommitAsync(cancellationToken);
+        var message = $"Relying app {clientId} updated: {string.Join("; ", changes)}.";
         if (withdrawn.Count > 0)
         {
             message += $" It may no longer use {string.Join(", ", withdrawn)}: its grants and tokens were revoked ({revoked} stored tokens), so members sign in to it again.";
@@ -194,9 +205,12 @@ public sealed class ClientAdministration(
             return refusal;
         }
 
-        // OpenIddict's store removes the app's authorizations and tokens with it.
+        // OpenIddict's store removes the app's authorizations and tokens with it (inside this
+        // transaction: it only opens its own when none is open).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await applications.DeleteAsync(application!, cancellationToken);
         await AuditAsync(Operations.Audit.AuditKinds.ClientRemoved, clientId, [], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return ClientChange.Done($"Relying app {clientId} removed with its grants: its refresh tokens no longer work, and introspection and userinfo refuse its access tokens (APIs that check them offline accept them until they expire).", null);
     }
 
@@ -206,7 +220,9 @@ public sealed class ClientAdministration(
         var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return (null, null, ClientChange.Unknown($"No relying app '{clientId}'."));
+            return (null, null, IsConfigured(clientId)
+                ? ClientChange.Refused($"{clientId} is managed by configuration (RelyingApps:Apps): change it there. (The service registers it at its next start.)")
+                : ClientChange.Unknown($"No relying app '{clientId}'."));
         }
 
         var descriptor = new OpenIddictApplicationDescriptor();
@@ -215,6 +231,10 @@ public sealed class ClientAdministration(
             ? (application, descriptor, null)
             : (null, null, ClientChange.Refused($"{clientId} is managed by configuration (RelyingApps:Apps): change it there."));
     }
+
+    private bool IsConfigured(string clientId) =>
+        configuration.GetSection(RelyingAppOptions.Section + ":Apps").GetChildren()
+            .Any(configured => string.Equals(configured["ClientId"], clientId, StringComparison.Ordinal));
 
     private string? Validate(RelyingApp app)
     {
