@@ -465,6 +465,70 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("The header (first line) has no column birthdate or 生年月日."));
     }
 
+    [Test]
+    public async Task AMisspeltColumn_IsNamedAsNotRead_AndTheRosterAddressesAreSaidToBeKept()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var file = _files.Write(["user_id,symbol,number,birthdate,name,joined_on,e-mail", "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,taro@example.jp"]);
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--dry-run");
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Success), errors);
+        Assert.That(errors, Does.Contain("Columns not read: e-mail.").And.Contain("roster addresses are left as they are"));
+    }
+
+    [TestCase("\t", "tabs")]
+    [TestCase(";", "semicolons")]
+    public void AFileSeparatedByOtherThanCommas_IsRefused_SayingHowToSaveIt(string separator, string named)
+    {
+        var text = RosterFiles.EnglishHeader.Replace(",", separator, StringComparison.Ordinal) + "\n" + OldMember.Replace(",", separator, StringComparison.Ordinal);
+        Assert.That(() => RosterFile.Parse(text, "UTF-8"), Throws.InstanceOf<RosterFileException>()
+            .With.Message.Contain($"It is separated by {named}: save the file as \"CSV UTF-8 (Comma delimited)\"."));
+    }
+
+    [Test]
+    public void ShiftJisNamedForAUtf8FileWithJapanese_IsRefused_InsteadOfLoadingOtherCharacters()
+    {
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(RosterFiles.EnglishHeader + "\n" + OldMember + "\n");
+        Assert.That(() => RosterFile.Decode(utf8, RosterFile.ShiftJis), Throws.InstanceOf<RosterFileException>()
+            .With.Message.Contain("UTF-8 with Japanese text").And.Message.Contain("leave --encoding out"));
+        Assert.That(RosterFile.Decode(RosterFiles.ShiftJis.GetBytes(OldMember), RosterFile.ShiftJis).Text, Is.EqualTo(OldMember), "a Shift_JIS file still reads");
+    }
+
+    [Test]
+    public async Task AnImportInterruptedBeforeItWroteAnything_SaysNothingWasApplied()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var scope = factory.Services.CreateAsyncScope();
+        var errors = new StringWriter();
+        using var interrupted = new CancellationTokenSource();
+        await interrupted.CancelAsync();
+
+        Assert.That(() => scope.ServiceProvider.GetRequiredService<RosterImporter>().ImportAsync(
+                new RosterImportRequest(_files.Write([RosterFiles.EnglishHeader, OldMember])) { NoticesPath = _files.NoticePath },
+                new StringWriter(), errors, showProgress: false, interrupted.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(errors.ToString(), Does.Contain("Interrupted: nothing was applied."));
+    }
+
+    [Test]
+    public async Task UserIdsTakenByAnotherImportMeanwhile_AreNamedAsSuch_NotAsADatabaseThatIsDown()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        // What PostgreSQL answers the second of two imports of the same new members, once the first has committed.
+        await TestMembers.WithDbAsync(factory, db => db.Database.ExecuteSqlRawAsync("""
+            CREATE FUNCTION taken_meanwhile() RETURNS trigger AS $$ BEGIN
+              RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = 'duplicate key value violates unique constraint "ix_members_normalized_user_id"';
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER taken_meanwhile BEFORE INSERT ON members FOR EACH ROW EXECUTE FUNCTION taken_meanwhile();
+            """));
+
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", _files.Write([RosterFiles.EnglishHeader, OldMember]));
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("created by another import while this one ran").And.Not.Contain("could not be reached"));
+    }
+
     private async Task<(RosterImportResult Result, string Output, string Errors)> ImportAsync(KosmoFactory factory, string file)
     {
         await using var scope = factory.Services.CreateAsyncScope();

@@ -37,4 +37,21 @@ public static class DatabaseUnavailable
 
         return false;
     }
+
+    /// <summary>
+    /// The database answered and refused a row whose unique key another writer had just taken:
+    /// PostgreSQL's unique_violation, SQLite's UNIQUE constraint. Not a database that is down.
+    /// </summary>
+    public static bool DuplicateKey(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is DbException db && (db.SqlState is "23505" || db.Message.Contains("UNIQUE constraint failed", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -166,6 +166,8 @@ public static class KosmoCommandLine
     private static string Describe(Exception failure) =>
         DatabaseUnavailable.SchemaMissing(failure)
             ? $"the database is not migrated to this version ({FirstLine(failure.GetBaseException().Message)}). Run `migrate` first, or check that ConnectionStrings__Kosmo names the right database."
+        : DatabaseUnavailable.DuplicateKey(failure)
+            ? $"another command or replica wrote the same record at the same moment ({FirstLine(failure.GetBaseException().Message)}); run the command again."
         : DatabaseUnavailable.Caused(failure)
             ? $"the database could not be reached or refused the command ({FirstLine(failure.GetBaseException().Message)}). Check ConnectionStrings__Kosmo and that PostgreSQL is up."
             : failure.Message;

@@ -6,9 +6,11 @@ namespace Kosmo.Idp.Operations.Roster;
 
 /// <summary>
 /// What was read from a roster file, before any row is checked; <c>HasEmailColumn</c> false when
-/// the file says nothing about addresses (the column is optional).
+/// the file says nothing about addresses (the column is optional); <c>UnreadColumns</c>, header
+/// names that are none of the roster's columns.
 /// </summary>
-public sealed record RosterFileContent(string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed, bool HasEmailColumn = true);
+public sealed record RosterFileContent(
+    string EncodingName, IReadOnlyList<RosterRow> Rows, IReadOnlyList<RosterRejection> Malformed, bool HasEmailColumn, IReadOnlyList<string> UnreadColumns);
 
 /// <summary>A roster file that cannot be read at all (no header, a missing column, an unknown encoding).</summary>
 public sealed class RosterFileException(string message) : Exception(message);
@@ -72,6 +74,14 @@ public static partial class RosterFile
                     var start = bom.Encoding == StrictUtf8 ? bom.Length : 0;
                     return (StrictUtf8.GetString(bytes, start, bytes.Length - start), "UTF-8 (forced)");
                 case ShiftJis:
+                    // Japanese in UTF-8 read as Shift_JIS is not refused byte by byte: it loads as other kanji
+                    // (佐藤 as 菴占陸). A script that always names Shift_JIS would load a UTF-8 export so.
+                    if (IsUtf8WithJapanese(bytes))
+                    {
+                        throw new RosterFileException(
+                            $"The file is UTF-8 with Japanese text, which --encoding {ShiftJis} would load as other characters: leave --encoding out, or use --encoding {Utf8}.");
+                    }
+
                     return (ShiftJisText(bytes), "Shift_JIS (forced)");
                 case null:
                     break;
@@ -131,6 +141,18 @@ public static partial class RosterFile
         }
     }
 
+    private static bool IsUtf8WithJapanese(byte[] bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes).Any(c => c >= '\u0800');
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// " at line 4812 (bytes EE E0)": which character the encoding cannot read (a rare kanji variant,
     /// say), so the operator fixes one line of a long file instead of guessing.
@@ -170,6 +192,7 @@ public static partial class RosterFile
         using var csv = CsvReader.FromText(SeparatorOnlyLine().Replace(text, ""), options);
         CsvRecordMapper<RosterRow> mapper;
         bool hasEmailColumn;
+        List<string> unread;
         try
         {
             csv.ReadHeader();
@@ -184,11 +207,10 @@ public static partial class RosterFile
             var missing = RequiredColumns.Where(names => !names.Any(present.Contains)).Select(names => string.Join(" or ", names)).ToList();
             if (missing.Count > 0)
             {
-                // Excel's "Unicode text" is separated by tabs: the whole header reads as one column.
-                var tabs = headers.Count == 1 && headers[0].Contains('\t')
-                    ? " It is separated by tabs: save the file as \"CSV UTF-8 (Comma delimited)\"."
-                    : "";
-                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.{tabs}");
+                // Excel's "Unicode text" is separated by tabs, and a European locale's CSV by semicolons: the whole header reads as one column.
+                var separator = headers.Count != 1 ? null : headers[0].Contains('\t') ? "tabs" : headers[0].Contains(';') ? "semicolons" : null;
+                var hint = separator is null ? "" : $" It is separated by {separator}: save the file as \"CSV UTF-8 (Comma delimited)\".";
+                throw new RosterFileException($"The header (first line) has no column {string.Join(", ", missing)}.{hint}");
             }
 
             // Both names of a column (user_id and ユーザID): only one would be read, the other dropped without a word.
@@ -197,6 +219,8 @@ public static partial class RosterFile
                 throw new RosterFileException($"The header (first line) has the column {string.Join(" or ", twice)} more than once: keep one.");
             }
 
+            // A misspelt column (e-mail) would be dropped without a word, and every roster address with it.
+            unread = headers.Where(h => h.Length > 0 && !RequiredColumns.Append(EmailColumn).Any(names => names.Contains(h, StringComparer.OrdinalIgnoreCase))).ToList();
             mapper = CsvRecordMapper.Create<RosterRow>(csv);
         }
         catch (Exception e) when (e is CsvFormatException or KeyNotFoundException)
@@ -218,7 +242,7 @@ public static partial class RosterFile
             throw new RosterFileException("The file has the header but no member lines below it: nothing to load. Check that the export ran to the end and that this is the roster file.");
         }
 
-        return new RosterFileContent(encodingName, rows, malformed, hasEmailColumn);
+        return new RosterFileContent(encodingName, rows, malformed, hasEmailColumn, unread);
     }
 
     private static string Describe(CsvMalformedRecord record) => record.Reason switch

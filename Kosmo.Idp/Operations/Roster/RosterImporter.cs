@@ -42,19 +42,36 @@ public sealed class RosterImporter(
 
         var (valid, rejected) = (lines.Valid, lines.Rejected);
         await output.WriteLineAsync($"Read {lines.Count} lines from {request.FilePath} ({lines.EncodingName}).");
+        if (lines.UnreadColumns.Count > 0)
+        {
+            var addresses = lines.HasEmailColumn ? "" : " With no email (メールアドレス) column, members' roster addresses are left as they are.";
+            await errors.WriteLineAsync($"Columns not read: {Shared.PlainText.Printable(string.Join(", ", lines.UnreadColumns))}. "
+                + $"A roster's columns are user_id, symbol, number, birthdate, name, joined_on and email (or ユーザID, 記号, 番号, 生年月日, 氏名, 資格取得日, メールアドレス).{addresses}");
+        }
+
         foreach (var rejection in rejected)
         {
             // The reason quotes the file, which comes from another office's system: nothing in it runs in the terminal.
             await errors.WriteLineAsync($"line {rejection.Line}: {Shared.PlainText.Printable(rejection.Reason)}");
         }
 
-        if (!await migrator.IsSchemaCurrentAsync(cancellationToken))
+        RosterPlan plan;
+        try
         {
-            await errors.WriteLineAsync("The database schema is not current; run `migrate` first.");
-            return RosterImportResult.Failed();
+            if (!await migrator.IsSchemaCurrentAsync(cancellationToken))
+            {
+                await errors.WriteLineAsync("The database schema is not current; run `migrate` first.");
+                return RosterImportResult.Failed();
+            }
+
+            plan = await PlanAsync(valid, lines.HasEmailColumn, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await errors.WriteLineAsync("Interrupted: nothing was applied.");
+            throw;
         }
 
-        var plan = await PlanAsync(valid, lines.HasEmailColumn, cancellationToken);
         // --apply-valid with no valid line would "load" nothing and report a partial load (3).
         var refused = rejected.Count > 0 && (!request.ApplyValid || valid.Count == 0);
         var exitCode = refused ? RosterImportExit.Failed
@@ -120,6 +137,14 @@ public sealed class RosterImporter(
 
             // A failed database is named by the command's own "Failed:" line after this one.
             var deleted = result.RandomPasswords > 0 ? $", and the credentials notice {noticePath} was deleted" : "";
+            if (DatabaseUnavailable.DuplicateKey(failure))
+            {
+                // Not a database that is down: the same user IDs were created by another import running at the same time.
+                await errors.WriteLineAsync($"Nothing was applied{deleted}: some of these user IDs were created by another import while this one ran. "
+                    + "Run the import again once the other has finished: it will find those members and update them.");
+                return RosterImportResult.Failed();
+            }
+
             await errors.WriteLineAsync(failure is OperationCanceledException ? $"Interrupted: nothing was applied{deleted}." : $"Nothing was applied{deleted}.");
             throw;
         }
@@ -175,7 +200,7 @@ public sealed class RosterImporter(
         var (valid, invalid) = RosterRowValidation.Validate(content.Rows, DateOnly.FromDateTime(time.GetLocalNow().DateTime));
         return new RosterLines(
             content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)],
-            content.HasEmailColumn);
+            content.HasEmailColumn, content.UnreadColumns);
     }
 
     /// <summary>
@@ -358,7 +383,8 @@ public sealed class RosterImporter(
         }
     }
 
-    private sealed record RosterLines(string EncodingName, int Count, List<RosterEntry> Valid, List<RosterRejection> Rejected, bool HasEmailColumn);
+    private sealed record RosterLines(
+        string EncodingName, int Count, List<RosterEntry> Valid, List<RosterRejection> Rejected, bool HasEmailColumn, IReadOnlyList<string> UnreadColumns);
 
     private sealed record RosterColumns(
         Guid Id, string NormalizedUserId, string? DisplayName, string? Symbol, string? Number, DateOnly? BirthDate, DateOnly? JoinedOn, string? RosterEmail);
