@@ -336,6 +336,15 @@ public sealed class MemberCommandsTests
         var logout = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(portal.Tokens.Single());
         Assert.That((logout.Issuer, logout.Subject, logout.Audiences.Single()), Is.EqualTo(("https://idp.example-kenpo.or.jp/", member.Id.ToString(), KosmoFactory.PortalClientId)),
             "signed by the command, which loads the keys itself");
+        Assert.That(output, Does.Contain("1 relying app sign-in(s) told by logout token").And.Not.Contain("NOT reached"));
+
+        // The app is down: the operator hears that it was not told yet, and where to follow it.
+        portal.Down = true;
+        await AddTokenAndAuthorizationAsync(factory, member);
+        var (downExit, downOutput, downErrors) = await OperatorShell.RunAsync(factory.ConnectionString,
+            new Dictionary<string, string?> { ["Protocol__Issuer"] = "https://idp.example-kenpo.or.jp/" }, "members", "sign-out", "K0001");
+        Assert.That(downExit, Is.Zero, downOutput + downErrors);
+        Assert.That(downOutput, Does.Contain("0 relying app sign-in(s) told by logout token, 1 NOT reached yet").And.Contain("clients logout-notices"));
     }
 
     [Test]
@@ -402,6 +411,8 @@ public sealed class MemberCommandsTests
         Assert.That(errors, Does.Not.Contain("   at "), "the reason in words, not stack traces");
         Assert.That((await FindAsync(factory, "K0001")).IsLocked, Is.False);
         Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked)).Detail, Does.Contain("mail NOT sent"));
+        Assert.That(errors.Split('\n').Where(line => line.Contains("account.unlocked", StringComparison.Ordinal)), Has.Some.Contain("mail NOT sent"),
+            "the log's copy of the audit event, which restores events lost with an older backup, says so too");
     }
 
     [Test]

@@ -119,7 +119,7 @@ public sealed class SessionTermination(
     /// is committed: no HTTP call waits inside a transaction, and no app is told of a sign-out
     /// that was then rolled back.
     /// </summary>
-    public Task NotifyAppsAsync() => backchannel.SendQueuedAsync();
+    public Task<Logout.LogoutDeliveryReport> NotifyAppsAsync() => backchannel.SendQueuedAsync();
 
     /// <summary>
     /// Signs the member out of this browser's session (the provider's own logout, or a relying

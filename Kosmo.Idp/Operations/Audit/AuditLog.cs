@@ -17,7 +17,7 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
     public static string Limited(string detail, int maximum = MaximumDetailLength) =>
         detail.Length <= maximum ? detail : detail[..(maximum - 1)] + "…";
 
-    /// <summary>Returns the event so a caller can add an outcome learned after saving (a mail that failed).</summary>
+    /// <summary>Returns the event so a caller can add an outcome learned after saving (a mail that failed; see <see cref="Complete"/>).</summary>
     public AuditEvent Record(string kind, Guid? memberId, string? detail = null)
     {
         var audit = new AuditEvent
@@ -43,5 +43,16 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
 
         metrics?.Observe(kind, detail);
         return audit;
+    }
+
+    /// <summary>
+    /// Adds an outcome learned after the event was recorded (whether the member's mail went out) to
+    /// the stored detail, and logs the completed detail too: the log copy is what restores audit
+    /// events lost with a database restored from an older backup.
+    /// </summary>
+    public void Complete(AuditEvent recorded, string outcome)
+    {
+        recorded.Detail = Limited(recorded.Detail is null ? outcome : recorded.Detail + "; " + outcome);
+        logger.LogInformation("Audit {AuditKind} for member {MemberId} completed: {AuditDetail}", recorded.Kind, recorded.MemberId, recorded.Detail);
     }
 }

@@ -256,6 +256,7 @@ public sealed class MemberAdministration(
     /// </summary>
     public async Task<MemberChangeResult> SignOutEveryoneAsync(OperatorNote note, CancellationToken cancellationToken)
     {
+        backchannel.EnsureSettingsAreValid();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var members = await db.Members.ExecuteUpdateAsync(set => set
             .SetProperty(m => m.SessionVersion, m => m.SessionVersion + 1)
@@ -294,6 +295,7 @@ public sealed class MemberAdministration(
     private async Task<MemberChangeResult> ChangeAndSignOutAsync(
         Member member, string auditKind, MemberNotice notice, OperatorNote note, List<string> changes, string summary, CancellationToken cancellationToken)
     {
+        backchannel.EnsureSettingsAreValid();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         member.UpdatedAt = time.GetUtcNow();
         var (revokedTokens, revokedAuthorizations, _) = await sessions.EndAllAsync(member, sparedSessionId: null, cancellationToken);
@@ -307,7 +309,15 @@ public sealed class MemberAdministration(
         var recorded = audit.Record(auditKind, member.Id, Detail(note, changes));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await sessions.NotifyAppsAsync();
+        var told = await sessions.NotifyAppsAsync();
+        if (told.Total > 0)
+        {
+            // Printed, not audited: the audit says what was ended; clients logout-notices follows what is still on its way.
+            changes.Add(told.Retrying + told.GivenUp == 0
+                ? $"{told.Delivered} relying app sign-in(s) told by logout token"
+                : $"{told.Delivered} relying app sign-in(s) told by logout token, {told.Retrying + told.GivenUp} NOT reached yet (the running service retries; see clients logout-notices)");
+        }
+
         return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);
     }
 
@@ -337,7 +347,7 @@ public sealed class MemberAdministration(
             }
         }
 
-        recorded.Detail = AuditLog.Limited(recorded.Detail + "; " + mailOutcome);
+        audit.Complete(recorded, mailOutcome);
         // Not cancellable: the change is already stored, and its audit event should say whether the member knows.
         await db.SaveChangesAsync(CancellationToken.None);
         return result with { Changes = [.. result.Changes, mailOutcome], MailWarning = warning };

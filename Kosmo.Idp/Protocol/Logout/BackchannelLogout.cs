@@ -141,19 +141,27 @@ public sealed class BackchannelLogout(
     /// whatever happens here: not cancelled with the request (each post is bounded by the timeout),
     /// and a failure to record the outcome leaves the notices to the dispatcher once their lease ends.
     /// </summary>
-    public async Task SendQueuedAsync()
+    public async Task<LogoutDeliveryReport> SendQueuedAsync()
     {
         var queued = _queued.ToList();
         _queued.Clear();
         try
         {
-            await SendAsync(queued, CancellationToken.None);
+            return await SendAsync(queued, CancellationToken.None);
         }
         catch (Exception e)
         {
             logger.LogError(e, "Back-channel logout: the outcome of {Count} notice(s) was not recorded; they are sent again after their lease", queued.Count);
+            return new LogoutDeliveryReport(0, queued.Count, 0, 0);
         }
     }
+
+    /// <summary>
+    /// Reads the protocol settings a logout token needs, so an operator command that ends sessions
+    /// fails on a missing Protocol:Issuer before it changes anything, for every member alike, rather
+    /// than only for a member who happens to be signed in to an app with a logout URI.
+    /// </summary>
+    public void EnsureSettingsAreValid() => _ = protocol.Value;
 
     /// <summary>
     /// Sends tracked notices (a few at a time), then records the outcome: accepted ones are deleted,
