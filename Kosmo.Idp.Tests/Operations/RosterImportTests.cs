@@ -410,6 +410,18 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task ANoticePathThatIsAFolder_AppliesNothing_AndAsksForAFileName()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var (exit, _, errors) = await OperatorShell.RunAsync(factory.ConnectionString,
+            "members", "import", _files.Write([RosterFiles.EnglishHeader, NewMember]), "--notices", _files.Directory);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.Failed));
+        Assert.That(errors, Does.Contain("--notices names the folder").And.Contain("notices.csv"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync()), Is.Zero);
+    }
+
+    [Test]
     public async Task AnImportInterruptedAfterItWroteItsNotice_AppliesNothing_DeletesTheNotice_AndSaysSo()
     {
         await using var factory = await KosmoFactory.StartAsync();

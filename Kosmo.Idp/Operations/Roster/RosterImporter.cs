@@ -163,6 +163,11 @@ public sealed class RosterImporter(
     /// <summary>What would keep the notice from being written where it was asked for, checked without writing it.</summary>
     private static string? NoticeProblem(string path)
     {
+        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
+        {
+            return $"--notices names the folder {path}: name the file, e.g. --notices {Path.Combine(path, "notices.csv")}.";
+        }
+
         var folder = Path.GetDirectoryName(path)!;
         if (File.Exists(path))
         {
