@@ -252,6 +252,28 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task ANewSignInThatCancelledTheMailedLink_SendsTheNextOneAtOnce_ThenTheCooldownHoldsAgain()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0023", "823", "3", new DateOnly(1981, 3, 3));
+        var first = _factory.Browser();
+        var atTerms = await SubmitNextAsync(first, await LoginAsync(first, "R0023", "823319810303"), new Dictionary<string, string> { ["BirthDate"] = "19810303" });
+        var atEmail = await SubmitNextAsync(first, atTerms, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        await SubmitNextAsync(first, atEmail, new Dictionary<string, string> { ["Email"] = "r0023@example.jp" });
+        Assert.That(_factory.Mail.To("r0023@example.jp"), Has.Count.EqualTo(1));
+
+        // Signed in again a moment later (the first tab closed): the page says the mailed link no longer works.
+        var browser = _factory.Browser();
+        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0023", "823319810303"));
+        Assert.That(ErrorOn(await emailPage.Content.ReadAsStringAsync(), "email-asked-again"), Is.Not.Null);
+        await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0023@example.jp" });
+        Assert.That(_factory.Mail.To("r0023@example.jp"), Has.Count.EqualTo(2), "not told to wait for a mail whose link is dead");
+
+        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string>(), "form[action*=Resend]");
+        Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "email-send-error"), Does.Contain("秒ほどお待ちのうえ"), "a resend after that waits as ever");
+        Assert.That(_factory.Mail.To("r0023@example.jp"), Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public async Task SomeoneWhoWentFirstWithTheInitialPassword_LeavesNoMailboxNorMethod_TheMembersSignInAsksForBothAgain()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0018", "818", "8", new DateOnly(1979, 12, 1), rosterEmail: "r0018@example.jp");

@@ -81,15 +81,21 @@ public sealed class EmailVerificationService(
         var hourAgo = now.AddHours(-1);
         var events = await db.AuditEvents
             .Where(a => a.MemberId == member.Id && a.OccurredAt > hourAgo
-                && (a.Kind == AuditKinds.EmailVerificationSent || a.Kind == AuditKinds.EmailVerificationNotSent))
+                && (a.Kind == AuditKinds.EmailVerificationSent || a.Kind == AuditKinds.EmailVerificationNotSent
+                    || a.Kind == AuditKinds.InitialPasswordChoicesForgotten))
             .OrderBy(a => a.OccurredAt).ThenBy(a => a.Id).Select(a => new { a.Kind, a.OccurredAt }).ToListAsync(cancellationToken);
         // A mail the provider refused is not one: its not-sent event takes back the sent event before it.
         var mailed = new List<DateTimeOffset>();
+        DateTimeOffset? signedInAgainAt = null;
         foreach (var e in events)
         {
             if (e.Kind == AuditKinds.EmailVerificationSent)
             {
                 mailed.Add(e.OccurredAt);
+            }
+            else if (e.Kind == AuditKinds.InitialPasswordChoicesForgotten)
+            {
+                signedInAgainAt = e.OccurredAt;
             }
             else if (mailed.Count > 0)
             {
@@ -102,7 +108,10 @@ public sealed class EmailVerificationService(
         // names the same mailbox) is no way around the wait.
         var sentWithinCooldown = MailedSince(now - settings.ResendCooldown);
         var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
-        if (!correctingTheAddress && mailed.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
+        // A new sign-in with the initial password cancelled the link mailed before it, and the page says
+        // so: the first mail it asks for goes out at once (each one after that waits, and the hourly cap holds).
+        var firstAfterASignIn = signedInAgainAt is { } signedIn && latestRow is null && !mailed.Any(at => at >= signedIn);
+        if (!correctingTheAddress && !firstAfterASignIn && mailed.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
             && now - sentAt < settings.ResendCooldown)
         {
             return (new SendOutcome(SendStatus.CoolingDown, settings.ResendCooldown - (now - sentAt)), null, null);
