@@ -94,6 +94,24 @@ public sealed class HostileInputTests
             "the language switch opens that page too, not the error page's own address (which would say only 'page not found')");
     }
 
+    [Test]
+    public async Task TheLanguageSwitchOfAPageThatExpired_GoesBackToThatPage_WithoutSwitching()
+    {
+        // A page of one browser, its switch pressed in another: the token fits no cookie there.
+        var page = await _factory.Browser().GetAsync("/login?ReturnUrl=%2Faccount");
+        var browser = _factory.Browser();
+        var switched = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+
+        Assert.That(switched.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "not the expired-page error");
+        Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo("/login?ReturnUrl=%2Faccount"));
+        Assert.That(switched.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], Has.None.Contain("kosmo_language"),
+            "a request without a valid token changes nothing");
+
+        // Pressed again on the page it went back to, it switches.
+        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync(switched.Headers.Location), new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        Assert.That(again.Headers.GetValues("Set-Cookie"), Has.Some.StartWith("kosmo_language=c%3Den"));
+    }
+
     [TestCase("POST", "/account?handler=NoSuchHandler")]
     [TestCase("POST", "/account")]
     [TestCase("TRACE", "/account")]
