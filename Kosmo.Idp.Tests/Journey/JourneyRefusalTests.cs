@@ -33,6 +33,8 @@ public sealed class JourneyRefusalTests
         Assert.That(ErrorOn(first, "birthdate-error"), Does.Contain("一致しません").And.Contain("あと2回"));
         var notADate = await SubmitBirthDateAsync(browser, "1984-02-30");
         Assert.That(notADate, Does.Contain("西暦8桁"), "an impossible date is a format error, not a try");
+        var future = await SubmitBirthDateAsync(browser, DateTime.UtcNow.AddYears(1).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.That(ErrorOn(future, "birthdate-error"), Does.Contain("今日より後").And.Not.Contain("あと"), "a date after today is a slip, not a try");
         var second = await SubmitBirthDateAsync(browser, "19841009");
         Assert.That(ErrorOn(second, "birthdate-error"), Does.Contain("あと1回"));
         var third = await SubmitBirthDateAsync(browser, "19841010");

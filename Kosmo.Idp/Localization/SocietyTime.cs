@@ -13,4 +13,7 @@ public static class SocietyTime
     public static string Minute(DateTimeOffset time) => time.ToOffset(Japan).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     public static string Day(DateTimeOffset time) => time.ToOffset(Japan).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The date in Japan at <paramref name="time"/>.</summary>
+    public static DateOnly Today(DateTimeOffset time) => DateOnly.FromDateTime(time.ToOffset(Japan).DateTime);
 }

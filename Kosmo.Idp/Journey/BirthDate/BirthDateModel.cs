@@ -40,6 +40,13 @@ public sealed class BirthDateModel(
             return Page();
         }
 
+        // A slip of the keyboard (2027 for 1927), not a guess: like a malformed date, it costs no try.
+        if (typed > SocietyTime.Today(time.GetUtcNow()))
+        {
+            Error = text["BirthDate.InTheFuture"];
+            return Page();
+        }
+
         // One try at a time per member, each reading the count (and lock) the one before left:
         // tries sent in parallel would otherwise all be compared before any was counted, and a
         // right one among them would reset the count under the others' feet.
