@@ -335,6 +335,59 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task ACopyOfThePasswordOnlyCookie_WithAFormOfItsOwn_GetsNoFirstAnswer_AndStillNeedsACode()
+    {
+        await TestMembers.AddAsync(_factory, "T0151", "Mail-Member-2026");
+        var cookies = new System.Net.CookieContainer();
+        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        Assert.That(PathOf(await LoginAsync(browser, "T0151", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
+        var page = await browser.GetAsync("/journey/otp?mode=email");
+        var stolen = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var passed = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = OtpMail.LatestCode(_factory, "t0151@example.jp") }, "#otp-form");
+        Assert.That(passed.Headers.Location?.OriginalString, Is.EqualTo("/"));
+
+        // Whoever copied the cookie after the password, before the code, posts a form of their own at once.
+        var thief = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        thief.DefaultRequestHeaders.Add("Cookie", stolen);
+        var forged = await HtmlForm.SubmitAsync(thief, await thief.GetAsync("/journey/otp?mode=email"), new Dictionary<string, string> { ["Code"] = "000000" }, "#otp-form");
+        Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a wrong code, not the member's pass replayed");
+        Assert.That(PathOf(await WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/journey/otp"), "still only the password");
+    }
+
+    /// <summary>A client with the session cookie <paramref name="answer"/> set, or else the one it was sent with.</summary>
+    private HttpClient WithSessionFrom(HttpResponseMessage answer, string sentWith)
+    {
+        var renewed = answer.Headers.TryGetValues("Set-Cookie", out var set) ? set.FirstOrDefault(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)) : null;
+        var client = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        client.DefaultRequestHeaders.Add("Cookie", renewed?.Split(';')[0] ?? sentWith);
+        return client;
+    }
+
+    [Test]
+    public async Task ACopyOfTheCookieFromBeforeSigningOutEveryOtherDevice_CannotComeBackWithAMadeUpSetupForm()
+    {
+        await AddAppMemberAsync("T0152");
+        var cookies = new System.Net.CookieContainer();
+        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        await LoginAsync(browser, "T0152", "Totp-Member-2026");
+        var setup = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = await AuthenticatorApp.ScanAsync(browser, setup);
+        var stolen = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var first = await HtmlForm.SubmitAsync(browser, setup,
+            new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()), ["SignOutEverywhere"] = "true" }, "#otp-setup-form");
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+
+        // The copy, signed out by that, takes a form token from the login page and posts the setup form without a code.
+        var thief = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        thief.DefaultRequestHeaders.Add("Cookie", stolen);
+        var token = (await HtmlForm.ParseAsync(await thief.GetAsync("/login"))).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var forged = await thief.PostAsync("/journey/otp-setup/app", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+
+        Assert.That(forged.Headers.Location?.OriginalString, Is.Not.EqualTo(first.Headers.Location?.OriginalString), "not the member's answer replayed");
+        Assert.That(PathOf(await WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/login"), "the copy stays signed out");
+    }
+
+    [Test]
     public async Task AMailedCode_IsStoredAsAKeyedHash_ThatACopyOfTheTableCannotBeSearchedWith()
     {
         var member = await TestMembers.AddAsync(_factory, "T0146", "Mail-Member-2026");

@@ -15,7 +15,10 @@ namespace Kosmo.Idp.Journey.Otp;
 /// is in its protected cookie, and its state (when the password was typed, for 本人確認 too, the
 /// factor and version it had) tells a new sign-in of the session (prompt=login, max_age) from a
 /// copy of the old request, so a new sign-in always asks for its own code. An operator's sign-out
-/// after the pass (a new session version) ends the replay as well.
+/// after the pass (a new session version) ends the replay as well. And only that very form: the
+/// fields as sent, the page's antiforgery token among them, are part of the stamp. A copy of the
+/// session cookie alone (stolen before the code) with a form of its own never matches, so it can
+/// neither skip the code nor undo "sign out every other device" with a made-up post.
 /// </summary>
 public static class RepeatedCodeForm
 {
@@ -26,9 +29,10 @@ public static class RepeatedCodeForm
 
     /// <param name="session">The session before the code: the one a copy of the form would carry.</param>
     /// <param name="member">The member as the passing request leaves it (its session version included).</param>
-    public static void Remember(Member member, MemberSession session, string method, DateTimeOffset now)
+    /// <param name="form">The passing request, whose form a copy must repeat exactly.</param>
+    public static void Remember(Member member, MemberSession session, HttpRequest form, string method, DateTimeOffset now)
     {
-        member.CodeSessionId = StampOf(session);
+        member.CodeSessionId = StampOf(session, form);
         member.CodeSessionAt = now;
         member.CodeSessionMethod = method;
         member.CodeSessionVersion = member.SessionVersion;
@@ -39,9 +43,9 @@ public static class RepeatedCodeForm
     /// member's code lock, so the first request has committed); null when there was none.
     /// </summary>
     public static async Task<Pass?> PassedMomentsAgoAsync(
-        KosmoDbContext db, Guid memberId, MemberSession session, DateTimeOffset now, CancellationToken cancellationToken)
+        KosmoDbContext db, Guid memberId, MemberSession session, HttpRequest form, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (StampOf(session) is not { } stamp)
+        if (StampOf(session, form) is not { } stamp)
         {
             return null;
         }
@@ -55,8 +59,14 @@ public static class RepeatedCodeForm
             : null;
     }
 
-    // Hashed: a fixed length, and no session id stored in the clear.
-    private static string? StampOf(MemberSession session) => session.Id is null ? null
+    // Hashed: a fixed length, and neither a session id nor a typed code stored in the clear.
+    private static string? StampOf(MemberSession session, HttpRequest request) => session.Id is null ? null
         : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant(
-            $"{session.Id}|{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}"))));
+            $"{session.Id}|{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}|{FormOf(request)}"))));
+
+    // Already read by model binding, so reading it here does no I/O. Every field, in a fixed order,
+    // each value length-prefixed so that no two different forms read alike.
+    private static string FormOf(HttpRequest request) => !request.HasFormContentType ? ""
+        : string.Concat(request.Form.OrderBy(field => field.Key, StringComparer.Ordinal)
+            .SelectMany(field => field.Value.Select(value => FormattableString.Invariant($"{field.Key.Length}:{field.Key}{value?.Length}:{value}"))));
 }

@@ -88,7 +88,7 @@ public sealed class AppOtpSetupModel(
         // session version that pass ended; EnterAsync would take it for signed out (and its renewed
         // cookie would sign this browser out). Answered as the first was.
         if (MemberSession.From(User) is { } copy
-            && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, time.GetUtcNow(), cancellationToken) is { } earlier
+            && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, Request, time.GetUtcNow(), cancellationToken) is { } earlier
             && earlier.Version != copy.Version)
         {
             return await AnswerAsBeforeAsync(copy, earlier, cancellationToken);
@@ -124,7 +124,7 @@ public sealed class AppOtpSetupModel(
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
-            if ((repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, time.GetUtcNow(), cancellationToken)) is not null)
+            if ((repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken)) is not null)
             {
                 return (null, null);
             }
@@ -189,7 +189,7 @@ public sealed class AppOtpSetupModel(
             }
 
             await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
-            RepeatedCodeForm.Remember(Member, Session, AuthenticationMethods.ByApp, now);
+            RepeatedCodeForm.Remember(Member, Session, Request, AuthenticationMethods.ByApp, now);
             await Db.SaveChangesAsync(cancellationToken);
             return (pending, null);
         }, cancellationToken);
