@@ -452,7 +452,7 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task CancellingAnAddressChangeAlreadyConfirmed_SaysThereWasNothingToCancel_AndNamesTheAddress()
+    public async Task CancellingAnAddressChangeAlreadyConfirmedOrWithdrawn_SaysWhatBecameOfIt_AndNamesTheAddress()
     {
         var browser = await SignedInAsync("A0057");
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0057@example.jp" }, "#change-email");
@@ -462,8 +462,17 @@ public sealed class AccountTests
 
         var cancelled = await HtmlForm.SubmitAsync(browser, stillOpen, new Dictionary<string, string>(), "#cancel-email-change");
         var notice = ErrorOn(await (await FollowAsync(browser, cancelled)).Content.ReadAsStringAsync(), "account-notice");
-        Assert.That(notice, Does.Contain("取り消せるメールアドレスの変更はありませんでした").And.Contain("new-a0057@example.jp").And.Not.Contain("取り消しました"));
+        Assert.That(notice, Does.Contain("すでに確定していたため、取り消せませんでした").And.Contain("new-a0057@example.jp").And.Contain("パスワードを変更し"));
         Assert.That(await EmailOfAsync("A0057"), Is.EqualTo("new-a0057@example.jp"));
+
+        // Withdrawn in another tab: nothing to cancel, nothing happened, and no alarm.
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "typo-a0057@example.jp" }, "#change-email");
+        var tabs = await Task.WhenAll(browser.GetAsync("/account"), browser.GetAsync("/account"));
+        await HtmlForm.SubmitAsync(browser, tabs[0], new Dictionary<string, string>(), "#cancel-email-change");
+        var twice = await HtmlForm.SubmitAsync(browser, tabs[1], new Dictionary<string, string>(), "#cancel-email-change");
+        Assert.That(ErrorOn(await (await FollowAsync(browser, twice)).Content.ReadAsStringAsync(), "account-notice"),
+            Is.EqualTo("取り消せるメールアドレスの変更はありませんでした。登録されているメールアドレスは new-a0057@example.jp です。"));
     }
 
     [Test]

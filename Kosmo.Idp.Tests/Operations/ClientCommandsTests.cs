@@ -139,6 +139,12 @@ public sealed class ClientCommandsTests
         Assert.That(noService.Exit, Is.Zero, noService.Errors);
         Assert.That(await ClientCredentialsAsync(factory, "benefits", secret), Is.EqualTo(HttpStatusCode.BadRequest));
 
+        // A single-page app's start page differs only after the #: still a change.
+        await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "https://benefits.kosmo.test/#/top");
+        var moved = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "https://benefits.kosmo.test/#/menu");
+        Assert.That(moved.Output, Does.Contain("home URL https://benefits.kosmo.test/#/menu"), moved.Errors);
+        Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output, Does.Contain("https://benefits.kosmo.test/#/menu"));
+
         var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "", "--backchannel-logout-uri", "", "--english-name", "");
         Assert.That(cleared.Exit, Is.Zero, cleared.Errors);
         Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed").And.Contain("English name removed"));

@@ -101,10 +101,11 @@ public sealed class AccountModel(
             _ => null,
         };
         Notice = key is null ? null : text[key, recentSignIn.Minutes].Value;
-        if (done == "no-email-change")
+        if (done is "no-email-change" or "email-change-confirmed")
         {
-            // Said with the address, since a member pressing cancel may be stopping a change they never made.
-            Notice = text["Account.NoEmailChangeToCancel", Member.Email ?? ""];
+            // Said with the address: a member pressing cancel may be stopping a change they never made,
+            // and if it went through, they must learn it was not stopped.
+            Notice = text[done == "no-email-change" ? "Account.NoEmailChangeToCancel" : "Account.EmailChangeAlreadyConfirmed", Member.Email ?? ""];
         }
 
         if (Notice is not null && cancelled == "email-change")
@@ -307,7 +308,8 @@ public sealed class AccountModel(
     }
 
     /// <summary>Withdraws an address change whose link was not opened yet (typed by mistake, or by someone else).</summary>
-    public async Task<IActionResult> OnPostCancelEmailChangeAsync(CancellationToken cancellationToken)
+    /// <param name="pending">The address the page showed as waiting: only to tell the member what became of it.</param>
+    public async Task<IActionResult> OnPostCancelEmailChangeAsync(string? pending, CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
@@ -316,8 +318,9 @@ public sealed class AccountModel(
 
         if (await verifications.CancelPendingAsync(Member.Id, "account page", cancellationToken) == 0)
         {
-            // Already confirmed (on the phone), or withdrawn in another tab: nothing was stopped, and the member must not think otherwise.
-            return RedirectToPage(new { done = "no-email-change" });
+            // Already confirmed (on the phone), or withdrawn elsewhere: nothing was stopped, and the member must not think otherwise.
+            var confirmed = pending is not null && string.Equals(pending, Member.Email, StringComparison.OrdinalIgnoreCase);
+            return RedirectToPage(new { done = confirmed ? "email-change-confirmed" : "no-email-change" });
         }
 
         await Db.SaveChangesAsync(cancellationToken);

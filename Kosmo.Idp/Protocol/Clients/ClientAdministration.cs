@@ -159,12 +159,12 @@ public sealed class ClientAdministration(
             yield return after.EnglishDisplayName is null ? "English name removed" : "English name " + after.EnglishDisplayName;
         }
 
-        if (!before.RedirectUris.SequenceEqual(after.RedirectUris))
+        if (!SameList(before.RedirectUris, after.RedirectUris))
         {
             yield return "redirect URIs " + Listed(after.RedirectUris.Select(u => u.AbsoluteUri));
         }
 
-        if (!before.PostLogoutRedirectUris.SequenceEqual(after.PostLogoutRedirectUris))
+        if (!SameList(before.PostLogoutRedirectUris, after.PostLogoutRedirectUris))
         {
             yield return "post-logout URIs " + Listed(after.PostLogoutRedirectUris.Select(u => u.AbsoluteUri));
         }
@@ -179,12 +179,12 @@ public sealed class ClientAdministration(
             yield return after.AllowClientCredentials ? "client credentials allowed" : "client credentials withdrawn";
         }
 
-        if (before.HomeUrl != after.HomeUrl)
+        if (!Same(before.HomeUrl, after.HomeUrl))
         {
             yield return after.HomeUrl is null ? "home URL removed" : "home URL " + after.HomeUrl.AbsoluteUri;
         }
 
-        if (before.BackchannelLogoutUri != after.BackchannelLogoutUri)
+        if (!Same(before.BackchannelLogoutUri, after.BackchannelLogoutUri))
         {
             yield return after.BackchannelLogoutUri is null ? "back-channel logout URI removed" : "back-channel logout URI " + after.BackchannelLogoutUri.AbsoluteUri;
         }
@@ -195,6 +195,11 @@ public sealed class ClientAdministration(
         }
 
         static string Listed(IEnumerable<string> values) => values.Any() ? string.Join(" ", values) : "(none)";
+
+        // By their whole text: Uri's own equality leaves out the fragment (a single-page app's
+        // https://spa/#/menu would equal #/top) and user information.
+        static bool Same(Uri? a, Uri? b) => string.Equals(a?.AbsoluteUri, b?.AbsoluteUri, StringComparison.Ordinal);
+        static bool SameList(IEnumerable<Uri> a, IEnumerable<Uri> b) => a.Select(u => u.AbsoluteUri).SequenceEqual(b.Select(u => u.AbsoluteUri), StringComparer.Ordinal);
     }
 
     public async Task<ClientChange> RemoveAsync(string clientId, CancellationToken cancellationToken)
