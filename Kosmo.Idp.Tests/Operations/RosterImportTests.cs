@@ -505,6 +505,9 @@ public sealed class RosterImportTests
         Assert.That(() => RosterFile.Decode(utf8, RosterFile.ShiftJis), Throws.InstanceOf<RosterFileException>()
             .With.Message.Contain("UTF-8 with Japanese text").And.Message.Contain("leave --encoding out"));
         Assert.That(RosterFile.Decode(RosterFiles.ShiftJis.GetBytes(OldMember), RosterFile.ShiftJis).Text, Is.EqualTo(OldMember), "a Shift_JIS file still reads");
+        byte[] asciiWithMark = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.ASCII.GetBytes(RosterFiles.EnglishHeader + "\n")];
+        Assert.That(() => RosterFile.Decode(asciiWithMark, RosterFile.ShiftJis), Throws.InstanceOf<RosterFileException>().With.Message.Not.Contain("Japanese text"),
+            "a byte-order mark alone is no Japanese text");
     }
 
     [Test]

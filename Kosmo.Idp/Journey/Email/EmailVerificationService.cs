@@ -216,15 +216,19 @@ public sealed class EmailVerificationService(
         member.UpdatedAt = now;
         audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
         var replaced = previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase) ? previous : null;
-        if (replaced is not null)
+        // A code mailed to the old address must not outlive it (the member may be leaving a mailbox
+        // someone else reads): the next sign-in mails a fresh code to the new one; the counts stay.
+        // Under the lock a code mail reserves its code under, which then reads the new address.
+        await OneAtATime.RunAsync(db, MailKey(member.Id), async () =>
         {
-            // A code mailed to the old address must not outlive it (the member may be leaving a mailbox
-            // someone else reads): the next sign-in mails a fresh code to the new one. The counts stay.
-            await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id)
-                .ExecuteUpdateAsync(set => set.SetProperty(c => c.CodeHash, Array.Empty<byte>()), cancellationToken);
-        }
+            if (replaced is not null)
+            {
+                await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id)
+                    .ExecuteUpdateAsync(set => set.SetProperty(c => c.CodeHash, Array.Empty<byte>()), cancellationToken);
+            }
 
-        await db.SaveChangesAsync(cancellationToken);
+            return await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         if (replaced is not null)
         {
             // The old address hears of it: if someone else changed it, the member still learns.

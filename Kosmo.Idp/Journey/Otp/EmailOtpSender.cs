@@ -42,7 +42,7 @@ public sealed class EmailOtpSender(
         // When nothing was sent, the code it replaced and the cooldown come back, so the member can
         // retry at once (unless another send has replaced this code meanwhile).
         var previous = reserved.Previous!;
-        var message = EmailOtpMail.Create(member.Email, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime);
+        var message = EmailOtpMail.Create(reserved.Address!, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime);
         if (!await ReservedMail.SendOrUndoAsync(mail, message, () => db.EmailOtpChallenges
                 .Where(c => c.Id == reserved.ChallengeId && c.CodeHash == reserved.NewHash)
                 .ExecuteUpdateAsync(set => set
@@ -63,7 +63,8 @@ public sealed class EmailOtpSender(
 
     private sealed record CodeBefore(byte[] CodeHash, DateTimeOffset SentAt, DateTimeOffset ExpiresAt);
 
-    private sealed record Reservation(OtpSendOutcome? Refusal, Guid ChallengeId = default, string? Code = null, byte[]? NewHash = null, CodeBefore? Previous = null);
+    private sealed record Reservation(
+        OtpSendOutcome? Refusal, Guid ChallengeId = default, string? Code = null, byte[]? NewHash = null, CodeBefore? Previous = null, string? Address = null);
 
     private async Task<Reservation> ReserveAsync(Member member, CancellationToken cancellationToken)
     {
@@ -104,7 +105,10 @@ public sealed class EmailOtpSender(
         challenge.ExpiresAt = now + settings.EmailCodeLifetime;
         challenge.SendsInWindow++;
         await db.SaveChangesAsync(cancellationToken);
-        return new Reservation(null, challenge.Id, code, challenge.CodeHash, previous);
+        // Read under the lock that a confirmed change of address also takes: the code goes to the
+        // address as it is now, not as it was when this request loaded the member.
+        var address = await db.Members.Where(m => m.Id == member.Id).Select(m => m.Email).SingleAsync(cancellationToken) ?? member.Email;
+        return new Reservation(null, challenge.Id, code, challenge.CodeHash, previous, address);
     }
 
     public async Task<OtpCheck> VerifyAsync(Member member, string code, CancellationToken cancellationToken)

@@ -316,6 +316,10 @@ public sealed class MemberAdministration(
             changes.Add(told.Retrying + told.GivenUp == 0
                 ? $"{told.Delivered} relying app sign-in(s) told by logout token"
                 : $"{told.Delivered} relying app sign-in(s) told by logout token, {told.Retrying + told.GivenUp} NOT reached yet (the running service retries; see clients logout-notices)");
+            if (told.Dropped > 0)
+            {
+                changes.Add($"{told.Dropped} logout token(s) not sent: the app has no logout URI any more");
+            }
         }
 
         return await NotifyAsync(member, notice, recorded, new MemberChangeResult(MemberChangeOutcome.Changed, summary) { Changes = changes }, cancellationToken);

@@ -145,7 +145,8 @@ public static partial class RosterFile
     {
         try
         {
-            return StrictUtf8.GetString(bytes).Any(c => c >= '\u0800');
+            var start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            return StrictUtf8.GetString(bytes, start, bytes.Length - start).Any(c => c >= '\u0800');
         }
         catch (DecoderFallbackException)
         {
