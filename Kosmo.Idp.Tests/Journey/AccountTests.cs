@@ -245,6 +245,24 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task APasswordChangeWithSeveralMistakes_ShowsThemAllAtOnce_ButNeverComparesAGuessWithTheCurrentPassword()
+    {
+        var browser = await SignedInAsync("A0059");
+        var response = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = "not-my-password", ["NewPassword"] = "short1", ["Confirmation"] = "short1",
+        }, "#change-password");
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "current-password-error"), Does.Contain("正しくありません"));
+        Assert.That(ErrorOn(html, "new-password-error"), Does.Contain("文字以上"), "the new password's own problem, in the same answer");
+
+        // The member's real password typed as the new one, with a wrong current one: no "same as the current password".
+        var guessed = await ChangePasswordAsync(browser, "not-my-password", Password);
+        Assert.That(ErrorOn(guessed, "current-password-error"), Does.Contain("正しくありません"));
+        Assert.That(ErrorOn(guessed, "new-password-error"), Is.Null.Or.Empty, "that would confirm a guess at the current password without counting it");
+    }
+
+    [Test]
     public async Task ChangingThePassword_NeedsTheCurrentOne_AndWrongOnesCountTowardsTheLockout()
     {
         var browser = await SignedInAsync("A0004");
@@ -331,6 +349,7 @@ public sealed class AccountTests
         Assert.That(cancelled.Headers.Location!.OriginalString, Does.Contain("done=email-change-cancelled"));
         var firstLink = await (await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("typo-a0041@example.jp").Single()))).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(firstLink, "verify-refused"), Is.Not.Null, "the cancelled link no longer works");
+        Assert.That(ErrorOn(firstLink, "verify-sign-in"), Is.EqualTo("KOSMO Web にログインする"), "a way on from a phone that has no original page");
         var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "again-a0041@example.jp" }, "#change-email");
         Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "account-error"), Does.Contain("秒ほどお待ちのうえ"), "cancelling does not restart the resend cooldown");
         Assert.That(_factory.Mail.To("again-a0041@example.jp"), Is.Empty);

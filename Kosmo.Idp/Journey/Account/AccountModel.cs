@@ -282,14 +282,18 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        if (await passwords.RefusalAsync(Member, CurrentPassword, "Account.CurrentPasswordWrong", "current password on the account page", cancellationToken) is { } refusal)
+        var refusal = await passwords.RefusalAsync(Member, CurrentPassword, "Account.CurrentPasswordWrong", "current password on the account page", cancellationToken);
+        if (refusal is not null)
         {
             ModelState.AddModelError(nameof(CurrentPassword), refusal);
-            return await ShowAsync(cancellationToken);
         }
 
+        // Every mistake of the form at once, not one per try; but "the same as the current password"
+        // only once the current one is proven, or it would test guesses at it past the attempt limit.
         var password = NewPassword ?? "";
-        if (NewPasswordForm.Check(policy, Member, password, Confirmation, ModelState, nameof(NewPassword), nameof(Confirmation), text).Count > 0)
+        var problems = NewPasswordForm.Check(policy, Member, password, Confirmation, ModelState, nameof(NewPassword), nameof(Confirmation), text,
+            compareWithCurrent: refusal is null);
+        if (refusal is not null || problems.Count > 0)
         {
             return await ShowAsync(cancellationToken);
         }

@@ -11,9 +11,10 @@ public static class NewPasswordForm
     /// <summary>Puts every reason for refusal by its field; returns the reasons' keys, none when the password is accepted.</summary>
     public static IReadOnlyList<string> Check(
         PasswordPolicy policy, Member member, string password, string? confirmation,
-        ModelStateDictionary modelState, string passwordField, string confirmationField, IStringLocalizer<Strings> text)
+        ModelStateDictionary modelState, string passwordField, string confirmationField, IStringLocalizer<Strings> text,
+        bool compareWithCurrent = true)
     {
-        var problems = policy.Problems(member, password);
+        var problems = policy.Problems(member, password, compareWithCurrent);
         foreach (var problem in problems)
         {
             modelState.AddModelError(passwordField, text[problem, policy.Rules.MinimumLength, policy.Rules.MaximumLength]);

@@ -17,7 +17,11 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
     /// <summary>Characters as a member counts them (NIST SP 800-63B: Unicode code points), not UTF-16 units: 😀 is one.</summary>
     private static int CharactersIn(string password) => password.EnumerateRunes().Count();
 
-    public IReadOnlyList<string> Problems(Member member, string password)
+    /// <param name="compareWithCurrent">
+    /// False while the member has not proven the current password: the comparison would otherwise
+    /// answer guesses at it without counting them.
+    /// </param>
+    public IReadOnlyList<string> Problems(Member member, string password, bool compareWithCurrent = true)
     {
         var rules = options.Value;
         var problems = new List<string>();
@@ -77,7 +81,7 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
         }
 
         // Last, as it costs one Argon2id run: the initial password (roster rule or the paper notice), or the current one, cannot be kept.
-        if (problems.Count == 0 && (stable == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
+        if (problems.Count == 0 && compareWithCurrent && (stable == RosterPassword.For(member) || hashing.Check(member, password) != PasswordCheck.Wrong))
         {
             problems.Add(member.PasswordMustChange ? "NewPassword.IsInitial" : "NewPassword.IsCurrent");
         }
