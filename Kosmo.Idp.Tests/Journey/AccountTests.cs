@@ -386,6 +386,7 @@ public sealed class AccountTests
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         var first = await (await _factory.Browser().GetAsync(LinkIn(mails[0]))).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(first, "verify-done"), Does.Contain("確認が完了しました"));
+        Assert.That(ErrorOn(first, "verify-sign-in"), Is.EqualTo("KOSMO Web にログインする"), "the mail opened again on a phone, which has no original page");
     }
 
     [Test]
