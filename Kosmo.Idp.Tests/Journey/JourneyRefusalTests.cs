@@ -139,6 +139,7 @@ public sealed class JourneyRefusalTests
         Assert.That(ErrorOn(opened, "verify-until-own-password"), Does.Contain("ログインし直すとメールアドレスの確認もやり直し"),
             "still on the initial password: the page says what a new sign-in will ask, so it does not contradict this one");
         Assert.That(ErrorOn(opened, "verify-confirm"), Is.Null, "nothing left to press");
+        Assert.That(ErrorOn(opened, "verify-sign-in"), Is.Null, "no sign-in offered here: with the initial password it would ask for the address again");
         Assert.That((await TestMembers.AuditKindsAsync(_factory, "F0003")).Count(k => k == AuditKinds.EmailVerified), Is.EqualTo(1));
         Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/journey/method"));
 
@@ -164,6 +165,7 @@ public sealed class JourneyRefusalTests
 
         var old = await (await _factory.Browser().GetAsync(oldLink)).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(old, "verify-refused"), Does.Contain("置き換えられました").And.Contain("新しい確認メール"), "the member is told which mail to open");
+        Assert.That(ErrorOn(old, "verify-sign-in"), Is.Null, "a sign-in with the initial password would cancel the newer link the original page waits for");
         var pressedLate = await (await HtmlForm.SubmitAsync(phone, oldLinkOpenedBefore, new Dictionary<string, string>())).Content.ReadAsStringAsync();
         Assert.That(ErrorOn(pressedLate, "verify-refused"), Does.Contain("置き換えられました"), "a page opened before the change confirms nothing");
         await ConfirmAsync(_factory.Browser(), LinkIn(_factory.Mail.To("new-f0004@example.jp").Single()));

@@ -47,7 +47,8 @@ public sealed class VerifyEmailModel(EmailVerificationService verifications, Per
         // Confirmed now (Valid, after the POST) or before (a reload, the mail opened again).
         Confirmed = state.Status == LinkStatus.Confirmed || (state.Status == LinkStatus.Valid && HttpMethods.IsPost(Request.Method));
         SameMember = Confirmed && MemberSession.From(User)?.MemberId == state.MemberId;
-        var member = Confirmed && !SameMember ? await db.Members.FindAsync([state.MemberId!.Value], cancellationToken) : null;
+        // Whose link it is, for a browser other than the member's (the phone), confirmed or refused.
+        var member = !SameMember && state.MemberId is { } id ? await db.Members.FindAsync([id], cancellationToken) : null;
         UntilOwnPassword = member is not null && InitialPasswordChoices.AreUnproven(member);
         // A member with a second factor changed the address on the account page, which has no 更新 button to press.
         FromAccountPage = member is { HasSecondFactor: true };
