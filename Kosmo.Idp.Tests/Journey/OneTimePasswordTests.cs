@@ -296,8 +296,7 @@ public sealed class OneTimePasswordTests
         Assert.That(first.Headers.Location?.OriginalString, Is.EqualTo("/"));
 
         // The copy arrives after the first answer, with the cookie the browser had when it was sent.
-        var copy = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        copy.DefaultRequestHeaders.Add("Cookie", beforeTheCode);
+        var copy = WithCookies(beforeTheCode);
         var again = await HtmlForm.SubmitAsync(copy, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
         Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo("/"), "the first answer, and a cookie with the code");
 
@@ -323,14 +322,12 @@ public sealed class OneTimePasswordTests
         var first = await HtmlForm.SubmitAsync(browser, setup, fields, "#otp-setup-form");
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
-        var copy = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        copy.DefaultRequestHeaders.Add("Cookie", beforeTheCode);
+        var copy = WithCookies(beforeTheCode);
         var again = await HtmlForm.SubmitAsync(copy, setup, fields, "#otp-setup-form");
         Assert.That(again.Headers.Location, Is.EqualTo(first.Headers.Location), "the first answer, not the login page");
 
         var session = again.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)).Split(';')[0];
-        var withIt = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        withIt.DefaultRequestHeaders.Add("Cookie", session);
+        var withIt = WithCookies(session);
         Assert.That(PathOf(await withIt.GetAsync(again.Headers.Location)), Is.Not.EqualTo("/login"), "the cookie it answers with is signed in, under the new session version");
     }
 
@@ -347,8 +344,7 @@ public sealed class OneTimePasswordTests
         Assert.That(passed.Headers.Location?.OriginalString, Is.EqualTo("/"));
 
         // Whoever copied the cookie after the password, before the code, posts a form of their own at once.
-        var thief = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        thief.DefaultRequestHeaders.Add("Cookie", stolen);
+        var thief = WithCookies(stolen);
         var forged = await HtmlForm.SubmitAsync(thief, await thief.GetAsync("/journey/otp?mode=email"), new Dictionary<string, string> { ["Code"] = "000000" }, "#otp-form");
         Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a wrong code, not the member's pass replayed");
         Assert.That(PathOf(await WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/journey/otp"), "still only the password");
@@ -358,8 +354,14 @@ public sealed class OneTimePasswordTests
     private HttpClient WithSessionFrom(HttpResponseMessage answer, string sentWith)
     {
         var renewed = answer.Headers.TryGetValues("Set-Cookie", out var set) ? set.FirstOrDefault(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)) : null;
+        return WithCookies(renewed?.Split(';')[0] ?? sentWith);
+    }
+
+    /// <summary>A browser that sends exactly <paramref name="cookies"/> (a Cookie header) and keeps none it is sent: a copy of another's cookies.</summary>
+    private HttpClient WithCookies(string cookies)
+    {
         var client = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        client.DefaultRequestHeaders.Add("Cookie", renewed?.Split(';')[0] ?? sentWith);
+        client.DefaultRequestHeaders.Add("Cookie", cookies);
         return client;
     }
 
@@ -378,8 +380,7 @@ public sealed class OneTimePasswordTests
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
         // The copy, signed out by that, takes a form token from the login page and posts the setup form without a code.
-        var thief = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        thief.DefaultRequestHeaders.Add("Cookie", stolen);
+        var thief = WithCookies(stolen);
         var token = (await HtmlForm.ParseAsync(await thief.GetAsync("/login"))).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
         var forged = await thief.PostAsync("/journey/otp-setup/app", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
 

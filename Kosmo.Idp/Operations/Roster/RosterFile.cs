@@ -32,6 +32,8 @@ public static partial class RosterFile
 
     private static readonly string[] EmailColumn = ["email", "メールアドレス"];
 
+    private static readonly string[][] Columns = [.. RequiredColumns, EmailColumn];
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static RosterFileContent Read(string path, string? forcedEncoding = null)
@@ -215,13 +217,13 @@ public static partial class RosterFile
             }
 
             // Both names of a column (user_id and ユーザID): only one would be read, the other dropped without a word.
-            if (RequiredColumns.Append(EmailColumn).FirstOrDefault(names => headers.Count(h => names.Contains(h, StringComparer.OrdinalIgnoreCase)) > 1) is { } twice)
+            if (Columns.FirstOrDefault(names => headers.Count(h => names.Contains(h, StringComparer.OrdinalIgnoreCase)) > 1) is { } twice)
             {
                 throw new RosterFileException($"The header (first line) has the column {string.Join(" or ", twice)} more than once: keep one.");
             }
 
             // A misspelt column (e-mail) would be dropped without a word, and every roster address with it.
-            unread = headers.Where(h => h.Length > 0 && !RequiredColumns.Append(EmailColumn).Any(names => names.Contains(h, StringComparer.OrdinalIgnoreCase))).ToList();
+            unread = headers.Where(h => h.Length > 0 && !Columns.Any(names => names.Contains(h, StringComparer.OrdinalIgnoreCase))).ToList();
             mapper = CsvRecordMapper.Create<RosterRow>(csv);
         }
         catch (Exception e) when (e is CsvFormatException or KeyNotFoundException)
