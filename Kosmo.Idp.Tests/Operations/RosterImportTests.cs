@@ -5,6 +5,7 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -106,6 +107,21 @@ public sealed class RosterImportTests
         var member = await FindAsync(factory, "K0001");
         Assert.That((member.Symbol, member.Number, member.BirthDate, member.JoinedOn),
             Is.EqualTo(("123", "4567", (DateOnly?)new DateOnly(1984, 10, 7), (DateOnly?)new DateOnly(2010, 4, 1))));
+    }
+
+    [Test]
+    public async Task ABabyBornToday_InJapan_IsAccepted_WhileTheServersUtcDateIsStillYesterday()
+    {
+        // 01:00 on 27 November in Japan is 16:00 on the 26th in UTC, the containers' zone.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 16, 0, 0, TimeSpan.Zero));
+        await using var factory = await KosmoFactory.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock));
+        var file = _files.Write([RosterFiles.EnglishHeader, "K0005,123,4570,2026-11-27,山田 一子,2026-11-27,", "K0006,123,4571,2026-11-28,山田 二子,2026-11-28,"]);
+
+        var (result, _, errors) = await ImportAsync(factory, file);
+
+        Assert.That(errors, Does.Not.Contain("line 2:"));
+        Assert.That(errors, Does.Contain("line 3: birthdate 2026-11-28 is in the future"));
+        Assert.That(result.ExitCode, Is.EqualTo(RosterImportExit.Failed));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
@@ -202,7 +203,7 @@ public sealed class RosterImporter(
     private RosterLines ReadAndValidate(RosterImportRequest request)
     {
         var content = RosterFile.Read(request.FilePath, request.Encoding);
-        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, DateOnly.FromDateTime(time.GetLocalNow().DateTime));
+        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, SocietyTime.Today(time.GetUtcNow()));
         return new RosterLines(
             content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)],
             content.HasEmailColumn, content.UnreadColumns);
