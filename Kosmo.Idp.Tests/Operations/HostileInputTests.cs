@@ -95,21 +95,38 @@ public sealed class HostileInputTests
     }
 
     [Test]
-    public async Task TheLanguageSwitchOfAPageThatExpired_GoesBackToThatPage_WithoutSwitching()
+    public async Task TheLanguageSwitchOfAPageThatExpired_GoesBackToThatPage_SwitchingOnlyWhenTheBrowserSaysItIsOurPage()
     {
         // A page of one browser, its switch pressed in another: the token fits no cookie there.
         var page = await _factory.Browser().GetAsync("/login?ReturnUrl=%2Faccount");
-        var browser = _factory.Browser();
-        var switched = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        var html = await page.Content.ReadAsStringAsync();
 
-        Assert.That(switched.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "not the expired-page error");
-        Assert.That(switched.Headers.Location!.OriginalString, Is.EqualTo("/login?ReturnUrl=%2Faccount"));
-        Assert.That(switched.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], Has.None.Contain("kosmo_language"),
-            "a request without a valid token changes nothing");
+        async Task<HttpResponseMessage> PressAsync(params (string Name, string Value)[] headers)
+        {
+            var browser = _factory.Browser();
+            foreach (var (name, value) in headers)
+            {
+                browser.DefaultRequestHeaders.Add(name, value);
+            }
 
-        // Pressed again on the page it went back to, it switches.
-        var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync(switched.Headers.Location), new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
-        Assert.That(again.Headers.GetValues("Set-Cookie"), Has.Some.StartWith("kosmo_language=c%3Den"));
+            return await HtmlForm.SubmitAsync(browser, new HttpResponseMessage { Content = new StringContent(html), RequestMessage = page.RequestMessage },
+                new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        }
+
+        static string[] LanguageCookies(HttpResponseMessage response) =>
+            (response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : []).Where(c => c.StartsWith("kosmo_language=", StringComparison.Ordinal)).ToArray();
+
+        var ours = await PressAsync(("Sec-Fetch-Site", "same-origin"));
+        Assert.That(ours.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "not the expired-page error");
+        Assert.That(ours.Headers.Location!.OriginalString, Is.EqualTo("/login?ReturnUrl=%2Faccount"));
+        Assert.That(LanguageCookies(ours), Has.Some.StartWith("kosmo_language=c%3Den"), "one press is enough");
+        Assert.That(LanguageCookies(await PressAsync(("Origin", "http://localhost"))), Has.Some.StartWith("kosmo_language=c%3Den"), "an older browser's Origin");
+
+        var otherSite = await PressAsync(("Sec-Fetch-Site", "cross-site"), ("Origin", "http://localhost"));
+        Assert.That(otherSite.Headers.Location!.OriginalString, Is.EqualTo("/login?ReturnUrl=%2Faccount"));
+        Assert.That(LanguageCookies(otherSite), Is.Empty, "another site's form changes nothing");
+        Assert.That(LanguageCookies(await PressAsync(("Origin", "https://evil.example"))), Is.Empty);
+        Assert.That(LanguageCookies(await PressAsync()), Is.Empty, "nothing proves where it came from");
     }
 
     [TestCase("POST", "/account?handler=NoSuchHandler")]
