@@ -16,6 +16,7 @@ public sealed class ConfigurationTests
     [TestCase("SignInLockout:FreeAttempts=-3", "FreeAttempts")]
     [TestCase("SignInLockout:FirstLockout=-00:05:00", "FirstLockout")]
     [TestCase("SignInLockout:FirstLockout=00:10:00;SignInLockout:MaximumLockout=00:05:00", "MaximumLockout cannot be shorter")]
+    [TestCase("SignInLockout:MaximumLockout=02:00:00;SignInLockout:FailureMemory=01:00:00", "FailureMemory must be longer")]
     [TestCase("Keys:SigningKeyAnnouncement=-1.00:00:00", "SigningKeyAnnouncement")]
     [TestCase("RelyingApps:Apps:0:ClientId=Bad App!", "a client id is 2–64 characters")]
     [TestCase("RelyingApps:Apps:0:Scopes:1=offline-access", "unknown scope 'offline-access'")]

@@ -5,6 +5,7 @@ using Kosmo.Idp.Operations.Maintenance;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Kosmo.Idp.Tests.Operations;
@@ -53,6 +54,36 @@ public sealed class PruningTests
         Assert.That(left.Item3, Is.EqualTo(new[] { "RECENT" }));
         Assert.That(report.EndedSessions, Is.EqualTo(1));
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.EndedSessions.Select(e => e.SessionId).ToListAsync()), Is.EqualTo(new[] { "RECENT" }));
+    }
+
+    [Test]
+    public async Task WhatALiveSignInStillUses_OutlivesAShortMinimumAge_SoAReplayedRefreshTokenStillRevokesItsFamily()
+    {
+        const string password = "Prune-Replay-2026";
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var factory = await KosmoFactory.StartAsync(
+            new Dictionary<string, string?> { ["Pruning:MinimumAge"] = "01:00:00", ["Pruning:Enabled"] = "false" },
+            services => services.AddSingleton<TimeProvider>(clock));
+        await TestMembers.AddAsync(factory, "P0002", password);
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var first = await app.RedeemAsync((await app.SignInAsync("P0002", password, pkce)).Code!, pkce.Verifier);
+        // Someone who copied the first refresh token uses it before the app does.
+        var stolen = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(stolen.RefreshToken, Is.Not.Null);
+
+        // Two hours on, past the minimum age but well inside the 12 hours the sign-in may live.
+        clock.Advance(TimeSpan.FromHours(2));
+        PruneReport? report;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            report = await scope.ServiceProvider.GetRequiredService<Pruner>().RunOnceAsync(CancellationToken.None);
+        }
+
+        Assert.That((report!.Tokens, report.Authorizations), Is.EqualTo((0L, 0L)), "the sign-in's tokens and authorization are still its own");
+        var replay = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(replay.Error, Is.EqualTo("invalid_grant"));
+        Assert.That((await app.RefreshAsync(stolen.RefreshToken!)).Error, Is.EqualTo("invalid_grant"), "the replay ended the whole family, the copy's tokens too");
     }
 
     [Test]

@@ -63,5 +63,11 @@ public sealed class SignInLockoutOptions : IValidatableObject
         {
             yield return new ValidationResult("SignInLockout:MaximumLockout cannot be shorter than SignInLockout:FirstLockout.", [nameof(MaximumLockout)]);
         }
+
+        // Otherwise the first failure after a long lock would be forgiven its predecessors: free tries again.
+        if (FailureMemory <= MaximumLockout)
+        {
+            yield return new ValidationResult("SignInLockout:FailureMemory must be longer than SignInLockout:MaximumLockout.", [nameof(FailureMemory)]);
+        }
     }
 }

@@ -40,15 +40,19 @@ public sealed class Pruner(
         var settings = options.Value;
         var now = time.GetUtcNow();
         var before = now - settings.MinimumAge;
+        // What a session may still use is kept while the session can live: its authorization (back-channel
+        // logout finds the apps through it), a redeemed refresh token (a replay must still revoke its
+        // family) and an app setup the member is scanning. The session's age caps all of them.
+        var beforeAnyLiveSession = now - TimeSpan.FromTicks(Math.Max(settings.MinimumAge.Ticks, sessions.Value.ReauthenticateAfter.Ticks));
         var forgotten = now - lockout.Value.FailureMemory;
         var currentWindow = Journey.Password.AddressThrottle.WindowOf(now);
 
         var report = new PruneReport(
-            Tokens: await tokens.PruneAsync(before, cancellationToken),
-            Authorizations: await authorizations.PruneAsync(before, cancellationToken),
+            Tokens: await tokens.PruneAsync(beforeAnyLiveSession, cancellationToken),
+            Authorizations: await authorizations.PruneAsync(beforeAnyLiveSession, cancellationToken),
             EmailVerifications: await InBatchesAsync(db.EmailVerifications.Where(v => v.ExpiresAt < before).OrderBy(v => v.Id), cancellationToken),
             EmailCodes: await InBatchesAsync(db.EmailOtpChallenges.Where(c => c.SentAt < before).OrderBy(c => c.Id), cancellationToken),
-            AbandonedAppSetups: await InBatchesAsync(db.TotpDevices.Where(d => d.ConfirmedAt == null && d.CreatedAt < before).OrderBy(d => d.Id), cancellationToken),
+            AbandonedAppSetups: await InBatchesAsync(db.TotpDevices.Where(d => d.ConfirmedAt == null && d.CreatedAt < beforeAnyLiveSession).OrderBy(d => d.Id), cancellationToken),
             SignInThrottles: await InBatchesAsync(
                 db.SignInThrottles.Where(t => t.LastFailureAt < forgotten && (t.LockedUntil == null || t.LockedUntil < now)).OrderBy(t => t.NormalizedUserId),
                 cancellationToken),
