@@ -1,3 +1,4 @@
+using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Mail;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Members.Otp;
@@ -354,6 +355,14 @@ public sealed class MemberCommandsTests
         var first = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
         var second = await TestMembers.AddAsync(factory, "K0002", "chosen-pass-2026");
         var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, second);
+        var now = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(factory, db =>
+        {
+            // An address change someone typed in a session that may have leaked, and one long confirmed.
+            db.EmailVerifications.Add(new EmailVerification { MemberId = first.Id, Email = "pending@example.jp", TokenHash = [1], SentAt = now, ExpiresAt = now.AddHours(1) });
+            db.EmailVerifications.Add(new EmailVerification { MemberId = second.Id, Email = "used@example.jp", TokenHash = [2], SentAt = now, ExpiresAt = now.AddHours(1), ConsumedAt = now });
+            return db.SaveChangesAsync();
+        });
 
         var (refusedExit, _, refusal) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "sign-out-everyone");
         Assert.That(refusedExit, Is.EqualTo(2));
@@ -362,7 +371,9 @@ public sealed class MemberCommandsTests
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "sign-out-everyone", "--yes", "--reason", "restored the 11-25 backup");
         Assert.That(exit, Is.Zero, errors);
-        Assert.That(output, Does.Contain("2 member(s) signed out").And.Contain("1 token(s) and 1 authorization(s)"));
+        Assert.That(output, Does.Contain("2 member(s) signed out").And.Contain("1 token(s) and 1 authorization(s)").And.Contain("1 pending address confirmation link(s) withdrawn"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailVerifications.Select(v => v.Email).ToListAsync()), Is.EqualTo(new[] { "used@example.jp" }),
+            "the pending change can no longer complete from a leaked session's mailbox");
         Assert.That((await FindAsync(factory, "K0001")).SessionVersion, Is.EqualTo(first.SessionVersion + 1));
         Assert.That((await FindAsync(factory, "K0002")).SessionVersion, Is.EqualTo(second.SessionVersion + 1));
         Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));

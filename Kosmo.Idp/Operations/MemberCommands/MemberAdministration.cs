@@ -274,10 +274,14 @@ public sealed class MemberAdministration(
             """, Statuses.Revoked, Statuses.Valid).ToListAsync(cancellationToken);
         var authorizations = ended.Count;
         var notices = await backchannel.QueueEndedSignInsAsync(ended, cancellationToken);
+        // As for one member: an address change typed in a session that may have leaked must not
+        // complete later from that session's mailbox.
+        var links = await db.EmailVerifications.Where(v => v.ConsumedAt == null && v.ReplacedAt == null).ExecuteDeleteAsync(cancellationToken);
         List<string> changes =
         [
             $"{members} member(s) signed out of every session",
             $"{tokens} token(s) and {authorizations} authorization(s) of relying apps revoked",
+            $"{links} pending address confirmation link(s) withdrawn",
             $"{notices} logout notice(s) queued for relying apps with a back-channel logout URI",
         ];
         audit.Record(AuditKinds.SignedOutEverywhere, null, Detail(note, ["every member", .. changes]));
