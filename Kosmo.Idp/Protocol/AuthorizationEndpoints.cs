@@ -97,9 +97,21 @@ public static class AuthorizationEndpoints
             return ToJourney(next, ReturnUrl(context, request));
         }
 
+        // Made under the member's row: an operator or another device ending every session right now
+        // either waits for this sign-in and ends it too, or has already raised the version read here.
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+        await MemberRowLock.AgainstChangeAsync(db, member!.Id, context.RequestAborted);
+        await db.Entry(member).ReloadAsync(context.RequestAborted);
+        if (member.SessionVersion != session!.Version)
+        {
+            return request.HasPromptValue(PromptValues.None)
+                ? Refuse(Errors.LoginRequired, "The member must sign in again.")
+                : ToJourney(JourneyStep.SignIn, ReturnUrl(context, request));
+        }
+
         var application = await applications.FindByClientIdAsync(request.ClientId!)
             ?? throw new InvalidOperationException("OpenIddict validated an unknown client.");
-        var principal = await principals.CreateAsync(member!, session!, request.GetScopes(), context.RequestAborted);
+        var principal = await principals.CreateAsync(member, session, request.GetScopes(), context.RequestAborted);
 
         // An authorization ties the code and its refresh tokens into one family that is revoked
         // together; it remembers the provider session it was made in (see SessionTermination).
@@ -109,13 +121,14 @@ public static class AuthorizationEndpoints
             CreationDate = time.GetUtcNow(),
             Principal = principal,
             Status = Statuses.Valid,
-            Subject = member!.Id.ToString(),
+            Subject = member.Id.ToString(),
             Type = AuthorizationTypes.AdHoc,
         };
         descriptor.Scopes.UnionWith(principal.GetScopes());
-        SessionTermination.Tag(descriptor, session!.Id);
+        SessionTermination.Tag(descriptor, session.Id);
         var authorization = await authorizations.CreateAsync(descriptor);
         principal.SetAuthorizationId(await authorizations.GetIdAsync(authorization));
+        await transaction.CommitAsync(context.RequestAborted);
 
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

@@ -41,6 +41,9 @@ public sealed class SessionTermination(
     /// </summary>
     public async Task<(int Tokens, int Authorizations, int WithdrawnLinks)> EndAllAsync(Member member, string? sparedSessionId, CancellationToken cancellationToken)
     {
+        // Held to the caller's commit: a sign-in an app is being given at this moment either
+        // finishes first, and is ended below, or waits and sees the new version (Authorize).
+        await MemberRowLock.ForChangeAsync(db, member.Id, cancellationToken);
         member.SessionVersion++;
         // An address change typed in one of the ended sessions must not complete later from that
         // session's mailbox; the member starts it again from this device if it was theirs.

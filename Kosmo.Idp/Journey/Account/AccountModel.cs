@@ -362,16 +362,12 @@ public sealed class AccountModel(
     /// <summary>
     /// Holds the member's row until this request commits, and reads it again: two tabs each taking
     /// away one of the member's last two ways to get a code would otherwise both still see the
-    /// other one and leave none. (SQLite, for development, takes its write lock at the start.)
+    /// other one and leave none.
     /// </summary>
     private async Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken)
     {
         var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
-        if (Db.OnPostgres)
-        {
-            await Db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {Member.Id} FOR UPDATE", cancellationToken);
-        }
-
+        await MemberRowLock.ForChangeAsync(Db, Member.Id, cancellationToken);
         await Db.Entry(Member).ReloadAsync(cancellationToken);
         return transaction;
     }
