@@ -1,3 +1,4 @@
+using Kosmo.Idp.Journey.Email;
 using System.Text;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Roster;
@@ -6,6 +7,7 @@ using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
 
 namespace Kosmo.Idp.Tests.Operations;
 
@@ -215,6 +217,38 @@ public sealed class RosterImportTests
             [RosterFiles.EnglishHeader, "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,"], name: "empty-email.csv"));
         Assert.That(emptyValue.Updated, Is.EqualTo(1));
         Assert.That((await FindAsync(factory, "K0001")).RosterEmail, Is.Null, "the roster now has no address for the member");
+    }
+
+    [Test]
+    public async Task ACorrection_SignsOutWhoSignedInWithTheOldCardData_AndWithdrawsALinkMailedToTheReplacedAddress()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        const string other = "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,ichiro@example.jp";
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember, other]));
+        var browser = factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "K0001", "123456719841007")), Is.EqualTo("/journey/birthdate"));
+        var now = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var taro = await db.Members.SingleAsync(m => m.NormalizedUserId == "K0001");
+            var ichiro = await db.Members.SingleAsync(m => m.NormalizedUserId == "K0003");
+            // The suggested roster address, accepted on the email page; and an address a member typed.
+            db.EmailVerifications.Add(new EmailVerification { MemberId = taro.Id, Email = "Taro@example.jp", TokenHash = [1], SentAt = now, ExpiresAt = now.AddHours(1) });
+            db.EmailVerifications.Add(new EmailVerification { MemberId = ichiro.Id, Email = "own@example.jp", TokenHash = [2], SentAt = now, ExpiresAt = now.AddHours(1) });
+            return await db.SaveChangesAsync();
+        });
+
+        var (result, output, errors) = await ImportAsync(factory, _files.Write(
+            [RosterFiles.EnglishHeader, "K0001,123,4567,1984-10-08,山田 太郎,2010-04-01,right@example.jp", "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,ichiro2@example.jp"],
+            name: "corrected.csv"));
+
+        Assert.That(result.Updated, Is.EqualTo(2), errors);
+        Assert.That(output, Does.Contain("1 member(s) still on the initial password signed out"));
+        Assert.That(output, Does.Contain("1 unopened confirmation link(s) to a roster address this file replaced withdrawn"));
+        Assert.That(PathOf(await browser.GetAsync("/journey/birthdate")), Is.EqualTo("/login"), "the password that session proved no longer exists");
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailVerifications.Select(v => v.Email).ToListAsync()), Is.EqualTo(new[] { "own@example.jp" }),
+            "a link to an address the member typed is theirs");
+        Assert.That(PathOf(await LoginAsync(factory.Browser(), "K0001", "123456719841008")), Is.EqualTo("/journey/birthdate"), "the corrected card data signs in");
     }
 
     [Test]

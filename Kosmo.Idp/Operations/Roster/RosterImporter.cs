@@ -124,9 +124,10 @@ public sealed class RosterImporter(
             }
         }
 
+        RosterCorrections corrections;
         try
         {
-            await SaveAsync(plan, output, showProgress, cancellationToken);
+            corrections = await SaveAsync(plan, output, showProgress, cancellationToken);
         }
         catch (Exception failure)
         {
@@ -152,6 +153,16 @@ public sealed class RosterImporter(
 
         result = result with { Applied = true, NoticePath = result.RandomPasswords > 0 ? noticePath : null };
         await output.WriteLineAsync(Summary(result));
+        if (corrections.SignedOut > 0)
+        {
+            await output.WriteLineAsync($"{corrections.SignedOut} member(s) still on the initial password signed out: their 記号, 番号 or birthdate changed, so the password they signed in with no longer exists.");
+        }
+
+        if (corrections.LinksWithdrawn > 0)
+        {
+            await output.WriteLineAsync($"{corrections.LinksWithdrawn} unopened confirmation link(s) to a roster address this file replaced withdrawn: those members confirm an address again at their next sign-in.");
+        }
+
         await output.WriteLineAsync(result.NoticePath is { } path
             ? $"Credentials notice for {result.RandomPasswords} new member(s): {path} (readable by you only; print the notices, then delete it)."
             : "No credentials notice: no member was given a random password.");
@@ -236,7 +247,7 @@ public sealed class RosterImporter(
                 continue;
             }
 
-            plan.Updated.Add(new UpdatedMember(member.Id, entry, changed));
+            plan.Updated.Add(new UpdatedMember(member.Id, entry, changed, changed.Contains(nameof(Member.RosterEmail)) ? member.RosterEmail : null));
         }
 
         plan.NotInFile = existing.Count;
@@ -310,10 +321,43 @@ public sealed class RosterImporter(
         }
     }
 
+    /// <summary>
+    /// A correction of the roster ends what the wrong value let happen. A member still on the initial
+    /// password signed in with 記号+番号+生年月日 as they were: that password is gone, so is the
+    /// session. A confirmation link mailed to the roster address the society now corrects went to
+    /// the wrong mailbox, perhaps someone else's: opened, it would send the member's one-time
+    /// passwords there. Addresses already confirmed are the member's choice and stay.
+    /// </summary>
+    private async Task<RosterCorrections> EndWhatCorrectionsReplacedAsync(List<UpdatedMember> updated, CancellationToken cancellationToken)
+    {
+        string[] cardColumns = [nameof(Member.Symbol), nameof(Member.Number), nameof(Member.BirthDate)];
+        var signedOut = 0;
+        foreach (var chunk in updated.Where(u => u.Changed.Intersect(cardColumns).Any()).Select(u => u.Id).Chunk(BatchSize))
+        {
+            signedOut += await db.Members.Where(m => chunk.Contains(m.Id) && m.PasswordHash == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.SessionVersion, m => m.SessionVersion + 1), cancellationToken);
+        }
+
+        var withdrawn = 0;
+        foreach (var chunk in updated.Where(u => u.ReplacedRosterEmail is not null).Chunk(BatchSize))
+        {
+            var replaced = chunk.ToDictionary(u => u.Id, u => u.ReplacedRosterEmail!);
+            var ids = replaced.Keys.ToList();
+            var pending = await db.EmailVerifications.AsNoTracking()
+                .Where(v => ids.Contains(v.MemberId) && v.ConsumedAt == null && v.ReplacedAt == null)
+                .Select(v => new { v.Id, v.MemberId, v.Email })
+                .ToListAsync(cancellationToken);
+            var toReplacedAddress = pending.Where(v => string.Equals(v.Email, replaced[v.MemberId], StringComparison.OrdinalIgnoreCase)).Select(v => v.Id).ToList();
+            withdrawn += await db.EmailVerifications.Where(v => toReplacedAddress.Contains(v.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        return new RosterCorrections(signedOut, withdrawn);
+    }
+
     private string[] HashPasswords(List<CreatedMember> withPassword, CancellationToken cancellationToken) =>
         initialPasswords.HashAll(withPassword.Select(c => c.Password!).ToList(), cancellationToken);
 
-    private async Task SaveAsync(RosterPlan plan, TextWriter output, bool showProgress, CancellationToken cancellationToken)
+    private async Task<RosterCorrections> SaveAsync(RosterPlan plan, TextWriter output, bool showProgress, CancellationToken cancellationToken)
     {
         var total = plan.Created.Count + plan.Updated.Count;
         var progress = new RosterProgress(output, showProgress, "Saving members", total);
@@ -351,10 +395,12 @@ public sealed class RosterImporter(
             }
 
             await FlushAsync();
+            var corrections = await EndWhatCorrectionsReplacedAsync(plan.Updated, cancellationToken);
             // Not cancelled any more: a commit cut off after the database made it would have the
             // notice deleted below as if nothing had been applied, and its members' passwords lost.
             await transaction.CommitAsync(CancellationToken.None);
             progress.Finish();
+            return corrections;
 
             async Task AddAsync(Member member, string? password)
             {
@@ -397,7 +443,10 @@ public sealed class RosterImporter(
 
     private sealed record CreatedMember(RosterEntry Entry, string? Password);
 
-    private sealed record UpdatedMember(Guid Id, RosterEntry Entry, List<string> Changed);
+    private sealed record UpdatedMember(Guid Id, RosterEntry Entry, List<string> Changed, string? ReplacedRosterEmail);
+
+    /// <summary>What a correction of the roster ended: see <see cref="EndWhatCorrectionsReplacedAsync"/>.</summary>
+    private sealed record RosterCorrections(int SignedOut, int LinksWithdrawn);
 
     private sealed class RosterPlan
     {
