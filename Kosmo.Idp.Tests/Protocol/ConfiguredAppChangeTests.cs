@@ -36,4 +36,32 @@ public sealed class ConfiguredAppChangeTests
             return tokens;
         }
     }
+
+    [Test]
+    public async Task AConfidentialAppMadePublic_EndsItsGrants_SoItsRefreshTokensNeedNoSecretFromThenOnNever()
+    {
+        string connectionString, portalRefresh;
+        // A server app that signs members in, and nothing else.
+        await using (var before = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["RelyingApps:Apps:0:AllowClientCredentials"] = "false" }))
+        {
+            connectionString = before.ConnectionString;
+            await TestMembers.AddAsync(before, "CU003", "Configured-Apps-2026");
+            var app = TestRelyingApp.Portal(before);
+            var pkce = Pkce.Create();
+            portalRefresh = (await app.RedeemAsync((await app.SignInAsync("CU003", "Configured-Apps-2026", pkce)).Code!, pkce.Verifier)).RefreshToken!;
+        }
+
+        // The next deploy's configuration turns the portal into a browser app: no secret any more.
+        await using var after = new KosmoFactory(connectionString, new Dictionary<string, string?>
+        {
+            ["RelyingApps:Apps:0:Kind"] = "Public",
+            ["RelyingApps:Apps:0:ClientSecret"] = "",
+            ["RelyingApps:Apps:0:AllowClientCredentials"] = "false",
+        });
+        var withoutSecret = new TestRelyingApp(after, KosmoFactory.PortalClientId, KosmoFactory.PortalRedirect, null);
+        var refreshed = await withoutSecret.RefreshAsync(portalRefresh);
+        Assert.That((refreshed.Status, refreshed.Error), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_grant")),
+            "a refresh token kept on a server with its secret, if it leaked, would now work with no secret at all");
+        Assert.That(after.Logs.Events, Has.Some.Contain("Relying app \"portal\" may no longer use \"a client secret (it is a public app now)\""));
+    }
 }

@@ -61,7 +61,7 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: a public app signs members in, so it needs a redirect URI.");
             }
 
-            if (app.Kind == RelyingAppKind.Public && (app.ClientSecret is not null || app.AllowClientCredentials))
+            if (app.Kind == RelyingAppKind.Public && (!string.IsNullOrEmpty(app.ClientSecret) || app.AllowClientCredentials))
             {
                 failures.Add($"{at}: a public app has no secret and cannot use client credentials.");
             }
