@@ -142,6 +142,30 @@ public sealed class CodeFlowTests
         Assert.That((await app.RefreshAsync(tokens.RefreshToken!)).AccessToken, Is.Not.Null, "the request was refused, not the token");
     }
 
+    [Test]
+    public async Task AnAccountLockedAfterSignIn_GetsNoNewTokens_AndNoProfileFromUserinfo()
+    {
+        var member = await TestMembers.AddAsync(_factory, "K0002", "correct-horse-2");
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0002", "correct-horse-2", pkce)).Code!, pkce.Verifier);
+        await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var stored = await db.Members.FindAsync(member.Id);
+            stored!.LockedAt = DateTimeOffset.UtcNow;
+            stored.LockReason = Kosmo.Idp.Members.MemberLockReason.BirthDateAttempts;
+            return await db.SaveChangesAsync();
+        });
+
+        var refreshed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(refreshed.Error, Is.EqualTo("invalid_grant"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = tokens.Bearer();
+        var userInfo = await app.Backchannel.SendAsync(request);
+        Assert.That(userInfo.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the access token outlives the lock, the member's data does not go with it");
+        Assert.That(userInfo.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_token"));
+    }
+
     private static async Task<JsonElement> UserInfoAsync(TestRelyingApp app, TokenResponse tokens)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");

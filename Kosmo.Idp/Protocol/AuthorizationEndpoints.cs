@@ -208,6 +208,13 @@ public static class AuthorizationEndpoints
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
+        // As the token endpoint: a locked account's data is not handed out on a token issued before the lock.
+        if (member.IsLocked)
+        {
+            return Results.Challenge(ErrorProperties(Errors.InvalidToken, "The member's account is locked."),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
         // Userinfo belongs to OpenID Connect (Core 5.3): a token from a request without openid gets nothing here.
         if (!principal.HasScope(Scopes.OpenId))
         {
