@@ -64,7 +64,8 @@ public sealed class FirstLoginJourneyTests
         Assert.That(mail.Html, Does.Contain(">メールアドレスを確認する</a>").And.Contain("<p lang=\"en\">"), "Japanese as text, not as entities; English below");
         var english = mail.Html.IndexOf("<p lang=\"en\">", StringComparison.Ordinal);
         Assert.That(mail.Html.IndexOf(">メールアドレスを確認する</a>", StringComparison.Ordinal), Is.LessThan(english), "the button, then the English");
-        Assert.That(mail.Html[english..], Does.Contain("the button above"));
+        Assert.That(mail.Html[english..], Does.Contain("the button above").And.Contain("If the button does not work, paste the address above into your browser."),
+            "the English says what to do without the button, as the Japanese does");
         var link = LinkIn(mail);
         Assert.That(mail.Html, Does.Contain(link.Replace("&", "&amp;")));
 

@@ -39,16 +39,17 @@ public static class EmailVerificationMail
         var encode = MailText.Html;
         var href = encode.Encode(link);
         var press = MailText.Of("Mail.Verify.PressButton");
+        var paste = MailText.Of("Mail.Verify.Paste");
         var html = $"""
             <!DOCTYPE html>
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{encode.Encode(what.Japanese)}<br>{encode.Encode(press.Japanese)}</p>
             <p><a href="{href}" style="display:inline-block;padding:12px 20px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:4px;">{encode.Encode(MailText.Of("Mail.Verify.Button").Japanese)}</a></p>
-            <p>{encode.Encode(MailText.Of("Mail.Verify.Paste").Japanese)}<br><span style="word-break:break-all;">{href}</span></p>
+            <p>{encode.Encode(paste.Japanese)}<br><span style="word-break:break-all;">{href}</span></p>
             <p>{encode.Encode(lasts.Japanese)}{encode.Encode(then.Japanese)}<br>{encode.Encode(notYou.Japanese)}</p>
             <hr>
-            <p lang="en">{encode.Encode(what.English)} {encode.Encode(press.English)} {encode.Encode(lasts.English)} {encode.Encode(then.English)} {encode.Encode(notYou.English)}</p>
+            <p lang="en">{encode.Encode(what.English)} {encode.Encode(press.English)} {encode.Encode(paste.English)} {encode.Encode(lasts.English)} {encode.Encode(then.English)} {encode.Encode(notYou.English)}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
