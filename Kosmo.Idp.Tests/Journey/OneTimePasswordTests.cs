@@ -38,7 +38,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(afterLogin), Is.EqualTo("/journey/otp-setup/app"));
         var setup = await FollowAsync(app.Browser, afterLogin);
         var html = await setup.Content.ReadAsStringAsync();
-        Assert.That(html, Does.Contain("スキャンできませんか?").And.Contain("全てのデバイスからサインアウトする").And.Contain("デバイス名"));
+        Assert.That(html, Does.Contain("スキャンできませんか?").And.Contain("全てのデバイスからサインアウトする（この端末を除く）").And.Contain("デバイス名"));
 
         // The QR code in the page and the downloaded PNG carry the same otpauth URI.
         var shown = QrCodes.Decode(await QrAsync(app.Browser, setup));
