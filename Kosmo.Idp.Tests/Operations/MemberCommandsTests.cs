@@ -322,6 +322,44 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task Lock_RefusesSignIn_EndsSessions_RevokesTokens_AuditsAndMails_AndUnlockGivesTheAccountBackAsItWas()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "chosen-pass-2026");
+        await AddMfaAsync(factory, member);
+        var (token, authorization) = await AddTokenAndAuthorizationAsync(factory, member);
+        var browser = factory.Browser();
+        await LoginAsync(browser, "K0001", "chosen-pass-2026");
+        Assert.That(PathOf(await browser.GetAsync("/account")), Is.Not.EqualTo("/login"), "signed in before the lock");
+        var before = await FindAsync(factory, "K0001");
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher),
+            "members", "lock", "K0001", "--reason", "資格喪失 2026-11-30");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("K0001 locked").And.Contain("members unlock K0001").And.Contain("1 token(s) and 1 authorization(s)"));
+        var after = await FindAsync(factory, "K0001");
+        Assert.That((after.IsLocked, after.LockReason, after.SessionVersion), Is.EqualTo((true, (MemberLockReason?)MemberLockReason.Operator, before.SessionVersion + 1)));
+        Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
+        Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("/login"), "the session it had is over");
+        var refused = await LoginAsync(factory.Browser(), "K0001", "chosen-pass-2026");
+        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "login-error"), Does.Contain("ロックされています"));
+        Assert.That((await AuditOfAsync(factory, member, AuditKinds.AccountLocked)).Detail, Does.Contain("資格喪失 2026-11-30"));
+        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("ロック"));
+
+        var (again, againOutput, _) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "lock", "K0001");
+        Assert.That((again, againOutput), Is.EqualTo((0, againOutput)));
+        Assert.That(againOutput, Does.Contain("already locked").And.Contain("Operator"));
+
+        var (unlocked, _, unlockErrors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "unlock", "K0001", "--reason", "rejoined");
+        Assert.That(unlocked, Is.Zero, unlockErrors);
+        var restored = await FindAsync(factory, "K0001");
+        Assert.That((restored.IsLocked, restored.PasswordHash, restored.OtpMethod), Is.EqualTo((false, before.PasswordHash, before.OtpMethod)), "the account as it was");
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.TotpDevices.CountAsync()), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task AnOperatorsReset_TellsAnAppWithABackchannelLogoutUri_FromTheCommandLine()
     {
         await using var portal = await LogoutCatcher.StartAsync();
@@ -383,6 +421,7 @@ public sealed class MemberCommandsTests
     }
 
     [TestCase("show")]
+    [TestCase("lock")]
     [TestCase("unlock")]
     [TestCase("reset-mfa")]
     [TestCase("reset-password")]
@@ -523,7 +562,7 @@ public sealed class MemberCommandsTests
     [Test]
     public async Task EveryMemberCommand_ExplainsItselfWithHelp()
     {
-        foreach (var command in new[] { "show", "unlock", "reset-mfa", "reset-password" })
+        foreach (var command in new[] { "show", "lock", "unlock", "reset-mfa", "reset-password" })
         {
             var (exit, output, _) = await OperatorShell.RunAsync("Host=unused", "members", command, "--help");
             Assert.That(exit, Is.Zero, command);

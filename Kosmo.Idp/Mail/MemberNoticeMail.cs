@@ -14,6 +14,7 @@ public enum MemberNotice
     EmailCodesOn,
     EmailCodesOff,
     SignedOutByOperator,
+    LockedByOperator,
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ using static Kosmo.Idp.Operations.Cli.KosmoCommandLine;
 
 namespace Kosmo.Idp.Operations.Cli;
 
-/// <summary>`members import|show|unlock|reset-mfa|reset-password|sign-out|sign-out-everyone`: the roster and helping members (see <see cref="MemberAdministration"/>).</summary>
+/// <summary>`members import|show|lock|unlock|reset-mfa|reset-password|sign-out|sign-out-everyone`: the roster and helping members (see <see cref="MemberAdministration"/>).</summary>
 internal static class MemberCommandLine
 {
     public static Command Create()
@@ -59,8 +59,11 @@ internal static class MemberCommandLine
 
         members.Subcommands.Add(import);
         members.Subcommands.Add(ShowMember());
+        members.Subcommands.Add(ChangeMember("lock",
+            "Lock the account until `members unlock` (a member who left the society, an account someone else may be using): end every session, revoke every token, and mail the member. Nothing else changes.",
+            (administration, userId, note, cancellationToken) => administration.LockAsync(userId, note, cancellationToken)));
         members.Subcommands.Add(ChangeMember("unlock",
-            "Remove the account lock (wrong birthdates), the temporary sign-in lockout, the pause after wrong app or recovery codes, and the hold on codes by mail after too many wrong codes or mails; then mail the member. A member who is not locked is left as is.",
+            "Remove the account lock (wrong birthdates, or `members lock`), the temporary sign-in lockout, the pause after wrong app or recovery codes, and the hold on codes by mail after too many wrong codes or mails; then mail the member. A member who is not locked is left as is.",
             (administration, userId, note, cancellationToken) => administration.UnlockAsync(userId, note, cancellationToken)));
         members.Subcommands.Add(ChangeMember("reset-mfa",
             "Remove the member's authenticator apps, recovery codes and OTP method, end every session and revoke every token, and mail the member. The member sets up a method again at the next login.",

@@ -14,7 +14,7 @@ using Kosmo.Idp.Shared;
 namespace Kosmo.Idp.Operations.MemberCommands;
 
 /// <summary>
-/// The society's operators' changes to one member: unlock, reset MFA, reset the password, sign out. Each
+/// The society's operators' changes to one member: lock, unlock, reset MFA, reset the password, sign out. Each
 /// change is written with its audit event in one transaction, then the member is mailed; a mail
 /// that cannot be sent does not undo the change, because the change is what the operator needs.
 /// </summary>
@@ -115,6 +115,31 @@ public sealed class MemberAdministration(
         var recorded = audit.Record(AuditKinds.AccountUnlocked, member.Id, Detail(note, changes));
         await db.SaveChangesAsync(cancellationToken);
         return (new MemberChangeResult(MemberChangeOutcome.Changed, $"{member.UserId} unlocked.") { Changes = changes }, recorded);
+    }
+
+    /// <summary>
+    /// The society ends a member's access (a member who left, an account someone else may be using):
+    /// the account is locked until `members unlock`, every session ends and the apps' tokens are
+    /// revoked. Nothing else changes, so unlocking gives the member back the account as it was.
+    /// </summary>
+    public async Task<MemberChangeResult> LockAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(userId, cancellationToken);
+        if (member is null)
+        {
+            return MemberChangeResult.Unknown(userId);
+        }
+
+        if (member.IsLocked)
+        {
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo,
+                $"{member.UserId} is already locked (since {OperatorText.Time(member.LockedAt)}, reason {member.LockReason?.ToString() ?? "not recorded"}); nothing changed.");
+        }
+
+        member.LockedAt = time.GetUtcNow();
+        member.LockReason = MemberLockReason.Operator;
+        return await ChangeAndSignOutAsync(member, AuditKinds.AccountLocked, MemberNotice.LockedByOperator, note, ["account locked by an operator"],
+            $"{member.UserId} locked: sign-in is refused until `members unlock {member.UserId}`.", cancellationToken);
     }
 
     public async Task<MemberChangeResult> ResetMfaAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
