@@ -87,6 +87,10 @@ public sealed partial class FirstLoginBrowserTests : BrowserTests
         await Expect(pages.Heading(main, "Recovery.Title")).ToBeVisibleAsync();
         await Expect(main.Locator("#recovery-codes code")).ToHaveCountAsync(10);
         await pages.CheckPageAsync(main, "recovery-codes");
+        // The page asks to print them: its button opens the browser's print dialog (counted here instead).
+        await main.EvaluateAsync("() => { window.printed = 0; window.print = () => window.printed++; }");
+        await pages.Button(main, "Recovery.Print").ClickAsync();
+        Assert.That(await main.EvaluateAsync<int>("() => window.printed"), Is.EqualTo(1));
         await pages.Button(main, "Recovery.Saved").ClickAsync();
 
         // the portal's top page (manual p.13)
