@@ -3,6 +3,8 @@ using Kosmo.Idp.Protocol;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using static Kosmo.Idp.Tests.Journey.JourneySteps;
 
 namespace Kosmo.Idp.Tests.Protocol;
 
@@ -40,5 +42,68 @@ public sealed class SignInDuringSignOutTests
         var answer = AuthorizationResponse.From(await asked, KosmoFactory.PortalRedirect);
         Assert.That(answer.Code, Is.Null, "a code made beside the sign-out would redeem after it");
         Assert.That(answer.Error, Is.EqualTo("login_required"));
+    }
+
+    [Test]
+    public async Task SigningOutTheOtherDevicesOnTheAccountPage_WhileTheirAppAsksSilently_LeavesThatAppNoLiveSignIn()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "R0024", Password);
+        var phone = factory.Browser();
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, phone, await LoginAsync(phone, "R0024", Password), "r0024@example.jp")), Is.EqualTo("/"));
+        var pc = factory.Browser();
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, pc, await LoginAsync(pc, "R0024", Password), "r0024@example.jp")), Is.EqualTo("/"));
+        var accountPage = await pc.GetAsync("/account");
+
+        // The account page's save held up, as by a slow database: its audit insert waits on the table.
+        await using var blocker = new NpgsqlConnection(factory.ConnectionString);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE audit_events IN SHARE MODE", blocker, hold))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var signOutOthers = HtmlForm.SubmitAsync(pc, accountPage, new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var portal = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var silent = phone.GetAsync(portal.AuthorizeUrl(pkce, new Dictionary<string, string?> { ["prompt"] = "none" }));
+        // Long enough for a sign-in that does not wait to be answered before the sign-out is saved.
+        await Task.WhenAny(silent, Task.Delay(TimeSpan.FromSeconds(2)));
+        await hold.CommitAsync();
+
+        Assert.That((await signOutOthers).Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
+        var answer = AuthorizationResponse.From(await silent, KosmoFactory.PortalRedirect);
+        Assert.That(answer.Code, Is.Null, "the phone's app would keep tokens that outlive 'sign out other devices'");
+        Assert.That(answer.Error, Is.EqualTo("login_required"));
+    }
+
+    [Test]
+    public async Task TwoSignOutsAtOnce_TheMembersOwnAndAnOperators_LeaveNoSessionAlive()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "R0025", Password);
+        var browser = factory.Browser();
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, browser, await LoginAsync(browser, "R0025", Password), "r0025@example.jp")), Is.EqualTo("/"));
+
+        // members sign-out has read the member ...
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KosmoDbContext>();
+        var stored = await db.Members.SingleAsync(m => m.Id == member.Id);
+
+        // ... when the member presses "sign out other devices", which signs this browser in again under a new version ...
+        var signedOut = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        Assert.That(signedOut.Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
+
+        // ... and the command goes on from what it read.
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            await scope.ServiceProvider.GetRequiredService<SessionTermination>().EndAllAsync(stored, sparedSessionId: null, CancellationToken.None);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+
+        Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("/login"), "the operator's sign-out ends this browser's session too");
     }
 }

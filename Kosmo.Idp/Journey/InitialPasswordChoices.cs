@@ -37,7 +37,7 @@ public static class InitialPasswordChoices
         }
 
         // Nothing else to end: without a second factor no app was given a token.
-        member.SessionVersion++;
+        await MemberRowLock.RaiseSessionVersionAsync(db, member, cancellationToken);
         var cancelledLinks = await Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
         // The initial password is the roster's from the start, or again since the operator's last reset.
         var issuedAt = await db.AuditEvents.Where(a => a.MemberId == member.Id && a.Kind == AuditKinds.PasswordReset)

@@ -33,10 +33,16 @@ public static class OneAtATime
     {
         if (db.OnPostgres)
         {
-            // A waiting request holds a pooled connection: a burst at one key waits a few seconds
-            // at most, then fails (the page says to try again) rather than draining the pool.
-            await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", cancellationToken);
+            await LimitLockWaitAsync(db, cancellationToken);
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockSpace}, hashtext({key}))", cancellationToken);
         }
     }
+
+    /// <summary>
+    /// For the rest of the transaction (PostgreSQL): a waiting request holds a pooled connection, so
+    /// a burst at one key waits a few seconds at most, then fails (the page says to try again) rather
+    /// than draining the pool.
+    /// </summary>
+    public static Task LimitLockWaitAsync(KosmoDbContext db, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '5s'", cancellationToken);
 }

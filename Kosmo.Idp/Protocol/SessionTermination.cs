@@ -43,8 +43,7 @@ public sealed class SessionTermination(
     {
         // Held to the caller's commit: a sign-in an app is being given at this moment either
         // finishes first, and is ended below, or waits and sees the new version (Authorize).
-        await MemberRowLock.ForChangeAsync(db, member.Id, cancellationToken);
-        member.SessionVersion++;
+        await MemberRowLock.RaiseSessionVersionAsync(db, member, cancellationToken);
         // An address change typed in one of the ended sessions must not complete later from that
         // session's mailbox; the member starts it again from this device if it was theirs.
         var withdrawnLinks = await Journey.Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
@@ -108,9 +107,21 @@ public sealed class SessionTermination(
     public async Task<(MemberSession Session, bool AddressChangeWithdrawn)> EndTheOthersAsync(
         HttpContext context, Member member, MemberSession kept, string why, CancellationToken cancellationToken)
     {
-        var (_, _, withdrawnLinks) = await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
-        audit.Record(AuditKinds.SignedOutEverywhere, member.Id, why);
-        await db.SaveChangesAsync(cancellationToken);
+        int withdrawnLinks;
+        // In a transaction of its own when the page has none: the member's row stays locked until
+        // the new version is saved (see EndAllAsync).
+        await using (var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null)
+        {
+            var (_, _, withdrawn) = await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
+            withdrawnLinks = withdrawn;
+            audit.Record(AuditKinds.SignedOutEverywhere, member.Id, why);
+            await db.SaveChangesAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+        }
+
         await NotifyAppsAsync();
         var session = kept with { Version = member.SessionVersion };
         await session.SignInAsync(context);
