@@ -249,6 +249,10 @@ public sealed class RosterImportTests
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailVerifications.Select(v => v.Email).ToListAsync()), Is.EqualTo(new[] { "own@example.jp" }),
             "a link to an address the member typed is theirs");
         Assert.That(PathOf(await LoginAsync(factory.Browser(), "K0001", "123456719841008")), Is.EqualTo("/journey/birthdate"), "the corrected card data signs in");
+        var audited = await TestMembers.WithDbAsync(factory, db => db.AuditEvents
+            .Where(a => a.Kind == AuditKinds.SignedOutEverywhere || a.Kind == AuditKinds.EmailVerificationCancelled).Select(a => a.Kind + ": " + a.Detail).ToListAsync());
+        Assert.That(audited, Has.Exactly(1).StartsWith("sessions.signed-out-everywhere: roster correction"));
+        Assert.That(audited, Has.Exactly(1).StartsWith("email.verification-cancelled: roster correction"));
     }
 
     [Test]

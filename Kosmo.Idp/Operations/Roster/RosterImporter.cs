@@ -334,8 +334,13 @@ public sealed class RosterImporter(
         var signedOut = 0;
         foreach (var chunk in updated.Where(u => u.Changed.Intersect(cardColumns).Any()).Select(u => u.Id).Chunk(BatchSize))
         {
-            signedOut += await db.Members.Where(m => chunk.Contains(m.Id) && m.PasswordHash == null)
+            var onInitialPassword = await db.Members.Where(m => chunk.Contains(m.Id) && m.PasswordHash == null).Select(m => m.Id).ToListAsync(cancellationToken);
+            signedOut += await db.Members.Where(m => onInitialPassword.Contains(m.Id))
                 .ExecuteUpdateAsync(set => set.SetProperty(m => m.SessionVersion, m => m.SessionVersion + 1), cancellationToken);
+            foreach (var id in onInitialPassword)
+            {
+                audit.Record(AuditKinds.SignedOutEverywhere, id, "roster correction: 記号, 番号 or birthdate changed while the member had the initial password");
+            }
         }
 
         var withdrawn = 0;
@@ -347,10 +352,18 @@ public sealed class RosterImporter(
                 .Where(v => ids.Contains(v.MemberId) && v.ConsumedAt == null && v.ReplacedAt == null)
                 .Select(v => new { v.Id, v.MemberId, v.Email })
                 .ToListAsync(cancellationToken);
-            var toReplacedAddress = pending.Where(v => string.Equals(v.Email, replaced[v.MemberId], StringComparison.OrdinalIgnoreCase)).Select(v => v.Id).ToList();
-            withdrawn += await db.EmailVerifications.Where(v => toReplacedAddress.Contains(v.Id)).ExecuteDeleteAsync(cancellationToken);
+            var toReplacedAddress = pending.Where(v => string.Equals(v.Email, replaced[v.MemberId], StringComparison.OrdinalIgnoreCase)).ToList();
+            var linkIds = toReplacedAddress.Select(v => v.Id).ToList();
+            // Opened in the meantime: confirmed by whoever had it, and the member's choice from then on.
+            withdrawn += await db.EmailVerifications.Where(v => linkIds.Contains(v.Id) && v.ConsumedAt == null && v.ReplacedAt == null)
+                .ExecuteDeleteAsync(cancellationToken);
+            foreach (var memberId in toReplacedAddress.Select(v => v.MemberId).Distinct())
+            {
+                audit.Record(AuditKinds.EmailVerificationCancelled, memberId, "roster correction: the link went to the roster address this import replaced");
+            }
         }
 
+        await db.SaveChangesAsync(cancellationToken);
         return new RosterCorrections(signedOut, withdrawn);
     }
 
