@@ -149,6 +149,7 @@ public static class KosmoHost
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseUnreadableFormsAsEmpty();
         app.UseBodylessUserInfoPosts();
+        app.UseTokenRequestsInOneTransaction();
         app.UseDiscoveryHeadRequests();
         app.UseStaticFiles();
         app.UseKosmoHealth();

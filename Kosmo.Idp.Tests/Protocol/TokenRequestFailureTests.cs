@@ -1,0 +1,72 @@
+using System.Net;
+using Kosmo.Idp.Tests.Infrastructure;
+using Npgsql;
+
+namespace Kosmo.Idp.Tests.Protocol;
+
+/// <summary>
+/// The database fails in the middle of a token request (a failover, a statement timeout) after the
+/// code or refresh token was marked redeemed: the app is told to retry (503), and its retry must
+/// work instead of being taken for a replay that ends the member's sign-in.
+/// </summary>
+public sealed class TokenRequestFailureTests
+{
+    private const string Password = "Failing-Database-2026";
+
+    // New tokens cannot be stored for as long as the trigger is there.
+    private const string FailNewTokens = """
+        CREATE FUNCTION kosmo_test_fail() RETURNS trigger AS $$ BEGIN
+          RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER kosmo_test_fail BEFORE INSERT ON "OpenIddictTokens" FOR EACH ROW EXECUTE FUNCTION kosmo_test_fail();
+        """;
+
+    private const string Recover = """DROP TRIGGER kosmo_test_fail ON "OpenIddictTokens"; DROP FUNCTION kosmo_test_fail();""";
+
+    [Test]
+    public async Task ARefreshThatFailedHalfWay_WorksWhenTheAppRetries_AndTheSignInLivesOn()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "K0001", Password);
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
+
+        await SqlAsync(factory, FailNewTokens);
+        var failed = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")));
+        await SqlAsync(factory, Recover);
+
+        var retried = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.OK), retried.Body.ToString());
+        Assert.That((await app.IntrospectAsync(tokens.AccessToken!)).Body.GetProperty("active").GetBoolean(), Is.True, "the sign-in was not ended as a replay");
+        Assert.That(factory.Logs.Events, Has.None.Contain("token replay"));
+    }
+
+    [Test]
+    public async Task ACodeRedemptionThatFailedHalfWay_WorksWhenTheAppRetries()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "K0001", Password);
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var code = (await app.SignInAsync("K0001", Password, pkce)).Code!;
+
+        await SqlAsync(factory, FailNewTokens);
+        var failed = await app.RedeemAsync(code, pkce.Verifier);
+        Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")));
+        await SqlAsync(factory, Recover);
+
+        var retried = await app.RedeemAsync(code, pkce.Verifier);
+        Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.OK), retried.Body.ToString());
+        Assert.That(retried.RefreshToken, Is.Not.Null);
+    }
+
+    private static async Task SqlAsync(KosmoFactory factory, string sql)
+    {
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
