@@ -43,6 +43,34 @@ public sealed partial class FolderMailTests
         }
     }
 
+    [Test]
+    public async Task AFolderThatCannotBeWritten_IsAMailNotSent_SaidOnThePage_AndTheSendIsGivenBack()
+    {
+        // A file where the folder should be: no folder can be made there, not even by root.
+        var blocked = Path.GetTempFileName();
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["Mail:Delivery"] = "Folder",
+            ["Mail:Folder"] = blocked,
+        });
+        try
+        {
+            await TestMembers.AddAsync(factory, "F0034", "Folder-Mail-2026");
+            var browser = factory.Browser();
+            await LoginAsync(browser, "F0034", "Folder-Mail-2026");
+            var page = await browser.GetAsync("/journey/otp");
+
+            Assert.That(page.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.OK), "not the error page");
+            Assert.That(ErrorOn(await page.Content.ReadAsStringAsync(), "otp-send-error"), Does.Contain("ただいまメールを送信できません"));
+            var challenge = await TestMembers.WithDbAsync(factory, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleOrDefaultAsync(db.EmailOtpChallenges));
+            Assert.That(challenge is null || challenge.SendsInWindow == 0, "no mail went out, so none is counted");
+        }
+        finally
+        {
+            File.Delete(blocked);
+        }
+    }
+
     [GeneratedRegex(@"^(?<code>\d{6})\s*$", RegexOptions.Multiline)]
     private static partial Regex CodeLine();
 }

@@ -48,8 +48,7 @@ public sealed class EmailVerificationService(
         var link = new Uri(SiteBase(), VerifyPath + "?token=" + token + language).ToString();
         // When nothing was sent, nothing should wait for it; the member retries with the address still in the form.
         var message = EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null);
-        if (!await ReservedMail.SendOrUndoAsync(mail, message,
-                () => db.EmailVerifications.Where(v => v.Id == verification!.Id).ExecuteDeleteAsync(CancellationToken.None), cancellationToken))
+        if (!await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken))
         {
             // Takes back the sent event recorded with the link: the limits count neither.
             audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
@@ -59,6 +58,23 @@ public sealed class EmailVerificationService(
 
         return new SendOutcome(SendStatus.Sent, null);
     }
+
+    /// <summary>
+    /// A link that was never mailed goes, and the links it replaced work again: the member may have
+    /// the earlier mail open, and nothing newer came. Unless another send has saved a link since.
+    /// </summary>
+    private Task UndoReservationAsync(Guid memberId, Guid unsentId) =>
+        OneAtATime.RunAsync(db, MailKey(memberId), async () =>
+        {
+            var replacedAt = db.EmailVerifications.Where(v => v.Id == unsentId).Select(v => v.SentAt);
+            if (!await db.EmailVerifications.AnyAsync(v => v.MemberId == memberId && v.Id != unsentId && v.ReplacedAt == null, CancellationToken.None))
+            {
+                await db.EmailVerifications.Where(v => v.MemberId == memberId && v.ReplacedAt == replacedAt.First())
+                    .ExecuteUpdateAsync(set => set.SetProperty(v => v.ReplacedAt, (DateTimeOffset?)null), CancellationToken.None);
+            }
+
+            return await db.EmailVerifications.Where(v => v.Id == unsentId).ExecuteDeleteAsync(CancellationToken.None);
+        }, CancellationToken.None);
 
     /// <summary>The key under which mails to a member are sent one at a time (verification links and codes share it).</summary>
     public static string MailKey(Guid memberId) => "mail:" + memberId.ToString("N");
@@ -200,35 +216,43 @@ public sealed class EmailVerificationService(
             return state;
         }
 
-        var consumed = await db.EmailVerifications
-            .Where(v => v.Id == verification!.Id && v.ConsumedAt == null && v.ReplacedAt == null)
-            .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
-        if (consumed == 0)
+        // The link is used up and the address stored in one transaction: a database failure between
+        // the two would otherwise leave a used link and no verified address. Under the lock a code
+        // mail reserves its code under, which then reads the new address.
+        var (confirmed, replaced) = await OneAtATime.RunAsync(db, MailKey(verification!.MemberId), async () =>
         {
-            // The same link confirmed by a request a moment earlier (a double submit), or replaced meanwhile.
-            return await ConfirmedOrAsync(verification, state with { Status = LinkStatus.Used }, cancellationToken);
-        }
+            var consumed = await db.EmailVerifications
+                .Where(v => v.Id == verification.Id && v.ConsumedAt == null && v.ReplacedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
+            if (consumed == 0)
+            {
+                return (false, (string?)null);
+            }
 
-        var member = await db.Members.FirstAsync(m => m.Id == verification!.MemberId, cancellationToken);
-        var previous = member.Email;
-        member.Email = verification!.Email;
-        member.EmailVerifiedAt = now;
-        member.UpdatedAt = now;
-        audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
-        var replaced = previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase) ? previous : null;
-        // A code mailed to the old address must not outlive it (the member may be leaving a mailbox
-        // someone else reads): the next sign-in mails a fresh code to the new one; the counts stay.
-        // Under the lock a code mail reserves its code under, which then reads the new address.
-        await OneAtATime.RunAsync(db, MailKey(member.Id), async () =>
-        {
-            if (replaced is not null)
+            var member = await db.Members.FirstAsync(m => m.Id == verification.MemberId, cancellationToken);
+            var previous = member.Email;
+            member.Email = verification.Email;
+            member.EmailVerifiedAt = now;
+            member.UpdatedAt = now;
+            audit.Record(AuditKinds.EmailVerified, member.Id, Mask(verification.Email));
+            var replacedAddress = previous is not null && !string.Equals(previous, verification.Email, StringComparison.OrdinalIgnoreCase) ? previous : null;
+            // A code mailed to the old address must not outlive it (the member may be leaving a mailbox
+            // someone else reads): the next sign-in mails a fresh code to the new one; the counts stay.
+            if (replacedAddress is not null)
             {
                 await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id)
                     .ExecuteUpdateAsync(set => set.SetProperty(c => c.CodeHash, Array.Empty<byte>()), cancellationToken);
             }
 
-            return await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return (true, replacedAddress);
         }, cancellationToken);
+        if (!confirmed)
+        {
+            // The same link confirmed by a request a moment earlier (a double submit), or replaced meanwhile.
+            return await ConfirmedOrAsync(verification, state with { Status = LinkStatus.Used }, cancellationToken);
+        }
+
         if (replaced is not null)
         {
             // The old address hears of it: if someone else changed it, the member still learns.
