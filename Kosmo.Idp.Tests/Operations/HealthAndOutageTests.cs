@@ -20,6 +20,38 @@ public sealed class HealthAndOutageTests
     }
 
     [Test]
+    public async Task ARequestThatWaitedTooLongForAnotherOnTheSameMember_SaysTryAgain_WithTheWayBack_AndIsNoOutage()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0001", "Busy-Member-2026");
+        var browser = factory.Browser();
+        Assert.That(Kosmo.Idp.Tests.Journey.JourneySteps.PathOf(await Kosmo.Idp.Tests.Journey.JourneySteps.LoginAsync(browser, "K0001", "Busy-Member-2026")), Is.EqualTo("/journey/otp"));
+
+        // Another request (a double submit, a stuck replica) holds the member's mail lock.
+        await using var holder = new Npgsql.NpgsqlConnection(factory.ConnectionString);
+        await holder.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({0x4B49}, hashtext('mail:{member.Id:N}'))", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var page = await browser.GetAsync("/journey/otp?ReturnUrl=%2Faccount");
+        var html = await page.Content.ReadAsStringAsync();
+        await using (var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({0x4B49}, hashtext('mail:{member.Id:N}'))", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(html, Does.Contain("ただいま処理が混み合っています").And.Not.Contain("システムが一時的に利用できない"));
+        Assert.That(html, Does.Contain("id=\"error-retry\"").And.Contain("href=\"/journey/otp?ReturnUrl=%2Faccount\""));
+        Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var logged = factory.Logs.Leveled.Where(e => e.Text.Contains("/journey/otp") && e.Text.Contains("503")).Select(e => e.Level).ToList();
+        Assert.That(logged, Is.EqualTo(new[] { Serilog.Events.LogEventLevel.Warning }), "contention, not an outage to alert on");
+        Assert.That((await browser.GetAsync("/journey/otp")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "the same page again works");
+    }
+
+    [Test]
     public async Task OnANewDatabaseWaitingForMigrate_LiveIsHealthy_ReadySaysWhy_PagesSayStarting_ThenAllWorksOnceMigrated()
     {
         var connection = await PostgresServer.CreateDatabaseAsync();

@@ -104,6 +104,9 @@ public static class LoggingRegistration
             options.GetLevel = (context, _, exception) =>
                 context.Request.Path.StartsWithSegments("/health") && exception is null ? LogEventLevel.Verbose
                 : exception is not null ? LogEventLevel.Error
+                // Contention (a lock or statement timeout): the request is answered "try again", the database is fine.
+                : context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error is { } handled
+                    && Persistence.DatabaseUnavailable.Busy(handled) ? LogEventLevel.Warning
                 // A 503 without an exception is the service saying it is not ready (waiting for the
                 // schema, draining): known, reported by readiness, not an error of each request.
                 // (The exception the error page handled, a database outage, is not in `exception`.)

@@ -33,20 +33,33 @@ public sealed class ErrorModel(ILogger<ErrorModel> logger) : PageModel
     {
         var failure = HttpContext.Features.Get<IExceptionHandlerFeature>();
         var exception = failure?.Error;
-        var databaseDown = exception is not null && Persistence.DatabaseUnavailable.Caused(exception);
+        var busy = exception is not null && Persistence.DatabaseUnavailable.Busy(exception);
+        var databaseDown = !busy && exception is not null && Persistence.DatabaseUnavailable.Caused(exception);
         if (exception is not null && Protocol.ProtocolPaths.IsMachineEndpoint(failure!.Path))
         {
             // An app's back channel reads JSON in OAuth's error shape (and may retry an outage).
-            if (databaseDown)
+            if (busy || databaseDown)
             {
-                Response.Headers.RetryAfter = "30";
+                Response.Headers.RetryAfter = busy ? "2" : "30";
             }
 
             return new JsonResult(new Dictionary<string, string>
             {
-                ["error"] = databaseDown ? Errors.TemporarilyUnavailable : Errors.ServerError,
-                ["error_description"] = databaseDown ? "The service cannot reach its database. Try again shortly." : "The service failed to answer.",
-            }) { StatusCode = databaseDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError };
+                ["error"] = busy || databaseDown ? Errors.TemporarilyUnavailable : Errors.ServerError,
+                ["error_description"] = busy ? "The service is busy with another request on the same data. Try again in a moment."
+                    : databaseDown ? "The service cannot reach its database. Try again shortly." : "The service failed to answer.",
+            }) { StatusCode = busy || databaseDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError };
+        }
+
+        if (busy)
+        {
+            // Usually the same form sent twice at once, or a long import holding the rows: the same page again works.
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            Kind = "Error.Busy";
+            // The exception handler changed only the path: the query is the page's own.
+            var page = failure!.Path + Request.QueryString;
+            RetryUrl = Url.IsLocalUrl(page) ? page : "/";
+            return null;
         }
 
         if (databaseDown)
