@@ -48,6 +48,7 @@ public sealed class HealthAndOutageTests
         Assert.That((await browser.GetAsync("/health/ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var logged = factory.Logs.Leveled.Where(e => e.Text.Contains("/journey/otp") && e.Text.Contains("503")).Select(e => e.Level).ToList();
         Assert.That(logged, Is.EqualTo(new[] { Serilog.Events.LogEventLevel.Warning }), "contention, not an outage to alert on");
+        Assert.That(factory.Logs.Leveled.Where(e => e.Level >= Serilog.Events.LogEventLevel.Error).Select(e => e.Text), Is.Empty, "nor does EF Core raise one");
         Assert.That((await browser.GetAsync("/journey/otp")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "the same page again works");
     }
 

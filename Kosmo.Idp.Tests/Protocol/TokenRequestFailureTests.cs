@@ -62,6 +62,33 @@ public sealed class TokenRequestFailureTests
         Assert.That(retried.RefreshToken, Is.Not.Null);
     }
 
+    [Test]
+    public async Task ARefreshWhoseCommitFails_IsAnswered503NotWithTokens_AndTheRetryWorks()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "K0001", Password);
+        var app = TestRelyingApp.Portal(factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
+
+        // Checked only at the commit, as a failover or a serialization failure would strike.
+        await SqlAsync(factory, """
+            CREATE FUNCTION kosmo_test_fail() RETURNS trigger AS $$ BEGIN
+              RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';
+            END $$ LANGUAGE plpgsql;
+            CREATE CONSTRAINT TRIGGER kosmo_test_fail AFTER INSERT ON "OpenIddictTokens" DEFERRABLE INITIALLY DEFERRED
+              FOR EACH ROW EXECUTE FUNCTION kosmo_test_fail();
+            """);
+        var failed = await app.RefreshAsync(tokens.RefreshToken!);
+        await SqlAsync(factory, Recover);
+        Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")),
+            "tokens the database never stored must not reach the app");
+
+        var retried = await app.RefreshAsync(tokens.RefreshToken!);
+        Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.OK), retried.Body.ToString());
+        Assert.That((await app.RefreshAsync(retried.RefreshToken!)).Status, Is.EqualTo(HttpStatusCode.OK), "the tokens it got are stored");
+    }
+
     private static async Task SqlAsync(KosmoFactory factory, string sql)
     {
         await using var connection = new NpgsqlConnection(factory.ConnectionString);

@@ -10,12 +10,13 @@ public static class DatabaseUnavailable
             || e.GetType().Name is "RetryLimitExceededException");
 
     /// <summary>
-    /// The database is there but the work waited too long or collided with other work on the same
-    /// rows: lock_not_available (a lock_timeout), query_canceled (a statement timeout),
-    /// serialization_failure, deadlock_detected. Worth trying again at once; not an outage.
+    /// The database is there but the work waited too long for, or collided with, other work on the
+    /// same rows: lock_not_available (our lock_timeout), serialization_failure, deadlock_detected.
+    /// Worth trying again at once; not an outage. (A statement timeout is not among them: a database
+    /// too slow to answer is one.)
     /// </summary>
     public static bool Busy(Exception failure) =>
-        AnyCause(failure, e => e is DbException { SqlState: "55P03" or "57014" or "40001" or "40P01" });
+        AnyCause(failure, e => e is DbException { SqlState: "55P03" or "40001" or "40P01" });
 
     /// <summary>
     /// The database answered, but a table or column is missing: the schema is not migrated to this

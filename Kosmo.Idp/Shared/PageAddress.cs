@@ -16,26 +16,27 @@ public static class PageAddress
         // An error page is drawn at /error/{status} in place of the page asked for; opened by that
         // address it would only say "page not found" or "try later". The page asked for, opened again,
         // shows its own error again (an app's refused request, an outage) or a fresh form (an expired one).
-        if (context.Features.Get<IStatusCodeReExecuteFeature>() is { } reExecuted)
+        // (The exception handler changes only the path: the query and the path base are the page's own.)
+        var asked = context.Features.Get<IStatusCodeReExecuteFeature>() is { } reExecuted
+            ? (Base: reExecuted.OriginalPathBase, Path: reExecuted.OriginalPath, Query: reExecuted.OriginalQueryString)
+            : context.Features.Get<IExceptionHandlerPathFeature>() is { } failed
+                ? (Base: context.Request.PathBase.Value, Path: failed.Path, Query: context.Request.QueryString.Value)
+                : default;
+        if (asked.Path is not null)
         {
             // An app's authorization request sent as a form has its parameters in the body: they go
             // into the address, or the page opened again would show another refusal ("no client_id").
             // One too long for an address, and a logout request (whose id_token_hint an app that posts
             // keeps out of addresses), leave the home page as the way on.
-            if (HttpMethods.IsPost(context.Request.Method) && IsAppRequest(reExecuted.OriginalPath))
+            if (HttpMethods.IsPost(context.Request.Method) && IsAppRequest(asked.Path))
             {
-                return new PathString(reExecuted.OriginalPath).StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize)
-                    && AppRequestAddress(context, reExecuted.OriginalPathBase + reExecuted.OriginalPath) is { } address
+                return new PathString(asked.Path).StartsWithSegments("/" + Protocol.ProtocolPaths.Authorize)
+                    && AppRequestAddress(context, asked.Base + asked.Path) is { } address
                     ? address
                     : "/";
             }
 
-            return reExecuted.OriginalPathBase + reExecuted.OriginalPath + WithoutFormHandler(context, reExecuted.OriginalQueryString);
-        }
-
-        if (context.Features.Get<IExceptionHandlerPathFeature>() is { } failed)
-        {
-            return context.Request.PathBase + failed.Path + WithoutFormHandler(context, context.Request.QueryString.Value);
+            return asked.Base + asked.Path + WithoutFormHandler(context, asked.Query);
         }
 
         // After a form, the address lacks the form's values: the page itself, with the way back to the app it carried.

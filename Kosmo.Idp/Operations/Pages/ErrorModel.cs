@@ -56,8 +56,7 @@ public sealed class ErrorModel(ILogger<ErrorModel> logger) : PageModel
             // Usually the same form sent twice at once, or a long import holding the rows: the same page again works.
             Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             Kind = "Error.Busy";
-            // The exception handler changed only the path: the query is the page's own.
-            var page = failure!.Path + Request.QueryString;
+            var page = Shared.PageAddress.ToOpenAgain(HttpContext, null);
             RetryUrl = Url.IsLocalUrl(page) ? page : "/";
             return null;
         }
