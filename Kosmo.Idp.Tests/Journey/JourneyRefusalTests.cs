@@ -253,16 +253,7 @@ public sealed class JourneyRefusalTests
     public async Task AResendTheMailProviderRefused_LeavesTheLinkAlreadyMailedWorking()
     {
         await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?> { ["EmailVerification:ResendCooldown"] = "00:00:00" });
-        await TestMembers.AddFromRosterAsync(factory, "F0032", "900", "9", new DateOnly(1970, 1, 1));
-        await TestMembers.WithDbAsync(factory, async db =>
-        {
-            var member = await db.Members.SingleAsync(m => m.UserId == "F0032");
-            member.BirthDateConfirmedAt = DateTimeOffset.UtcNow;
-            member.AcceptedTermsVersion = "2026-04-01";
-            return await db.SaveChangesAsync();
-        });
-        var browser = factory.Browser();
-        Assert.That(PathOf(await LoginAsync(browser, "F0032", "900919700101")), Is.EqualTo("/journey/email"));
+        var browser = await AtTheEmailStepAsync(factory, "F0032");
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "f0032@example.jp" });
         var firstLink = LinkIn(factory.Mail.To("f0032@example.jp").Single());
 
@@ -290,44 +281,22 @@ public sealed class JourneyRefusalTests
     public async Task AConfirmationTheDatabaseFailedHalfWay_LeavesTheLinkWorking_ForTheRetry()
     {
         await using var factory = await KosmoFactory.StartAsync();
-        await TestMembers.AddFromRosterAsync(factory, "F0033", "900", "9", new DateOnly(1970, 1, 1));
-        await TestMembers.WithDbAsync(factory, async db =>
-        {
-            var member = await db.Members.SingleAsync(m => m.UserId == "F0033");
-            member.BirthDateConfirmedAt = DateTimeOffset.UtcNow;
-            member.AcceptedTermsVersion = "2026-04-01";
-            return await db.SaveChangesAsync();
-        });
-        var browser = factory.Browser();
-        Assert.That(PathOf(await LoginAsync(browser, "F0033", "900919700101")), Is.EqualTo("/journey/email"));
+        var browser = await AtTheEmailStepAsync(factory, "F0033");
         await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "f0033@example.jp" });
         var link = LinkIn(factory.Mail.To("f0033@example.jp").Single());
         var phone = factory.Browser();
         var page = await phone.GetAsync(link);
 
         // The member's row cannot be written for a moment (a failover, a statement timeout).
-        await SqlAsync(factory, """
-            CREATE FUNCTION kosmo_test_fail() RETURNS trigger AS $$ BEGIN
-              RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
-            END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER kosmo_test_fail BEFORE UPDATE ON members FOR EACH ROW EXECUTE FUNCTION kosmo_test_fail();
-            """);
+        await FailingWrites.StartAsync(factory, "members", "UPDATE");
         var failed = await HtmlForm.SubmitAsync(phone, page, new Dictionary<string, string>());
-        await SqlAsync(factory, "DROP TRIGGER kosmo_test_fail ON members; DROP FUNCTION kosmo_test_fail();");
+        await FailingWrites.StopAsync(factory, "members");
         Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
 
         var retried = await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
         Assert.That(retried.StatusCode, Is.Not.EqualTo(HttpStatusCode.ServiceUnavailable));
         var stored = await TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "F0033"));
         Assert.That((stored.Email, stored.EmailVerifiedAt is not null), Is.EqualTo(("f0033@example.jp", true)), "the 503 page says nothing done was lost: the link was not used up");
-    }
-
-    private static async Task SqlAsync(KosmoFactory factory, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(factory.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     [Test]
@@ -507,6 +476,22 @@ public sealed class JourneyRefusalTests
 
         var unasked = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create()));
         Assert.That(await unasked.Content.ReadAsStringAsync(), Does.Contain("<html lang=\"ja\""), "only the request that asked; no cookie for a refused app");
+    }
+
+    /// <summary>A roster member of a factory of the test's own, signed in at the email step.</summary>
+    private static async Task<HttpClient> AtTheEmailStepAsync(KosmoFactory factory, string userId)
+    {
+        await TestMembers.AddFromRosterAsync(factory, userId, "900", "9", new DateOnly(1970, 1, 1));
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var member = await db.Members.SingleAsync(m => m.UserId == userId);
+            member.BirthDateConfirmedAt = DateTimeOffset.UtcNow;
+            member.AcceptedTermsVersion = "2026-04-01";
+            return await db.SaveChangesAsync();
+        });
+        var browser = factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, userId, "900919700101")), Is.EqualTo("/journey/email"));
+        return browser;
     }
 
     private async Task<string> SubmitBirthDateAsync(HttpClient browser, string typed)

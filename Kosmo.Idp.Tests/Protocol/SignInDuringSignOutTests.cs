@@ -33,13 +33,7 @@ public sealed class SignInDuringSignOutTests
         await db.SaveChangesAsync();
 
         // Meanwhile the portal asks again, silently, as it does on a timer.
-        var pkce = Pkce.Create();
-        var asked = portal.Browser.GetAsync(portal.AuthorizeUrl(pkce, new Dictionary<string, string?> { ["prompt"] = "none" }));
-        // Long enough for a sign-in that does not wait to be answered before the commit.
-        await Task.WhenAny(asked, Task.Delay(TimeSpan.FromSeconds(2)));
-        await transaction.CommitAsync();
-
-        var answer = AuthorizationResponse.From(await asked, KosmoFactory.PortalRedirect);
+        var answer = await AskedSilentlyBeforeAsync(portal, portal.Browser, () => transaction.CommitAsync());
         Assert.That(answer.Code, Is.Null, "a code made beside the sign-out would redeem after it");
         Assert.That(answer.Error, Is.EqualTo("login_required"));
     }
@@ -66,15 +60,9 @@ public sealed class SignInDuringSignOutTests
 
         var signOutOthers = HtmlForm.SubmitAsync(pc, accountPage, new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var portal = TestRelyingApp.Portal(factory);
-        var pkce = Pkce.Create();
-        var silent = phone.GetAsync(portal.AuthorizeUrl(pkce, new Dictionary<string, string?> { ["prompt"] = "none" }));
-        // Long enough for a sign-in that does not wait to be answered before the sign-out is saved.
-        await Task.WhenAny(silent, Task.Delay(TimeSpan.FromSeconds(2)));
-        await hold.CommitAsync();
+        var answer = await AskedSilentlyBeforeAsync(TestRelyingApp.Portal(factory), phone, () => hold.CommitAsync());
 
         Assert.That((await signOutOthers).Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
-        var answer = AuthorizationResponse.From(await silent, KosmoFactory.PortalRedirect);
         Assert.That(answer.Code, Is.Null, "the phone's app would keep tokens that outlive 'sign out other devices'");
         Assert.That(answer.Error, Is.EqualTo("login_required"));
     }
@@ -105,5 +93,17 @@ public sealed class SignInDuringSignOutTests
         }
 
         Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("/login"), "the operator's sign-out ends this browser's session too");
+    }
+
+    /// <summary>
+    /// The app's silent sign-in in <paramref name="browser"/>, asked for before the sign-out is let
+    /// go by <paramref name="release"/>, and given long enough to be answered first if it does not wait.
+    /// </summary>
+    private static async Task<AuthorizationResponse> AskedSilentlyBeforeAsync(TestRelyingApp app, HttpClient browser, Func<Task> release)
+    {
+        var asked = browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
+        await Task.WhenAny(asked, Task.Delay(TimeSpan.FromSeconds(2)));
+        await release();
+        return AuthorizationResponse.From(await asked, KosmoFactory.PortalRedirect);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Kosmo.Idp.Tests.Infrastructure;
-using Npgsql;
 
 namespace Kosmo.Idp.Tests.Protocol;
 
@@ -13,15 +12,7 @@ public sealed class TokenRequestFailureTests
 {
     private const string Password = "Failing-Database-2026";
 
-    // New tokens cannot be stored for as long as the trigger is there.
-    private const string FailNewTokens = """
-        CREATE FUNCTION kosmo_test_fail() RETURNS trigger AS $$ BEGIN
-          RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER kosmo_test_fail BEFORE INSERT ON "OpenIddictTokens" FOR EACH ROW EXECUTE FUNCTION kosmo_test_fail();
-        """;
-
-    private const string Recover = """DROP TRIGGER kosmo_test_fail ON "OpenIddictTokens"; DROP FUNCTION kosmo_test_fail();""";
+    private const string Tokens = "\"OpenIddictTokens\"";
 
     [Test]
     public async Task ARefreshThatFailedHalfWay_WorksWhenTheAppRetries_AndTheSignInLivesOn()
@@ -32,10 +23,10 @@ public sealed class TokenRequestFailureTests
         var pkce = Pkce.Create();
         var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
 
-        await SqlAsync(factory, FailNewTokens);
+        await FailingWrites.StartAsync(factory, Tokens, "INSERT");
         var failed = await app.RefreshAsync(tokens.RefreshToken!);
         Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")));
-        await SqlAsync(factory, Recover);
+        await FailingWrites.StopAsync(factory, Tokens);
 
         var retried = await app.RefreshAsync(tokens.RefreshToken!);
         Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.OK), retried.Body.ToString());
@@ -52,10 +43,10 @@ public sealed class TokenRequestFailureTests
         var pkce = Pkce.Create();
         var code = (await app.SignInAsync("K0001", Password, pkce)).Code!;
 
-        await SqlAsync(factory, FailNewTokens);
+        await FailingWrites.StartAsync(factory, Tokens, "INSERT");
         var failed = await app.RedeemAsync(code, pkce.Verifier);
         Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")));
-        await SqlAsync(factory, Recover);
+        await FailingWrites.StopAsync(factory, Tokens);
 
         var retried = await app.RedeemAsync(code, pkce.Verifier);
         Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.OK), retried.Body.ToString());
@@ -72,15 +63,9 @@ public sealed class TokenRequestFailureTests
         var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
 
         // Checked only at the commit, as a failover or a serialization failure would strike.
-        await SqlAsync(factory, """
-            CREATE FUNCTION kosmo_test_fail() RETURNS trigger AS $$ BEGIN
-              RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';
-            END $$ LANGUAGE plpgsql;
-            CREATE CONSTRAINT TRIGGER kosmo_test_fail AFTER INSERT ON "OpenIddictTokens" DEFERRABLE INITIALLY DEFERRED
-              FOR EACH ROW EXECUTE FUNCTION kosmo_test_fail();
-            """);
+        await FailingWrites.StartAsync(factory, Tokens, "INSERT", atCommit: true, sqlState: "40001");
         var failed = await app.RefreshAsync(tokens.RefreshToken!);
-        await SqlAsync(factory, Recover);
+        await FailingWrites.StopAsync(factory, Tokens);
         Assert.That((failed.Status, failed.Error), Is.EqualTo((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable")),
             "tokens the database never stored must not reach the app");
 
@@ -89,11 +74,4 @@ public sealed class TokenRequestFailureTests
         Assert.That((await app.RefreshAsync(retried.RefreshToken!)).Status, Is.EqualTo(HttpStatusCode.OK), "the tokens it got are stored");
     }
 
-    private static async Task SqlAsync(KosmoFactory factory, string sql)
-    {
-        await using var connection = new NpgsqlConnection(factory.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }
