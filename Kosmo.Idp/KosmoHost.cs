@@ -149,13 +149,14 @@ public static class KosmoHost
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
         app.UseUnreadableFormsAsEmpty();
         app.UseBodylessUserInfoPosts();
-        app.UseTokenRequestsInOneTransaction();
         app.UseDiscoveryHeadRequests();
         app.UseStaticFiles();
         app.UseKosmoHealth();
         app.UseRouting();
         // Before OpenIddict (it answers inside authentication): a browser app's preflight is answered here.
         app.UseBrowserAppCors();
+        // After CORS: a browser app must be able to read this one's own answers too (a 503 "busy").
+        app.UseTokenRequestsInOneTransaction();
         app.UseAuthenticationOnceKeysAreLoaded();
         app.UseSessionCheckFailures();
         app.UseAuthorization();

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -23,6 +24,7 @@ public static class PersistenceRegistration
             {
                 options.UseNpgsql(postgres).UseSnakeCaseNamingConvention();
                 options.UseOpenIddict();
+                FailuresReportedByTheirCaller(options);
             });
         }
         else if (builder.Environment.IsProduction())
@@ -38,6 +40,7 @@ public static class PersistenceRegistration
                 options.UseSqlite($"Data Source={sqliteFile}").UseSnakeCaseNamingConvention();
                 options.AddInterceptors(new SqliteConnectionSetup());
                 options.UseOpenIddict();
+                FailuresReportedByTheirCaller(options);
             });
         }
 
@@ -118,6 +121,18 @@ public static class PersistenceRegistration
         return certificate;
     }
 
+
+    /// <summary>
+    /// A failed statement is reported by whoever ran it: the request's event (at Error with the
+    /// exception, at Warning for contention such as a lock timeout), a background job's own line,
+    /// a command's "Failed:". EF Core's own events would report each failure again, at Error even
+    /// for contention, and set off error-rate alerts; at Warning they keep the statement for diagnosis.
+    /// </summary>
+    private static void FailuresReportedByTheirCaller(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(warnings => warnings.Log(
+            (RelationalEventId.CommandError, LogLevel.Warning),
+            (RelationalEventId.TransactionError, LogLevel.Warning),
+            (CoreEventId.SaveChangesFailed, LogLevel.Warning)));
     private static string SqliteFile(WebApplicationBuilder builder)
     {
         var configured = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqlitePath)}"]

@@ -65,12 +65,14 @@ public static class TokenRequestsInOneTransaction
         }
 
         var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        return form[Parameters.GrantType].ToString() switch
+        var presented = form[Parameters.GrantType].ToString() switch
         {
             GrantTypes.AuthorizationCode => form[Parameters.Code].ToString(),
             GrantTypes.RefreshToken => form[Parameters.RefreshToken].ToString(),
-            _ => null,
+            _ => "",
         };
+        // Without one, OpenIddict refuses the request before anything is written.
+        return presented.Length > 0 ? presented : null;
     }
 
     /// <summary>A digest, not the token: the lock key is sent to the database as a parameter.</summary>

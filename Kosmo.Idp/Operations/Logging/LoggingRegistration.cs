@@ -36,7 +36,6 @@ public static class LoggingRegistration
                 .MinimumLevel.Override("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogEventLevel.Fatal)
                 .Filter.ByExcluding(MadeUpAntiforgeryCookie)
                 .Filter.ByExcluding(RefusedSettingsAtStart)
-                .Filter.ByExcluding(ContentionSeenByEfCore)
                 .Enrich.FromLogContext();
             // Extra sinks registered by the host (tests read every event this way).
             foreach (var sink in services.GetServices<Serilog.Core.ILogEventSink>())
@@ -69,22 +68,6 @@ public static class LoggingRegistration
         logEvent.MessageTemplate.Text == "Hosting failed to start"
         && logEvent.Exception is { } failure
         && StartupFailure.IsRefusedSetting(failure);
-
-    /// <summary>
-    /// EF Core's own error events for a statement that waited too long for another request's lock:
-    /// the request's event carries the exception, at Warning (contention, not an outage to alert on).
-    /// EF Core's failed-command event has no exception to tell by; a lock statement fails only that
-    /// way, or in an outage, which the request's event reports at Error anyway.
-    /// </summary>
-    private static bool ContentionSeenByEfCore(LogEvent logEvent) =>
-        logEvent.Properties.TryGetValue("SourceContext", out var source)
-        && source.ToString().StartsWith("\"Microsoft.EntityFrameworkCore", StringComparison.Ordinal)
-        && (logEvent.Exception is { } failure ? Persistence.DatabaseUnavailable.Busy(failure)
-            : logEvent.Properties.TryGetValue("commandText", out var command) && IsLockStatement(command.ToString()));
-
-    private static bool IsLockStatement(string command) =>
-        command.Contains("pg_advisory_xact_lock", StringComparison.Ordinal)
-        || command.Contains("FOR UPDATE", StringComparison.Ordinal) || command.Contains("FOR SHARE", StringComparison.Ordinal);
 
     /// <summary>The console as the log collector reads it: readable lines in Development, compact JSON elsewhere.</summary>
     internal static LoggerConfiguration WriteToConsole(LoggerConfiguration logger, bool development, LogEventLevel? standardErrorFromLevel = null) =>
