@@ -31,3 +31,10 @@ public sealed class EmailVerification
     /// </summary>
     public DateTimeOffset? ReplacedAt { get; set; }
 }
+
+public static class EmailVerificationQueries
+{
+    /// <summary>Links that can still confirm an address: neither opened nor replaced by a newer mail.</summary>
+    public static IQueryable<EmailVerification> Live(this IQueryable<EmailVerification> links) =>
+        links.Where(v => v.ConsumedAt == null && v.ReplacedAt == null);
+}

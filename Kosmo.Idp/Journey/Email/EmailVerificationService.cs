@@ -24,7 +24,7 @@ public sealed class EmailVerificationService(
 
     public Task<EmailVerification?> LatestAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.EmailVerifications.AsNoTracking()
-            .Where(v => v.MemberId == memberId && v.ConsumedAt == null && v.ReplacedAt == null)
+            .Live().Where(v => v.MemberId == memberId)
             .OrderByDescending(v => v.SentAt)
             .FirstOrDefaultAsync(cancellationToken);
 
@@ -177,7 +177,7 @@ public sealed class EmailVerificationService(
     /// own). Replaced links confirm nothing already; they stay to say which mail to open.
     /// </summary>
     public static Task<int> DeletePendingAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
-        db.EmailVerifications.Where(v => v.MemberId == memberId && v.ConsumedAt == null && v.ReplacedAt == null).ExecuteDeleteAsync(cancellationToken);
+        db.EmailVerifications.Live().Where(v => v.MemberId == memberId).ExecuteDeleteAsync(cancellationToken);
 
     public async Task<LinkState> InspectAsync(string? token, CancellationToken cancellationToken)
     {
@@ -222,7 +222,7 @@ public sealed class EmailVerificationService(
         var (confirmed, replaced) = await OneAtATime.RunAsync(db, MailKey(verification!.MemberId), async () =>
         {
             var consumed = await db.EmailVerifications
-                .Where(v => v.Id == verification.Id && v.ConsumedAt == null && v.ReplacedAt == null)
+                .Live().Where(v => v.Id == verification.Id)
                 .ExecuteUpdateAsync(set => set.SetProperty(v => v.ConsumedAt, now), cancellationToken);
             if (consumed == 0)
             {

@@ -1,4 +1,5 @@
 using Kosmo.Idp.Journey;
+using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Mail;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
@@ -301,7 +302,7 @@ public sealed class MemberAdministration(
         var notices = await backchannel.QueueEndedSignInsAsync(ended, cancellationToken);
         // As for one member: an address change typed in a session that may have leaked must not
         // complete later from that session's mailbox.
-        var links = await db.EmailVerifications.Where(v => v.ConsumedAt == null && v.ReplacedAt == null).ExecuteDeleteAsync(cancellationToken);
+        var links = await db.EmailVerifications.Live().ExecuteDeleteAsync(cancellationToken);
         List<string> changes =
         [
             $"{members} member(s) signed out of every session",

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Localization;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
@@ -349,13 +350,13 @@ public sealed class RosterImporter(
             var replaced = chunk.ToDictionary(u => u.Id, u => u.ReplacedRosterEmail!);
             var ids = replaced.Keys.ToList();
             var pending = await db.EmailVerifications.AsNoTracking()
-                .Where(v => ids.Contains(v.MemberId) && v.ConsumedAt == null && v.ReplacedAt == null)
+                .Live().Where(v => ids.Contains(v.MemberId))
                 .Select(v => new { v.Id, v.MemberId, v.Email })
                 .ToListAsync(cancellationToken);
             var toReplacedAddress = pending.Where(v => string.Equals(v.Email, replaced[v.MemberId], StringComparison.OrdinalIgnoreCase)).ToList();
             var linkIds = toReplacedAddress.Select(v => v.Id).ToList();
             // Opened in the meantime: confirmed by whoever had it, and the member's choice from then on.
-            withdrawn += await db.EmailVerifications.Where(v => linkIds.Contains(v.Id) && v.ConsumedAt == null && v.ReplacedAt == null)
+            withdrawn += await db.EmailVerifications.Live().Where(v => linkIds.Contains(v.Id))
                 .ExecuteDeleteAsync(cancellationToken);
             foreach (var memberId in toReplacedAddress.Select(v => v.MemberId).Distinct())
             {
