@@ -12,12 +12,21 @@ namespace Kosmo.Idp.Persistence;
 public static class MemberRowLock
 {
     /// <summary>For a change that depends on what it read: one at a time per member.</summary>
-    public static Task ForChangeAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
-        LockAsync(db, memberId, exclusive: true, cancellationToken);
+    public static async Task ForChangeAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken)
+    {
+        if (db.OnPostgres)
+        {
+            await OneAtATime.LimitLockWaitAsync(db, cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {memberId} FOR UPDATE", cancellationToken);
+        }
+    }
 
-    /// <summary>For work that needs the member unchanged until it commits; such work runs side by side.</summary>
-    public static Task AgainstChangeAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
-        LockAsync(db, memberId, exclusive: false, cancellationToken);
+    /// <summary>
+    /// The member's session version as stored, unchanged until the caller commits: work that needs
+    /// the member's sessions to stay as they are (such work runs side by side).
+    /// </summary>
+    public static Task<int> SessionVersionKeptAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
+        SessionVersionHeldAsync(db, memberId, exclusive: false, cancellationToken);
 
     /// <summary>
     /// Ends every session of the member by raising the stored session version, counted from the value
@@ -27,8 +36,7 @@ public static class MemberRowLock
     /// </summary>
     public static async Task RaiseSessionVersionAsync(KosmoDbContext db, Member member, CancellationToken cancellationToken)
     {
-        await ForChangeAsync(db, member.Id, cancellationToken);
-        var stored = await db.Members.Where(m => m.Id == member.Id).Select(m => m.SessionVersion).SingleAsync(cancellationToken);
+        var stored = await SessionVersionHeldAsync(db, member.Id, exclusive: true, cancellationToken);
         var entry = db.Entry(member);
         if (entry.State != EntityState.Detached)
         {
@@ -38,18 +46,20 @@ public static class MemberRowLock
         member.SessionVersion = stored + 1;
     }
 
-    private static async Task LockAsync(KosmoDbContext db, Guid memberId, bool exclusive, CancellationToken cancellationToken)
+    /// <summary>The lock and the read in one statement.</summary>
+    private static async Task<int> SessionVersionHeldAsync(KosmoDbContext db, Guid memberId, bool exclusive, CancellationToken cancellationToken)
     {
         if (!db.OnPostgres)
         {
-            return;
+            return await db.Members.Where(m => m.Id == memberId).Select(m => m.SessionVersion).SingleAsync(cancellationToken);
         }
 
         // A long import or sign-out-everyone holds members' rows: a request waits a few seconds at
         // most, then fails (the page says to try again), rather than holding a pooled connection.
         await OneAtATime.LimitLockWaitAsync(db, cancellationToken);
-        await (exclusive
-            ? db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {memberId} FOR UPDATE", cancellationToken)
-            : db.Database.ExecuteSqlAsync($"SELECT 1 FROM members WHERE id = {memberId} FOR SHARE", cancellationToken));
+        var held = exclusive
+            ? db.Database.SqlQuery<int>($"SELECT session_version AS \"Value\" FROM members WHERE id = {memberId} FOR UPDATE")
+            : db.Database.SqlQuery<int>($"SELECT session_version AS \"Value\" FROM members WHERE id = {memberId} FOR SHARE");
+        return await held.SingleAsync(cancellationToken);
     }
 }

@@ -100,9 +100,7 @@ public static class AuthorizationEndpoints
         // Made under the member's row: an operator or another device ending every session right now
         // either waits for this sign-in and ends it too, or has already raised the version read here.
         await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
-        await MemberRowLock.AgainstChangeAsync(db, member!.Id, context.RequestAborted);
-        await db.Entry(member).ReloadAsync(context.RequestAborted);
-        if (member.SessionVersion != session!.Version)
+        if (await MemberRowLock.SessionVersionKeptAsync(db, member!.Id, context.RequestAborted) != session!.Version)
         {
             return request.HasPromptValue(PromptValues.None)
                 ? Refuse(Errors.LoginRequired, "The member must sign in again.")
