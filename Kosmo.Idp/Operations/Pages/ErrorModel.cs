@@ -37,18 +37,20 @@ public sealed class ErrorModel(ILogger<ErrorModel> logger) : PageModel
         var databaseDown = !busy && exception is not null && Persistence.DatabaseUnavailable.Caused(exception);
         if (exception is not null && Protocol.ProtocolPaths.IsMachineEndpoint(failure!.Path))
         {
-            // An app's back channel reads JSON in OAuth's error shape (and may retry an outage).
-            if (busy || databaseDown)
+            // An app's back channel reads JSON in OAuth's error shape (and may retry what is temporary).
+            var (retryAfter, description) = busy ? ("2", "The service is busy with another request on the same data. Try again in a moment.")
+                : databaseDown ? ("30", "The service cannot reach its database. Try again shortly.")
+                : ((string?)null, "The service failed to answer.");
+            if (retryAfter is not null)
             {
-                Response.Headers.RetryAfter = busy ? "2" : "30";
+                Response.Headers.RetryAfter = retryAfter;
             }
 
             return new JsonResult(new Dictionary<string, string>
             {
-                ["error"] = busy || databaseDown ? Errors.TemporarilyUnavailable : Errors.ServerError,
-                ["error_description"] = busy ? "The service is busy with another request on the same data. Try again in a moment."
-                    : databaseDown ? "The service cannot reach its database. Try again shortly." : "The service failed to answer.",
-            }) { StatusCode = busy || databaseDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError };
+                ["error"] = retryAfter is null ? Errors.ServerError : Errors.TemporarilyUnavailable,
+                ["error_description"] = description,
+            }) { StatusCode = retryAfter is null ? StatusCodes.Status500InternalServerError : StatusCodes.Status503ServiceUnavailable };
         }
 
         if (busy)
