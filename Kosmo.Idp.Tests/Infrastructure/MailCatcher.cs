@@ -20,7 +20,7 @@ public sealed class MailCatcher : IAsyncDisposable
 
     public bool Down { get; set; }
 
-    /// <summary>How long each mail takes to be accepted, as a provider's round trip does; none by default.</summary>
+    /// <summary>How long the answer to each mail takes, as a provider's round trip does (the mail is caught before it); none by default.</summary>
     public TimeSpan Delay { get; set; }
 
     public IReadOnlyList<CaughtMail> Mails => [.. _mails];
@@ -35,21 +35,23 @@ public sealed class MailCatcher : IAsyncDisposable
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
-            if (catcher.Delay > TimeSpan.Zero)
-            {
-                await Task.Delay(catcher.Delay);
-            }
-
             try
             {
                 using var body = await JsonDocument.ParseAsync(context.Request.Body);
                 catcher._mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
-                return Results.StatusCode(StatusCodes.Status202Accepted);
             }
             catch (Exception e)
             {
                 return Results.Text(e.ToString(), statusCode: StatusCodes.Status400BadRequest);
             }
+
+            // Taken, and then answered late: a client that gives up waiting has still had its mail delivered.
+            if (catcher.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(catcher.Delay);
+            }
+
+            return Results.StatusCode(StatusCodes.Status202Accepted);
         }));
         return catcher;
     }

@@ -479,21 +479,6 @@ public sealed class JourneyRefusalTests
     }
 
     /// <summary>A roster member of a factory of the test's own, signed in at the email step.</summary>
-    private static async Task<HttpClient> AtTheEmailStepAsync(KosmoFactory factory, string userId)
-    {
-        await TestMembers.AddFromRosterAsync(factory, userId, "900", "9", new DateOnly(1970, 1, 1));
-        await TestMembers.WithDbAsync(factory, async db =>
-        {
-            var member = await db.Members.SingleAsync(m => m.UserId == userId);
-            member.BirthDateConfirmedAt = DateTimeOffset.UtcNow;
-            member.AcceptedTermsVersion = "2026-04-01";
-            return await db.SaveChangesAsync();
-        });
-        var browser = factory.Browser();
-        Assert.That(PathOf(await LoginAsync(browser, userId, "900919700101")), Is.EqualTo("/journey/email"));
-        return browser;
-    }
-
     private async Task<string> SubmitBirthDateAsync(HttpClient browser, string typed)
     {
         var page = await browser.GetAsync("/journey/birthdate");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Kosmo.Idp.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Tests.Journey;
 
@@ -29,6 +30,22 @@ public static partial class JourneySteps
         var page = await FollowAsync(browser, redirect);
         Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), page.RequestMessage!.RequestUri!.ToString());
         return await HtmlForm.SubmitAsync(browser, page, typed, button: button);
+    }
+
+    /// <summary>A roster member (initial password 900919700101) whose birthdate and terms are done, signed in and at the email step.</summary>
+    public static async Task<HttpClient> AtTheEmailStepAsync(KosmoFactory factory, string userId)
+    {
+        await TestMembers.AddFromRosterAsync(factory, userId, "900", "9", new DateOnly(1970, 1, 1));
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var member = await db.Members.SingleAsync(m => m.UserId == userId);
+            member.BirthDateConfirmedAt = DateTimeOffset.UtcNow;
+            member.AcceptedTermsVersion = "2026-04-01";
+            return await db.SaveChangesAsync();
+        });
+        var browser = factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, userId, "900919700101")), Is.EqualTo("/journey/email"));
+        return browser;
     }
 
     public static string LinkIn(CaughtMail mail)

@@ -7,4 +7,11 @@ public interface IMailSender
 }
 
 /// <summary>The mail provider refused or could not be reached; the member is told to retry and loses nothing.</summary>
-public sealed class MailNotSentException(string message, Exception? inner = null) : Exception(message, inner);
+public class MailNotSentException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The provider took the mail but gave no answer in time: it may well deliver it. Whoever only needs
+/// to know that it was not confirmed treats this as not sent; a mail carrying a secret keeps the
+/// secret working, or the mail that arrives late would carry a dead code or link.
+/// </summary>
+public sealed class MailMaybeSentException(string message, Exception? inner = null) : MailNotSentException(message, inner);

@@ -7,13 +7,22 @@ namespace Kosmo.Idp.Mail;
 /// </summary>
 public static class ReservedMail
 {
-    /// <summary>True when the mail went out; false, after <paramref name="undo"/>, when the provider refused it. A cancelled send is undone too, and rethrown.</summary>
-    public static async Task<bool> SendOrUndoAsync(IMailSender mail, MailMessage message, Func<Task> undo, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="undo"/> when the provider refused the mail (and when the send was cancelled,
+    /// which is rethrown). A mail the provider may have taken (<see cref="MailMaybeSentException"/>)
+    /// keeps its reservation: its secret must work if it arrives, and the cooldown then holds back
+    /// a second mail for a short while only.
+    /// </summary>
+    public static async Task<MailHandOver> SendOrUndoAsync(IMailSender mail, MailMessage message, Func<Task> undo, CancellationToken cancellationToken)
     {
         try
         {
             await mail.SendAsync(message, cancellationToken);
-            return true;
+            return MailHandOver.Sent;
+        }
+        catch (MailMaybeSentException)
+        {
+            return MailHandOver.Unconfirmed;
         }
         catch (Exception e) when (e is MailNotSentException or OperationCanceledException)
         {
@@ -23,7 +32,18 @@ public static class ReservedMail
                 throw;
             }
 
-            return false;
+            return MailHandOver.NotSent;
         }
     }
+}
+
+public enum MailHandOver
+{
+    Sent,
+
+    /// <summary>Given back: the member may retry at once.</summary>
+    NotSent,
+
+    /// <summary>The provider did not answer in time; the mail may still arrive, and what it carries works.</summary>
+    Unconfirmed,
 }

@@ -42,7 +42,10 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
             }
 
             metrics?.MailFailed();
-            throw new MailNotSentException("SendGrid could not be reached.", e);
+            // A request that timed out may have been accepted all the same; one refused or not connected was not.
+            throw e is TaskCanceledException
+                ? new MailMaybeSentException("SendGrid did not answer in time.", e)
+                : new MailNotSentException("SendGrid could not be reached.", e);
         }
 
         if (!response.IsSuccessStatusCode)

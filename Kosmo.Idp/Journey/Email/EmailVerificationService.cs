@@ -48,7 +48,9 @@ public sealed class EmailVerificationService(
         var link = new Uri(SiteBase(), VerifyPath + "?token=" + token + language).ToString();
         // When nothing was sent, nothing should wait for it; the member retries with the address still in the form.
         var message = EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null);
-        if (!await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken))
+        // Unconfirmed counts as sent: the waiting page asks the member to open the mail or to resend, which is what
+        // a mail that may be late needs too, and the link in it works if it comes.
+        if (await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken) == MailHandOver.NotSent)
         {
             // Takes back the sent event recorded with the link: the limits count neither.
             audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");

@@ -43,22 +43,23 @@ public sealed class EmailOtpSender(
         // retry at once (unless another send has replaced this code meanwhile).
         var previous = reserved.Previous!;
         var message = EmailOtpMail.Create(reserved.Address!, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime);
-        if (!await ReservedMail.SendOrUndoAsync(mail, message, () => db.EmailOtpChallenges
+        var handOver = await ReservedMail.SendOrUndoAsync(mail, message, () => db.EmailOtpChallenges
                 .Where(c => c.Id == reserved.ChallengeId && c.CodeHash == reserved.NewHash)
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(c => c.CodeHash, previous.CodeHash)
                     .SetProperty(c => c.SentAt, previous.SentAt)
                     .SetProperty(c => c.ExpiresAt, previous.ExpiresAt)
-                    .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None), cancellationToken))
+                    .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None), cancellationToken);
+        if (handOver == MailHandOver.NotSent)
         {
             audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
             return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
         }
 
-        audit.Record(AuditKinds.OtpSent, member.Id, "email");
+        audit.Record(AuditKinds.OtpSent, member.Id, handOver == MailHandOver.Sent ? "email" : "email, not confirmed by the provider");
         await db.SaveChangesAsync(cancellationToken);
-        return new OtpSendOutcome(OtpSendStatus.Sent, null);
+        return new OtpSendOutcome(handOver == MailHandOver.Sent ? OtpSendStatus.Sent : OtpSendStatus.Unconfirmed, null);
     }
 
     private sealed record CodeBefore(byte[] CodeHash, DateTimeOffset SentAt, DateTimeOffset ExpiresAt);
@@ -180,6 +181,9 @@ public sealed class EmailOtpSender(
 public enum OtpSendStatus
 {
     Sent,
+
+    /// <summary>The provider did not confirm the mail; it may arrive late, and its code works.</summary>
+    Unconfirmed,
     CoolingDown,
     HourlyLimitReached,
     TooManyFailures,

@@ -269,6 +269,9 @@ public sealed class OtpChallengeModel(
             case OtpSendStatus.Sent:
                 Notice = text[resent ? "Otp.Resent" : "Otp.Sent", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
                 break;
+            case OtpSendStatus.Unconfirmed:
+                Notice = text["Otp.Unconfirmed", MaskedEmail!, (int)options.Value.EmailCodeLifetime.TotalMinutes];
+                break;
             case OtpSendStatus.CoolingDown:
                 // The code mailed a moment ago is the answer: say that it still works, and for how long.
                 SendError = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)]
