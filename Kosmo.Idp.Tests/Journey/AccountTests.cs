@@ -280,7 +280,7 @@ public sealed class AccountTests
         }
 
         var locked = await ChangePasswordAsync(browser, Password, "Brand-New-Pass-1");
-        Assert.That(ErrorOn(locked, "current-password-error"), Does.Contain("一時的にログインできません"), "even the right password waits");
+        Assert.That(ErrorOn(locked, "current-password-error"), Does.Contain("パスワードを確認できません").And.Contain("ログインもできません"), "even the right password waits");
 
         _clock.Advance(TimeSpan.FromMinutes(5));
         var same = await ChangePasswordAsync(browser, Password, Password);
@@ -338,6 +338,26 @@ public sealed class AccountTests
         }
 
         Assert.That(_factory.Mail.To("second-a0053@example.jp"), Is.Empty, "the first mail counts from the moment its link was saved");
+    }
+
+    [Test]
+    public async Task AnAddressChangeWhoseLinkExpired_IsNotShownAsWaiting_AndTheAddressIsOfferedAgain()
+    {
+        var browser = await SignedInAsync("A0062");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0062@example.jp" }, "#change-email");
+        await TestMembers.WithDbAsync(_factory, db => db.EmailVerifications.Where(v => v.Email == "new-a0062@example.jp")
+            .ExecuteUpdateAsync(set => set.SetProperty(v => v.ExpiresAt, v => v.SentAt)));
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        var page = await browser.GetAsync("/account");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "email-link-expired"), Does.Contain("new-a0062@example.jp").And.Contain("有効期限が切れた"));
+        Assert.That(ErrorOn(html, "cancel-email-change"), Is.Null, "nothing is waiting that could be cancelled");
+        Assert.That(html, Does.Contain("value=\"new-a0062@example.jp\""), "the address is in the field, ready to send again");
+
+        var again = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["NewEmail"] = "new-a0062@example.jp" }, "#change-email");
+        Assert.That(again.Headers.Location?.OriginalString, Does.Contain("done=email-sent"));
+        Assert.That(_factory.Mail.To("new-a0062@example.jp"), Has.Count.EqualTo(2));
     }
 
     [Test]
@@ -782,6 +802,47 @@ public sealed class AccountTests
         member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0045"));
         Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
     }
+
+    [Test]
+    public async Task TheRecoveryCodesPageOpenedByAnotherSite_IssuesNoSet_UntilTheMemberPressesShow()
+    {
+        var browser = await SignedInAsync("A0060");
+        var toCodes = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+
+        // Another site opens the page in a window the member may never read: issuing would kill the set they hold.
+        var opened = new HttpRequestMessage(HttpMethod.Get, toCodes.Headers.Location) { Headers = { { "Sec-Fetch-Site", "cross-site" } } };
+        var page = await browser.SendAsync(opened);
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await RecoveryCodesOnAsync(page), Is.Empty);
+        Assert.That(await CodesStoredForAsync("A0060"), Is.Zero, "nothing issued by the visit");
+
+        var shown = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string>(), "form[action*=Show]");
+        Assert.That(await RecoveryCodesOnAsync(shown), Has.Count.EqualTo(10));
+        Assert.That(await CodesStoredForAsync("A0060"), Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task KeptPressedOnAnOldPage_DoesNotKeepASetThatPageNeverShowed()
+    {
+        var pc = await SignedInAsync("A0061");
+        var phone = await SignedInAsync("A0061", create: false);
+        var onPc = await FollowAsync(pc, await HtmlForm.SubmitAsync(pc, await pc.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>())), Is.EqualTo("/account"));
+
+        // A new set on the phone, not yet copied down; then the PC's old page, from the back button, pressed again.
+        await FollowAsync(phone, await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        var stale = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
+
+        Assert.That(PathOf(stale), Is.EqualTo("/journey/recovery-codes"), "shown a set that works instead");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0061"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Null, "the set on the phone was never on this page: it is not kept");
+    }
+
+    private Task<int> CodesStoredForAsync(string userId) => TestMembers.WithDbAsync(_factory, async db =>
+    {
+        var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+        return await db.RecoveryCodes.CountAsync(c => c.MemberId == id);
+    });
 
     [Test]
     public async Task AnAppCodeAskedForByARelyingApp_DoesNotCountAsANewSignIn()

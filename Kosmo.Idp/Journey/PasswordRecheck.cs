@@ -47,5 +47,6 @@ public sealed class PasswordRecheck(
         return null;
     }
 
-    private string Locked(TimeSpan remaining) => text["Login.TemporarilyLocked", Wait.WholeMinutes(remaining)];
+    // The member is signed in here: what stops is checking the password, on this page and at sign-in alike.
+    private string Locked(TimeSpan remaining) => text["Password.RecheckLocked", Wait.WholeMinutes(remaining)];
 }

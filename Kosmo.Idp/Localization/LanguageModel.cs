@@ -17,7 +17,7 @@ public sealed class LanguageModel(IAntiforgery antiforgery) : PageModel
         // expired-page error, the member goes back to where they were (the login page, saying why). The
         // choice is still taken when the browser says the press came from one of our own pages, so one
         // press is enough; another site's form changes nothing.
-        if (!await antiforgery.IsRequestValidAsync(HttpContext) && !FromOwnPage(Request))
+        if (!await antiforgery.IsRequestValidAsync(HttpContext) && !Shared.RequestOrigin.IsFromOwnPage(Request))
         {
             return LocalRedirect(back);
         }
@@ -25,21 +25,5 @@ public sealed class LanguageModel(IAntiforgery antiforgery) : PageModel
         var chosen = culture == LocalizationRegistration.English ? LocalizationRegistration.English : LocalizationRegistration.Japanese;
         LocalizationRegistration.AppendCookie(HttpContext, LocalizationRegistration.CookieName, chosen, DateTimeOffset.UtcNow.AddYears(1));
         return LocalRedirect(back);
-    }
-
-    /// <summary>
-    /// What browsers send on every form post and pages cannot forge: Sec-Fetch-Site, or else Origin
-    /// (older browsers). A request with neither proves nothing.
-    /// </summary>
-    private static bool FromOwnPage(HttpRequest request)
-    {
-        var site = request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0)
-        {
-            return site == "same-origin";
-        }
-
-        var origin = request.Headers.Origin.ToString();
-        return origin.Length > 0 && string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -54,6 +54,9 @@ public sealed class AccountModel(
 
     public string? PendingEmail { get; private set; }
 
+    /// <summary>An address change whose link expired unopened.</summary>
+    public string? ExpiredEmail { get; private set; }
+
     /// <summary>The sign-in is recent enough for changes to how the member signs in (see <see cref="RecentSignIn"/>).</summary>
     public bool SignInIsRecent => recentSignIn.Holds(Session);
 
@@ -355,7 +358,19 @@ public sealed class AccountModel(
             .OrderBy(d => d.ConfirmedAt)
             .ToListAsync(cancellationToken);
         RecoveryCodesLeft = await recoveryCodes.UnusedAsync(Member.Id, cancellationToken);
-        PendingEmail = (await verifications.LatestAsync(Member.Id, cancellationToken))?.Email;
+        // A link past its time changes nothing any more: the page says so and offers the address again,
+        // instead of a change "waiting" that opening the mail would refuse.
+        var latest = await verifications.LatestAsync(Member.Id, cancellationToken);
+        if (latest is not null && latest.ExpiresAt <= time.GetUtcNow())
+        {
+            ExpiredEmail = latest.Email;
+            NewEmail ??= latest.Email;
+        }
+        else
+        {
+            PendingEmail = latest?.Email;
+        }
+
         return Page();
     }
 

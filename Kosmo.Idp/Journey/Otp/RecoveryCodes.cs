@@ -47,6 +47,22 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         return stored.Count == shown.Count && stored.All(c => c.UsedAt is null && hashes.Any(h => h.AsSpan().SequenceEqual(c.CodeHash)));
     }
 
+    /// <summary>
+    /// Which set the member holds now, as a form can carry it: a digest of the set's stored hashes,
+    /// which tells nothing of the codes. Null when the member has none.
+    /// </summary>
+    public async Task<string?> CurrentSetStampAsync(Guid memberId, CancellationToken cancellationToken)
+    {
+        var stored = await db.RecoveryCodes.Where(c => c.MemberId == memberId).Select(c => c.CodeHash).ToListAsync(cancellationToken);
+        if (stored.Count == 0)
+        {
+            return null;
+        }
+
+        stored.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
+        return Convert.ToHexString(SHA256.HashData(stored.SelectMany(hash => hash).ToArray()), 0, 16);
+    }
+
     public Task<int> UnusedAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.RecoveryCodes.CountAsync(c => c.MemberId == memberId && c.UsedAt == null, cancellationToken);
 

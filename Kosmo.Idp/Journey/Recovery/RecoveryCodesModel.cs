@@ -2,6 +2,7 @@ using System.Globalization;
 using Kosmo.Idp.Journey.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
+using Kosmo.Idp.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -36,13 +37,25 @@ public sealed class RecoveryCodesModel(
 
     private TimeSpan ShownFor => sessions.Value.ReauthenticateAfter;
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
-    {
-        if (await EnterAsync(cancellationToken, alsoServes: JourneyStep.Done) is { } elsewhere)
-        {
-            return elsewhere;
-        }
+    /// <summary>Which set the page shows, posted back by 保管しました: that set, and no other, is taken as kept.</summary>
+    [BindProperty]
+    public string? SetStamp { get; set; }
 
+    /// <summary>Opened by another site: a set is issued only once the member presses the button.</summary>
+    public bool AwaitingRequest { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
+        await EnterAsync(cancellationToken, alsoServes: JourneyStep.Done) as IActionResult
+        // Issuing kills the set the member holds. Another site could open this page in a window the member
+        // never reads (and without the cookie of the set on screen, which is strict): it gets a button.
+        ?? await ShowAsync(issueAtOnce: !RequestOrigin.IsOpenedByAnotherSite(Request), cancellationToken);
+
+    public async Task<IActionResult> OnPostShowAsync(CancellationToken cancellationToken) =>
+        await EnterAsync(cancellationToken, alsoServes: JourneyStep.Done) as IActionResult
+        ?? await ShowAsync(issueAtOnce: true, cancellationToken);
+
+    private async Task<IActionResult> ShowAsync(bool issueAtOnce, CancellationToken cancellationToken)
+    {
         var shown = ShownBefore();
         if (shown is not null && Member.RecoveryCodesSavedAt is null && await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
         {
@@ -55,6 +68,7 @@ public sealed class RecoveryCodesModel(
             }
 
             Codes = shown;
+            await CarryCurrentSetAsync(cancellationToken);
             return Page();
         }
 
@@ -65,10 +79,17 @@ public sealed class RecoveryCodesModel(
             return Continue();
         }
 
+        if (!issueAtOnce)
+        {
+            AwaitingRequest = true;
+            return Page();
+        }
+
         ReplacesEarlierSet = await codes.UnusedAsync(Member.Id, cancellationToken) > 0;
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
+        await CarryCurrentSetAsync(cancellationToken);
         Remember(Codes);
         return Page();
     }
@@ -83,11 +104,12 @@ public sealed class RecoveryCodesModel(
             return elsewhere;
         }
 
-        // Another device was shown a newer set since this page was: the codes on this one no longer
-        // work, and must not be taken as kept. While the newer set is not kept either, a set that
-        // works is shown instead (the GET issues one and says the earlier codes are dead); once the
-        // other device kept its set, this one is told so, and no set is issued that would kill it.
-        if (ShownBefore() is { } shown && !await codes.AreCurrentAsync(Member.Id, shown, cancellationToken))
+        // The member's set is no longer the one this form showed (another device was shown a newer
+        // one, or the form is an old one from the back button): the codes it showed must not be taken
+        // as kept. While the newer set is not kept either, a set that works is shown instead (the GET
+        // issues one and says the earlier codes are dead); once another device kept its set, this one
+        // is told so, and no set is issued that would kill it.
+        if (SetStamp is null || SetStamp != await codes.CurrentSetStampAsync(Member.Id, cancellationToken))
         {
             ForgetShownSet(HttpContext);
             if (Member.RecoveryCodesSavedAt is null)
@@ -96,6 +118,8 @@ public sealed class RecoveryCodesModel(
             }
 
             KeptElsewhere = true;
+            // Its button goes on: it carries the set that was kept, which is the member's now.
+            await CarryCurrentSetAsync(cancellationToken);
             return Page();
         }
 
@@ -109,6 +133,13 @@ public sealed class RecoveryCodesModel(
 
         ForgetShownSet(HttpContext);
         return Continue();
+    }
+
+    /// <summary>The page's forms carry the member's current set (not a stamp a post brought in).</summary>
+    private async Task CarryCurrentSetAsync(CancellationToken cancellationToken)
+    {
+        ModelState.Remove(nameof(SetStamp));
+        SetStamp = await codes.CurrentSetStampAsync(Member.Id, cancellationToken);
     }
 
     /// <summary>The next visit issues a new set (the member saved this one, or asked for another).</summary>
