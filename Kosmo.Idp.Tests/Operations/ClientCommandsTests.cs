@@ -167,13 +167,30 @@ public sealed class ClientCommandsTests
             "clients", "add", "plain-http", "--name", "x", "--redirect-uri", "http://apply.kosmo.test/cb");
         Assert.That((http.Exit, http.Errors), Is.EqualTo((2, http.Errors)));
         Assert.That(http.Errors, Does.Contain("must use https").And.StartWith("plain-http: ").And.Not.Contain("RelyingApps"), "in the command's terms, not the configuration's");
-        // Every file: URL counts as this machine, like localhost; a relative path on the command line becomes one.
+        // A relative path would parse as a file: URL on Linux, which would count as this machine, like localhost.
         foreach (var notWeb in new[] { "file:///etc/passwd", "/signin-oidc" })
         {
             var file = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "file-app", "--name", "x", "--redirect-uri", notWeb);
             Assert.That((file.Exit, file.Errors), Is.EqualTo((2, file.Errors)), notWeb);
-            Assert.That(file.Errors, Does.Contain("must use https"), notWeb);
+            Assert.That(file.Errors, Does.Contain($"'{notWeb}' is not an absolute http(s) URL"), notWeb);
         }
+
+        var withPassword = await OperatorShell.RunAsync(factory.ConnectionString,
+            "clients", "add", "with-password", "--name", "x", "--redirect-uri", "https://user:pw@apply.kosmo.test/cb");
+        Assert.That((withPassword.Exit, withPassword.Errors), Is.EqualTo((2, withPassword.Errors)));
+        Assert.That(withPassword.Errors, Does.Contain("must not carry a user name or password").And.Not.Contain("pw@"), "the password is not repeated either");
+        Assert.That(withPassword.Output, Does.Not.Contain("pw@"));
+
+        foreach (var command in new[] { new[] { "add", "", "--name", "x" }, ["update", "", "--name", "x"], ["remove", ""] })
+        {
+            var empty = await OperatorShell.RunAsync(factory.ConnectionString, ["clients", .. command]);
+            Assert.That((empty.Exit, empty.Errors), Is.EqualTo((2, empty.Errors)), command[0]);
+            Assert.That(empty.Errors, Does.Contain("The client id is empty").And.Not.Contain("Parameter"), command[0]);
+        }
+
+        var likeAMember = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "0b9f6c1e-3f5a-4d8e-9b1c-2a7d4e6f8a90", "--name", "x", "--client-credentials");
+        Assert.That((likeAMember.Exit, likeAMember.Errors), Is.EqualTo((2, likeAMember.Errors)));
+        Assert.That(likeAMember.Errors, Does.Contain("must not be a GUID"));
 
         var publicWithCredentials = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "spa", "--name", "x", "--kind", "Public", "--redirect-uri", "https://spa.kosmo.test/cb", "--client-credentials");
@@ -195,10 +212,10 @@ public sealed class ClientCommandsTests
         var javascriptHome = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "tile", "--name", "x", "--redirect-uri", "https://tile.kosmo.test/cb", "--home-url", "javascript:alert(1)");
         Assert.That(javascriptHome.Exit, Is.EqualTo(2));
-        Assert.That(javascriptHome.Errors, Does.Contain("must be an https address"));
+        Assert.That(javascriptHome.Errors, Does.Contain("'javascript:alert(1)' is not an absolute http(s) URL"));
         var javascriptHomeLater = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "nightly-batch", "--home-url", "javascript:alert(1)");
         Assert.That(javascriptHomeLater.Exit, Is.EqualTo(2));
-        Assert.That(javascriptHomeLater.Errors, Does.Contain("must be an https address"));
+        Assert.That(javascriptHomeLater.Errors, Does.Contain("'javascript:alert(1)' is not an absolute http(s) URL"));
 
         // Configured but not yet synced to this database: the next start would take an operator's app over.
         var notSynced = await OperatorShell.RunAsync(factory.ConnectionString,

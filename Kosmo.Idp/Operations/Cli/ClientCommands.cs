@@ -266,12 +266,13 @@ internal static class ClientCommands
             return true;
         }
 
-        if (Uri.TryCreate(value, UriKind.Absolute, out uri))
+        // On Linux "/signin-oidc" parses as an absolute file: URL; an app's addresses are web addresses.
+        if (Uri.TryCreate(value, UriKind.Absolute, out uri) && uri.Scheme is "https" or "http")
         {
             return true;
         }
 
-        Console.Error.WriteLine($"'{value}' is not an absolute URL.");
+        Console.Error.WriteLine($"'{value}' is not an absolute http(s) URL.");
         return false;
     }
 

@@ -135,7 +135,8 @@ public static partial class RosterRowValidation
     /// a cell starting with one of these is run as a formula there (CSV injection). No real user ID
     /// or name starts with one, so the line is refused rather than the value altered on the notice.
     /// </summary>
-    private static bool StartsLikeAFormula(string value) => value[0] is '=' or '+' or '-' or '@';
+    // Full-width forms too: Japanese spreadsheet software may read ＝ as = when the credentials notice is opened.
+    private static bool StartsLikeAFormula(string value) => value[0] is '=' or '+' or '-' or '@' or '＝' or '＋' or '－' or '＠';
 
     private static string? Required(string? value, string column, List<string> reasons)
     {

@@ -38,6 +38,11 @@ public sealed class ClientAdministration(
 
     public async Task<ClientChange> AddAsync(RelyingApp app, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(app.ClientId))
+        {
+            return ClientChange.Refused("The client id is empty: " + RelyingAppValidation.ClientIdRule);
+        }
+
         if (await applications.FindByClientIdAsync(app.ClientId, cancellationToken) is not null)
         {
             return ClientChange.Refused($"A relying app '{app.ClientId}' already exists.");
@@ -222,6 +227,11 @@ public sealed class ClientAdministration(
     private async Task<(object? Application, OpenIddictApplicationDescriptor? Descriptor, ClientChange? Refusal)> FindOperatorAppAsync(
         string clientId, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(clientId))
+        {
+            return (null, null, ClientChange.Refused("The client id is empty: " + RelyingAppValidation.ClientIdRule));
+        }
+
         var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {

@@ -12,6 +12,8 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
 {
     private const int MinimumSecretLength = 32;
 
+    public const string ClientIdRule = "a client id is 2–64 characters of a–z, 0–9, '.', '_' and '-', starting with a letter or digit.";
+
     public ValidateOptionsResult Validate(string? name, RelyingAppOptions options)
     {
         var failures = new List<string>();
@@ -29,7 +31,12 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
             }
             else if (!ClientIdShape().IsMatch(app.ClientId))
             {
-                failures.Add($"{at}: a client id is 2–64 characters of a–z, 0–9, '.', '_' and '-', starting with a letter or digit.");
+                failures.Add($"{at}: {ClientIdRule}");
+            }
+            else if (Guid.TryParse(app.ClientId, out _))
+            {
+                // A client-credentials token's sub is its client id; a member's sub is a GUID: an API must never mistake one for the other.
+                failures.Add($"{at}: a client id must not be a GUID, which is what a member's subject (sub) looks like.");
             }
 
             if (app.EnglishDisplayName is { } english && string.IsNullOrWhiteSpace(english))
@@ -77,12 +84,21 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 {
                     failures.Add($"{at}: '{uri}' must use https.");
                 }
+                else if (uri.UserInfo.Length > 0)
+                {
+                    // A password in a URL would be stored, listed, logged and audited with it.
+                    failures.Add($"{at}: '{uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped)}' must not carry a user name or password.");
+                }
             }
 
             // The home URL is a link on members' pages (the service tiles): a web address, never javascript: or data:.
             if (app.HomeUrl is { } home && !(home.IsAbsoluteUri && IsWebAddress(home)))
             {
                 failures.Add($"{at}: the home URL '{home}' must be an https address.");
+            }
+            else if (app.HomeUrl is { UserInfo.Length: > 0 } withUser)
+            {
+                failures.Add($"{at}: the home URL '{withUser.GetComponents(UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped)}' must not carry a user name or password.");
             }
         }
 
