@@ -9,9 +9,10 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-# Restore first, from the project file alone, so the package layer is reused while only code changes.
+# Restore first, from the project file alone, so the package layer is reused while only code changes
+# (ReadyToRun named here too: its compiler is a package, which publish would otherwise fetch every time).
 COPY Kosmo.Idp/Kosmo.Idp.csproj Kosmo.Idp/
-RUN dotnet restore Kosmo.Idp/Kosmo.Idp.csproj -r linux-x64
+RUN dotnet restore Kosmo.Idp/Kosmo.Idp.csproj -r linux-x64 -p:PublishReadyToRun=true
 COPY Kosmo.Idp/ Kosmo.Idp/
 # A developer's bin/, obj/ and App_Data/ (SQLite file, mails) may have come along with the sources:
 # drop them, so their restore output and data never reach the build or the image. The restore in

@@ -6,6 +6,12 @@ if (KosmoCommandLine.IsCommand(args))
     return await KosmoCommandLine.RunAsync(args);
 }
 
+if (KosmoCommandLine.MisplacedCommand(args) is { } command)
+{
+    Console.Error.WriteLine($"'{command}' is a command: put it first, before any option (Kosmo.Idp {command} …). Nothing was started.");
+    return 2;
+}
+
 try
 {
     await KosmoHost.Build(args).RunAsync();

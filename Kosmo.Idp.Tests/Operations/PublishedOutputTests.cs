@@ -39,6 +39,11 @@ public sealed partial class PublishedOutputTests
         Assert.That(File.Exists(Path.Combine(_app, "Content", "terms", "terms-2026-04.ja.txt")), "the terms texts ship with the binary");
 
         var environment = await ProductionEnvironmentAsync(_work);
+        // A command after an option is not taken for the service's own arguments: a migration Job would serve instead.
+        var (misplacedExit, misplacedOutput) = await RunToEndAsync(_app, environment, "--urls", "http://127.0.0.1:9", "migrate");
+        Assert.That((misplacedExit, misplacedOutput), Is.EqualTo((2, misplacedOutput)));
+        Assert.That(misplacedOutput, Does.Contain("'migrate' is a command: put it first"));
+
         var (migrateExit, migrateOutput) = await RunToEndAsync(_app, environment, "migrate");
         Assert.That(migrateExit, Is.Zero, migrateOutput);
 

@@ -21,7 +21,17 @@ public static class KosmoCommandLine
     public static bool IsCommand(string[] args) =>
         args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h" or "-?" or "/?" or "--version");
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// A command after an option (`--urls … migrate`) would otherwise start the service, and a
+    /// migration Job would serve until its deadline instead of migrating: said, and refused.
+    /// </summary>
+    public static string? MisplacedCommand(string[] args)
+    {
+        var names = Root().Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return args.FirstOrDefault(names.Contains);
+    }
+
+    private static RootCommand Root()
     {
         var root = new RootCommand("Kosmo.Idp: the society's OpenID Connect provider. Without a command it runs the service.");
         root.Subcommands.Add(Migrate());
@@ -30,7 +40,12 @@ public static class KosmoCommandLine
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(Health());
         root.Subcommands.Add(ClientCommands.Create());
-        var parsed = root.Parse(args);
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parsed = Root().Parse(args);
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
