@@ -655,6 +655,32 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
+    public async Task EndSession_WithNoSession_ReturnsToTheAddressOnlyForAnAppThatNamedItself()
+    {
+        var stranger = _factory.Browser();
+        var address = "/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=chosen-by-someone";
+
+        // A link on any page: nothing vouches for the address, so no bounce through here with a state of its choosing.
+        var bounced = await stranger.GetAsync(address);
+        Assert.That(bounced.Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
+
+        var named = await stranger.GetAsync(address + "&client_id=" + KosmoFactory.PortalClientId);
+        Assert.That(named.Headers.Location?.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout + "?state=chosen-by-someone"), "the app's client_id vouches for its own address");
+    }
+
+    [Test]
+    public async Task AScopeOfSpacesOnly_IsInvalidScope_NotATokenWithNoScope()
+    {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        Assert.That(tokens.RefreshToken, Is.Not.Null);
+
+        var refreshed = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = " " });
+        Assert.That(refreshed.Error, Is.EqualTo("invalid_scope"));
+    }
+
+    [Test]
     public async Task EndSession_WithoutAnIdTokenHint_AsksTheMemberFirst_AndSignsOutOnlyWhenTheyPressTheButton()
     {
         var app = TestRelyingApp.Portal(_factory);

@@ -236,9 +236,10 @@ public static class AuthorizationEndpoints
         var request = context.GetOpenIddictServerRequest();
         Localization.RelyingAppLanguage.RememberFrom(context, request?.UiLocales);
         var hint = await idTokenHint.ReadAsync(context.Request, request?.IdTokenHint);
+        var confirmed = HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context);
         if (await MemberSession.ReadAsync(context) is { } session
             && hint?.FindFirst(Claims.Subject)?.Value != session.MemberId.ToString()
-            && !(HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context)))
+            && !confirmed)
         {
             return Results.Redirect("/logout" + (request is null ? QueryString.Empty : QueryOf(request, antiforgeryOptions.Value.FormFieldName)));
         }
@@ -247,6 +248,15 @@ public static class AuthorizationEndpoints
         // when the app revoked its grant first (SetAsideHintsStillBindTheirApps has checked the hint
         // against the app, as OpenIddict does for a hint whose grant is live).
         await sessions.SignOutHereAsync(context, "relying app's end-session request", hint is null ? null : new ClaimsPrincipal(hint));
+
+        // A return address is followed only when something vouches for it: a valid id_token_hint, the
+        // app's client_id (which OpenIddict has checked the address against), or the member, who pressed
+        // the button on /logout. Otherwise any page could bounce a browser with no session through here
+        // to an app's logout page, with a state of its choosing.
+        if (hint is null && string.IsNullOrEmpty(request?.ClientId) && !confirmed && !string.IsNullOrEmpty(request?.PostLogoutRedirectUri))
+        {
+            return Results.Redirect("/signed-out");
+        }
 
         // OpenIddict redirects to the validated post_logout_redirect_uri when one was sent;
         // otherwise the member sees our own signed-out page.

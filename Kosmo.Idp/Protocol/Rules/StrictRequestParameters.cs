@@ -17,6 +17,7 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// invalid_token, where discovery says request_uri_parameter_supported false (Core 6.2);
 /// a code_challenge that cannot be an S256 challenge, 43 base64url characters (RFC 7636 4.2);
 /// a code_verifier that is not 43–128 unreserved characters (RFC 7636 4.1);
+/// a scope of spaces only (RFC 6749 3.3), answered invalid_scope;
 /// an access_token sent twice to userinfo (RFC 6750 3.1);
 /// an introspection request by GET, with the token in the URL (RFC 7662 2.1 says POST; a URL
 /// ends up in access logs);
@@ -96,6 +97,10 @@ internal sealed class StrictRequestParameters :
         {
             context.Reject(Errors.InvalidRequest, "The 'code_challenge' parameter must be the 43-character S256 challenge.");
         }
+        else
+        {
+            RefuseBlankScope(context, context.Request);
+        }
     }
 
     public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
@@ -106,6 +111,20 @@ internal sealed class StrictRequestParameters :
             && !(verifier.Length is >= 43 and <= 128 && verifier.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~')))
         {
             context.Reject(Errors.InvalidRequest, "The 'code_verifier' parameter must be 43 to 128 unreserved characters.");
+        }
+
+        RefuseBlankScope(context, context.Request);
+    }
+
+    /// <summary>
+    /// A scope of spaces only names no scope (RFC 6749 3.3: at least one scope-token), and would pass
+    /// every check that reads "no scope sent" as "the scope granted": a token with no scope at all.
+    /// </summary>
+    private static void RefuseBlankScope(OpenIddictServerEvents.BaseValidatingContext context, OpenIddictRequest request)
+    {
+        if (!context.IsRejected && request.Scope is { Length: > 0 } scope && string.IsNullOrWhiteSpace(scope))
+        {
+            context.Reject(Errors.InvalidScope, "The 'scope' parameter names no scope.");
         }
     }
 
