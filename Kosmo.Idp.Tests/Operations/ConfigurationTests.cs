@@ -45,6 +45,21 @@ public sealed class ConfigurationTests
         Assert.That(failure!.Message, Does.Contain(message));
     }
 
+    [TestCase("Production")]
+    [TestCase("Staging")]
+    public void AnyDeployedEnvironment_NeedsItsIssuer_NotOnlyOneNamedProduction(string name)
+    {
+        var environment = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = name };
+        var validation = new Kosmo.Idp.Protocol.ProtocolOptionsValidation(environment);
+
+        var refused = validation.Validate(null, new Kosmo.Idp.Protocol.ProtocolOptions { Issuer = null });
+        Assert.That(refused.Failed, Is.True, "links in mails would otherwise follow the request's Host header");
+        Assert.That(refused.FailureMessage, Does.Contain("Protocol:Issuer must be set"));
+
+        var developer = new Kosmo.Idp.Protocol.ProtocolOptionsValidation(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Development" });
+        Assert.That(developer.Validate(null, new Kosmo.Idp.Protocol.ProtocolOptions { Issuer = null }).Succeeded, Is.True, "a developer's machine takes the request's address");
+    }
+
     [Test]
     public void AMissingOrUnreadableDataProtectionCertificate_StopsTheStart_NamingThePath()
     {

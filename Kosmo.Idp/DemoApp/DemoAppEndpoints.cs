@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -33,7 +34,7 @@ public static class DemoAppEndpoints
             return app;
         }
 
-        if (!app.Environment.IsDevelopment() && !app.Environment.IsEnvironment("Testing"))
+        if (app.Environment.IsDeployed())
         {
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException("DemoApp can only be enabled in Development.");
         }

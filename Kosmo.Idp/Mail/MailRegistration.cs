@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Mail;
@@ -32,7 +33,7 @@ internal sealed class MailOptionsValidation(IHostEnvironment environment) : IVal
     public ValidateOptionsResult Validate(string? name, MailOptions options) =>
         options.Delivery == MailDelivery.SendGrid && string.IsNullOrWhiteSpace(options.SendGrid.ApiKey)
             ? ValidateOptionsResult.Fail("Mail:SendGrid:ApiKey is required (or set Mail:Delivery to Folder on a developer machine).")
-        : options.Delivery == MailDelivery.Folder && environment.IsProduction()
+        : options.Delivery == MailDelivery.Folder && environment.IsDeployed()
             ? ValidateOptionsResult.Fail("Mail:Delivery Folder is for developer machines; production mails go through SendGrid.")
         // Read as a relative URI ("api.sendgrid.com"), it would fail every mail rather than the start.
         : options.SendGrid.Host is { } host && !(host.IsAbsoluteUri && host.Scheme is "https" or "http" && host.Query.Length == 0 && host.Fragment.Length == 0)

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
@@ -27,7 +28,7 @@ public static class PersistenceRegistration
                 FailuresReportedByTheirCaller(options);
             });
         }
-        else if (builder.Environment.IsProduction())
+        else if (builder.Environment.IsDeployed())
         {
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 "ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.");
@@ -58,7 +59,7 @@ public static class PersistenceRegistration
             certificate = LoadCertificate(certificatePath, builder.Configuration["DataProtection:CertificatePassword"]);
             dataProtection.ProtectKeysWithCertificate(certificate);
         }
-        else if (builder.Environment.IsProduction())
+        else if (builder.Environment.IsDeployed())
         {
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
                 "DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.");

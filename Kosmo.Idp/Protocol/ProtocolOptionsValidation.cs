@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 using Microsoft.Extensions.Options;
 
 namespace Kosmo.Idp.Protocol;
@@ -6,7 +7,7 @@ internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : 
 {
     public ValidateOptionsResult Validate(string? name, ProtocolOptions options)
     {
-        if (options.Issuer is null && environment.IsProduction())
+        if (options.Issuer is null && environment.IsDeployed())
         {
             return ValidateOptionsResult.Fail("Protocol:Issuer must be set in production: the public https URL of this provider.");
         }
@@ -17,12 +18,12 @@ internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : 
         }
 
         // Members' passwords and the apps' codes pass through it: plain http only on this machine.
-        if (options.Issuer is { Scheme: not "https", IsLoopback: false } && environment.IsProduction())
+        if (options.Issuer is { Scheme: not "https", IsLoopback: false } && environment.IsDeployed())
         {
             return ValidateOptionsResult.Fail("Protocol:Issuer must be an https URL in production (http only on localhost).");
         }
 
-        if (!options.RequireHttps && environment.IsProduction())
+        if (!options.RequireHttps && environment.IsDeployed())
         {
             return ValidateOptionsResult.Fail(
                 "Protocol:RequireHttps cannot be off in production: behind a proxy that ends TLS, list it in Proxy:TrustedNetworks so its https is seen.");

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Operations.Startup;
 namespace Kosmo.Idp.Operations.Web;
 
 /// <summary>
@@ -9,7 +10,7 @@ namespace Kosmo.Idp.Operations.Web;
 public static class SecureCookies
 {
     public static CookieSecurePolicy PolicyFor(IHostEnvironment environment) =>
-        environment.IsDevelopment() || environment.IsEnvironment("Testing") ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        environment.IsDeployed() ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
 
     /// <summary>For a cookie written by hand (CookieOptions.Secure).</summary>
     public static bool For(HttpRequest request) =>
