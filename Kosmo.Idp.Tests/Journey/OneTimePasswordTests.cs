@@ -619,6 +619,21 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task TheCodePageOpenedByAnotherSite_MailsNothing_UntilTheMemberPressesResend()
+    {
+        await TestMembers.AddAsync(_factory, "T0153", PasswordOf("T0153"));
+        var browser = await PasswordOnlyAsync("T0153");
+
+        // Another site opening the page over and over would otherwise mail the member each time.
+        var opened = await browser.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/journey/otp?mode=email") { Headers = { { "Sec-Fetch-Site", "cross-site" } } });
+        Assert.That(ErrorOn(await opened.Content.ReadAsStringAsync(), "otp-notice"), Does.Contain("まだ送信していません").And.Contain("「再送信」"));
+        Assert.That(_factory.Mail.To("t0153@example.jp"), Is.Empty);
+
+        await HtmlForm.SubmitAsync(browser, opened, new Dictionary<string, string>(), "#otp-resend-form");
+        Assert.That(_factory.Mail.To("t0153@example.jp"), Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public async Task AMailProviderThatIsDown_IsExplained_AndResendWorksOnceItIsBack()
     {
         await TestMembers.AddAsync(_factory, "T0013", "Mail-Member-2026");

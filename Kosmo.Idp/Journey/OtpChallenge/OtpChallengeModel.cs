@@ -79,6 +79,12 @@ public sealed class OtpChallengeModel(
                 // lives, so the member is told that the mail already received is the one to use.
                 Notice = text["Otp.EarlierCodeStillWorks", MaskedEmail!, left];
             }
+            else if (RequestOrigin.IsOpenedByAnotherSite(Request))
+            {
+                // Another site could open this page again and again: each visit would mail the member
+                // and spend the hour's sends. The member asks for the mail with 再送信 instead.
+                Notice = text["Otp.NotYetSent", MaskedEmail!];
+            }
             else
             {
                 await SendAsync(cancellationToken);
