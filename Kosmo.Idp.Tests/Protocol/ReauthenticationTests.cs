@@ -176,6 +176,24 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task TheEmailPagesOwnChecksForTheOpenedLink_DoNotKeepAnIdleSessionAlive()
+    {
+        var browser = await AtTheEmailStepAsync(_factory, "K0095");
+        await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "k0095@example.jp" });
+
+        // A PC left on the waiting page asks every few seconds whether the link was opened.
+        for (var i = 0; i < 3; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(9));
+            var status = await browser.GetStringAsync("/journey/email?handler=Status");
+            Assert.That(status, Does.Contain("\"moveOn\":false"), "still waiting, still signed in");
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.That(PathOf(await browser.GetAsync("/journey/email")), Is.EqualTo("/login"), "32 minutes without the member: the idle timeout holds");
+    }
+
+    [Test]
     public async Task ASessionSignedOutElsewhere_EndedEverywhere_OrPastTheTwelveHours_IsNotContinued()
     {
         await TestMembers.AddAsync(_factory, "K0018", Password);

@@ -40,8 +40,21 @@ public static class EndedSessions
         }
 
         // Renewed at every request, not only past half its time: idle means exactly IdleTimeout without a request.
-        context.ShouldRenew = true;
+        // Except the email page's own check for the opened link, which a PC left on that page sends every few
+        // seconds: it is no member at the keyboard, and must not keep the session alive past its idle time.
+        context.ShouldRenew = !IsBackgroundCheck(context.Request);
     }
+
+    /// <summary>The cookie handler's own sliding renewal, past half the lifetime: not for a background check either.</summary>
+    public static Task CheckSlidingExpirationAsync(CookieSlidingExpirationContext context)
+    {
+        context.ShouldRenew &= !IsBackgroundCheck(context.Request);
+        return Task.CompletedTask;
+    }
+
+    private static bool IsBackgroundCheck(HttpRequest request) =>
+        request.Path.Equals(Email.EmailModel.PagePath, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(request.Query["handler"], Email.EmailModel.StatusHandler, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Whether the session was signed out: one lookup by primary key.</summary>
     public static Task<bool> IsEndedAsync(KosmoDbContext db, string sessionId, CancellationToken cancellationToken) =>

@@ -21,6 +21,7 @@ public static class JourneyRegistration
             {
                 cookie.ExpireTimeSpan = session.Value.IdleTimeout;
                 cookie.Events.OnValidatePrincipal = EndedSessions.ValidateAsync;
+                cookie.Events.OnCheckSlidingExpiration = EndedSessions.CheckSlidingExpirationAsync;
                 // Signing in on the login page, the cookie handler would itself redirect to the query's
                 // returnUrl, unchecked: a raw "é" there fails the request inside the sign-in. The
                 // pages redirect by themselves, through MemberJourney.UrlOf.

@@ -42,7 +42,11 @@ public sealed class EmailModel(
         return Page();
     }
 
-    /// <summary>Polled by the waiting page: true once the member's next step is no longer this one.</summary>
+    public const string PagePath = "/journey/email";
+
+    public const string StatusHandler = "Status";
+
+    /// <summary>Polled by the waiting page: true once the member's next step is no longer this one. It does not keep the session alive.</summary>
     public async Task<IActionResult> OnGetStatusAsync(CancellationToken cancellationToken) =>
         new JsonResult(new { moveOn = await EnterAsync(cancellationToken) is not null });
 
