@@ -619,6 +619,36 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task AMemberWhoseFirstMailedCodeDoesNotArrive_CanGoBackAndChooseTheApp()
+    {
+        // As after an operator's reset-mfa for a member who lost the mailbox: no method yet.
+        await TestMembers.AddAsync(_factory, "T0154", PasswordOf("T0154"));
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "T0154").ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.OtpMethod, (Kosmo.Idp.Members.OtpMethod?)null)
+            .SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)));
+        var browser = _factory.Browser();
+        var toMethod = await LoginAsync(browser, "T0154", PasswordOf("T0154"));
+        Assert.That(PathOf(toMethod), Is.EqualTo("/journey/method"));
+        var byMail = await SubmitNextAsync(browser, toMethod, new Dictionary<string, string> { ["Method"] = "Email" });
+        var codePage = await FollowAsync(browser, byMail);
+        Assert.That(ErrorOn(await codePage.Content.ReadAsStringAsync(), "otp-choose-again"), Is.EqualTo("認証方法を選び直す"));
+
+        var back = await HtmlForm.SubmitAsync(browser, codePage, new Dictionary<string, string>(), "#otp-choose-again-form");
+        Assert.That(PathOf(back), Is.EqualTo("/journey/method"));
+        var byApp = await SubmitNextAsync(browser, back, new Dictionary<string, string> { ["Method"] = "App" });
+        Assert.That(PathOf(byApp), Is.EqualTo("/journey/otp-setup/app"), "on to setting up the app instead");
+    }
+
+    [Test]
+    public async Task AMemberWhoAlreadyHasAMethod_IsNotOfferedToChooseAgain_OnTheCodePage()
+    {
+        await TestMembers.AddAsync(_factory, "T0155", PasswordOf("T0155"));
+        var browser = await PasswordOnlyAsync("T0155");
+        var page = await (await browser.GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(page, "otp-choose-again"), Is.Null, "changing an enabled method is the account page's, after the code");
+    }
+
+    [Test]
     public async Task TheCodePageOpenedByAnotherSite_MailsNothing_UntilTheMemberPressesResend()
     {
         await TestMembers.AddAsync(_factory, "T0153", PasswordOf("T0153"));

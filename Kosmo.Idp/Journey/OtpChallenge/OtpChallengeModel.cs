@@ -60,6 +60,12 @@ public sealed class OtpChallengeModel(
     /// <summary>The relying app asked for an authenticator app: no other way is offered.</summary>
     public bool AppRequired { get; private set; }
 
+    /// <summary>
+    /// Email codes were chosen and none typed yet (first login, or after an operator's reset because the
+    /// mailbox was lost): the member may still go back and choose the app, as the app's setup page allows.
+    /// </summary>
+    public bool MayChooseAgain { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
@@ -112,6 +118,24 @@ public sealed class OtpChallengeModel(
         Mode = "email";
         await SendAsync(cancellationToken, resent: true);
         return Page();
+    }
+
+    public async Task<IActionResult> OnPostChooseAgainAsync(CancellationToken cancellationToken)
+    {
+        if (await EnterAsync(cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+
+        // A code typed in another tab meanwhile made email the member's method: changing it is the account page's.
+        if (!Member.HasSecondFactor)
+        {
+            Member.OtpMethod = null;
+            Member.UpdatedAt = time.GetUtcNow();
+            await Db.SaveChangesAsync(cancellationToken);
+        }
+
+        return Continue();
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
@@ -324,6 +348,7 @@ public sealed class OtpChallengeModel(
         RecoveryAvailable = await recovery.UnusedAsync(Member.Id, cancellationToken) > 0;
         MaskedEmail = Member.Email is null ? null : EmailVerificationService.Mask(Member.Email);
         AppRequired = Demand.RequiresApp && AppAvailable;
+        MayChooseAgain = !Member.HasSecondFactor && !Confirming;
         if (AppRequired)
         {
             EmailAvailable = RecoveryAvailable = false;
