@@ -819,6 +819,25 @@ public sealed class AccountTests
         var shown = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string>(), "form[action*=Show]");
         Assert.That(await RecoveryCodesOnAsync(shown), Has.Count.EqualTo(10));
         Assert.That(await CodesStoredForAsync("A0060"), Is.EqualTo(10));
+
+        // Posted from the page that answered ?handler=Show: 保管しました must keep the set, not show it once more.
+        var kept = await HtmlForm.SubmitAsync(browser, shown, new Dictionary<string, string>(), "#recovery-saved-form");
+        Assert.That(kept.Headers.Location?.OriginalString, Is.EqualTo("/account"));
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0060"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task KeptPressedOnAPageFromBeforeFormsCarriedTheirSet_StillKeepsTheSetThisBrowserWasShown()
+    {
+        var browser = await SignedInAsync("A0063");
+        var page = await FollowAsync(browser, await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+
+        // Rendered by a replica not yet upgraded: no set in the form, only this browser's cookie.
+        var kept = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["SetStamp"] = "" }, "#recovery-saved-form");
+        Assert.That(kept.Headers.Location?.OriginalString, Is.EqualTo("/account"), "a rolling upgrade does not throw away the codes just copied down");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0063"));
+        Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
     }
 
     [Test]

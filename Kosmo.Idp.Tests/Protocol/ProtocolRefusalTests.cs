@@ -655,17 +655,22 @@ public sealed class ProtocolRefusalTests
     }
 
     [Test]
-    public async Task EndSession_WithNoSession_ReturnsToTheAddressOnlyForAnAppThatNamedItself()
+    public async Task EndSession_WithNoSession_ReturnsToTheAddressOnlyWithTheAppsIdTokenHint()
     {
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var idToken = (await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier)).IdToken!;
         var stranger = _factory.Browser();
         var address = "/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=chosen-by-someone";
 
         // A link on any page: nothing vouches for the address, so no bounce through here with a state of its choosing.
         var bounced = await stranger.GetAsync(address);
         Assert.That(bounced.Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
-
         var named = await stranger.GetAsync(address + "&client_id=" + KosmoFactory.PortalClientId);
-        Assert.That(named.Headers.Location?.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout + "?state=chosen-by-someone"), "the app's client_id vouches for its own address");
+        Assert.That(named.Headers.Location?.OriginalString, Is.EqualTo("/signed-out"), "a client_id is public: it vouches for nothing");
+
+        var hinted = await stranger.GetAsync(address + "&id_token_hint=" + idToken);
+        Assert.That(hinted.Headers.Location?.OriginalString, Does.StartWith(KosmoFactory.PortalPostLogout + "?state=chosen-by-someone"), "the app's own id_token does");
     }
 
     [Test]

@@ -249,11 +249,11 @@ public static class AuthorizationEndpoints
         // against the app, as OpenIddict does for a hint whose grant is live).
         await sessions.SignOutHereAsync(context, "relying app's end-session request", hint is null ? null : new ClaimsPrincipal(hint));
 
-        // A return address is followed only when something vouches for it: a valid id_token_hint, the
-        // app's client_id (which OpenIddict has checked the address against), or the member, who pressed
-        // the button on /logout. Otherwise any page could bounce a browser with no session through here
+        // A return address is followed only when something vouches for it (RP-Initiated Logout 2): a valid
+        // id_token_hint, or the member, who pressed the button on /logout. A client_id does not: it is in
+        // every authorization URL. Otherwise any page could bounce a browser with no session through here
         // to an app's logout page, with a state of its choosing.
-        if (hint is null && string.IsNullOrEmpty(request?.ClientId) && !confirmed && !string.IsNullOrEmpty(request?.PostLogoutRedirectUri))
+        if (hint is null && !confirmed && !string.IsNullOrEmpty(request?.PostLogoutRedirectUri))
         {
             return Results.Redirect("/signed-out");
         }

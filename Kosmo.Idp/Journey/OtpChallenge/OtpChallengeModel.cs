@@ -89,7 +89,7 @@ public sealed class OtpChallengeModel(
             {
                 // Another site could open this page again and again: each visit would mail the member
                 // and spend the hour's sends. The member asks for the mail with 再送信 instead.
-                Notice = text["Otp.NotYetSent", MaskedEmail!];
+                Notice = text["Otp.SendOnRequest", MaskedEmail!];
             }
             else
             {
@@ -116,7 +116,10 @@ public sealed class OtpChallengeModel(
         }
 
         Mode = "email";
-        await SendAsync(cancellationToken, resent: true);
+        // "Sent again, the earlier code no longer works" only where there was an earlier code: not after a page
+        // that mailed nothing (opened by another site), nor after the last code was used.
+        var replacesACode = await email.CurrentAsync(Member.Id, cancellationToken) is { CodeHash.Length: > 0 };
+        await SendAsync(cancellationToken, resent: replacesACode);
         return Page();
     }
 

@@ -109,12 +109,16 @@ public sealed class RecoveryCodesModel(
         // as kept. While the newer set is not kept either, a set that works is shown instead (the GET
         // issues one and says the earlier codes are dead); once another device kept its set, this one
         // is told so, and no set is issued that would kill it.
-        if (SetStamp is null || SetStamp != await codes.CurrentSetStampAsync(Member.Id, cancellationToken))
+        var stale = SetStamp is null
+            // A page rendered before forms carried their set (a replica not yet upgraded): the set this browser was shown.
+            ? ShownBefore() is { } shown && !await codes.AreCurrentAsync(Member.Id, shown, cancellationToken)
+            : SetStamp != await codes.CurrentSetStampAsync(Member.Id, cancellationToken);
+        if (stale)
         {
             ForgetShownSet(HttpContext);
             if (Member.RecoveryCodesSavedAt is null)
             {
-                return LocalRedirect(Request.PathBase + Request.Path + Request.QueryString);
+                return LocalRedirect(MemberJourney.UrlOf(Step, ReturnUrl));
             }
 
             KeptElsewhere = true;
