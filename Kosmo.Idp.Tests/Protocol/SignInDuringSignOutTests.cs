@@ -95,6 +95,70 @@ public sealed class SignInDuringSignOutTests
         Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("/login"), "the operator's sign-out ends this browser's session too");
     }
 
+    [Test]
+    public async Task LogoutPressedWhileAnAppsSignInIsBeingMadeInThatSession_EndsThatSignInToo()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "S0004", Password);
+        var portal = TestRelyingApp.Portal(factory);
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, await LoginAsync(portal.Browser, "S0004", Password), "s0004@example.jp")), Is.EqualTo("/"));
+        var logoutPage = await portal.Browser.GetAsync("/logout");
+
+        // The app's sign-in is being written, held up as by a slow database, when the member presses ログアウト.
+        await using var hold = await HoldTableAsync(factory, "\"OpenIddictAuthorizations\"");
+        var pkce = Pkce.Create();
+        var asked = portal.Browser.GetAsync(portal.AuthorizeUrl(pkce));
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        var loggedOut = HtmlForm.SubmitAsync(portal.Browser, logoutPage, new Dictionary<string, string>());
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        await hold.Transaction.CommitAsync();
+
+        Assert.That((await loggedOut).Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
+        var answer = AuthorizationResponse.From(await asked, KosmoFactory.PortalRedirect);
+        var redeemed = answer.Code is null ? null : await portal.RedeemAsync(answer.Code, pkce.Verifier);
+        Assert.That(redeemed?.RefreshToken, Is.Null, "a sign-in made in the session the member just ended would outlive it");
+    }
+
+    [Test]
+    public async Task AnAppsSignInAskedForWhileLogoutIsBeingSaved_WaitsAndFindsTheSessionEnded()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "S0005", Password);
+        var portal = TestRelyingApp.Portal(factory);
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, await LoginAsync(portal.Browser, "S0005", Password), "s0005@example.jp")), Is.EqualTo("/"));
+        var logoutPage = await portal.Browser.GetAsync("/logout");
+
+        // ログアウト is being saved (its audit event waits on the table) when the app asks, silently.
+        await using var hold = await HoldTableAsync(factory, "audit_events");
+        var loggedOut = HtmlForm.SubmitAsync(portal.Browser, logoutPage, new Dictionary<string, string>());
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        var answer = await AskedSilentlyBeforeAsync(portal, portal.Browser, () => hold.Transaction.CommitAsync());
+
+        Assert.That((await loggedOut).Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
+        Assert.That(answer.Code, Is.Null, "the cookie was read before the sign-out was saved, but the session is ended");
+        Assert.That(answer.Error, Is.EqualTo("login_required"));
+    }
+
+    private sealed record HeldTable(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Holds <paramref name="table"/> against writes until the returned transaction ends.</summary>
+    private static async Task<HeldTable> HoldTableAsync(KosmoFactory factory, string table)
+    {
+        var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand($"LOCK TABLE {table} IN SHARE MODE", connection, transaction);
+        await command.ExecuteNonQueryAsync();
+        return new HeldTable(connection, transaction);
+    }
+
     /// <summary>
     /// The app's silent sign-in in <paramref name="browser"/>, asked for before the sign-out is let
     /// go by <paramref name="release"/>, and given long enough to be answered first if it does not wait.

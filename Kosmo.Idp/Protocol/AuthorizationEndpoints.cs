@@ -99,8 +99,11 @@ public static class AuthorizationEndpoints
 
         // Made under the member's row: an operator or another device ending every session right now
         // either waits for this sign-in and ends it too, or has already raised the version read here.
+        // So does a sign-out of this one session (SessionTermination.SignOutHereAsync), which the cookie
+        // check at the start of this request may have just missed.
         await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
-        if (await MemberRowLock.SessionVersionKeptAsync(db, member!.Id, context.RequestAborted) != session!.Version)
+        if (await MemberRowLock.SessionVersionKeptAsync(db, member!.Id, context.RequestAborted) != session!.Version
+            || (session.Id is { } sessionId && await EndedSessions.IsEndedAsync(db, sessionId, context.RequestAborted)))
         {
             return request.HasPromptValue(PromptValues.None)
                 ? Refuse(Errors.LoginRequired, "The member must sign in again.")

@@ -163,18 +163,34 @@ public sealed class SessionTermination(
             sessions.Add((hinted, idTokenHint!.FindFirst(MemberSession.SessionIdClaim)?.Value));
         }
 
-        foreach (var (member, session) in sessions)
+        // Under the members' rows (in one order, as two members' sessions may end here): an app's
+        // sign-in being made in this session right now either is committed first and revoked here,
+        // or waits and then finds the session ended (Authorize checks both under its shared lock).
+        await using (var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(CancellationToken.None) : null)
         {
-            if (session is not null && !await db.EndedSessions.AnyAsync(e => e.SessionId == session))
+            foreach (var member in sessions.Select(s => s.Member).Distinct().Order())
             {
-                db.EndedSessions.Add(new EndedSession { SessionId = session, MemberId = member, EndedAt = time.GetUtcNow() });
+                await MemberRowLock.ForChangeAsync(db, member, CancellationToken.None);
             }
 
-            var revoked = session is null ? 0 : await EndGrantsOfAsync(member, session, CancellationToken.None);
-            audit.Record(AuditKinds.SignedOut, member, $"{where}; {revoked} token(s) revoked");
+            foreach (var (member, session) in sessions)
+            {
+                if (session is not null && !await db.EndedSessions.AnyAsync(e => e.SessionId == session))
+                {
+                    db.EndedSessions.Add(new EndedSession { SessionId = session, MemberId = member, EndedAt = time.GetUtcNow() });
+                }
+
+                var revoked = session is null ? 0 : await EndGrantsOfAsync(member, session, CancellationToken.None);
+                audit.Record(AuditKinds.SignedOut, member, $"{where}; {revoked} token(s) revoked");
+            }
+
+            await db.SaveChangesAsync(CancellationToken.None);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(CancellationToken.None);
+            }
         }
 
-        await db.SaveChangesAsync(CancellationToken.None);
         await NotifyAppsAsync();
     }
 
