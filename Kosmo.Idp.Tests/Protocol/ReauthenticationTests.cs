@@ -231,6 +231,37 @@ public sealed class ReauthenticationTests
     }
 
     [Test]
+    public async Task AnotherMembersSignInOverASharedPcsSession_EndsTheFirstMembersSessionAndItsApps()
+    {
+        await TestMembers.AddAsync(_factory, "K0196", Password);
+        await TestMembers.AddAsync(_factory, "K0197", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var first = await app.RedeemAsync((await app.SignInAsync("K0196", Password, pkce)).Code!, pkce.Verifier);
+        Assert.That(first.RefreshToken, Is.Not.Null);
+
+        // The next member at the family PC signs in over it: the first session could no longer be signed out from here.
+        await ReauthenticateAsync(app, "K0197", new Dictionary<string, string?> { ["prompt"] = "select_account" });
+
+        var refreshed = await app.RefreshAsync(first.RefreshToken!);
+        Assert.That(refreshed.Error, Is.EqualTo("invalid_grant"), "the first member's app in this browser no longer works");
+        Assert.That(PathOf(await app.Browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "the second member is signed in");
+    }
+
+    [Test]
+    public async Task TheSameMembersSignInAgain_ContinuesTheSessionAndKeepsItsApps()
+    {
+        await TestMembers.AddAsync(_factory, "K0198", Password);
+        var app = TestRelyingApp.Portal(_factory);
+        var pkce = Pkce.Create();
+        var first = await app.RedeemAsync((await app.SignInAsync("K0198", Password, pkce)).Code!, pkce.Verifier);
+
+        await ReauthenticateAsync(app, "K0198", new Dictionary<string, string?> { ["prompt"] = "login" });
+
+        Assert.That((await app.RefreshAsync(first.RefreshToken!)).Error, Is.Null, "the same member's sign-in continues the session: nothing to end");
+    }
+
+    [Test]
     public async Task AnAppsRefreshToken_StopsWorkingTwelveHoursAfterTheSignIn_AndSaysSoItself()
     {
         await TestMembers.AddAsync(_factory, "K0008", Password);

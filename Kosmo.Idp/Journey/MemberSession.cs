@@ -118,6 +118,16 @@ public sealed record MemberSession(
         return (options, options.CookieManager.GetRequestCookie(context, options.Cookie.Name!));
     }
 
+    /// <summary>
+    /// The session this browser's cookie names, read by hand: the handler refuses an expired ticket,
+    /// whose id still names this browser's earlier sign-in.
+    /// </summary>
+    public static MemberSession? EarlierInBrowser(HttpContext context)
+    {
+        var (options, cookie) = RequestCookie(context);
+        return cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
+    }
+
     /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="ContinuedIdAsync"/>), or null for a new one.</param>
     public static MemberSession AfterPassword(Member member, DateTimeOffset now, string? continuedId = null) =>
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion,
@@ -134,9 +144,7 @@ public sealed record MemberSession(
     /// </summary>
     public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db, DateTimeOffset now)
     {
-        var (options, cookie) = RequestCookie(context);
-        // Read by hand: the handler refuses an expired ticket, whose id still names this browser's earlier sign-in.
-        var earlier = cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
+        var earlier = EarlierInBrowser(context);
         var limit = context.RequestServices.GetRequiredService<IOptions<MemberSessionOptions>>().Value.ReauthenticateAfter;
         if (earlier is not { Id: { } id } || earlier.MemberId != member.Id || earlier.Version != member.SessionVersion
             || now - earlier.AuthenticatedAt >= limit)

@@ -163,6 +163,26 @@ public sealed class SessionTermination(
             sessions.Add((hinted, idTokenHint!.FindFirst(MemberSession.SessionIdClaim)?.Value));
         }
 
+        await EndAsync(sessions, where);
+    }
+
+    /// <summary>
+    /// A sign-in over another session in this browser (the next member at a shared PC, or this member
+    /// long after): the session the cookie named is ended with its apps, as if signed out here first.
+    /// Overwritten, it could no longer be signed out from this browser, while its apps' refresh tokens
+    /// (a browser app's, in this very browser) kept working.
+    /// </summary>
+    public async Task EndReplacedAsync(HttpContext context, string? continuedId)
+    {
+        if (MemberSession.EarlierInBrowser(context) is { Id: { } earlier } replaced && earlier != continuedId
+            && !await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None))
+        {
+            await EndAsync([(replaced.MemberId, earlier)], "another sign-in in the same browser");
+        }
+    }
+
+    private async Task EndAsync(IReadOnlyCollection<(Guid Member, string? Session)> sessions, string where)
+    {
         // Under the members' rows (in one order, as two members' sessions may end here): an app's
         // sign-in being made in this session right now either is committed first and revoked here,
         // or waits and then finds the session ended (Authorize checks both under its shared lock).

@@ -14,7 +14,8 @@ namespace Kosmo.Idp.Journey.Password;
 [ThrottlePostsByAddress]
 public sealed class LoginModel(
     KosmoDbContext db, PasswordHashing hashing, SignInLockout lockout, MemberJourney journey, AuditLog audit,
-    TimeProvider time, Operations.Telemetry.KosmoMetrics metrics, IStringLocalizer<Strings> text, ILogger<LoginModel> logger) : PageModel, IReturnsToAnApp
+    TimeProvider time, Operations.Telemetry.KosmoMetrics metrics, IStringLocalizer<Strings> text, ILogger<LoginModel> logger,
+    Protocol.SessionTermination sessions) : PageModel, IReturnsToAnApp
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -123,7 +124,9 @@ public sealed class LoginModel(
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
-        var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db, now));
+        var continuedId = await MemberSession.ContinuedIdAsync(HttpContext, member, db, now);
+        await sessions.EndReplacedAsync(HttpContext, continuedId);
+        var session = MemberSession.AfterPassword(member, now, continuedId);
         await session.SignInAsync(HttpContext);
         ForgottenAtSignIn.Remember(HttpContext, member.Id, addressAgain, appKeyReplaced);
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
