@@ -371,6 +371,46 @@ public sealed class RosterImportTests
     }
 
     [Test]
+    public async Task AnAddressWhoseCaseAloneChanged_IsTheSameMailbox_AndItsLinkStays()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,Taro@Example.jp"]));
+        var now = DateTimeOffset.UtcNow;
+        await TestMembers.WithDbAsync(factory, async db =>
+        {
+            var taro = await db.Members.SingleAsync(m => m.NormalizedUserId == "K0001");
+            db.EmailVerifications.Add(new EmailVerification { MemberId = taro.Id, Email = "Taro@Example.jp", TokenHash = [3], SentAt = now, ExpiresAt = now.AddHours(1) });
+            return await db.SaveChangesAsync();
+        });
+
+        var (result, output, errors) = await ImportAsync(factory, _files.Write(
+            [RosterFiles.EnglishHeader, "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,taro@example.jp"], name: "lower-case.csv"));
+
+        Assert.That(result.Updated, Is.EqualTo(1), errors);
+        Assert.That(output, Does.Not.Contain("withdrawn"));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.EmailVerifications.CountAsync()), Is.EqualTo(1), "the link the member may be about to open still works");
+    }
+
+    [Test]
+    public async Task ALineRefusedForItsData_StillCountsForItsUserId_ForDuplicatesAndForMembersNotInTheFile()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await ImportAsync(factory, _files.Write([RosterFiles.EnglishHeader, OldMember, "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,"]));
+        var file = _files.Write([RosterFiles.EnglishHeader,
+            "K0001,123,4567,1984-02-30,山田 太郎,2010-04-01,",
+            "K0001,999,9999,1990-01-01,別人,2010-04-01,",
+            "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,"], name: "refused-first.csv");
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--apply-valid", "--notices", _files.NoticePath);
+
+        Assert.That(exit, Is.EqualTo(RosterImportExit.AppliedWithRejections), errors);
+        Assert.That(errors, Does.Contain("line 3: duplicate user ID K0001 (first on line 2)"), "which of the two lines is right is the office's to say");
+        Assert.That(output, Does.Contain("rejected 2, not in file 0"), "K0001 is in the file: its lines were refused, not missing");
+        var taro = await TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.NormalizedUserId == "K0001"));
+        Assert.That(taro.DisplayName, Is.EqualTo("山田 太郎"), "the second line did not load as if it were the only one");
+    }
+
+    [Test]
     public async Task ApplyValid_LoadsOnlyTheGoodLines_AndExitsWithThree()
     {
         await using var factory = await KosmoFactory.StartAsync();
@@ -552,6 +592,17 @@ public sealed class RosterImportTests
         var text = RosterFiles.EnglishHeader.Replace(",", separator, StringComparison.Ordinal) + "\n" + OldMember.Replace(",", separator, StringComparison.Ordinal);
         Assert.That(() => RosterFile.Parse(text, "UTF-8"), Throws.InstanceOf<RosterFileException>()
             .With.Message.Contain($"It is separated by {named}: save the file as \"CSV UTF-8 (Comma delimited)\"."));
+    }
+
+    [Test]
+    public void AUtf8FileWithOneLineInShiftJis_IsRefusedAtThatLine_InsteadOfLoadingEveryNameAsOtherKanji()
+    {
+        // As Shift_JIS, the UTF-8 lines would read without one byte refused: 佐藤 as 菴占陸.
+        byte[] mixed = [.. System.Text.Encoding.UTF8.GetBytes(RosterFiles.JapaneseHeader + "\n" + OldMember + "\n"),
+            .. RosterFiles.ShiftJis.GetBytes("K0003,123,4569,1975-01-31,髙橋 﨑,1999-04-01,\n")];
+
+        Assert.That(() => RosterFile.Decode(mixed, null), Throws.InstanceOf<RosterFileException>()
+            .With.Message.Contain("UTF-8 with Japanese text up to a line in another encoding").And.Message.Contain("at line 3"));
     }
 
     [Test]

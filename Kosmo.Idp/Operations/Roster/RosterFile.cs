@@ -113,9 +113,16 @@ public static partial class RosterFile
         {
             asUtf8 = StrictUtf8.GetString(bytes);
         }
-        catch (DecoderFallbackException)
+        catch (DecoderFallbackException notUtf8)
         {
-            // Not UTF-8; Japanese offices' other export is Shift_JIS.
+            // Not UTF-8; Japanese offices' other export is Shift_JIS. Unless Japanese text before that point
+            // was UTF-8 already: one line pasted in from a Shift_JIS file would turn every UTF-8 name into
+            // other kanji (佐藤 as 菴占陸) without a single byte refused.
+            if (Utf8JapaneseBefore(bytes, notUtf8.Index))
+            {
+                throw new RosterFileException(
+                    $"The file is UTF-8 with Japanese text up to a line in another encoding{Where(bytes, notUtf8)}: save that line as UTF-8 too (or the whole file as one encoding).");
+            }
         }
 
         if (asUtf8 is not null)
@@ -141,6 +148,14 @@ public static partial class RosterFile
             throw new RosterFileException(
                 $"The file is neither UTF-8 nor Shift_JIS (as Shift_JIS it fails{Where(bytes, e)}); save it as UTF-8 or name the encoding with --encoding.");
         }
+    }
+
+    /// <summary>Whether the lines before the one holding <paramref name="index"/> have Japanese in UTF-8 (three-byte characters).</summary>
+    private static bool Utf8JapaneseBefore(byte[] bytes, int index)
+    {
+        var lineStart = index <= 0 || index > bytes.Length ? 0 : bytes.AsSpan(0, index).LastIndexOf((byte)'\n') + 1;
+        var start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+        return lineStart > start && StrictUtf8.GetString(bytes, start, lineStart - start).Any(c => c >= '\u0800');
     }
 
     private static bool IsUtf8WithJapanese(byte[] bytes)

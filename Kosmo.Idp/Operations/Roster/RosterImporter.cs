@@ -66,7 +66,7 @@ public sealed class RosterImporter(
                 return RosterImportResult.Failed();
             }
 
-            plan = await PlanAsync(valid, lines.HasEmailColumn, cancellationToken);
+            plan = await PlanAsync(valid, rejected, lines.HasEmailColumn, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -226,7 +226,7 @@ public sealed class RosterImporter(
     /// every member of the society) would cost the import several times the memory.
     /// A file without the email column keeps the addresses the roster gave earlier: it says nothing about them.
     /// </summary>
-    private async Task<RosterPlan> PlanAsync(List<RosterEntry> entries, bool hasEmailColumn, CancellationToken cancellationToken)
+    private async Task<RosterPlan> PlanAsync(List<RosterEntry> entries, List<RosterRejection> rejected, bool hasEmailColumn, CancellationToken cancellationToken)
     {
         var existing = await db.Members.AsNoTracking()
             .Select(m => new RosterColumns(m.Id, m.NormalizedUserId, m.DisplayName, m.Symbol, m.Number, m.BirthDate, m.JoinedOn, m.RosterEmail))
@@ -248,10 +248,15 @@ public sealed class RosterImporter(
                 continue;
             }
 
-            plan.Updated.Add(new UpdatedMember(member.Id, entry, changed, changed.Contains(nameof(Member.RosterEmail)) ? member.RosterEmail : null));
+            // An address whose case alone changed is the same mailbox: its spelling is updated, its links stay.
+            var replacedEmail = changed.Contains(nameof(Member.RosterEmail)) && !string.Equals(member.RosterEmail, entry.Email, StringComparison.OrdinalIgnoreCase)
+                ? member.RosterEmail : null;
+            plan.Updated.Add(new UpdatedMember(member.Id, entry, changed, replacedEmail));
         }
 
-        plan.NotInFile = existing.Count;
+        // "Not in file" is how operators find leavers: a member whose line was refused is in the file.
+        var named = rejected.Select(r => r.NormalizedUserId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        plan.NotInFile = existing.Keys.Count(id => !named.Contains(id));
         return plan;
     }
 

@@ -39,4 +39,5 @@ public sealed record RosterEntry(
     int Line, string UserId, string NormalizedUserId, string Symbol, string Number, DateOnly BirthDate, string Name, DateOnly JoinedOn, string? Email);
 
 /// <summary>Why a line was not loaded; <see cref="Line"/> is the 1-based line in the file, header included.</summary>
-public sealed record RosterRejection(int Line, string Reason);
+/// <param name="NormalizedUserId">The user ID the line names, when it has one: that member is in the file, however wrong the line.</param>
+public sealed record RosterRejection(int Line, string Reason, string? NormalizedUserId = null);

@@ -29,21 +29,24 @@ public static partial class RosterRowValidation
         {
             var reasons = new List<string>();
             var entry = Check(row, today, reasons);
-            if (entry is not null)
+            // Every line that names a user ID counts, valid or not: a second line for a member whose first
+            // line was refused must not load as if it were the only one.
+            var normalized = string.IsNullOrWhiteSpace(row.UserId) ? null : Member.Normalize(row.UserId.Trim());
+            if (normalized is not null)
             {
-                if (firstLineOf.TryGetValue(entry.NormalizedUserId, out var first))
+                if (firstLineOf.TryGetValue(normalized, out var first))
                 {
-                    reasons.Add($"duplicate user ID {entry.UserId} (first on line {first})");
+                    reasons.Add($"duplicate user ID {row.UserId!.Trim()} (first on line {first})");
                 }
                 else
                 {
-                    firstLineOf[entry.NormalizedUserId] = row.Line;
+                    firstLineOf[normalized] = row.Line;
                 }
             }
 
             if (reasons.Count > 0)
             {
-                rejected.Add(new RosterRejection(row.Line, string.Join("; ", reasons)));
+                rejected.Add(new RosterRejection(row.Line, string.Join("; ", reasons), normalized));
             }
             else
             {
