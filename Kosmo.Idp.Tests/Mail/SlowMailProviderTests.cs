@@ -42,6 +42,33 @@ public sealed class SlowMailProviderTests
     }
 
     [Test]
+    public async Task AProviderThatCannotBeConnectedTo_SentNothing_SoTheMemberIsToldToRetry_AndMayAtOnce()
+    {
+        // A firewall dropping the packets: the connection never opens. A listener whose one-place queue
+        // is already taken stands in for it (the kernel drops the next handshakes).
+        using var blackhole = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        blackhole.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        blackhole.Listen(0);
+        var address = (System.Net.IPEndPoint)blackhole.LocalEndPoint!;
+        using var queued = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await queued.ConnectAsync(address);
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["Mail:SendGrid:Timeout"] = "00:00:02",
+            ["Mail:SendGrid:Host"] = $"http://127.0.0.1:{address.Port}",
+        });
+        await TestMembers.AddAsync(factory, "V0003", "Slow-Mail-2026");
+        var browser = factory.Browser();
+        Assert.That(PathOf(await LoginAsync(browser, "V0003", "Slow-Mail-2026")), Is.EqualTo("/journey/otp"));
+
+        var page = await (await browser.GetAsync("/journey/otp")).Content.ReadAsStringAsync();
+
+        Assert.That(ErrorOn(page, "otp-send-error"), Does.Contain("ただいまメールを送信できません"), "not 'may be late': nothing went out");
+        var challenge = await TestMembers.WithDbAsync(factory, db => db.EmailOtpChallenges.AsNoTracking().SingleAsync());
+        Assert.That(challenge.SendsInWindow, Is.Zero, "the send is given back: the member may retry at once");
+    }
+
+    [Test]
     public async Task AVerificationMailTheProviderDidNotConfirmInTime_WaitsForItsLink_WhichConfirmsTheAddress()
     {
         var browser = await AtTheEmailStepAsync(_factory, "V0002");

@@ -12,7 +12,8 @@ public static class MailRegistration
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidation>();
         services.AddHttpClient(SendGridHttpClient, (provider, client) =>
-            client.Timeout = provider.GetRequiredService<IOptions<MailOptions>>().Value.SendGrid.Timeout);
+                client.Timeout = provider.GetRequiredService<IOptions<MailOptions>>().Value.SendGrid.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(provider => SendGridConnection.Handler(provider.GetRequiredService<IOptions<MailOptions>>().Value.SendGrid.Timeout));
 
         var delivery = configuration.GetValue(MailOptions.Section + ":" + nameof(MailOptions.Delivery), MailDelivery.SendGrid);
         if (delivery == MailDelivery.Folder)
