@@ -683,6 +683,9 @@ public sealed class ProtocolRefusalTests
 
         var refreshed = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = " " });
         Assert.That(refreshed.Error, Is.EqualTo("invalid_scope"));
+
+        var asked = await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["scope"] = "  " }));
+        await AssertErrorPageAsync(asked, "invalid_scope");
     }
 
     [Test]
