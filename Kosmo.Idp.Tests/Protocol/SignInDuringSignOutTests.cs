@@ -99,10 +99,7 @@ public sealed class SignInDuringSignOutTests
     public async Task LogoutPressedWhileAnAppsSignInIsBeingMadeInThatSession_EndsThatSignInToo()
     {
         await using var factory = await KosmoFactory.StartAsync();
-        await TestMembers.AddAsync(factory, "S0004", Password);
-        var portal = TestRelyingApp.Portal(factory);
-        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, await LoginAsync(portal.Browser, "S0004", Password), "s0004@example.jp")), Is.EqualTo("/"));
-        var logoutPage = await portal.Browser.GetAsync("/logout");
+        var (portal, logoutPage) = await AtTheLogoutQuestionAsync(factory, "S0004");
 
         // The app's sign-in is being written, held up as by a slow database, when the member presses ログアウト.
         await using var hold = await HoldTableAsync(factory, "\"OpenIddictAuthorizations\"");
@@ -123,10 +120,7 @@ public sealed class SignInDuringSignOutTests
     public async Task AnAppsSignInAskedForWhileLogoutIsBeingSaved_WaitsAndFindsTheSessionEnded()
     {
         await using var factory = await KosmoFactory.StartAsync();
-        await TestMembers.AddAsync(factory, "S0005", Password);
-        var portal = TestRelyingApp.Portal(factory);
-        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, await LoginAsync(portal.Browser, "S0005", Password), "s0005@example.jp")), Is.EqualTo("/"));
-        var logoutPage = await portal.Browser.GetAsync("/logout");
+        var (portal, logoutPage) = await AtTheLogoutQuestionAsync(factory, "S0005");
 
         // ログアウト is being saved (its audit event waits on the table) when the app asks, silently.
         await using var hold = await HoldTableAsync(factory, "audit_events");
@@ -137,6 +131,15 @@ public sealed class SignInDuringSignOutTests
         Assert.That((await loggedOut).Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
         Assert.That(answer.Code, Is.Null, "the cookie was read before the sign-out was saved, but the session is ended");
         Assert.That(answer.Error, Is.EqualTo("login_required"));
+    }
+
+    /// <summary>A member signed in on the provider in the portal's browser, with the ログアウト page open.</summary>
+    private static async Task<(TestRelyingApp Portal, HttpResponseMessage LogoutPage)> AtTheLogoutQuestionAsync(KosmoFactory factory, string userId)
+    {
+        await TestMembers.AddAsync(factory, userId, Password);
+        var portal = TestRelyingApp.Portal(factory);
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, await LoginAsync(portal.Browser, userId, Password), userId.ToLowerInvariant() + "@example.jp")), Is.EqualTo("/"));
+        return (portal, await portal.Browser.GetAsync("/logout"));
     }
 
     private sealed record HeldTable(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable

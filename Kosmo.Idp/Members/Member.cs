@@ -109,6 +109,22 @@ public sealed class Member
     /// <summary>Once true, every login asks for a one-time password right after the password.</summary>
     public bool HasSecondFactor => EmailOtpEnabledAt is not null || AppOtpEnabledAt is not null;
 
+    /// <summary>
+    /// Back to the method choice, while no method is in use yet (the app not set up, no mailed code
+    /// typed): false, changing nothing, once one is. Saved by the caller.
+    /// </summary>
+    public bool ReopenMethodChoice(DateTimeOffset now)
+    {
+        if (HasSecondFactor)
+        {
+            return false;
+        }
+
+        OtpMethod = null;
+        UpdatedAt = now;
+        return true;
+    }
+
     /// <summary>The form user IDs are compared in: a Japanese IME's full-width letters and digits (ＫＯ０１) count as the ASCII ones.</summary>
     public static string Normalize(string userId) => userId.Normalize(System.Text.NormalizationForm.FormKC).Trim().ToUpperInvariant();
 }

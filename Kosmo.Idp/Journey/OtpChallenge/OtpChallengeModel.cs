@@ -131,10 +131,8 @@ public sealed class OtpChallengeModel(
         }
 
         // A code typed in another tab meanwhile made email the member's method: changing it is the account page's.
-        if (!Member.HasSecondFactor)
+        if (Member.ReopenMethodChoice(time.GetUtcNow()))
         {
-            Member.OtpMethod = null;
-            Member.UpdatedAt = time.GetUtcNow();
             await Db.SaveChangesAsync(cancellationToken);
         }
 

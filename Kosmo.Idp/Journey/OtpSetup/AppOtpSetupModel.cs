@@ -238,10 +238,8 @@ public sealed class AppOtpSetupModel(
             return elsewhere;
         }
 
-        if (!Member.HasSecondFactor)
+        if (Member.ReopenMethodChoice(time.GetUtcNow()))
         {
-            Member.OtpMethod = null;
-            Member.UpdatedAt = time.GetUtcNow();
             await Db.SaveChangesAsync(cancellationToken);
             return Continue();
         }
