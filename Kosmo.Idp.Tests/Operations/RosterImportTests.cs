@@ -408,6 +408,17 @@ public sealed class RosterImportTests
         Assert.That(output, Does.Contain("rejected 2, not in file 0"), "K0001 is in the file: its lines were refused, not missing");
         var taro = await TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.NormalizedUserId == "K0001"));
         Assert.That(taro.DisplayName, Is.EqualTo("山田 太郎"), "the second line did not load as if it were the only one");
+
+        // The same when the first line is one the CSV reader could not split (a field short).
+        var shortFirst = _files.Write([RosterFiles.EnglishHeader,
+            "K0001,123,4567,1984-10-07,山田 太郎",
+            "K0001,999,9999,1990-01-01,別人,2010-04-01,",
+            "K0003,123,4569,1975-01-31,髙橋 一郎,1999-04-01,"], name: "short-first.csv");
+        (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", shortFirst, "--apply-valid", "--notices", _files.NoticePath + ".2");
+        Assert.That(errors, Does.Contain("line 3: duplicate user ID K0001 (first on line 2)"));
+        Assert.That(output, Does.Contain("rejected 2, not in file 0"));
+        taro = await TestMembers.WithDbAsync(factory, db => db.Members.AsNoTracking().SingleAsync(m => m.NormalizedUserId == "K0001"));
+        Assert.That(taro.DisplayName, Is.EqualTo("山田 太郎"));
     }
 
     [Test]
@@ -603,6 +614,10 @@ public sealed class RosterImportTests
 
         Assert.That(() => RosterFile.Decode(mixed, null), Throws.InstanceOf<RosterFileException>()
             .With.Message.Contain("UTF-8 with Japanese text up to a line in another encoding").And.Message.Contain("at line 3"));
+
+        // Shift_JIS throughout, whose first name (邉蓮, E7 B3 98 40) happens to be valid UTF-8 as well: read as Shift_JIS.
+        var genuine = RosterFiles.ShiftJis.GetBytes(RosterFiles.EnglishHeader + "\nK0001,123,4567,1984-10-07,邉蓮,2010-04-01,\nK0002,123,4568,1984-10-07,佐藤 花子,2010-04-01,\n");
+        Assert.That(RosterFile.Decode(genuine, null), Is.EqualTo((RosterFiles.EnglishHeader + "\nK0001,123,4567,1984-10-07,邉蓮,2010-04-01,\nK0002,123,4568,1984-10-07,佐藤 花子,2010-04-01,\n", "Shift_JIS")));
     }
 
     [Test]

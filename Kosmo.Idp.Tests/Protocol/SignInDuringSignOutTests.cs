@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Kosmo.Idp.Tests.Infrastructure;
@@ -131,6 +132,57 @@ public sealed class SignInDuringSignOutTests
         Assert.That((await loggedOut).Headers.Location?.OriginalString, Is.EqualTo("/signed-out"));
         Assert.That(answer.Code, Is.Null, "the cookie was read before the sign-out was saved, but the session is ended");
         Assert.That(answer.Error, Is.EqualTo("login_required"));
+    }
+
+    [Test]
+    public async Task AnotherMembersSignInOverASession_DoesNotWaitForTheFirstMembersRow()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var first = await TestMembers.AddAsync(factory, "S0006", Password);
+        await TestMembers.AddAsync(factory, "S0007", Password);
+        var portal = TestRelyingApp.Portal(factory);
+        await portal.SignedInAsync("S0006", Password);
+
+        // The first member's row is busy (a roster import updating it, an operator's command).
+        await using var connection = new NpgsqlConnection(factory.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand($"SELECT 1 FROM members WHERE id = '{first.Id}' FOR UPDATE", connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var signedIn = await LoginAsync(portal.Browser, "S0007", Password);
+        Assert.That(PathOf(signedIn), Is.EqualTo("/journey/otp"), "the next member's own sign-in goes on");
+    }
+
+    [Test]
+    public async Task AppsAreToldOfTheSessionAnotherSignInReplaced_OnlyOnceItsEndIsSaved()
+    {
+        var endedWhenTold = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        string? connectionString = null;
+        var (app, url) = await LocalServer.StartAsync(a => a.MapPost("/backchannel-logout", async () =>
+        {
+            await using var c = new NpgsqlConnection(connectionString);
+            await c.OpenAsync();
+            await using var q = new NpgsqlCommand("SELECT count(*) FROM ended_sessions", c);
+            endedWhenTold.Enqueue((long)(await q.ExecuteScalarAsync())!);
+            return Microsoft.AspNetCore.Http.Results.Ok();
+        }));
+        await using var _ = app;
+        await using var factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["RelyingApps:Apps:0:BackchannelLogoutUri"] = new Uri(url, "/backchannel-logout").AbsoluteUri,
+        });
+        connectionString = factory.ConnectionString;
+        await TestMembers.AddAsync(factory, "S0008", Password);
+        await TestMembers.AddAsync(factory, "S0009", Password);
+        var portal = TestRelyingApp.Portal(factory);
+        await portal.SignedInAsync("S0008", Password);
+
+        Assert.That(PathOf(await LoginAsync(portal.Browser, "S0009", Password)), Is.EqualTo("/journey/otp"));
+
+        Assert.That(endedWhenTold, Is.EqualTo(new[] { 1L }), "told once, and only once the first member's session is recorded as ended");
     }
 
     /// <summary>A member signed in on the provider in the portal's browser, with the ログアウト page open.</summary>

@@ -29,6 +29,17 @@ public static class OneAtATime
         return result;
     }
 
+    /// <summary>Takes the key's lock in the caller's transaction, held until it ends.</summary>
+    public static async Task HoldAsync(KosmoDbContext db, string key, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A lock held until the transaction ends needs a transaction.");
+        }
+
+        await LockAsync(db, key, cancellationToken);
+    }
+
     private static async Task LockAsync(KosmoDbContext db, string key, CancellationToken cancellationToken)
     {
         if (db.OnPostgres)

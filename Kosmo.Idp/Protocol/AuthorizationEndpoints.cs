@@ -99,11 +99,11 @@ public static class AuthorizationEndpoints
 
         // Made under the member's row: an operator or another device ending every session right now
         // either waits for this sign-in and ends it too, or has already raised the version read here.
-        // So does a sign-out of this one session (SessionTermination.SignOutHereAsync), which the cookie
-        // check at the start of this request may have just missed.
+        // So does a sign-out of this one session (SessionTermination.SignOutHereAsync), under the
+        // session's own lock, which the cookie check at the start of this request may have just missed.
         await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
         if (await MemberRowLock.SessionVersionKeptAsync(db, member!.Id, context.RequestAborted) != session!.Version
-            || (session.Id is { } sessionId && await EndedSessions.IsEndedAsync(db, sessionId, context.RequestAborted)))
+            || (session.Id is { } sessionId && await EndedUnderItsLockAsync(db, sessionId, context.RequestAborted)))
         {
             return request.HasPromptValue(PromptValues.None)
                 ? Refuse(Errors.LoginRequired, "The member must sign in again.")
@@ -265,6 +265,12 @@ public static class AuthorizationEndpoints
         // otherwise the member sees our own signed-out page.
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signed-out" },
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+
+    private static async Task<bool> EndedUnderItsLockAsync(KosmoDbContext db, string sessionId, CancellationToken cancellationToken)
+    {
+        await OneAtATime.HoldAsync(db, SessionTermination.SessionKey(sessionId), cancellationToken);
+        return await EndedSessions.IsEndedAsync(db, sessionId, cancellationToken);
     }
 
     // The request rides through the member's pages in their URLs: one too long for a request line

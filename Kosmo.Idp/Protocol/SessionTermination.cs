@@ -20,7 +20,7 @@ namespace Kosmo.Idp.Protocol;
 /// </summary>
 public sealed class SessionTermination(
     IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, Logout.BackchannelLogout backchannel,
-    KosmoDbContext db, AuditLog audit, TimeProvider time)
+    KosmoDbContext db, AuditLog audit, TimeProvider time, MemberJourney journey, ILogger<SessionTermination> logger)
 {
     private const string SessionProperty = "kosmo_session";
 
@@ -47,6 +47,11 @@ public sealed class SessionTermination(
         // An address change typed in one of the ended sessions must not complete later from that
         // session's mailbox; the member starts it again from this device if it was theirs.
         var withdrawnLinks = await Journey.Email.EmailVerificationService.DeletePendingAsync(db, member.Id, cancellationToken);
+        if (withdrawnLinks > 0)
+        {
+            audit.Record(AuditKinds.EmailVerificationCancelled, member.Id, "every session ended");
+        }
+
         var subject = member.Id.ToString();
 
         // Collected before revoking: a revocation saves while the query would still be reading.
@@ -172,25 +177,50 @@ public sealed class SessionTermination(
     /// Overwritten, it could no longer be signed out from this browser, while its apps' refresh tokens
     /// (a browser app's, in this very browser) kept working.
     /// </summary>
+    /// <remarks>
+    /// Called once the new sign-in is committed, and never failing it: the cookie is replaced either
+    /// way, and a session that cannot be ended now (its lock held past the wait) still ends at its
+    /// idle timeout and its apps' at the session limit.
+    /// </remarks>
     public async Task EndReplacedAsync(HttpContext context, string? continuedId)
     {
-        if (MemberSession.EarlierInBrowser(context) is { Id: { } earlier } replaced && earlier != continuedId
-            && !await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None))
+        if (MemberSession.EarlierInBrowser(context) is not { Id: { } earlier } replaced || earlier == continuedId
+            || journey.IsTooOld(replaced)
+            // Ended already, by a sign-out here or by a sign-out everywhere (which raised the version).
+            || await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None)
+            || await db.Members.Where(m => m.Id == replaced.MemberId).Select(m => (int?)m.SessionVersion).SingleOrDefaultAsync() != replaced.Version)
+        {
+            return;
+        }
+
+        try
         {
             await EndAsync([(replaced.MemberId, earlier)], "another sign-in in the same browser");
         }
+        catch (Exception e) when (DatabaseUnavailable.Busy(e))
+        {
+            logger.LogWarning("The session this browser's new sign-in replaced could not be ended now (its lock is held); it ends at its idle timeout");
+        }
     }
+
+    /// <summary>The lock an app's sign-in in a session and that session's sign-out take: one waits for the other.</summary>
+    public static string SessionKey(string sessionId) => "session:" + sessionId;
 
     private async Task EndAsync(IReadOnlyCollection<(Guid Member, string? Session)> sessions, string where)
     {
-        // Under the members' rows (in one order, as two members' sessions may end here): an app's
-        // sign-in being made in this session right now either is committed first and revoked here,
-        // or waits and then finds the session ended (Authorize checks both under its shared lock).
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        // Under each session's own lock (not the member's row, which an import or an operator may hold
+        // for long): an app's sign-in being made in the session right now either is committed first and
+        // revoked here, or waits and then finds the session ended (Authorize takes the same lock).
         await using (var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(CancellationToken.None) : null)
         {
-            foreach (var member in sessions.Select(s => s.Member).Distinct().Order())
+            foreach (var session in sessions.Select(s => s.Session).OfType<string>().Distinct().Order(StringComparer.Ordinal))
             {
-                await MemberRowLock.ForChangeAsync(db, member, CancellationToken.None);
+                await OneAtATime.HoldAsync(db, SessionKey(session), CancellationToken.None);
             }
 
             foreach (var (member, session) in sessions)

@@ -68,8 +68,19 @@ public sealed class LoginModel(
         }
 
         // One attempt at a time per user ID, so that guesses sent in parallel are counted like any others.
-        return await OneAtATime.RunAsync(db, normalized, () => AttemptAsync(normalized, cancellationToken), cancellationToken);
+        var answer = await OneAtATime.RunAsync(db, normalized, () => AttemptAsync(normalized, cancellationToken), cancellationToken);
+        if (SignedIn is { } signedIn)
+        {
+            // Once this sign-in is committed, in a transaction of its own: the session it replaced in this
+            // browser (another member's, at a shared PC) ends with its apps, as a sign-out would.
+            await sessions.EndReplacedAsync(HttpContext, signedIn.Id);
+        }
+
+        return answer;
     }
+
+    /// <summary>The session this post signed in, once it has.</summary>
+    private MemberSession? SignedIn { get; set; }
 
     private async Task<IActionResult> AttemptAsync(string normalized, CancellationToken cancellationToken)
     {
@@ -124,10 +135,9 @@ public sealed class LoginModel(
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
-        var continuedId = await MemberSession.ContinuedIdAsync(HttpContext, member, db, now);
-        await sessions.EndReplacedAsync(HttpContext, continuedId);
-        var session = MemberSession.AfterPassword(member, now, continuedId);
+        var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db, now));
         await session.SignInAsync(HttpContext);
+        SignedIn = session;
         ForgottenAtSignIn.Remember(HttpContext, member.Id, addressAgain, appKeyReplaced);
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }

@@ -121,7 +121,7 @@ public static partial class RosterFile
             if (Utf8JapaneseBefore(bytes, notUtf8.Index))
             {
                 throw new RosterFileException(
-                    $"The file is UTF-8 with Japanese text up to a line in another encoding{Where(bytes, notUtf8)}: save that line as UTF-8 too (or the whole file as one encoding).");
+                    $"The file is UTF-8 with Japanese text up to a line in another encoding{Where(bytes, notUtf8)}: save that line as UTF-8 too (or the whole file as one encoding). If the file is Shift_JIS throughout, name it with --encoding {ShiftJis}.");
             }
         }
 
@@ -150,12 +150,17 @@ public static partial class RosterFile
         }
     }
 
-    /// <summary>Whether the lines before the one holding <paramref name="index"/> have Japanese in UTF-8 (three-byte characters).</summary>
+    /// <summary>
+    /// Whether the lines before the one holding <paramref name="index"/> have Japanese in UTF-8
+    /// (three-byte characters) that Shift_JIS cannot read: some Shift_JIS kanji (邉, lead bytes E0–EF)
+    /// happen to be valid UTF-8 too, and a genuine Shift_JIS file must not be refused for them.
+    /// </summary>
     private static bool Utf8JapaneseBefore(byte[] bytes, int index)
     {
         var lineStart = index <= 0 || index > bytes.Length ? 0 : bytes.AsSpan(0, index).LastIndexOf((byte)'\n') + 1;
         var start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
-        return lineStart > start && StrictUtf8.GetString(bytes, start, lineStart - start).Any(c => c >= '\u0800');
+        return lineStart > start && StrictUtf8.GetString(bytes, start, lineStart - start).Any(c => c >= '\u0800')
+            && !ReadsAsShiftJis(bytes[start..lineStart]);
     }
 
     private static bool IsUtf8WithJapanese(byte[] bytes)
@@ -190,6 +195,7 @@ public static partial class RosterFile
     public static RosterFileContent Parse(string text, string encodingName)
     {
         var malformed = new List<RosterRejection>();
+        var userIdColumn = -1;
         var options = CsvReaderOptions.Default with
         {
             // Detection could take a semicolon inside a name for the separator.
@@ -200,7 +206,7 @@ public static partial class RosterFile
             // A stray quote or a short line is reported with its line, never loaded half-right.
             MalformedData = CsvMalformedDataHandling.Skip,
             FieldCountMismatch = CsvFieldCountHandling.Skip,
-            OnMalformedRecord = record => malformed.Add(new RosterRejection((int)record.LineNumber, Describe(record))),
+            OnMalformedRecord = record => malformed.Add(new RosterRejection((int)record.LineNumber, Describe(record), UserIdOf(record, userIdColumn))),
             // Roster values are personal data; messages that could reach a log leave them out.
             IncludeValuesInExceptions = false,
         };
@@ -240,6 +246,7 @@ public static partial class RosterFile
             // A misspelt column (e-mail) would be dropped without a word, and every roster address with it.
             unread = headers.Where(h => h.Length > 0 && !Columns.Any(names => names.Contains(h, StringComparer.OrdinalIgnoreCase))).ToList();
             mapper = CsvRecordMapper.Create<RosterRow>(csv);
+            userIdColumn = headers.FindIndex(h => Columns[0].Contains(h, StringComparer.OrdinalIgnoreCase));
         }
         catch (Exception e) when (e is CsvFormatException or KeyNotFoundException)
         {
@@ -262,6 +269,16 @@ public static partial class RosterFile
 
         return new RosterFileContent(encodingName, rows, malformed, hasEmailColumn, unread);
     }
+
+    /// <summary>
+    /// The user ID a line with too few or too many fields names, when it has no quotes to misread:
+    /// that member is in the file (not a leaver), and a second line for them is a duplicate.
+    /// </summary>
+    private static string? UserIdOf(CsvMalformedRecord record, int column) =>
+        record.Reason == CsvMalformedReason.FieldCountMismatch && column >= 0 && record.RawRecord is { } raw && !raw.Contains('"')
+        && raw.TrimEnd('\r', '\n').Split(',') is var fields && column < fields.Length
+            ? RosterRowValidation.NormalizedUserIdOf(fields[column])
+            : null;
 
     private static string Describe(CsvMalformedRecord record) => record.Reason switch
     {

@@ -215,7 +215,7 @@ public sealed class RosterImporter(
     private RosterLines ReadAndValidate(RosterImportRequest request)
     {
         var content = RosterFile.Read(request.FilePath, request.Encoding);
-        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, SocietyTime.Today(time.GetUtcNow()));
+        var (valid, invalid) = RosterRowValidation.Validate(content.Rows, SocietyTime.Today(time.GetUtcNow()), content.Malformed);
         return new RosterLines(
             content.EncodingName, content.Rows.Count + content.Malformed.Count, valid, [.. content.Malformed.Concat(invalid).OrderBy(r => r.Line)],
             content.HasEmailColumn, content.UnreadColumns);

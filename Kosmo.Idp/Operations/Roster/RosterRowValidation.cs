@@ -20,28 +20,27 @@ public static partial class RosterRowValidation
 
     private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", "yyyy/M/d"];
 
-    public static (List<RosterEntry> Valid, List<RosterRejection> Rejected) Validate(IEnumerable<RosterRow> rows, DateOnly today)
+    /// <param name="malformed">Lines the CSV reader could not split into a member: the user IDs they name count too.</param>
+    public static (List<RosterEntry> Valid, List<RosterRejection> Rejected) Validate(
+        IReadOnlyList<RosterRow> rows, DateOnly today, IReadOnlyList<RosterRejection>? malformed = null)
     {
         var valid = new List<RosterEntry>();
         var rejected = new List<RosterRejection>();
-        var firstLineOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Every line that names a user ID counts, valid or not: a second line for a member whose first
+        // line was refused must not load as if it were the only one.
+        var firstLineOf = rows.Select(row => (row.Line, Id: NormalizedUserIdOf(row.UserId)))
+            .Concat((malformed ?? []).Select(rejection => (rejection.Line, Id: rejection.NormalizedUserId)))
+            .Where(line => line.Id is not null)
+            .GroupBy(line => line.Id!, StringComparer.Ordinal)
+            .ToDictionary(group => group.Key, group => group.Min(line => line.Line), StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var reasons = new List<string>();
             var entry = Check(row, today, reasons);
-            // Every line that names a user ID counts, valid or not: a second line for a member whose first
-            // line was refused must not load as if it were the only one.
-            var normalized = string.IsNullOrWhiteSpace(row.UserId) ? null : Member.Normalize(row.UserId.Trim());
-            if (normalized is not null)
+            var normalized = NormalizedUserIdOf(row.UserId);
+            if (normalized is not null && firstLineOf[normalized] is var first && first != row.Line)
             {
-                if (firstLineOf.TryGetValue(normalized, out var first))
-                {
-                    reasons.Add($"duplicate user ID {row.UserId!.Trim()} (first on line {first})");
-                }
-                else
-                {
-                    firstLineOf[normalized] = row.Line;
-                }
+                reasons.Add($"duplicate user ID {row.UserId!.Trim()} (first on line {first})");
             }
 
             if (reasons.Count > 0)
@@ -56,6 +55,8 @@ public static partial class RosterRowValidation
 
         return (valid, rejected);
     }
+
+    public static string? NormalizedUserIdOf(string? userId) => string.IsNullOrWhiteSpace(userId) ? null : Member.Normalize(userId.Trim());
 
     private static RosterEntry? Check(RosterRow row, DateOnly today, List<string> reasons)
     {
