@@ -285,6 +285,12 @@ public sealed class AccountTests
         _clock.Advance(TimeSpan.FromMinutes(5));
         var same = await ChangePasswordAsync(browser, Password, Password);
         Assert.That(ErrorOn(same, "new-password-error"), Does.Contain("現在のパスワードと同じ"));
+        var refusals = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "A0004").Select(m => m.Id).SingleAsync();
+            return await db.AuditEvents.Where(a => a.MemberId == id && a.Kind == Kosmo.Idp.Operations.Audit.AuditKinds.PasswordRefused).Select(a => a.Detail).ToListAsync();
+        });
+        Assert.That(refusals, Has.Exactly(1).StartsWith("account page"), "refused by the rules, audited as on the journey's page");
         var changed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>
         {
             ["CurrentPassword"] = Password, ["NewPassword"] = "Brand-New-Pass-1", ["Confirmation"] = "Brand-New-Pass-1",

@@ -732,6 +732,14 @@ public sealed class OneTimePasswordTests
         Assert.That(ErrorOn(await SubmitCodeAsync(browser, code, "email"), "otp-error"), Does.Contain("使えなくなりました"), "the right code is dead too");
 
         Assert.That(messages[4], Does.Contain("分ほどしてから").And.Contain("健康保険組合にお問い合わせ"), "how long, and the way out for a member without recovery codes");
+        var audited = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "T0007").Select(m => m.Id).SingleAsync();
+            return await db.AuditEvents.Where(a => a.MemberId == id && (a.Kind == AuditKinds.OtpFailed || a.Kind == AuditKinds.OtpLockedOut))
+                .OrderBy(a => a.Id).Select(a => a.Kind).ToListAsync();
+        });
+        Assert.That(audited, Is.EqualTo(new[] { AuditKinds.OtpFailed, AuditKinds.OtpFailed, AuditKinds.OtpFailed, AuditKinds.OtpFailed, AuditKinds.OtpLockedOut }),
+            "four failures, the fifth the lockout, and the right code refused after it no new failure: as for app codes");
 
         var mailsBefore = _factory.Mail.To("t0007@example.jp").Count;
         var resend = await ResendAsync(browser);

@@ -13,7 +13,8 @@ namespace Kosmo.Idp.Journey;
 /// login's per-user-ID lockout, and a wrong one is audited as a failed sign-in.
 /// </summary>
 public sealed class PasswordRecheck(
-    KosmoDbContext db, PasswordHashing hashing, AttemptThrottle throttle, AuditLog audit, IStringLocalizer<Strings> text)
+    KosmoDbContext db, PasswordHashing hashing, AttemptThrottle throttle, AuditLog audit, IStringLocalizer<Strings> text,
+    Operations.Telemetry.KosmoMetrics? metrics = null)
 {
     /// <summary>
     /// Null when the password is right (the failure count starts again); otherwise the message for
@@ -32,6 +33,8 @@ public sealed class PasswordRecheck(
 
         if (await throttle.RemainingLockAsync(member.NormalizedUserId, cancellationToken) is { } locked)
         {
+            // Counted as the login page counts it: the same lock, the same secret.
+            metrics?.SignInRefusedWhileLockedOut();
             return Locked(locked);
         }
 

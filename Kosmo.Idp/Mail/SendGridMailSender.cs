@@ -41,11 +41,15 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
                 logger.LogError(e, "SendGrid's client failed at {Host}", clientOptions.Host);
             }
 
+            // A request that timed out may have been accepted all the same (its secret stays live, and it is
+            // counted by what it carried, as sent); one refused or not connected was not.
+            if (e is TaskCanceledException)
+            {
+                throw new MailMaybeSentException("SendGrid did not answer in time.", e);
+            }
+
             metrics?.MailFailed();
-            // A request that timed out may have been accepted all the same; one refused or not connected was not.
-            throw e is TaskCanceledException
-                ? new MailMaybeSentException("SendGrid did not answer in time.", e)
-                : new MailNotSentException("SendGrid could not be reached.", e);
+            throw new MailNotSentException("SendGrid could not be reached.", e);
         }
 
         if (!response.IsSuccessStatusCode)

@@ -298,6 +298,13 @@ public sealed class AccountModel(
             compareWithCurrent: refusal is null);
         if (refusal is not null || problems.Count > 0)
         {
+            // Refused by the rules (with the current password proven): audited as on the journey's page.
+            if (refusal is null)
+            {
+                audit.Record(AuditKinds.PasswordRefused, Member.Id, "account page: " + string.Join(", ", problems));
+                await Db.SaveChangesAsync(cancellationToken);
+            }
+
             return await ShowAsync(cancellationToken);
         }
 

@@ -161,7 +161,7 @@ public sealed class EmailOtpSender(
         var failures = await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => (int?)c.Failures).FirstOrDefaultAsync(cancellationToken)
             ?? settings.EmailMaximumFailures;
         var left = settings.EmailMaximumFailures - failures;
-        return new OtpCheck(left > 0 ? OtpCheckStatus.Wrong : OtpCheckStatus.TooManyFailures, Math.Max(0, left));
+        return left > 0 ? new OtpCheck(OtpCheckStatus.Wrong, left) : new OtpCheck(OtpCheckStatus.TooManyFailures, 0, ReachedLimit: true);
     }
 
     private byte[]? _key;
@@ -201,4 +201,5 @@ public enum OtpCheckStatus
     NoCode,
 }
 
-public sealed record OtpCheck(OtpCheckStatus Status, int TriesLeft);
+/// <param name="ReachedLimit">This wrong code was the last one allowed: the one try that locks, told apart from the tries refused after it.</param>
+public sealed record OtpCheck(OtpCheckStatus Status, int TriesLeft, bool ReachedLimit = false);

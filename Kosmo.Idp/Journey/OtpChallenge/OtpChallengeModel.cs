@@ -133,6 +133,7 @@ public sealed class OtpChallengeModel(
         // A code typed in another tab meanwhile made email the member's method: changing it is the account page's.
         if (Member.ReopenMethodChoice(time.GetUtcNow()))
         {
+            audit.Record(AuditKinds.OtpMethodChosen, Member.Id, "none: choosing again from the code page");
             await Db.SaveChangesAsync(cancellationToken);
         }
 
@@ -181,7 +182,16 @@ public sealed class OtpChallengeModel(
             return await CompleteAsync(AuthenticationMethods.ByEmail, cancellationToken);
         }
 
-        audit.Record(AuditKinds.OtpFailed, Member.Id, "email: " + check.Status);
+        // As for app codes: the try that reaches the limit is the lockout; tries refused after it are no new failure.
+        if (check.ReachedLimit)
+        {
+            audit.Record(AuditKinds.OtpLockedOut, Member.Id, "email");
+        }
+        else if (check.Status != OtpCheckStatus.TooManyFailures)
+        {
+            audit.Record(AuditKinds.OtpFailed, Member.Id, "email: " + check.Status);
+        }
+
         await Db.SaveChangesAsync(cancellationToken);
         Error = check.Status switch
         {

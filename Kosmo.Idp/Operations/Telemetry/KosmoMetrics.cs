@@ -31,7 +31,7 @@ public sealed class KosmoMetrics
         _mailsFailed = meter.CreateCounter<long>("kosmo.mails.failed", "{mail}",
             "Mails the provider did not accept or could not be reached for; the member was asked to retry.");
         _journeySteps = meter.CreateCounter<long>("kosmo.journey.steps_completed", "{step}",
-            "First-login journey steps completed, by step (app_setup and recovery_codes also when done again from the account page).");
+            "First-login journey steps completed, by step (app_setup, recovery_codes and email also when done again from the account page).");
         _accountLocks = meter.CreateCounter<long>("kosmo.account.locks", "{lock}",
             "Accounts locked until an operator unlocks them (too many wrong birthdates).");
         _backchannelLogouts = meter.CreateCounter<long>("kosmo.backchannel_logouts", "{token}",
@@ -61,7 +61,8 @@ public sealed class KosmoMetrics
             case AuditKinds.BirthDateConfirmed: Step("birthdate"); break;
             case AuditKinds.TermsAccepted: Step("terms"); break;
             case AuditKinds.EmailVerified: Step("email"); break;
-            case AuditKinds.OtpMethodChosen: Step("otp_method"); break;
+            // Not the code page's "choose again", which undoes a choice.
+            case AuditKinds.OtpMethodChosen when detail is "Email" or "App": Step("otp_method"); break;
             case AuditKinds.AppDeviceAdded: Step("app_setup"); break;
             case AuditKinds.RecoveryCodesIssued: Step("recovery_codes"); break;
             case AuditKinds.PasswordChanged when detail == "first login": Step("new_password"); break;
