@@ -66,6 +66,11 @@ public sealed class CommandLineTests
         }
 
         Assert.That(output.ToString(), Does.Contain("signing").And.Contain("announced"));
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var audited = new NpgsqlCommand("SELECT detail FROM audit_events WHERE kind = 'keys.rotated'", db);
+        Assert.That((string?)await audited.ExecuteScalarAsync(), Does.StartWith("signing key").And.Contain("generation 2").And.Contain("by "),
+            "who added a key, and when it takes over, is asked after an incident");
     }
 
     [Test]

@@ -45,4 +45,5 @@ public static class AuditKinds
     public const string ClientUpdated = "client.updated";
     public const string ClientRemoved = "client.removed";
     public const string SigningKeyWithdrawn = "keys.signing-key-withdrawn";
+    public const string KeyRotated = "keys.rotated";
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Protocol.Keys;
 
-public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, TimeProvider time, ILogger<ProtocolKeyStore> logger)
+public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, TimeProvider time, ILogger<ProtocolKeyStore> logger, Operations.Audit.AuditLog? audit = null)
 {
     /// <summary>Creates the first key of each purpose on a new database; a no-op afterwards.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
@@ -53,6 +53,9 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
         var now = time.GetUtcNow();
         var key = material.Create(purpose, latest + 1, now, now + wait);
         db.ProtocolKeys.Add(key);
+        // Saved with the key: who added a key, and when it takes over, is asked after an incident.
+        audit?.Record(Operations.Audit.AuditKinds.KeyRotated, null,
+            $"{purpose.ToString().ToLowerInvariant()} key {key.KeyId} (generation {key.Generation}) added, in use from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z; {Operations.MemberCommands.OperatorNote.ForCurrentUser(null)}");
         await db.SaveChangesAsync(cancellationToken);
         return key;
     }
