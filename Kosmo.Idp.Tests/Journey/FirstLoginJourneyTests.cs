@@ -41,6 +41,9 @@ public sealed class FirstLoginJourneyTests
         var termsPage = await FollowAsync(browser, afterBirthDate);
         var termsHtml = await termsPage.Content.ReadAsStringAsync();
         Assert.That(termsHtml, Does.Contain("KOSMO Web 利用規約").And.Contain("同意する"));
+        var terms = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(termsHtml).GetElementById("terms-text")!;
+        Assert.That(terms.QuerySelector("h2")?.TextContent, Is.EqualTo("KOSMO Web 利用規約"), "the title, and each article's heading, for screen readers to move by");
+        Assert.That(terms.QuerySelectorAll("h3").Select(h => h.TextContent), Has.Some.EqualTo("第1条（目的）"));
         var afterTerms = await HtmlForm.SubmitAsync(browser, termsPage, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
         Assert.That(PathOf(afterTerms), Is.EqualTo("/journey/email"));
 

@@ -43,7 +43,7 @@ public static class MemberNoticeMail
             <p>{Lines(body.Japanese)}</p>
             <p>{encode.Encode(contact.Japanese)}</p>
             <hr>
-            <p lang="en">{Lines(body.English)}<br>{encode.Encode(contact.English)}</p>
+            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(contact.English)}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;

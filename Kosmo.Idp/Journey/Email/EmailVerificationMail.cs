@@ -49,7 +49,7 @@ public static class EmailVerificationMail
             <p>{encode.Encode(paste.Japanese)}<br><span style="word-break:break-all;">{href}</span></p>
             <p>{encode.Encode(lasts.Japanese)}{encode.Encode(then.Japanese)}<br>{encode.Encode(notYou.Japanese)}</p>
             <hr>
-            <p lang="en">{encode.Encode(what.English)} {encode.Encode(press.English)} {encode.Encode(paste.English)} {encode.Encode(lasts.English)} {encode.Encode(then.English)} {encode.Encode(notYou.English)}</p>
+            <p lang="en">{encode.Encode(what.English)} {Shared.JapaneseRuns.Marked(press.English)} {encode.Encode(paste.English)} {encode.Encode(lasts.English)} {encode.Encode(then.English)} {encode.Encode(notYou.English)}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;

@@ -1,0 +1,23 @@
+using Kosmo.Idp.Shared;
+
+namespace Kosmo.Idp.Tests.Journey;
+
+/// <summary>English text quoting Japanese marks those words as Japanese, so an English screen-reader voice does not spell them out.</summary>
+public sealed class JapaneseRunsTests
+{
+    [Test]
+    public void JapaneseWordsInEnglishText_AreMarkedAsJapanese_AndTheRestIsEncoded()
+    {
+        var marked = JapaneseRuns.Marked("If you received a notice (資格情報のお知らせ), use symbol (記号) & number <番号>.");
+
+        Assert.That(marked, Is.EqualTo(
+            "If you received a notice (<span lang=\"ja\">資格情報のお知らせ</span>), use symbol (<span lang=\"ja\">記号</span>) &amp; number &lt;<span lang=\"ja\">番号</span>&gt;."));
+    }
+
+    [Test]
+    public void AButtonLabelQuotedInAnEnglishMail_IsMarkedAsJapanese()
+    {
+        Assert.That(JapaneseRuns.Marked("Press the button above (メールアドレスを確認する) to confirm it."),
+            Does.Contain("<span lang=\"ja\">メールアドレスを確認する</span>"));
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Html;
+
+namespace Kosmo.Idp.Shared;
+
+/// <summary>
+/// English text that quotes Japanese (the paper notice's name 資格情報のお知らせ, a button's label):
+/// the Japanese runs are marked lang="ja", so that an English screen-reader voice hands them to a
+/// Japanese one instead of spelling them out (WCAG 3.1.2). Everything else is HTML-encoded as usual.
+/// </summary>
+public static class JapaneseRuns
+{
+    // Japanese stays readable in the markup (and in a mail's source); only what HTML needs is escaped.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
+
+    public static string Marked(string text)
+    {
+        var html = new StringBuilder();
+        var start = 0;
+        while (start < text.Length)
+        {
+            var japanese = IsJapanese(text[start]);
+            var end = start;
+            // Spaces and the punctuation between two Japanese words stay inside the run.
+            while (end < text.Length && (IsJapanese(text[end]) == japanese || (japanese && text[end] == ' ' && end + 1 < text.Length && IsJapanese(text[end + 1]))))
+            {
+                end++;
+            }
+
+            var run = Encoder.Encode(text[start..end]);
+            html.Append(japanese ? $"<span lang=\"ja\">{run}</span>" : run);
+            start = end;
+        }
+
+        return html.ToString();
+    }
+
+    public static IHtmlContent Html(string text) => new HtmlString(Marked(text));
+
+    // Kana, CJK ideographs and their punctuation, full-width forms.
+    private static bool IsJapanese(char c) => c is >= '\u3000' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uFF00' and <= '\uFFEF' or >= '\uF900' and <= '\uFAFF';
+}
