@@ -16,6 +16,24 @@ public sealed class LaterLoginBrowserTests : BrowserTests
 {
     private const string Password = "Later-Login-2026";
 
+    [Test]
+    public async Task AMemberWhoSwitchesToEnglishToReadAnError_KeepsTheUserIdTyped_ButNotThePassword()
+    {
+        await using var session = Session("ja", Device.Phone);
+        var japanese = new MemberPages(Host, session, "ja");
+        var english = new MemberPages(Host, session, "en");
+        var screen = await session.NewDeviceAsync(Device.Phone);
+        await japanese.OpenPortalAsync(screen, "login-before-switch");
+        await japanese.LogInAsync(screen, "LANG0001", "not-the-password");
+        await Expect(screen.Locator("#login-error")).ToBeVisibleAsync();
+
+        await english.ChooseLanguageAsync(screen);
+
+        await Expect(english.Heading(screen, "Login.Title")).ToBeVisibleAsync();
+        await Expect(english.Field(screen, "Login.UserId")).ToHaveValueAsync("LANG0001");
+        await Expect(english.Field(screen, "Login.Password")).ToHaveValueAsync("");
+    }
+
     [TestCase("en", Device.Desktop)]
     [TestCase("ja", Device.Phone)]
     public async Task EmailMember_SignsInWithTheMailedCode_AndLoggingOutOfThePortalEndsTheProviderSession(string language, Device device)
