@@ -157,6 +157,31 @@ public sealed class SignInDuringSignOutTests
     }
 
     [Test]
+    public async Task AnotherMembersSignIn_GoesOn_WhenTheSessionItReplacesCannotBeEnded()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await TestMembers.AddAsync(factory, "S0010", Password);
+        await TestMembers.AddAsync(factory, "S0011", Password);
+        var portal = TestRelyingApp.Portal(factory);
+        await portal.SignedInAsync("S0010", Password);
+
+        // Ending the first member's session fails (a failover, a full disk) after the second sign-in was saved.
+        await FailingWrites.StartAsync(factory, "ended_sessions", "INSERT");
+        HttpResponseMessage signedIn;
+        try
+        {
+            signedIn = await LoginAsync(portal.Browser, "S0011", Password);
+        }
+        finally
+        {
+            await FailingWrites.StopAsync(factory, "ended_sessions");
+        }
+
+        Assert.That(PathOf(signedIn), Is.EqualTo("/journey/otp"), "not an error page that drops the new cookie and leaves the browser in the first member's session");
+        Assert.That(PathOf(await OtpMail.CompleteAsync(factory, portal.Browser, signedIn, "s0011@example.jp")), Is.EqualTo("/"));
+    }
+
+    [Test]
     public async Task AppsAreToldOfTheSessionAnotherSignInReplaced_OnlyOnceItsEndIsSaved()
     {
         var endedWhenTold = new System.Collections.Concurrent.ConcurrentQueue<long>();

@@ -184,22 +184,35 @@ public sealed class SessionTermination(
     /// </remarks>
     public async Task EndReplacedAsync(HttpContext context, string? continuedId)
     {
-        if (MemberSession.EarlierInBrowser(context) is not { Id: { } earlier } replaced || earlier == continuedId
-            || journey.IsTooOld(replaced)
-            // Ended already, by a sign-out here or by a sign-out everywhere (which raised the version).
-            || await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None)
-            || await db.Members.Where(m => m.Id == replaced.MemberId).Select(m => (int?)m.SessionVersion).SingleOrDefaultAsync() != replaced.Version)
+        if (MemberSession.EarlierInBrowser(context) is not { Id: { } earlier } replaced || earlier == continuedId || journey.IsTooOld(replaced))
         {
             return;
         }
 
         try
         {
+            // Ended already, by a sign-out here or by a sign-out everywhere (which raised the version).
+            if (await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None)
+                || await db.Members.Where(m => m.Id == replaced.MemberId).Select(m => (int?)m.SessionVersion).SingleOrDefaultAsync() != replaced.Version)
+            {
+                return;
+            }
+
             await EndAsync([(replaced.MemberId, earlier)], "another sign-in in the same browser");
         }
-        catch (Exception e) when (DatabaseUnavailable.Busy(e))
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("The session this browser's new sign-in replaced could not be ended now (its lock is held); it ends at its idle timeout");
+            // The new sign-in is committed and its cookie set: an error page now would drop that cookie
+            // and leave the browser in the earlier member's session. What was tracked for the attempt goes.
+            db.ChangeTracker.Clear();
+            if (DatabaseUnavailable.Busy(e))
+            {
+                logger.LogWarning("The session this browser's new sign-in replaced could not be ended now (its lock is held); it ends at its idle timeout");
+            }
+            else
+            {
+                logger.LogError(e, "The session this browser's new sign-in replaced could not be ended; it ends at its idle timeout");
+            }
         }
     }
 

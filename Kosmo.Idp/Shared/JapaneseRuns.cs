@@ -36,7 +36,9 @@ public static class JapaneseRuns
         return html.ToString();
     }
 
-    public static IHtmlContent Html(string text) => new HtmlString(Marked(text));
+    /// <summary>For a page: marked on English pages; a Japanese page (lang="ja" already) gets the text as it is.</summary>
+    public static IHtmlContent Html(string text) =>
+        new HtmlString(Localization.LocalizationRegistration.IsEnglish ? Marked(text) : Encoder.Encode(text));
 
     // Kana, CJK ideographs and their punctuation, full-width forms.
     private static bool IsJapanese(char c) => c is >= '\u3000' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uFF00' and <= '\uFFEF' or >= '\uF900' and <= '\uFAFF';

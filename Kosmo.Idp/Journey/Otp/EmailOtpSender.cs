@@ -157,9 +157,12 @@ public sealed class EmailOtpSender(
             return new OtpCheck(OtpCheckStatus.TooManyFailures, 0);
         }
 
-        // The row may be gone by now (the member's MFA reset): nothing left to try.
-        var failures = await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => (int?)c.Failures).FirstOrDefaultAsync(cancellationToken)
-            ?? settings.EmailMaximumFailures;
+        // The row may be gone by now (the member's MFA reset): nothing left to try, and no lockout either.
+        if (await db.EmailOtpChallenges.Where(c => c.Id == challenge.Id).Select(c => (int?)c.Failures).FirstOrDefaultAsync(cancellationToken) is not { } failures)
+        {
+            return new OtpCheck(OtpCheckStatus.NoCode, 0);
+        }
+
         var left = settings.EmailMaximumFailures - failures;
         return left > 0 ? new OtpCheck(OtpCheckStatus.Wrong, left) : new OtpCheck(OtpCheckStatus.TooManyFailures, 0, ReachedLimit: true);
     }

@@ -25,7 +25,7 @@ public sealed class KosmoMetrics
     {
         var meter = meters.Create(MeterName);
         _signIns = meter.CreateCounter<long>("kosmo.sign_ins", "{attempt}",
-            "Password sign-in attempts, by outcome: succeeded, failed, locked_out (this failure locked the user ID), refused_locked (the account is locked).");
+            "Password sign-in attempts, by outcome: succeeded, failed, locked_out (this failure locked the user ID), refused_locked_out (a password typed while the user ID is paused, at sign-in or on a signed-in page), refused_locked (the account is locked).");
         _otp = meter.CreateCounter<long>("kosmo.otp", "{event}",
             "One-time-password events, by method (email, app, recovery) and outcome (sent, not_sent, verified, failed, locked_out).");
         _mailsFailed = meter.CreateCounter<long>("kosmo.mails.failed", "{mail}",
