@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -118,41 +119,33 @@ public sealed record MemberSession(
         return (options, options.CookieManager.GetRequestCookie(context, options.Cookie.Name!));
     }
 
-    /// <summary>
-    /// The session this browser's cookie names, read by hand: the handler refuses an expired ticket,
-    /// whose id still names this browser's earlier sign-in.
-    /// </summary>
-    public static MemberSession? EarlierInBrowser(HttpContext context)
-    {
-        var (options, cookie) = RequestCookie(context);
-        return cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal);
-    }
-
-    /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="ContinuedIdAsync"/>), or null for a new one.</param>
+    /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="LiveInBrowserAsync"/>), or null for a new one.</param>
     public static MemberSession AfterPassword(Member member, DateTimeOffset now, string? continuedId = null) =>
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion,
             Id: continuedId ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
     /// <summary>
-    /// A sign-in in a browser that still holds one of this member's sessions (prompt=login, max_age,
-    /// the idle timeout passed) continues that session rather than starting another: signing out
-    /// here then also ends the apps signed in through the earlier sign-in (their refresh tokens may
-    /// sit in this very browser, a shared PC's), and "sign out the other devices" spares them as
-    /// this device's. Another member's session, one from before a sign-out everywhere, one already
-    /// signed out, or one begun longer ago than the session limit is never continued: the record
-    /// that a session was signed out is kept only that long (Pruner).
+    /// The session this browser still holds, while it counts: from its member's current session version,
+    /// begun less than the session limit ago, and not signed out (the record that a session was signed out
+    /// is kept only that long: Pruner). Read by hand: the handler refuses an expired ticket (the idle
+    /// timeout passed), whose id still names this browser's earlier sign-in. A new sign-in of the same
+    /// member continues it (prompt=login, max_age) rather than starting another: signing out here then also
+    /// ends the apps signed in through the earlier sign-in (their refresh tokens may sit in this very
+    /// browser, a shared PC's), and "sign out the other devices" spares them as this device's. Another
+    /// member's sign-in ends it (<see cref="Protocol.SessionTermination.EndReplacedAsync"/>).
     /// </summary>
-    public static async Task<string?> ContinuedIdAsync(HttpContext context, Member member, KosmoDbContext db, DateTimeOffset now)
+    public static async Task<MemberSession?> LiveInBrowserAsync(HttpContext context, KosmoDbContext db, DateTimeOffset now)
     {
-        var earlier = EarlierInBrowser(context);
+        var (options, cookie) = RequestCookie(context);
         var limit = context.RequestServices.GetRequiredService<IOptions<MemberSessionOptions>>().Value.ReauthenticateAfter;
-        if (earlier is not { Id: { } id } || earlier.MemberId != member.Id || earlier.Version != member.SessionVersion
+        if ((cookie is null ? null : From(options.TicketDataFormat.Unprotect(cookie)?.Principal)) is not { Id: { } id } earlier
             || now - earlier.AuthenticatedAt >= limit)
         {
             return null;
         }
 
-        return await EndedSessions.IsEndedAsync(db, id, context.RequestAborted) ? null : id;
+        var version = await db.Members.Where(m => m.Id == earlier.MemberId).Select(m => (int?)m.SessionVersion).SingleOrDefaultAsync(context.RequestAborted);
+        return version == earlier.Version && !await EndedSessions.IsEndedAsync(db, id, context.RequestAborted) ? earlier : null;
     }
 
     /// <summary>

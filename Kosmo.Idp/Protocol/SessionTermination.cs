@@ -20,7 +20,7 @@ namespace Kosmo.Idp.Protocol;
 /// </summary>
 public sealed class SessionTermination(
     IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations, Logout.BackchannelLogout backchannel,
-    KosmoDbContext db, AuditLog audit, TimeProvider time, MemberJourney journey, ILogger<SessionTermination> logger)
+    KosmoDbContext db, AuditLog audit, TimeProvider time, ILogger<SessionTermination> logger)
 {
     private const string SessionProperty = "kosmo_session";
 
@@ -172,8 +172,8 @@ public sealed class SessionTermination(
     }
 
     /// <summary>
-    /// A sign-in over another session in this browser (the next member at a shared PC, or this member
-    /// long after): the session the cookie named is ended with its apps, as if signed out here first.
+    /// Another member's sign-in over a live session in this browser (the next member at a shared PC,
+    /// <see cref="MemberSession.LiveInBrowserAsync"/>): that session is ended with its apps, as if signed out here first.
     /// Overwritten, it could no longer be signed out from this browser, while its apps' refresh tokens
     /// (a browser app's, in this very browser) kept working.
     /// </summary>
@@ -182,23 +182,11 @@ public sealed class SessionTermination(
     /// way, and a session that cannot be ended now (its lock held past the wait) still ends at its
     /// idle timeout and its apps' at the session limit.
     /// </remarks>
-    public async Task EndReplacedAsync(HttpContext context, string? continuedId)
+    public async Task EndReplacedAsync(MemberSession replaced)
     {
-        if (MemberSession.EarlierInBrowser(context) is not { Id: { } earlier } replaced || earlier == continuedId || journey.IsTooOld(replaced))
-        {
-            return;
-        }
-
         try
         {
-            // Ended already, by a sign-out here or by a sign-out everywhere (which raised the version).
-            if (await Journey.EndedSessions.IsEndedAsync(db, earlier, CancellationToken.None)
-                || await db.Members.Where(m => m.Id == replaced.MemberId).Select(m => (int?)m.SessionVersion).SingleOrDefaultAsync() != replaced.Version)
-            {
-                return;
-            }
-
-            await EndAsync([(replaced.MemberId, earlier)], "another sign-in in the same browser");
+            await EndAsync([(replaced.MemberId, replaced.Id)], "another sign-in in the same browser");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -69,18 +69,18 @@ public sealed class LoginModel(
 
         // One attempt at a time per user ID, so that guesses sent in parallel are counted like any others.
         var answer = await OneAtATime.RunAsync(db, normalized, () => AttemptAsync(normalized, cancellationToken), cancellationToken);
-        if (SignedIn is { } signedIn)
+        if (Replaced is { } replaced)
         {
             // Once this sign-in is committed, in a transaction of its own: the session it replaced in this
             // browser (another member's, at a shared PC) ends with its apps, as a sign-out would.
-            await sessions.EndReplacedAsync(HttpContext, signedIn.Id);
+            await sessions.EndReplacedAsync(replaced);
         }
 
         return answer;
     }
 
-    /// <summary>The session this post signed in, once it has.</summary>
-    private MemberSession? SignedIn { get; set; }
+    /// <summary>Another member's live session this browser held, which this post's sign-in replaced.</summary>
+    private MemberSession? Replaced { get; set; }
 
     private async Task<IActionResult> AttemptAsync(string normalized, CancellationToken cancellationToken)
     {
@@ -135,9 +135,10 @@ public sealed class LoginModel(
 
         audit.Record(AuditKinds.SignInSucceeded, member.Id, member.PasswordMustChange ? "initial password" : null);
         await db.SaveChangesAsync(cancellationToken);
-        var session = MemberSession.AfterPassword(member, now, await MemberSession.ContinuedIdAsync(HttpContext, member, db, now));
+        var earlier = await MemberSession.LiveInBrowserAsync(HttpContext, db, now);
+        var session = MemberSession.AfterPassword(member, now, earlier?.MemberId == member.Id ? earlier.Id : null);
         await session.SignInAsync(HttpContext);
-        SignedIn = session;
+        Replaced = earlier?.MemberId == member.Id ? null : earlier;
         ForgottenAtSignIn.Remember(HttpContext, member.Id, addressAgain, appKeyReplaced);
         return LocalRedirect(MemberJourney.UrlOf(journey.Next(member, session), ReturnUrl));
     }
