@@ -122,7 +122,6 @@ public static class PersistenceRegistration
         return certificate;
     }
 
-
     /// <summary>
     /// A failed statement is reported by whoever ran it: the request's event (at Error with the
     /// exception, at Warning for contention such as a lock timeout), a background job's own line,
@@ -134,6 +133,7 @@ public static class PersistenceRegistration
             (RelationalEventId.CommandError, LogLevel.Warning),
             (RelationalEventId.TransactionError, LogLevel.Warning),
             (CoreEventId.SaveChangesFailed, LogLevel.Warning)));
+
     private static string SqliteFile(WebApplicationBuilder builder)
     {
         var configured = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqlitePath)}"]

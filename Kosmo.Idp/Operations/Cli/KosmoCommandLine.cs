@@ -27,6 +27,12 @@ public static class KosmoCommandLine
     /// </summary>
     public static string? MisplacedCommand(string[] args)
     {
+        // The service's usual start has no arguments: nothing to build the commands for.
+        if (args.Length == 0)
+        {
+            return null;
+        }
+
         var names = Root().Subcommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         return args.FirstOrDefault(names.Contains);
     }

@@ -38,9 +38,9 @@ public sealed class ClientAdministration(
 
     public async Task<ClientChange> AddAsync(RelyingApp app, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(app.ClientId))
+        if (EmptyId(app.ClientId) is { } empty)
         {
-            return ClientChange.Refused("The client id is empty: " + RelyingAppValidation.ClientIdRule);
+            return empty;
         }
 
         if (await applications.FindByClientIdAsync(app.ClientId, cancellationToken) is not null)
@@ -227,9 +227,9 @@ public sealed class ClientAdministration(
     private async Task<(object? Application, OpenIddictApplicationDescriptor? Descriptor, ClientChange? Refusal)> FindOperatorAppAsync(
         string clientId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(clientId))
+        if (EmptyId(clientId) is { } empty)
         {
-            return (null, null, ClientChange.Refused("The client id is empty: " + RelyingAppValidation.ClientIdRule));
+            return (null, null, empty);
         }
 
         var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
@@ -246,6 +246,10 @@ public sealed class ClientAdministration(
             ? (application, descriptor, null)
             : (null, null, ClientChange.Refused($"{clientId} is managed by configuration (RelyingApps:Apps): change it there."));
     }
+
+    /// <summary>An empty client id is bad usage, said as such, before the store is asked (which throws on it).</summary>
+    private static ClientChange? EmptyId(string clientId) =>
+        string.IsNullOrWhiteSpace(clientId) ? ClientChange.Refused("The client id is empty: " + RelyingAppValidation.ClientIdRule) : null;
 
     private bool IsConfigured(string clientId) =>
         configuration.GetSection(RelyingAppOptions.Section + ":Apps").GetChildren()

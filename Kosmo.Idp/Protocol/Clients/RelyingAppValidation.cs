@@ -87,7 +87,7 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 else if (uri.UserInfo.Length > 0)
                 {
                     // A password in a URL would be stored, listed, logged and audited with it.
-                    failures.Add($"{at}: '{uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped)}' must not carry a user name or password.");
+                    failures.Add($"{at}: '{WithoutCredentials(uri)}' must not carry a user name or password.");
                 }
             }
 
@@ -98,7 +98,7 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
             }
             else if (app.HomeUrl is { UserInfo.Length: > 0 } withUser)
             {
-                failures.Add($"{at}: the home URL '{withUser.GetComponents(UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped)}' must not carry a user name or password.");
+                failures.Add($"{at}: the home URL '{WithoutCredentials(withUser)}' must not carry a user name or password.");
             }
         }
 
@@ -111,6 +111,9 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
     /// </summary>
     private bool IsWebAddress(Uri uri) =>
         uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && (uri.IsLoopback || environment.IsDevelopment()));
+
+    /// <summary>The URL as the refusal names it: the password it carries is not repeated.</summary>
+    private static string WithoutCredentials(Uri uri) => uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,63}$")]
     private static partial Regex ClientIdShape();
