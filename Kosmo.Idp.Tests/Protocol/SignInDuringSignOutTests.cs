@@ -51,17 +51,10 @@ public sealed class SignInDuringSignOutTests
         var accountPage = await pc.GetAsync("/account");
 
         // The account page's save held up, as by a slow database: its audit insert waits on the table.
-        await using var blocker = new NpgsqlConnection(factory.ConnectionString);
-        await blocker.OpenAsync();
-        await using var hold = await blocker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE audit_events IN SHARE MODE", blocker, hold))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
-
+        await using var hold = await HoldTableAsync(factory, "audit_events");
         var signOutOthers = HtmlForm.SubmitAsync(pc, accountPage, new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var answer = await AskedSilentlyBeforeAsync(TestRelyingApp.Portal(factory), phone, () => hold.CommitAsync());
+        var answer = await AskedSilentlyBeforeAsync(TestRelyingApp.Portal(factory), phone, () => hold.Transaction.CommitAsync());
 
         Assert.That((await signOutOthers).Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
         Assert.That(answer.Code, Is.Null, "the phone's app would keep tokens that outlive 'sign out other devices'");
@@ -144,13 +137,7 @@ public sealed class SignInDuringSignOutTests
         await portal.SignedInAsync("S0006", Password);
 
         // The first member's row is busy (a roster import updating it, an operator's command).
-        await using var connection = new NpgsqlConnection(factory.ConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var command = new NpgsqlCommand($"SELECT 1 FROM members WHERE id = '{first.Id}' FOR UPDATE", connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync();
-        }
+        await using var hold = await HoldAsync(factory, $"SELECT 1 FROM members WHERE id = '{first.Id}' FOR UPDATE");
 
         var signedIn = await LoginAsync(portal.Browser, "S0007", Password);
         Assert.That(PathOf(signedIn), Is.EqualTo("/journey/otp"), "the next member's own sign-in goes on");
@@ -229,12 +216,15 @@ public sealed class SignInDuringSignOutTests
     }
 
     /// <summary>Holds <paramref name="table"/> against writes until the returned transaction ends.</summary>
-    private static async Task<HeldTable> HoldTableAsync(KosmoFactory factory, string table)
+    private static Task<HeldTable> HoldTableAsync(KosmoFactory factory, string table) => HoldAsync(factory, $"LOCK TABLE {table} IN SHARE MODE");
+
+    /// <summary>Another connection's lock, taken by <paramref name="statement"/> and held until the returned transaction ends.</summary>
+    private static async Task<HeldTable> HoldAsync(KosmoFactory factory, string statement)
     {
         var connection = new NpgsqlConnection(factory.ConnectionString);
         await connection.OpenAsync();
         var transaction = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand($"LOCK TABLE {table} IN SHARE MODE", connection, transaction);
+        await using var command = new NpgsqlCommand(statement, connection, transaction);
         await command.ExecuteNonQueryAsync();
         return new HeldTable(connection, transaction);
     }
