@@ -20,4 +20,13 @@ public sealed class JapaneseRunsTests
         Assert.That(JapaneseRuns.Marked("Press the button above (メールアドレスを確認する) to confirm it."),
             Does.Contain("<span lang=\"ja\">メールアドレスを確認する</span>"));
     }
+
+    [Test]
+    public void AKanjiBeyondTheBasicPlane_StaysWholeInsideTheJapaneseRun()
+    {
+        // 𠮷 (U+20BB7), as in the family name 𠮷田, is two UTF-16 halves; the encoder writes it as a
+        // character reference, which the browser shows as the kanji.
+        Assert.That(JapaneseRuns.Marked("Name: 𠮷田 太郎."),
+            Is.EqualTo("Name: <span lang=\"ja\">&#x20BB7;田 太郎</span>."));
+    }
 }

@@ -20,12 +20,12 @@ public static class JapaneseRuns
         var start = 0;
         while (start < text.Length)
         {
-            var japanese = IsJapanese(text[start]);
+            var japanese = IsJapaneseAt(text, start);
             var end = start;
             // Spaces and the punctuation between two Japanese words stay inside the run.
-            while (end < text.Length && (IsJapanese(text[end]) == japanese || (japanese && text[end] == ' ' && end + 1 < text.Length && IsJapanese(text[end + 1]))))
+            while (end < text.Length && (IsJapaneseAt(text, end) == japanese || (japanese && text[end] == ' ' && end + 1 < text.Length && IsJapaneseAt(text, end + 1))))
             {
-                end++;
+                end += char.IsSurrogatePair(text, end) ? 2 : 1;
             }
 
             var run = Encoder.Encode(text[start..end]);
@@ -40,6 +40,15 @@ public static class JapaneseRuns
     public static IHtmlContent Html(string text) =>
         new HtmlString(Localization.LocalizationRegistration.IsEnglish ? Marked(text) : Encoder.Encode(text));
 
-    // Kana, CJK ideographs and their punctuation, full-width forms.
-    private static bool IsJapanese(char c) => c is >= '\u3000' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uFF00' and <= '\uFFEF' or >= '\uF900' and <= '\uFAFF';
+    // Kana, CJK ideographs and their punctuation, full-width forms; and the rarer kanji of names
+    // (𠮷, 𩸽) beyond the Basic Multilingual Plane, which a string holds as two UTF-16 halves.
+    private static bool IsJapaneseAt(string text, int index)
+    {
+        if (char.IsSurrogatePair(text, index))
+        {
+            return char.ConvertToUtf32(text, index) is >= 0x20000 and <= 0x3FFFF;
+        }
+
+        return text[index] is >= '\u3000' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uFF00' and <= '\uFFEF' or >= '\uF900' and <= '\uFAFF';
+    }
 }
