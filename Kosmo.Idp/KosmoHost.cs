@@ -29,6 +29,8 @@ public static class KosmoHost
         // Kestrel's configuration keep working for a developer who sets one.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRootBesideTheBinary(args) });
         builder.WebHost.UseKestrelHttpsConfiguration();
+        // "Server: Kestrel" on every answer only tells a scanner what to try.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.AddKosmoLogging();
         builder.AddKosmoTelemetry();
 

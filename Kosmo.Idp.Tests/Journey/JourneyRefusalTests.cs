@@ -326,6 +326,7 @@ public sealed class JourneyRefusalTests
         Assert.That(_factory.Mail.To("f0007@example.jp"), Has.Count.EqualTo(1));
     }
 
+    [TestCase("", "新しいパスワードを入力してください")]
     [TestCase("Ab3", "8文字以上")]
     [TestCase("😀😀😀😀a1", "8文字以上")]
     [TestCase("Abcdefg1\u0001", "使えない文字")]

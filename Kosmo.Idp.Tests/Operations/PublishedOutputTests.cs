@@ -106,6 +106,7 @@ public sealed partial class PublishedOutputTests
 
         var loginPage = await http.GetAsync("/login");
         var loginHtml = await loginPage.Content.ReadAsStringAsync();
+        Assert.That(loginPage.Headers.Contains("Server"), Is.False, "no banner naming the web server");
         Assert.That(loginHtml, Does.Contain("<html lang=\"ja\"").And.Contain("ログイン"));
         // Even for a request that did not say it came over TLS, the cookies a member's choices go into are Secure.
         var switchLanguage = new HttpRequestMessage(HttpMethod.Post, "/language")

@@ -24,6 +24,12 @@ public sealed class PasswordPolicy(IOptions<PasswordPolicyOptions> options, Pass
     public IReadOnlyList<string> Problems(Member member, string password, bool compareWithCurrent = true)
     {
         var rules = options.Value;
+        if (string.IsNullOrEmpty(password))
+        {
+            // One plain request, not the list of every rule an empty field breaks.
+            return ["NewPassword.Required"];
+        }
+
         var problems = new List<string>();
         // Rules about what the password is are read off the form it is stored and compared in; rules
         // about how it was typed (full-width, control characters, spaces at the ends) off the typing.
