@@ -33,7 +33,7 @@ public sealed class ProtocolRefusalTests
     public async Task StopAsync() => await _factory.DisposeAsync();
 
     [Test]
-    public async Task Discovery_AdvertisesS256Only_TheIssParameter_AndTheAcrValues()
+    public async Task Discovery_AdvertisesS256Only_TheIssParameter_TheAcrValues_AndThePagesLanguages()
     {
         var discovery = await _factory.Browser().GetStringAsync("/.well-known/openid-configuration");
         using var json = System.Text.Json.JsonDocument.Parse(discovery);
@@ -49,6 +49,7 @@ public sealed class ProtocolRefusalTests
         Assert.That(root.GetProperty("claims_supported").EnumerateArray().Select(e => e.GetString()), Is.SupersetOf(new[] { "sub", "acr", "amr", "auth_time", "sid" }));
         Assert.That(root.GetProperty("acr_values_supported").EnumerateArray().Select(e => e.GetString()),
             Is.EquivalentTo(new[] { "urn:kosmo:acr:mfa", "urn:kosmo:acr:mfa:app" }), "what an app may ask for");
+        Assert.That(root.GetProperty("ui_locales_supported").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "ja", "en" }));
     }
 
     [TestCase("/.well-known/openid-configuration")]

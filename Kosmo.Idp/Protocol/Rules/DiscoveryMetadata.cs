@@ -6,8 +6,9 @@ namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
 /// What discovery adds to OpenIddict's own metadata: the acr values a relying app may ask for (an
-/// authenticator app), back-channel logout, the sid claim every id_token carries, and "none" as the
-/// way public apps authenticate at the token and revocation endpoints (PKCE, no secret).
+/// authenticator app), back-channel logout, the sid claim every id_token carries, "none" as the
+/// way public apps authenticate at the token and revocation endpoints (PKCE, no secret), and the
+/// languages an app's ui_locales can choose for the pages.
 /// </summary>
 internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
 {
@@ -30,6 +31,8 @@ internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictSer
         // Back-channel logout (Protocol/Logout): logout tokens carry sid, and id_tokens the same sid.
         context.Metadata["backchannel_logout_supported"] = true;
         context.Metadata["backchannel_logout_session_supported"] = true;
+        context.Metadata[Metadata.UiLocalesSupported] = new OpenIddict.Abstractions.OpenIddictParameter(System.Text.Json.JsonSerializer.SerializeToElement(
+            Localization.LocalizationRegistration.Cultures.Select(culture => culture.Name).ToArray()));
         return ValueTask.CompletedTask;
     }
 }
