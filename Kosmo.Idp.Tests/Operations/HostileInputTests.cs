@@ -133,7 +133,8 @@ public sealed class HostileInputTests
     [TestCase("POST", "/account")]
     [TestCase("TRACE", "/account")]
     [TestCase("PUT", "/journey/confirm")]
-    public async Task ARequestNoHandlerOfThePageServes_Is405(string method, string path)
+    [TestCase("OPTIONS", "/account")]
+    public async Task ARequestNoHandlerOfThePageServes_Is405_NamingTheMethodsItServes(string method, string path)
     {
         var userId = $"H1{method.Length}{path.Length:D2}{(path.Contains('?') ? 1 : 0)}";
         await TestMembers.AddAsync(_factory, userId, Password);
@@ -151,6 +152,7 @@ public sealed class HostileInputTests
         var response = await app.Browser.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+        Assert.That(response.Content.Headers.Allow, Is.EquivalentTo(new[] { "GET", "HEAD", "POST" }));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("   at "));
     }
 
