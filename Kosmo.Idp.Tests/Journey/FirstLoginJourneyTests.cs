@@ -455,6 +455,10 @@ public sealed class FirstLoginJourneyTests
         Assert.That(ErrorOn(await stale.Content.ReadAsStringAsync(), "terms-changed"), Does.Contain("利用規約が改定されました"));
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).Select(m => m.AcceptedTermsVersion).SingleAsync()),
             Is.EqualTo("2025-04-01"));
+        // A post naming no version records nothing either, and claims no revision.
+        var unnamed = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string> { ["version"] = "" }, "button[formaction*=Accept]");
+        Assert.That(unnamed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await unnamed.Content.ReadAsStringAsync(), Does.Not.Contain("terms-changed"));
 
         var afterTerms = await SubmitNextAsync(app.Browser, afterLogin, new Dictionary<string, string>(), "button[formaction*=Accept]");
         Assert.That(PathOf(afterTerms), Is.EqualTo("/connect/authorize"), "straight back to the app: nothing else was asked");

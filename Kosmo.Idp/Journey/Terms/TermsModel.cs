@@ -38,10 +38,11 @@ public sealed class TermsModel(
         }
 
         // The terms changed while the page was open: show the new text rather than record consent to unseen terms.
+        // A post naming no version came from no page of ours, and nothing was revised to say so about.
         if (version != terms.Version)
         {
             Paragraphs = terms.Paragraphs();
-            Changed = true;
+            Changed = !string.IsNullOrEmpty(version);
             return Page();
         }
 
