@@ -39,6 +39,18 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Migrate_WithADatabaseSettingTheServiceCannotRead_FailsTheRolloutsGate_BeforeMigratingAnything()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(connection, new Dictionary<string, string?> { ["Database__MigrateOnStart"] = "maybe" }, "migrate");
+
+        Assert.That(exit, Is.EqualTo(1), output);
+        Assert.That(errors, Does.StartWith("Failed: the service would refuse these settings").And.Contain("Database:MigrateOnStart"));
+        Assert.That(output, Does.Not.Contain("Database is current"));
+    }
+
+    [Test]
     public async Task BadUsage_ExitsTwo_AndSaysWhatWasWrong()
     {
         var (exit, _, errors) = await OperatorShell.RunAsync(connectionString: "", "members", "import", "roster.csv", "--no-such-option");

@@ -338,6 +338,8 @@ public sealed class RosterImportTests
             // The file comes from another office's system: its text is quoted, never run, in the terminal.
             "K0022,1\u001b[2J,4588,1980-01-01,端末 十五,2010-04-01,",
             "K0023,123,4589,1984-10-07,＝HYPERLINK(1),2010-04-01,",
+            // A column shifted by a spreadsheet: the 番号 where the name belongs.
+            "K0024,123,4590,1984-10-07,4590,2010-04-01,",
         ]);
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "members", "import", file, "--notices", _files.NoticePath);
@@ -363,6 +365,7 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("line 21: user ID contains an invisible or control character (U+00AD)"));
         Assert.That(errors, Does.Contain("line 22: symbol 1\\u001B[2J is not digits only"));
         Assert.That(errors, Does.Contain("line 23: name starts with ＝"), "full-width, as a Japanese spreadsheet may read it");
+        Assert.That(errors, Does.Contain("line 24: name has control characters or no letters"), "digits are no name");
         Assert.That(errors.Contains('\u001b', StringComparison.Ordinal), Is.False, "the escape is shown, not sent");
         Assert.That(errors, Does.Not.Contain("line 9:"), "a good line among bad ones is not listed");
         Assert.That(output, Does.Contain("Nothing was applied"));

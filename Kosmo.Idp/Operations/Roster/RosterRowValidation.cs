@@ -112,7 +112,7 @@ public static partial class RosterRowValidation
         {
             reasons.Add($"name longer than {MaxNameLength} characters");
         }
-        else if (name is not null && (!Shared.PlainText.IsPlain(name) || !name.Any(char.IsLetterOrDigit)))
+        else if (name is not null && (!Shared.PlainText.IsPlain(name) || !name.EnumerateRunes().Any(Rune.IsLetter)))
         {
             // Shown on pages and in operators' terminals: a name has letters, and nothing a terminal would run.
             reasons.Add("name has control characters or no letters");
