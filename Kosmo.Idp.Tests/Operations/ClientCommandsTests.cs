@@ -102,6 +102,7 @@ public sealed class ClientCommandsTests
         await using var factory = await KosmoFactory.StartAsync();
         var added = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "benefits", "--name", "給付金", "--redirect-uri", "https://benefits.kosmo.test/signin-oidc",
+            "--redirect-uri", "https://benefits.kosmo.test/signin-oidc", "--post-logout-uri", "https://benefits.kosmo.test/signed-out",
             "--scope", "profile", "offline_access", "--client-credentials", "--home-url", "https://benefits.kosmo.test/",
             "--backchannel-logout-uri", "https://benefits.kosmo.test/backchannel-logout", "--english-name", "Benefits");
         Assert.That(added.Exit, Is.Zero, added.Errors);
@@ -145,16 +146,20 @@ public sealed class ClientCommandsTests
         Assert.That(moved.Output, Does.Contain("home URL https://benefits.kosmo.test/#/menu"), moved.Errors);
         Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output, Does.Contain("https://benefits.kosmo.test/#/menu"));
 
-        var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits", "--home-url", "", "--backchannel-logout-uri", "", "--english-name", "");
+        var cleared = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "update", "benefits",
+            "--home-url", "", "--backchannel-logout-uri", "", "--english-name", "", "--post-logout-uri", "");
         Assert.That(cleared.Exit, Is.Zero, cleared.Errors);
-        Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed").And.Contain("English name removed"));
+        Assert.That(cleared.Output, Does.Contain("home URL removed").And.Contain("back-channel logout URI removed").And.Contain("English name removed")
+            .And.Contain("post-logout URIs (none)"));
         Assert.That(await EnglishNameAsync(factory, "benefits"), Is.Null);
         Assert.That(await BackchannelLogoutUriAsync(factory, "benefits"), Is.Null);
         Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output,
-            Does.Contain("benefits\tconfidential\toperator\t給付金\t\thttps://benefits.kosmo.test/signin-oidc\temail offline_access\t-"));
+            Does.Contain("benefits\tconfidential\toperator\t給付金\t-\thttps://benefits.kosmo.test/signin-oidc\temail offline_access\t-"));
 
         var again = await app.SignInAsync("CU001", "Benefits-Member-2026", Pkce.Create(), new Dictionary<string, string?> { ["scope"] = "openid email" });
         Assert.That(again.Code, Is.Not.Null, "the app signs its members in again with what it may still ask for");
+        var registered = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.Where(e => e.Kind == "client.registered").Select(e => e.Detail).SingleAsync());
+        Assert.That(registered!.Split("redirect https://benefits.kosmo.test/signin-oidc"), Has.Length.EqualTo(2), "a URI given twice is registered once");
         var events = await TestMembers.WithDbAsync(factory, db => db.AuditEvents.Where(e => e.Kind == "client.updated").OrderBy(e => e.Id).Select(e => e.Detail).ToListAsync());
         Assert.That(events[1], Does.Contain("scopes email offline_access").And.Match(@"grants revoked \(\d+ stored tokens\)"));
     }

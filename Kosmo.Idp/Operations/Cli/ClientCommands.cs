@@ -32,7 +32,7 @@ internal static class ClientCommands
 
             foreach (var client in clients)
             {
-                Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, client.DisplayName, client.HomeUrl,
+                Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, client.DisplayName, client.HomeUrl ?? "-",
                     string.Join(' ', client.RedirectUris), client.Scopes.Count > 0 ? string.Join(' ', client.Scopes) : "-",
                     client.ClientCredentials ? "client credentials" : "-"));
             }
@@ -133,7 +133,7 @@ internal static class ClientCommands
         var name = new Option<string?>("--name") { Description = "New display name." };
         var englishName = new Option<string?>("--english-name") { Description = "New label on English pages; \"\" removes it (English pages show the display name)." };
         var redirect = new Option<string[]>("--redirect-uri") { Description = "Replace the redirect URIs with these.", AllowMultipleArgumentsPerToken = true };
-        var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these.", AllowMultipleArgumentsPerToken = true };
+        var postLogout = new Option<string[]>("--post-logout-uri") { Description = "Replace the post-logout URIs with these; \"\" removes them all.", AllowMultipleArgumentsPerToken = true };
         var scope = new Option<string[]>("--scope")
         {
             Description = "Replace the scopes besides openid with these (`--scope openid` for none). A scope taken away revokes the app's grants and tokens.",
@@ -242,17 +242,27 @@ internal static class ClientCommands
             return await action(services);
         });
 
+    /// <summary>A repeated option's addresses, each once; "" alone stands for none (`update` clears the list with it).</summary>
     private static bool TryUris(string[]? values, out List<Uri> uris)
     {
         uris = [];
         foreach (var value in values ?? [])
         {
+            if (value.Length == 0 && values!.Length == 1)
+            {
+                break;
+            }
+
             if (!TryUri(value, out var uri))
             {
                 return false;
             }
 
-            uris.Add(uri!);
+            // By the whole text, as the change report compares them (Uri's equality ignores the fragment).
+            if (!uris.Any(known => known.AbsoluteUri == uri!.AbsoluteUri))
+            {
+                uris.Add(uri!);
+            }
         }
 
         return true;

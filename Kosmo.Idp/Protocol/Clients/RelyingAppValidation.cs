@@ -27,7 +27,7 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
             var at = $"RelyingApps '{app.ClientId}'";
             if (string.IsNullOrWhiteSpace(app.ClientId) || string.IsNullOrWhiteSpace(app.DisplayName))
             {
-                failures.Add($"{at}: ClientId and DisplayName are required.");
+                failures.Add(string.IsNullOrWhiteSpace(app.ClientId) ? $"{at}: ClientId is required." : $"{at}: DisplayName is required.");
             }
             else if (!ClientIdShape().IsMatch(app.ClientId))
             {
