@@ -61,7 +61,8 @@ public sealed class MailCatcher : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
-public sealed record CaughtMail(string From, string FromName, string To, string Subject, string Text, string Html, string Authorization)
+/// <param name="Request">The whole request body SendGrid was sent, for what the other properties leave out.</param>
+public sealed record CaughtMail(string From, string FromName, string To, string Subject, string Text, string Html, string Authorization, JsonElement Request)
 {
     public static CaughtMail Read(JsonElement body, string authorization)
     {
@@ -78,6 +79,7 @@ public sealed record CaughtMail(string From, string FromName, string To, string 
             subject.GetString()!,
             content.GetValueOrDefault("text/plain", ""),
             content.GetValueOrDefault("text/html", ""),
-            authorization);
+            authorization,
+            body.Clone());
     }
 }

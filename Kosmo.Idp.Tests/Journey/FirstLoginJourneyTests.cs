@@ -63,6 +63,14 @@ public sealed class FirstLoginJourneyTests
         Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
         Assert.That(mail.FromName, Is.EqualTo("健康保険組合"));
         Assert.That(mail.Authorization, Is.EqualTo("Bearer " + MailCatcher.ApiKey));
+        // The link goes to the member as it is, not through SendGrid's click tracker, and no tracking image is added.
+        var tracking = mail.Request.GetProperty("tracking_settings");
+        Assert.That(tracking.GetProperty("click_tracking").GetProperty("enable").GetBoolean(), Is.False);
+        Assert.That(tracking.GetProperty("click_tracking").GetProperty("enable_text").GetBoolean(), Is.False);
+        Assert.That(tracking.GetProperty("open_tracking").GetProperty("enable").GetBoolean(), Is.False);
+        Assert.That(tracking.GetProperty("subscription_tracking").GetProperty("enable").GetBoolean(), Is.False);
+        Assert.That(mail.Request.GetProperty("categories").EnumerateArray().Select(c => c.GetString()), Is.EqualTo(new[] { "email-verification" }));
+        Assert.That(mail.Request.GetProperty("headers").GetProperty("Auto-Submitted").GetString(), Is.EqualTo("auto-generated"));
         Assert.That(mail.Text, Does.Contain("元の画面に戻り「更新」を押してください"), "manual step 7");
         Assert.That(mail.Html, Does.Contain(">メールアドレスを確認する</a>").And.Contain("<p lang=\"en\">"), "Japanese as text, not as entities; English below");
         var english = mail.Html.IndexOf("<p lang=\"en\">", StringComparison.Ordinal);

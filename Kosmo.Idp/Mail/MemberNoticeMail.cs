@@ -47,6 +47,6 @@ public static class MemberNoticeMail
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
-        return new MailMessage(to, Subject, text, html);
+        return new MailMessage(to, Subject, text, html, MailCategories.AccountNotice);
     }
 }

@@ -53,6 +53,6 @@ public static class EmailVerificationMail
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
-        return new MailMessage(to, subject, text, html);
+        return new MailMessage(to, subject, text, html, MailCategories.EmailVerification);
     }
 }

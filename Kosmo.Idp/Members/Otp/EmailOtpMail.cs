@@ -39,6 +39,6 @@ public static class EmailOtpMail
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
-        return new MailMessage(to, subject, text, html);
+        return new MailMessage(to, subject, text, html, MailCategories.OneTimePassword);
     }
 }
