@@ -605,6 +605,9 @@ public sealed class OneTimePasswordTests
         var mail = _factory.Mail.To("t0005@example.jp").Last();
         Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】ワンタイムパスワードのお知らせ"));
         Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
+        var expiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailOtpChallenges.Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "T0005")).Select(c => c.ExpiresAt).SingleAsync());
+        Assert.That(mail.Text, Does.Contain($"有効期限は10分間、{Kosmo.Idp.Localization.SocietyTime.Minute(expiresAt)}（日本時間）までです。"),
+            "a mail read late says whether its code still works");
         var page = await firstPage.Content.ReadAsStringAsync();
         Assert.That(page, Does.Contain("受信したワンタイムパスワードを入力してください").And.Contain("再送信").And.Contain("メールが届かない場合は再送信を選択してください"));
 

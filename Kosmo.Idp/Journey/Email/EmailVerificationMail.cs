@@ -8,13 +8,13 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 public static class EmailVerificationMail
 {
-    public static MailMessage Create(string to, string link, TimeSpan lifetime, bool changingAddress)
+    public static MailMessage Create(string to, string link, DateTimeOffset expiresAt, bool changingAddress)
     {
         var subject = MailText.Of("Mail.Verify.Subject").Japanese;
         var what = MailText.Of(changingAddress ? "Mail.Verify.Changing" : "Mail.Verify.Registered");
         var then = MailText.Of(changingAddress ? "Mail.Verify.ThenChanged" : "Mail.Verify.ThenRefresh");
         var open = MailText.Of("Mail.Verify.OpenLink");
-        var lasts = MailText.Of("Mail.Verify.Lifetime", (int)lifetime.TotalMinutes);
+        var lasts = MailText.Of("Mail.Verify.Lifetime", Localization.SocietyTime.Minute(expiresAt));
         var notYou = MailText.Of("Mail.NotYou");
         var footer = MailText.Of("Mail.Footer");
         var text = $"""

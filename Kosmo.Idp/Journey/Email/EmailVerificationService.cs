@@ -47,7 +47,7 @@ public sealed class EmailVerificationService(
         var language = Localization.LocalizationRegistration.IsEnglish ? "&" + OpenIddict.Abstractions.OpenIddictConstants.Parameters.UiLocales + "=en" : "";
         var link = new Uri(SiteBase(), VerifyPath + "?token=" + token + language).ToString();
         // When nothing was sent, nothing should wait for it; the member retries with the address still in the form.
-        var message = EmailVerificationMail.Create(email, link, settings.LinkLifetime, changingAddress: member.Email is not null);
+        var message = EmailVerificationMail.Create(email, link, verification!.ExpiresAt, changingAddress: member.Email is not null);
         // Unconfirmed counts as sent: the waiting page asks the member to open the mail or to resend, which is what
         // a mail that may be late needs too, and the link in it works if it comes.
         if (await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken) == MailHandOver.NotSent)

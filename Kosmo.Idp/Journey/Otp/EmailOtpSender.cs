@@ -42,7 +42,7 @@ public sealed class EmailOtpSender(
         // When nothing was sent, the code it replaced and the cooldown come back, so the member can
         // retry at once (unless another send has replaced this code meanwhile).
         var previous = reserved.Previous!;
-        var message = EmailOtpMail.Create(reserved.Address!, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime);
+        var message = EmailOtpMail.Create(reserved.Address!, settings.EmailSubject, reserved.Code!, settings.EmailCodeLifetime, reserved.ExpiresAt);
         var handOver = await ReservedMail.SendOrUndoAsync(mail, message, () => db.EmailOtpChallenges
                 .Where(c => c.Id == reserved.ChallengeId && c.CodeHash == reserved.NewHash)
                 .ExecuteUpdateAsync(set => set
@@ -65,7 +65,8 @@ public sealed class EmailOtpSender(
     private sealed record CodeBefore(byte[] CodeHash, DateTimeOffset SentAt, DateTimeOffset ExpiresAt);
 
     private sealed record Reservation(
-        OtpSendOutcome? Refusal, Guid ChallengeId = default, string? Code = null, byte[]? NewHash = null, CodeBefore? Previous = null, string? Address = null);
+        OtpSendOutcome? Refusal, Guid ChallengeId = default, string? Code = null, byte[]? NewHash = null, CodeBefore? Previous = null, string? Address = null,
+        DateTimeOffset ExpiresAt = default);
 
     private async Task<Reservation> ReserveAsync(Member member, CancellationToken cancellationToken)
     {
@@ -109,7 +110,7 @@ public sealed class EmailOtpSender(
         // Read under the lock that a confirmed change of address also takes: the code goes to the
         // address as it is now, not as it was when this request loaded the member.
         var address = await db.Members.Where(m => m.Id == member.Id).Select(m => m.Email).SingleAsync(cancellationToken) ?? member.Email;
-        return new Reservation(null, challenge.Id, code, challenge.CodeHash, previous, address);
+        return new Reservation(null, challenge.Id, code, challenge.CodeHash, previous, address, challenge.ExpiresAt);
     }
 
     public async Task<OtpCheck> VerifyAsync(Member member, string code, CancellationToken cancellationToken)

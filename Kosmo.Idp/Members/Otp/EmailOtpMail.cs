@@ -2,13 +2,16 @@ using Kosmo.Idp.Mail;
 
 namespace Kosmo.Idp.Members.Otp;
 
-/// <summary>Manual 2-1: the code on a line of its own, so it can be read at a glance or copied.</summary>
+/// <summary>
+/// Manual 2-1: the code on a line of its own, so it can be read at a glance or copied. Its expiry
+/// is said as a clock time in Japan too: a mail read late says whether its code still works.
+/// </summary>
 public static class EmailOtpMail
 {
-    public static MailMessage Create(string to, string subject, string code, TimeSpan lifetime)
+    public static MailMessage Create(string to, string subject, string code, TimeSpan lifetime, DateTimeOffset expiresAt)
     {
         var intro = MailText.Of("Mail.Otp.Intro");
-        var lasts = MailText.Of("Mail.Otp.Lifetime", (int)lifetime.TotalMinutes);
+        var lasts = MailText.Of("Mail.Otp.Lifetime", (int)lifetime.TotalMinutes, Localization.SocietyTime.Minute(expiresAt));
         var notYou = MailText.Of("Mail.Otp.NotYou");
         var footer = MailText.Of("Mail.Footer");
         var text = $"""
