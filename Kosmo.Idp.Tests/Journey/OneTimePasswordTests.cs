@@ -258,6 +258,8 @@ public sealed class OneTimePasswordTests
         var recovery = _recoveryCodes["T0004"];
         var signedIn = await SubmitAsync(await PasswordOnlyAsync("T0004"), recovery[0].ToLowerInvariant().Replace("-", " "), "recovery");
         Assert.That(PathOf(signedIn), Is.EqualTo("/"));
+        Assert.That(_factory.Mail.To("t0004@example.jp").Select(m => m.Text), Has.Exactly(1).Contain("リカバリーコードを使って KOSMO Web にログインしました"),
+            "a code from a paper someone else may have found: the member hears of its use");
         var reused = await SubmitCodeAsync(await PasswordOnlyAsync("T0004"), recovery[0], "recovery");
         Assert.That(ErrorOn(reused, "otp-error"), Does.Contain("すでに使用されています"));
         var kinds = await TestMembers.AuditKindsAsync(_factory, "T0004");

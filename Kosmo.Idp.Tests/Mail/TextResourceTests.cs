@@ -35,8 +35,9 @@ public sealed partial class TextResourceTests
     {
         foreach (var notice in Enum.GetValues<MemberNotice>())
         {
-            var mail = MemberNoticeMail.Create("member@example.jp", notice);
+            var mail = MemberNoticeMail.Create("member@example.jp", notice, new DateTimeOffset(2026, 11, 27, 15, 35, 0, TimeSpan.Zero));
             Assert.That(mail.Text, Does.Contain("----").And.Contain("health insurance society"), notice.ToString());
+            Assert.That(mail.Text, Does.Contain("2026-11-28 00:35（日本時間）").And.Contain("2026-11-28 00:35 Japan time"), notice + ": when, in Japan");
             Assert.That(mail.Html, Does.Contain("<p lang=\"en\">"), notice.ToString());
         }
     }

@@ -15,23 +15,28 @@ public enum MemberNotice
     EmailCodesOff,
     SignedOutByOperator,
     LockedByOperator,
+    RecoveryCodesReplaced,
+    SignedInWithRecoveryCode,
 }
 
 /// <summary>
 /// Tells a member that their account changed, so a change they did not make or ask for is
 /// noticed. It never carries a password or code: the initial password is only described by its
-/// rule. The texts are the resources Mail.Notice.{notice}.
+/// rule. The texts are the resources Mail.Notice.{notice}; each says when (Japan time), so a member
+/// who reads it later can tell it from their own doings.
 /// </summary>
 public static class MemberNoticeMail
 {
     public static string Subject => MailText.Of("Mail.Notice.Subject").Japanese;
 
-    public static MailMessage Create(string to, MemberNotice notice)
+    public static MailMessage Create(string to, MemberNotice notice, DateTimeOffset at)
     {
         var body = MailText.Of("Mail.Notice." + notice);
+        var when = MailText.Of("Mail.Notice.When", Localization.SocietyTime.Minute(at));
         var contact = MailText.Of("Mail.Notice.Contact");
         var footer = MailText.Of("Mail.Footer");
-        var text = body.Japanese + "\n" + contact.Japanese + "\n\n----\n" + body.English + "\n" + contact.English
+        var text = body.Japanese + "\n" + when.Japanese + "\n" + contact.Japanese
+            + "\n\n----\n" + body.English + "\n" + when.English + "\n" + contact.English
             + "\n\n" + footer.Japanese + "\n" + footer.English + "\n";
 
         var encode = MailText.Html;
@@ -41,9 +46,9 @@ public static class MemberNoticeMail
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(Subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{Lines(body.Japanese)}</p>
-            <p>{encode.Encode(contact.Japanese)}</p>
+            <p>{encode.Encode(when.Japanese)}<br>{encode.Encode(contact.Japanese)}</p>
             <hr>
-            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(contact.English)}</p>
+            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(when.English)}<br>{encode.Encode(contact.English)}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;

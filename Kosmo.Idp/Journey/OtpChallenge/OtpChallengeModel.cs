@@ -18,7 +18,8 @@ namespace Kosmo.Idp.Journey.OtpChallenge;
 /// </summary>
 public sealed class OtpChallengeModel(
     KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
-    AttemptThrottle throttle, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text) : JourneyPageModel(db, journey), IReturnsToAnApp
+    AttemptThrottle throttle, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text,
+    Email.EmailVerificationService verifications) : JourneyPageModel(db, journey), IReturnsToAnApp
 {
     protected override JourneyStep Step => JourneyStep.OtpChallenge;
 
@@ -256,6 +257,8 @@ public sealed class OtpChallengeModel(
                 Member.RecoveryCodesSavedAt = null;
             }
 
+            // A code from a paper someone else may have found: the member hears of every use.
+            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.SignedInWithRecoveryCode, cancellationToken);
             return await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
         }
 

@@ -19,7 +19,7 @@ namespace Kosmo.Idp.Journey.Recovery;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
     KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time,
-    IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn)
+    IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn, Email.EmailVerificationService verifications)
     : JourneyPageModel(db, journey)
 {
     private static readonly MemberBoundCookie Cookie =
@@ -86,9 +86,16 @@ public sealed class RecoveryCodesModel(
         }
 
         ReplacesEarlierSet = await codes.UnusedAsync(Member.Id, cancellationToken) > 0;
+        var hadSet = await codes.CurrentSetStampAsync(Member.Id, cancellationToken) is not null;
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
+        if (hadSet)
+        {
+            // Ten ways past the second factor, minted by whoever holds this session: the member hears of it.
+            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.RecoveryCodesReplaced, cancellationToken);
+        }
+
         await CarryCurrentSetAsync(cancellationToken);
         Remember(Codes);
         return Page();

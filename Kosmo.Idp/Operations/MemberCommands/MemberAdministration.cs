@@ -368,7 +368,7 @@ public sealed class MemberAdministration(
         {
             try
             {
-                await mail.SendAsync(MemberNoticeMail.Create(address, notice), cancellationToken);
+                await mail.SendAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow()), cancellationToken);
                 mailOutcome = "member mailed";
             }
             // Broken mail settings only show when the first mail is sent; the change is made either way.
