@@ -5,6 +5,8 @@ namespace Kosmo.Idp.Journey.Email;
 /// <summary>
 /// The verification mail. A first registration sends the member back to the journey's page and its
 /// 更新 button (manual step 7); a change made on the account page has no such button, and says so.
+/// The button is a table cell's colour, not a styled link: Outlook's Word engine drops a link's
+/// padding and background, and the address below it stays for clients that show no button at all.
 /// </summary>
 public static class EmailVerificationMail
 {
@@ -45,7 +47,7 @@ public static class EmailVerificationMail
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{encode.Encode(what.Japanese)}<br>{encode.Encode(press.Japanese)}</p>
-            <p><a href="{href}" style="display:inline-block;padding:12px 20px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:4px;">{encode.Encode(MailText.Of("Mail.Verify.Button").Japanese)}</a></p>
+            <table role="presentation" cellspacing="0" cellpadding="0" border="0" style="margin:1em 0;"><tr><td bgcolor="#0b5cad" style="background-color:#0b5cad;border-radius:4px;padding:12px 20px;"><a href="{href}" style="color:#ffffff;text-decoration:none;font-weight:bold;">{encode.Encode(MailText.Of("Mail.Verify.Button").Japanese)}</a></td></tr></table>
             <p>{encode.Encode(paste.Japanese)}<br><span style="word-break:break-all;">{href}</span></p>
             <p>{encode.Encode(lasts.Japanese)}{encode.Encode(then.Japanese)}<br>{encode.Encode(notYou.Japanese)}</p>
             <hr>
