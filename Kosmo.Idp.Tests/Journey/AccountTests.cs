@@ -148,13 +148,13 @@ public sealed class AccountTests
         var off = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
         Assert.That(off.Headers.Location?.OriginalString, Does.Contain("done=email-codes-off"));
         Assert.That(ErrorOn(await (await FollowAsync(browser, off)).Content.ReadAsStringAsync(), "email-codes"), Does.Contain("未使用"));
-        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("メールで受け取る設定をオフにしました"));
+        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("メールで受け取る設定が、オフになりました"));
         var offAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
         Assert.That(offAtLogin, Does.Not.Contain("mode=email"), "the app's page offers no mail code");
 
         var on = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
         Assert.That(on.Headers.Location?.OriginalString, Does.Contain("done=email-codes-on"));
-        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("このメールアドレスでも受け取れるようにしました"));
+        Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("このメールアドレスでも受け取れるようになりました"));
         var bothAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
         Assert.That(bothAtLogin, Does.Contain("mode=email"), "a member with both may choose");
 

@@ -318,7 +318,7 @@ public sealed class MemberCommandsTests
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.TotpDevices.CountAsync()), Is.EqualTo(1));
         Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
         Assert.That((await AuditOfAsync(factory, member, AuditKinds.SignedOutEverywhere)).Detail, Does.Contain("phone stolen"));
-        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("すべての端末からあなたをログアウトしました"));
+        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("すべての端末で KOSMO Web からログアウトする操作を行いました"));
     }
 
     [Test]

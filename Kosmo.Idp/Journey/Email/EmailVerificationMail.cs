@@ -36,6 +36,7 @@ public static class EmailVerificationMail
 
             {footer.Japanese}
             {footer.English}
+
             """;
 
         var encode = MailText.Html;

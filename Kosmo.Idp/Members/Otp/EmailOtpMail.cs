@@ -28,6 +28,7 @@ public static class EmailOtpMail
 
             {footer.Japanese}
             {footer.English}
+
             """;
         var encode = MailText.Html;
         var html = $"""
