@@ -238,6 +238,7 @@ public sealed class JourneyRefusalTests
     [TestCase("F0006", "taro@@example")]
     [TestCase("F0016", "taro@[127.0.0.1]")]
     [TestCase("F0026", "太郎@example.jp")]
+    [TestCase("F0036", "\"a<b>c\"@example.jp")]
     public async Task AnInvalidAddress_GetsAMessageByItsField(string userId, string typed)
     {
         var browser = await MemberAtStepAsync(userId, "/journey/email");
@@ -245,7 +246,7 @@ public sealed class JourneyRefusalTests
         var html = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(html, Does.Contain("メールアドレスの形式が正しくありません"));
-        Assert.That(html, Does.Contain($"value=\"{typed}\""), "what the member typed stays in the field");
+        Assert.That(html, Does.Contain($"value=\"{WebUtility.HtmlEncode(typed)}\""), "what the member typed stays in the field");
         Assert.That(_factory.Mail.To(typed), Is.Empty, "no mail sent");
     }
 

@@ -22,8 +22,9 @@ public static class EmailAddressInput
 
         // A host name with a dot: no address literal ([127.0.0.1]), nothing a mail provider would refuse
         // to send to. Printable ASCII only: addresses with other characters need SMTPUTF8 all the way to
-        // the inbox, and a control character (which a quoted local part lets through) no server takes.
-        return text.All(c => c is > ' ' and < '\x7f') && IsHostName(address.Host) ? text : null;
+        // the inbox. No quoted local part ("a<b>c"@…): no mailbox provider hands one out, and a mail
+        // provider that refuses it would leave the member told to retry rather than to check the address.
+        return text.All(c => c is > ' ' and < '\x7f') && !address.User.StartsWith('"') && IsHostName(address.Host) ? text : null;
     }
 
     /// <summary>
