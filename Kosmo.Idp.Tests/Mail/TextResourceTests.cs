@@ -33,12 +33,15 @@ public sealed partial class TextResourceTests
     [Test]
     public void EveryNoticeAMemberCanBeSent_HasItsText_InBothLanguages()
     {
+        var subjects = new HashSet<string>();
         foreach (var notice in Enum.GetValues<MemberNotice>())
         {
             var mail = MemberNoticeMail.Create("member@example.jp", notice, new DateTimeOffset(2026, 11, 27, 15, 35, 0, TimeSpan.Zero));
             Assert.That(mail.Text, Does.Contain("----").And.Contain("health insurance society"), notice.ToString());
             Assert.That(mail.Text, Does.Contain("2026-11-28 00:35（日本時間）").And.Contain("2026-11-28 00:35 Japan time"), notice + ": when, in Japan");
+            Assert.That(mail.Subject, Does.Match("^【KOSMOWeb】アカウントのお知らせ（[^）{}]+）$"), notice + ": the common beginning, then what happened");
             Assert.That(mail.Html, Does.Contain("<p lang=\"en\">"), notice.ToString());
+            Assert.That(subjects.Add(mail.Subject), Is.True, notice + ": a subject of its own");
         }
     }
 

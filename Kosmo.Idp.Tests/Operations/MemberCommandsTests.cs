@@ -63,7 +63,7 @@ public sealed class MemberCommandsTests
         var audit = await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked);
         Assert.That(audit.Detail, Does.Contain($"by {Environment.UserName}").And.Contain("ticket 42").And.Contain("member mailed"));
         var mail = catcher.To("k0001@example.jp").Single();
-        Assert.That(mail.Subject, Is.EqualTo(MemberNoticeMail.Subject));
+        Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】アカウントのお知らせ（アカウントのロックの解除）"));
         Assert.That(mail.Text, Does.Contain("ロックを解除しました").And.Contain("お問い合わせください").And.Contain("unlocked"));
     }
 

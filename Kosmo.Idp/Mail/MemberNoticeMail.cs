@@ -27,10 +27,17 @@ public enum MemberNotice
 /// </summary>
 public static class MemberNoticeMail
 {
-    public static string Subject => MailText.Of("Mail.Notice.Subject").Japanese;
+    /// <summary>
+    /// One beginning for every notice (【KOSMOWeb】アカウントのお知らせ), which the member guide tells
+    /// members to look out for, and what happened in brackets, so the inbox says it and a mail
+    /// client does not fold different notices into one thread.
+    /// </summary>
+    public static string SubjectOf(MemberNotice notice) =>
+        MailText.Of("Mail.Notice.Subject", MailText.Of($"Mail.Notice.{notice}.Subject").Japanese).Japanese;
 
     public static MailMessage Create(string to, MemberNotice notice, DateTimeOffset at)
     {
+        var subject = SubjectOf(notice);
         var body = MailText.Of("Mail.Notice." + notice);
         var when = MailText.Of("Mail.Notice.When", Localization.SocietyTime.Minute(at));
         var contact = MailText.Of("Mail.Notice.Contact");
@@ -43,7 +50,7 @@ public static class MemberNoticeMail
         string Lines(string value) => string.Join("<br>", value.Split('\n').Select(encode.Encode));
         var html = $"""
             <!DOCTYPE html>
-            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(Subject)}</title></head>
+            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{Lines(body.Japanese)}</p>
             <p>{encode.Encode(when.Japanese)}<br>{encode.Encode(contact.Japanese)}</p>
@@ -52,6 +59,6 @@ public static class MemberNoticeMail
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;
-        return new MailMessage(to, Subject, text, html, MailCategories.AccountNotice);
+        return new MailMessage(to, subject, text, html, MailCategories.AccountNotice);
     }
 }
