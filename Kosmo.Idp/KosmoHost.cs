@@ -47,6 +47,7 @@ public static class KosmoHost
         services.AddOptions<PasswordHashingOptions>().BindConfiguration(PasswordHashingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SignInLockoutOptions>().BindConfiguration(SignInLockoutOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DemoDataOptions>().BindConfiguration(DemoDataOptions.Section).ValidateOnStart();
+        services.AddOptions<Shared.SocietyContactOptions>().BindConfiguration(Shared.SocietyContactOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<DemoDataOptions>, DemoDataValidation>();
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<SignInLockout>();

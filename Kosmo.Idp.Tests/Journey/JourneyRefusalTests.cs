@@ -17,6 +17,7 @@ public sealed class JourneyRefusalTests
     public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(new Dictionary<string, string?>
     {
         ["Journey:BirthDateAttempts"] = "3",
+        ["Society:Contact"] = "健康保険組合 適用グループ 03-1234-5678（平日 9:00〜17:00）",
     });
 
     [OneTimeTearDown]
@@ -233,6 +234,19 @@ public sealed class JourneyRefusalTests
 
         var mailed = _factory.Mail.Mails.Count(m => m.To.StartsWith("burst-", StringComparison.Ordinal));
         Assert.That(mailed, Is.InRange(1, 2), "an address, and one correction of it, per cooldown");
+    }
+
+    [Test]
+    public async Task EveryPage_SaysHowToReachTheSociety_InTheLanguageOfThePage()
+    {
+        var japanese = await _factory.Browser().GetStringAsync("/login");
+        Assert.That(japanese, Does.Contain("<small id=\"society-contact\">健康保険組合 適用グループ 03-1234-5678（平日 9:00〜17:00）</small>"));
+
+        using var inEnglish = new HttpRequestMessage(HttpMethod.Get, "/login");
+        inEnglish.Headers.Add("Cookie", "kosmo_language=c%3Den%7Cuic%3Den");
+        var english = await (await _factory.Browser().SendAsync(inEnglish)).Content.ReadAsStringAsync();
+        Assert.That(english, Does.Contain("<html lang=\"en\""));
+        Assert.That(english, Does.Contain("<span lang=\"ja\">健康保険組合 適用グループ</span> 03-1234-5678"), "no English line configured: the Japanese one, marked as Japanese");
     }
 
     [TestCase("F0006", "taro@@example")]

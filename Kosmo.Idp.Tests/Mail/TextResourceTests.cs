@@ -45,6 +45,20 @@ public sealed partial class TextResourceTests
         }
     }
 
+    [Test]
+    public void ANoticeSaysHowToReachTheSociety_WhenTheSocietyConfiguredIt()
+    {
+        var at = new DateTimeOffset(2026, 11, 27, 15, 35, 0, TimeSpan.Zero);
+        var society = new Kosmo.Idp.Shared.SocietyContactOptions { Contact = "適用グループ 03-1234-5678", EnglishContact = "Membership desk +81-3-1234-5678" };
+
+        var told = MemberNoticeMail.Create("member@example.jp", MemberNotice.PasswordChanged, at, society);
+        var silent = MemberNoticeMail.Create("member@example.jp", MemberNotice.PasswordChanged, at);
+
+        Assert.That(told.Text, Does.Contain("お問い合わせ先: 適用グループ 03-1234-5678").And.Contain("Contact: Membership desk +81-3-1234-5678"));
+        Assert.That(told.Html, Does.Contain("お問い合わせ先: 適用グループ 03-1234-5678").And.Contain("Contact: Membership desk"));
+        Assert.That(silent.Text, Does.Not.Contain("お問い合わせ先").And.Contain("健康保険組合にお問い合わせください"));
+    }
+
     private static List<string> Placeholders(string text) => Placeholder().Matches(text).Select(m => m.Value).Order().ToList();
 
     [GeneratedRegex(@"\{\d+[^}]*\}")]

@@ -35,6 +35,7 @@ public sealed class ConfigurationTests
     [TestCase("RelyingApps:Apps:0:RedirectUris:1=", "RelyingApps:Apps:0:RedirectUris:1: the entry is empty")]
     [TestCase("Proxy:TrustedNetworks=10.0.0.0/8", "Proxy:TrustedNetworks is a list")]
     [TestCase("Mail:SendGrid:Host=api.sendgrid.com", "Mail:SendGrid:Host must be an absolute http(s) URL")]
+    [TestCase("Society:Contact=健保 \u001b[2J 03-1234-5678", "Society:Contact must be one line of plain text")]
     public void ASettingOutOfRangeOrUnreadable_StopsTheStart_NamingIt(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

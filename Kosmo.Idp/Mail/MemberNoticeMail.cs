@@ -35,12 +35,20 @@ public static class MemberNoticeMail
     public static string SubjectOf(MemberNotice notice) =>
         MailText.Of("Mail.Notice.Subject", MailText.Of($"Mail.Notice.{notice}.Subject").Japanese).Japanese;
 
-    public static MailMessage Create(string to, MemberNotice notice, DateTimeOffset at)
+    /// <param name="society">How to reach the society, when configured: said after the request to contact it.</param>
+    public static MailMessage Create(string to, MemberNotice notice, DateTimeOffset at, Shared.SocietyContactOptions? society = null)
     {
         var subject = SubjectOf(notice);
         var body = MailText.Of("Mail.Notice." + notice);
         var when = MailText.Of("Mail.Notice.When", Localization.SocietyTime.Minute(at));
         var contact = MailText.Of("Mail.Notice.Contact");
+        if (society?.Japanese is { } reach)
+        {
+            contact = new MailText(
+                contact.Japanese + "\n" + MailText.Of("Mail.Notice.ContactAt", reach).Japanese,
+                contact.English + "\n" + MailText.Of("Mail.Notice.ContactAt", society.English!).English);
+        }
+
         var footer = MailText.Of("Mail.Footer");
         var text = body.Japanese + "\n" + when.Japanese + "\n" + contact.Japanese
             + "\n\n----\n" + body.English + "\n" + when.English + "\n" + contact.English
@@ -53,9 +61,9 @@ public static class MemberNoticeMail
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{Lines(body.Japanese)}</p>
-            <p>{encode.Encode(when.Japanese)}<br>{encode.Encode(contact.Japanese)}</p>
+            <p>{encode.Encode(when.Japanese)}<br>{Lines(contact.Japanese)}</p>
             <hr>
-            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(when.English)}<br>{encode.Encode(contact.English)}</p>
+            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(when.English)}<br>{string.Join("<br>", contact.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;

@@ -18,7 +18,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 public sealed class EmailVerificationService(
     KosmoDbContext db, IMailSender mail, AuditLog audit, TimeProvider time, IOptions<EmailVerificationOptions> options,
-    IOptions<ProtocolOptions> protocol, IHttpContextAccessor http)
+    IOptions<ProtocolOptions> protocol, IHttpContextAccessor http, IOptions<Shared.SocietyContactOptions> society)
 {
     public const string VerifyPath = "/journey/email/verify";
 
@@ -258,7 +258,7 @@ public sealed class EmailVerificationService(
         if (replaced is not null)
         {
             // The old address hears of it: if someone else changed it, the member still learns.
-            await NotifyQuietlyAsync(MemberNoticeMail.Create(replaced, MemberNotice.EmailChanged, time.GetUtcNow()), cancellationToken);
+            await NotifyQuietlyAsync(MemberNoticeMail.Create(replaced, MemberNotice.EmailChanged, time.GetUtcNow(), society.Value), cancellationToken);
         }
 
         return state;
@@ -270,7 +270,7 @@ public sealed class EmailVerificationService(
 
     /// <summary>Tells the member of a change to their account at their address, if they have one; quietly, as below.</summary>
     public Task NotifyMemberQuietlyAsync(Member member, MemberNotice notice, CancellationToken cancellationToken) =>
-        member.Email is { } address ? NotifyQuietlyAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow()), cancellationToken) : Task.CompletedTask;
+        member.Email is { } address ? NotifyQuietlyAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow(), society.Value), cancellationToken) : Task.CompletedTask;
 
     /// <summary>A notice that is worth sending but not worth failing the member's request for.</summary>
     public async Task NotifyQuietlyAsync(MailMessage notice, CancellationToken cancellationToken)

@@ -24,6 +24,7 @@ public sealed class MemberAdministration(
     AuditLog audit,
     IMailSender mail,
     TimeProvider time,
+    IOptions<Shared.SocietyContactOptions> society,
     SessionTermination sessions,
     Protocol.Logout.BackchannelLogout backchannel,
     IOptions<Members.Otp.OtpOptions> otp,
@@ -368,7 +369,7 @@ public sealed class MemberAdministration(
         {
             try
             {
-                await mail.SendAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow()), cancellationToken);
+                await mail.SendAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow(), society.Value), cancellationToken);
                 mailOutcome = "member mailed";
             }
             // Broken mail settings only show when the first mail is sent; the change is made either way.
