@@ -257,9 +257,11 @@ public sealed class OtpChallengeModel(
                 Member.RecoveryCodesSavedAt = null;
             }
 
-            // A code from a paper someone else may have found: the member hears of every use.
-            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.SignedInWithRecoveryCode, cancellationToken);
-            return await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
+            var signedIn = await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
+            // A code from a paper someone else may have found: the member hears of every use, after the
+            // sign-in it paid for is saved, and even when the browser stops waiting for the answer.
+            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.SignedInWithRecoveryCode, CancellationToken.None);
+            return signedIn;
         }
 
         await FailAsync("recovery code", cancellationToken);

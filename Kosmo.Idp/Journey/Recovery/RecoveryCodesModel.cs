@@ -92,8 +92,9 @@ public sealed class RecoveryCodesModel(
         await Db.SaveChangesAsync(cancellationToken);
         if (hadSet)
         {
-            // Ten ways past the second factor, minted by whoever holds this session: the member hears of it.
-            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.RecoveryCodesReplaced, cancellationToken);
+            // Ten ways past the second factor, minted by whoever holds this session: the member hears of it,
+            // even when the browser stops waiting for the page.
+            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.RecoveryCodesReplaced, CancellationToken.None);
         }
 
         await CarryCurrentSetAsync(cancellationToken);
