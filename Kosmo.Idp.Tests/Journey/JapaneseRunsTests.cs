@@ -29,4 +29,11 @@ public sealed class JapaneseRunsTests
         Assert.That(JapaneseRuns.Marked("Name: 𠮷田 太郎."),
             Is.EqualTo("Name: <span lang=\"ja\">&#x20BB7;田 太郎</span>."));
     }
+
+    [Test]
+    public void AVariationSelectorChoosingAKanjisGlyph_StaysInsideTheJapaneseRun()
+    {
+        // 葛 followed by U+E0100, the glyph of 葛城 some families register.
+        Assert.That(JapaneseRuns.Marked("Name: 葛\U000E0100西 様."), Does.Match("^Name: <span lang=\"ja\">葛[^<]+西 様</span>\\.$"));
+    }
 }

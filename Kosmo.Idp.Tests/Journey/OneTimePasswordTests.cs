@@ -258,12 +258,32 @@ public sealed class OneTimePasswordTests
         var recovery = _recoveryCodes["T0004"];
         var signedIn = await SubmitAsync(await PasswordOnlyAsync("T0004"), recovery[0].ToLowerInvariant().Replace("-", " "), "recovery");
         Assert.That(PathOf(signedIn), Is.EqualTo("/"));
-        Assert.That(_factory.Mail.To("t0004@example.jp").Select(m => m.Text), Has.Exactly(1).Contain("リカバリーコードを使って KOSMO Web にログインしました"),
+        Assert.That(_factory.Mail.To("t0004@example.jp").Select(m => m.Text), Has.Exactly(1).Contain("リカバリーコードを使った KOSMO Web へのログインがありました").And.Contain("すぐにパスワードを変更し"),
             "a code from a paper someone else may have found: the member hears of its use");
         var reused = await SubmitCodeAsync(await PasswordOnlyAsync("T0004"), recovery[0], "recovery");
         Assert.That(ErrorOn(reused, "otp-error"), Does.Contain("すでに使用されています"));
         var kinds = await TestMembers.AuditKindsAsync(_factory, "T0004");
         Assert.That(kinds, Does.Contain(AuditKinds.OtpLockedOut).And.Contain(AuditKinds.RecoveryCodeUsed));
+    }
+
+    [Test]
+    public async Task ASetRunningOutAtARecoveryCodeSignIn_IsReplaced_AndTheMemberIsMailedOfEachSignIn_NotOfTheReplacement()
+    {
+        await EnrolledAppMemberAsync("T0156", keepCodes: true);
+        var codes = _recoveryCodes["T0156"];
+        HttpClient browser = null!;
+        HttpResponseMessage signedIn = null!;
+        for (var i = 0; i < 8; i++)
+        {
+            browser = await PasswordOnlyAsync("T0156");
+            signedIn = await SubmitAsync(browser, codes[i], "recovery");
+        }
+
+        Assert.That(PathOf(signedIn), Is.EqualTo("/journey/recovery-codes"), "two codes left: a new set before going on");
+        Assert.That(await RecoveryCodesOnAsync(await browser.GetAsync("/journey/recovery-codes")), Has.Count.EqualTo(10));
+        var mailed = _factory.Mail.To("t0156@example.jp").Select(m => m.Text).ToList();
+        Assert.That(mailed.Count(text => text.Contains("リカバリーコードを使った KOSMO Web へのログインがありました", StringComparison.Ordinal)), Is.EqualTo(8));
+        Assert.That(mailed, Has.None.Contain("リカバリーコードが新しく発行されました"), "the set a recovery-code sign-in used up is replaced without a second notice");
     }
 
     [Test]
@@ -608,7 +628,7 @@ public sealed class OneTimePasswordTests
         Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】ワンタイムパスワードのお知らせ"));
         Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
         var expiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailOtpChallenges.Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "T0005")).Select(c => c.ExpiresAt).SingleAsync());
-        Assert.That(mail.Text, Does.Contain($"有効期限は10分間、{Kosmo.Idp.Localization.SocietyTime.Minute(expiresAt)}（日本時間）までです。"),
+        Assert.That(mail.Text, Does.Contain($"有効期限は {Kosmo.Idp.Localization.SocietyTime.Minute(expiresAt)}（日本時間）です（送信から10分間）。"),
             "a mail read late says whether its code still works");
         var page = await firstPage.Content.ReadAsStringAsync();
         Assert.That(page, Does.Contain("受信したワンタイムパスワードを入力してください").And.Contain("再送信").And.Contain("メールが届かない場合は再送信を選択してください"));

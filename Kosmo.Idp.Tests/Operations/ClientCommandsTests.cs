@@ -208,6 +208,13 @@ public sealed class ClientCommandsTests
         var service = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "nightly-batch", "--name", "夜間バッチ", "--client-credentials");
         Assert.That(service.Exit, Is.Zero, "a service that signs no member in needs no redirect URI: " + service.Errors);
         Assert.That(await ClientCredentialsAsync(factory, "nightly-batch", SecretIn(service.Output)), Is.EqualTo(HttpStatusCode.OK));
+        // An empty shell variable in place of a redirect URI is an error, not "no redirect URIs".
+        foreach (var command in new[] { new[] { "add", "empty-uri", "--name", "x", "--redirect-uri", "" }, ["update", "nightly-batch", "--redirect-uri", ""] })
+        {
+            var empty = await OperatorShell.RunAsync(factory.ConnectionString, ["clients", .. command]);
+            Assert.That((empty.Exit, empty.Errors), Is.EqualTo((2, empty.Errors)), command[0]);
+            Assert.That(empty.Errors, Does.Contain("'' is not an absolute http(s) URL"), command[0]);
+        }
 
         var badScope = await OperatorShell.RunAsync(factory.ConnectionString,
             "clients", "add", "E_APP", "--name", "x", "--redirect-uri", "https://e.kosmo.test/cb", "--scope", "nonsense");

@@ -36,6 +36,8 @@ public sealed class ConfigurationTests
     [TestCase("Proxy:TrustedNetworks=10.0.0.0/8", "Proxy:TrustedNetworks is a list")]
     [TestCase("Mail:SendGrid:Host=api.sendgrid.com", "Mail:SendGrid:Host must be an absolute http(s) URL")]
     [TestCase("Society:Contact=健保 \u001b[2J 03-1234-5678", "Society:Contact must be one line of plain text")]
+    [TestCase("Society:Contact=健保\u2028電話 03-1234-5678", "Society:Contact must be one line of plain text")]
+    [TestCase("Society:EnglishContact=Membership desk", "Society:EnglishContact needs Society:Contact")]
     public void ASettingOutOfRangeOrUnreadable_StopsTheStart_NamingIt(string settings, string message)
     {
         var configuration = settings.Split(';').Select(s => s.Split('=')).ToDictionary(kv => kv[0], kv => (string?)kv[1]);

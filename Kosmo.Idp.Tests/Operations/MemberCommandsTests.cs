@@ -63,7 +63,7 @@ public sealed class MemberCommandsTests
         var audit = await AuditOfAsync(factory, member, AuditKinds.AccountUnlocked);
         Assert.That(audit.Detail, Does.Contain($"by {Environment.UserName}").And.Contain("ticket 42").And.Contain("member mailed"));
         var mail = catcher.To("k0001@example.jp").Single();
-        Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】アカウントのお知らせ（アカウントのロックの解除）"));
+        Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】アカウントのお知らせ（アカウントのロック解除）"));
         Assert.That(mail.Text, Does.Contain("ロックを解除しました").And.Contain("お問い合わせください").And.Contain("unlocked"));
     }
 
@@ -318,7 +318,7 @@ public sealed class MemberCommandsTests
         Assert.That(await TestMembers.WithDbAsync(factory, db => db.TotpDevices.CountAsync()), Is.EqualTo(1));
         Assert.That(await StatusesAsync(factory, token, authorization), Is.EqualTo((Statuses.Revoked, Statuses.Revoked)));
         Assert.That((await AuditOfAsync(factory, member, AuditKinds.SignedOutEverywhere)).Detail, Does.Contain("phone stolen"));
-        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("すべての端末で KOSMO Web からログアウトする操作を行いました"));
+        Assert.That(catcher.To("k0001@example.jp").Single().Text, Does.Contain("健康保険組合の操作により、すべての端末で KOSMO Web からログアウトされました"));
     }
 
     [Test]

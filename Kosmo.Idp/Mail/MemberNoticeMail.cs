@@ -41,7 +41,8 @@ public static class MemberNoticeMail
         var subject = SubjectOf(notice);
         var body = MailText.Of("Mail.Notice." + notice);
         var when = MailText.Of("Mail.Notice.When", Localization.SocietyTime.Minute(at));
-        var contact = MailText.Of("Mail.Notice.Contact");
+        // A sign-in is no change, and whoever made it also had the password: that notice says what to do.
+        var contact = MailText.Of(notice == MemberNotice.SignedInWithRecoveryCode ? "Mail.Notice.SignedInWithRecoveryCode.Contact" : "Mail.Notice.Contact");
         if (society?.Japanese is { } reach)
         {
             contact = new MailText(

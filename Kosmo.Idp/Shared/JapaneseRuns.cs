@@ -22,8 +22,10 @@ public static class JapaneseRuns
         {
             var japanese = IsJapaneseAt(text, start);
             var end = start;
-            // Spaces and the punctuation between two Japanese words stay inside the run.
-            while (end < text.Length && (IsJapaneseAt(text, end) == japanese || (japanese && text[end] == ' ' && end + 1 < text.Length && IsJapaneseAt(text, end + 1))))
+            // Spaces and the punctuation between two Japanese words stay inside the run, and so does a
+            // variation selector, which picks the glyph of the kanji before it (葛󠄀 of a family name).
+            while (end < text.Length && (IsJapaneseAt(text, end) == japanese || IsVariationSelectorAt(text, end)
+                || (japanese && text[end] == ' ' && end + 1 < text.Length && IsJapaneseAt(text, end + 1))))
             {
                 end += char.IsSurrogatePair(text, end) ? 2 : 1;
             }
@@ -39,6 +41,11 @@ public static class JapaneseRuns
     /// <summary>For a page: marked on English pages; a Japanese page (lang="ja" already) gets the text as it is.</summary>
     public static IHtmlContent Html(string text) =>
         new HtmlString(Localization.LocalizationRegistration.IsEnglish ? Marked(text) : Encoder.Encode(text));
+
+    private static bool IsVariationSelectorAt(string text, int index) =>
+        char.IsSurrogatePair(text, index)
+            ? char.ConvertToUtf32(text, index) is >= 0xE0100 and <= 0xE01EF
+            : text[index] is >= '\uFE00' and <= '\uFE0F';
 
     // Kana, CJK ideographs and their punctuation, full-width forms; and the rarer kanji of names
     // (𠮷, 𩸽) beyond the Basic Multilingual Plane, which a string holds as two UTF-16 halves.

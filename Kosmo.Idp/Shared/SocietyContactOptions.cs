@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace Kosmo.Idp.Shared;
 
@@ -27,13 +28,25 @@ public sealed class SocietyContactOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        // Shown on every page and in mails: one line of plain text, nothing a mail header or terminal would act on.
+        // Shown on every page and in mails: one line of plain text, with no line separator, direction
+        // mark or other character that prints as nothing.
         foreach (var (name, value) in new[] { (nameof(Contact), Contact), (nameof(EnglishContact), EnglishContact) })
         {
-            if (value is not null && !PlainText.IsPlain(value))
+            if (value is not null && value.EnumerateRunes().Any(Unprintable))
             {
-                yield return new ValidationResult($"{Section}:{name} must be one line of plain text (no control or direction characters).", [name]);
+                yield return new ValidationResult($"{Section}:{name} must be one line of plain text (no control, line-separator or direction characters).", [name]);
             }
         }
+
+        // Japanese pages and every mail show Contact: an English line alone would reach only English pages.
+        if (Japanese is null && !string.IsNullOrWhiteSpace(EnglishContact))
+        {
+            yield return new ValidationResult($"{Section}:EnglishContact needs {Section}:Contact, which Japanese pages and every mail show.", [nameof(Contact)]);
+        }
     }
+
+    // By code point, so that a kanji beyond the Basic Multilingual Plane (𠮷) passes.
+    private static bool Unprintable(System.Text.Rune rune) =>
+        System.Text.Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+            or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned;
 }

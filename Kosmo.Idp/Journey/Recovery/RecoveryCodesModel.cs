@@ -90,15 +90,16 @@ public sealed class RecoveryCodesModel(
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
-        if (hadSet)
+        await CarryCurrentSetAsync(cancellationToken);
+        Remember(Codes);
+        // Ten ways past the second factor, minted by whoever holds this session: the member hears of it
+        // (even when the browser stops waiting for the page). Not when this session signed in with a
+        // recovery code: that sign-in was announced, and a set running out is replaced after it.
+        if (hadSet && Session.SecondFactor != AuthenticationMethods.ByRecoveryCode)
         {
-            // Ten ways past the second factor, minted by whoever holds this session: the member hears of it,
-            // even when the browser stops waiting for the page.
             await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.RecoveryCodesReplaced, CancellationToken.None);
         }
 
-        await CarryCurrentSetAsync(cancellationToken);
-        Remember(Codes);
         return Page();
     }
 

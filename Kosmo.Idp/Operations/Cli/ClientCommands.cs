@@ -175,7 +175,7 @@ internal static class ClientCommands
 
         async Task<int> UpdateAsync(IServiceProvider services, ParseResult parse, CancellationToken cancellationToken)
         {
-            if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts)
+            if (!TryUris(parse.GetValue(redirect), out var redirects) || !TryUris(parse.GetValue(postLogout), out var postLogouts, emptyClears: true)
                 || !TryChange(parse.GetResult(home) is null ? null : parse.GetValue(home), out var homeUrl)
                 || !TryChange(parse.GetResult(logout) is null ? null : parse.GetValue(logout), out var logoutUri))
             {
@@ -242,13 +242,17 @@ internal static class ClientCommands
             return await action(services);
         });
 
-    /// <summary>A repeated option's addresses, each once; "" alone stands for none (`update` clears the list with it).</summary>
-    private static bool TryUris(string[]? values, out List<Uri> uris)
+    /// <summary>
+    /// A repeated option's addresses, each once. With <paramref name="emptyClears"/> (`update
+    /// --post-logout-uri`), "" alone stands for none; elsewhere it stays an error, so an empty shell
+    /// variable never takes an app's redirect URIs away.
+    /// </summary>
+    private static bool TryUris(string[]? values, out List<Uri> uris, bool emptyClears = false)
     {
         uris = [];
         foreach (var value in values ?? [])
         {
-            if (value.Length == 0 && values!.Length == 1)
+            if (emptyClears && value.Length == 0 && values!.Length == 1)
             {
                 break;
             }

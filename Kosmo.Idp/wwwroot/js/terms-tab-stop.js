@@ -16,5 +16,7 @@
     }
 
     update();
+    // Again once the web fonts and the rest have loaded, which can change the text's height.
+    window.addEventListener('load', update);
     window.addEventListener('resize', update);
 })();
