@@ -40,8 +40,9 @@ public sealed class AccountBrowserTests : BrowserTests
         await EnterAppCodeAsync(pages, phone, key, "phone-otp-app", after: pcStep);
         await pages.OnPortalTopPageAsync(phone, "健保 七海", "phone-portal-top");
 
-        // The PC opens the provider's account page: one app.
-        await pc.GotoAsync(Host.Issuer + "account");
+        // The PC opens the provider's account page from the portal's link: one app.
+        await pc.GetByRole(AriaRole.Link, new() { Name = "アカウント設定", Exact = true }).ClickAsync();
+        await Expect(pc).ToHaveURLAsync(Host.Issuer + "account");
         await Expect(pages.Heading(pc, "Account.Title")).ToBeVisibleAsync();
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
         await Expect(pc.GetByText(pages.T("Account.RecoveryLeft", RecoveryCodes.Count))).ToBeVisibleAsync();

@@ -141,7 +141,7 @@ public sealed class PortalApp : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/favicon.ico", () => Results.NoContent());
-        app.MapGet("/", TopPageAsync).RequireAuthorization();
+        app.MapGet("/", (HttpContext context, IHttpClientFactory clients) => TopPageAsync(context, clients, issuer)).RequireAuthorization();
         app.MapPost(PortalBackchannelLogout.Path, (Delegate)PortalBackchannelLogout.ReceiveAsync);
         app.MapGet("/api/me", (ClaimsPrincipal user) => Results.Json(new
         {
@@ -164,7 +164,8 @@ public sealed class PortalApp : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
     /// <summary>The top page: the society's services, the notices, and the API's answer to the saved access token.</summary>
-    private static async Task TopPageAsync(HttpContext context, IHttpClientFactory clients)
+    /// <param name="issuer">The provider, whose account page the portal links to: members change their settings there.</param>
+    private static async Task TopPageAsync(HttpContext context, IHttpClientFactory clients, Uri issuer)
     {
         var name = context.User.FindFirstValue("name") ?? context.User.FindFirstValue("preferred_username") ?? "";
         var accessToken = await context.GetTokenAsync("access_token");
@@ -196,6 +197,7 @@ public sealed class PortalApp : IAsyncDisposable
               <p id="notices">{NoNotices}</p>
             </section>
             <p id="api-check" hidden>{Html.Encode(apiResult)}</p>
+            <p><a href="{Html.Encode(new Uri(issuer, "account").ToString())}" id="account-settings">アカウント設定</a></p>
             <p><a href="/signout" id="signout">ログアウト</a></p>
             """);
     }
