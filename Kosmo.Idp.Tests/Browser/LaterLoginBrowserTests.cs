@@ -142,9 +142,14 @@ public sealed class LaterLoginBrowserTests : BrowserTests
 
     private static string UserId(int member, string language) => $"L000{member}{language.ToUpperInvariant()}";
 
-    /// <summary>The English PC run illustrates the member guide's later-login section.</summary>
+    /// <summary>The English PC run and the Japanese phone run illustrate the member guide's later-login sections.</summary>
     private static BrowserSession Session(string language, Device device) =>
-        new(guide: language == "en" && device == Device.Desktop ? MemberPages.GuideSet("later-login", "en") : null);
+        new(guide: (language, device) switch
+        {
+            ("en", Device.Desktop) => MemberPages.GuideSet("later-login", "en"),
+            ("ja", Device.Phone) => MemberPages.GuideSet("later-login-phone", "ja"),
+            _ => null,
+        });
 
     private Task<int> UnusedRecoveryCodesAsync(string userId) => TestMembers.WithDbAsync(Host.Provider, async db =>
     {
