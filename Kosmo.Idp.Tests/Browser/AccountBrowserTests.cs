@@ -68,9 +68,15 @@ public sealed class AccountBrowserTests : BrowserTests
 
         // 削除 on the tablet's row opens the question, 削除する answers it: each names its device for a screen reader.
         var ofTablet = @"\s*" + Regex.Escape(pages.T("Account.OfDevice", SecondDevice).Trim()) + "$";
-        await pc.Locator("details.remove-device summary").Filter(new() { HasTextRegex = new Regex(Regex.Escape(pages.T("Account.Remove")) + ofTablet) }).ClickAsync();
+        var removeTablet = pc.Locator("details.remove-device summary").Filter(new() { HasTextRegex = new Regex(Regex.Escape(pages.T("Account.Remove")) + ofTablet) });
+        await removeTablet.ClickAsync();
         await Expect(pc.GetByText(pages.T("Account.RemoveConfirm", SecondDevice))).ToBeVisibleAsync();
         await pages.CheckPageAsync(pc, "account-remove-device");
+        // やめる leaves both apps, and the question closed.
+        await pc.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^" + Regex.Escape(pages.T("Account.RemoveCancel")) + ofTablet) }).ClickAsync();
+        await Expect(pc.GetByText(pages.T("Account.RemoveConfirm", SecondDevice))).Not.ToBeVisibleAsync();
+        await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice, SecondDevice]);
+        await removeTablet.ClickAsync();
         await pc.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^" + Regex.Escape(pages.T("Account.RemoveConfirmButton")) + ofTablet) }).ClickAsync();
         await Expect(pc.Locator("#account-notice")).ToHaveTextAsync(pages.T("Account.DeviceRemoved"));
         await Expect(DeviceNames(pc)).ToHaveTextAsync([FirstDevice]);
