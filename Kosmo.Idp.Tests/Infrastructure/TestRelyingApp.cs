@@ -29,8 +29,7 @@ public sealed class TestRelyingApp(KosmoFactory factory, string clientId, string
     /// <summary>Signs the member in to this app (the mailed code too when asked) and returns the app's id_token.</summary>
     public async Task<JwtSecurityToken> SignedInAsync(string userId, string password)
     {
-        var pkce = Pkce.Create();
-        var tokens = await RedeemAsync((await SignInAsync(userId, password, pkce)).Code!, pkce.Verifier);
+        var tokens = await SignedInTokensAsync(userId, password);
         Assert.That(tokens.IdToken, Is.Not.Null, tokens.Body.ToString());
         return new JwtSecurityTokenHandler().ReadJwtToken(tokens.IdToken);
     }
@@ -75,6 +74,13 @@ public sealed class TestRelyingApp(KosmoFactory factory, string clientId, string
         }
 
         return AuthorizationResponse.From(response, redirectUri);
+    }
+
+    /// <summary>Signs the member in with a PKCE pair of its own and redeems the code: the tokens the app holds afterwards.</summary>
+    public async Task<TokenResponse> SignedInTokensAsync(string userId, string password, IDictionary<string, string?>? overrides = null)
+    {
+        var pkce = Pkce.Create();
+        return await RedeemAsync((await SignInAsync(userId, password, pkce, overrides)).Code!, pkce.Verifier);
     }
 
     public async Task<TokenResponse> RedeemAsync(string code, string? verifier) =>

@@ -305,8 +305,7 @@ public sealed class AccountTests
     {
         await TestMembers.AddAsync(_factory, "A0040", Password);
         var there = TestRelyingApp.Portal(_factory);
-        var therePkce = Pkce.Create();
-        var thereTokens = await there.RedeemAsync((await there.SignInAsync("A0040", Password, therePkce)).Code!, therePkce.Verifier);
+        var thereTokens = await there.SignedInTokensAsync("A0040", Password);
         _clock.Advance(TimeSpan.FromSeconds(31));
         var here = await SignedInAsync("A0040", create: false);
 
@@ -421,12 +420,10 @@ public sealed class AccountTests
         await TestMembers.AddAsync(_factory, "A0005", Password);
         // The portal signed in on two devices: "there" (another browser) and "here".
         var there = TestRelyingApp.Portal(_factory);
-        var therePkce = Pkce.Create();
-        var thereTokens = await there.RedeemAsync((await there.SignInAsync("A0005", Password, therePkce)).Code!, therePkce.Verifier);
+        var thereTokens = await there.SignedInTokensAsync("A0005", Password);
         _clock.Advance(TimeSpan.FromSeconds(31));
         var here = TestRelyingApp.Portal(_factory);
-        var herePkce = Pkce.Create();
-        var hereTokens = await here.RedeemAsync((await here.SignInAsync("A0005", Password, herePkce)).Code!, herePkce.Verifier);
+        var hereTokens = await here.SignedInTokensAsync("A0005", Password);
 
         var signedOut = await HtmlForm.SubmitAsync(here.Browser, await here.Browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
         Assert.That(signedOut.Headers.Location!.OriginalString, Does.Contain("done=signed-out"));
@@ -929,8 +926,7 @@ public sealed class AccountTests
     private async Task<(TestRelyingApp App, TokenResponse Tokens)> PortalSignedInAsync(string userId)
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(userId, Password);
         Assert.That(tokens.RefreshToken, Is.Not.Null, tokens.Body.ToString());
         return (app, tokens);
     }

@@ -113,8 +113,7 @@ public sealed class ClientCommandsTests
 
         await TestMembers.AddAsync(factory, "CU001", "Benefits-Member-2026");
         var app = new TestRelyingApp(factory, "benefits", "https://benefits.kosmo.test/signin-oidc", secret);
-        var pkce = Pkce.Create();
-        var signedIn = await app.RedeemAsync((await app.SignInAsync("CU001", "Benefits-Member-2026", pkce)).Code!, pkce.Verifier);
+        var signedIn = await app.SignedInTokensAsync("CU001", "Benefits-Member-2026");
         Assert.That(signedIn.RefreshToken, Is.Not.Null, signedIn.Body.ToString());
 
         // Renaming, or adding a scope, takes nothing from the app: its members stay signed in.

@@ -180,8 +180,7 @@ public sealed class ConfigurationTests
             });
             await TestMembers.AddAsync(factory, "S0001", "sqlite-password-1");
             var app = TestRelyingApp.Portal(factory);
-            var pkce = Pkce.Create();
-            var tokens = await app.RedeemAsync((await app.SignInAsync("S0001", "sqlite-password-1", pkce)).Code!, pkce.Verifier);
+            var tokens = await app.SignedInTokensAsync("S0001", "sqlite-password-1");
 
             Assert.That(tokens.Status, Is.EqualTo(HttpStatusCode.OK), tokens.Body.ToString());
             Assert.That(File.Exists(file), Is.True);

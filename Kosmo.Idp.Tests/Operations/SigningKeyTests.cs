@@ -69,8 +69,7 @@ public sealed class SigningKeyTests
         await using var factory = await KosmoFactory.StartAsync();
         await TestMembers.AddAsync(factory, "W0001", "password-w0001");
         var app = TestRelyingApp.Portal(factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("W0001", "password-w0001", pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("W0001", "password-w0001");
         var leaked = new JsonWebToken(tokens.AccessToken).Kid;
 
         var (refused, _, warning) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", leaked);
@@ -98,8 +97,7 @@ public sealed class SigningKeyTests
         await using var factory = await KosmoFactory.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         await TestMembers.AddAsync(factory, "W0002", "password-w0002");
         var app = TestRelyingApp.Portal(factory);
-        var pkce = Pkce.Create();
-        var before = await app.RedeemAsync((await app.SignInAsync("W0002", "password-w0002", pkce)).Code!, pkce.Verifier);
+        var before = await app.SignedInTokensAsync("W0002", "password-w0002");
 
         var (refused, _, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "rotate", "--encryption", "--announce", "01:00:00");
         Assert.That(refused, Is.EqualTo(2), "nothing to announce: only the provider reads these tokens");

@@ -96,8 +96,7 @@ public sealed class CodeFlowTests
         Assert.That(profile.GetProperty("email").GetString(), Is.EqualTo("k0001@example.jp"));
         Assert.That(profile.GetProperty("email_verified").GetBoolean(), Is.True);
 
-        var otherPkce = Pkce.Create();
-        var without = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", otherPkce)).Code!, otherPkce.Verifier);
+        var without = await app.SignedInTokensAsync("K0001", "correct-horse-1");
         Assert.That(new JwtSecurityTokenHandler().ReadJwtToken(without.IdToken).Claims.Select(c => c.Type), Has.None.EqualTo("email"));
         Assert.That((await UserInfoAsync(app, without)).TryGetProperty("email", out _), Is.False);
     }
@@ -130,8 +129,7 @@ public sealed class CodeFlowTests
     public async Task ARefreshAskingForAScopeTheSignInDidNotGrant_IsInvalidScope_AndTheRefreshTokenStillWorks()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("K0001", "correct-horse-1");
 
         // email: a scope the portal is registered for, which this sign-in did not ask for.
         var widened = await app.TokenAsync(new Dictionary<string, string?>
@@ -147,8 +145,7 @@ public sealed class CodeFlowTests
     {
         var member = await TestMembers.AddAsync(_factory, "K0002", "correct-horse-2");
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("K0002", "correct-horse-2", pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("K0002", "correct-horse-2");
         await TestMembers.WithDbAsync(_factory, async db =>
         {
             var stored = await db.Members.FindAsync(member.Id);
@@ -217,8 +214,7 @@ public sealed class CodeFlowTests
     public async Task AccessToken_IsASignedJwt_ThatValidatesAgainstThePublishedJwks()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", "correct-horse-1", pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("K0001", "correct-horse-1");
 
         var jwks = new JsonWebKeySet(await app.Backchannel.GetStringAsync("/.well-known/jwks"));
         var result = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(tokens.AccessToken,

@@ -30,8 +30,7 @@ public sealed class ConfiguredAppChangeTests
 
         async Task<TokenResponse> SignInAsync(TestRelyingApp app)
         {
-            var pkce = Pkce.Create();
-            var tokens = await app.RedeemAsync((await app.SignInAsync("CU002", "Configured-Apps-2026", pkce)).Code!, pkce.Verifier);
+            var tokens = await app.SignedInTokensAsync("CU002", "Configured-Apps-2026");
             Assert.That(tokens.RefreshToken, Is.Not.Null, tokens.Body.ToString());
             return tokens;
         }
@@ -47,8 +46,7 @@ public sealed class ConfiguredAppChangeTests
             connectionString = before.ConnectionString;
             await TestMembers.AddAsync(before, "CU003", "Configured-Apps-2026");
             var app = TestRelyingApp.Portal(before);
-            var pkce = Pkce.Create();
-            portalRefresh = (await app.RedeemAsync((await app.SignInAsync("CU003", "Configured-Apps-2026", pkce)).Code!, pkce.Verifier)).RefreshToken!;
+            portalRefresh = (await app.SignedInTokensAsync("CU003", "Configured-Apps-2026")).RefreshToken!;
         }
 
         // The next deploy's configuration turns the portal into a browser app: no secret any more.

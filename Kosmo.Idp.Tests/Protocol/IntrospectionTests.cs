@@ -201,8 +201,7 @@ public sealed class IntrospectionTests
     private async Task<(TestRelyingApp App, TokenResponse Tokens)> SignedInPortalAsync()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         Assert.That(tokens.AccessToken, Is.Not.Null, tokens.Body.ToString());
         return (app, tokens);
     }

@@ -340,8 +340,7 @@ public sealed class ProtocolRefusalTests
     public async Task Refresh_ReplayOfARedeemedToken_RevokesTheWholeFamily()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         var second = await app.RefreshAsync(tokens.RefreshToken!);
         Assert.That(second.Status, Is.EqualTo(HttpStatusCode.OK));
 
@@ -356,8 +355,7 @@ public sealed class ProtocolRefusalTests
         // Several rounds: a round whose requests happen not to overlap proves only the replay rule above.
         for (var round = 0; round < 3; round++)
         {
-            var pkce = Pkce.Create();
-            var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+            var tokens = await app.SignedInTokensAsync(UserId, Password);
 
             var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => app.RefreshAsync(tokens.RefreshToken!)));
 
@@ -373,8 +371,7 @@ public sealed class ProtocolRefusalTests
     public async Task UserInfo_WithTheAccessTokenInTheUrl_IsRefused_AndWorksFromTheHeader()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
 
         var inUrl = await _factory.Browser().GetAsync("/connect/userinfo?access_token=" + Uri.EscapeDataString(tokens.AccessToken!));
         Assert.That(inUrl.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), inUrl.Headers.WwwAuthenticate.ToString());
@@ -439,8 +436,7 @@ public sealed class ProtocolRefusalTests
     public async Task Introspection_ByGetWithTheTokenInTheUrl_IsRefused()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
 
         var answer = await TokenResponse.ReadAsync(await app.Backchannel.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/introspect",
             new Dictionary<string, string?> { ["token"] = tokens.AccessToken, ["client_id"] = KosmoFactory.PortalClientId, ["client_secret"] = KosmoFactory.PortalSecret })));
@@ -469,8 +465,7 @@ public sealed class ProtocolRefusalTests
         // On the error page, as OpenIddict answers every refusal it makes before the redirect URI is checked.
         await AssertErrorPageAsync(await app.Browser.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["scope"] = "openid email" })), "invalid_scope");
 
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         var widened = await app.TokenAsync(new Dictionary<string, string?>
         {
             ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = "openid email",
@@ -496,8 +491,7 @@ public sealed class ProtocolRefusalTests
     public async Task Authorize_WithAnotherAppsIdTokenAsTheHint_IsInvalidRequest_WhileItsGrantLives_AndAfterItWasRevoked()
     {
         var portal = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await portal.RedeemAsync((await portal.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await portal.SignedInTokensAsync(UserId, Password);
         var asCheckup = TestRelyingApp.Checkup(_factory).AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?>
         {
             ["id_token_hint"] = tokens.IdToken, ["prompt"] = "none",
@@ -645,8 +639,7 @@ public sealed class ProtocolRefusalTests
     public async Task EndSession_WithAnUnregisteredPostLogoutRedirectUri_ShowsAnErrorPage_NeverRedirectsThere_AndKeepsTheSession()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
 
         var response = await app.Browser.GetAsync("/connect/endsession?id_token_hint=" + Uri.EscapeDataString(tokens.IdToken!)
             + "&post_logout_redirect_uri=" + Uri.EscapeDataString("https://attacker.test/signed-out") + "&state=bye");
@@ -659,8 +652,7 @@ public sealed class ProtocolRefusalTests
     public async Task EndSession_WithNoSession_ReturnsToTheAddressOnlyWithTheAppsIdTokenHint()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var idToken = (await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier)).IdToken!;
+        var idToken = (await app.SignedInTokensAsync(UserId, Password)).IdToken!;
         var stranger = _factory.Browser();
         var address = "/connect/endsession?post_logout_redirect_uri=" + Uri.EscapeDataString(KosmoFactory.PortalPostLogout) + "&state=chosen-by-someone";
 
@@ -678,8 +670,7 @@ public sealed class ProtocolRefusalTests
     public async Task AScopeOfSpacesOnly_IsInvalidScope_NotATokenWithNoScope()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         Assert.That(tokens.RefreshToken, Is.Not.Null);
 
         var refreshed = await app.TokenAsync(new Dictionary<string, string?> { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.RefreshToken, ["scope"] = " " });
@@ -762,8 +753,7 @@ public sealed class ProtocolRefusalTests
     public async Task EndSession_WithTheHintOfARevokedGrant_ReturnsOnlyToTheAppTheHintWasIssuedTo()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         // As docs/integrating-an-app.md suggests: revoke, then sign the member out.
         Assert.That((await app.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?> { ["token"] = tokens.RefreshToken })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var hint = Uri.EscapeDataString(tokens.IdToken!);
@@ -787,8 +777,7 @@ public sealed class ProtocolRefusalTests
     public async Task EndSession_FromTheAppsServer_WithTheHintOfARevokedGrant_EndsTheSignInItNames()
     {
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync(UserId, Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync(UserId, Password);
         Assert.That((await app.PostBackchannelAsync("/connect/revoke", new Dictionary<string, string?> { ["token"] = tokens.RefreshToken })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
         // Without the member's cookie: the sign-in is found by the hint's sid.

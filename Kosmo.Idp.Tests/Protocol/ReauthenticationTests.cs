@@ -147,8 +147,7 @@ public sealed class ReauthenticationTests
     {
         await TestMembers.AddAsync(_factory, userId, Password);
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var earlier = await app.RedeemAsync((await app.SignInAsync(userId, Password, pkce)).Code!, pkce.Verifier);
+        var earlier = await app.SignedInTokensAsync(userId, Password);
         // prompt=login a minute later, or a plain sign-in once the idle timeout has ended the session.
         _clock.Advance(TimeSpan.FromMinutes(minutesLater));
         var idToken = await ReauthenticateAsync(app, userId, minutesLater < 30 ? new Dictionary<string, string?> { ["prompt"] = "login" } : []);
@@ -236,8 +235,7 @@ public sealed class ReauthenticationTests
         await TestMembers.AddAsync(_factory, "K0196", Password);
         await TestMembers.AddAsync(_factory, "K0197", Password);
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var first = await app.RedeemAsync((await app.SignInAsync("K0196", Password, pkce)).Code!, pkce.Verifier);
+        var first = await app.SignedInTokensAsync("K0196", Password);
         Assert.That(first.RefreshToken, Is.Not.Null);
 
         // The next member at the family PC signs in over it: the first session could no longer be signed out from here.
@@ -253,8 +251,7 @@ public sealed class ReauthenticationTests
     {
         await TestMembers.AddAsync(_factory, "K0198", Password);
         var app = TestRelyingApp.Portal(_factory);
-        var pkce = Pkce.Create();
-        var first = await app.RedeemAsync((await app.SignInAsync("K0198", Password, pkce)).Code!, pkce.Verifier);
+        var first = await app.SignedInTokensAsync("K0198", Password);
 
         await ReauthenticateAsync(app, "K0198", new Dictionary<string, string?> { ["prompt"] = "login" });
 

@@ -20,8 +20,7 @@ public sealed class TokenRequestFailureTests
         await using var factory = await KosmoFactory.StartAsync();
         await TestMembers.AddAsync(factory, "K0001", Password);
         var app = TestRelyingApp.Portal(factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("K0001", Password);
 
         await FailingWrites.StartAsync(factory, Tokens, "INSERT");
         var failed = await app.RefreshAsync(tokens.RefreshToken!);
@@ -59,8 +58,7 @@ public sealed class TokenRequestFailureTests
         await using var factory = await KosmoFactory.StartAsync();
         await TestMembers.AddAsync(factory, "K0001", Password);
         var app = TestRelyingApp.Portal(factory);
-        var pkce = Pkce.Create();
-        var tokens = await app.RedeemAsync((await app.SignInAsync("K0001", Password, pkce)).Code!, pkce.Verifier);
+        var tokens = await app.SignedInTokensAsync("K0001", Password);
 
         // Checked only at the commit, as a failover or a serialization failure would strike.
         await FailingWrites.StartAsync(factory, Tokens, "INSERT", atCommit: true, sqlState: "40001");
