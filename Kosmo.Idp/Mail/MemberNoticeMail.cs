@@ -57,6 +57,7 @@ public static class MemberNoticeMail
 
         var encode = MailText.Html;
         string Lines(string value) => string.Join("<br>", value.Split('\n').Select(encode.Encode));
+        string MarkedLines(string value) => string.Join("<br>", value.Split('\n').Select(Shared.JapaneseRuns.Marked));
         var html = $"""
             <!DOCTYPE html>
             <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
@@ -64,7 +65,7 @@ public static class MemberNoticeMail
             <p>{Lines(body.Japanese)}</p>
             <p>{encode.Encode(when.Japanese)}<br>{Lines(contact.Japanese)}</p>
             <hr>
-            <p lang="en">{string.Join("<br>", body.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}<br>{encode.Encode(when.English)}<br>{string.Join("<br>", contact.English.Split('\n').Select(Shared.JapaneseRuns.Marked))}</p>
+            <p lang="en">{MarkedLines(body.English)}<br>{encode.Encode(when.English)}<br>{MarkedLines(contact.English)}</p>
             <p>{encode.Encode(footer.Japanese)}<br><span lang="en">{encode.Encode(footer.English)}</span></p>
             </body></html>
             """;

@@ -63,6 +63,10 @@ public sealed class RecoveryCodes(KosmoDbContext db, TimeProvider time, Protocol
         return Convert.ToHexString(SHA256.HashData(stored.SelectMany(hash => hash).ToArray()), 0, 16);
     }
 
+    /// <summary>Whether the member holds a set at all, used or not.</summary>
+    public Task<bool> HeldAsync(Guid memberId, CancellationToken cancellationToken) =>
+        db.RecoveryCodes.AnyAsync(c => c.MemberId == memberId, cancellationToken);
+
     public Task<int> UnusedAsync(Guid memberId, CancellationToken cancellationToken) =>
         db.RecoveryCodes.CountAsync(c => c.MemberId == memberId && c.UsedAt == null, cancellationToken);
 

@@ -86,7 +86,7 @@ public sealed class RecoveryCodesModel(
         }
 
         ReplacesEarlierSet = await codes.UnusedAsync(Member.Id, cancellationToken) > 0;
-        var hadSet = await codes.CurrentSetStampAsync(Member.Id, cancellationToken) is not null;
+        var hadSet = await codes.HeldAsync(Member.Id, cancellationToken);
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
