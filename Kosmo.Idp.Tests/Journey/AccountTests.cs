@@ -697,7 +697,7 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task TheAccountPage_ShowsThePreviousSignIn_InJapanTime()
+    public async Task TheAccountPage_ShowsThePreviousSignIn_InJapanTime_WrittenAsEachLanguageWritesDates()
     {
         var first = await SignedInAsync("A0038");
         Assert.That(ErrorOn(await first.GetStringAsync("/account"), "previous-sign-in"), Does.Contain("初めて"));
@@ -706,8 +706,13 @@ public sealed class AccountTests
         _clock.Advance(TimeSpan.FromHours(5));
         var second = await SignedInAsync("A0038", create: false);
         var shown = ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in");
-        Assert.That(shown, Does.Contain(firstAt.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture))
+        Assert.That(shown, Does.Contain(firstAt.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy年M月d日 H:mm", System.Globalization.CultureInfo.InvariantCulture))
             .And.Contain("日本時間"));
+
+        await HtmlForm.SubmitAsync(second, await second.GetAsync("/account"), new Dictionary<string, string> { ["culture"] = "en" }, "form.language-switch");
+        var english = ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in");
+        Assert.That(english, Does.Contain(firstAt.ToOffset(TimeSpan.FromHours(9)).ToString("d MMM yyyy, HH:mm", System.Globalization.CultureInfo.GetCultureInfo("en")))
+            .And.Contain("Japan time"));
     }
 
     [Test]

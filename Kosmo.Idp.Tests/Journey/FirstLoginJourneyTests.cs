@@ -73,7 +73,7 @@ public sealed class FirstLoginJourneyTests
         Assert.That(mail.Request.GetProperty("headers").GetProperty("Auto-Submitted").GetString(), Is.EqualTo("auto-generated"));
         Assert.That(mail.Text, Does.Contain("元の画面に戻り「更新」を押してください"), "manual step 7");
         var linkExpiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailVerifications.Where(v => v.Email == "r0001@example.jp").Select(v => v.ExpiresAt).SingleAsync());
-        Assert.That(mail.Text, Does.Contain($"このリンクは {Kosmo.Idp.Localization.SocietyTime.Minute(linkExpiresAt)}（日本時間）まで、一度だけ使用できます。"));
+        Assert.That(mail.Text, Does.Contain($"このリンクは {linkExpiresAt.ToOffset(TimeSpan.FromHours(9)):yyyy年M月d日 H:mm}（日本時間）まで、一度だけ使用できます。"));
         Assert.That(mail.Html, Does.Contain(">メールアドレスを確認する</a>").And.Contain("<p lang=\"en\">"), "Japanese as text, not as entities; English below");
         var english = mail.Html.IndexOf("<p lang=\"en\">", StringComparison.Ordinal);
         Assert.That(mail.Html.IndexOf(">メールアドレスを確認する</a>", StringComparison.Ordinal), Is.LessThan(english), "the button, then the English");

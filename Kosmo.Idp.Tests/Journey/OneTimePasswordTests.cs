@@ -628,7 +628,7 @@ public sealed class OneTimePasswordTests
         Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】ワンタイムパスワードのお知らせ"));
         Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
         var expiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailOtpChallenges.Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "T0005")).Select(c => c.ExpiresAt).SingleAsync());
-        Assert.That(mail.Text, Does.Contain($"有効期限は {Kosmo.Idp.Localization.SocietyTime.Minute(expiresAt)}（日本時間）です（送信から10分間）。"),
+        Assert.That(mail.Text, Does.Contain($"有効期限は {expiresAt.ToOffset(TimeSpan.FromHours(9)):yyyy年M月d日 H:mm}（日本時間）です（送信から10分間）。"),
             "a mail read late says whether its code still works");
         var page = await firstPage.Content.ReadAsStringAsync();
         Assert.That(page, Does.Contain("受信したワンタイムパスワードを入力してください").And.Contain("再送信").And.Contain("メールが届かない場合は再送信を選択してください"));

@@ -38,7 +38,7 @@ public sealed partial class TextResourceTests
         {
             var mail = MemberNoticeMail.Create("member@example.jp", notice, new DateTimeOffset(2026, 11, 27, 15, 35, 0, TimeSpan.Zero));
             Assert.That(mail.Text, Does.Contain("----").And.Contain("health insurance society"), notice.ToString());
-            Assert.That(mail.Text, Does.Contain("2026-11-28 00:35（日本時間）").And.Contain("2026-11-28 00:35 Japan time"), notice + ": when, in Japan");
+            Assert.That(mail.Text, Does.Contain("日時: 2026年11月28日 0:35（日本時間）").And.Contain("When: 28 Nov 2026, 00:35 Japan time"), notice + ": when, in Japan");
             Assert.That(mail.Subject, Does.Match("^【KOSMOWeb】アカウントのお知らせ（[^）{}]+）$"), notice + ": the common beginning, then what happened");
             Assert.That(mail.Html, Does.Contain("<p lang=\"en\">"), notice.ToString());
             Assert.That(subjects.Add(mail.Subject), Is.True, notice + ": a subject of its own");
@@ -59,8 +59,9 @@ public sealed partial class TextResourceTests
         Assert.That(silent.Text, Does.Not.Contain("お問い合わせ先").And.Contain("健康保険組合にお問い合わせください"));
     }
 
-    private static List<string> Placeholders(string text) => Placeholder().Matches(text).Select(m => m.Value).Order().ToList();
+    // The index and alignment only: a format may differ by language (a date's pattern, say).
+    private static List<string> Placeholders(string text) => Placeholder().Matches(text).Select(m => m.Groups[1].Value).Order().ToList();
 
-    [GeneratedRegex(@"\{\d+[^}]*\}")]
+    [GeneratedRegex(@"\{(\d+(?:,-?\d+)?)(?::[^}]*)?\}")]
     private static partial Regex Placeholder();
 }
