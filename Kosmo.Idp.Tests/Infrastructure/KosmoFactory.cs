@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog.Core;
@@ -75,6 +76,27 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
         var factory = new KosmoFactory(await PostgresServer.CreateDatabaseAsync(), settings, services);
         _ = factory.Server; // starts the host: migrations, keys, apps
         return factory;
+    }
+
+    /// <summary>
+    /// Waits until every notice to a member saved so far has been tried once (they go out in the
+    /// background, after the page answered), so a test can look at what was mailed, or was not.
+    /// </summary>
+    public async Task NoticesTriedAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            await using var scope = Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Persistence.KosmoDbContext>();
+            if (!await db.PendingNotices.AnyAsync(n => n.Attempts == 0))
+            {
+                return;
+            }
+
+            Assert.That(DateTime.UtcNow, Is.LessThan(until), "a notice was still untried after 20 s");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>A browser-like client: cookies kept, redirects not followed (tests look at each hop).</summary>

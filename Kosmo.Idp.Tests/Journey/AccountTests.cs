@@ -143,17 +143,20 @@ public sealed class AccountTests
         Assert.That(onlyMail.QuerySelector("#email-codes-toggle"), Is.Null, "mail is this member's only way to get a code");
 
         await AddDeviceAsync(browser, "スマホ");
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("認証アプリ（端末）が追加されました"));
 
         var off = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
         Assert.That(off.Headers.Location?.OriginalString, Does.Contain("done=email-codes-off"));
         Assert.That(ErrorOn(await (await FollowAsync(browser, off)).Content.ReadAsStringAsync(), "email-codes"), Does.Contain("未使用"));
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("メールで受け取る設定が、オフになりました"));
         var offAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
         Assert.That(offAtLogin, Does.Not.Contain("mode=email"), "the app's page offers no mail code");
 
         var on = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=EmailCodes]");
         Assert.That(on.Headers.Location?.OriginalString, Does.Contain("done=email-codes-on"));
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To(address).Select(m => m.Text), Has.Some.Contains("このメールアドレスでも受け取れるようになりました"));
         var bothAtLogin = await (await PasswordOnlyAsync("A0011")).GetStringAsync("/journey/otp");
         Assert.That(bothAtLogin, Does.Contain("mode=email"), "a member with both may choose");
@@ -296,6 +299,7 @@ public sealed class AccountTests
             ["CurrentPassword"] = Password, ["NewPassword"] = "Brand-New-Pass-1", ["Confirmation"] = "Brand-New-Pass-1",
         }, "#change-password");
         Assert.That(changed.Headers.Location!.OriginalString, Does.Contain("done=password"));
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To("a0004@example.jp").Last().Text, Does.Contain("パスワードが変更されました"), "the member is told");
         Assert.That(PathOf(await LoginAsync(_factory.Browser(), "A0004", "Brand-New-Pass-1")), Is.EqualTo("/journey/otp"));
     }
@@ -463,6 +467,7 @@ public sealed class AccountTests
         var link = LinkIn(verification);
         await HtmlForm.SubmitAsync(phone, await phone.GetAsync(link), new Dictionary<string, string>());
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("new-a0006@example.jp"));
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To("a0006@example.jp").Last().Text, Does.Contain("別のアドレスに変更されました"), "the old address is told");
 
         // The phone's page says to reload the first one: it shows the new address, and no error.
@@ -549,6 +554,7 @@ public sealed class AccountTests
             Assert.That(codes, Has.Count.EqualTo(10));
             back = await HtmlForm.SubmitAsync(browser, codesPage, new Dictionary<string, string>());
             // Ten ways past the second factor: a set that replaces one is announced, whoever asked.
+            await _factory.NoticesTriedAsync();
             Assert.That(_factory.Mail.To("a0007@example.jp").Count(m => m.Text.Contains("リカバリーコードが新しく発行されました", StringComparison.Ordinal)),
                 Is.EqualTo(set == "first" ? 0 : 1), set);
         }

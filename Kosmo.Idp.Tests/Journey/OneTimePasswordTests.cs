@@ -258,6 +258,7 @@ public sealed class OneTimePasswordTests
         var recovery = _recoveryCodes["T0004"];
         var signedIn = await SubmitAsync(await PasswordOnlyAsync("T0004"), recovery[0].ToLowerInvariant().Replace("-", " "), "recovery");
         Assert.That(PathOf(signedIn), Is.EqualTo("/"));
+        await _factory.NoticesTriedAsync();
         Assert.That(_factory.Mail.To("t0004@example.jp").Select(m => m.Text), Has.Exactly(1).Contain("リカバリーコードを使った KOSMO Web へのログインがありました").And.Contain("すぐにパスワードを変更し"),
             "a code from a paper someone else may have found: the member hears of its use");
         var reused = await SubmitCodeAsync(await PasswordOnlyAsync("T0004"), recovery[0], "recovery");
@@ -281,6 +282,7 @@ public sealed class OneTimePasswordTests
 
         Assert.That(PathOf(signedIn), Is.EqualTo("/journey/recovery-codes"), "two codes left: a new set before going on");
         Assert.That(await RecoveryCodesOnAsync(await browser.GetAsync("/journey/recovery-codes")), Has.Count.EqualTo(10));
+        await _factory.NoticesTriedAsync();
         var mailed = _factory.Mail.To("t0156@example.jp").Select(m => m.Text).ToList();
         Assert.That(mailed.Count(text => text.Contains("リカバリーコードを使った KOSMO Web へのログインがありました", StringComparison.Ordinal)), Is.EqualTo(8));
         Assert.That(mailed, Has.None.Contain("リカバリーコードが新しく発行されました"), "the set a recovery-code sign-in used up is replaced without a second notice");

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Kosmo.Idp.Mail;
+using Kosmo.Idp.Mail.Notices;
 using Kosmo.Idp.Tests.Infrastructure;
 
 namespace Kosmo.Idp.Tests.Mail;

@@ -1,3 +1,4 @@
+using Kosmo.Idp.Mail.Notices;
 using Kosmo.Idp.Operations.Startup;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,12 @@ public static class MailRegistration
             services.AddSingleton<IMailSender, SendGridMailSender>();
         }
 
+        services.AddOptions<MemberNoticeOptions>().BindConfiguration(MemberNoticeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<MemberNotices>();
+        services.AddScoped<NoticeDelivery>();
+        services.AddSingleton<NoticeSending>();
+        services.AddHostedService(provider => provider.GetRequiredService<NoticeSending>());
+        services.AddHostedService<NoticeRetryService>();
         return services;
     }
 }

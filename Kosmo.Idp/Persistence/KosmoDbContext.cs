@@ -38,6 +38,8 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<Protocol.Logout.LogoutNotice> LogoutNotices => Set<Protocol.Logout.LogoutNotice>();
 
+    public DbSet<Mail.Notices.PendingNotice> PendingNotices => Set<Mail.Notices.PendingNotice>();
+
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>

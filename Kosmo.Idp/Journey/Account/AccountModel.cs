@@ -21,7 +21,7 @@ namespace Kosmo.Idp.Journey.Account;
 /// </summary>
 public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
-    EmailVerificationService verifications, PasswordPolicy policy, PasswordHashing hashing, PasswordRecheck passwords,
+    EmailVerificationService verifications, Mail.Notices.MemberNotices notices, PasswordPolicy policy, PasswordHashing hashing, PasswordRecheck passwords,
     SessionTermination sessions, RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
@@ -161,7 +161,7 @@ public sealed class AccountModel(
         audit.Record(AuditKinds.AppDeviceRemoved, Member.Id, removed.Name is null ? "unnamed" : "named");
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorRemoved, cancellationToken);
+        await notices.QueueAsync(Member, Mail.Notices.MemberNotice.AuthenticatorRemoved);
         return RedirectToPage(new { done = "device-removed" });
     }
 
@@ -229,7 +229,7 @@ public sealed class AccountModel(
         audit.Record(on ? AuditKinds.EmailCodesTurnedOn : AuditKinds.EmailCodesTurnedOff, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await verifications.NotifyMemberQuietlyAsync(Member, on ? Mail.MemberNotice.EmailCodesOn : Mail.MemberNotice.EmailCodesOff, cancellationToken);
+        await notices.QueueAsync(Member, on ? Mail.Notices.MemberNotice.EmailCodesOn : Mail.Notices.MemberNotice.EmailCodesOff);
         return RedirectToPage(new { done = on ? "email-codes-on" : "email-codes-off" });
     }
 
@@ -316,7 +316,7 @@ public sealed class AccountModel(
         // A new password is the answer to "someone may know it" (the notices say so): whoever
         // signed in with the old one is signed out, and their apps' tokens end, as with サインアウト.
         var (_, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
-        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.PasswordChanged, cancellationToken);
+        await notices.QueueAsync(Member, Mail.Notices.MemberNotice.PasswordChanged);
 
         return RedirectToPage(new { done = "password", cancelled = addressChangeWithdrawn ? "email-change" : null });
     }

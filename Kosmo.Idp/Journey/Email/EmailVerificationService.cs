@@ -18,7 +18,7 @@ namespace Kosmo.Idp.Journey.Email;
 /// </summary>
 public sealed class EmailVerificationService(
     KosmoDbContext db, IMailSender mail, AuditLog audit, TimeProvider time, IOptions<EmailVerificationOptions> options,
-    IOptions<ProtocolOptions> protocol, IHttpContextAccessor http, IOptions<Shared.SocietyContactOptions> society)
+    IOptions<ProtocolOptions> protocol, IHttpContextAccessor http, Mail.Notices.MemberNotices notices)
 {
     public const string VerifyPath = "/journey/email/verify";
 
@@ -258,7 +258,7 @@ public sealed class EmailVerificationService(
         if (replaced is not null)
         {
             // The old address hears of it: if someone else changed it, the member still learns.
-            await NotifyQuietlyAsync(MemberNoticeMail.Create(replaced, MemberNotice.EmailChanged, time.GetUtcNow(), society.Value), cancellationToken);
+            await notices.QueueAsync(verification.MemberId, replaced, Mail.Notices.MemberNotice.EmailChanged);
         }
 
         return state;
@@ -267,23 +267,6 @@ public sealed class EmailVerificationService(
     /// <summary>The configured issuer, so links in mails never follow a request's Host header; the request's own address only where none is configured (Development).</summary>
     private Uri SiteBase() => protocol.Value.IssuerFor(http.HttpContext?.Request)
         ?? throw new InvalidOperationException("No issuer is configured and there is no request to take the address from.");
-
-    /// <summary>Tells the member of a change to their account at their address, if they have one; quietly, as below.</summary>
-    public Task NotifyMemberQuietlyAsync(Member member, MemberNotice notice, CancellationToken cancellationToken) =>
-        member.Email is { } address ? NotifyQuietlyAsync(MemberNoticeMail.Create(address, notice, time.GetUtcNow(), society.Value), cancellationToken) : Task.CompletedTask;
-
-    /// <summary>A notice that is worth sending but not worth failing the member's request for.</summary>
-    public async Task NotifyQuietlyAsync(MailMessage notice, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await mail.SendAsync(notice, cancellationToken);
-        }
-        catch (MailNotSentException)
-        {
-            // Already logged by the sender; the change itself is done and audited.
-        }
-    }
 
     /// <summary>Enough of an address for the member to recognise it, not enough to harvest it from a page or an audit row.</summary>
     public static string Mask(string email)

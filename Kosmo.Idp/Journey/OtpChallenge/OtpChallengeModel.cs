@@ -19,7 +19,7 @@ namespace Kosmo.Idp.Journey.OtpChallenge;
 public sealed class OtpChallengeModel(
     KosmoDbContext db, MemberJourney journey, EmailOtpSender email, TotpAuthenticator app, RecoveryCodes recovery,
     AttemptThrottle throttle, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time, IOptions<OtpOptions> options, IStringLocalizer<Strings> text,
-    Email.EmailVerificationService verifications) : JourneyPageModel(db, journey), IReturnsToAnApp
+    Mail.Notices.MemberNotices notices) : JourneyPageModel(db, journey), IReturnsToAnApp
 {
     protected override JourneyStep Step => JourneyStep.OtpChallenge;
 
@@ -260,7 +260,7 @@ public sealed class OtpChallengeModel(
             var signedIn = await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
             // A code from a paper someone else may have found: the member hears of every use, after the
             // sign-in it paid for is saved, and even when the browser stops waiting for the answer.
-            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.SignedInWithRecoveryCode, CancellationToken.None);
+            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.SignedInWithRecoveryCode);
             return signedIn;
         }
 

@@ -19,7 +19,7 @@ namespace Kosmo.Idp.Journey.OtpSetup;
 /// </summary>
 public sealed class AppOtpSetupModel(
     KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, AttemptThrottle throttle,
-    SessionTermination sessions, Email.EmailVerificationService verifications, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
+    SessionTermination sessions, Mail.Notices.MemberNotices notices, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
     IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
@@ -211,7 +211,7 @@ public sealed class AppOtpSetupModel(
         await Session.SignInAsync(HttpContext);
         // A new authenticator is announced on another channel (NIST SP 800-63B 6.1.2.1), so an app
         // added by someone else is noticed. After the cookie: the device is added whatever the mail does.
-        await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.AuthenticatorAdded, cancellationToken);
+        await notices.QueueAsync(Member, Mail.Notices.MemberNotice.AuthenticatorAdded);
 
         // Added from the account page: back there, saying so (as a removal does).
         var next = MemberJourney.UrlOf(NextStep, ReturnUrl);

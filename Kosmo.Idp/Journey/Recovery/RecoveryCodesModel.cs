@@ -19,7 +19,7 @@ namespace Kosmo.Idp.Journey.Recovery;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class RecoveryCodesModel(
     KosmoDbContext db, MemberJourney journey, RecoveryCodes codes, AuditLog audit, TimeProvider time,
-    IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn, Email.EmailVerificationService verifications)
+    IOptions<MemberSessionOptions> sessions, Confirm.RecentSignIn recentSignIn, Mail.Notices.MemberNotices notices)
     : JourneyPageModel(db, journey)
 {
     private static readonly MemberBoundCookie Cookie =
@@ -97,7 +97,7 @@ public sealed class RecoveryCodesModel(
         // recovery code: that sign-in was announced, and a set running out is replaced after it.
         if (hadSet && Session.SecondFactor != AuthenticationMethods.ByRecoveryCode)
         {
-            await verifications.NotifyMemberQuietlyAsync(Member, Mail.MemberNotice.RecoveryCodesReplaced, CancellationToken.None);
+            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.RecoveryCodesReplaced);
         }
 
         return Page();

@@ -1,6 +1,7 @@
 using Kosmo.Idp.Journey;
 using Kosmo.Idp.Journey.Email;
 using Kosmo.Idp.Mail;
+using Kosmo.Idp.Mail.Notices;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;

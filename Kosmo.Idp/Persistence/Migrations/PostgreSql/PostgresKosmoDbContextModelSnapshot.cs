@@ -122,6 +122,58 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                     b.ToTable("address_post_counts", (string)null);
                 });
 
+            modelBuilder.Entity("Kosmo.Idp.Mail.Notices.PendingNotice", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("HappenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("happened_at");
+
+                    b.Property<string>("LastFailure")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("last_failure");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Notice")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("notice");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)")
+                        .HasColumnName("to");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pending_notices");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_pending_notices_member_id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_pending_notices_next_attempt_at");
+
+                    b.ToTable("pending_notices", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Members.Member", b =>
                 {
                     b.Property<Guid>("Id")
@@ -879,6 +931,16 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasConstraintName("fk_email_verifications_members_member_id");
 
                     b.Navigation("Member");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Mail.Notices.PendingNotice", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_notices_members_member_id");
                 });
 
             modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>

@@ -117,6 +117,58 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                     b.ToTable("address_post_counts", (string)null);
                 });
 
+            modelBuilder.Entity("Kosmo.Idp.Mail.Notices.PendingNotice", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("HappenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("happened_at");
+
+                    b.Property<string>("LastFailure")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_failure");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_id");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Notice")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notice");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pending_notices");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_pending_notices_member_id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_pending_notices_next_attempt_at");
+
+                    b.ToTable("pending_notices", (string)null);
+                });
+
             modelBuilder.Entity("Kosmo.Idp.Members.Member", b =>
                 {
                     b.Property<Guid>("Id")
@@ -870,6 +922,16 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_email_verifications_members_member_id");
 
                     b.Navigation("Member");
+                });
+
+            modelBuilder.Entity("Kosmo.Idp.Mail.Notices.PendingNotice", b =>
+                {
+                    b.HasOne("Kosmo.Idp.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_notices_members_member_id");
                 });
 
             modelBuilder.Entity("Kosmo.Idp.Members.Otp.EmailOtpChallenge", b =>

@@ -1,5 +1,5 @@
 
-namespace Kosmo.Idp.Mail;
+namespace Kosmo.Idp.Mail.Notices;
 
 /// <summary>A change to a member's account that the member is told about: by the society's operator, or on the account page.</summary>
 public enum MemberNotice

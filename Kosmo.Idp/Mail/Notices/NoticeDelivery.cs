@@ -1,0 +1,95 @@
+using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Kosmo.Idp.Mail.Notices;
+
+/// <summary>
+/// Hands pending notices to the mail provider. Each is first taken (its NextAttemptAt moved ahead
+/// by one conditional update), so the request's background send and the replicas' retry rounds
+/// never send one notice twice at the same time.
+/// </summary>
+public sealed class NoticeDelivery(
+    KosmoDbContext db,
+    IMailSender mail,
+    IOptions<MemberNoticeOptions> options,
+    IOptions<Shared.SocietyContactOptions> society,
+    TimeProvider time,
+    ILogger<NoticeDelivery> logger)
+{
+    /// <summary>How long a sender holds the notice it took: longer than the provider's longest timeout.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    private const int RoundSize = 200;
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMinutes(1);
+
+    private static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(30);
+
+    /// <summary>Sends the notices that are due, a round at a time; returns how many it sent.</summary>
+    public async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = await db.PendingNotices.AsNoTracking().Where(n => n.NextAttemptAt <= now)
+            .OrderBy(n => n.NextAttemptAt).Select(n => n.Id).Take(RoundSize).ToListAsync(cancellationToken);
+        var sent = 0;
+        foreach (var id in due)
+        {
+            sent += await SendAsync(id, cancellationToken) ? 1 : 0;
+        }
+
+        return sent;
+    }
+
+    /// <summary>Sends one notice if it is due and nobody else has taken it; true when the provider took it.</summary>
+    public async Task<bool> SendAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var taken = await db.PendingNotices.Where(n => n.Id == id && n.NextAttemptAt <= now)
+            .ExecuteUpdateAsync(set => set.SetProperty(n => n.NextAttemptAt, now + Lease), cancellationToken);
+        if (taken == 0)
+        {
+            return false;
+        }
+
+        var notice = await db.PendingNotices.SingleAsync(n => n.Id == id, cancellationToken);
+        try
+        {
+            await mail.SendAsync(MemberNoticeMail.Create(notice.To, notice.Notice, notice.HappenedAt, society.Value), cancellationToken);
+        }
+        // Broken mail settings only show when a mail is sent; like the provider's refusal, they may be mended in time.
+        catch (Exception e) when (e is MailNotSentException or OptionsValidationException)
+        {
+            await RecordFailureAsync(notice, e.Message);
+            return false;
+        }
+
+        db.PendingNotices.Remove(notice);
+        // Not cancellable: the mail is gone, and a notice left behind would go out twice.
+        await db.SaveChangesAsync(CancellationToken.None);
+        return true;
+    }
+
+    private async Task RecordFailureAsync(PendingNotice notice, string reason)
+    {
+        var now = time.GetUtcNow();
+        notice.Attempts++;
+        if (now - notice.HappenedAt >= options.Value.RetryFor)
+        {
+            // The sender logged each cause; this is the one line an operator must act on.
+            logger.LogError("The {Notice} notice to member {MemberId} was given up after {Attempts} attempts since {HappenedAt:u}: {Reason}. Tell the member another way.",
+                notice.Notice, notice.MemberId, notice.Attempts, notice.HappenedAt, reason);
+            db.PendingNotices.Remove(notice);
+        }
+        else
+        {
+            var wait = TimeSpan.FromTicks(Math.Min(LongestWait.Ticks, FirstRetry.Ticks << Math.Min(notice.Attempts - 1, 10)));
+            notice.NextAttemptAt = now + wait;
+            notice.LastFailure = reason.Length > 200 ? reason[..200] : reason;
+            logger.LogWarning("The {Notice} notice to member {MemberId} was not sent (attempt {Attempts}); it is tried again at {NextAttemptAt:u}.",
+                notice.Notice, notice.MemberId, notice.Attempts, notice.NextAttemptAt);
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}
