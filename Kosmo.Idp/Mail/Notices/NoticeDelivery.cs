@@ -63,6 +63,13 @@ public sealed class NoticeDelivery(
             await RecordFailureAsync(notice, e.Message);
             return false;
         }
+        // A fault of ours (a text missing for this kind, say): counted like a refusal, so it is given up in the end rather than retried forever.
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "The {Notice} notice to member {MemberId} could not be sent", notice.Notice, notice.MemberId);
+            await RecordFailureAsync(notice, "unexpected " + e.GetType().Name);
+            return false;
+        }
 
         db.PendingNotices.Remove(notice);
         // Not cancellable: the mail is gone, and a notice left behind would go out twice.
