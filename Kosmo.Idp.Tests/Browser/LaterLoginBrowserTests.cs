@@ -34,6 +34,35 @@ public sealed class LaterLoginBrowserTests : BrowserTests
         await Expect(english.Field(screen, "Login.Password")).ToHaveValueAsync("");
     }
 
+    [Test]
+    public async Task AMemberWhoTicksShowPassword_SeesWhatTheyTyped_AndTheFormSendsItMaskedAgain()
+    {
+        await TestMembers.AddAsync(Host.Provider, "SHOW0001", Password, "健保 見子");
+        await using var session = Session("ja", Device.Phone);
+        var pages = new MemberPages(Host, session, "ja");
+        var screen = await session.NewDeviceAsync(Device.Phone);
+        await pages.OpenPortalAsync(screen, "login-show-password");
+        var password = pages.Field(screen, "Login.Password");
+        var show = screen.GetByLabel(pages.T("Password.Show"), new() { Exact = true });
+        await pages.Field(screen, "Login.UserId").FillAsync("SHOW0001");
+        await password.FillAsync(Password);
+        await Expect(password).ToHaveAttributeAsync("type", "password");
+
+        await show.CheckAsync();
+        await Expect(password).ToHaveAttributeAsync("type", "text");
+        await Expect(password).ToHaveValueAsync(Password);
+        await pages.CheckPageAsync(screen, "login-password-shown");
+        await show.UncheckAsync();
+        await Expect(password).ToHaveAttributeAsync("type", "password");
+
+        // Sent while shown: the browser sees a password field when the form goes (and saves a password as one).
+        await show.CheckAsync();
+        await screen.EvaluateAsync("() => document.querySelector('main form').addEventListener('submit', () => sessionStorage.setItem('type-when-sent', document.querySelector('#Password').type))");
+        await pages.Button(screen, "Login.Submit").ClickAsync();
+        await Expect(pages.Heading(screen, "Otp.EmailTitle")).ToBeVisibleAsync();
+        Assert.That(await screen.EvaluateAsync<string>("() => sessionStorage.getItem('type-when-sent')"), Is.EqualTo("password"));
+    }
+
     [TestCase("en", Device.Desktop)]
     [TestCase("ja", Device.Phone)]
     public async Task EmailMember_SignsInWithTheMailedCode_AndLoggingOutOfThePortalEndsTheProviderSession(string language, Device device)
