@@ -266,13 +266,15 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task ChangingThePassword_NeedsTheCurrentOne_AndWrongOnesCountTowardsTheLockout()
+    public async Task ChangingThePassword_NeedsTheCurrentOne_AndWrongOnesCountTowardsTheLockout_ButEmptyOrOverlongOnesDoNot()
     {
         var browser = await SignedInAsync("A0004");
         for (var i = 0; i < 6; i++)
         {
             var empty = await ChangePasswordAsync(browser, "", "Brand-New-Pass-1");
             Assert.That(ErrorOn(empty, "current-password-error"), Does.Contain("パスワードを入力してください"), "an empty field is asked for, not counted");
+            var pasted = await ChangePasswordAsync(browser, new string('x', 300), "Brand-New-Pass-1");
+            Assert.That(ErrorOn(pasted, "current-password-error"), Does.Contain("パスワードが長すぎます"), "longer than any password: a paste gone wrong, not counted");
         }
 
         var stillOpen = await ChangePasswordAsync(browser, "not-my-password", "Brand-New-Pass-1");
@@ -700,6 +702,51 @@ public sealed class AccountTests
         var silent = await pc.GetAsync(app.AuthorizeUrl(Pkce.Create(), new Dictionary<string, string?> { ["prompt"] = "none" }));
         Assert.That(AuthorizationResponse.From(silent, KosmoFactory.PortalRedirect).Code, Is.Not.Null, "its apps are not held at 本人確認");
         Assert.That(await IssuedSetsAsync("A0034"), Is.EqualTo(issued), "no set was made for the PC");
+    }
+
+    [Test]
+    public async Task ThePasswordChangeSentTwice_GetsTheFirstAnswer_KeepsThisBrowserSignedIn_AndChangesThePasswordOnce()
+    {
+        await TestMembers.AddAsync(_factory, "A0064", Password);
+        var browser = _factory.BrowserWithJar(out var cookies);
+        await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "A0064", Password), "a0064@example.jp");
+        var page = await browser.GetAsync("/account");
+        var whenSent = cookies.Header();
+        var form = new Dictionary<string, string> { ["CurrentPassword"] = Password, ["NewPassword"] = "Twice-Sent-Pass-1", ["Confirmation"] = "Twice-Sent-Pass-1" };
+
+        var first = await HtmlForm.SubmitAsync(browser, page, form, "#change-password");
+        // The copy arrives after the first answer, with the cookie the browser had when it was sent.
+        var again = await HtmlForm.SubmitAsync(_factory.WithCookies(whenSent), page, form, "#change-password");
+
+        Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo(first.Headers.Location?.OriginalString).And.Contain("done=password"));
+        Assert.That(PathOf(await _factory.WithSessionFrom(again, whenSent).GetAsync("/account")), Is.EqualTo("(no redirect: OK)"),
+            "whichever answer the browser takes last, it stays signed in");
+        Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"));
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "A0064")).Count(k => k == AuditKinds.PasswordChanged), Is.EqualTo(1));
+        Assert.That(PathOf(await LoginAsync(_factory.Browser(), "A0064", "Twice-Sent-Pass-1")), Is.EqualTo("/journey/otp"));
+    }
+
+    [Test]
+    public async Task SigningOutTheOtherDevices_SentTwiceAtOnce_EndsThemOnce_AndNeitherAnswerSignsThisBrowserOut()
+    {
+        await TestMembers.AddAsync(_factory, "A0065", Password);
+        var browser = _factory.BrowserWithJar(out var cookies);
+        await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "A0065", Password), "a0065@example.jp");
+        var other = await SignedInAsync("A0065", create: false);
+        var page = await browser.GetAsync("/account");
+        var whenSent = cookies.Header();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            HtmlForm.SubmitAsync(_factory.WithCookies(whenSent), page, new Dictionary<string, string>(), "form[action*=SignOutOthers]")));
+
+        Assert.That(answers.Select(a => a.Headers.Location?.OriginalString), Has.All.Contain("done=signed-out"), "a double click gets the first click's answer");
+        foreach (var answer in answers)
+        {
+            Assert.That(PathOf(await _factory.WithSessionFrom(answer, whenSent).GetAsync("/account")), Is.EqualTo("(no redirect: OK)"), "either cookie keeps this browser signed in");
+        }
+
+        Assert.That(PathOf(await other.GetAsync("/account")), Is.EqualTo("/login"), "the other device is signed out");
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "A0065")).Count(k => k == AuditKinds.SignedOutEverywhere), Is.EqualTo(1));
     }
 
     [Test]

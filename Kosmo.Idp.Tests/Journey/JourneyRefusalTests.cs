@@ -76,6 +76,29 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task TheSameWrongBirthDateTappedTwice_CountsOnce_ButFromAnotherSignInItCountsAgain()
+    {
+        var member = await TestMembers.AddFromRosterAsync(_factory, "F0038", "100", "38", new DateOnly(1984, 10, 7));
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "F0038", "1003819841007");
+        var page = await browser.GetAsync("/journey/birthdate");
+
+        // The second tap leaves before the first answer comes back: neither carries what the other was told.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["BirthDate"] = "19841008" })));
+
+        foreach (var answer in answers)
+        {
+            Assert.That(ErrorOn(await answer.Content.ReadAsStringAsync(), "birthdate-error"), Does.Contain("あと2回"), "one typo, one try");
+        }
+
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.Id == member.Id).Select(m => m.BirthDateFailures).SingleAsync()), Is.EqualTo(1));
+        var elsewhere = _factory.Browser();
+        await LoginAsync(elsewhere, "F0038", "1003819841007");
+        Assert.That(ErrorOn(await SubmitBirthDateAsync(elsewhere, "19841008"), "birthdate-error"), Does.Contain("あと1回"), "a guesser's sign-in sending the same date is a try of its own");
+    }
+
+    [Test]
     public async Task BirthDatesSentInParallel_AreCountedOneByOne_SoNoMoreThanTheLimitAreEverCompared()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "F0090", "100", "9", new DateOnly(1984, 10, 7));
@@ -362,6 +385,25 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task TheNewPasswordSentTwice_GetsTheFirstAnswer_AndThisBrowserGoesOnSignedIn()
+    {
+        var browser = await MemberAtStepAsync("F0037", "/journey/new-password", browser: _factory.BrowserWithJar(out var cookies));
+        var page = await browser.GetAsync("/journey/new-password");
+        var whenSent = cookies.Header();
+        var form = new Dictionary<string, string> { ["Password"] = "Sent-Twice-2026", ["Confirmation"] = "Sent-Twice-2026" };
+
+        var first = await HtmlForm.SubmitAsync(browser, page, form);
+        // The copy arrives after the first answer, with the cookie from before it (a resend on a slow line).
+        var again = await HtmlForm.SubmitAsync(_factory.WithCookies(whenSent), page, form);
+
+        Assert.That(PathOf(first), Is.Not.EqualTo("/login"));
+        Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo(first.Headers.Location?.OriginalString), "the first answer, not the login page");
+        Assert.That(PathOf(await _factory.WithSessionFrom(again, whenSent).GetAsync(first.Headers.Location!)), Is.EqualTo("(no redirect: OK)"),
+            "the cookie of the second answer goes on where the first led");
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "F0037")).Count(k => k == AuditKinds.PasswordChanged), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task TheInitialPasswordFromTheNotice_CannotBeKept()
     {
         var browser = await MemberAtStepAsync("F0009", "/journey/new-password", issuedPassword: "Notice7Pass");
@@ -503,7 +545,7 @@ public sealed class JourneyRefusalTests
     }
 
     /// <summary>A roster member signed in, with the steps before <paramref name="step"/> already done.</summary>
-    private async Task<HttpClient> MemberAtStepAsync(string userId, string step, string? issuedPassword = null)
+    private async Task<HttpClient> MemberAtStepAsync(string userId, string step, string? issuedPassword = null, HttpClient? browser = null)
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, userId, "900", "9", new DateOnly(1970, 1, 1));
         var now = DateTimeOffset.UtcNow;
@@ -519,7 +561,7 @@ public sealed class JourneyRefusalTests
 
             return await db.SaveChangesAsync();
         });
-        var browser = _factory.Browser();
+        browser ??= _factory.Browser();
         var login = step == "/journey/new-password"
             ? await TestMembers.SignInPastEmailAsync(_factory, browser, userId, issuedPassword ?? "900919700101", method: OtpMethod.Email)
             : await LoginAsync(browser, userId, issuedPassword ?? "900919700101");

@@ -307,27 +307,26 @@ public sealed class OneTimePasswordTests
     public async Task TheCodeFormSentAgain_WithTheCookieFromBeforeTheCode_GetsTheFirstAnswer_ButNotAfterTwoMinutes_NorInAnotherSession()
     {
         await TestMembers.AddAsync(_factory, "T0016", "Mail-Member-2026");
-        var cookies = new System.Net.CookieContainer();
-        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        var browser = _factory.BrowserWithJar(out var cookies);
         Assert.That(PathOf(await LoginAsync(browser, "T0016", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
         var page = await browser.GetAsync("/journey/otp?mode=email");
         var otherSession = await PasswordOnlyAsync("T0016");
         var otherPage = await otherSession.GetAsync("/journey/otp?mode=email");
         var code = OtpMail.LatestCode(_factory, "t0016@example.jp");
-        var beforeTheCode = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var beforeTheCode = cookies.Header();
 
         var first = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
         Assert.That(first.Headers.Location?.OriginalString, Is.EqualTo("/"));
 
         // The copy arrives after the first answer, with the cookie the browser had when it was sent.
-        var copy = WithCookies(beforeTheCode);
+        var copy = _factory.WithCookies(beforeTheCode);
         var again = await HtmlForm.SubmitAsync(copy, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
         Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo("/"), "the first answer, and a cookie with the code");
 
         var elsewhere = await HtmlForm.SubmitAsync(otherSession, otherPage, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
         Assert.That(elsewhere.StatusCode, Is.EqualTo(HttpStatusCode.OK), "another session of the member still needs a code of its own");
 
-        _clock.Advance(RepeatedCodeFormWindow + TimeSpan.FromSeconds(1));
+        _clock.Advance(RepeatedFormWindow + TimeSpan.FromSeconds(1));
         var late = await HtmlForm.SubmitAsync(copy, page, new Dictionary<string, string> { ["Code"] = code }, "#otp-form");
         Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK), "an old form later is just a used code");
     }
@@ -336,22 +335,21 @@ public sealed class OneTimePasswordTests
     public async Task TheAppSetupForm_SentAgainAfterItSignedOutEveryOtherSession_GetsTheFirstAnswer_AndKeepsThisBrowserSignedIn()
     {
         await AddAppMemberAsync("T0144");
-        var cookies = new System.Net.CookieContainer();
-        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        var browser = _factory.BrowserWithJar(out var cookies);
         await LoginAsync(browser, "T0144", "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
         var secret = await AuthenticatorApp.ScanAsync(browser, setup);
         var fields = new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()), ["SignOutEverywhere"] = "true" };
-        var beforeTheCode = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var beforeTheCode = cookies.Header();
         var first = await HtmlForm.SubmitAsync(browser, setup, fields, "#otp-setup-form");
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
-        var copy = WithCookies(beforeTheCode);
+        var copy = _factory.WithCookies(beforeTheCode);
         var again = await HtmlForm.SubmitAsync(copy, setup, fields, "#otp-setup-form");
         Assert.That(again.Headers.Location, Is.EqualTo(first.Headers.Location), "the first answer, not the login page");
 
         var session = again.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)).Split(';')[0];
-        var withIt = WithCookies(session);
+        var withIt = _factory.WithCookies(session);
         Assert.That(PathOf(await withIt.GetAsync(again.Headers.Location)), Is.Not.EqualTo("/login"), "the cookie it answers with is signed in, under the new session version");
     }
 
@@ -359,57 +357,40 @@ public sealed class OneTimePasswordTests
     public async Task ACopyOfThePasswordOnlyCookie_WithAFormOfItsOwn_GetsNoFirstAnswer_AndStillNeedsACode()
     {
         await TestMembers.AddAsync(_factory, "T0151", "Mail-Member-2026");
-        var cookies = new System.Net.CookieContainer();
-        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        var browser = _factory.BrowserWithJar(out var cookies);
         Assert.That(PathOf(await LoginAsync(browser, "T0151", "Mail-Member-2026")), Is.EqualTo("/journey/otp"));
         var page = await browser.GetAsync("/journey/otp?mode=email");
-        var stolen = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var stolen = cookies.Header();
         var passed = await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = OtpMail.LatestCode(_factory, "t0151@example.jp") }, "#otp-form");
         Assert.That(passed.Headers.Location?.OriginalString, Is.EqualTo("/"));
 
         // Whoever copied the cookie after the password, before the code, posts a form of their own at once.
-        var thief = WithCookies(stolen);
+        var thief = _factory.WithCookies(stolen);
         var forged = await HtmlForm.SubmitAsync(thief, await thief.GetAsync("/journey/otp?mode=email"), new Dictionary<string, string> { ["Code"] = "000000" }, "#otp-form");
         Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a wrong code, not the member's pass replayed");
-        Assert.That(PathOf(await WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/journey/otp"), "still only the password");
-    }
-
-    /// <summary>A client with the session cookie <paramref name="answer"/> set, or else the one it was sent with.</summary>
-    private HttpClient WithSessionFrom(HttpResponseMessage answer, string sentWith)
-    {
-        var renewed = answer.Headers.TryGetValues("Set-Cookie", out var set) ? set.FirstOrDefault(c => c.StartsWith("kosmo_session=", StringComparison.Ordinal)) : null;
-        return WithCookies(renewed?.Split(';')[0] ?? sentWith);
-    }
-
-    /// <summary>A browser that sends exactly <paramref name="cookies"/> (a Cookie header) and keeps none it is sent: a copy of another's cookies.</summary>
-    private HttpClient WithCookies(string cookies)
-    {
-        var client = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        client.DefaultRequestHeaders.Add("Cookie", cookies);
-        return client;
+        Assert.That(PathOf(await _factory.WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/journey/otp"), "still only the password");
     }
 
     [Test]
     public async Task ACopyOfTheCookieFromBeforeSigningOutEveryOtherDevice_CannotComeBackWithAMadeUpSetupForm()
     {
         await AddAppMemberAsync("T0152");
-        var cookies = new System.Net.CookieContainer();
-        var browser = _factory.CreateDefaultClient(new Uri("http://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        var browser = _factory.BrowserWithJar(out var cookies);
         await LoginAsync(browser, "T0152", "Totp-Member-2026");
         var setup = await browser.GetAsync("/journey/otp-setup/app");
         var secret = await AuthenticatorApp.ScanAsync(browser, setup);
-        var stolen = cookies.GetCookieHeader(new Uri("http://localhost"));
+        var stolen = cookies.Header();
         var first = await HtmlForm.SubmitAsync(browser, setup,
             new Dictionary<string, string> { ["Code"] = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow()), ["SignOutEverywhere"] = "true" }, "#otp-setup-form");
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
         // The copy, signed out by that, takes a form token from the login page and posts the setup form without a code.
-        var thief = WithCookies(stolen);
+        var thief = _factory.WithCookies(stolen);
         var token = (await HtmlForm.ParseAsync(await thief.GetAsync("/login"))).QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
         var forged = await thief.PostAsync("/journey/otp-setup/app", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
 
         Assert.That(forged.Headers.Location?.OriginalString, Is.Not.EqualTo(first.Headers.Location?.OriginalString), "not the member's answer replayed");
-        Assert.That(PathOf(await WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/login"), "the copy stays signed out");
+        Assert.That(PathOf(await _factory.WithSessionFrom(forged, stolen).GetAsync("/account")), Is.EqualTo("/login"), "the copy stays signed out");
     }
 
     [Test]
@@ -490,7 +471,7 @@ public sealed class OneTimePasswordTests
         Assert.That(PathOf(oldKeyAtLogin), Is.EqualTo("(no redirect: OK)"), "the old key signs no one in");
     }
 
-    private static readonly TimeSpan RepeatedCodeFormWindow = Kosmo.Idp.Journey.Otp.RepeatedCodeForm.Window;
+    private static readonly TimeSpan RepeatedFormWindow = Kosmo.Idp.Journey.RepeatedForm.Window;
 
     [Test]
     public async Task TheAppSetupFormSentTwiceAtOnce_SetsUpOneApp_AndCountsNoWrongCode()

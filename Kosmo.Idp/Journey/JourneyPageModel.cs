@@ -32,7 +32,7 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
 
     /// <summary>
     /// Takes a session that <see cref="EnterAsync"/> would turn away as this request's, for a page
-    /// that has made sure by other means that it may still answer it (Otp.RepeatedCodeForm).
+    /// that has made sure by other means that it may still answer it (RepeatedForm).
     /// </summary>
     protected async Task TakeAsync(MemberSession session, CancellationToken cancellationToken)
     {
@@ -78,6 +78,26 @@ public abstract class JourneyPageModel(KosmoDbContext db, MemberJourney journey)
 
         await TakeAsync(session, cancellationToken);
         return next;
+    }
+
+    /// <summary>
+    /// For a form that ends the member's other sessions: true when this request is a copy of the one
+    /// that just did (RepeatedForm), whose session version that request ended. This browser is then
+    /// signed in as the first request left it (its cookie, not the copy's, is the one kept), and the
+    /// caller answers as the first did.
+    /// </summary>
+    protected async Task<bool> RepeatsTheFormThatPassedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (MemberSession.From(User) is not { } copy
+            || await RepeatedForm.PassedMomentsAgoAsync(db, copy.MemberId, copy, Request, now, cancellationToken) is not { } earlier
+            || earlier.Version == copy.Version)
+        {
+            return false;
+        }
+
+        await TakeAsync(copy with { Version = earlier.Version }, cancellationToken);
+        await Session.SignInAsync(HttpContext);
+        return true;
     }
 
     /// <summary>What the member's state requires now (after <see cref="EnterAsync"/>).</summary>

@@ -19,12 +19,11 @@ public static class MemberCookies
         IsEssential = true,
     };
 
-    /// <summary>At sign-out: the recovery codes being copied down, the way back from the mailed link, the last wrong birthdate, the notices of the sign-in.</summary>
+    /// <summary>At sign-out: the recovery codes being copied down, the way back from the mailed link, the notices of the sign-in.</summary>
     public static void ForgetAll(HttpContext context)
     {
         Recovery.RecoveryCodesModel.ForgetShownSet(context);
         Email.VerificationReturn.Forget(context);
-        BirthDate.RepeatedWrongBirthDate.Forget(context);
         ForgottenAtSignIn.Forget(context);
     }
 }

@@ -31,6 +31,12 @@ public sealed class PasswordRecheck(
             return text["Login.PasswordRequired"];
         }
 
+        // Longer than any password can be (the login page refuses it the same way): pasted by mistake, not a guess.
+        if (password.Length > Password.LoginModel.MaxPasswordLength)
+        {
+            return text["Login.PasswordTooLong"];
+        }
+
         if (await throttle.RemainingLockAsync(member.NormalizedUserId, cancellationToken) is { } locked)
         {
             // Counted as the login page counts it: the same lock, the same secret.

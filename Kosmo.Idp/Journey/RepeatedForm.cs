@@ -4,33 +4,36 @@ using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace Kosmo.Idp.Journey.Otp;
+namespace Kosmo.Idp.Journey;
 
 /// <summary>
-/// A code form sent twice (a double click, a browser's retry) carries the session as it was: the
-/// first request passes, the second finds its code used and would answer with an error, and the
-/// session cookie it renews, still without that code, would replace the one the first request
-/// set. The member remembers which sign-in last passed a code; a request of that same sign-in,
-/// in the same state, within moments, gets the first one's answer. Only that one: the session id
-/// is in its protected cookie, and its state (when the password was typed, for 本人確認 too, the
-/// factor and version it had) tells a new sign-in of the session (prompt=login, max_age) from a
-/// copy of the old request, so a new sign-in always asks for its own code. An operator's sign-out
-/// after the pass (a new session version) ends the replay as well. And only that very form: the
-/// fields as sent, the page's antiforgery token among them, are part of the stamp. A copy of the
-/// session cookie alone (stolen before the code) with a form of its own never matches, so it can
-/// neither skip the code nor undo "sign out every other device" with a made-up post.
+/// A form that signs this browser in again when it passes (a one-time password; a new password or
+/// "sign out the other devices", which end every other session) sent twice: a double click, or a
+/// browser's resend on a slow line. The first request passes; the second carries the session as it
+/// was, and would find its code used, or its session version ended by the first, and answer with an
+/// error or the login page, while the cookie it renews, still the old one, would replace the one
+/// the first request set. The member remembers which sign-in last passed such a form; a request
+/// of that same sign-in, in the same state, within moments, gets the first one's answer. Only that
+/// one: the session id is in its protected cookie, and its state (when the password was typed, for
+/// 本人確認 too, the factor and version it had) tells a new sign-in of the session (prompt=login,
+/// max_age) from a copy of the old request, so a new sign-in always asks for its own code. An
+/// operator's sign-out after the pass (a new session version) ends the replay as well. And only
+/// that very form: the fields as sent, the page's antiforgery token among them, are part of the
+/// stamp. A copy of the session cookie alone (stolen before the pass) with a form of its own never
+/// matches, so it can neither skip the code nor undo "sign out every other device" with a made-up post.
 /// </summary>
-public static class RepeatedCodeForm
+public static class RepeatedForm
 {
     /// <summary>Two requests of one click are seconds apart; this leaves room for a slow network.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(2);
 
-    public sealed record Pass(DateTimeOffset At, string Method, int Version);
+    /// <param name="Method">The second factor the pass left the session with: the code's, or none yet (a first login's new password).</param>
+    public sealed record Pass(DateTimeOffset At, string? Method, int Version);
 
-    /// <param name="session">The session before the code: the one a copy of the form would carry.</param>
+    /// <param name="session">The session before the pass: the one a copy of the form would carry.</param>
     /// <param name="member">The member as the passing request leaves it (its session version included).</param>
     /// <param name="form">The passing request, whose form a copy must repeat exactly.</param>
-    public static void Remember(Member member, MemberSession session, HttpRequest form, string method, DateTimeOffset now)
+    public static void Remember(Member member, MemberSession session, HttpRequest form, string? method, DateTimeOffset now)
     {
         member.CodeSessionId = StampOf(session, form);
         member.CodeSessionAt = now;
@@ -53,9 +56,9 @@ public static class RepeatedCodeForm
         var last = await db.Members.AsNoTracking().Where(m => m.Id == memberId)
             .Select(m => new { m.CodeSessionId, m.CodeSessionAt, m.CodeSessionMethod, m.CodeSessionVersion, m.SessionVersion })
             .SingleAsync(cancellationToken);
-        return last.CodeSessionId == stamp && last is { CodeSessionAt: { } at, CodeSessionMethod: { } method, CodeSessionVersion: { } version }
+        return last.CodeSessionId == stamp && last is { CodeSessionAt: { } at, CodeSessionVersion: { } version }
             && version == last.SessionVersion && now - at < Window
-            ? new Pass(at, method, version)
+            ? new Pass(at, last.CodeSessionMethod, version)
             : null;
     }
 

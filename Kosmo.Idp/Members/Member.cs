@@ -54,6 +54,9 @@ public sealed class Member
     /// <summary>Wrong birthdates typed since the last correct one; reaching the limit locks the account.</summary>
     public int BirthDateFailures { get; set; }
 
+    /// <summary>Which wrong birthdate which sign-in sent last, as a digest (Journey.BirthDate.RepeatedWrongBirthDate).</summary>
+    public string? WrongBirthDateStamp { get; set; }
+
     /// <summary>Set when the account is locked until an operator unlocks it (not the temporary sign-in lockout).</summary>
     public DateTimeOffset? LockedAt { get; set; }
 
@@ -87,9 +90,10 @@ public sealed class Member
     public int SessionVersion { get; set; }
 
     /// <summary>
-    /// The sign-in (session and password time) that last passed a one-time password, when and how:
-    /// the same form sent twice (a double click) finds its code used, and is answered as the first
-    /// one was, for that sign-in only (Journey.Otp.RepeatedCodeForm).
+    /// The sign-in (session and password time) that last passed a form that signs the browser in
+    /// again (a one-time password, a new password, signing out the other devices), when, and with
+    /// which second factor: the same form sent twice (a double click) is answered as the first one
+    /// was, for that sign-in only (Journey.RepeatedForm).
     /// </summary>
     public string? CodeSessionId { get; set; }
 

@@ -28,6 +28,10 @@ public static class MemberRowLock
     public static Task<int> SessionVersionKeptAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
         SessionVersionHeldAsync(db, memberId, exclusive: false, cancellationToken);
 
+    /// <summary>The member's session version as stored, locked for a change until the caller commits: no session ends meanwhile.</summary>
+    public static Task<int> SessionVersionLockedAsync(KosmoDbContext db, Guid memberId, CancellationToken cancellationToken) =>
+        SessionVersionHeldAsync(db, memberId, exclusive: true, cancellationToken);
+
     /// <summary>
     /// Ends every session of the member by raising the stored session version, counted from the value
     /// in the database under the lock: two sign-outs at once (an operator's, and the member's own

@@ -107,9 +107,13 @@ public sealed class SessionTermination(
     /// "Sign out the other devices", from a page of the member's: ends every session but this
     /// browser's (audited with <paramref name="why"/>), saves that with whatever else the page
     /// changed, tells the apps, and signs this browser in again under the new session version, which
-    /// it returns, with whether a pending address change (this browser's too) was withdrawn.
+    /// it returns, with whether a pending address change (this browser's too) was withdrawn. The
+    /// form is remembered (Journey.RepeatedForm), so a copy of it sent a moment later gets the same
+    /// answer instead of the login page. Returns no session, and saves nothing the page changed,
+    /// when this browser's own session had ended before the lock was taken: by a copy of this form
+    /// that got there first (the caller then answers as it did), or by an operator.
     /// </summary>
-    public async Task<(MemberSession Session, bool AddressChangeWithdrawn)> EndTheOthersAsync(
+    public async Task<(MemberSession? Session, bool AddressChangeWithdrawn)> EndTheOthersAsync(
         HttpContext context, Member member, MemberSession kept, string why, CancellationToken cancellationToken)
     {
         int withdrawnLinks;
@@ -117,9 +121,16 @@ public sealed class SessionTermination(
         // the new version is saved (see EndAllAsync).
         await using (var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null)
         {
+            if (await MemberRowLock.SessionVersionLockedAsync(db, member.Id, cancellationToken) != kept.Version)
+            {
+                db.ChangeTracker.Clear();
+                return (null, false);
+            }
+
             var (_, _, withdrawn) = await EndAllAsync(member, sparedSessionId: kept.Id, cancellationToken);
             withdrawnLinks = withdrawn;
             audit.Record(AuditKinds.SignedOutEverywhere, member.Id, why);
+            Journey.RepeatedForm.Remember(member, kept, context.Request, kept.SecondFactor, time.GetUtcNow());
             await db.SaveChangesAsync(cancellationToken);
             if (own is not null)
             {

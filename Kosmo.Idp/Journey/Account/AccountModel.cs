@@ -280,6 +280,11 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostChangePasswordAsync(CancellationToken cancellationToken)
     {
+        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
+        {
+            return RedirectToPage(new { done = "password" });
+        }
+
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
             return elsewhere;
@@ -315,7 +320,12 @@ public sealed class AccountModel(
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "account page");
         // A new password is the answer to "someone may know it" (the notices say so): whoever
         // signed in with the old one is signed out, and their apps' tokens end, as with サインアウト.
-        var (_, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
+        var (kept, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
+        if (kept is null)
+        {
+            return await AfterTheSessionEndedAsync("password", cancellationToken);
+        }
+
         await notices.QueueAsync(Member, Mail.Notices.MemberNotice.PasswordChanged);
 
         return RedirectToPage(new { done = "password", cancelled = addressChangeWithdrawn ? "email-change" : null });
@@ -343,15 +353,32 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostSignOutOthersAsync(CancellationToken cancellationToken)
     {
+        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
+        {
+            return RedirectToPage(new { done = "signed-out" });
+        }
+
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
             return elsewhere;
         }
 
         // Ending the other sessions withdraws a pending address change, this browser's too: said on the page.
-        var (_, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
-        return RedirectToPage(new { done = "signed-out", cancelled = addressChangeWithdrawn ? "email-change" : null });
+        var (kept, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
+        return kept is null
+            ? await AfterTheSessionEndedAsync("signed-out", cancellationToken)
+            : RedirectToPage(new { done = "signed-out", cancelled = addressChangeWithdrawn ? "email-change" : null });
     }
+
+    /// <summary>
+    /// This browser's session ended while the form was on its way: by a copy of the same form that
+    /// got there first (a double click; answered as it was, <paramref name="done"/>), or by an
+    /// operator's sign-out (the login page, and nothing of the form saved).
+    /// </summary>
+    private async Task<IActionResult> AfterTheSessionEndedAsync(string done, CancellationToken cancellationToken) =>
+        await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken)
+            ? RedirectToPage(new { done })
+            : LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, "/account"));
 
     /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>
     private IActionResult? ConfirmFirst() =>

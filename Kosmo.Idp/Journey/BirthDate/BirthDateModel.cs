@@ -67,7 +67,7 @@ public sealed class BirthDateModel(
         }
 
         var now = time.GetUtcNow();
-        if (typed != Member.BirthDate && RepeatedWrongBirthDate.IsRepeat(HttpContext, Member.Id, typed))
+        if (typed != Member.BirthDate && RepeatedWrongBirthDate.IsRepeat(Member, Session, typed))
         {
             Error = text["BirthDate.Wrong", options.Value.BirthDateAttempts - Member.BirthDateFailures];
             return Page();
@@ -75,7 +75,7 @@ public sealed class BirthDateModel(
 
         if (typed == Member.BirthDate)
         {
-            RepeatedWrongBirthDate.Forget(HttpContext);
+            RepeatedWrongBirthDate.Forget(Member);
             Member.BirthDateConfirmedAt = now;
             Member.BirthDateFailures = 0;
             Member.UpdatedAt = now;
@@ -89,8 +89,8 @@ public sealed class BirthDateModel(
         audit.Record(AuditKinds.BirthDateFailed, Member.Id, $"failure {Member.BirthDateFailures}");
         if (left > 0)
         {
+            RepeatedWrongBirthDate.Remember(Member, Session, typed);
             await Db.SaveChangesAsync(cancellationToken);
-            RepeatedWrongBirthDate.Remember(HttpContext, Member.Id, typed);
             Error = text["BirthDate.Wrong", left];
             return Page();
         }

@@ -1,22 +1,29 @@
+using System.Security.Cryptography;
+using System.Text;
+using Kosmo.Idp.Members;
+
 namespace Kosmo.Idp.Journey.BirthDate;
 
 /// <summary>
-/// The wrong birthdate this browser sent last. A reload after a refusal ("resend the form?")
-/// sends the same date again: counted twice, one typo and two reloads would take most of the five
-/// tries, and the lock that follows needs a call to the society. The same wrong date again is
-/// answered without counting; it tells a guesser nothing new. Held by this browser only, until
-/// the browser closes or the member signs out.
+/// The wrong birthdate this sign-in sent last. A reload after a refusal ("resend the form?"), or a
+/// second tap while the first answer is on its way, sends the same date again: counted twice, one
+/// typo and two resends would take most of the five tries, and the lock that follows needs a call
+/// to the society. The same wrong date again, from the same sign-in, is answered without counting;
+/// it tells a guesser nothing new. Kept on the member, not in a cookie: the second tap's request
+/// left before the first one's answer (and its cookie) came back. Another sign-in's same wrong
+/// date counts, as a guesser's would.
 /// </summary>
 public static class RepeatedWrongBirthDate
 {
-    private static readonly MemberBoundCookie Cookie =
-        new("kosmo_birthdate_wrong", "/journey/birthdate", SameSiteMode.Strict, "Kosmo.Idp.Journey.BirthDate.LastWrong");
+    public static bool IsRepeat(Member member, MemberSession session, DateOnly typed) =>
+        StampOf(session, typed) is { } stamp && member.WrongBirthDateStamp == stamp;
 
-    public static bool IsRepeat(HttpContext context, Guid memberId, DateOnly typed) => Cookie.Read(context, memberId) == Text(typed);
+    public static void Remember(Member member, MemberSession session, DateOnly typed) => member.WrongBirthDateStamp = StampOf(session, typed);
 
-    public static void Remember(HttpContext context, Guid memberId, DateOnly typed) => Cookie.Write(context, memberId, Text(typed));
+    public static void Forget(Member member) => member.WrongBirthDateStamp = null;
 
-    public static void Forget(HttpContext context) => Cookie.Forget(context);
-
-    private static string Text(DateOnly date) => date.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+    // Hashed: a fixed length, and no session id stored in the clear.
+    private static string? StampOf(MemberSession session, DateOnly typed) => session.Id is null ? null
+        : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
+            session.Id + "|" + typed.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture))));
 }

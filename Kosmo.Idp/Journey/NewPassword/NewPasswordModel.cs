@@ -38,6 +38,11 @@ public sealed class NewPasswordModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
+        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
+        {
+            return Continue();
+        }
+
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
             // A second window's form, after the first one set the password: nothing changes, and the
@@ -75,7 +80,13 @@ public sealed class NewPasswordModel(
         Member.PasswordChangedAt = now;
         Member.UpdatedAt = now;
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
-        (Session, _) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken);
+        if ((await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken)).Session is not { } session)
+        {
+            // A copy of this form got there first, or an operator signed the member out meanwhile.
+            return await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? Continue() : LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl));
+        }
+
+        Session = session;
         return Continue();
     }
 }

@@ -152,11 +152,12 @@ public sealed class OtpChallengeModel(
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
         return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
-            if (await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken) is { } passed)
+            // A code form's pass always names its factor.
+            if (await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken) is { Method: { } method } passed)
             {
                 // The member as the first request left it: the next step is computed from it.
                 await Db.Entry(Member).ReloadAsync(cancellationToken);
-                return await SignedInAsync(passed.Method, passed.At);
+                return await SignedInAsync(method, passed.At);
             }
 
             return Mode switch
@@ -294,7 +295,7 @@ public sealed class OtpChallengeModel(
         await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(AuditKinds.OtpVerified, Member.Id, method);
         Member.UpdatedAt = now;
-        RepeatedCodeForm.Remember(Member, Session, Request, method, now);
+        RepeatedForm.Remember(Member, Session, Request, method, now);
         await Db.SaveChangesAsync(cancellationToken);
         return await SignedInAsync(method, now);
     }

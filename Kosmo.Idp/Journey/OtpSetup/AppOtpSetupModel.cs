@@ -88,7 +88,7 @@ public sealed class AppOtpSetupModel(
         // session version that pass ended; EnterAsync would take it for signed out (and its renewed
         // cookie would sign this browser out). Answered as the first was.
         if (MemberSession.From(User) is { } copy
-            && await RepeatedCodeForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, Request, time.GetUtcNow(), cancellationToken) is { } earlier
+            && await RepeatedForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, Request, time.GetUtcNow(), cancellationToken) is { } earlier
             && earlier.Version != copy.Version)
         {
             return await AnswerAsBeforeAsync(copy, earlier, cancellationToken);
@@ -120,11 +120,11 @@ public sealed class AppOtpSetupModel(
         }
 
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
-        RepeatedCodeForm.Pass? repeated = null;
+        RepeatedForm.Pass? repeated = null;
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
-            if ((repeated = await RepeatedCodeForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken)) is not null)
+            if ((repeated = await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken)) is not null)
             {
                 return (null, null);
             }
@@ -189,7 +189,7 @@ public sealed class AppOtpSetupModel(
             }
 
             await throttle.ClearAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
-            RepeatedCodeForm.Remember(Member, Session, Request, AuthenticationMethods.ByApp, now);
+            RepeatedForm.Remember(Member, Session, Request, AuthenticationMethods.ByApp, now);
             await Db.SaveChangesAsync(cancellationToken);
             return (pending, null);
         }, cancellationToken);
@@ -218,14 +218,14 @@ public sealed class AppOtpSetupModel(
         return LocalRedirect(next == "/account" ? "/account?done=device-added" : next);
     }
 
-    /// <summary>A copy of this form that already passed (RepeatedCodeForm): the session it signed in, and on as it went.</summary>
-    private async Task<IActionResult> AnswerAsBeforeAsync(MemberSession copy, RepeatedCodeForm.Pass earlier, CancellationToken cancellationToken)
+    /// <summary>A copy of this form that already passed (RepeatedForm): the session it signed in, and on as it went.</summary>
+    private async Task<IActionResult> AnswerAsBeforeAsync(MemberSession copy, RepeatedForm.Pass earlier, CancellationToken cancellationToken)
     {
         // The member as the first request left it (already loaded by EnterAsync, perhaps before that
         // request saved): the next step is computed from it.
         await TakeAsync(copy, cancellationToken);
         await Db.Entry(Member).ReloadAsync(cancellationToken);
-        Session = copy.WithSecondFactor(earlier.At, earlier.Method) with { Version = earlier.Version };
+        Session = copy.WithSecondFactor(earlier.At, earlier.Method ?? AuthenticationMethods.ByApp) with { Version = earlier.Version };
         await Session.SignInAsync(HttpContext);
         return Continue();
     }

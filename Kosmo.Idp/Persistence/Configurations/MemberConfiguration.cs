@@ -21,6 +21,7 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         member.Property(m => m.LockReason).HasConversion<string>().HasMaxLength(32);
         member.Property(m => m.AcceptedTermsVersion).HasMaxLength(64);
         member.Property(m => m.Email).HasMaxLength(254);
+        member.Property(m => m.WrongBirthDateStamp).HasMaxLength(64);
         member.Property(m => m.OtpMethod).HasConversion<string>().HasMaxLength(16);
         member.Property(m => m.CodeSessionId).HasMaxLength(64);
         member.Property(m => m.CodeSessionMethod).HasMaxLength(16);

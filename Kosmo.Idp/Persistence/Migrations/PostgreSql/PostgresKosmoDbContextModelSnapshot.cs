@@ -324,6 +324,11 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("character varying(64)")
                         .HasColumnName("user_id");
 
+                    b.Property<string>("WrongBirthDateStamp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("wrong_birth_date_stamp");
+
                     b.HasKey("Id")
                         .HasName("pk_members");
 

@@ -319,6 +319,11 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("user_id");
 
+                    b.Property<string>("WrongBirthDateStamp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wrong_birth_date_stamp");
+
                     b.HasKey("Id")
                         .HasName("pk_members");
 
