@@ -404,6 +404,26 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task TheNewPasswordFormsBody_SentAgainToTheAppSetupPage_IsNoRepeat_AndSkipsNoCode()
+    {
+        var browser = await MemberAtStepAsync("F0039", "/journey/new-password", browser: _factory.BrowserWithJar(out var cookies));
+        var page = await browser.GetAsync("/journey/new-password");
+        var whenSent = cookies.Header();
+        var fields = (await HtmlForm.ParseAsync(page)).QuerySelectorAll("main form input[type=hidden]").Cast<AngleSharp.Html.Dom.IHtmlInputElement>()
+            .Where(i => !string.IsNullOrEmpty(i.Name)).ToDictionary(i => i.Name!, i => i.Value);
+        fields["Password"] = "Sent-Twice-2026";
+        fields["Confirmation"] = "Sent-Twice-2026";
+        var first = await browser.PostAsync("/journey/new-password", new FormUrlEncodedContent(fields));
+        Assert.That(PathOf(first), Is.EqualTo("/journey/otp"), "an email-code member goes on to the code");
+
+        // The same body, with the cookie from before the pass, to another page that answers repeats of its own form.
+        var copy = await _factory.WithCookies(whenSent).PostAsync("/journey/otp-setup/app", new FormUrlEncodedContent(fields));
+
+        Assert.That(PathOf(copy), Is.EqualTo("/journey/otp").Or.EqualTo("/login"), "no code was typed: the session has no second factor");
+        Assert.That(PathOf(await _factory.WithSessionFrom(copy, whenSent).GetAsync("/account")), Is.Not.EqualTo("(no redirect: OK)"));
+    }
+
+    [Test]
     public async Task TheInitialPasswordFromTheNotice_CannotBeKept()
     {
         var browser = await MemberAtStepAsync("F0009", "/journey/new-password", issuedPassword: "Notice7Pass");

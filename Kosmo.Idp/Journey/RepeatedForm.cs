@@ -18,8 +18,8 @@ namespace Kosmo.Idp.Journey;
 /// 本人確認 too, the factor and version it had) tells a new sign-in of the session (prompt=login,
 /// max_age) from a copy of the old request, so a new sign-in always asks for its own code. An
 /// operator's sign-out after the pass (a new session version) ends the replay as well. And only
-/// that very form: the fields as sent, the page's antiforgery token among them, are part of the
-/// stamp. A copy of the session cookie alone (stolen before the pass) with a form of its own never
+/// that very form: where it was sent (page and handler) and the fields as sent, the page's
+/// antiforgery token among them, are part of the stamp, so one page's pass never answers another's. A copy of the session cookie alone (stolen before the pass) with a form of its own never
 /// matches, so it can neither skip the code nor undo "sign out every other device" with a made-up post.
 /// </summary>
 public static class RepeatedForm
@@ -65,7 +65,7 @@ public static class RepeatedForm
     // Hashed: a fixed length, and neither a session id nor a typed code stored in the clear.
     private static string? StampOf(MemberSession session, HttpRequest request) => session.Id is null ? null
         : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant(
-            $"{session.Id}|{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}|{FormOf(request)}"))));
+            $"{session.Id}|{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}|{request.Path}{request.QueryString}|{FormOf(request)}"))));
 
     // Already read by model binding, so reading it here does no I/O. Every field, in a fixed order,
     // each value length-prefixed so that no two different forms read alike.

@@ -88,7 +88,7 @@ public sealed class AppOtpSetupModel(
         // session version that pass ended; EnterAsync would take it for signed out (and its renewed
         // cookie would sign this browser out). Answered as the first was.
         if (MemberSession.From(User) is { } copy
-            && await RepeatedForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, Request, time.GetUtcNow(), cancellationToken) is { } earlier
+            && await RepeatedForm.PassedMomentsAgoAsync(Db, copy.MemberId, copy, Request, time.GetUtcNow(), cancellationToken) is { Method: AuthenticationMethods.ByApp } earlier
             && earlier.Version != copy.Version)
         {
             return await AnswerAsBeforeAsync(copy, earlier, cancellationToken);
@@ -124,8 +124,9 @@ public sealed class AppOtpSetupModel(
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
-            if ((repeated = await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken)) is not null)
+            if (await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken) is { Method: AuthenticationMethods.ByApp } pass)
             {
+                repeated = pass;
                 return (null, null);
             }
 
@@ -225,7 +226,7 @@ public sealed class AppOtpSetupModel(
         // request saved): the next step is computed from it.
         await TakeAsync(copy, cancellationToken);
         await Db.Entry(Member).ReloadAsync(cancellationToken);
-        Session = copy.WithSecondFactor(earlier.At, earlier.Method ?? AuthenticationMethods.ByApp) with { Version = earlier.Version };
+        Session = copy.WithSecondFactor(earlier.At, AuthenticationMethods.ByApp) with { Version = earlier.Version };
         await Session.SignInAsync(HttpContext);
         return Continue();
     }
