@@ -22,7 +22,10 @@ public sealed class MemberNoticeDeliveryTests
 
     [OneTimeSetUp]
     public async Task StartAsync() => _factory = await KosmoFactory.StartAsync(
-        new Dictionary<string, string?> { ["Mail:Notices:PollInterval"] = "00:00:10", ["Mail:Notices:RetryFor"] = "02:00:00" },
+        new Dictionary<string, string?>
+        {
+            ["Mail:Notices:PollInterval"] = "00:00:10", ["Mail:Notices:RetryFor"] = "02:00:00", ["Mail:SendGrid:Timeout"] = "00:00:01",
+        },
         services => services.AddSingleton<TimeProvider>(_clock));
 
     [OneTimeTearDown]
@@ -52,7 +55,8 @@ public sealed class MemberNoticeDeliveryTests
 
         _factory.Mail.Down = false;
         _clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.That(NoticesTo("q0001@example.jp"), Is.Empty, "not due again before its back-off");
+        Assert.That(await SendDueAsync(), Is.Zero, "not due again before its back-off");
+        Assert.That(NoticesTo("q0001@example.jp"), Is.Empty);
         _clock.Advance(TimeSpan.FromSeconds(40));
         var notice = await NoticeArrivesAsync("q0001@example.jp");
 
@@ -85,6 +89,23 @@ public sealed class MemberNoticeDeliveryTests
     }
 
     [Test]
+    public async Task ANoticeTheProviderTookButDidNotConfirmInTime_IsNotSentAgain()
+    {
+        var browser = await SignedInAsync("Q0004");
+        _factory.Mail.Delay = TimeSpan.FromSeconds(2);
+
+        await ChangePasswordAsync(browser);
+        await _factory.NoticesTriedAsync();
+
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.PendingNotices.CountAsync(n => n.MemberId == db.Members.Single(m => m.UserId == "Q0004").Id)),
+            Is.Zero, "taken by the provider, if late: nothing left to send");
+        _factory.Mail.Delay = TimeSpan.Zero;
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        await SendDueAsync();
+        Assert.That(NoticesTo("q0004@example.jp"), Has.Count.EqualTo(1), "one change, one notice");
+    }
+
+    [Test]
     public async Task ThePageThatMadeTheChange_AnswersBeforeTheProviderHas()
     {
         var browser = await SignedInAsync("Q0003");
@@ -114,6 +135,13 @@ public sealed class MemberNoticeDeliveryTests
         {
             ["CurrentPassword"] = Password, ["NewPassword"] = NewPassword, ["Confirmation"] = NewPassword,
         }, "#change-password");
+
+    /// <summary>A retry round, now (the replicas' own rounds run on the test clock's ticks).</summary>
+    private async Task<int> SendDueAsync()
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Mail.Notices.NoticeDelivery>().SendDueAsync(CancellationToken.None);
+    }
 
     private List<CaughtMail> NoticesTo(string address) =>
         _factory.Mail.To(address).Where(m => m.Subject.Contains("アカウントのお知らせ", StringComparison.Ordinal)).ToList();

@@ -280,14 +280,9 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostChangePasswordAsync(CancellationToken cancellationToken)
     {
-        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
-        {
-            return RedirectToPage(new { done = "password" });
-        }
-
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
-            return elsewhere;
+            return await AfterTheSessionEndedAsync("password", elsewhere, cancellationToken);
         }
 
         var refusal = await passwords.RefusalAsync(Member, CurrentPassword, "Account.CurrentPasswordWrong", "current password on the account page", cancellationToken);
@@ -323,7 +318,7 @@ public sealed class AccountModel(
         var (kept, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password changed", cancellationToken);
         if (kept is null)
         {
-            return await AfterTheSessionEndedAsync("password", cancellationToken);
+            return await AfterTheSessionEndedAsync("password", LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, "/account")), cancellationToken);
         }
 
         await notices.QueueAsync(Member, Mail.Notices.MemberNotice.PasswordChanged);
@@ -353,32 +348,26 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostSignOutOthersAsync(CancellationToken cancellationToken)
     {
-        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
-        {
-            return RedirectToPage(new { done = "signed-out" });
-        }
-
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
-            return elsewhere;
+            return await AfterTheSessionEndedAsync("signed-out", elsewhere, cancellationToken);
         }
 
         // Ending the other sessions withdraws a pending address change, this browser's too: said on the page.
         var (kept, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
         return kept is null
-            ? await AfterTheSessionEndedAsync("signed-out", cancellationToken)
+            ? await AfterTheSessionEndedAsync("signed-out", LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, "/account")), cancellationToken)
             : RedirectToPage(new { done = "signed-out", cancelled = addressChangeWithdrawn ? "email-change" : null });
     }
 
     /// <summary>
-    /// This browser's session ended while the form was on its way: by a copy of the same form that
-    /// got there first (a double click; answered as it was, <paramref name="done"/>), or by an
-    /// operator's sign-out (the login page, and nothing of the form saved).
+    /// For a form that ends the other sessions, when this browser's session had ended before it
+    /// could pass (EnterAsync turned it away, or the version moved before the lock): by a copy of
+    /// the same form that got there first (a double click; answered as it was, <paramref name="done"/>),
+    /// or otherwise (<paramref name="otherwise"/>: the login page, and nothing of the form saved).
     /// </summary>
-    private async Task<IActionResult> AfterTheSessionEndedAsync(string done, CancellationToken cancellationToken) =>
-        await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken)
-            ? RedirectToPage(new { done })
-            : LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, "/account"));
+    private async Task<IActionResult> AfterTheSessionEndedAsync(string done, IActionResult otherwise, CancellationToken cancellationToken) =>
+        await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? RedirectToPage(new { done }) : otherwise;
 
     /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>
     private IActionResult? ConfirmFirst() =>

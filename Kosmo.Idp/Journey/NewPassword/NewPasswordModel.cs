@@ -38,13 +38,14 @@ public sealed class NewPasswordModel(
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
-        {
-            return Continue();
-        }
-
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
+            // A copy of the form that just set the password (a double tap), with the session it ended.
+            if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
+            {
+                return Continue();
+            }
+
             // A second window's form, after the first one set the password: nothing changes, and the
             // member learns which password now counts, instead of moving on as if this one did.
             if (!string.IsNullOrEmpty(Password) && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next

@@ -1,5 +1,6 @@
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Mail.Notices;
 
@@ -8,7 +9,12 @@ namespace Kosmo.Idp.Mail.Notices;
 /// app, recovery codes): saved with the request, mailed in the background (<see cref="NoticeSending"/>),
 /// so the member's page answers whatever the mail provider is doing.
 /// </summary>
-public sealed class MemberNotices(KosmoDbContext db, NoticeSending sending, TimeProvider time)
+/// <remarks>
+/// Called once the change is committed (the background sender reads the notice at once). A notice
+/// that cannot be saved is logged, not thrown: the change is made, and the page's answer (a new
+/// session cookie among it) must reach the member.
+/// </remarks>
+public sealed class MemberNotices(KosmoDbContext db, NoticeSending sending, TimeProvider time, ILogger<MemberNotices> logger)
 {
     /// <summary>Tells the member at their address, if they have one.</summary>
     public Task QueueAsync(Member member, MemberNotice notice) =>
@@ -18,9 +24,19 @@ public sealed class MemberNotices(KosmoDbContext db, NoticeSending sending, Time
     public async Task QueueAsync(Guid memberId, string address, MemberNotice notice)
     {
         var pending = PendingNotice.Create(memberId, address, notice, time.GetUtcNow());
-        db.PendingNotices.Add(pending);
-        // Not cancellable: the change it tells of is already saved.
-        await db.SaveChangesAsync(CancellationToken.None);
+        var entry = db.PendingNotices.Add(pending);
+        try
+        {
+            // Not cancellable: the change it tells of is already saved.
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            entry.State = EntityState.Detached;
+            logger.LogError(e, "The {Notice} notice to member {MemberId} could not be saved, and is not sent. Tell the member another way.", notice, memberId);
+            return;
+        }
+
         sending.Post(pending.Id);
     }
 }

@@ -35,7 +35,15 @@ public sealed class NoticeDelivery(
         var sent = 0;
         foreach (var id in due)
         {
-            sent += await SendAsync(id, cancellationToken) ? 1 : 0;
+            try
+            {
+                sent += await SendAsync(id, cancellationToken) ? 1 : 0;
+            }
+            // One notice's trouble (the database, a moment) does not hold up the others; it stays due.
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Sending notice {NoticeId} failed", id);
+            }
         }
 
         return sent;
@@ -52,10 +60,16 @@ public sealed class NoticeDelivery(
             return false;
         }
 
-        var notice = await db.PendingNotices.SingleAsync(n => n.Id == id, cancellationToken);
+        var notice = await db.PendingNotices.AsNoTracking().SingleAsync(n => n.Id == id, cancellationToken);
         try
         {
             await mail.SendAsync(MemberNoticeMail.Create(notice.To, notice.Notice, notice.HappenedAt, society.Value), cancellationToken);
+        }
+        // SendGrid took it but did not answer in time: it most likely goes out. Sent again, the
+        // member would get two notices of one change; so it counts as sent, and the log says so.
+        catch (MailMaybeSentException e)
+        {
+            logger.LogWarning("The {Notice} notice to member {MemberId} was not confirmed by the provider, and is not sent again: {Reason}", notice.Notice, notice.MemberId, e.Message);
         }
         // Broken mail settings only show when a mail is sent; like the provider's refusal, they may be mended in time.
         catch (Exception e) when (e is MailNotSentException or OptionsValidationException)
@@ -71,32 +85,31 @@ public sealed class NoticeDelivery(
             return false;
         }
 
-        db.PendingNotices.Remove(notice);
         // Not cancellable: the mail is gone, and a notice left behind would go out twice.
-        await db.SaveChangesAsync(CancellationToken.None);
+        await db.PendingNotices.Where(n => n.Id == id).ExecuteDeleteAsync(CancellationToken.None);
         return true;
     }
 
     private async Task RecordFailureAsync(PendingNotice notice, string reason)
     {
         var now = time.GetUtcNow();
-        notice.Attempts++;
+        var attempts = notice.Attempts + 1;
         if (now - notice.HappenedAt >= options.Value.RetryFor)
         {
             // The sender logged each cause; this is the one line an operator must act on.
             logger.LogError("The {Notice} notice to member {MemberId} was given up after {Attempts} attempts since {HappenedAt:u}: {Reason}. Tell the member another way.",
-                notice.Notice, notice.MemberId, notice.Attempts, notice.HappenedAt, reason);
-            db.PendingNotices.Remove(notice);
-        }
-        else
-        {
-            var wait = TimeSpan.FromTicks(Math.Min(LongestWait.Ticks, FirstRetry.Ticks << Math.Min(notice.Attempts - 1, 10)));
-            notice.NextAttemptAt = now + wait;
-            notice.LastFailure = reason.Length > 200 ? reason[..200] : reason;
-            logger.LogWarning("The {Notice} notice to member {MemberId} was not sent (attempt {Attempts}); it is tried again at {NextAttemptAt:u}.",
-                notice.Notice, notice.MemberId, notice.Attempts, notice.NextAttemptAt);
+                notice.Notice, notice.MemberId, attempts, notice.HappenedAt, reason);
+            await db.PendingNotices.Where(n => n.Id == notice.Id).ExecuteDeleteAsync(CancellationToken.None);
+            return;
         }
 
-        await db.SaveChangesAsync(CancellationToken.None);
+        var next = now + TimeSpan.FromTicks(Math.Min(LongestWait.Ticks, FirstRetry.Ticks << Math.Min(attempts - 1, 10)));
+        var failure = reason.Length > 200 ? reason[..200] : reason;
+        await db.PendingNotices.Where(n => n.Id == notice.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(n => n.Attempts, attempts)
+            .SetProperty(n => n.NextAttemptAt, next)
+            .SetProperty(n => n.LastFailure, failure), CancellationToken.None);
+        logger.LogWarning("The {Notice} notice to member {MemberId} was not sent (attempt {Attempts}); it is tried again at {NextAttemptAt:u}.",
+            notice.Notice, notice.MemberId, attempts, next);
     }
 }
