@@ -175,6 +175,25 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task AnotherAddressSentFromAnOldEmailPage_AfterOneWasConfirmed_IsNotSaved_AndThePageSaysWhichCounts()
+    {
+        var browser = await MemberAtEmailStepAsync("F0040", "first-f0040@example.jp");
+        var leftBehind = await browser.GetAsync("/journey/email?change=true");
+        await ConfirmAsync(_factory.Browser(), LinkIn(_factory.Mail.To("first-f0040@example.jp").Single()));
+
+        // The browser's Back to the address form, another address typed, sent.
+        var answer = await HtmlForm.SubmitAsync(browser, leftBehind, new Dictionary<string, string> { ["Email"] = "second-f0040@example.jp" });
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var html = await answer.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "email-already-confirmed"), Does.Contain("fi***@example.jp").And.Contain("登録されていません"));
+        Assert.That((await HtmlForm.ParseAsync(answer)).QuerySelector("#email-continue")?.GetAttribute("href"), Is.EqualTo("/journey/method"));
+        Assert.That(_factory.Mail.To("second-f0040@example.jp"), Is.Empty, "no link to an address that cannot be used");
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "F0040").Select(m => m.Email).SingleAsync()),
+            Is.EqualTo("first-f0040@example.jp"));
+    }
+
+    [Test]
     public async Task ChangingTheAddress_MakesTheOldLinkUseless_AndVerifiesOnlyTheNewAddress()
     {
         var browser = await MemberAtEmailStepAsync("F0004", "old-f0004@example.jp");

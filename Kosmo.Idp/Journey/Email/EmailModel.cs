@@ -50,10 +50,26 @@ public sealed class EmailModel(
     public async Task<IActionResult> OnGetStatusAsync(CancellationToken cancellationToken) =>
         new JsonResult(new { moveOn = await EnterAsync(cancellationToken) is not null });
 
+    /// <summary>Set when this form came back (the browser's Back, a tab left open) after another address was confirmed: where the journey goes on.</summary>
+    public string? AlreadyConfirmedContinueUrl { get; private set; }
+
+    /// <summary>The confirmed address, masked, for <see cref="AlreadyConfirmedContinueUrl"/>.</summary>
+    public string? ConfirmedAddress { get; private set; }
+
     public async Task<IActionResult> OnPostSendAsync(CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
+            // Another address from a page left behind once one was confirmed: it changes nothing, and
+            // the member learns which address counts, instead of finding the typed one silently dropped.
+            if (EmailAddressInput.Normalize(Email) is { } typed && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next
+                && Member is { EmailVerifiedAt: not null, Email: { } confirmed } && !string.Equals(typed, confirmed, StringComparison.OrdinalIgnoreCase))
+            {
+                AlreadyConfirmedContinueUrl = next;
+                ConfirmedAddress = EmailVerificationService.Mask(confirmed);
+                return Page();
+            }
+
             return elsewhere;
         }
 
