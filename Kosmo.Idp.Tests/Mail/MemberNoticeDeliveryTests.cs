@@ -12,6 +12,7 @@ namespace Kosmo.Idp.Tests.Mail;
 /// the mail provider refuses it: a member learns of a password or address change they did not
 /// make even when SendGrid was down at that moment, and never waits on SendGrid for their page.
 /// </summary>
+[NonParallelizable] // runs an operator's command, which sets environment variables and the console
 public sealed class MemberNoticeDeliveryTests
 {
     private const string Password = "Notice-Pass-2026";
@@ -52,6 +53,9 @@ public sealed class MemberNoticeDeliveryTests
         var waiting = await PendingAsync("Q0001");
         Assert.That(waiting.Attempts, Is.EqualTo(1));
         Assert.That(waiting.LastFailure, Does.Contain("SendGrid"), "why it failed, for operators");
+        var (_, shown, _) = await OperatorShell.RunAsync(_factory.ConnectionString, "members", "show", "Q0001");
+        Assert.That(shown, Does.Match(@"Notices waiting:\s+1 ").And.Contain("- PasswordChanged of ").And.Contain("1 attempt(s)").And.Contain("last failure: SendGrid answered 503"),
+            "the operator the member calls sees the notice waiting, and why");
 
         _factory.Mail.Down = false;
         _clock.Advance(TimeSpan.FromSeconds(30));

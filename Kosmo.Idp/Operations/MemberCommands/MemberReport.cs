@@ -27,6 +27,7 @@ public sealed class MemberReport(KosmoDbContext db, Microsoft.Extensions.Options
         var unusedCodes = await db.RecoveryCodes.CountAsync(c => c.MemberId == member.Id && c.UsedAt == null, cancellationToken);
         var codePause = await db.SignInThrottles.FindAsync([Journey.AttemptThrottle.SecondFactorKey(member.Id)], cancellationToken);
         var mailedCodes = await db.EmailOtpChallenges.AsNoTracking().SingleOrDefaultAsync(c => c.MemberId == member.Id, cancellationToken);
+        var notices = await db.PendingNotices.AsNoTracking().Where(n => n.MemberId == member.Id).OrderBy(n => n.HappenedAt).ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
 
         var lines = new List<MemberReportLine>
@@ -65,6 +66,11 @@ public sealed class MemberReport(KosmoDbContext db, Microsoft.Extensions.Options
                 : d.ReplacedAt is { } replaced ? $"setup put away by a new sign-in {OperatorText.Time(replaced)} (never usable)" : "not confirmed")
             + $", last used {OperatorText.Time(d.LastUsedAt)}")));
         lines.Add(new("Recovery codes", $"{unusedCodes} unused; " + (member.RecoveryCodesSavedAt is { } saved ? $"saved {OperatorText.Time(saved)}" : "not saved")));
+        // "I was never told": a notice SendGrid keeps refusing waits here, with SendGrid's answer.
+        lines.Add(new("Notices waiting", notices.Count == 0 ? "none" : $"{notices.Count} (mailed again until Mail:Notices:RetryFor)"));
+        lines.AddRange(notices.Select(n => new MemberReportLine("",
+            $"- {n.Notice} of {OperatorText.Time(n.HappenedAt)} to {n.To}: {n.Attempts} attempt(s), next {OperatorText.Time(n.NextAttemptAt)}"
+            + (n.LastFailure is { } failure ? $", last failure: {failure}" : ""))));
         lines.Add(new("Session version", member.SessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return lines;
     }
