@@ -7,15 +7,12 @@ namespace Kosmo.Idp.Mail.Notices;
 public sealed class NoticeRetryService(
     IServiceScopeFactory scopes, IOptions<MemberNoticeOptions> options, PreparationState preparation, TimeProvider time,
     ILogger<NoticeRetryService> logger)
-    : RecurringWork(preparation, time)
+    : ScopedRecurringWork<NoticeDelivery>(scopes, preparation, time)
 {
     protected override TimeSpan Interval => options.Value.PollInterval;
 
-    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<NoticeDelivery>().SendDueAsync(cancellationToken);
-    }
+    protected override Task RunOnceAsync(NoticeDelivery delivery, CancellationToken cancellationToken) =>
+        delivery.SendDueAsync(cancellationToken);
 
     // The notices stay due.
     protected override void LogFailure(Exception failure) => logger.LogError(failure, "Sending member notices failed");

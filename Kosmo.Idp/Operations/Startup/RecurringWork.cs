@@ -53,3 +53,17 @@ public abstract class RecurringWork(PreparationState preparation, TimeProvider t
         }
     }
 }
+
+/// <summary>Recurring work done by a scoped service: each round gets its own scope (a fresh DbContext).</summary>
+public abstract class ScopedRecurringWork<TService>(IServiceScopeFactory scopes, PreparationState preparation, TimeProvider time)
+    : RecurringWork(preparation, time)
+    where TService : notnull
+{
+    protected abstract Task RunOnceAsync(TService service, CancellationToken cancellationToken);
+
+    protected sealed override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await RunOnceAsync(scope.ServiceProvider.GetRequiredService<TService>(), cancellationToken);
+    }
+}

@@ -7,15 +7,12 @@ namespace Kosmo.Idp.Protocol.Logout;
 public sealed class LogoutNoticeService(
     IServiceScopeFactory scopes, IOptions<BackchannelLogoutOptions> options, PreparationState preparation, TimeProvider time,
     ILogger<LogoutNoticeService> logger)
-    : RecurringWork(preparation, time)
+    : ScopedRecurringWork<LogoutNoticeDispatcher>(scopes, preparation, time)
 {
     protected override TimeSpan Interval => options.Value.PollInterval;
 
-    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<LogoutNoticeDispatcher>().RunOnceAsync(cancellationToken);
-    }
+    protected override Task RunOnceAsync(LogoutNoticeDispatcher dispatcher, CancellationToken cancellationToken) =>
+        dispatcher.RunOnceAsync(cancellationToken);
 
     // The notices stay due.
     protected override void LogFailure(Exception failure) => logger.LogError(failure, "Sending logout notices failed");
