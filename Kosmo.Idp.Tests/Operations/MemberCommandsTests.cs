@@ -181,6 +181,25 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task ResetMfa_WithForgetEmail_AlsoForgetsTheLostAddress_MailsNothingThere_AndTheNextLoginAsksForANewOne()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        await using var catcher = await MailCatcher.StartAsync();
+        await TestMembers.AddAsync(factory, "K0199", "chosen-pass-2026");
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher),
+            "members", "reset-mfa", "K0199", "--forget-email", "--reason", "lost the mailbox, no app");
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("verified address k0***@example.jp forgotten").And.Contain("tell the member"));
+        var reset = await FindAsync(factory, "K0199");
+        Assert.That((reset.Email, reset.EmailVerifiedAt, reset.EmailOtpEnabledAt), Is.EqualTo(((string?)null, (DateTimeOffset?)null, (DateTimeOffset?)null)));
+        Assert.That(catcher.Mails, Is.Empty, "nothing goes to the lost mailbox");
+        Assert.That(PathOf(await LoginAsync(factory.Browser(), "K0199", "chosen-pass-2026")), Is.EqualTo("/journey/email"),
+            "after the password, the member confirms a new address before choosing a method again");
+    }
+
+    [Test]
     public async Task ResetPassword_MakesTheRulePasswordWorkAgain_EndsSessions_RevokesTokens_AuditsAndMails()
     {
         await using var factory = await KosmoFactory.StartAsync();

@@ -65,9 +65,14 @@ internal static class MemberCommandLine
         members.Subcommands.Add(ChangeMember("unlock",
             "Remove the account lock (wrong birthdates, or `members lock`), the temporary sign-in lockout, the pause after wrong app or recovery codes, and the hold on codes by mail after too many wrong codes or mails; then mail the member. A member who is not locked is left as is.",
             (administration, userId, note, cancellationToken) => administration.UnlockAsync(userId, note, cancellationToken)));
+        var forgetEmail = new Option<bool>("--forget-email")
+        {
+            Description = "Also forget the member's verified address (a mailbox the member lost, or one that no longer receives): the member confirms a new one at the next login. No mail is sent then: tell the member.",
+        };
         members.Subcommands.Add(ChangeMember("reset-mfa",
             "Remove the member's authenticator apps, recovery codes and OTP method, end every session and revoke every token, and mail the member. The member sets up a method again at the next login.",
-            (administration, userId, note, cancellationToken) => administration.ResetMfaAsync(userId, note, cancellationToken)));
+            (administration, userId, note, parse, cancellationToken) => administration.ResetMfaAsync(userId, note, parse.GetValue(forgetEmail), cancellationToken),
+            forgetEmail));
         members.Subcommands.Add(ChangeMember("reset-password",
             "Put the password back to the initial rule 記号+番号+生年月日 (to be changed at login), end every session and revoke every token, and mail the member.",
             (administration, userId, note, cancellationToken) => administration.ResetPasswordAsync(userId, note, cancellationToken)));
@@ -139,15 +144,26 @@ internal static class MemberCommandLine
     }
 
     private static Command ChangeMember(
-        string name, string description, Func<MemberAdministration, string, OperatorNote, CancellationToken, Task<MemberChangeResult>> change)
+        string name, string description, Func<MemberAdministration, string, OperatorNote, CancellationToken, Task<MemberChangeResult>> change) =>
+        ChangeMember(name, description, (administration, userId, note, _, cancellationToken) => change(administration, userId, note, cancellationToken));
+
+    /// <param name="options">The command's own options, read by <paramref name="change"/> from the parse result.</param>
+    private static Command ChangeMember(
+        string name, string description, Func<MemberAdministration, string, OperatorNote, ParseResult, CancellationToken, Task<MemberChangeResult>> change,
+        params Option[] options)
     {
         var userId = UserIdArgument();
         var reason = ReasonOption();
         var command = new Command(name, description) { userId, reason };
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
             var result = await change(
-                services.GetRequiredService<MemberAdministration>(), parse.GetValue(userId)!, OperatorNote.ForCurrentUser(parse.GetValue(reason)), cancellationToken);
+                services.GetRequiredService<MemberAdministration>(), parse.GetValue(userId)!, OperatorNote.ForCurrentUser(parse.GetValue(reason)), parse, cancellationToken);
             // The summary names the user ID as typed (or as the roster had it): printed, never run by the terminal.
             (result.ExitCode == 0 ? Console.Out : Console.Error).WriteLine(Shared.PlainText.Printable(result.Summary));
             foreach (var line in result.Changes)

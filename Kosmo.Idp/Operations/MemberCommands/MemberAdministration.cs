@@ -145,7 +145,12 @@ public sealed class MemberAdministration(
             $"{member.UserId} locked: sign-in is refused until `members unlock {member.UserId}`.", cancellationToken);
     }
 
-    public async Task<MemberChangeResult> ResetMfaAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
+    /// <param name="forgetEmail">
+    /// Also forget the verified address: a member who lost the mailbox, with no app to sign in with
+    /// and change it on the account page, would otherwise be mailed codes there again. The member
+    /// then gives and confirms a new address at the next login, as at the first one.
+    /// </param>
+    public async Task<MemberChangeResult> ResetMfaAsync(string userId, OperatorNote note, bool forgetEmail, CancellationToken cancellationToken)
     {
         var member = await FindAsync(userId, cancellationToken);
         if (member is null)
@@ -191,9 +196,17 @@ public sealed class MemberAdministration(
             changes.Add("recovery codes marked as not saved");
         }
 
+        if (forgetEmail && member.Email is { } forgotten)
+        {
+            // No notice goes there (the mailbox is lost, or no longer the member's): the operator tells the member.
+            changes.Add($"verified address {Journey.Email.EmailVerificationService.Mask(forgotten)} forgotten: no mail is sent, tell the member; a new address is confirmed at the next login");
+            member.Email = null;
+            member.EmailVerifiedAt = null;
+        }
+
         if (changes.Count == 0)
         {
-            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} has no MFA set up; nothing changed.");
+            return new MemberChangeResult(MemberChangeOutcome.NothingToDo, $"{member.UserId} has no MFA set up{(forgetEmail ? " and no address" : "")}; nothing changed.");
         }
 
         db.TotpDevices.RemoveRange(devices);
@@ -210,7 +223,9 @@ public sealed class MemberAdministration(
         member.AppOtpEnabledAt = null;
         member.RecoveryCodesSavedAt = null;
         return await ChangeAndSignOutAsync(member, AuditKinds.MfaReset, MemberNotice.MfaReset, note, changes,
-            $"MFA of {member.UserId} reset: the member chooses and sets up a method again at the next login.", cancellationToken);
+            forgetEmail
+                ? $"MFA and address of {member.UserId} reset: the member confirms an address, then chooses and sets up a method again at the next login."
+                : $"MFA of {member.UserId} reset: the member chooses and sets up a method again at the next login.", cancellationToken);
     }
 
     public async Task<MemberChangeResult> ResetPasswordAsync(string userId, OperatorNote note, CancellationToken cancellationToken)
