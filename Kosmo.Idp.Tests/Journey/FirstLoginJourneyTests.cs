@@ -433,6 +433,30 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task AnEmailMemberWhoLogsOutAfterTheNewPassword_AsTheManualDoesAt11_ComesBackToTheCodePage_AndTheCodeMailedBeforeStillWorks()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0026", "260", "26", new DateOnly(1980, 2, 6));
+        await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "R0026").ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.BirthDateConfirmedAt, DateTimeOffset.UtcNow).SetProperty(m => m.AcceptedTermsVersion, "2026-04-01")));
+        var browser = _factory.Browser();
+        var atNewPassword = await TestMembers.SignInPastEmailAsync(_factory, browser, "R0026", "2602619800206", method: Kosmo.Idp.Members.OtpMethod.Email);
+        var atCode = await SubmitNextAsync(browser, atNewPassword, new Dictionary<string, string> { ["Password"] = "Own-Pass-2026", ["Confirmation"] = "Own-Pass-2026" });
+        Assert.That(PathOf(atCode), Is.EqualTo("/journey/otp"));
+        var codePage = await FollowAsync(browser, atCode);
+        var mailed = OtpMail.LatestCode(_factory, "r0026@example.jp");
+
+        // The manual's [11]: ログアウト, then the member signs in again with the new password.
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(browser, codePage, new Dictionary<string, string>(), "form.header-sign-out")), Is.EqualTo("/signed-out"));
+        var again = await LoginAsync(browser, "R0026", "Own-Pass-2026");
+
+        Assert.That(PathOf(again), Is.EqualTo("/journey/otp"), "the same place: the code page");
+        var page = await browser.GetAsync("/journey/otp");
+        Assert.That(_factory.Mail.To("r0026@example.jp").Count(m => m.Subject.Contains("ワンタイムパスワード", StringComparison.Ordinal)), Is.EqualTo(1),
+            "the code mailed a moment ago still stands: no second mail to tell apart");
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(browser, page, new Dictionary<string, string> { ["Code"] = mailed }, "#otp-form")), Is.EqualTo("/journey/recovery-codes"));
+    }
+
+    [Test]
     public async Task AMemberCannotSkipAhead_EveryJourneyPageSendsThemToTheirOwnNextStep()
     {
         await TestMembers.AddFromRosterAsync(_factory, "R0003", "300", "2", new DateOnly(1975, 5, 5));
