@@ -93,7 +93,9 @@ public sealed class FirstLoginJourneyTests
         var refreshed = await browser.GetAsync(waiting.RequestMessage!.RequestUri);
         Assert.That(PathOf(refreshed), Is.EqualTo("/journey/method"));
 
-        // 7 method choice
+        // 7 method choice, worded as the manual prints it
+        var choices = (await HtmlForm.ParseAsync(await FollowAsync(browser, refreshed))).QuerySelectorAll("label.choice strong").Select(c => c.TextContent.Trim());
+        Assert.That(choices, Is.EqualTo(new[] { "ワンタイムパスワード認証（メール）", "ワンタイムパスワード認証（アプリ）" }));
         var afterMethod = await SubmitNextAsync(browser, refreshed, new Dictionary<string, string> { ["Method"] = "Email" });
         Assert.That(PathOf(afterMethod), Is.EqualTo("/journey/new-password"));
 

@@ -609,12 +609,16 @@ public sealed class OneTimePasswordTests
         var firstPage = await first.GetAsync("/journey/otp");
         var mail = _factory.Mail.To("t0005@example.jp").Last();
         Assert.That(mail.Subject, Is.EqualTo("【KOSMOWeb】ワンタイムパスワードのお知らせ"));
-        Assert.That(mail.From, Is.EqualTo("no-reply@kosmo-web.jp"));
+        Assert.That((mail.From, mail.FromName), Is.EqualTo(("no-reply@kosmo-web.jp", "健康保険組合")), "the manual's sender");
+        Assert.That(mail.Text, Does.Contain("KOSMO Communication Web にログインするためのワンタイムパスワード"), "the manual's words");
         var expiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailOtpChallenges.Where(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "T0005")).Select(c => c.ExpiresAt).SingleAsync());
         Assert.That(mail.Text, Does.Contain($"有効期限は {expiresAt.ToOffset(TimeSpan.FromHours(9)):yyyy年M月d日 H:mm}（日本時間）です（送信から10分間）。"),
             "a mail read late says whether its code still works");
         var page = await firstPage.Content.ReadAsStringAsync();
         Assert.That(page, Does.Contain("受信したワンタイムパスワードを入力してください").And.Contain("再送信").And.Contain("メールが届かない場合は再送信を選択してください"));
+        var shown = await HtmlForm.ParseAsync(firstPage);
+        Assert.That((shown.QuerySelector("h1")?.TextContent.Trim(), shown.QuerySelector("#otp-form button[type=submit]")?.TextContent.Trim()),
+            Is.EqualTo(("ワンタイムパスワード (OTP) メール認証", "実行")), "the manual's title and button, word for word");
 
         var second = await PasswordOnlyAsync("T0005");
         var secondPage = await second.GetAsync("/journey/otp");
