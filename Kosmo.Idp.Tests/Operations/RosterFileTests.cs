@@ -54,6 +54,13 @@ public sealed class RosterFileTests
     }
 
     [Test]
+    public void AUtf8ByteOrderMarkOnAShiftJisFile_IsRefused_NamingTheLineAndBytes_EvenWithLinesEndedByCrAlone()
+    {
+        byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.ASCII.GetBytes("user_id\rK0001,"), 0x8E, 0x52];
+        Assert.That(() => RosterFile.Decode(bytes, null), Throws.InstanceOf<RosterFileException>().With.Message.Contain("byte-order mark").And.Message.Contain("at line 2 (bytes 8E"));
+    }
+
+    [Test]
     public void ASmallShiftJisFileOfHalfWidthKana_ThatAlsoReadsAsUtf8_IsNotGuessed_TheOperatorIsAsked()
     {
         // ﾐｷ ﾐｽﾞｷ in Shift_JIS is valid UTF-8 too ("з н޷"): a guess would store mojibake over a member's name.
@@ -119,6 +126,53 @@ public sealed class RosterFileTests
         Assert.That(content.Rows.Select(r => r.UserId), Is.EqualTo(new[] { "K0001" }));
         Assert.That(content.Malformed.Single().Line, Is.EqualTo(3));
         Assert.That(content.Malformed.Single().Reason, Does.Contain("a quote is never closed, so lines 3–5 were read as one line"));
+    }
+
+    [Test]
+    public void AMemberWhoseLineHasAQuoteGoneWrong_IsStillInTheFile_SoASecondLineForThemIsADuplicate()
+    {
+        var text = string.Join("\r\n",
+            RosterFiles.EnglishHeader,
+            "K0001,123,4567,1984-10-07,山田 \"タロウ\" 太郎,2010-04-01,",
+            "K0001,123,4567,1984-10-07,山田 太郎,2010-04-01,",
+            "K0002,123,4568,1985-10-07,\"佐藤, 花子\",2010-04-01",
+            "k0002,123,4568,1985-10-07,佐藤 花子,2010-04-01,") + "\r\n";
+
+        var content = RosterFile.Parse(text, "UTF-8");
+        var (valid, rejected) = RosterRowValidation.Validate(content.Rows, new DateOnly(2026, 11, 27), content.Malformed);
+
+        Assert.That(content.Malformed.Select(m => m.Line), Is.EqualTo(new[] { 2, 4 }), "a stray quote, and a quoted line one field short");
+        Assert.That(valid, Is.Empty);
+        Assert.That(rejected.Select(r => r.Reason), Has.Some.Contain("duplicate user ID K0001 (first on line 2)").And.Some.Contain("duplicate user ID k0002 (first on line 4)"));
+    }
+
+    [Test]
+    public void ACsvEndingItsLinesWithCrAlone_AsExcelForMacSavesIt_SkipsSeparatorLines_AndNamesTheLinesAnOpenQuoteTook()
+    {
+        var trailer = string.Join("\r", RosterFiles.EnglishHeader, Line, ",,,,,,") + "\r";
+        Assert.That(RosterFile.Parse(trailer, "UTF-8").Malformed, Is.Empty, "the separators a spreadsheet leaves below the last row");
+
+        var open = string.Join("\r",
+            RosterFiles.EnglishHeader,
+            Line,
+            "K0002,123,4568,1984-10-07,\"開いたまま,2010-04-01,",
+            "K0003,123,4569,1984-10-07,佐藤 花子,2010-04-01,",
+            "K0004,123,4570,1984-10-07,鈴木 一郎,2010-04-01,") + "\r";
+        Assert.That(RosterFile.Parse(open, "UTF-8").Malformed.Single().Reason, Does.Contain("so lines 3–5 were read as one line"));
+    }
+
+    [Test]
+    public void ANameOf200Characters_OutsideTheBasicPlaneToo_IsAccepted_And201AreNot()
+    {
+        RosterRow Row(int line, string id, int length) => new()
+        {
+            Line = line, UserId = id, Symbol = "123", Number = "45" + line, BirthDate = "1984-10-07", Name = string.Concat(Enumerable.Repeat("𠮷", length)), JoinedOn = "2010-04-01",
+        };
+
+        var (valid, rejected) = RosterRowValidation.Validate([Row(2, "K0001", 200), Row(3, "K0002", 201)], new DateOnly(2026, 11, 27));
+
+        Assert.That(valid.Select(v => v.UserId), Is.EqualTo(new[] { "K0001" }), "200 characters, though 400 UTF-16 units");
+        Assert.That(rejected.Single().Reason, Does.Contain("name longer than 200 characters"));
     }
 
     [Test]

@@ -102,9 +102,9 @@ public static partial class RosterFile
             {
                 return (bom.Encoding.GetString(bytes, bom.Length, bytes.Length - bom.Length), bom.Name);
             }
-            catch (DecoderFallbackException)
+            catch (DecoderFallbackException e)
             {
-                throw new RosterFileException($"The file starts with a {bom.Name} byte-order mark but is not valid in that encoding.");
+                throw new RosterFileException($"The file starts with a {bom.Name} byte-order mark but is not valid in that encoding{Where(bytes, e, bom.Length)}.");
             }
         }
 
@@ -180,15 +180,19 @@ public static partial class RosterFile
     /// " at line 4812 (bytes EE E0)": which character the encoding cannot read (a rare kanji variant,
     /// say), so the operator fixes one line of a long file instead of guessing.
     /// </summary>
-    private static string Where(byte[] bytes, DecoderFallbackException failure)
+    /// <param name="offset">Where the decoded bytes began (after a byte-order mark).</param>
+    private static string Where(byte[] bytes, DecoderFallbackException failure, int offset = 0)
     {
-        if (failure.Index < 0 || failure.Index >= bytes.Length)
+        var index = failure.Index + offset;
+        if (failure.Index < 0 || index >= bytes.Length)
         {
             return "";
         }
 
-        var line = bytes.AsSpan(0, failure.Index).Count((byte)'\n') + 1;
-        var unknown = failure.BytesUnknown is { Length: > 0 } shown ? shown : [bytes[failure.Index]];
+        // A line ends at LF, or at CR alone (Excel for Mac).
+        var before = bytes.AsSpan(0, index);
+        var line = before.Count((byte)'\n') + before.Count((byte)'\r') - before.Count("\r\n"u8) + 1;
+        var unknown = failure.BytesUnknown is { Length: > 0 } shown ? shown : [bytes[index]];
         return $" at line {line} (bytes {string.Join(' ', unknown.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)))})";
     }
 
@@ -271,14 +275,24 @@ public static partial class RosterFile
     }
 
     /// <summary>
-    /// The user ID a line with too few or too many fields names, when it has no quotes to misread:
-    /// that member is in the file (not a leaver), and a second line for them is a duplicate.
+    /// The user ID a malformed line names (too few or too many fields, a stray or unclosed quote), when
+    /// it stands before the line's first quote, which nothing before it can misread: that member is in
+    /// the file (not a leaver), and a second line for them is a duplicate.
     /// </summary>
-    private static string? UserIdOf(CsvMalformedRecord record, int column) =>
-        record.Reason == CsvMalformedReason.FieldCountMismatch && column >= 0 && record.RawRecord is { } raw && !raw.Contains('"')
-        && raw.TrimEnd('\r', '\n').Split(',') is var fields && column < fields.Length
-            ? RosterRowValidation.NormalizedUserIdOf(fields[column])
-            : null;
+    private static string? UserIdOf(CsvMalformedRecord record, int column)
+    {
+        if (column < 0 || record.RawRecord is not { } raw)
+        {
+            return null;
+        }
+
+        var line = raw.Split('\r', '\n')[0];
+        var quote = line.IndexOf('"');
+        var fields = (quote < 0 ? line : line[..quote]).Split(',');
+        // Up to a quote, the last piece is only the start of a field.
+        var whole = quote < 0 ? fields.Length : fields.Length - 1;
+        return column < whole ? RosterRowValidation.NormalizedUserIdOf(fields[column]) : null;
+    }
 
     private static string Describe(CsvMalformedRecord record) => record.Reason switch
     {
@@ -293,13 +307,18 @@ public static partial class RosterFile
     /// </summary>
     private static string Swallowed(CsvMalformedRecord record)
     {
-        // The file's last line break, taken into the field, starts no line of its own.
-        var lines = record.RawRecord?.TrimEnd('\r', '\n').Count(c => c == '\n') ?? 0;
+        // The file's last line break, taken into the field, starts no line of its own. CR alone ends a
+        // line too (Excel for Mac's "CSV (Macintosh)").
+        var lines = record.RawRecord is { } raw ? LineBreak().Count(raw.TrimEnd('\r', '\n')) : 0;
         return lines == 0 ? "" : $", so lines {record.LineNumber}–{record.LineNumber + lines} were read as one line and none of them was loaded";
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t,]+(?=\r?$)", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    // Between line breaks of any kind (CRLF, LF, or CR alone), which a multiline ^ and $ would not all see.
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=\A|[\r\n])[ \t,]+(?=[\r\n]|\z)")]
     private static partial System.Text.RegularExpressions.Regex SeparatorOnlyLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\r\n|\r|\n")]
+    private static partial System.Text.RegularExpressions.Regex LineBreak();
 
     private static bool ReadsAsShiftJis(byte[] bytes)
     {

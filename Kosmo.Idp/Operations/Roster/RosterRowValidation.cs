@@ -108,7 +108,8 @@ public static partial class RosterRowValidation
         }
 
         var name = Required(row.Name, "name", reasons);
-        if (name?.Length > MaxNameLength)
+        // Counted as the database counts (characters, not UTF-16 units): 𠮷 of 𠮷野 is one.
+        if (name is not null && name.EnumerateRunes().Count() > MaxNameLength)
         {
             reasons.Add($"name longer than {MaxNameLength} characters");
         }
