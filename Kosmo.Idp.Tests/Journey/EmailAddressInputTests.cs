@@ -24,10 +24,6 @@ public sealed class EmailAddressInputTests
     [TestCase("taro@example..jp", TestName = "an empty label")]
     [TestCase("taro@example", TestName = "a host name without a dot")]
     [TestCase("taro@example.123", TestName = "an all-digit top-level domain")]
-    [TestCase("taro..yamada@docomo.ne.jp", TestName = "two dots in a row in the local part")]
-    [TestCase("taro.@ezweb.ne.jp", TestName = "a dot ending the local part")]
-    [TestCase(".taro@example.jp", TestName = "a dot starting the local part")]
-    [TestCase("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.jp", TestName = "a local part of 65 characters")]
     public void AnAddressNoServerWouldTake_IsRefused(string typed) =>
         Assert.That(EmailAddressInput.Normalize(typed), Is.Null);
 }

@@ -185,15 +185,25 @@ public sealed class MemberCommandsTests
     {
         await using var factory = await KosmoFactory.StartAsync();
         await using var catcher = await MailCatcher.StartAsync();
-        await TestMembers.AddAsync(factory, "K0199", "chosen-pass-2026");
+        var member = await TestMembers.AddAsync(factory, "K0199", "chosen-pass-2026");
+        // The roster gave the same address, and a notice to it is still waiting for SendGrid.
+        await UpdateAsync(factory, member, m => m.RosterEmail = "K0199@example.jp");
+        await TestMembers.WithDbAsync(factory, db =>
+        {
+            db.PendingNotices.Add(Kosmo.Idp.Mail.Notices.PendingNotice.Create(member.Id, "k0199@example.jp", Kosmo.Idp.Mail.Notices.MemberNotice.PasswordChanged, DateTimeOffset.UtcNow));
+            return db.SaveChangesAsync();
+        });
 
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, OperatorShell.MailThrough(catcher),
             "members", "reset-mfa", "K0199", "--forget-email", "--reason", "lost the mailbox, no app");
 
         Assert.That(exit, Is.Zero, errors);
-        Assert.That(output, Does.Contain("verified address k0***@example.jp forgotten").And.Contain("tell the member"));
+        Assert.That(output, Does.Contain("verified address k0***@example.jp forgotten").And.Contain("tell the member")
+            .And.Contain("1 notice(s) waiting to be mailed there withdrawn").And.Contain("no longer offered on the email page"));
         var reset = await FindAsync(factory, "K0199");
-        Assert.That((reset.Email, reset.EmailVerifiedAt, reset.EmailOtpEnabledAt), Is.EqualTo(((string?)null, (DateTimeOffset?)null, (DateTimeOffset?)null)));
+        Assert.That((reset.Email, reset.EmailVerifiedAt, reset.EmailOtpEnabledAt, reset.RosterEmail),
+            Is.EqualTo(((string?)null, (DateTimeOffset?)null, (DateTimeOffset?)null, (string?)null)));
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.PendingNotices.CountAsync()), Is.Zero, "no notice left to go there later");
         Assert.That(catcher.Mails, Is.Empty, "nothing goes to the lost mailbox");
         Assert.That(PathOf(await LoginAsync(factory.Browser(), "K0199", "chosen-pass-2026")), Is.EqualTo("/journey/email"),
             "after the password, the member confirms a new address before choosing a method again");

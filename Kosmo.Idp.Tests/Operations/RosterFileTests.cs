@@ -56,7 +56,7 @@ public sealed class RosterFileTests
     [Test]
     public void AUtf8ByteOrderMarkOnAShiftJisFile_IsRefused_NamingTheLineAndBytes_EvenWithLinesEndedByCrAlone()
     {
-        byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.ASCII.GetBytes("user_id\rK0001,"), 0x8E, 0x52];
+        byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.ASCII.GetBytes("user_id\rK"), 0x8E, 0x52];
         Assert.That(() => RosterFile.Decode(bytes, null), Throws.InstanceOf<RosterFileException>().With.Message.Contain("byte-order mark").And.Message.Contain("at line 2 (bytes 8E"));
     }
 
@@ -144,6 +144,21 @@ public sealed class RosterFileTests
         Assert.That(content.Malformed.Select(m => m.Line), Is.EqualTo(new[] { 2, 4 }), "a stray quote, and a quoted line one field short");
         Assert.That(valid, Is.Empty);
         Assert.That(rejected.Select(r => r.Reason), Has.Some.Contain("duplicate user ID K0001 (first on line 2)").And.Some.Contain("duplicate user ID k0002 (first on line 4)"));
+    }
+
+    [Test]
+    public void AShortLineWhoseUserIdFollowsAQuotedName_StillNamesItsMember()
+    {
+        var text = string.Join("\n",
+            "name,symbol,user_id,number,birthdate,joined_on,email",
+            "\"山田, \"\"太郎\"\"\",123,K0001,4567,1984-10-07,2010-04-01",
+            "山田 太郎,123,K0001,4567,1984-10-07,2010-04-01,") + "\n";
+
+        var content = RosterFile.Parse(text, "UTF-8");
+        var (valid, rejected) = RosterRowValidation.Validate(content.Rows, new DateOnly(2026, 11, 27), content.Malformed);
+
+        Assert.That(valid, Is.Empty);
+        Assert.That(rejected.Select(r => r.Reason), Has.Some.Contain("duplicate user ID K0001 (first on line 2)"));
     }
 
     [Test]

@@ -24,16 +24,8 @@ public static class EmailAddressInput
         // to send to. Printable ASCII only: addresses with other characters need SMTPUTF8 all the way to
         // the inbox. No quoted local part ("a<b>c"@…): no mailbox provider hands one out, and a mail
         // provider that refuses it would leave the member told to retry rather than to check the address.
-        return text.All(c => c is > ' ' and < '\x7f') && !address.User.StartsWith('"') && IsDotAtom(address.User) && IsHostName(address.Host) ? text : null;
+        return text.All(c => c is > ' ' and < '\x7f') && !address.User.StartsWith('"') && IsHostName(address.Host) ? text : null;
     }
-
-    /// <summary>
-    /// A local part of at most 64 characters with no dot at either end or two in a row (RFC 5321
-    /// 4.5.3.1.1, RFC 5322 3.4.1). Old Japanese mobile addresses (taro..yamada@, taro.@) break this
-    /// rule; MailAddress takes some of them and not others, and a mail provider may refuse them all.
-    /// </summary>
-    private static bool IsDotAtom(string local) =>
-        local.Length is >= 1 and <= 64 && local[0] != '.' && local[^1] != '.' && !local.Contains("..", StringComparison.Ordinal);
 
     /// <summary>
     /// At least two labels of letters, digits and inner hyphens (RFC 1123 2.1), the last not all digits:

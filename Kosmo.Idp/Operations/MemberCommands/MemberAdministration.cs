@@ -198,8 +198,22 @@ public sealed class MemberAdministration(
 
         if (forgetEmail && member.Email is { } forgotten)
         {
-            // No notice goes there (the mailbox is lost, or no longer the member's): the operator tells the member.
+            // Nothing more goes there (the mailbox is lost, or no longer the member's), not even a notice
+            // still waiting to be mailed; nor is it offered again on the email page from the roster.
             changes.Add($"verified address {Journey.Email.EmailVerificationService.Mask(forgotten)} forgotten: no mail is sent, tell the member; a new address is confirmed at the next login");
+            var lowered = forgotten.ToLowerInvariant();
+            var withdrawn = await db.PendingNotices.Where(n => n.MemberId == member.Id && n.To.ToLower() == lowered).ExecuteDeleteAsync(cancellationToken);
+            if (withdrawn > 0)
+            {
+                changes.Add($"{withdrawn} notice(s) waiting to be mailed there withdrawn");
+            }
+
+            if (string.Equals(member.RosterEmail, forgotten, StringComparison.OrdinalIgnoreCase))
+            {
+                member.RosterEmail = null;
+                changes.Add("the roster's copy of the address is no longer offered on the email page (until a roster names an address again)");
+            }
+
             member.Email = null;
             member.EmailVerifiedAt = null;
         }

@@ -104,7 +104,9 @@ public static partial class RosterFile
             }
             catch (DecoderFallbackException e)
             {
-                throw new RosterFileException($"The file starts with a {bom.Name} byte-order mark but is not valid in that encoding{Where(bytes, e, bom.Length)}.");
+                // Lines are counted in bytes: right for UTF-8, not for UTF-16's two-byte units.
+                var where = bom.Encoding == StrictUtf8 ? Where(bytes, e, bom.Length) : "";
+                throw new RosterFileException($"The file starts with a {bom.Name} byte-order mark but is not valid in that encoding{where}.");
             }
         }
 
@@ -276,22 +278,77 @@ public static partial class RosterFile
 
     /// <summary>
     /// The user ID a malformed line names (too few or too many fields, a stray or unclosed quote), when
-    /// it stands before the line's first quote, which nothing before it can misread: that member is in
-    /// the file (not a leaver), and a second line for them is a duplicate.
+    /// the fields up to its column read cleanly, quoted or not: that member is in the file (not a
+    /// leaver), and a second line for them is a duplicate. Null when the trouble comes before it.
     /// </summary>
-    private static string? UserIdOf(CsvMalformedRecord record, int column)
-    {
-        if (column < 0 || record.RawRecord is not { } raw)
-        {
-            return null;
-        }
+    private static string? UserIdOf(CsvMalformedRecord record, int column) =>
+        column >= 0 && record.RawRecord is { } raw && FieldOf(raw.Split('\r', '\n')[0], column) is { } field
+            ? RosterRowValidation.NormalizedUserIdOf(field)
+            : null;
 
-        var line = raw.Split('\r', '\n')[0];
-        var quote = line.IndexOf('"');
-        var fields = (quote < 0 ? line : line[..quote]).Split(',');
-        // Up to a quote, the last piece is only the start of a field.
-        var whole = quote < 0 ? fields.Length : fields.Length - 1;
-        return column < whole ? RosterRowValidation.NormalizedUserIdOf(fields[column]) : null;
+    /// <summary>Field <paramref name="column"/> of one CSV line, read as RFC 4180 writes it; null when a quote goes wrong before its end.</summary>
+    private static string? FieldOf(string line, int column)
+    {
+        var position = 0;
+        for (var index = 0; ; index++)
+        {
+            string field;
+            if (position < line.Length && line[position] == '"')
+            {
+                var value = new System.Text.StringBuilder();
+                var at = position + 1;
+                while (true)
+                {
+                    var quote = line.IndexOf('"', at);
+                    if (quote < 0)
+                    {
+                        return null;
+                    }
+
+                    value.Append(line, at, quote - at);
+                    if (quote + 1 < line.Length && line[quote + 1] == '"')
+                    {
+                        value.Append('"');
+                        at = quote + 2;
+                        continue;
+                    }
+
+                    position = quote + 1;
+                    break;
+                }
+
+                if (position < line.Length && line[position] != ',')
+                {
+                    return null;
+                }
+
+                field = value.ToString();
+            }
+            else
+            {
+                var comma = line.IndexOf(',', position);
+                var end = comma < 0 ? line.Length : comma;
+                field = line[position..end];
+                if (field.Contains('"'))
+                {
+                    return null;
+                }
+
+                position = end;
+            }
+
+            if (index == column)
+            {
+                return field;
+            }
+
+            if (position >= line.Length)
+            {
+                return null;
+            }
+
+            position++; // the comma
+        }
     }
 
     private static string Describe(CsvMalformedRecord record) => record.Reason switch
