@@ -103,7 +103,7 @@ public sealed class NoticeDelivery(
             return;
         }
 
-        var next = now + TimeSpan.FromTicks(Math.Min(LongestWait.Ticks, FirstRetry.Ticks << Math.Min(attempts - 1, 10)));
+        var next = now + Shared.RetryWait.Doubling(FirstRetry, attempts, LongestWait);
         var failure = reason.Length > 200 ? reason[..200] : reason;
         await db.PendingNotices.Where(n => n.Id == notice.Id).ExecuteUpdateAsync(set => set
             .SetProperty(n => n.Attempts, attempts)

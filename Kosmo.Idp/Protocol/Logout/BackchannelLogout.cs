@@ -272,7 +272,7 @@ public sealed class BackchannelLogout(
 
     /// <summary>30 s after the first failure, doubling, at most every 30 minutes.</summary>
     public static TimeSpan Backoff(int attempts) =>
-        TimeSpan.FromSeconds(Math.Min(30 * Math.Pow(2, Math.Min(attempts, 10) - 1), 30 * 60));
+        Shared.RetryWait.Doubling(TimeSpan.FromSeconds(30), attempts, TimeSpan.FromMinutes(30));
 
     /// <summary>Returns null when the app accepted the token, else why not (never the app's own words).</summary>
     private async Task<string?> DeliverAsync(LogoutNotice notice, Recipient recipient, CancellationToken cancellationToken)
