@@ -25,8 +25,7 @@ public static class PlainText
     {
         foreach (var c in text)
         {
-            if (IsHidden(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator
-                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate)
+            if (IsHidden(c) || CharUnicodeInfo.GetUnicodeCategory(c) is var category && (PrintsAsNothing(category) || category == UnicodeCategory.Surrogate))
             {
                 return c;
             }
@@ -34,6 +33,21 @@ public static class PlainText
 
         return null;
     }
+
+    /// <summary>
+    /// For a line shown on every page and in mails (the society's contact): none of the characters
+    /// <see cref="FirstInvisible"/> refuses, but read by code point, so a kanji beyond the Basic
+    /// Multilingual Plane (𠮷) is one visible character, not two surrogates.
+    /// </summary>
+    public static bool IsVisibleLine(string text) =>
+        !text.EnumerateRunes().Any(rune => System.Text.Rune.GetUnicodeCategory(rune) is var category
+            && (category == UnicodeCategory.Control || PrintsAsNothing(category)));
+
+    // Unicode's format characters (a zero-width space, a soft hyphen, a BOM, the direction marks), line
+    // and paragraph separators, private-use and unassigned code points.
+    private static bool PrintsAsNothing(UnicodeCategory category) =>
+        category is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned;
 
     private static bool IsHidden(char c) => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 }

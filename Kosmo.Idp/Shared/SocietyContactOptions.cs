@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 
 namespace Kosmo.Idp.Shared;
 
@@ -32,7 +31,7 @@ public sealed class SocietyContactOptions : IValidatableObject
         // mark or other character that prints as nothing.
         foreach (var (name, value) in new[] { (nameof(Contact), Contact), (nameof(EnglishContact), EnglishContact) })
         {
-            if (value is not null && value.EnumerateRunes().Any(Unprintable))
+            if (value is not null && !PlainText.IsVisibleLine(value))
             {
                 yield return new ValidationResult($"{Section}:{name} must be one line of plain text (no control, line-separator or direction characters).", [name]);
             }
@@ -44,9 +43,4 @@ public sealed class SocietyContactOptions : IValidatableObject
             yield return new ValidationResult($"{Section}:EnglishContact needs {Section}:Contact, which Japanese pages and every mail show.", [nameof(Contact)]);
         }
     }
-
-    // By code point, so that a kanji beyond the Basic Multilingual Plane (𠮷) passes.
-    private static bool Unprintable(System.Text.Rune rune) =>
-        System.Text.Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
-            or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned;
 }
