@@ -149,6 +149,14 @@ public sealed record MemberSession(
     }
 
     /// <summary>
+    /// A digest of this sign-in and <paramref name="what"/> it did, to remember on the member (a form
+    /// that passed, a wrong birthdate it sent) and know again from this sign-in only: a fixed length,
+    /// and no session id stored in the clear. Null for a session without an id.
+    /// </summary>
+    public string? StampOf(string what) =>
+        Id is null ? null : Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Id + "|" + what)));
+
+    /// <summary>
     /// The session while the member confirms who they are before an account change: the password
     /// was typed again just now, the code is still to come. Nothing else changes: a member who
     /// leaves the code page keeps the session as it was, its apps and its account page, rather

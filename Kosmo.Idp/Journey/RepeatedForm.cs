@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Kosmo.Idp.Members;
 using Kosmo.Idp.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -63,9 +61,8 @@ public static class RepeatedForm
     }
 
     // Hashed: a fixed length, and neither a session id nor a typed code stored in the clear.
-    private static string? StampOf(MemberSession session, HttpRequest request) => session.Id is null ? null
-        : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant(
-            $"{session.Id}|{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}|{request.Path}{request.QueryString}|{FormOf(request)}"))));
+    private static string? StampOf(MemberSession session, HttpRequest request) => session.StampOf(FormattableString.Invariant(
+        $"{session.AuthenticatedAt.ToUnixTimeSeconds()}|{session.PasswordRetypedAt?.ToUnixTimeSeconds()}|{session.SecondFactor}|{session.Version}|{request.Path}{request.QueryString}|{FormOf(request)}"));
 
     // Already read by model binding, so reading it here does no I/O. Every field, in a fixed order,
     // each value length-prefixed so that no two different forms read alike.

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Kosmo.Idp.Members;
 
 namespace Kosmo.Idp.Journey.BirthDate;
@@ -22,8 +20,6 @@ public static class RepeatedWrongBirthDate
 
     public static void Forget(Member member) => member.WrongBirthDateStamp = null;
 
-    // Hashed: a fixed length, and no session id stored in the clear.
-    private static string? StampOf(MemberSession session, DateOnly typed) => session.Id is null ? null
-        : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
-            session.Id + "|" + typed.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture))));
+    private static string? StampOf(MemberSession session, DateOnly typed) =>
+        session.StampOf(typed.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture));
 }
