@@ -20,6 +20,9 @@ public sealed class MailCatcher : IAsyncDisposable
 
     public bool Down { get; set; }
 
+    /// <summary>Addresses answered as SendGrid answers one it will never deliver to (a 400 naming the recipient).</summary>
+    public ConcurrentDictionary<string, bool> RefusedAddresses { get; } = new();
+
     /// <summary>How long the answer to each mail takes, as a provider's round trip does (the mail is caught before it); none by default.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -38,7 +41,15 @@ public sealed class MailCatcher : IAsyncDisposable
             try
             {
                 using var body = await JsonDocument.ParseAsync(context.Request.Body);
-                catcher._mails.Enqueue(CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString()));
+                var mail = CaughtMail.Read(body.RootElement, context.Request.Headers.Authorization.ToString());
+                if (catcher.RefusedAddresses.ContainsKey(mail.To))
+                {
+                    // SendGrid's own answer to an address it will not take: the field it names is the recipient's.
+                    return Results.Json(new { errors = new[] { new { message = "Does not contain a valid address.", field = "personalizations.0.to.0.email", help = (string?)null } } },
+                        statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                catcher._mails.Enqueue(mail);
             }
             catch (Exception e)
             {

@@ -352,6 +352,21 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task ANewAddressTheMailProviderRefuses_AsksTheMemberToCheckIt_AndKeepsTheOldAddress()
+    {
+        var browser = await SignedInAsync("A0066");
+        _factory.Mail.RefusedAddresses["a0066.@example.jp"] = true;
+
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "a0066.@example.jp" }, "#change-email");
+
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "account-error"), Does.Contain("このメールアドレスにはメールを送れませんでした"));
+        Assert.That(ErrorOn(html, "cancel-email-change"), Is.Null, "no change is waiting for a link that was never mailed");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0066"));
+        Assert.That(member.Email, Is.EqualTo("a0066@example.jp"), "the address that works stays");
+    }
+
+    [Test]
     public async Task AnAddressChangeWhoseLinkExpired_IsNotShownAsWaiting_AndTheAddressIsOfferedAgain()
     {
         var browser = await SignedInAsync("A0062");

@@ -4,6 +4,7 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Serilog.Events;
 using static Kosmo.Idp.Tests.Journey.JourneySteps;
 
 namespace Kosmo.Idp.Tests.Journey;
@@ -381,6 +382,26 @@ public sealed class JourneyRefusalTests
         var retried = await HtmlForm.SubmitAsync(browser, failed, new Dictionary<string, string> { ["Email"] = "f0007@example.jp" }, "form[action*=Send]");
         Assert.That(retried.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "the retry goes through at once");
         Assert.That(_factory.Mail.To("f0007@example.jp"), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AnAddressTheMailProviderRefuses_AsksTheMemberToCheckIt_AndAnotherGoesOutAtOnce()
+    {
+        var browser = await MemberAtStepAsync("F0041", "/journey/email");
+        _factory.Mail.RefusedAddresses["f0041.@example.jp"] = true;
+
+        var refused = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/email"), new Dictionary<string, string> { ["Email"] = "f0041.@example.jp" });
+
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ErrorOn(html, "email-send-error"), Does.Contain("このメールアドレスにはメールを送れませんでした").And.Not.Contain("ただいま"),
+            "waiting would not help: the address is what to look at");
+        Assert.That(html, Does.Contain("value=\"f0041.@example.jp\""), "the address stays in the field to be corrected");
+        var corrected = await HtmlForm.SubmitAsync(browser, refused, new Dictionary<string, string> { ["Email"] = "f0041@example.jp" }, "form[action*=Send]");
+        Assert.That(corrected.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "no cooldown for a mail that never went");
+        Assert.That(_factory.Mail.To("f0041@example.jp"), Has.Count.EqualTo(1));
+        Assert.That(_factory.Logs.Leveled.Where(l => l.Text.Contains("refused the recipient")).Select(l => (l.Level, l.Text.Contains("f0041"))),
+            Is.EqualTo(new[] { (LogEventLevel.Warning, false) }), "a warning, not an operator's error, and without the address");
     }
 
     [TestCase("", "新しいパスワードを入力してください")]

@@ -93,6 +93,23 @@ public sealed class MemberNoticeDeliveryTests
     }
 
     [Test]
+    public async Task ANoticeToAnAddressTheProviderRefuses_IsGivenUpAtOnce_WithAnErrorNamingTheMember()
+    {
+        var browser = await SignedInAsync("Q0005");
+        var member = await TestMembers.WithDbAsync(_factory, db => db.Members.SingleAsync(m => m.UserId == "Q0005"));
+        _factory.Mail.RefusedAddresses["q0005@example.jp"] = true;
+
+        await ChangePasswordAsync(browser);
+        await _factory.NoticesTriedAsync();
+
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.PendingNotices.AnyAsync(n => n.MemberId == member.Id)), Is.False,
+            "a day of retries would get the same answer");
+        Assert.That(_factory.Logs.Leveled.Where(l => l.Level == LogEventLevel.Error).Select(l => l.Text),
+            Has.Some.Contains("PasswordChanged").And.Contains(member.Id.ToString()).And.Contains("Tell the member another way"));
+        Assert.That(NoticesTo("q0005@example.jp"), Is.Empty);
+    }
+
+    [Test]
     public async Task ANoticeTheProviderTookButDidNotConfirmInTime_IsNotSentAgain()
     {
         var browser = await SignedInAsync("Q0004");

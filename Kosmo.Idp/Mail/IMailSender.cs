@@ -15,3 +15,9 @@ public class MailNotSentException(string message, Exception? inner = null) : Exc
 /// secret working, or the mail that arrives late would carry a dead code or link.
 /// </summary>
 public sealed class MailMaybeSentException(string message, Exception? inner = null) : MailNotSentException(message, inner);
+
+/// <summary>
+/// The provider will never deliver to this address (SendGrid refuses it as malformed): sending again
+/// cannot help, so the member is asked to check the address, and a notice to it is given up at once.
+/// </summary>
+public sealed class MailAddressRefusedException(string message) : MailNotSentException(message);

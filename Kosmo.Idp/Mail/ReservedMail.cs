@@ -32,7 +32,7 @@ public static class ReservedMail
                 throw;
             }
 
-            return MailHandOver.NotSent;
+            return e is MailAddressRefusedException ? MailHandOver.AddressRefused : MailHandOver.NotSent;
         }
     }
 }
@@ -43,6 +43,9 @@ public enum MailHandOver
 
     /// <summary>Given back: the member may retry at once.</summary>
     NotSent,
+
+    /// <summary>Given back, and sending again cannot help: the provider refuses the address itself.</summary>
+    AddressRefused,
 
     /// <summary>The provider did not answer in time; the mail may still arrive, and what it carries works.</summary>
     Unconfirmed,

@@ -67,6 +67,13 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
             // SendGrid's error body says what was wrong (sender not verified, key lacks permission); it holds no secret.
             var reason = await response.Body.ReadAsStringAsync(cancellationToken);
             metrics?.MailFailed();
+            if (response.StatusCode == System.Net.HttpStatusCode.BadRequest && RefusesTheRecipient(reason))
+            {
+                // The member's typing, not the operator's settings: no error to act on, and no address in the log.
+                logger.LogWarning("SendGrid refused the recipient's address: {Reason}", reason.Length > 500 ? reason[..500] : reason);
+                throw new MailAddressRefusedException("SendGrid refused the recipient's address.");
+            }
+
             logger.LogError("SendGrid refused a mail with status {StatusCode}: {Reason}", (int)response.StatusCode, reason.Length > 500 ? reason[..500] : reason);
             throw new MailNotSentException(response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden
                 ? $"SendGrid answered {(int)response.StatusCode}: check Mail:SendGrid:ApiKey (a key with the Mail Send permission)."
@@ -74,5 +81,25 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         }
 
         logger.LogInformation("Mail \"{Subject}\" accepted by SendGrid", message.Subject);
+    }
+
+    /// <summary>
+    /// SendGrid names the field it refused ("personalizations.0.to.0.email" for a malformed address);
+    /// a single mail has one recipient, so a refused "to" field is this member's address.
+    /// </summary>
+    internal static bool RefusesTheRecipient(string body)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == System.Text.Json.JsonValueKind.Array
+                && errors.EnumerateArray().Any(e => e.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && e.TryGetProperty("field", out var field) && field.ValueKind == System.Text.Json.JsonValueKind.String
+                    && field.GetString()!.StartsWith("personalizations.0.to", StringComparison.Ordinal));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 }

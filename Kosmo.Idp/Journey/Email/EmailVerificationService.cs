@@ -50,12 +50,14 @@ public sealed class EmailVerificationService(
         var message = EmailVerificationMail.Create(email, link, verification!.ExpiresAt, changingAddress: member.Email is not null);
         // Unconfirmed counts as sent: the waiting page asks the member to open the mail or to resend, which is what
         // a mail that may be late needs too, and the link in it works if it comes.
-        if (await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken) == MailHandOver.NotSent)
+        var handOver = await ReservedMail.SendOrUndoAsync(mail, message, () => UndoReservationAsync(member.Id, verification!.Id), cancellationToken);
+        if (handOver is MailHandOver.NotSent or MailHandOver.AddressRefused)
         {
             // Takes back the sent event recorded with the link: the limits count neither.
-            audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, "mail provider unavailable");
+            var refused = handOver == MailHandOver.AddressRefused;
+            audit.Record(AuditKinds.EmailVerificationNotSent, member.Id, refused ? "address refused by the mail provider" : "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
-            return new SendOutcome(SendStatus.MailUnavailable, null);
+            return new SendOutcome(refused ? SendStatus.AddressRefused : SendStatus.MailUnavailable, null);
         }
 
         return new SendOutcome(SendStatus.Sent, null);
@@ -310,6 +312,9 @@ public enum SendStatus
     CoolingDown,
     HourlyLimitReached,
     MailUnavailable,
+
+    /// <summary>The mail provider will not deliver to the address as typed: the member checks it or uses another.</summary>
+    AddressRefused,
 }
 
 public sealed record SendOutcome(SendStatus Status, TimeSpan? RetryAfter);

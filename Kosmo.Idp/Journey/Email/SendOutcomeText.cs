@@ -11,6 +11,7 @@ public static class SendOutcomeText
     {
         SendStatus.CoolingDown => text["Email.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)],
         SendStatus.HourlyLimitReached => text["Email.HourlyLimit"],
+        SendStatus.AddressRefused => text["Email.AddressRefused"],
         _ => text["Email.MailUnavailable"],
     };
 }

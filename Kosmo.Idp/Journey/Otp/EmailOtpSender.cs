@@ -50,9 +50,10 @@ public sealed class EmailOtpSender(
                     .SetProperty(c => c.SentAt, previous.SentAt)
                     .SetProperty(c => c.ExpiresAt, previous.ExpiresAt)
                     .SetProperty(c => c.SendsInWindow, c => c.SendsInWindow - 1), CancellationToken.None), cancellationToken);
-        if (handOver == MailHandOver.NotSent)
+        // A verified address the provider refuses now is no more the member's to mend on this page than an outage.
+        if (handOver is MailHandOver.NotSent or MailHandOver.AddressRefused)
         {
-            audit.Record(AuditKinds.OtpNotSent, member.Id, "mail provider unavailable");
+            audit.Record(AuditKinds.OtpNotSent, member.Id, handOver == MailHandOver.AddressRefused ? "address refused by the mail provider" : "mail provider unavailable");
             await db.SaveChangesAsync(cancellationToken);
             return new OtpSendOutcome(OtpSendStatus.MailUnavailable, null);
         }

@@ -71,6 +71,13 @@ public sealed class NoticeDelivery(
         {
             logger.LogWarning("The {Notice} notice to member {MemberId} was not confirmed by the provider, and is not sent again: {Reason}", notice.Notice, notice.MemberId, e.Message);
         }
+        // Retrying for a day would not make the provider take the address: the member is told another way now.
+        catch (MailAddressRefusedException e)
+        {
+            logger.LogError("The {Notice} notice to member {MemberId} was given up: {Reason} Tell the member another way.", notice.Notice, notice.MemberId, e.Message);
+            await db.PendingNotices.Where(n => n.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+            return false;
+        }
         // Broken mail settings only show when a mail is sent; like the provider's refusal, they may be mended in time.
         catch (Exception e) when (e is MailNotSentException or OptionsValidationException)
         {
