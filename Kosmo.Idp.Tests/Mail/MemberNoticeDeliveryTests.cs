@@ -106,6 +106,8 @@ public sealed class MemberNoticeDeliveryTests
             "a day of retries would get the same answer");
         Assert.That(_factory.Logs.Leveled.Where(l => l.Level == LogEventLevel.Error).Select(l => l.Text),
             Has.Some.Contains("PasswordChanged").And.Contains(member.Id.ToString()).And.Contains("Tell the member another way"));
+        Assert.That(_factory.Logs.Leveled.Where(l => l.Text.StartsWith("SendGrid refused the recipient", StringComparison.Ordinal)).Select(l => (l.Level, l.Text.Contains("q0005"))),
+            Is.EqualTo(new[] { (LogEventLevel.Warning, false) }), "the sender's own line: a warning (the member's address, nothing for operators to mend), without the address");
         Assert.That(NoticesTo("q0005@example.jp"), Is.Empty);
     }
 

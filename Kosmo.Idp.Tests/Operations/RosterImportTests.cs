@@ -617,6 +617,10 @@ public sealed class RosterImportTests
 
         Assert.That(() => RosterFile.Decode(mixed, null), Throws.InstanceOf<RosterFileException>()
             .With.Message.Contain("UTF-8 with Japanese text up to a line in another encoding").And.Message.Contain("at line 3"));
+        // Even when every UTF-8 line before it reads as Shift_JIS too.
+        byte[] ambiguous = [.. System.Text.Encoding.UTF8.GetBytes(RosterFiles.EnglishHeader + "\nK0001,123,4567,1984-10-07,佐藤,2010-04-01,\n"),
+            .. RosterFiles.ShiftJis.GetBytes("K0002,123,4568,1984-10-07,鈴木,2010-04-01,\n")];
+        Assert.That(() => RosterFile.Decode(ambiguous, null), Throws.InstanceOf<RosterFileException>().With.Message.Contain("at line 3"));
 
         // Shift_JIS throughout, whose first name (邉蓮, E7 B3 98 40) happens to be valid UTF-8 as well: read as Shift_JIS.
         var genuine = RosterFiles.ShiftJis.GetBytes(RosterFiles.EnglishHeader + "\nK0001,123,4567,1984-10-07,邉蓮,2010-04-01,\nK0002,123,4568,1984-10-07,佐藤 花子,2010-04-01,\n");

@@ -153,16 +153,69 @@ public static partial class RosterFile
     }
 
     /// <summary>
-    /// Whether the lines before the one holding <paramref name="index"/> have Japanese in UTF-8
-    /// (three-byte characters) that Shift_JIS cannot read: some Shift_JIS kanji (邉, lead bytes E0–EF)
-    /// happen to be valid UTF-8 too, and a genuine Shift_JIS file must not be refused for them.
+    /// Whether the lines before the one holding <paramref name="index"/> are Japanese in UTF-8 (three-byte
+    /// characters). Short text can read both ways: a genuine Shift_JIS name (邉蓮, E7 B3 98 40) may be
+    /// valid UTF-8, and UTF-8 Japanese (佐藤) valid Shift_JIS (菴占陸). Then the reading made more of what
+    /// names are made of wins: each encoding's misreading of the other is mostly rare kanji and stray signs.
     /// </summary>
     private static bool Utf8JapaneseBefore(byte[] bytes, int index)
     {
         var lineStart = index <= 0 || index > bytes.Length ? 0 : bytes.AsSpan(0, index).LastIndexOf((byte)'\n') + 1;
         var start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
-        return lineStart > start && StrictUtf8.GetString(bytes, start, lineStart - start).Any(c => c >= '\u0800')
-            && !ReadsAsShiftJis(bytes[start..lineStart]);
+        if (lineStart <= start)
+        {
+            return false;
+        }
+
+        var asUtf8 = StrictUtf8.GetString(bytes, start, lineStart - start);
+        if (!asUtf8.Any(c => c >= '\u0800'))
+        {
+            return false;
+        }
+
+        string asShiftJis;
+        try
+        {
+            asShiftJis = ShiftJisText(bytes[start..lineStart]);
+        }
+        catch (DecoderFallbackException)
+        {
+            return true;
+        }
+
+        return CommonShare(asUtf8) > CommonShare(asShiftJis);
+    }
+
+    /// <summary>
+    /// The share of the non-ASCII characters that are kana, full-width signs or JIS level-1 kanji
+    /// (第1水準, the 2 965 everyday ones: Shift_JIS 8140–9872), as against level-2 kanji, characters
+    /// outside JIS X 0208, and half-width katakana, which names seldom have.
+    /// </summary>
+    private static double CommonShare(string text)
+    {
+        var shiftJis = Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        Span<byte> code = stackalloc byte[8];
+        Span<char> chars = stackalloc char[2];
+        int others = 0, common = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.IsAscii)
+            {
+                continue;
+            }
+
+            others++;
+            try
+            {
+                var length = shiftJis.GetBytes(chars[..rune.EncodeToUtf16(chars)], code);
+                common += length == 2 && (code[0] << 8 | code[1]) is >= 0x8140 and <= 0x9872 ? 1 : 0;
+            }
+            catch (EncoderFallbackException)
+            {
+            }
+        }
+
+        return others == 0 ? 0 : (double)common / others;
     }
 
     private static bool IsUtf8WithJapanese(byte[] bytes)
