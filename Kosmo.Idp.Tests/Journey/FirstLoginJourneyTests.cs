@@ -135,6 +135,9 @@ public sealed class FirstLoginJourneyTests
             AuditKinds.EmailVerified, AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged, AuditKinds.OtpSent, AuditKinds.OtpVerified,
             AuditKinds.RecoveryCodesIssued,
         }));
+        await _factory.NoticesTriedAsync();
+        Assert.That(_factory.Mail.To("r0001@example.jp").Select(m => m.Subject), Has.None.Contain("リカバリーコード"),
+            "the set that completes enrolment is the member's own doing on the screen, not news");
         var details = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.Select(a => a.Detail ?? "").ToListAsync());
         Assert.That(details, Has.None.Contain("Kenpo-Sakura-2026").And.None.Contain("123456719841007").And.None.Contain("token="));
         var token = link.Split("token=")[1];
@@ -213,6 +216,8 @@ public sealed class FirstLoginJourneyTests
         {
             AuditKinds.OtpMethodChosen, AuditKinds.PasswordChanged, AuditKinds.AppDeviceAdded, AuditKinds.RecoveryCodesIssued,
         }));
+        await _factory.NoticesTriedAsync();
+        Assert.That(_factory.Mail.To("r0007@example.jp").Select(m => m.Subject), Has.None.Contain("リカバリーコード"), "enrolling, not news");
     }
 
     [Test]

@@ -99,9 +99,22 @@ public sealed class RecoveryCodesModel(
         {
             await notices.QueueAsync(Member, Mail.Notices.MemberNotice.RecoveryCodesReplaced);
         }
+        else if (!hadSet && !CompletesEnrolment())
+        {
+            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.RecoveryCodesIssued);
+        }
 
         return Page();
     }
+
+    /// <summary>
+    /// The first set that comes right after the second factor was set up in this very sign-in (the
+    /// first login, or again after an operator's reset) is part of enrolling, which the member is
+    /// doing on this screen. A minute's leeway: the session's time is kept in whole seconds.
+    /// </summary>
+    private bool CompletesEnrolment() =>
+        new[] { Member.EmailOtpEnabledAt, Member.AppOtpEnabledAt }.Where(at => at is not null).Min() is { } enabledAt
+        && enabledAt >= Session.AuthenticatedAt - TimeSpan.FromMinutes(1);
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {

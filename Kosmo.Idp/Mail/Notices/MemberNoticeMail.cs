@@ -17,6 +17,9 @@ public enum MemberNotice
     LockedByOperator,
     RecoveryCodesReplaced,
     SignedInWithRecoveryCode,
+
+    /// <summary>A first set, issued to a member who already signs in with a second factor (not the set that completes enrolment).</summary>
+    RecoveryCodesIssued,
 }
 
 /// <summary>
