@@ -785,7 +785,7 @@ public sealed class AccountTests
     }
 
     [Test]
-    public async Task TheAccountPage_ShowsThePreviousSignIn_InJapanTime_WrittenAsEachLanguageWritesDates()
+    public async Task TheAccountPage_ShowsTheLatestOtherSignIn_InJapanTime_WrittenAsEachLanguageWritesDates()
     {
         var first = await SignedInAsync("A0038");
         Assert.That(ErrorOn(await first.GetStringAsync("/account"), "previous-sign-in"), Does.Contain("初めて"));
@@ -801,6 +801,13 @@ public sealed class AccountTests
         var english = ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in");
         Assert.That(english, Does.Contain(firstAt.ToOffset(TimeSpan.FromHours(9)).ToString("d MMM yyyy, HH:mm", System.Globalization.CultureInfo.GetCultureInfo("en")))
             .And.Contain("Japan time"));
+
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await SignedInAsync("A0038", create: false);
+        var thirdAt = _clock.GetUtcNow().ToOffset(TimeSpan.FromHours(9));
+        Assert.That(ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in"),
+            Does.Contain(thirdAt.ToString("d MMM yyyy, HH:mm", System.Globalization.CultureInfo.GetCultureInfo("en"))),
+            "a device still signed in sees the sign-in made elsewhere since, not its own");
     }
 
     [Test]

@@ -41,8 +41,13 @@ public sealed class AccountModel(
 
     public string? Email => Member.Email;
 
-    /// <summary>The sign-in before this one, so that one the member did not make is noticed.</summary>
-    public DateTimeOffset? PreviousSignInAt => Member.PreviousSignInAt;
+    /// <summary>
+    /// The latest sign-in other than this session's, so that one the member did not make is noticed:
+    /// the one before it, unless another device has signed in since (the password step counts, as
+    /// it is what a stolen password passes). A second's leeway: the session keeps whole seconds.
+    /// </summary>
+    public DateTimeOffset? PreviousSignInAt =>
+        Member.LastSignInAt is { } last && last > Session.AuthenticatedAt + TimeSpan.FromSeconds(1) ? last : Member.PreviousSignInAt;
 
     public bool EmailCodes => Member.EmailOtpEnabledAt is not null;
 
