@@ -204,8 +204,18 @@ public sealed class ClientCommandsTests
         var noRedirect = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "no-redirect", "--name", "x", "--kind", "Public");
         Assert.That(noRedirect.Exit, Is.EqualTo(2));
         Assert.That(noRedirect.Errors, Does.Contain("needs a redirect URI"));
+        foreach (var (name, english) in new[] { ("Tab\tName", "x"), ("a\u001b[2Jb", "x"), ("電子\u200b申請", "x"), ("電子申請", "e-\napplication") })
+        {
+            var hidden = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "hidden-name", "--name", name, "--english-name", english, "--client-credentials");
+            Assert.That((hidden.Exit, hidden.Errors), Is.EqualTo((2, hidden.Errors)), name);
+            Assert.That(hidden.Errors, Does.Contain("must be one line of visible characters"), name);
+            Assert.That(hidden.Errors.Contains('\u001b', StringComparison.Ordinal), Is.False, "the name is not echoed to act on the terminal");
+        }
+
         var service = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "add", "nightly-batch", "--name", "夜間バッチ", "--client-credentials");
         Assert.That(service.Exit, Is.Zero, "a service that signs no member in needs no redirect URI: " + service.Errors);
+        Assert.That((await OperatorShell.RunAsync(factory.ConnectionString, "clients", "list")).Output,
+            Does.Contain("nightly-batch\tconfidential\toperator\t夜間バッチ\t-\t-\t"), "an empty column is a dash, like the others");
         Assert.That(await ClientCredentialsAsync(factory, "nightly-batch", SecretIn(service.Output)), Is.EqualTo(HttpStatusCode.OK));
         // An empty shell variable in place of a redirect URI is an error, not "no redirect URIs".
         foreach (var command in new[] { new[] { "add", "empty-uri", "--name", "x", "--redirect-uri", "" }, ["update", "nightly-batch", "--redirect-uri", ""] })

@@ -465,6 +465,26 @@ public sealed class MemberCommandsTests
         Assert.That(errors, Does.Contain("No member with user ID 'NO-SUCH-ID'"));
     }
 
+    [TestCase("show")]
+    [TestCase("unlock")]
+    public async Task ABlankUserId_IsBadUsage_AndAnIdWithControlCharacters_IsEchoedInert(string command)
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+
+        var blank = await OperatorShell.RunAsync(factory.ConnectionString, "members", command, "  ");
+        Assert.That((blank.Exit, blank.Errors), Is.EqualTo((2, blank.Errors)));
+        Assert.That(blank.Errors, Does.Contain("The user ID is empty"));
+
+        var escape = await OperatorShell.RunAsync(factory.ConnectionString, "members", command, "x\u001b[31mred");
+        Assert.That(escape.Exit, Is.EqualTo(1));
+        Assert.That(escape.Errors, Does.Contain("'x\\u001B[31mred'"), "the terminal is shown the code, not told to turn red");
+        Assert.That(escape.Errors.Contains('\u001b', StringComparison.Ordinal), Is.False);
+        var audit = await OperatorShell.RunAsync(factory.ConnectionString, "audit", "--member", "x\u001b]0;title\u0007");
+        Assert.That(audit.Exit, Is.EqualTo(1));
+        Assert.That(audit.Errors, Does.Contain("\\u001B]0;title\\u0007"));
+        Assert.That(audit.Errors.Contains('\u001b', StringComparison.Ordinal), Is.False);
+    }
+
     [Test]
     public async Task AReasonLongerThan200Characters_IsBadUsage()
     {

@@ -33,7 +33,7 @@ public sealed class AuditQuery(KosmoDbContext db)
         .Order(StringComparer.Ordinal)
         .ToList();
 
-    public sealed class UnknownMemberException(string userId) : Exception($"No member with user ID '{userId}'.");
+    public sealed class UnknownMemberException(string userId) : Exception($"No member with user ID '{Shared.PlainText.Printable(userId)}'.");
 
     public async Task<IReadOnlyList<AuditEntry>> ListAsync(AuditFilter filter, CancellationToken cancellationToken)
     {

@@ -32,8 +32,8 @@ internal static class ClientCommands
 
             foreach (var client in clients)
             {
-                Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, client.DisplayName, client.HomeUrl ?? "-",
-                    string.Join(' ', client.RedirectUris), client.Scopes.Count > 0 ? string.Join(' ', client.Scopes) : "-",
+                Console.WriteLine(string.Join('\t', client.ClientId, client.Kind, client.ManagedBy, Shared.PlainText.Printable(client.DisplayName), client.HomeUrl ?? "-",
+                    client.RedirectUris.Count > 0 ? string.Join(' ', client.RedirectUris) : "-", client.Scopes.Count > 0 ? string.Join(' ', client.Scopes) : "-",
                     client.ClientCredentials ? "client credentials" : "-"));
             }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Operations.MemberCommands;
 using Kosmo.Idp.Operations.Roster;
+using Kosmo.Idp.Shared;
 using static Kosmo.Idp.Operations.Cli.KosmoCommandLine;
 
 namespace Kosmo.Idp.Operations.Cli;
@@ -116,7 +117,19 @@ internal static class MemberCommandLine
         return command;
     }
 
-    private static Argument<string> UserIdArgument() => new("user-id") { Description = "The member's user ID (case does not matter)." };
+    private static Argument<string> UserIdArgument()
+    {
+        var userId = new Argument<string>("user-id") { Description = "The member's user ID (case does not matter)." };
+        // A blank ID is a slip in a script (an empty variable), which is bad usage, not a member not found.
+        userId.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            {
+                result.AddError("The user ID is empty.");
+            }
+        });
+        return userId;
+    }
 
     private static Command ShowMember()
     {
@@ -127,7 +140,7 @@ internal static class MemberCommandLine
             var lines = await services.GetRequiredService<MemberReport>().DescribeAsync(parse.GetValue(userId)!, cancellationToken);
             if (lines is null)
             {
-                Console.Error.WriteLine($"No member with user ID '{parse.GetValue(userId)}'.");
+                Console.Error.WriteLine($"No member with user ID '{PlainText.Printable(parse.GetValue(userId))}'.");
                 return 1;
             }
 

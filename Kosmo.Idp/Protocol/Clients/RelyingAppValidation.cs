@@ -44,6 +44,16 @@ internal sealed partial class RelyingAppValidation(IHostEnvironment environment,
                 failures.Add($"{at}: EnglishDisplayName, when given, must not be blank.");
             }
 
+            // Shown to members on the account page and printed, tab-separated, by `clients list`: a control
+            // character would act in a terminal, a tab shift the columns, an invisible one hide in a name.
+            foreach (var (setting, shown) in new[] { ("DisplayName", app.DisplayName), ("EnglishDisplayName", app.EnglishDisplayName) })
+            {
+                if (!string.IsNullOrWhiteSpace(shown) && !Shared.PlainText.IsVisibleLine(shown))
+                {
+                    failures.Add($"{at}: {setting} must be one line of visible characters (no tab, line break, control or invisible character).");
+                }
+            }
+
             // A mistyped scope (offline-access) would otherwise only show when the app signs in.
             var known = ProtocolRegistration.StandardScopes.Concat(apis.Value.Apis.SelectMany(api => api.Scopes)).ToHashSet(StringComparer.Ordinal);
             foreach (var unknown in app.Scopes.Where(scope => !known.Contains(scope)).Distinct(StringComparer.Ordinal))
