@@ -762,6 +762,23 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task ThePasswordChangeSentTwiceAtOnce_IsAuditedAndLoggedOnce()
+    {
+        var member = await TestMembers.AddAsync(_factory, "A0068", Password);
+        var browser = _factory.BrowserWithJar(out var cookies);
+        await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "A0068", Password), "a0068@example.jp");
+        var page = await browser.GetAsync("/account");
+        var whenSent = cookies.Header();
+        var form = new Dictionary<string, string> { ["CurrentPassword"] = Password, ["NewPassword"] = "Twice-At-Once-1", ["Confirmation"] = "Twice-At-Once-1" };
+
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => HtmlForm.SubmitAsync(_factory.WithCookies(whenSent), page, form, "#change-password")));
+
+        Assert.That((await TestMembers.AuditKindsAsync(_factory, "A0068")).Count(k => k == AuditKinds.PasswordChanged), Is.EqualTo(1));
+        Assert.That(_factory.Logs.Events.Count(e => e.StartsWith($"Audit \"{AuditKinds.PasswordChanged}\" for member {member.Id}", StringComparison.Ordinal)), Is.EqualTo(1),
+            "the log, which restores audit events a restored backup lost, has the one change stored, not the copy dropped unsaved");
+    }
+
+    [Test]
     public async Task SigningOutTheOtherDevices_SentTwiceAtOnce_EndsThemOnce_AndNeitherAnswerSignsThisBrowserOut()
     {
         await TestMembers.AddAsync(_factory, "A0065", Password);

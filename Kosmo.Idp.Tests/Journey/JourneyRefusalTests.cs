@@ -399,6 +399,8 @@ public sealed class JourneyRefusalTests
         var corrected = await HtmlForm.SubmitAsync(browser, refused, new Dictionary<string, string> { ["Email"] = "f0041@example.jp" }, "form[action*=Send]");
         Assert.That(corrected.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "no cooldown for a mail that never went");
         Assert.That(_factory.Mail.To("f0041@example.jp"), Has.Count.EqualTo(1));
+        Assert.That(_factory.Logs.Leveled.Where(l => l.Text.StartsWith("SendGrid refused the recipient", StringComparison.Ordinal)).Select(l => (l.Level, l.Text.Contains("f0041"))),
+            Is.EqualTo(new[] { (Serilog.Events.LogEventLevel.Warning, false) }), "a warning, not an operator's error, and without the address");
     }
 
     [TestCase("", "新しいパスワードを入力してください")]

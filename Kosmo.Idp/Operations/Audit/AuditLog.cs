@@ -1,15 +1,21 @@
 using Kosmo.Idp.Operations.Telemetry;
 using Kosmo.Idp.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace Kosmo.Idp.Operations.Audit;
 
 /// <summary>
 /// Records audit events into the caller's unit of work (stored with the change they describe,
-/// by the caller's SaveChanges) and writes each to the log as well. Being the one place every
-/// sign-in and one-time-password event passes, it also feeds the counters of <see cref="KosmoMetrics"/>.
+/// by the caller's SaveChanges) and writes each to the log as well, once it is stored: a change
+/// given up (a form sent twice, whose second copy is dropped unsaved) must not show in the log,
+/// which is what restores events lost with a database restored from an older backup. Being the one
+/// place every sign-in and one-time-password event passes, it also feeds the counters of
+/// <see cref="KosmoMetrics"/>, which count what was attempted, saved or not.
 /// </summary>
 public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null, KosmoMetrics? metrics = null)
 {
+    private readonly List<AuditEvent> _unsaved = [];
+
     /// <summary>The most a detail holds (the column's length).</summary>
     public const int MaximumDetailLength = 1000;
 
@@ -31,18 +37,48 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
                 ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null,
         };
         db.Add(audit);
-        if (memberId is null)
+        if (_unsaved.Count == 0)
         {
-            // An operator's change to an app, a sign-in with an unknown user ID: about no member.
-            logger.LogInformation("Audit {AuditKind}: {AuditDetail}", kind, detail);
-        }
-        else
-        {
-            logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", kind, memberId, detail);
+            db.SavedChanges += LogSaved;
         }
 
+        _unsaved.Add(audit);
         metrics?.Observe(kind, detail);
         return audit;
+    }
+
+    private void LogSaved(object? sender, SavedChangesEventArgs e)
+    {
+        foreach (var audit in _unsaved.ToList())
+        {
+            // Still Added: recorded while this save ran, for the next one. Detached: dropped unsaved.
+            var state = db.Entry(audit).State;
+            if (state == EntityState.Added)
+            {
+                continue;
+            }
+
+            _unsaved.Remove(audit);
+            if (state == EntityState.Detached)
+            {
+                continue;
+            }
+
+            if (audit.MemberId is null)
+            {
+                // An operator's change to an app, a sign-in with an unknown user ID: about no member.
+                logger.LogInformation("Audit {AuditKind}: {AuditDetail}", audit.Kind, audit.Detail);
+            }
+            else
+            {
+                logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", audit.Kind, audit.MemberId, audit.Detail);
+            }
+        }
+
+        if (_unsaved.Count == 0)
+        {
+            db.SavedChanges -= LogSaved;
+        }
     }
 
     /// <summary>

@@ -45,7 +45,10 @@ public static class LoggingRegistration
 
             // A command's log goes to stderr, so that its output (lists, secrets shown once) stays apart.
             WriteToConsole(logger, development, command ? LogEventLevel.Verbose : null);
-        });
+        },
+        // Each host logs through its own logger, not the static one: a second host in the process (the
+        // tests start several) would otherwise take over the first one's events, and close them with it.
+        preserveStaticLogger: true);
         return builder;
     }
 
@@ -83,6 +86,8 @@ public static class LoggingRegistration
         // RequestPath carries no query string, so codes and states in URLs stay out of the log.
         app.UseSerilogRequestLogging(options =>
         {
+            // The host's own logger (AddKosmoLogging keeps the static one out of it).
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             // The exception the error page answered for goes with the request's event, and the
             // exception handler's own event is quieted (AddKosmoLogging): one event, with the cause.
             options.EnrichDiagnosticContext = (diagnostics, context) =>
