@@ -199,6 +199,17 @@ public sealed class HostileInputTests
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.ConfirmedAt != null && db.Members.Any(m => m.Id == d.MemberId && m.UserId == "H0004"))), Is.Zero);
     }
 
+    [Test]
+    public async Task ADeviceNameWithAZeroWidthSpace_IsRefusedWithAReason()
+    {
+        var browser = await AtAppSetupAsync("H0005");
+
+        var answer = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/journey/otp-setup/app"),
+            new Dictionary<string, string> { ["Code"] = "000000", ["DeviceName"] = "私の\u200b端末" }, "#otp-setup-form");
+
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Contain("デバイス名に使えない文字"), "two names that print alike would be two devices the member cannot tell apart");
+    }
+
     private async Task<HttpClient> AtAppSetupAsync(string userId)
     {
         await TestMembers.AddWhoMustSetUpAnAppAsync(_factory, userId, Password);

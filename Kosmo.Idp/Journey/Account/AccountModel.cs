@@ -185,7 +185,7 @@ public sealed class AccountModel(
 
         // A blank name would silently erase the one the member has, rather than rename the device.
         var name = DeviceName?.Trim();
-        if (string.IsNullOrEmpty(name) || Members.Otp.TotpDevice.IsTooLong(name) || !Shared.PlainText.IsPlain(name))
+        if (string.IsNullOrEmpty(name) || Members.Otp.TotpDevice.IsTooLong(name) || !Shared.PlainText.IsVisibleLine(name))
         {
             RenameError = (renamed.Id, text[string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired"
                 : Members.Otp.TotpDevice.IsTooLong(name) ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);

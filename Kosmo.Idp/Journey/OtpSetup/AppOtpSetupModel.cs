@@ -107,7 +107,7 @@ public sealed class AppOtpSetupModel(
         }
 
         await ShowAsync(cancellationToken);
-        if (DeviceName is not null && (Members.Otp.TotpDevice.IsTooLong(DeviceName) || !Shared.PlainText.IsPlain(DeviceName)))
+        if (DeviceName is not null && (Members.Otp.TotpDevice.IsTooLong(DeviceName) || !Shared.PlainText.IsVisibleLine(DeviceName)))
         {
             ModelState.AddModelError(nameof(DeviceName), text[Members.Otp.TotpDevice.IsTooLong(DeviceName) ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
             return Page();
