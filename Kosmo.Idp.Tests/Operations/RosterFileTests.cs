@@ -191,6 +191,19 @@ public sealed class RosterFileTests
     }
 
     [Test]
+    public void AHugeValueInTheWrongColumn_IsQuotedShortInItsReason()
+    {
+        var pasted = new string('x', 5000);
+        var row = new RosterRow { Line = 2, UserId = "K0001", Symbol = pasted, Number = "4567", BirthDate = pasted, Name = "山田 太郎", JoinedOn = "2010-04-01", Email = pasted };
+
+        var (_, rejected) = RosterRowValidation.Validate([row], new DateOnly(2026, 11, 27));
+
+        var reason = rejected.Single().Reason;
+        Assert.That(reason, Does.Contain("symbol " + new string('x', 39) + "… is not digits only").And.Contain("birthdate " + new string('x', 39) + "… is not a date"));
+        Assert.That(reason, Has.Length.LessThan(400), "one screen line per value, not five thousand characters");
+    }
+
+    [Test]
     public void FullWidthDates_AreTheSameDates_AndAnOfficesOwnCharacterInANameIsRefused()
     {
         var rows = new[]

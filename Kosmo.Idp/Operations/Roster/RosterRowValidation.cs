@@ -155,6 +155,9 @@ public static partial class RosterRowValidation
         return trimmed;
     }
 
+    /// <summary>A value quoted in a reason, cut short: a column pasted into the wrong one can be thousands of characters.</summary>
+    private static string Excerpt(string text) => text.Length <= 40 ? text : text[..39] + "…";
+
     /// <summary>記号 and 番号: digits only; full-width digits (typed with a Japanese IME) count as digits.</summary>
     private static string? Code(string? value, string column, List<string> reasons)
     {
@@ -173,7 +176,7 @@ public static partial class RosterRowValidation
         });
         if (!ascii.All(char.IsAsciiDigit))
         {
-            reasons.Add($"{column} {text} is not digits only");
+            reasons.Add($"{column} {Excerpt(text)} is not digits only");
             return null;
         }
 
@@ -202,8 +205,8 @@ public static partial class RosterRowValidation
 
         // Tells a typo in the layout apart from a date the calendar does not have (1984-02-30).
         reasons.Add(DateShape().IsMatch(text)
-            ? $"impossible date {column} {text}"
-            : $"{column} {text} is not a date (use yyyy-MM-dd, yyyy/MM/dd, yyyy/M/d or yyyyMMdd)");
+            ? $"impossible date {column} {Excerpt(text)}"
+            : $"{column} {Excerpt(text)} is not a date (use yyyy-MM-dd, yyyy/MM/dd, yyyy/M/d or yyyyMMdd)");
         return null;
     }
 
@@ -225,7 +228,7 @@ public static partial class RosterRowValidation
         // lists) that a mail provider would send to, so the address offered at first login is one the member could type.
         if (Journey.Email.EmailAddressInput.Normalize(text) is not { } address)
         {
-            reasons.Add($"email {text} is not a valid address");
+            reasons.Add($"email {Excerpt(text)} is not a valid address");
             return null;
         }
 
