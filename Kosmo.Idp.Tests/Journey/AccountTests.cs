@@ -82,7 +82,6 @@ public sealed class AccountTests
         var first = await AddDeviceAsync(browser, "古いスマホ");
         _clock.Advance(TimeSpan.FromSeconds(40)); // the page lists devices in the order they were added; the test clock stands still otherwise
         var second = await AddDeviceAsync(browser, "新しいスマホ");
-        Assert.That(ErrorOn(await (await browser.GetAsync("/account?done=device-added")).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("認証アプリを追加しました"));
         var account = await browser.GetAsync("/account");
         Assert.That(DeviceNamesOn(await account.Content.ReadAsStringAsync()), Is.EqualTo(new[] { "古いスマホ", "新しいスマホ" }));
 
@@ -489,11 +488,31 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TheAccountPage_SaysAChangeIsDone_OnlyWhenThisProviderMadeItForThisMember()
+    {
+        var browser = await SignedInAsync("A0069");
+        var other = await SignedInAsync("A0070");
+        var signedOut = await HtmlForm.SubmitAsync(other, await other.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=SignOutOthers]");
+        var genuine = signedOut.Headers.Location!.OriginalString;
+        Assert.That(ErrorOn(await other.GetStringAsync(genuine), "account-notice"), Does.Contain("この端末以外はすべてログアウトしました"));
+
+        // A link someone sends the member: the page must not claim the other devices were signed out.
+        foreach (var forged in new[] { "/account?done=signed-out", "/account?done=password&proof=made-up", genuine,
+            genuine.Replace("done=signed-out", "done=password", StringComparison.Ordinal) })
+        {
+            Assert.That(ErrorOn(await browser.GetStringAsync(forged), "account-notice"), Is.Null, forged);
+        }
+
+        Assert.That(ErrorOn(await other.GetStringAsync(genuine.Replace("done=signed-out", "done=password", StringComparison.Ordinal)), "account-notice"), Is.Null,
+            "the proof is for what was done, not any outcome");
+    }
+
+    [Test]
     public async Task ANewEmailAddress_TakesEffectOnlyOnceItsLinkIsOpened()
     {
         var browser = await SignedInAsync("A0006");
         var sent = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "new-a0006@example.jp" }, "#change-email");
-        Assert.That(sent.Headers.Location?.OriginalString, Is.EqualTo("/account?done=email-sent"), "post/redirect/get: a reload sends nothing");
+        Assert.That(sent.Headers.Location?.OriginalString, Does.StartWith("/account?done=email-sent&proof="), "post/redirect/get: a reload sends nothing");
         Assert.That(ErrorOn(await (await FollowAsync(browser, sent)).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0006@example.jp"));
         Assert.That(await EmailOfAsync("A0006"), Is.EqualTo("a0006@example.jp"), "unchanged until confirmed");
 
@@ -753,7 +772,9 @@ public sealed class AccountTests
         // The copy arrives after the first answer, with the cookie the browser had when it was sent.
         var again = await HtmlForm.SubmitAsync(_factory.WithCookies(whenSent), page, form, "#change-password");
 
-        Assert.That(again.Headers.Location?.OriginalString, Is.EqualTo(first.Headers.Location?.OriginalString).And.Contain("done=password"));
+        // The same words, each with its own proof (the outcome's protection is randomized).
+        Assert.That(again.Headers.Location?.OriginalString.Split("&proof=")[0], Is.EqualTo(first.Headers.Location?.OriginalString.Split("&proof=")[0]).And.Contain("done=password"));
+        Assert.That(ErrorOn(await browser.GetStringAsync(again.Headers.Location), "account-notice"), Does.Contain("パスワードを変更しました"), "the copy's answer says it too");
         Assert.That(PathOf(await _factory.WithSessionFrom(again, whenSent).GetAsync("/account")), Is.EqualTo("(no redirect: OK)"),
             "whichever answer the browser takes last, it stays signed in");
         Assert.That(PathOf(await browser.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"));

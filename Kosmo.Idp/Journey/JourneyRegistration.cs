@@ -41,6 +41,7 @@ public static class JourneyRegistration
         services.AddScoped<RecoveryCodes>();
         services.AddScoped<AttemptThrottle>();
         services.AddScoped<PasswordRecheck>();
+        services.AddSingleton<Account.AccountOutcome>();
         services.AddOptions<Password.AddressThrottleOptions>().BindConfiguration(Password.AddressThrottleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Password.AddressThrottle>();
         services.AddScoped<SessionTermination>();

@@ -23,7 +23,7 @@ public sealed class AccountModel(
     KosmoDbContext db, MemberJourney journey, MemberServices services, RecoveryCodes recoveryCodes,
     EmailVerificationService verifications, Mail.Notices.MemberNotices notices, PasswordPolicy policy, PasswordHashing hashing, PasswordRecheck passwords,
     SessionTermination sessions, RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
-    IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    IStringLocalizer<Strings> text, AccountOutcome outcome) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.Done;
 
@@ -87,11 +87,17 @@ public sealed class AccountModel(
     [BindProperty]
     public string? DeviceName { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(string? done, string? cancelled, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(string? done, string? cancelled, string? proof, CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
             return elsewhere;
+        }
+
+        // "Confirmed, now make your change" claims nothing done, and comes back from the 本人確認 page.
+        if (done is not (null or "confirmed") && !outcome.Proves(Member.Id, done, cancelled, proof))
+        {
+            done = cancelled = null;
         }
 
         var key = done switch
@@ -144,7 +150,7 @@ public sealed class AccountModel(
         if (removed is null)
         {
             // Removed meanwhile, in another tab or on another device.
-            return RedirectToPage(new { done = "device-gone" });
+            return Done("device-gone");
         }
 
         // The last way to get a code cannot go: the member would be locked out of their own account.
@@ -167,7 +173,7 @@ public sealed class AccountModel(
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await notices.QueueAsync(Member, Mail.Notices.MemberNotice.AuthenticatorRemoved);
-        return RedirectToPage(new { done = "device-removed" });
+        return Done("device-removed");
     }
 
     public async Task<IActionResult> OnPostRenameDeviceAsync(Guid device, CancellationToken cancellationToken)
@@ -180,7 +186,7 @@ public sealed class AccountModel(
         var renamed = await Db.TotpDevices.FirstOrDefaultAsync(d => d.Id == device && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken);
         if (renamed is null)
         {
-            return RedirectToPage(new { done = "device-gone" });
+            return Done("device-gone");
         }
 
         // A blank name would silently erase the one the member has, rather than rename the device.
@@ -196,7 +202,7 @@ public sealed class AccountModel(
         // Not the name: audit details are written to the log as well, and a name may say whose device it is.
         audit.Record(AuditKinds.AppDeviceRenamed, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
-        return RedirectToPage(new { done = "device-renamed" });
+        return Done("device-renamed");
     }
 
     /// <summary>
@@ -235,7 +241,7 @@ public sealed class AccountModel(
         await Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await notices.QueueAsync(Member, on ? Mail.Notices.MemberNotice.EmailCodesOn : Mail.Notices.MemberNotice.EmailCodesOff);
-        return RedirectToPage(new { done = on ? "email-codes-on" : "email-codes-off" });
+        return Done(on ? "email-codes-on" : "email-codes-off");
     }
 
     public async Task<IActionResult> OnPostNewRecoveryCodesAsync(CancellationToken cancellationToken)
@@ -276,7 +282,7 @@ public sealed class AccountModel(
         if (outcome.Status == SendStatus.Sent)
         {
             // Post/redirect/get: a reload must not send again, nor find the address "already yours" once confirmed.
-            return RedirectToPage(new { done = "email-sent" });
+            return Done("email-sent");
         }
 
         Error = SendOutcomeText.For(outcome, text);
@@ -328,7 +334,7 @@ public sealed class AccountModel(
 
         await notices.QueueAsync(Member, Mail.Notices.MemberNotice.PasswordChanged);
 
-        return RedirectToPage(new { done = "password", cancelled = addressChangeWithdrawn ? "email-change" : null });
+        return Done("password", addressChangeWithdrawn ? "email-change" : null);
     }
 
     /// <summary>Withdraws an address change whose link was not opened yet (typed by mistake, or by someone else).</summary>
@@ -344,11 +350,11 @@ public sealed class AccountModel(
         {
             // Already confirmed (on the phone), or withdrawn elsewhere: nothing was stopped, and the member must not think otherwise.
             var confirmed = pending is not null && string.Equals(pending, Member.Email, StringComparison.OrdinalIgnoreCase);
-            return RedirectToPage(new { done = confirmed ? "email-change-confirmed" : "no-email-change" });
+            return Done(confirmed ? "email-change-confirmed" : "no-email-change");
         }
 
         await Db.SaveChangesAsync(cancellationToken);
-        return RedirectToPage(new { done = "email-change-cancelled" });
+        return Done("email-change-cancelled");
     }
 
     public async Task<IActionResult> OnPostSignOutOthersAsync(CancellationToken cancellationToken)
@@ -362,7 +368,7 @@ public sealed class AccountModel(
         var (kept, addressChangeWithdrawn) = await sessions.EndTheOthersAsync(HttpContext, Member, Session, "account page", cancellationToken);
         return kept is null
             ? await AfterTheSessionEndedAsync("signed-out", LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, "/account")), cancellationToken)
-            : RedirectToPage(new { done = "signed-out", cancelled = addressChangeWithdrawn ? "email-change" : null });
+            : Done("signed-out", addressChangeWithdrawn ? "email-change" : null);
     }
 
     /// <summary>
@@ -371,8 +377,11 @@ public sealed class AccountModel(
     /// the same form that got there first (a double click; answered as it was, <paramref name="done"/>),
     /// or otherwise (<paramref name="otherwise"/>: the login page, and nothing of the form saved).
     /// </summary>
+    /// <summary>Back to this page, saying what was done (<see cref="AccountOutcome"/>).</summary>
+    private LocalRedirectResult Done(string done, string? cancelled = null) => LocalRedirect(outcome.Url(Member.Id, done, cancelled));
+
     private async Task<IActionResult> AfterTheSessionEndedAsync(string done, IActionResult otherwise, CancellationToken cancellationToken) =>
-        await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? RedirectToPage(new { done }) : otherwise;
+        await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? Done(done) : otherwise;
 
     /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>
     private IActionResult? ConfirmFirst() =>

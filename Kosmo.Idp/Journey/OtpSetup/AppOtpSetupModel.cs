@@ -20,7 +20,7 @@ namespace Kosmo.Idp.Journey.OtpSetup;
 public sealed class AppOtpSetupModel(
     KosmoDbContext db, MemberJourney journey, TotpAuthenticator authenticator, AttemptThrottle throttle,
     SessionTermination sessions, Mail.Notices.MemberNotices notices, Confirm.RecentSignIn recentSignIn, AuditLog audit, TimeProvider time,
-    IStringLocalizer<Strings> text) : JourneyPageModel(db, journey)
+    IStringLocalizer<Strings> text, Account.AccountOutcome outcome) : JourneyPageModel(db, journey)
 {
     protected override JourneyStep Step => JourneyStep.SetUpAppOtp;
 
@@ -216,7 +216,7 @@ public sealed class AppOtpSetupModel(
 
         // Added from the account page: back there, saying so (as a removal does).
         var next = MemberJourney.UrlOf(NextStep, ReturnUrl);
-        return LocalRedirect(next == "/account" ? "/account?done=device-added" : next);
+        return LocalRedirect(next == "/account" ? outcome.Url(Member.Id, "device-added") : next);
     }
 
     /// <summary>A copy of this form that already passed (RepeatedForm): the session it signed in, and on as it went.</summary>

@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Kosmo.Idp.Journey.Account;
+
+/// <summary>
+/// What a change on the account page says once it is done ("この端末以外はすべてログアウトしました"),
+/// carried by the redirect's query (?done=…) with a proof that this provider wrote it for this
+/// member: a link someone sends the member must not make the page claim a change that was never
+/// made. The proof lasts ten minutes, so a reload soon after still says it.
+/// </summary>
+public sealed class AccountOutcome(IDataProtectionProvider protection)
+{
+    private static readonly TimeSpan Lasts = TimeSpan.FromMinutes(10);
+
+    private readonly ITimeLimitedDataProtector _protector =
+        protection.CreateProtector("Kosmo.Idp.Journey.Account.Outcome").ToTimeLimitedDataProtector();
+
+    /// <summary>The account page's address saying <paramref name="done"/> (and what it also withdrew).</summary>
+    public string Url(Guid memberId, string done, string? cancelled = null) =>
+        QueryString.Create([
+            new("done", done),
+            .. cancelled is null ? [] : new KeyValuePair<string, string?>[] { new("cancelled", cancelled) },
+            new("proof", _protector.Protect(Stated(memberId, done, cancelled), Lasts)),
+        ]) is var query ? "/account" + query : "";
+
+    /// <summary>Whether this provider wrote these words for this member, lately.</summary>
+    public bool Proves(Guid memberId, string done, string? cancelled, string? proof)
+    {
+        if (string.IsNullOrEmpty(proof))
+        {
+            return false;
+        }
+
+        try
+        {
+            return _protector.Unprotect(proof) == Stated(memberId, done, cancelled);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static string Stated(Guid memberId, string done, string? cancelled) => $"{memberId:N}|{done}|{cancelled}";
+}
