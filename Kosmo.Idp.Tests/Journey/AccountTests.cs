@@ -674,11 +674,12 @@ public sealed class AccountTests
 
         var toCode = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
         var back = await OtpMail.CompleteAsync(_factory, browser, toCode, "a0032@example.jp");
-        Assert.That(back.Headers.Location?.OriginalString, Is.EqualTo("/account?done=confirmed"));
+        Assert.That(back.Headers.Location?.OriginalString, Is.EqualTo("/account?done=confirmed&email=new-a0032%40example.jp"));
         var account = await FollowAsync(browser, back);
         var html = await account.Content.ReadAsStringAsync();
         Assert.That(ErrorOn(html, "account-notice"), Does.Contain("本人確認ができました").And.Contain("15分間"));
         Assert.That(ErrorOn(html, "confirm-hint"), Is.Null);
+        Assert.That(html, Does.Contain("value=\"new-a0032@example.jp\""), "the address typed before the confirmation is in its field, not to be typed again");
 
         var sent = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string> { ["NewEmail"] = "new-a0032@example.jp" }, "#change-email");
         Assert.That(ErrorOn(await (await FollowAsync(browser, sent)).Content.ReadAsStringAsync(), "account-notice"), Does.Contain("new-a0032@example.jp"));

@@ -87,11 +87,16 @@ public sealed class AccountModel(
     [BindProperty]
     public string? DeviceName { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(string? done, string? cancelled, string? proof, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(string? done, string? cancelled, string? proof, string? email, CancellationToken cancellationToken)
     {
         if (await EnterAsync(cancellationToken) is { } elsewhere)
         {
             return elsewhere;
+        }
+
+        if (done == "confirmed" && EmailAddressInput.Normalize(email) is { } typed)
+        {
+            NewEmail = typed;
         }
 
         // "Confirmed, now make your change" claims nothing done, and comes back from the 本人確認 page.
@@ -260,7 +265,7 @@ public sealed class AccountModel(
 
     public async Task<IActionResult> OnPostChangeEmailAsync(CancellationToken cancellationToken)
     {
-        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst()) is { } elsewhere)
+        if ((await EnterAsync(cancellationToken) ?? ConfirmFirst(NewEmail)) is { } elsewhere)
         {
             return elsewhere;
         }
@@ -383,9 +388,13 @@ public sealed class AccountModel(
     private async Task<IActionResult> AfterTheSessionEndedAsync(string done, IActionResult otherwise, CancellationToken cancellationToken) =>
         await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? Done(done) : otherwise;
 
-    /// <summary>An older sign-in confirms first, and comes back to this page to make the change.</summary>
-    private IActionResult? ConfirmFirst() =>
-        SignInIsRecent ? null : LocalRedirect(RecentSignIn.ConfirmUrl("/account?done=confirmed"));
+    /// <summary>
+    /// An older sign-in confirms first, and comes back to this page to make the change; a new address
+    /// typed (on a phone, say) comes back in its field rather than to be typed again.
+    /// </summary>
+    private IActionResult? ConfirmFirst(string? typedEmail = null) =>
+        SignInIsRecent ? null : LocalRedirect(RecentSignIn.ConfirmUrl("/account?done=confirmed"
+            + (EmailAddressInput.Normalize(typedEmail) is { } address ? "&email=" + Uri.EscapeDataString(address) : "")));
 
     private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
     {
