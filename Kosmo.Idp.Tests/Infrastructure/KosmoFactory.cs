@@ -84,17 +84,26 @@ public sealed class KosmoFactory : WebApplicationFactory<Program>
     /// </summary>
     public async Task NoticesTriedAsync()
     {
-        var until = DateTime.UtcNow.AddSeconds(20);
+        var started = DateTime.UtcNow;
         while (true)
         {
             await using var scope = Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Persistence.KosmoDbContext>();
-            if (!await db.PendingNotices.AnyAsync(n => n.Attempts == 0))
+            var untried = await db.PendingNotices.AsNoTracking().Where(n => n.Attempts == 0).ToListAsync();
+            if (untried.Count == 0)
             {
                 return;
             }
 
-            Assert.That(DateTime.UtcNow, Is.LessThan(until), "a notice was still untried after 20 s");
+            Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(20)),
+                "notices still untried after 20 s: " + string.Join(", ", untried.Select(n => $"{n.Notice} due {n.NextAttemptAt:O}")));
+            // A send the background sender gave up on (a database hiccup on a busy machine) waits for the
+            // retry round, which runs on the test's clock: run one, as a replica would in time.
+            if (DateTime.UtcNow - started > TimeSpan.FromSeconds(2))
+            {
+                await scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Mail.Notices.NoticeDelivery>().SendDueAsync(CancellationToken.None);
+            }
+
             await Task.Delay(20);
         }
     }

@@ -505,6 +505,10 @@ public sealed class AccountTests
 
         Assert.That(ErrorOn(await other.GetStringAsync(genuine.Replace("done=signed-out", "done=password", StringComparison.Ordinal)), "account-notice"), Is.Null,
             "the proof is for what was done, not any outcome");
+        Assert.That(await browser.GetStringAsync("/account?done=confirmed&cancelled=email-change"), Does.Not.Contain("取り消しました"),
+            "\"confirmed\" needs no proof, and so withdraws nothing");
+        Assert.That(await browser.GetStringAsync("/account?done=confirmed&email=someone%40attacker.example"), Does.Not.Contain("someone@attacker.example"),
+            "a link cannot put an address of its own in the field for the member to confirm");
     }
 
     [Test]
@@ -674,7 +678,8 @@ public sealed class AccountTests
 
         var toCode = await HtmlForm.SubmitAsync(browser, await FollowAsync(browser, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
         var back = await OtpMail.CompleteAsync(_factory, browser, toCode, "a0032@example.jp");
-        Assert.That(back.Headers.Location?.OriginalString, Is.EqualTo("/account?done=confirmed&email=new-a0032%40example.jp"));
+        Assert.That(back.Headers.Location?.OriginalString, Does.StartWith("/account?done=confirmed&email=").And.Not.Contain("a0032%40"),
+            "the address comes back sealed, not in the clear in the confirmation's URLs");
         var account = await FollowAsync(browser, back);
         var html = await account.Content.ReadAsStringAsync();
         Assert.That(ErrorOn(html, "account-notice"), Does.Contain("本人確認ができました").And.Contain("15分間"));
@@ -847,6 +852,14 @@ public sealed class AccountTests
         Assert.That(ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in"),
             Does.Contain(thirdAt.ToString("d MMM yyyy, HH:mm", System.Globalization.CultureInfo.GetCultureInfo("en"))),
             "a device still signed in sees the sign-in made elsewhere since, not its own");
+
+        // 本人確認 on this device is no sign-in of another: the other device's stays shown.
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        var toConfirm = await HtmlForm.SubmitAsync(second, await second.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+        var toCode = await HtmlForm.SubmitAsync(second, await FollowAsync(second, toConfirm), new Dictionary<string, string> { ["Password"] = Password }, "#confirm-form");
+        await OtpMail.CompleteAsync(_factory, second, toCode, "a0038@example.jp");
+        Assert.That(ErrorOn(await second.GetStringAsync("/account"), "previous-sign-in"),
+            Does.Contain(thirdAt.ToString("d MMM yyyy, HH:mm", System.Globalization.CultureInfo.GetCultureInfo("en"))));
     }
 
     [Test]

@@ -25,9 +25,13 @@ namespace Kosmo.Idp.Journey;
 /// When the member typed the password again on the 本人確認 page, the code still to come; the
 /// session keeps its factors meanwhile (<see cref="ConfirmingAgain"/>).
 /// </param>
+/// <param name="SignedInAt">
+/// When this session's password was typed at the login page (the member's LastSignInAt then), kept
+/// through the code and 本人確認: which sign-ins are another device's. Null in a cookie from before it was kept.
+/// </param>
 public sealed record MemberSession(
     Guid MemberId, DateTimeOffset AuthenticatedAt, IReadOnlyList<string> Methods, int Version = 0, string? SecondFactor = null, string? Id = null,
-    DateTimeOffset? PasswordRetypedAt = null)
+    DateTimeOffset? PasswordRetypedAt = null, DateTimeOffset? SignedInAt = null)
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
 
@@ -40,6 +44,8 @@ public sealed record MemberSession(
     private const string IdClaim = "kosmo_session_id";
 
     private const string PasswordRetypedClaim = "kosmo_password_retyped";
+
+    private const string SignedInClaim = "kosmo_signed_in";
 
     /// <summary>The session ID as relying apps see it (OpenID Connect's sid), in tokens and their stored principals.</summary>
     public const string SessionIdClaim = "sid";
@@ -65,8 +71,10 @@ public sealed record MemberSession(
             ?? (principal.FindFirstValue(Claims.AuthenticationContextReference) == AuthenticationMethods.AcrApp ? AuthenticationMethods.ByApp : null);
         DateTimeOffset? retyped = long.TryParse(principal.FindFirstValue(PasswordRetypedClaim), CultureInfo.InvariantCulture, out var retypedAt)
             ? DateTimeOffset.FromUnixTimeSeconds(retypedAt) : null;
+        DateTimeOffset? signedIn = long.TryParse(principal.FindFirstValue(SignedInClaim), CultureInfo.InvariantCulture, out var signedInAt)
+            ? DateTimeOffset.FromUnixTimeSeconds(signedInAt) : null;
         return new MemberSession(memberId, DateTimeOffset.FromUnixTimeSeconds(authTime), methods, version, secondFactor,
-            principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim), retyped);
+            principal.FindFirstValue(IdClaim) ?? principal.FindFirstValue(SessionIdClaim), retyped, signedIn);
     }
 
     public static async Task<MemberSession?> ReadAsync(HttpContext context)
@@ -104,6 +112,11 @@ public sealed record MemberSession(
                 retyped.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         }
 
+        if (SignedInAt is { } signedIn)
+        {
+            identity.AddClaim(new Claim(SignedInClaim, signedIn.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        }
+
         return new ClaimsPrincipal(identity);
     }
 
@@ -122,7 +135,7 @@ public sealed record MemberSession(
     /// <param name="continuedId">The id of the browser's earlier session of this member (<see cref="LiveInBrowserAsync"/>), or null for a new one.</param>
     public static MemberSession AfterPassword(Member member, DateTimeOffset now, string? continuedId = null) =>
         new(member.Id, now, [AuthenticationMethods.Password], member.SessionVersion,
-            Id: continuedId ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+            Id: continuedId ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), SignedInAt: now);
 
     /// <summary>
     /// The session this browser still holds, while it counts: from its member's current session version,

@@ -85,7 +85,8 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
 
     /// <summary>
     /// SendGrid names the field it refused ("personalizations.0.to.0.email" for a malformed address);
-    /// a single mail has one recipient, so a refused "to" field is this member's address.
+    /// a single mail has one recipient, so a refused "to" field is this member's address. Only when
+    /// that is all it refused: an error of the sender's or the account's alongside is the operator's.
     /// </summary>
     internal static bool RefusesTheRecipient(string body)
     {
@@ -93,7 +94,8 @@ public sealed class SendGridMailSender(IHttpClientFactory httpClients, IOptions<
         {
             using var json = System.Text.Json.JsonDocument.Parse(body);
             return json.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == System.Text.Json.JsonValueKind.Array
-                && errors.EnumerateArray().Any(e => e.ValueKind == System.Text.Json.JsonValueKind.Object
+                && errors.GetArrayLength() > 0
+                && errors.EnumerateArray().All(e => e.ValueKind == System.Text.Json.JsonValueKind.Object
                     && e.TryGetProperty("field", out var field) && field.ValueKind == System.Text.Json.JsonValueKind.String
                     && field.GetString()!.StartsWith("personalizations.0.to", StringComparison.Ordinal));
         }

@@ -47,7 +47,7 @@ public sealed class AccountModel(
     /// it is what a stolen password passes). A second's leeway: the session keeps whole seconds.
     /// </summary>
     public DateTimeOffset? PreviousSignInAt =>
-        Member.LastSignInAt is { } last && last > Session.AuthenticatedAt + TimeSpan.FromSeconds(1) ? last : Member.PreviousSignInAt;
+        Member.LastSignInAt is { } last && last > (Session.SignedInAt ?? Session.AuthenticatedAt) + TimeSpan.FromSeconds(1) ? last : Member.PreviousSignInAt;
 
     public bool EmailCodes => Member.EmailOtpEnabledAt is not null;
 
@@ -94,15 +94,17 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        if (done == "confirmed" && EmailAddressInput.Normalize(email) is { } typed)
+        if (done == "confirmed" && outcome.OpenAddress(Member.Id, email) is { } typed)
         {
             NewEmail = typed;
         }
 
         // "Confirmed, now make your change" claims nothing done, and comes back from the 本人確認 page.
-        if (done is not (null or "confirmed") && !outcome.Proves(Member.Id, done, cancelled, proof))
+        if (done is null or "confirmed" ? cancelled is not null : !outcome.Proves(Member.Id, done, cancelled, proof))
         {
-            done = cancelled = null;
+            // Nothing this provider said: "confirmed" never withdraws anything, and the rest needs its proof.
+            done = done == "confirmed" ? done : null;
+            cancelled = null;
         }
 
         var key = done switch
@@ -390,11 +392,12 @@ public sealed class AccountModel(
 
     /// <summary>
     /// An older sign-in confirms first, and comes back to this page to make the change; a new address
-    /// typed (on a phone, say) comes back in its field rather than to be typed again.
+    /// typed (on a phone, say) comes back in its field rather than to be typed again, sealed for this
+    /// member (<see cref="AccountOutcome.SealAddress"/>).
     /// </summary>
     private IActionResult? ConfirmFirst(string? typedEmail = null) =>
         SignInIsRecent ? null : LocalRedirect(RecentSignIn.ConfirmUrl("/account?done=confirmed"
-            + (EmailAddressInput.Normalize(typedEmail) is { } address ? "&email=" + Uri.EscapeDataString(address) : "")));
+            + (EmailAddressInput.Normalize(typedEmail) is { } address ? "&email=" + Uri.EscapeDataString(outcome.SealAddress(Member.Id, address)) : "")));
 
     private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
     {

@@ -13,8 +13,14 @@ public sealed class AccountOutcome(IDataProtectionProvider protection)
 {
     private static readonly TimeSpan Lasts = TimeSpan.FromMinutes(10);
 
+    // Long enough for 本人確認 (the password, then a mailed code).
+    private static readonly TimeSpan AddressLasts = TimeSpan.FromMinutes(30);
+
     private readonly ITimeLimitedDataProtector _protector =
         protection.CreateProtector("Kosmo.Idp.Journey.Account.Outcome").ToTimeLimitedDataProtector();
+
+    private readonly ITimeLimitedDataProtector _addresses =
+        protection.CreateProtector("Kosmo.Idp.Journey.Account.TypedAddress").ToTimeLimitedDataProtector();
 
     /// <summary>The account page's address saying <paramref name="done"/> (and what it also withdrew).</summary>
     public string Url(Guid memberId, string done, string? cancelled = null) =>
@@ -39,6 +45,34 @@ public sealed class AccountOutcome(IDataProtectionProvider protection)
         catch (CryptographicException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A new address the member typed before 本人確認, to come back in its field: encrypted, so the
+    /// address is not in the URLs of the confirmation (history, a proxy's access log), and bound to the
+    /// member, so a link someone sends cannot fill in an address of theirs for the member to confirm.
+    /// </summary>
+    public string SealAddress(Guid memberId, string address) =>
+        _addresses.Protect($"{memberId:N}|{address}", AddressLasts);
+
+    /// <summary>The address sealed for this member, or null (none, another member's, too old, tampered with).</summary>
+    public string? OpenAddress(Guid memberId, string? sealedAddress)
+    {
+        if (string.IsNullOrEmpty(sealedAddress))
+        {
+            return null;
+        }
+
+        try
+        {
+            var opened = _addresses.Unprotect(sealedAddress);
+            var prefix = $"{memberId:N}|";
+            return opened.StartsWith(prefix, StringComparison.Ordinal) ? opened[prefix.Length..] : null;
+        }
+        catch (CryptographicException)
+        {
+            return null;
         }
     }
 

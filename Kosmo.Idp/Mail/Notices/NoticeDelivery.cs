@@ -74,8 +74,7 @@ public sealed class NoticeDelivery(
         // Retrying for a day would not make the provider take the address: the member is told another way now.
         catch (MailAddressRefusedException e)
         {
-            logger.LogError("The {Notice} notice to member {MemberId} was given up: {Reason} Tell the member another way.", notice.Notice, notice.MemberId, e.Message);
-            await db.PendingNotices.Where(n => n.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+            await RecordFailureAsync(notice, e.Message, final: true);
             return false;
         }
         // Broken mail settings only show when a mail is sent; like the provider's refusal, they may be mended in time.
@@ -97,11 +96,12 @@ public sealed class NoticeDelivery(
         return true;
     }
 
-    private async Task RecordFailureAsync(PendingNotice notice, string reason)
+    /// <param name="final">Retrying cannot help (the provider refuses the address itself): given up now.</param>
+    private async Task RecordFailureAsync(PendingNotice notice, string reason, bool final = false)
     {
         var now = time.GetUtcNow();
         var attempts = notice.Attempts + 1;
-        if (now - notice.HappenedAt >= options.Value.RetryFor)
+        if (final || now - notice.HappenedAt >= options.Value.RetryFor)
         {
             // The sender logged each cause; this is the one line an operator must act on.
             logger.LogError("The {Notice} notice to member {MemberId} was given up after {Attempts} attempts since {HappenedAt:u}: {Reason}. Tell the member another way.",

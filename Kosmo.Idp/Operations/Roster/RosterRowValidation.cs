@@ -156,7 +156,8 @@ public static partial class RosterRowValidation
     }
 
     /// <summary>A value quoted in a reason, cut short: a column pasted into the wrong one can be thousands of characters.</summary>
-    private static string Excerpt(string text) => text.Length <= 40 ? text : text[..39] + "…";
+    private static string Excerpt(string text) =>
+        text.Length <= 40 ? text : text[..(char.IsHighSurrogate(text[38]) ? 38 : 39)] + "…";
 
     /// <summary>記号 and 番号: digits only; full-width digits (typed with a Japanese IME) count as digits.</summary>
     private static string? Code(string? value, string column, List<string> reasons)
