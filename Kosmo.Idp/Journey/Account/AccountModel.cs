@@ -378,15 +378,15 @@ public sealed class AccountModel(
             : Done("signed-out", addressChangeWithdrawn ? "email-change" : null);
     }
 
+    /// <summary>Back to this page, saying what was done (<see cref="AccountOutcome"/>).</summary>
+    private LocalRedirectResult Done(string done, string? cancelled = null) => LocalRedirect(outcome.Url(Member.Id, done, cancelled));
+
     /// <summary>
     /// For a form that ends the other sessions, when this browser's session had ended before it
     /// could pass (EnterAsync turned it away, or the version moved before the lock): by a copy of
     /// the same form that got there first (a double click; answered as it was, <paramref name="done"/>),
     /// or otherwise (<paramref name="otherwise"/>: the login page, and nothing of the form saved).
     /// </summary>
-    /// <summary>Back to this page, saying what was done (<see cref="AccountOutcome"/>).</summary>
-    private LocalRedirectResult Done(string done, string? cancelled = null) => LocalRedirect(outcome.Url(Member.Id, done, cancelled));
-
     private async Task<IActionResult> AfterTheSessionEndedAsync(string done, IActionResult otherwise, CancellationToken cancellationToken) =>
         await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? Done(done) : otherwise;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Extensions;
 
 namespace Kosmo.Idp.Journey.Account;
 
@@ -23,12 +24,17 @@ public sealed class AccountOutcome(IDataProtectionProvider protection)
         protection.CreateProtector("Kosmo.Idp.Journey.Account.TypedAddress").ToTimeLimitedDataProtector();
 
     /// <summary>The account page's address saying <paramref name="done"/> (and what it also withdrew).</summary>
-    public string Url(Guid memberId, string done, string? cancelled = null) =>
-        QueryString.Create([
-            new("done", done),
-            .. cancelled is null ? [] : new KeyValuePair<string, string?>[] { new("cancelled", cancelled) },
-            new("proof", _protector.Protect(Stated(memberId, done, cancelled), Lasts)),
-        ]) is var query ? "/account" + query : "";
+    public string Url(Guid memberId, string done, string? cancelled = null)
+    {
+        var query = new QueryBuilder { { "done", done } };
+        if (cancelled is not null)
+        {
+            query.Add("cancelled", cancelled);
+        }
+
+        query.Add("proof", _protector.Protect(Stated(memberId, done, cancelled), Lasts));
+        return "/account" + query.ToQueryString();
+    }
 
     /// <summary>Whether this provider wrote these words for this member, lately.</summary>
     public bool Proves(Guid memberId, string done, string? cancelled, string? proof)
