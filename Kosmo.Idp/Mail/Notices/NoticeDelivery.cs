@@ -105,7 +105,7 @@ public sealed class NoticeDelivery(
         {
             // The sender logged each cause; this is the one line an operator must act on.
             logger.LogError("The {Notice} notice to member {MemberId} was given up after {Attempts} attempts since {HappenedAt:u}: {Reason}. Tell the member another way.",
-                notice.Notice, notice.MemberId, attempts, notice.HappenedAt, reason);
+                notice.Notice, notice.MemberId, attempts, notice.HappenedAt, reason.TrimEnd('.'));
             await db.PendingNotices.Where(n => n.Id == notice.Id).ExecuteDeleteAsync(CancellationToken.None);
             return;
         }
