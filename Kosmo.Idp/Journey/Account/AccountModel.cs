@@ -198,10 +198,9 @@ public sealed class AccountModel(
 
         // A blank name would silently erase the one the member has, rather than rename the device.
         var name = DeviceName?.Trim();
-        if (string.IsNullOrEmpty(name) || Members.Otp.TotpDevice.IsTooLong(name) || !Shared.PlainText.IsVisibleLine(name))
+        if ((string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : Members.Otp.TotpDevice.NameRefusal(name)) is { } refusal)
         {
-            RenameError = (renamed.Id, text[string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired"
-                : Members.Otp.TotpDevice.IsTooLong(name) ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
+            RenameError = (renamed.Id, text[refusal]);
             return await ShowAsync(cancellationToken);
         }
 

@@ -37,22 +37,8 @@ public sealed class AccountOutcome(IDataProtectionProvider protection)
     }
 
     /// <summary>Whether this provider wrote these words for this member, lately.</summary>
-    public bool Proves(Guid memberId, string done, string? cancelled, string? proof)
-    {
-        if (string.IsNullOrEmpty(proof))
-        {
-            return false;
-        }
-
-        try
-        {
-            return _protector.Unprotect(proof) == Stated(memberId, done, cancelled);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-    }
+    public bool Proves(Guid memberId, string done, string? cancelled, string? proof) =>
+        Unprotected(_protector, proof) == Stated(memberId, done, cancelled);
 
     /// <summary>
     /// A new address the member typed before 本人確認, to come back in its field: encrypted, so the
@@ -65,22 +51,27 @@ public sealed class AccountOutcome(IDataProtectionProvider protection)
     /// <summary>The address sealed for this member, or null (none, another member's, too old, tampered with).</summary>
     public string? OpenAddress(Guid memberId, string? sealedAddress)
     {
-        if (string.IsNullOrEmpty(sealedAddress))
+        var prefix = $"{memberId:N}|";
+        return Unprotected(_addresses, sealedAddress) is { } opened && opened.StartsWith(prefix, StringComparison.Ordinal) ? opened[prefix.Length..] : null;
+    }
+
+    private static string Stated(Guid memberId, string done, string? cancelled) => $"{memberId:N}|{done}|{cancelled}";
+
+    // Null for nothing, another purpose's or a tampered payload, or one past its time.
+    private static string? Unprotected(ITimeLimitedDataProtector protector, string? payload)
+    {
+        if (string.IsNullOrEmpty(payload))
         {
             return null;
         }
 
         try
         {
-            var opened = _addresses.Unprotect(sealedAddress);
-            var prefix = $"{memberId:N}|";
-            return opened.StartsWith(prefix, StringComparison.Ordinal) ? opened[prefix.Length..] : null;
+            return protector.Unprotect(payload);
         }
         catch (CryptographicException)
         {
             return null;
         }
     }
-
-    private static string Stated(Guid memberId, string done, string? cancelled) => $"{memberId:N}|{done}|{cancelled}";
 }

@@ -107,9 +107,9 @@ public sealed class AppOtpSetupModel(
         }
 
         await ShowAsync(cancellationToken);
-        if (DeviceName is not null && (Members.Otp.TotpDevice.IsTooLong(DeviceName) || !Shared.PlainText.IsVisibleLine(DeviceName)))
+        if (DeviceName is not null && Members.Otp.TotpDevice.NameRefusal(DeviceName) is { } nameRefusal)
         {
-            ModelState.AddModelError(nameof(DeviceName), text[Members.Otp.TotpDevice.IsTooLong(DeviceName) ? "OtpSetup.NameTooLong" : "OtpSetup.NameNotPlain"]);
+            ModelState.AddModelError(nameof(DeviceName), text[nameRefusal]);
             return Page();
         }
 

@@ -17,10 +17,14 @@ public sealed class TotpDevice
     public string? Name { get; set; }
 
     /// <summary>
-    /// Counted in characters as the member sees them and PostgreSQL stores them (code points),
-    /// not in UTF-16 units, which count an emoji twice.
+    /// Why a name the member typed cannot be kept (the text's resource key), or null when it can: too
+    /// long, counted in characters as the member sees them and PostgreSQL stores them (code points,
+    /// not UTF-16 units, which count an emoji twice); or with a control or invisible character.
     /// </summary>
-    public static bool IsTooLong(string name) => name.EnumerateRunes().Count() > MaxNameLength;
+    public static string? NameRefusal(string name) =>
+        name.EnumerateRunes().Count() > MaxNameLength ? "OtpSetup.NameTooLong"
+        : !Shared.PlainText.IsVisibleLine(name) ? "OtpSetup.NameNotPlain"
+        : null;
 
     public required string ProtectedSecret { get; set; }
 

@@ -36,6 +36,13 @@ public static partial class RosterFile
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Windows' Shift_JIS (code page 932), throwing where bytes or characters have no counterpart.</summary>
+    private static readonly Lazy<Encoding> StrictShiftJis = new(() =>
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    });
+
     public static RosterFileContent Read(string path, string? forcedEncoding = null)
     {
         if (Directory.Exists(path))
@@ -193,7 +200,7 @@ public static partial class RosterFile
     /// </summary>
     private static double CommonShare(string text)
     {
-        var shiftJis = Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        var shiftJis = StrictShiftJis.Value;
         Span<byte> code = stackalloc byte[8];
         Span<char> chars = stackalloc char[2];
         int others = 0, common = 0;
@@ -446,8 +453,6 @@ public static partial class RosterFile
     /// <summary>The bytes read as Windows reads Shift_JIS (NEC-selected codes too); throws DecoderFallbackException where they are not.</summary>
     private static string ShiftJisText(byte[] bytes)
     {
-        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        var strict = Encoding.GetEncoding(932, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
-        return strict.GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes));
+        return StrictShiftJis.Value.GetString(NecSelectedIbmExtensions.AsIbmCodes(bytes));
     }
 }
