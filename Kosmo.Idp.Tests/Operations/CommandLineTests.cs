@@ -115,6 +115,38 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task ACommandRunFromTheWrongFolder_NamesTheMissingSqliteFile_AndLeavesNoEmptyDatabaseThere()
+    {
+        var file = SqliteFiles.NewPath("elsewhere");
+        var development = new Dictionary<string, string?> { ["Database__SqlitePath"] = file, ["DOTNET_ENVIRONMENT"] = "Development" };
+
+        var (exit, output, errors) = await OperatorShell.RunAsync("", development, "members", "show", "K0001");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.StartWith($"Failed: there is no database at {file}.").And.Contain("folder the service runs in"));
+        Assert.That(output + errors, Does.Not.Contain("migrate"), "migrating there would make a second, empty database");
+        Assert.That(File.Exists(file), Is.False, "the command created no database file");
+    }
+
+    [Test]
+    public async Task Migrate_CreatesTheSqliteFileItIsPointedAt()
+    {
+        var file = SqliteFiles.NewPath("migrated");
+        var development = new Dictionary<string, string?> { ["Database__SqlitePath"] = file, ["DOTNET_ENVIRONMENT"] = "Development" };
+        try
+        {
+            var (exit, _, errors) = await OperatorShell.RunAsync("", development, "migrate");
+
+            Assert.That(exit, Is.Zero, errors);
+            Assert.That((await OperatorShell.RunAsync("", development, "keys", "list")).Exit, Is.Zero, "the other commands find it");
+        }
+        finally
+        {
+            SqliteFiles.Delete(file);
+        }
+    }
+
+    [Test]
     public async Task ADatabaseThatCannotBeReached_IsOneLineOnStderr_ExitOne_WithoutAStackTrace()
     {
         var (exit, output, errors) = await OperatorShell.RunAsync("Host=127.0.0.1;Port=9;Username=kosmo;Database=kosmo;Timeout=2", "members", "show", "K0001");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.EntityFrameworkCore;
 using Kosmo.Idp.Operations.MemberCommands;
 using Kosmo.Idp.Operations.Roster;
 using Kosmo.Idp.Operations.Health;
@@ -76,7 +77,7 @@ public static class KosmoCommandLine
     private static Command Migrate()
     {
         var command = new Command("migrate", "Apply pending database migrations and create the protocol keys, then exit.");
-        command.SetAction((_, cancellationToken) => WithServicesAsync(async services =>
+        command.SetAction((_, cancellationToken) => WithServicesAsync(createsTheDatabase: true, action: async services =>
         {
             // A command builds the service without starting it, so the checks of its settings sections
             // would not run; but this is the Job that gates a rollout: sections the new pods would
@@ -143,7 +144,7 @@ public static class KosmoCommandLine
         return reason;
     }
 
-    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null)
+    internal static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action, string[]? hostArgs = null, bool createsTheDatabase = false)
     {
         // System.CommandLine takes Ctrl+C and SIGTERM only once the action hands back a task. On the
         // SQLite file every "async" database call completes at once, so an import ran to its notice
@@ -155,6 +156,12 @@ public static class KosmoCommandLine
             builder.Services.AddSingleton<Logging.LoggingRegistration.OperatorCommand>();
             await using var app = builder.Build();
             await using var scope = app.Services.CreateAsyncScope();
+            if (!createsTheDatabase && MissingSqliteFile(scope.ServiceProvider) is { } missing)
+            {
+                Console.Error.WriteLine($"Failed: there is no database at {missing}. Run the command from the folder the service runs in (the SQLite path is relative to it), or set ConnectionStrings__Kosmo.");
+                return 1;
+            }
+
             // Before `migrate` too: the Job that gates a rollout fails, with nothing migrated, rather than the new pods.
             await EnsureTheCertificateReadsTheRingAsync(scope.ServiceProvider, CancellationToken.None);
 
@@ -165,6 +172,22 @@ public static class KosmoCommandLine
             Console.Error.WriteLine($"Failed: {Describe(e)}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// SQLite creates a missing file on first use: a command run from the wrong folder would leave an
+    /// empty database there and then send the operator to `migrate` it, away from the service's own.
+    /// </summary>
+    private static string? MissingSqliteFile(IServiceProvider services)
+    {
+        var database = services.GetRequiredService<KosmoDbContext>().Database;
+        if (!database.IsSqlite())
+        {
+            return null;
+        }
+
+        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.GetConnectionString()).DataSource;
+        return File.Exists(file) ? null : file;
     }
 
     /// <summary>
