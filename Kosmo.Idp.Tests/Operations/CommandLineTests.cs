@@ -86,6 +86,23 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task KeysRotate_KeepsTheOperatorsReasonInTheAuditEvent()
+    {
+        var connection = await PostgresServer.CreateDatabaseAsync();
+        Assert.That((await OperatorShell.RunAsync(connection, "migrate")).Exit, Is.Zero);
+
+        Assert.That((await OperatorShell.RunAsync(connection, "keys", "rotate", "--reason", "yearly rotation, ticket 881")).Exit, Is.Zero);
+        Assert.That((await OperatorShell.RunAsync(connection, "keys", "rotate", "--encryption", "--reason", "ticket 882")).Exit, Is.Zero);
+
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var audited = new NpgsqlCommand("SELECT string_agg(detail, ' | ' ORDER BY detail DESC) FROM audit_events WHERE kind = 'keys.rotated'", db);
+        var details = (string?)await audited.ExecuteScalarAsync();
+        Assert.That(details, Does.Contain("signing key").And.Contain("reason: yearly rotation, ticket 881"));
+        Assert.That(details, Does.Contain("encryption key").And.Contain("reason: ticket 882"));
+    }
+
+    [Test]
     public async Task KeysList_SaysUntilWhenASupersededKeyIsStillPublished()
     {
         var connection = await PostgresServer.CreateDatabaseAsync();

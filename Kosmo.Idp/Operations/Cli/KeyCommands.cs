@@ -62,7 +62,8 @@ internal static class KeyCommands
         {
             Description = "Rotate the encryption key instead (codes and refresh tokens): every replica reads it within Keys:RefreshInterval, it encrypts after two intervals, the previous one still reads its tokens until they expire.",
         };
-        var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce, encryption };
+        var reason = ReasonOption();
+        var rotate = new Command("rotate", "Add a new signing key: published by the running replicas within Keys:RefreshInterval, signing after the announcement period.") { announce, encryption, reason };
         rotate.SetAction((parse, cancellationToken) => WithServicesAsync(async services =>
         {
             var refreshInterval = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
@@ -74,7 +75,7 @@ internal static class KeyCommands
                     return 2;
                 }
 
-                var encrypting = await services.GetRequiredService<ProtocolKeyStore>().RotateEncryptionKeyAsync(refreshInterval, cancellationToken);
+                var encrypting = await services.GetRequiredService<ProtocolKeyStore>().RotateEncryptionKeyAsync(refreshInterval, cancellationToken, OperatorNote.ForCurrentUser(parse.GetValue(reason)));
                 Console.WriteLine($"New encryption key {encrypting.KeyId} (generation {encrypting.Generation}) is read by the running replicas within {refreshInterval} and encrypts from {encrypting.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC; the previous key still reads its tokens until they expire.");
                 return 0;
             }
@@ -86,7 +87,7 @@ internal static class KeyCommands
                 return 2;
             }
 
-            var key = await services.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(period, cancellationToken);
+            var key = await services.GetRequiredService<ProtocolKeyStore>().RotateSigningKeyAsync(period, cancellationToken, OperatorNote.ForCurrentUser(parse.GetValue(reason)));
             var refresh = services.GetRequiredService<IOptions<KeyOptions>>().Value.RefreshInterval;
             Console.WriteLine($"New signing key {key.KeyId} (generation {key.Generation}) is in the running replicas' JWKS within {refresh} and signs from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.");
             return 0;

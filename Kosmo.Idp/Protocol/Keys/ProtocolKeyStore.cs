@@ -24,9 +24,9 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
     /// Adds the next signing key; it is published at once and signs only after the announcement
     /// period, so relying apps that cache the JWKS know it before they see a token it signed.
     /// </summary>
-    public async Task<ProtocolKey> RotateSigningKeyAsync(TimeSpan announcement, CancellationToken cancellationToken)
+    public async Task<ProtocolKey> RotateSigningKeyAsync(TimeSpan announcement, CancellationToken cancellationToken, Operations.MemberCommands.OperatorNote? note = null)
     {
-        var key = await AddNextAsync(ProtocolKeyPurpose.Signing, announcement, cancellationToken);
+        var key = await AddNextAsync(ProtocolKeyPurpose.Signing, announcement, note, cancellationToken);
         logger.LogInformation("Signing key {KeyId} (generation {Generation}) added; it signs from {ActivatesAt:o}",
             key.KeyId, key.Generation, key.ActivatesAt);
         return key;
@@ -39,15 +39,15 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
     /// later), so it starts encrypting after two key refreshes. The previous key still reads the
     /// tokens it encrypted until they expire.
     /// </summary>
-    public async Task<ProtocolKey> RotateEncryptionKeyAsync(TimeSpan refreshInterval, CancellationToken cancellationToken)
+    public async Task<ProtocolKey> RotateEncryptionKeyAsync(TimeSpan refreshInterval, CancellationToken cancellationToken, Operations.MemberCommands.OperatorNote? note = null)
     {
-        var key = await AddNextAsync(ProtocolKeyPurpose.Encryption, 2 * refreshInterval, cancellationToken);
+        var key = await AddNextAsync(ProtocolKeyPurpose.Encryption, 2 * refreshInterval, note, cancellationToken);
         logger.LogInformation("Encryption key {KeyId} (generation {Generation}) added; it encrypts from {ActivatesAt:o}", key.KeyId, key.Generation, key.ActivatesAt);
         return key;
     }
 
     // The next generation of a purpose, in use from now plus the given wait.
-    private async Task<ProtocolKey> AddNextAsync(ProtocolKeyPurpose purpose, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<ProtocolKey> AddNextAsync(ProtocolKeyPurpose purpose, TimeSpan wait, Operations.MemberCommands.OperatorNote? note, CancellationToken cancellationToken)
     {
         var latest = await db.ProtocolKeys.Where(k => k.Purpose == purpose).MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0;
         var now = time.GetUtcNow();
@@ -55,7 +55,7 @@ public sealed class ProtocolKeyStore(KosmoDbContext db, KeyMaterial material, Ti
         db.ProtocolKeys.Add(key);
         // Saved with the key: who added a key, and when it takes over, is asked after an incident.
         audit?.Record(Operations.Audit.AuditKinds.KeyRotated, null,
-            $"{purpose.ToString().ToLowerInvariant()} key {key.KeyId} (generation {key.Generation}) added, in use from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z; {Operations.MemberCommands.OperatorNote.ForCurrentUser(null)}");
+            $"{purpose.ToString().ToLowerInvariant()} key {key.KeyId} (generation {key.Generation}) added, in use from {key.ActivatesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z; {note ?? Operations.MemberCommands.OperatorNote.ForCurrentUser(null)}");
         await db.SaveChangesAsync(cancellationToken);
         return key;
     }
