@@ -295,6 +295,29 @@ public sealed class FirstLoginJourneyTests
     }
 
     [Test]
+    public async Task ANewSignInAfterTheLinkWasOpened_AlsoSendsTheNextMailToTheSameAddressAtOnce()
+    {
+        await TestMembers.AddFromRosterAsync(_factory, "R0027", "827", "7", new DateOnly(1982, 7, 27));
+        var first = _factory.Browser();
+        var atTerms = await SubmitNextAsync(first, await LoginAsync(first, "R0027", "827719820727"), new Dictionary<string, string> { ["BirthDate"] = "19820727" });
+        var atEmail = await SubmitNextAsync(first, atTerms, new Dictionary<string, string>(), button: "button[formaction*=Accept]");
+        await SubmitNextAsync(first, atEmail, new Dictionary<string, string> { ["Email"] = "r0027@example.jp" });
+        // Confirmed on the phone and the method chosen; then logged out before the new password.
+        var phone = _factory.Browser();
+        await HtmlForm.SubmitAsync(phone, await phone.GetAsync(LinkIn(_factory.Mail.To("r0027@example.jp").Single())), new Dictionary<string, string>());
+        var atNewPassword = await SubmitNextAsync(first, await first.GetAsync("/journey/email"), new Dictionary<string, string> { ["Method"] = "Email" });
+        Assert.That(PathOf(atNewPassword), Is.EqualTo("/journey/new-password"));
+
+        var browser = _factory.Browser();
+        var emailPage = await FollowAsync(browser, await LoginAsync(browser, "R0027", "827719820727"));
+        Assert.That(ErrorOn(await emailPage.Content.ReadAsStringAsync(), "email-asked-again"), Is.Not.Null, "the page asks for the address again");
+        var sent = await HtmlForm.SubmitAsync(browser, emailPage, new Dictionary<string, string> { ["Email"] = "r0027@example.jp" });
+
+        Assert.That(ErrorOn(await sent.Content.ReadAsStringAsync(), "email-send-error"), Is.Null, "not told to wait after being asked to send it again");
+        Assert.That(_factory.Mail.To("r0027@example.jp"), Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public async Task SomeoneWhoWentFirstWithTheInitialPassword_LeavesNoMailboxNorMethod_TheMembersSignInAsksForBothAgain()
     {
         var member = await TestMembers.AddFromRosterAsync(_factory, "R0018", "818", "8", new DateOnly(1979, 12, 1), rosterEmail: "r0018@example.jp");

@@ -128,9 +128,10 @@ public sealed class EmailVerificationService(
         // names the same mailbox) is no way around the wait.
         var sentWithinCooldown = MailedSince(now - settings.ResendCooldown);
         var correctingTheAddress = latestRow is not null && !string.Equals(latestRow.Email, email, StringComparison.OrdinalIgnoreCase) && sentWithinCooldown <= 1;
-        // A new sign-in with the initial password cancelled the link mailed before it, and the page says
-        // so: the first mail it asks for goes out at once (each one after that waits, and the hourly cap holds).
-        var firstAfterASignIn = signedInAgainAt is { } signedIn && latestRow is null && !mailed.Any(at => at >= signedIn);
+        // A new sign-in with the initial password cancelled the link mailed before it (or forgot the address
+        // it confirmed), and the page says so: the first mail it asks for goes out at once (each one after
+        // that waits, and the hourly cap holds).
+        var firstAfterASignIn = signedInAgainAt is { } signedIn && !(latestRow?.SentAt >= signedIn) && !mailed.Any(at => at >= signedIn);
         if (!correctingTheAddress && !firstAfterASignIn && mailed.Select(at => (DateTimeOffset?)at).Append(latestRow?.SentAt).Max() is { } sentAt
             && now - sentAt < settings.ResendCooldown)
         {
