@@ -559,6 +559,8 @@ public sealed class ProtocolRefusalTests
     [TestCase("/connect/token", "grant_type=client_credentials", "bWVkaWNhbC1leHBlbnNl")] // "medical-expense", no colon
     [TestCase("/connect/token", "grant_type=client_credentials", "OnNlY3JldA==")] // ":secret", no client id
     [TestCase("/connect/token", "grant_type=client_credentials", "cG9ydGFsOg==")] // "portal:", no secret
+    [TestCase("/connect/token", "grant_type=client_credentials", "")] // "Basic" and nothing else
+    [TestCase("/connect/token", "grant_type=authorization_code&code=x&code_verifier=" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "")]
     [TestCase("/connect/revoke", "token=anything", "!!!")]
     [TestCase("/connect/introspect", "token=anything", "bWVkaWNhbC1leHBlbnNl")]
     public async Task MalformedBasicCredentials_AreInvalidClient_WithABasicChallenge(string path, string form, string credentials)
@@ -578,10 +580,16 @@ public sealed class ProtocolRefusalTests
 
     [TestCase(KosmoFactory.PortalClientId)]
     [TestCase(KosmoFactory.CheckupClientId)]
-    public async Task ClientCredentials_WithAClientIdButNoSecret_IsInvalidClient(string clientId)
+    [TestCase(null)]
+    public async Task ClientCredentials_WithAClientIdButNoSecret_OrNeither_IsInvalidClient(string? clientId)
     {
-        var response = await _factory.Browser().PostAsync("/connect/token", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId }));
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        if (clientId is not null)
+        {
+            form["client_id"] = clientId;
+        }
+
+        var response = await _factory.Browser().PostAsync("/connect/token", new FormUrlEncodedContent(form));
         var body = await TokenResponse.ReadAsync(response);
         Assert.That((response.StatusCode, body.Error, body.AccessToken), Is.EqualTo((HttpStatusCode.Unauthorized, "invalid_client", (string?)null)), body.Body.ToString());
     }

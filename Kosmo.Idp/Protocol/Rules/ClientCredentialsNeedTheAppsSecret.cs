@@ -5,7 +5,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Kosmo.Idp.Protocol.Rules;
 
 /// <summary>
-/// A client-credentials request without a client secret has no client authentication, which RFC 6749
+/// A client-credentials request without a client secret (with or without its client_id) has no client authentication, which RFC 6749
 /// 5.2 names invalid_client (401). OpenIddict answers invalid_request, so a public app, or a server app
 /// whose secret setting came through empty, would be told its request was malformed instead.
 /// </summary>
@@ -14,7 +14,8 @@ internal sealed class ClientCredentialsNeedTheAppsSecret : IOpenIddictServerHand
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
             .UseSingletonHandler<ClientCredentialsNeedTheAppsSecret>()
-            .SetOrder(OpenIddictServerHandlers.Exchange.ValidateClientCredentialsParameters.Descriptor.Order - 1)
+            // Before the client_id check too: a request with neither id nor secret has no client authentication either.
+            .SetOrder(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor.Order - 1)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

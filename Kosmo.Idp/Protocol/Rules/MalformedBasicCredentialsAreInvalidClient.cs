@@ -24,9 +24,10 @@ internal sealed class MalformedBasicCredentialsAreInvalidClient<TContext> : IOpe
 
     public ValueTask HandleAsync(TContext context)
     {
-        var header = context.Transaction.GetHttpRequest()?.Headers.Authorization.ToString();
-        if (header is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
-            && !IsClientIdAndSecret(header["Basic ".Length..].Trim()))
+        // "Basic" with nothing after it arrives without its space (the server trims header values): a failed attempt too.
+        var header = context.Transaction.GetHttpRequest()?.Headers.Authorization.ToString().Trim();
+        if (header is not null && (header.Equals("Basic", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            && !IsClientIdAndSecret(header["Basic".Length..].Trim()))
         {
             context.Reject(Errors.InvalidClient, "The Authorization header must carry base64(client_id:client_secret) (RFC 6749 2.3.1).");
         }
