@@ -196,6 +196,33 @@ public sealed class CommandLineTests
         Assert.That(errors, Does.Contain(message).And.Not.Contain("System.").And.Not.Contain("Kosmo.Idp."), "no type names");
     }
 
+    [TestCase("")]
+    [TestCase("  ")]
+    public async Task AuditForABlankMember_IsBadUsage_NotAnUnknownMember(string userId)
+    {
+        var (exit, _, errors) = await OperatorShell.RunAsync(connectionString: "", "audit", "--member", userId);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Does.Contain("--member: the user ID is empty").And.Not.Contain("No member"));
+    }
+
+    [Test]
+    public async Task ADeploymentWithoutItsBasicSettings_IsToldOfEachAtOnce_NotOneASpellAfterTheOther()
+    {
+        var production = new Dictionary<string, string?>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production", ["Mail__Delivery"] = null, ["Mail__Folder"] = null,
+        };
+
+        var (exit, output, errors) = await OperatorShell.RunAsync(connectionString: "", production, "members", "show", "K0001");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Does.StartWith("Failed: the service would refuse these settings")
+            .And.Contain("ConnectionStrings:Kosmo").And.Contain("DataProtection:CertificatePath")
+            .And.Contain("Protocol:Issuer").And.Contain("Mail:SendGrid:ApiKey"));
+        Assert.That(output + errors, Does.Not.Contain("   at ").And.Not.Contain("One or more errors"), "one line, no stack trace");
+    }
+
     [Test]
     public async Task ImportingAFolder_SaysItIsAFolder()
     {

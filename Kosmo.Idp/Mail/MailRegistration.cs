@@ -38,9 +38,11 @@ public static class MailRegistration
 
 internal sealed class MailOptionsValidation(IHostEnvironment environment) : IValidateOptions<MailOptions>
 {
+    public const string ApiKeyMissing = "Mail:SendGrid:ApiKey is required (or set Mail:Delivery to Folder on a developer machine).";
+
     public ValidateOptionsResult Validate(string? name, MailOptions options) =>
         options.Delivery == MailDelivery.SendGrid && string.IsNullOrWhiteSpace(options.SendGrid.ApiKey)
-            ? ValidateOptionsResult.Fail("Mail:SendGrid:ApiKey is required (or set Mail:Delivery to Folder on a developer machine).")
+            ? ValidateOptionsResult.Fail(ApiKeyMissing)
         : options.Delivery == MailDelivery.Folder && environment.IsDeployed()
             ? ValidateOptionsResult.Fail("Mail:Delivery Folder is for developer machines; production mails go through SendGrid.")
         // Read as a relative URI ("api.sendgrid.com"), it would fail every mail rather than the start.

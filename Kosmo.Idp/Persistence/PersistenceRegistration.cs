@@ -16,6 +16,7 @@ public static class PersistenceRegistration
     public static WebApplicationBuilder AddKosmoPersistence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        Kosmo.Idp.Operations.Startup.DeploymentBasics.RefuseWhatIsMissing(builder);
 
         var configured = builder.Configuration.GetConnectionString(ConnectionStringName);
         if (!string.IsNullOrWhiteSpace(configured))
@@ -30,8 +31,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsDeployed())
         {
-            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
-                "ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.");
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(Kosmo.Idp.Operations.Startup.DeploymentBasics.ConnectionStringMissing);
         }
         else
         {
@@ -61,8 +61,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsDeployed())
         {
-            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(
-                "DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.");
+            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(Kosmo.Idp.Operations.Startup.DeploymentBasics.CertificateMissing);
         }
 
         builder.Services.AddSingleton(services => new KeyRingCertificate(certificate, services.GetRequiredService<TimeProvider>()));

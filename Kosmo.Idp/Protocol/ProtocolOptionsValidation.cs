@@ -5,11 +5,13 @@ namespace Kosmo.Idp.Protocol;
 
 internal sealed class ProtocolOptionsValidation(IHostEnvironment environment) : IValidateOptions<ProtocolOptions>
 {
+    public const string IssuerMissing = "Protocol:Issuer must be set in production: the public https URL of this provider.";
+
     public ValidateOptionsResult Validate(string? name, ProtocolOptions options)
     {
         if (options.Issuer is null && environment.IsDeployed())
         {
-            return ValidateOptionsResult.Fail("Protocol:Issuer must be set in production: the public https URL of this provider.");
+            return ValidateOptionsResult.Fail(IssuerMissing);
         }
 
         if (options.Issuer is { } issuer && (!issuer.IsAbsoluteUri || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment)))

@@ -13,6 +13,14 @@ internal static class AuditCommand
     public static Command Create()
     {
         var member = new Option<string?>("--member") { Description = "Only this member's events (user ID)." };
+        // As for the member commands' argument: an empty variable in a script is bad usage, not an unknown member.
+        member.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string?>()))
+            {
+                result.AddError("--member: the user ID is empty.");
+            }
+        });
         var since = new Option<DateTimeOffset?>("--since")
         {
             Description = "Events at or after this time: yyyy-MM-dd or yyyy-MM-ddTHH:mm[:ss], UTC unless an offset (+09:00) is given.",

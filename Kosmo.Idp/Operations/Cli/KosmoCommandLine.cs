@@ -214,8 +214,11 @@ public static class KosmoCommandLine
             ? $"another command or replica wrote the same record at the same moment ({FirstLine(failure.GetBaseException().Message)}); run the command again."
         : DatabaseUnavailable.Caused(failure)
             ? $"the database could not be reached or refused the command ({FirstLine(failure.GetBaseException().Message)}). Check ConnectionStrings__Kosmo and that PostgreSQL is up."
+        : Logging.StartupFailure.IsRefusedSetting(failure)
+            ? $"the service would refuse these settings, so nothing was done: {Logging.StartupFailure.Explain(failure)}"
             : failure.Message;
 
     // PostgreSQL's messages go on with the statement's position and detail on further lines.
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
+    // Its full stop too: the line goes inside parentheses that end a sentence of their own.
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd().TrimEnd('.');
 }

@@ -408,7 +408,7 @@ public sealed class MemberAdministration(
                 // The mail sender logged the cause; this says whose notice it was.
                 logger.LogWarning("The notice to member {MemberId} was not sent: {Reason}", member.Id, e.Message);
                 mailOutcome = $"mail NOT sent: {e.Message}";
-                warning = $"Warning: the change is done, but the mail to the member was not sent ({e.Message}). Tell the member another way.";
+                warning = $"Warning: the change is done, but the mail to the member was not sent ({e.Message.TrimEnd('.')}). Tell the member another way.";
             }
         }
 
