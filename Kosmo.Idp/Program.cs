@@ -12,6 +12,12 @@ if (KosmoCommandLine.MisplacedCommand(args) is { } command)
     return 2;
 }
 
+if (KosmoCommandLine.StrayOption(args) is { } option)
+{
+    Console.Error.WriteLine($"'{option}' is neither a setting of the service nor a command: an option of a command goes after it (Kosmo.Idp members import … --dry-run); --help lists the commands. Nothing was started.");
+    return 2;
+}
+
 try
 {
     await KosmoHost.Build(args).RunAsync();

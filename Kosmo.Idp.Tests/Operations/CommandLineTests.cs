@@ -196,6 +196,21 @@ public sealed class CommandLineTests
         Assert.That(errors, Does.Contain(message).And.Not.Contain("System.").And.Not.Contain("Kosmo.Idp."), "no type names");
     }
 
+    // Without its command, an option would start a second service in the operator's pod.
+    [TestCase("--dry-run", "--dry-run")]
+    [TestCase("--yes", "--yes")]
+    [TestCase("-x", "-x")]
+    [TestCase("--urls http://localhost:5080 --reason=lost-phone", "--reason=lost-phone")]
+    [TestCase("/yes", "/yes")]
+    // The host's own arguments, and settings given on the command line, still start it.
+    [TestCase("--urls http://localhost:5080", null)]
+    [TestCase("--environment=Staging --Logging:LogLevel:Default Warning", null)]
+    [TestCase("--Keys:SigningKeyAnnouncement -1.00:00:00", null)]
+    public void AnOptionWithoutItsCommand_IsStray_SettingsAreNot(string args, string? stray)
+    {
+        Assert.That(KosmoCommandLine.StrayOption(args.Split(' ')), Is.EqualTo(stray));
+    }
+
     [TestCase("")]
     [TestCase("  ")]
     public async Task AuditForABlankMember_IsBadUsage_NotAnUnknownMember(string userId)

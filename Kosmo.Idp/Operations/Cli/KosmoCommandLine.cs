@@ -38,6 +38,48 @@ public static class KosmoCommandLine
         return args.FirstOrDefault(names.Contains);
     }
 
+    /// <summary>
+    /// An option that belongs to a command (`--dry-run`, `--yes`) or a single-dash one, given without
+    /// its command: the host would ignore it and start a second service in the operator's pod.
+    /// Read as the host reads its arguments: `--key value`, `--key=value`, `/key value`.
+    /// </summary>
+    public static string? StrayOption(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            return null;
+        }
+
+        var commandOptions = AllOptions(Root()).Where(o => o is not (System.CommandLine.Help.HelpOption or VersionOption))
+            .SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var token = args[i];
+            if (token.StartsWith("--", StringComparison.Ordinal) || token.StartsWith('/'))
+            {
+                var name = "--" + token.TrimStart('-', '/').Split('=', 2)[0];
+                if (commandOptions.Contains(name))
+                {
+                    return token;
+                }
+
+                if (!token.Contains('='))
+                {
+                    i++; // its value, whatever it looks like
+                }
+            }
+            else if (token.StartsWith('-'))
+            {
+                return token;
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<Option> AllOptions(Command command) =>
+        command.Options.Concat(command.Subcommands.SelectMany(AllOptions));
+
     private static RootCommand Root()
     {
         var root = new RootCommand("Kosmo.Idp: the society's OpenID Connect provider. Without a command it runs the service.");
