@@ -143,25 +143,53 @@ public sealed class ConfigurationTests
             File.Delete(society);
             File.Delete(other);
         }
+    }
 
-        static string SelfSignedPfx(string subject)
+    [Test]
+    public async Task KeysStoredUnencryptedByAProcessWithoutTheCertificate_AreReportedByEveryCommandThatHasIt()
+    {
+        var society = SelfSignedPfx("CN=kosmo-data-protection");
+        try
         {
-            using var rsa = System.Security.Cryptography.RSA.Create(2048);
-            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
-                subject, rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-            var path = Path.Combine(Path.GetTempPath(), $"kosmo-dp-{Guid.NewGuid():N}.pfx");
-            File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
-            return path;
-        }
+            var connectionString = await PostgresServer.CreateDatabaseAsync();
+            // A run with a developer's settings against this database: its keys are stored in plain text.
+            await using (var developer = new KosmoFactory(connectionString))
+            {
+                _ = developer.Server;
+            }
 
-        static async Task<long> CountKeysAsync(string connectionString)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var count = new Npgsql.NpgsqlCommand("select count(*) from data_protection_keys", connection);
-            return (long)(await count.ExecuteScalarAsync())!;
+            var withCertificate = new Dictionary<string, string?> { ["DataProtection__CertificatePath"] = society, ["DataProtection__CertificatePassword"] = "pfx-password" };
+            var (exit, _, errors) = await OperatorShell.RunAsync(connectionString, withCertificate, "clients", "list");
+
+            Assert.That(exit, Is.Zero, errors);
+            Assert.That(errors, Does.Contain("Warning: 1 Data Protection key(s) in the database are stored unencrypted"));
+
+            var (_, _, withoutCertificate) = await OperatorShell.RunAsync(connectionString, "clients", "list");
+            Assert.That(withoutCertificate, Does.Not.Contain("unencrypted"), "a developer's own database is not warned about");
         }
+        finally
+        {
+            File.Delete(society);
+        }
+    }
+
+    private static string SelfSignedPfx(string subject)
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            subject, rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var path = Path.Combine(Path.GetTempPath(), $"kosmo-dp-{Guid.NewGuid():N}.pfx");
+        File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
+        return path;
+    }
+
+    private static async Task<long> CountKeysAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("select count(*) from data_protection_keys", connection);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     [Test]

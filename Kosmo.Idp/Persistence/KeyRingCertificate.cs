@@ -13,14 +13,40 @@ namespace Kosmo.Idp.Persistence;
 /// </summary>
 public sealed class KeyRingCertificate(X509Certificate2? certificate, TimeProvider time)
 {
-    /// <summary>Throws, naming both certificates, when this process could not read the stored ring.</summary>
-    public async Task EnsureItReadsTheRingAsync(KosmoDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Throws, naming both certificates, when this process could not read the stored ring. Otherwise
+    /// a warning, or null: keys stored unencrypted although this process has a certificate.
+    /// </summary>
+    public async Task<string?> EnsureItReadsTheRingAsync(KosmoDbContext db, CancellationToken cancellationToken)
     {
-        var ring = await db.DataProtectionKeys.AsNoTracking().Select(key => key.Xml).ToListAsync(cancellationToken);
-        if (MismatchIn(ring.OfType<string>().Select(xml => XElement.Parse(xml))) is { } mismatch)
+        var ring = (await db.DataProtectionKeys.AsNoTracking().Select(key => key.Xml).ToListAsync(cancellationToken))
+            .OfType<string>().Select(xml => XElement.Parse(xml)).ToList();
+        if (MismatchIn(ring) is { } mismatch)
         {
             throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(mismatch);
         }
+
+        return UnencryptedIn(ring);
+    }
+
+    /// <summary>
+    /// A process without a certificate (a Development run pointed at this database) stores its keys in
+    /// plain text: they read as well as the others, so nothing fails, but whoever copies the database
+    /// can decrypt what they protect. Said, with the remedy; refusing to start would not make them secret.
+    /// </summary>
+    public string? UnencryptedIn(IEnumerable<XElement> ring)
+    {
+        if (certificate is null)
+        {
+            return null;
+        }
+
+        var plain = ring.Where(element => element.Name.LocalName == "key" && EncryptedTo(element) is null)
+            .Select(key => key.Attribute("id")?.Value ?? "?").ToList();
+        return plain.Count == 0
+            ? null
+            : $"{plain.Count} Data Protection key(s) in the database are stored unencrypted ({string.Join(", ", plain)}), written by a process without "
+                + "DataProtection:CertificatePath (a Development run against this database?): a copy of the database reveals what they protect. See docs/operations.md, \"An unencrypted key in the ring\".";
     }
 
     /// <summary>

@@ -240,7 +240,10 @@ public static class KosmoCommandLine
     {
         try
         {
-            await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken);
+            if (await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken) is { } unencrypted)
+            {
+                Console.Error.WriteLine($"Warning: {unencrypted}");
+            }
         }
         catch (Exception failure) when (DatabaseUnavailable.SchemaMissing(failure))
         {

@@ -71,7 +71,10 @@ internal sealed class StartupPreparation(
 
         // Before anything reads the ring: a wrong certificate is named here, in one line, where Data
         // Protection would log a stack trace per key it cannot decrypt and refuse to add its own.
-        await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken);
+        if (await services.GetRequiredService<KeyRingCertificate>().EnsureItReadsTheRingAsync(services.GetRequiredService<KosmoDbContext>(), cancellationToken) is { } unencrypted)
+        {
+            logger.LogWarning("{Warning}", unencrypted);
+        }
 
         await services.GetRequiredService<ProtocolKeyStore>().EnsureCreatedAsync(cancellationToken);
         await keys.RefreshAsync(cancellationToken);
