@@ -673,6 +673,32 @@ public sealed class RosterImportTests
         Assert.That(errors, Does.Contain("created by another import while this one ran").And.Not.Contain("could not be reached"));
     }
 
+    [Test]
+    public async Task AnImportRolledBackAfterItsFirstBatches_LeavesNoAuditLinesInTheLog()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        // The 501st member fails after the first 500 (one batch) were saved inside the import's transaction.
+        await TestMembers.WithDbAsync(factory, db => db.Database.ExecuteSqlRawAsync("""
+            CREATE FUNCTION refuse_the_last() RETURNS trigger AS $$ BEGIN
+              IF NEW.user_id = 'L0501' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_the_last BEFORE INSERT ON members FOR EACH ROW EXECUTE FUNCTION refuse_the_last();
+            """));
+        var lines = Enumerable.Range(1, 501).Select(i => $"L{i:0000},123,{10000 + i},1984-10-07,山田 太郎,2010-04-01,");
+        var file = _files.Write([RosterFiles.EnglishHeader, .. lines]);
+
+        Assert.CatchAsync(() => ImportAsync(factory, file));
+
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.Members.CountAsync(m => m.UserId.StartsWith("L0"))), Is.Zero, "rolled back");
+        Assert.That(factory.Logs.Events.Where(e => e.Contains(AuditKinds.RosterMemberCreated, StringComparison.Ordinal)), Is.Empty,
+            "the log restores audit events lost with a restored backup: it must not hold members that were never stored");
+
+        await TestMembers.WithDbAsync(factory, db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_the_last ON members"));
+        await ImportAsync(factory, file);
+        Assert.That(factory.Logs.Events.Count(e => e.Contains(AuditKinds.RosterMemberCreated, StringComparison.Ordinal)), Is.EqualTo(501), "once committed, each is logged");
+    }
+
     private async Task<(RosterImportResult Result, string Output, string Errors)> ImportAsync(KosmoFactory factory, string file)
     {
         await using var scope = factory.Services.CreateAsyncScope();

@@ -49,6 +49,11 @@ public abstract class KosmoDbContext(DbContextOptions options) : DbContext(optio
     /// </summary>
     public bool OnPostgres => this is PostgresKosmoDbContext;
 
+    /// <summary>A transaction of this context committed, with its id (<see cref="CommittedTransactions"/>).</summary>
+    internal event Action<Guid>? TransactionCommitted;
+
+    internal void OnTransactionCommitted(Guid transactionId) => TransactionCommitted?.Invoke(transactionId);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);

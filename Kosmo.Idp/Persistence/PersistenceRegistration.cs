@@ -25,6 +25,7 @@ public static class PersistenceRegistration
             builder.Services.AddDbContext<KosmoDbContext, PostgresKosmoDbContext>(options =>
             {
                 options.UseNpgsql(postgres).UseSnakeCaseNamingConvention();
+                options.AddInterceptors(new CommittedTransactions());
                 options.UseOpenIddict();
                 FailuresReportedByTheirCaller(options);
             });
@@ -39,7 +40,7 @@ public static class PersistenceRegistration
             builder.Services.AddDbContext<KosmoDbContext, SqliteKosmoDbContext>(options =>
             {
                 options.UseSqlite($"Data Source={sqliteFile}").UseSnakeCaseNamingConvention();
-                options.AddInterceptors(new SqliteConnectionSetup());
+                options.AddInterceptors(new SqliteConnectionSetup(), new CommittedTransactions());
                 options.UseOpenIddict();
                 FailuresReportedByTheirCaller(options);
             });

@@ -6,7 +6,8 @@ namespace Kosmo.Idp.Operations.Audit;
 
 /// <summary>
 /// Records audit events into the caller's unit of work (stored with the change they describe,
-/// by the caller's SaveChanges) and writes each to the log as well, once it is stored: a change
+/// by the caller's SaveChanges) and writes each to the log as well, once it is stored (saved, and
+/// committed when saved inside the caller's transaction): a change
 /// given up (a form sent twice, whose second copy is dropped unsaved) must not show in the log,
 /// which is what restores events lost with a database restored from an older backup. Being the one
 /// place every sign-in and one-time-password event passes, it also feeds the counters of
@@ -15,6 +16,9 @@ namespace Kosmo.Idp.Operations.Audit;
 public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null, KosmoMetrics? metrics = null)
 {
     private readonly List<AuditEvent> _unsaved = [];
+
+    // Saved inside a transaction of the caller's: stored only once it commits.
+    private readonly List<(Guid Transaction, AuditEvent Event)> _uncommitted = [];
 
     /// <summary>The most a detail holds (the column's length).</summary>
     public const int MaximumDetailLength = 1000;
@@ -64,20 +68,49 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
                 continue;
             }
 
-            if (audit.MemberId is null)
+            if (db.Database.CurrentTransaction is { } transaction)
             {
-                // An operator's change to an app, a sign-in with an unknown user ID: about no member.
-                logger.LogInformation("Audit {AuditKind}: {AuditDetail}", audit.Kind, audit.Detail);
+                // A roster import saves batch after batch and may still be rolled back after them.
+                if (_uncommitted.Count == 0)
+                {
+                    db.TransactionCommitted += LogCommitted;
+                }
+
+                _uncommitted.Add((transaction.TransactionId, audit));
+                continue;
             }
-            else
-            {
-                logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", audit.Kind, audit.MemberId, audit.Detail);
-            }
+
+            Log(audit);
         }
 
         if (_unsaved.Count == 0)
         {
             db.SavedChanges -= LogSaved;
+        }
+    }
+
+    private void LogCommitted(Guid transactionId)
+    {
+        // Events of any other transaction were rolled back with it: one transaction at a time per context.
+        foreach (var (_, audit) in _uncommitted.Where(u => u.Transaction == transactionId))
+        {
+            Log(audit);
+        }
+
+        _uncommitted.Clear();
+        db.TransactionCommitted -= LogCommitted;
+    }
+
+    private void Log(AuditEvent audit)
+    {
+        if (audit.MemberId is null)
+        {
+            // An operator's change to an app, a sign-in with an unknown user ID: about no member.
+            logger.LogInformation("Audit {AuditKind}: {AuditDetail}", audit.Kind, audit.Detail);
+        }
+        else
+        {
+            logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", audit.Kind, audit.MemberId, audit.Detail);
         }
     }
 
