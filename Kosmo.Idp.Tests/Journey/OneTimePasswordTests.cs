@@ -268,6 +268,39 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task WrongCodesUpToAPause_AfterTheRightPassword_AreMailedToTheMember_OnceAnHour()
+    {
+        await EnrolledAppMemberAsync("T0157");
+        const string Warning = "ワンタイムパスワード（またはリカバリーコード）が続けて間違って入力された";
+        async Task PauseAsync()
+        {
+            var browser = await PasswordOnlyAsync("T0157");
+            for (var i = 0; i < 6; i++)
+            {
+                await SubmitCodeAsync(browser, "000000", "app");
+            }
+        }
+
+        await PauseAsync();
+        await _factory.NoticesTriedAsync();
+        var mails = _factory.Mail.To("t0157@example.jp").Where(m => m.Text.Contains(Warning, StringComparison.Ordinal)).ToList();
+        Assert.That(mails, Has.Count.EqualTo(1), "whoever typed the password may not be the member");
+        Assert.That(mails[0].Subject, Does.Contain("ワンタイムパスワードの誤入力"));
+        Assert.That(mails[0].Text, Does.Contain("すぐにパスワードを変更し").And.Contain("wrong one-time passwords (or recovery codes)"));
+
+        // Paused again within the hour: no second mail, so wrong codes cannot flood the member's mailbox.
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        await PauseAsync();
+        await _factory.NoticesTriedAsync();
+        Assert.That(_factory.Mail.To("t0157@example.jp").Count(m => m.Text.Contains(Warning, StringComparison.Ordinal)), Is.EqualTo(1));
+
+        _clock.Advance(TimeSpan.FromMinutes(61));
+        await PauseAsync();
+        await _factory.NoticesTriedAsync();
+        Assert.That(_factory.Mail.To("t0157@example.jp").Count(m => m.Text.Contains(Warning, StringComparison.Ordinal)), Is.EqualTo(2), "a pause in a later hour is told again");
+    }
+
+    [Test]
     public async Task ASetRunningOutAtARecoveryCodeSignIn_IsReplaced_AndTheMemberIsMailedOfEachSignIn_NotOfTheReplacement()
     {
         await EnrolledAppMemberAsync("T0156", keepCodes: true);

@@ -6,6 +6,7 @@ using Kosmo.Idp.Members.Otp;
 using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Kosmo.Idp.Shared;
@@ -195,6 +196,11 @@ public sealed class OtpChallengeModel(
         }
 
         await Db.SaveChangesAsync(cancellationToken);
+        if (check.ReachedLimit)
+        {
+            await WarnOfLockoutAsync(cancellationToken);
+        }
+
         Error = check.Status switch
         {
             OtpCheckStatus.Wrong => text["Otp.Wrong", check.TriesLeft],
@@ -285,8 +291,27 @@ public sealed class OtpChallengeModel(
         var paused = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
         await Db.SaveChangesAsync(cancellationToken);
+        if (paused is not null)
+        {
+            await WarnOfLockoutAsync(cancellationToken);
+        }
+
         Error = paused is { } wait ? text["Otp.Paused", Wait.WholeMinutes(wait)]
             : await throttle.WrongCodeMessageAsync(AttemptThrottle.SecondFactorKey(Member.Id), Mode == "recovery" ? "Otp.RecoveryWrong" : "Otp.AppWrong", text, cancellationToken);
+    }
+
+    /// <summary>
+    /// Wrong codes up to a pause, after the right password: the member hears of it, as someone else may
+    /// know the password. Once an hour, whatever the pauses: an attacker must not flood the mailbox.
+    /// </summary>
+    private async Task WarnOfLockoutAsync(CancellationToken cancellationToken)
+    {
+        var hourAgo = time.GetUtcNow().AddHours(-1);
+        var pauses = await Db.AuditEvents.CountAsync(a => a.MemberId == Member.Id && a.Kind == AuditKinds.OtpLockedOut && a.OccurredAt > hourAgo, cancellationToken);
+        if (pauses == 1)
+        {
+            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.WrongOneTimePasswords);
+        }
     }
 
     private async Task<IActionResult> CompleteAsync(string method, CancellationToken cancellationToken)

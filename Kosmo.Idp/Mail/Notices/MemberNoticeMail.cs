@@ -20,6 +20,9 @@ public enum MemberNotice
 
     /// <summary>A first set, issued to a member who already signs in with a second factor (not the set that completes enrolment).</summary>
     RecoveryCodesIssued,
+
+    /// <summary>Second-factor tries paused after the right password: whoever knows the password may not be the member.</summary>
+    WrongOneTimePasswords,
 }
 
 /// <summary>
@@ -44,8 +47,9 @@ public static class MemberNoticeMail
         var subject = SubjectOf(notice);
         var body = MailText.Of("Mail.Notice." + notice);
         var when = MailText.Of("Mail.Notice.When", Localization.SocietyTime.Minute(at));
-        // A sign-in is no change, and whoever made it also had the password: that notice says what to do.
-        var contact = MailText.Of(notice == MemberNotice.SignedInWithRecoveryCode ? "Mail.Notice.SignedInWithRecoveryCode.Contact" : "Mail.Notice.Contact");
+        // A sign-in (or a try at one) is no change, and whoever made it had the password: those notices say what to do.
+        var contact = MailText.Of(notice is MemberNotice.SignedInWithRecoveryCode or MemberNotice.WrongOneTimePasswords
+            ? "Mail.Notice.SignedInWithRecoveryCode.Contact" : "Mail.Notice.Contact");
         if (society?.Japanese is { } reach)
         {
             contact = new MailText(
