@@ -235,6 +235,44 @@ public sealed class OneTimePasswordTests
     }
 
     [Test]
+    public async Task TheSameSetupCodeFromTwoTabsAtOnce_SetsUpTheAppOnce_AndNeitherTabIsToldItsKeyIsVoid()
+    {
+        await AddAppMemberAsync("T0158");
+        var browser = _factory.Browser();
+        await LoginAsync(browser, "T0158", "Totp-Member-2026");
+        var firstTab = await browser.GetAsync("/journey/otp-setup/app");
+        var secret = await AuthenticatorApp.ScanAsync(browser, firstTab);
+        var secondTab = await browser.GetAsync("/journey/otp-setup/app");
+        var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
+
+        var answers = await Task.WhenAll(
+            HtmlForm.SubmitAsync(browser, firstTab, new Dictionary<string, string> { ["Code"] = code }, "#otp-setup-form"),
+            HtmlForm.SubmitAsync(browser, secondTab, new Dictionary<string, string> { ["Code"] = code, ["DeviceName"] = "iPhone" }, "#otp-setup-form"));
+
+        // Each tab goes on. The one that waited for the other may arrive with the cookie from before the
+        // setup (its answer renews the cookie it came with), and is then asked for a code from the app just set up.
+        foreach (var answer in answers)
+        {
+            Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await answer.Content.ReadAsStringAsync());
+            var page = answer;
+            while (page.StatusCode == HttpStatusCode.Redirect)
+            {
+                page = await FollowAsync(browser, page);
+            }
+
+            Assert.That(page.RequestMessage!.RequestUri!.AbsolutePath, Is.AnyOf("/journey/recovery-codes", "/journey/otp"));
+            Assert.That(await page.Content.ReadAsStringAsync(), Does.Not.Contain("前回表示したキー"), "no tab is told its key is void");
+        }
+
+        var devices = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "T0158").Select(m => m.Id).SingleAsync();
+            return await db.TotpDevices.Where(d => d.MemberId == id).Select(d => d.ConfirmedAt != null).ToListAsync();
+        });
+        Assert.That(devices, Is.EqualTo(new[] { true }), "one app, and no new key left unconfirmed behind it");
+    }
+
+    [Test]
     public async Task RepeatedWrongAppCodes_PauseTheMember_AndARecoveryCodeWorksOnce()
     {
         var secret = await EnrolledAppMemberAsync("T0004", keepCodes: true);

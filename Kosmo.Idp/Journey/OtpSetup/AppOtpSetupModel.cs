@@ -106,27 +106,37 @@ public sealed class AppOtpSetupModel(
             ModelState.Remove(nameof(SignOutEverywhere));
         }
 
-        await ShowAsync(cancellationToken);
+        // The key is looked up (or a new one made) only for a page shown again: a form whose key another
+        // tab confirmed meanwhile must not leave a fresh, never-used key behind.
         if (DeviceName is not null && Members.Otp.TotpDevice.NameRefusal(DeviceName) is { } nameRefusal)
         {
             ModelState.AddModelError(nameof(DeviceName), text[nameRefusal]);
-            return Page();
+            return await ShownAgainAsync(cancellationToken);
         }
 
         if (OtpCodeInput.Normalize(Code) is not { } code)
         {
             ModelState.AddModelError(nameof(Code), text["Otp.Format"]);
-            return Page();
+            return await ShownAgainAsync(cancellationToken);
         }
 
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
         RepeatedForm.Pass? repeated = null;
+        var setUpMeanwhile = false;
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
             if (await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken) is { Method: AuthenticationMethods.ByApp } pass)
             {
                 repeated = pass;
+                return (null, null);
+            }
+
+            // The member's other tab confirmed the very key this page showed while this form waited for the
+            // lock: the app is set up, so this form goes on as one sent a moment later would.
+            if (ShownKey is { } shownKey && await Db.TotpDevices.AnyAsync(d => d.Id == shownKey && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken))
+            {
+                setUpMeanwhile = true;
                 return (null, null);
             }
 
@@ -199,10 +209,18 @@ public sealed class AppOtpSetupModel(
             return await AnswerAsBeforeAsync(Session, passed, cancellationToken);
         }
 
+        if (setUpMeanwhile)
+        {
+            // Computed as this request found the member: the setup step again (which, with the cookie the other
+            // tab's answer left in the browser, moves on), or the account page when another app was being added.
+            var onward = MemberJourney.UrlOf(NextStep, ReturnUrl);
+            return LocalRedirect(onward == "/account" ? outcome.Url(Member.Id, "device-added") : onward);
+        }
+
         if (device is null)
         {
             Error = refusal;
-            return Page();
+            return await ShownAgainAsync(cancellationToken);
         }
 
         await sessions.NotifyAppsAsync();
@@ -256,6 +274,12 @@ public sealed class AppOtpSetupModel(
     private IActionResult? ConfirmFirst() =>
         !Member.HasSecondFactor || recentSignIn.Holds(Session) ? null
         : LocalRedirect(Confirm.RecentSignIn.ConfirmUrl(Request.Path + Request.QueryString));
+
+    private async Task<IActionResult> ShownAgainAsync(CancellationToken cancellationToken)
+    {
+        await ShowAsync(cancellationToken);
+        return Page();
+    }
 
     private async Task ShowAsync(CancellationToken cancellationToken)
     {
