@@ -97,6 +97,31 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TwoAppsCannotShareAName_SoTheMemberCanTellWhichOneToRemove()
+    {
+        var browser = await SignedInAsync("A0071");
+        await AddDeviceAsync(browser, "iPhone");
+        _clock.Advance(TimeSpan.FromSeconds(40));
+
+        // Adding: refused before the code is checked, the name shown back to mend.
+        var account = await browser.GetAsync("/account");
+        var setup = await browser.GetAsync((await HtmlForm.ParseAsync(account)).QuerySelector("#add-device")!.GetAttribute("href")!);
+        var key = await AuthenticatorApp.ScanAsync(browser, setup);
+        var refused = await HtmlForm.SubmitAsync(browser, setup,
+            new Dictionary<string, string> { ["Code"] = CodeNow(key), ["DeviceName"] = " IPHONE " }, "#otp-setup-form");
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("ほかの認証アプリに付けています"), "the same name in other letters' case and with spaces is the same name");
+
+        // Renaming: another app may not take it either; the app itself may keep its own.
+        await AddDeviceAsync(browser, "iPad");
+        var renamed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["DeviceName"] = "iphone" },
+            "#devices li:nth-child(2) form[action*=RenameDevice]");
+        Assert.That(ErrorOn(await renamed.Content.ReadAsStringAsync(), "rename-error"), Does.Contain("ほかの認証アプリに付けています"));
+        Assert.That((await RenameFirstDeviceAsync(browser, "iPhone")).Headers.Location?.OriginalString, Does.Contain("done=device-renamed"));
+        Assert.That(DeviceNamesOn(await (await browser.GetAsync("/account")).Content.ReadAsStringAsync()), Is.EqualTo(new[] { "iPhone", "iPad" }));
+    }
+
+    [Test]
     public async Task RenamingADevice_ShowsTheNewNameOnTheAccountPage_AndIsAudited()
     {
         var browser = await SignedInAsync("A0008");

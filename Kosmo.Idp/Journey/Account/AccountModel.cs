@@ -198,7 +198,8 @@ public sealed class AccountModel(
 
         // A blank name would silently erase the one the member has, rather than rename the device.
         var name = DeviceName?.Trim();
-        if ((string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : Members.Otp.TotpDevice.NameRefusal(name)) is { } refusal)
+        if ((string.IsNullOrEmpty(name) ? "Account.DeviceNameRequired" : Members.Otp.TotpDevice.NameRefusal(name)
+            ?? (await Members.Otp.TotpDevice.NameTakenAsync(Db, Member.Id, name, except: renamed.Id, cancellationToken) ? "OtpSetup.NameTaken" : null)) is { } refusal)
         {
             RenameError = (renamed.Id, text[refusal]);
             return await ShowAsync(cancellationToken);

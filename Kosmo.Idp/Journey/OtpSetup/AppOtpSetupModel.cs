@@ -108,7 +108,10 @@ public sealed class AppOtpSetupModel(
 
         // The key is looked up (or a new one made) only for a page shown again: a form whose key another
         // tab confirmed meanwhile must not leave a fresh, never-used key behind.
-        if (DeviceName is not null && Members.Otp.TotpDevice.NameRefusal(DeviceName) is { } nameRefusal)
+        // Checked as saved, without the spaces around it (as a rename does).
+        if (DeviceName?.Trim() is { Length: > 0 } typedName
+            && (Members.Otp.TotpDevice.NameRefusal(typedName)
+                ?? (await Members.Otp.TotpDevice.NameTakenAsync(Db, Member.Id, typedName, except: null, cancellationToken) ? "OtpSetup.NameTaken" : null)) is { } nameRefusal)
         {
             ModelState.AddModelError(nameof(DeviceName), text[nameRefusal]);
             return await ShownAgainAsync(cancellationToken);

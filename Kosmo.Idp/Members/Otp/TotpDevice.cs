@@ -26,6 +26,17 @@ public sealed class TotpDevice
         : !Shared.PlainText.IsVisibleLine(name) ? "OtpSetup.NameNotPlain"
         : null;
 
+    /// <summary>
+    /// Whether another of the member's apps already has the name: the account page lists and asks
+    /// to remove apps by name, and a member removing a lost phone must be able to tell which it is.
+    /// </summary>
+    public static Task<bool> NameTakenAsync(Persistence.KosmoDbContext db, Guid memberId, string name, Guid? except, CancellationToken cancellationToken)
+    {
+        var lowered = name.ToLower();
+        return Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.TotpDevices,
+            d => d.MemberId == memberId && d.ConfirmedAt != null && d.Id != except && d.Name != null && d.Name.ToLower() == lowered, cancellationToken);
+    }
+
     public required string ProtectedSecret { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
