@@ -114,11 +114,35 @@ public sealed class AccountTests
 
         // Renaming: another app may not take it either; the app itself may keep its own.
         await AddDeviceAsync(browser, "iPad");
-        var renamed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["DeviceName"] = "iphone" },
+        // Full-width letters from a Japanese keyboard name the same app.
+        var renamed = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["DeviceName"] = "ｉＰｈｏｎｅ" },
             "#devices li:nth-child(2) form[action*=RenameDevice]");
         Assert.That(ErrorOn(await renamed.Content.ReadAsStringAsync(), "rename-error"), Does.Contain("ほかの認証アプリに付けています"));
         Assert.That((await RenameFirstDeviceAsync(browser, "iPhone")).Headers.Location?.OriginalString, Does.Contain("done=device-renamed"));
         Assert.That(DeviceNamesOn(await (await browser.GetAsync("/account")).Content.ReadAsStringAsync()), Is.EqualTo(new[] { "iPhone", "iPad" }));
+    }
+
+    [Test]
+    public async Task AnAppAddedInOneTab_AndTheSameFormSentFromAnotherTab_IsAddedOnce_WithoutANameClashOrALeftoverKey()
+    {
+        var browser = await SignedInAsync("A0072");
+        var addLink = (await HtmlForm.ParseAsync(await browser.GetAsync("/account"))).QuerySelector("#add-device")!.GetAttribute("href")!;
+        var firstTab = await browser.GetAsync(addLink);
+        var key = await AuthenticatorApp.ScanAsync(browser, firstTab);
+        var secondTab = await browser.GetAsync(addLink);
+        var typed = new Dictionary<string, string> { ["Code"] = CodeNow(key), ["DeviceName"] = "iPad" };
+
+        var first = await HtmlForm.SubmitAsync(browser, firstTab, typed, "#otp-setup-form");
+        var second = await HtmlForm.SubmitAsync(browser, secondTab, typed, "#otp-setup-form");
+
+        Assert.That(first.Headers.Location?.OriginalString, Does.Contain("done=device-added"));
+        Assert.That(second.Headers.Location?.OriginalString, Does.Contain("done=device-added"), await second.Content.ReadAsStringAsync());
+        var devices = await TestMembers.WithDbAsync(_factory, async db =>
+        {
+            var id = await db.Members.Where(m => m.UserId == "A0072").Select(m => m.Id).SingleAsync();
+            return await db.TotpDevices.Where(d => d.MemberId == id).Select(d => d.ConfirmedAt != null).ToListAsync();
+        });
+        Assert.That(devices, Is.EqualTo(new[] { true }), "one app, and no new key made for the second tab");
     }
 
     [Test]

@@ -151,7 +151,7 @@ public sealed class OtpChallengeModel(
 
         await DescribeAsync(cancellationToken);
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
-        return await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
+        var answer = await throttle.OneAttemptAtATimeAsync(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // A code form's pass always names its factor.
             if (await RepeatedForm.PassedMomentsAgoAsync(Db, Member.Id, Session, Request, time.GetUtcNow(), cancellationToken) is { Method: { } method } passed)
@@ -168,6 +168,13 @@ public sealed class OtpChallengeModel(
                 _ => await VerifyEmailAsync(cancellationToken),
             };
         }, cancellationToken);
+        if (_pauseToWarnOf)
+        {
+            // Once the pause is committed, so the background sender finds the notice at once.
+            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.WrongOneTimePasswords);
+        }
+
+        return answer;
     }
 
     private async Task<IActionResult> VerifyEmailAsync(CancellationToken cancellationToken)
@@ -188,7 +195,7 @@ public sealed class OtpChallengeModel(
         // As for app codes: the try that reaches the limit is the lockout; tries refused after it are no new failure.
         if (check.ReachedLimit)
         {
-            audit.Record(AuditKinds.OtpLockedOut, Member.Id, "email");
+            audit.Record(AuditKinds.OtpLockedOut, Member.Id, await PauseDetailAsync("email", cancellationToken));
         }
         else if (check.Status != OtpCheckStatus.TooManyFailures)
         {
@@ -196,10 +203,6 @@ public sealed class OtpChallengeModel(
         }
 
         await Db.SaveChangesAsync(cancellationToken);
-        if (check.ReachedLimit)
-        {
-            await WarnOfLockoutAsync(cancellationToken);
-        }
 
         Error = check.Status switch
         {
@@ -289,29 +292,30 @@ public sealed class OtpChallengeModel(
     private async Task FailAsync(string method, CancellationToken cancellationToken)
     {
         var paused = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
-        audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, method);
+        audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, paused is null ? method : await PauseDetailAsync(method, cancellationToken));
         await Db.SaveChangesAsync(cancellationToken);
-        if (paused is not null)
-        {
-            await WarnOfLockoutAsync(cancellationToken);
-        }
 
         Error = paused is { } wait ? text["Otp.Paused", Wait.WholeMinutes(wait)]
             : await throttle.WrongCodeMessageAsync(AttemptThrottle.SecondFactorKey(Member.Id), Mode == "recovery" ? "Otp.RecoveryWrong" : "Otp.AppWrong", text, cancellationToken);
     }
 
+    // Said in the pause's audit event, which is how the next pause knows when the member was last warned.
+    private const string MemberWarned = "; the member is mailed a warning";
+
+    // Set under the code lock, acted on once it is released (the pause committed).
+    private bool _pauseToWarnOf;
+
     /// <summary>
     /// Wrong codes up to a pause, after the right password: the member hears of it, as someone else may
-    /// know the password. Once an hour, whatever the pauses: an attacker must not flood the mailbox.
+    /// know the password. At most once an hour, however often the pauses come: wrong codes must not
+    /// flood the member's mailbox.
     /// </summary>
-    private async Task WarnOfLockoutAsync(CancellationToken cancellationToken)
+    private async Task<string> PauseDetailAsync(string method, CancellationToken cancellationToken)
     {
         var hourAgo = time.GetUtcNow().AddHours(-1);
-        var pauses = await Db.AuditEvents.CountAsync(a => a.MemberId == Member.Id && a.Kind == AuditKinds.OtpLockedOut && a.OccurredAt > hourAgo, cancellationToken);
-        if (pauses == 1)
-        {
-            await notices.QueueAsync(Member, Mail.Notices.MemberNotice.WrongOneTimePasswords);
-        }
+        _pauseToWarnOf = Member.Email is not null && !await Db.AuditEvents.AnyAsync(a => a.MemberId == Member.Id && a.Kind == AuditKinds.OtpLockedOut
+            && a.OccurredAt > hourAgo && a.Detail != null && a.Detail.EndsWith(MemberWarned), cancellationToken);
+        return _pauseToWarnOf ? method + MemberWarned : method;
     }
 
     private async Task<IActionResult> CompleteAsync(string method, CancellationToken cancellationToken)

@@ -109,9 +109,8 @@ public sealed class AppOtpSetupModel(
         // The key is looked up (or a new one made) only for a page shown again: a form whose key another
         // tab confirmed meanwhile must not leave a fresh, never-used key behind.
         // Checked as saved, without the spaces around it (as a rename does).
-        if (DeviceName?.Trim() is { Length: > 0 } typedName
-            && (Members.Otp.TotpDevice.NameRefusal(typedName)
-                ?? (await Members.Otp.TotpDevice.NameTakenAsync(Db, Member.Id, typedName, except: null, cancellationToken) ? "OtpSetup.NameTaken" : null)) is { } nameRefusal)
+        var typedName = DeviceName?.Trim() is { Length: > 0 } trimmed ? trimmed : null;
+        if (typedName is not null && Members.Otp.TotpDevice.NameRefusal(typedName) is { } nameRefusal)
         {
             ModelState.AddModelError(nameof(DeviceName), text[nameRefusal]);
             return await ShownAgainAsync(cancellationToken);
@@ -126,6 +125,7 @@ public sealed class AppOtpSetupModel(
         // One code at a time per member: codes sent in parallel are counted against the pause like any others.
         RepeatedForm.Pass? repeated = null;
         var setUpMeanwhile = false;
+        var nameTaken = false;
         var (device, refusal) = await throttle.OneAttemptAtATimeAsync<(TotpDevice? Device, string? Refusal)>(AttemptThrottle.SecondFactorKey(Member.Id), async () =>
         {
             // This form a moment ago (a double click) set up the app: the same answer, not a wrong code.
@@ -140,6 +140,14 @@ public sealed class AppOtpSetupModel(
             if (ShownKey is { } shownKey && await Db.TotpDevices.AnyAsync(d => d.Id == shownKey && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken))
             {
                 setUpMeanwhile = true;
+                return (null, null);
+            }
+
+            // Under the lock: two setups at once cannot both take a name, and a copy of a form that
+            // took it is answered above, not told its own name is taken.
+            if (typedName is not null && await Members.Otp.TotpDevice.NameTakenAsync(Db, Member.Id, typedName, except: null, cancellationToken))
+            {
+                nameTaken = true;
                 return (null, null);
             }
 
@@ -218,6 +226,12 @@ public sealed class AppOtpSetupModel(
             // tab's answer left in the browser, moves on), or the account page when another app was being added.
             var onward = MemberJourney.UrlOf(NextStep, ReturnUrl);
             return LocalRedirect(onward == "/account" ? outcome.Url(Member.Id, "device-added") : onward);
+        }
+
+        if (nameTaken)
+        {
+            ModelState.AddModelError(nameof(DeviceName), text["OtpSetup.NameTaken"]);
+            return await ShownAgainAsync(cancellationToken);
         }
 
         if (device is null)

@@ -29,13 +29,18 @@ public sealed class TotpDevice
     /// <summary>
     /// Whether another of the member's apps already has the name: the account page lists and asks
     /// to remove apps by name, and a member removing a lost phone must be able to tell which it is.
+    /// Compared here, not by the database, whose lower() leaves full-width and accented capitals alone
+    /// (SQLite; PostgreSQL under the C locale): "ＩＰＨＯＮＥ" from a Japanese keyboard is "iPhone" too.
     /// </summary>
-    public static Task<bool> NameTakenAsync(Persistence.KosmoDbContext db, Guid memberId, string name, Guid? except, CancellationToken cancellationToken)
+    public static async Task<bool> NameTakenAsync(Persistence.KosmoDbContext db, Guid memberId, string name, Guid? except, CancellationToken cancellationToken)
     {
-        var lowered = name.ToLower();
-        return Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.TotpDevices,
-            d => d.MemberId == memberId && d.ConfirmedAt != null && d.Id != except && d.Name != null && d.Name.ToLower() == lowered, cancellationToken);
+        var names = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            db.TotpDevices.Where(d => d.MemberId == memberId && d.ConfirmedAt != null && d.Id != except && d.Name != null).Select(d => d.Name!), cancellationToken);
+        var wanted = Comparable(name);
+        return names.Any(taken => string.Equals(Comparable(taken), wanted, StringComparison.OrdinalIgnoreCase));
     }
+
+    private static string Comparable(string name) => name.Normalize(System.Text.NormalizationForm.FormKC);
 
     public required string ProtectedSecret { get; set; }
 
