@@ -181,6 +181,41 @@ public sealed class MemberCommandsTests
     }
 
     [Test]
+    public async Task ResetMfa_WaitsForAnAppSetupUnderWay_AndRemovesTheAppItConfirmed()
+    {
+        await using var factory = await KosmoFactory.StartAsync();
+        var member = await TestMembers.AddAsync(factory, "K0200", "chosen-pass-2026");
+        // An app's setup holds the member's code lock (OneAtATime, "otp:<id>") while it confirms the device.
+        await using var setup = new Npgsql.NpgsqlConnection(factory.ConnectionString);
+        await setup.OpenAsync();
+        await using var confirming = await setup.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({0x4B49}, hashtext('otp:{member.Id:N}'))", setup, confirming))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var reset = OperatorShell.RunAsync(factory.ConnectionString, "members", "reset-mfa", "K0200");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.That(reset.IsCompleted, Is.False, "it waits for the setup to finish rather than read the factors before it");
+        await using (var confirm = new Npgsql.NpgsqlCommand($"""
+            INSERT INTO totp_devices (id, member_id, name, protected_secret, created_at, confirmed_at) VALUES ('{Guid.NewGuid()}', '{member.Id}', 'iPhone', 'protected', now(), now());
+            UPDATE members SET app_otp_enabled_at = now(), otp_method = 'App' WHERE id = '{member.Id}';
+            """, setup, confirming))
+        {
+            await confirm.ExecuteNonQueryAsync();
+        }
+
+        await confirming.CommitAsync();
+        var (exit, output, errors) = await reset;
+
+        Assert.That(exit, Is.Zero, errors);
+        Assert.That(output, Does.Contain("1 authenticator app device(s) removed"));
+        var after = await FindAsync(factory, "K0200");
+        Assert.That((after.AppOtpEnabledAt, after.OtpMethod), Is.EqualTo(((DateTimeOffset?)null, (OtpMethod?)null)), "not left with an app it no longer has");
+        Assert.That(await TestMembers.WithDbAsync(factory, db => db.TotpDevices.CountAsync(d => d.MemberId == member.Id)), Is.Zero);
+    }
+
+    [Test]
     public async Task ResetMfa_WithForgetEmail_AlsoForgetsTheLostAddress_MailsNothingThere_AndTheNextLoginAsksForANewOne()
     {
         await using var factory = await KosmoFactory.StartAsync();

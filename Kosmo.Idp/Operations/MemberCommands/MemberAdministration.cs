@@ -158,6 +158,12 @@ public sealed class MemberAdministration(
             return MemberChangeResult.Unknown(userId);
         }
 
+        // What it removes is read under the locks a code's check and an app's setup take (the code lock, then the
+        // member's row): an app confirmed or a code accepted a moment before is removed too, not left behind.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await OneAtATime.HoldAsync(db, AttemptThrottle.SecondFactorKey(member.Id), cancellationToken);
+        await MemberRowLock.ForChangeAsync(db, member.Id, cancellationToken);
+        await db.Entry(member).ReloadAsync(cancellationToken);
         var devices = await db.TotpDevices.Where(d => d.MemberId == member.Id).ToListAsync(cancellationToken);
         var challenges = await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
         var codes = await db.RecoveryCodes.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
@@ -357,7 +363,8 @@ public sealed class MemberAdministration(
         Member member, string auditKind, MemberNotice notice, OperatorNote note, List<string> changes, string summary, CancellationToken cancellationToken)
     {
         backchannel.EnsureSettingsAreValid();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The caller's, when it read what it changes under its locks (reset-mfa).
+        await using var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(cancellationToken);
         member.UpdatedAt = time.GetUtcNow();
         var (revokedTokens, revokedAuthorizations, _) = await sessions.EndAllAsync(member, sparedSessionId: null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
