@@ -160,6 +160,7 @@ public static class KosmoHost
         app.UseBrowserAppCors();
         // After CORS: a browser app must be able to read this one's own answers too (a 503 "busy").
         app.UseTokenRequestsInOneTransaction();
+        app.UseBrowserCookieKept();
         app.UseAuthenticationOnceKeysAreLoaded();
         app.UseSessionCheckFailures();
         app.UseAuthorization();

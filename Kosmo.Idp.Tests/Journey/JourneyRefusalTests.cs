@@ -535,6 +535,25 @@ public sealed class JourneyRefusalTests
     }
 
     [Test]
+    public async Task NewPasswordsFromTwoWindowsAtOnce_SetTheFirst_AndTheOtherSaysWhichCounts_WithoutLosingTheBrowsersSession()
+    {
+        var browser = await MemberAtStepAsync("F0042", "/journey/new-password");
+        var firstWindow = await browser.GetAsync("/journey/new-password");
+        var secondWindow = await browser.GetAsync("/journey/new-password");
+
+        var answers = await Task.WhenAll(
+            HtmlForm.SubmitAsync(browser, firstWindow, new Dictionary<string, string> { ["Password"] = "First2026pw", ["Confirmation"] = "First2026pw" }),
+            HtmlForm.SubmitAsync(browser, secondWindow, new Dictionary<string, string> { ["Password"] = "Other2026pw", ["Confirmation"] = "Other2026pw" }));
+
+        Assert.That(answers.Count(a => PathOf(a) == "/journey/otp"), Is.EqualTo(1), "one window's password is set, and it goes on");
+        var other = answers.Single(a => PathOf(a) != "/journey/otp");
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK), "not the login page: " + PathOf(other));
+        Assert.That(await other.Content.ReadAsStringAsync(), Does.Contain("id=\"password-already-set\""));
+        // Whichever answer came last, the browser is still signed in and goes on.
+        Assert.That(PathOf(await browser.GetAsync("/journey/new-password")), Is.EqualTo("/journey/otp"));
+    }
+
+    [Test]
     public async Task ALongPastedPassphrase_IsAccepted_AndMismatchedConfirmationIsNot()
     {
         var passphrase = "桜の花が咲く4月に健康診断を予約する - a pasted passphrase with spaces, from a password manager 2026";

@@ -4,6 +4,7 @@ using Kosmo.Idp.Operations.Audit;
 using Kosmo.Idp.Persistence;
 using Kosmo.Idp.Protocol;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 
 namespace Kosmo.Idp.Journey.NewPassword;
@@ -83,11 +84,41 @@ public sealed class NewPasswordModel(
         audit.Record(AuditKinds.PasswordChanged, Member.Id, "first login");
         if ((await sessions.EndTheOthersAsync(HttpContext, Member, Session, "password replaced at sign-in", cancellationToken)).Session is not { } session)
         {
-            // A copy of this form got there first, or an operator signed the member out meanwhile.
-            return await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken) ? Continue() : LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl));
+            // A copy of this form got there first, or another window's form, or an operator signed the member out meanwhile.
+            if (await RepeatsTheFormThatPassedAsync(time.GetUtcNow(), cancellationToken))
+            {
+                return Continue();
+            }
+
+            return await AfterAnotherWindowsPasswordAsync(cancellationToken) ?? LocalRedirect(MemberJourney.UrlOf(JourneyStep.SignIn, ReturnUrl));
         }
 
         Session = session;
         return Continue();
+    }
+
+    /// <summary>
+    /// Another window's form set the password while this one was on its way: nothing of this one is
+    /// saved, and the member hears which password counts, as when that form comes after (above). The
+    /// browser keeps the cookie the other window's answer left (this one's renewal would put the ended
+    /// session back), and this page, asked for again, moves on with it.
+    /// </summary>
+    private async Task<IActionResult?> AfterAnotherWindowsPasswordAsync(CancellationToken cancellationToken)
+    {
+        var stored = await Db.Members.AsNoTracking().SingleAsync(m => m.Id == Member.Id, cancellationToken);
+        if (stored.PasswordMustChange || stored.PasswordChangedAt is not { } changed || time.GetUtcNow() - changed > TimeSpan.FromMinutes(1))
+        {
+            return null;
+        }
+
+        BrowserCookieKept.ForThisAnswer(HttpContext);
+        var onward = MemberJourney.UrlOf(JourneyStep.NewPassword, ReturnUrl);
+        if (await recheck.RefusalAsync(stored, Password, "NewPassword.AlreadySet", "new password sent again", cancellationToken) is null)
+        {
+            return LocalRedirect(onward);
+        }
+
+        AlreadySetContinueUrl = onward;
+        return Page();
     }
 }

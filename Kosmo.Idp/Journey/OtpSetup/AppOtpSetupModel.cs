@@ -224,6 +224,7 @@ public sealed class AppOtpSetupModel(
         {
             // Computed as this request found the member: the setup step again (which, with the cookie the other
             // tab's answer left in the browser, moves on), or the account page when another app was being added.
+            BrowserCookieKept.ForThisAnswer(HttpContext);
             var onward = MemberJourney.UrlOf(NextStep, ReturnUrl);
             return LocalRedirect(onward == "/account" ? outcome.Url(Member.Id, "device-added") : onward);
         }
