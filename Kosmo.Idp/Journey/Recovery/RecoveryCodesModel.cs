@@ -110,11 +110,12 @@ public sealed class RecoveryCodesModel(
     /// <summary>
     /// The first set that comes right after the second factor was set up in this very sign-in (the
     /// first login, or again after an operator's reset) is part of enrolling, which the member is
-    /// doing on this screen. A minute's leeway: the session's time is kept in whole seconds.
+    /// doing on this screen: the factor was set up after the password was typed (kept in whole
+    /// seconds, rounded down). A cookie from before that time was kept: a minute's leeway.
     /// </summary>
     private bool CompletesEnrolment() =>
         new[] { Member.EmailOtpEnabledAt, Member.AppOtpEnabledAt }.Where(at => at is not null).Min() is { } enabledAt
-        && enabledAt >= Session.AuthenticatedAt - TimeSpan.FromMinutes(1);
+        && enabledAt >= (Session.SignedInAt ?? Session.AuthenticatedAt - TimeSpan.FromMinutes(1));
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
