@@ -41,6 +41,15 @@ public sealed class ApiAudienceTests
     public async Task StopAsync() => await _factory.DisposeAsync();
 
     [Test]
+    public async Task Discovery_ListsTheDeclaredApisScopes_WithTheProtocolsOwn()
+    {
+        using var discovery = System.Text.Json.JsonDocument.Parse(await _factory.Browser().GetStringAsync("/.well-known/openid-configuration"));
+        var scopes = discovery.RootElement.GetProperty("scopes_supported").EnumerateArray().Select(s => s.GetString()).ToList();
+
+        Assert.That(scopes, Is.SupersetOf(new[] { "openid", "profile", "email", "offline_access", "medical-expense.read", "checkup.book" }));
+    }
+
+    [Test]
     public async Task ClientCredentials_WithAnApiScope_GetATokenForThatApiOnly()
     {
         var tokens = await TestRelyingApp.Portal(_factory).TokenAsync(new Dictionary<string, string?>

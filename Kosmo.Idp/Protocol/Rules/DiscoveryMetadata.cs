@@ -7,10 +7,11 @@ namespace Kosmo.Idp.Protocol.Rules;
 /// <summary>
 /// What discovery adds to OpenIddict's own metadata: the acr values a relying app may ask for (an
 /// authenticator app), back-channel logout, the sid claim every id_token carries, "none" as the
-/// way public apps authenticate at the token and revocation endpoints (PKCE, no secret), and the
-/// languages an app's ui_locales can choose for the pages.
+/// way public apps authenticate at the token and revocation endpoints (PKCE, no secret), the
+/// languages an app's ui_locales can choose for the pages, and the declared APIs' scopes (kept in
+/// the store, not in OpenIddict's options, so its own list lacks them).
 /// </summary>
-internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
+internal sealed class DiscoveryMetadata(Microsoft.Extensions.Options.IOptionsMonitor<Apis.ApiOptions> apis) : IOpenIddictServerHandler<OpenIddictServerEvents.HandleConfigurationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.HandleConfigurationRequestContext>()
@@ -26,6 +27,7 @@ internal sealed class DiscoveryMetadata : IOpenIddictServerHandler<OpenIddictSer
             AuthenticationMethods.AcrMultiFactor, AuthenticationMethods.AcrApp,
         }));
         context.Claims.Add(MemberSession.SessionIdClaim);
+        context.Scopes.UnionWith(apis.CurrentValue.Apis.SelectMany(api => api.Scopes));
         context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
         context.RevocationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
         // Back-channel logout (Protocol/Logout): logout tokens carry sid, and id_tokens the same sid.
