@@ -203,7 +203,6 @@ public sealed class OtpChallengeModel(
         }
 
         await Db.SaveChangesAsync(cancellationToken);
-
         Error = check.Status switch
         {
             OtpCheckStatus.Wrong => text["Otp.Wrong", check.TriesLeft],
@@ -294,7 +293,6 @@ public sealed class OtpChallengeModel(
         var paused = await throttle.RecordFailureAsync(AttemptThrottle.SecondFactorKey(Member.Id), cancellationToken);
         audit.Record(paused is null ? AuditKinds.OtpFailed : AuditKinds.OtpLockedOut, Member.Id, paused is null ? method : await PauseDetailAsync(method, cancellationToken));
         await Db.SaveChangesAsync(cancellationToken);
-
         Error = paused is { } wait ? text["Otp.Paused", Wait.WholeMinutes(wait)]
             : await throttle.WrongCodeMessageAsync(AttemptThrottle.SecondFactorKey(Member.Id), Mode == "recovery" ? "Otp.RecoveryWrong" : "Otp.AppWrong", text, cancellationToken);
     }
