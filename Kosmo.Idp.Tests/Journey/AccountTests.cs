@@ -854,6 +854,9 @@ public sealed class AccountTests
         Assert.That((await TestMembers.AuditKindsAsync(_factory, "A0068")).Count(k => k == AuditKinds.PasswordChanged), Is.EqualTo(1));
         Assert.That(_factory.Logs.Events.Count(e => e.StartsWith($"Audit \"{AuditKinds.PasswordChanged}\" for member {member.Id}", StringComparison.Ordinal)), Is.EqualTo(1),
             "the log, which restores audit events a restored backup lost, has the one change stored, not the copy dropped unsaved");
+        var stored = await TestMembers.WithDbAsync(_factory, db => db.AuditEvents.SingleAsync(a => a.MemberId == member.Id && a.Kind == AuditKinds.PasswordChanged));
+        Assert.That(_factory.Logs.Events.Single(e => e.StartsWith($"Audit \"{AuditKinds.PasswordChanged}\"", StringComparison.Ordinal) && e.Contains(member.Id.ToString(), StringComparison.Ordinal)),
+            Does.Contain($" at {stored.OccurredAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss}"), "with the event's own time, whenever the line is written");
     }
 
     [Test]

@@ -101,16 +101,18 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
         db.TransactionCommitted -= LogCommitted;
     }
 
+    // With the event's own time: a line written once a long transaction commits (a roster import) comes
+    // minutes after it, and the log is what restores the event after a restore from an older backup.
     private void Log(AuditEvent audit)
     {
         if (audit.MemberId is null)
         {
             // An operator's change to an app, a sign-in with an unknown user ID: about no member.
-            logger.LogInformation("Audit {AuditKind}: {AuditDetail}", audit.Kind, audit.Detail);
+            logger.LogInformation("Audit {AuditKind} at {AuditOccurredAt:o}: {AuditDetail}", audit.Kind, audit.OccurredAt, audit.Detail);
         }
         else
         {
-            logger.LogInformation("Audit {AuditKind} for member {MemberId}: {AuditDetail}", audit.Kind, audit.MemberId, audit.Detail);
+            logger.LogInformation("Audit {AuditKind} for member {MemberId} at {AuditOccurredAt:o}: {AuditDetail}", audit.Kind, audit.MemberId, audit.OccurredAt, audit.Detail);
         }
     }
 
@@ -122,6 +124,6 @@ public sealed class AuditLog(KosmoDbContext db, TimeProvider time, ILogger<Audit
     public void Complete(AuditEvent recorded, string outcome)
     {
         recorded.Detail = Limited(recorded.Detail is null ? outcome : recorded.Detail + "; " + outcome);
-        logger.LogInformation("Audit {AuditKind} for member {MemberId} completed: {AuditDetail}", recorded.Kind, recorded.MemberId, recorded.Detail);
+        logger.LogInformation("Audit {AuditKind} for member {MemberId} at {AuditOccurredAt:o} completed: {AuditDetail}", recorded.Kind, recorded.MemberId, recorded.OccurredAt, recorded.Detail);
     }
 }
