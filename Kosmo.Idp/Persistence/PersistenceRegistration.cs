@@ -16,7 +16,6 @@ public static class PersistenceRegistration
     public static WebApplicationBuilder AddKosmoPersistence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
-        Kosmo.Idp.Operations.Startup.DeploymentBasics.RefuseWhatIsMissing(builder);
 
         var configured = builder.Configuration.GetConnectionString(ConnectionStringName);
         if (!string.IsNullOrWhiteSpace(configured))
@@ -32,7 +31,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsDeployed())
         {
-            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(Kosmo.Idp.Operations.Startup.DeploymentBasics.ConnectionStringMissing);
+            throw Kosmo.Idp.Operations.Startup.DeploymentBasics.Refusal(builder.Configuration);
         }
         else
         {
@@ -62,7 +61,7 @@ public static class PersistenceRegistration
         }
         else if (builder.Environment.IsDeployed())
         {
-            throw new Kosmo.Idp.Operations.Startup.SettingRefusedException(Kosmo.Idp.Operations.Startup.DeploymentBasics.CertificateMissing);
+            throw Kosmo.Idp.Operations.Startup.DeploymentBasics.Refusal(builder.Configuration);
         }
 
         builder.Services.AddSingleton(services => new KeyRingCertificate(certificate, services.GetRequiredService<TimeProvider>()));

@@ -52,16 +52,7 @@ public sealed class NewPasswordModel(
             if (!string.IsNullOrEmpty(Password) && await OnwardFromStaleFormAsync(elsewhere, cancellationToken) is { } next
                 && !Member.PasswordMustChange && Member.PasswordChangedAt is { } changed && time.GetUtcNow() - changed < TimeSpan.FromHours(1))
             {
-                // The same form sent twice (a double click, a reload's resend): the password typed is
-                // the one in force, and there is nothing to tell. Checked as the login's secret is,
-                // so this is no way around the lockout.
-                if (await recheck.RefusalAsync(Member, Password, "NewPassword.AlreadySet", "new password sent again", cancellationToken) is null)
-                {
-                    return LocalRedirect(next);
-                }
-
-                AlreadySetContinueUrl = next;
-                return Page();
+                return await AlreadySetAsync(Member, next, cancellationToken);
             }
 
             return elsewhere;
@@ -112,13 +103,22 @@ public sealed class NewPasswordModel(
         }
 
         BrowserCookieKept.ForThisAnswer(HttpContext);
-        var onward = MemberJourney.UrlOf(JourneyStep.NewPassword, ReturnUrl);
+        return await AlreadySetAsync(stored, MemberJourney.UrlOf(JourneyStep.NewPassword, ReturnUrl), cancellationToken);
+    }
+
+    /// <summary>
+    /// The password was set by another form: said, with the way on to <paramref name="next"/>. When the
+    /// password typed is the one in force (the same form sent twice, a reload's resend), there is nothing
+    /// to tell. Checked as the login's secret is, so this is no way around the lockout.
+    /// </summary>
+    private async Task<IActionResult> AlreadySetAsync(Member stored, string next, CancellationToken cancellationToken)
+    {
         if (await recheck.RefusalAsync(stored, Password, "NewPassword.AlreadySet", "new password sent again", cancellationToken) is null)
         {
-            return LocalRedirect(onward);
+            return LocalRedirect(next);
         }
 
-        AlreadySetContinueUrl = onward;
+        AlreadySetContinueUrl = next;
         return Page();
     }
 }

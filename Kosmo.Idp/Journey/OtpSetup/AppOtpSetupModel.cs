@@ -106,9 +106,9 @@ public sealed class AppOtpSetupModel(
             ModelState.Remove(nameof(SignOutEverywhere));
         }
 
-        // The key is looked up (or a new one made) only for a page shown again: a form whose key another
-        // tab confirmed meanwhile must not leave a fresh, never-used key behind.
-        // Checked as saved, without the spaces around it (as a rename does).
+        // The name is checked as saved, without the spaces around it (as a rename does). The key is looked
+        // up (or a new one made) only for a page shown again: a form whose key another tab confirmed
+        // meanwhile must not leave a fresh, never-used key behind.
         var typedName = DeviceName?.Trim() is { Length: > 0 } trimmed ? trimmed : null;
         if (typedName is not null && Members.Otp.TotpDevice.NameRefusal(typedName) is { } nameRefusal)
         {

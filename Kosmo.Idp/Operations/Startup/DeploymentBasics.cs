@@ -12,38 +12,24 @@ namespace Kosmo.Idp.Operations.Startup;
 /// </summary>
 internal static class DeploymentBasics
 {
-    public const string ConnectionStringMissing =
-        "ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.";
-
-    public const string CertificateMissing =
-        "DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.";
-
-    /// <summary>Refuses the start, naming every basic setting that is empty, when the database or certificate is one of them.</summary>
-    public static void RefuseWhatIsMissing(WebApplicationBuilder builder)
+    /// <summary>
+    /// The refusal of a deployment whose database or certificate setting is empty (where the service is
+    /// built finds it so), naming every basic setting that is empty.
+    /// </summary>
+    public static Exception Refusal(IConfiguration settings)
     {
-        if (!builder.Environment.IsDeployed())
-        {
-            return;
-        }
-
-        var settings = builder.Configuration;
         var missing = new List<string>();
         if (string.IsNullOrWhiteSpace(settings.GetConnectionString(PersistenceRegistration.ConnectionStringName)))
         {
-            missing.Add(ConnectionStringMissing);
+            missing.Add("ConnectionStrings:Kosmo must name the PostgreSQL database in production; the embedded SQLite file is for development only.");
         }
 
         if (string.IsNullOrEmpty(settings["DataProtection:CertificatePath"]))
         {
-            missing.Add(CertificateMissing);
+            missing.Add("DataProtection:CertificatePath must name a PFX file in production: it encrypts the key ring stored in the database.");
         }
 
-        // Only alongside the two above: alone, these two are named by their sections' checks, with the rest of the sections.
-        if (missing.Count == 0)
-        {
-            return;
-        }
-
+        // Alone, these two are named by their sections' checks, with the rest of the sections.
         if (string.IsNullOrWhiteSpace(settings[$"{ProtocolOptions.Section}:{nameof(ProtocolOptions.Issuer)}"]))
         {
             missing.Add(ProtocolOptionsValidation.IssuerMissing);
@@ -56,7 +42,7 @@ internal static class DeploymentBasics
             missing.Add(MailOptionsValidation.ApiKeyMissing);
         }
 
-        throw missing.Count == 1
+        return missing.Count == 1
             ? new SettingRefusedException(missing[0])
             : new AggregateException(missing.Select(message => new SettingRefusedException(message)));
     }
