@@ -214,6 +214,28 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task TwoAppsRenamedToOneNameAtOnce_InTwoTabs_DoNotBothTakeIt()
+    {
+        for (var round = 1; round <= 3; round++)
+        {
+            var browser = await SignedInAsync($"A007{3 + round}");
+            await AddDeviceAsync(browser, "一");
+            _clock.Advance(TimeSpan.FromSeconds(40));
+            await AddDeviceAsync(browser, "二");
+            var firstTab = await browser.GetAsync("/account");
+            var secondTab = await browser.GetAsync("/account");
+            var typed = new Dictionary<string, string> { ["DeviceName"] = "同じ名前" };
+
+            await Task.WhenAll(
+                HtmlForm.SubmitAsync(browser, firstTab, typed, "#devices li:nth-child(1) form[action*=RenameDevice]"),
+                HtmlForm.SubmitAsync(browser, secondTab, typed, "#devices li:nth-child(2) form[action*=RenameDevice]"));
+
+            var names = DeviceNamesOn(await (await browser.GetAsync("/account")).Content.ReadAsStringAsync());
+            Assert.That(names, Has.Exactly(1).EqualTo("同じ名前"), $"round {round}: one rename won, the other was refused");
+        }
+    }
+
+    [Test]
     public async Task TwoTabsTakingAwayTheLastTwoWaysToGetACodeAtOnce_LeaveOneOfThem()
     {
         for (var round = 1; round <= 3; round++)

@@ -190,6 +190,8 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
+        // Under the member's lock: two renames at once (two tabs) cannot both take one name.
+        await using var transaction = await HoldMemberAsync(cancellationToken);
         var renamed = await Db.TotpDevices.FirstOrDefaultAsync(d => d.Id == device && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken);
         if (renamed is null)
         {
@@ -209,6 +211,7 @@ public sealed class AccountModel(
         // Not the name: audit details are written to the log as well, and a name may say whose device it is.
         audit.Record(AuditKinds.AppDeviceRenamed, Member.Id);
         await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Done("device-renamed");
     }
 
