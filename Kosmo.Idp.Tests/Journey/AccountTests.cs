@@ -702,6 +702,31 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task RecoveryCodesIssuedWhileAnOperatorResetsTheSecondFactor_DoNotOutliveTheReset()
+    {
+        for (var round = 1; round <= 5; round++)
+        {
+            var userId = $"A008{round}";
+            var browser = await SignedInAsync(userId);
+            var toCodes = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+            Assert.That(PathOf(toCodes), Is.EqualTo("/journey/recovery-codes"));
+
+            await using var scope = _factory.Services.CreateAsyncScope();
+            var operators = scope.ServiceProvider.GetRequiredService<Kosmo.Idp.Operations.MemberCommands.MemberAdministration>();
+            await Task.WhenAll(
+                FollowAsync(browser, toCodes),
+                operators.ResetMfaAsync(userId, new Kosmo.Idp.Operations.MemberCommands.OperatorNote("tester", "lost phone"), forgetEmail: false, CancellationToken.None));
+
+            var codes = await TestMembers.WithDbAsync(_factory, async db =>
+            {
+                var id = await db.Members.Where(m => m.UserId == userId).Select(m => m.Id).SingleAsync();
+                return await db.RecoveryCodes.CountAsync(c => c.MemberId == id);
+            });
+            Assert.That(codes, Is.Zero, $"round {round}: the reset leaves no way past the second factor");
+        }
+    }
+
+    [Test]
     public async Task AfterTheRecentSignInWindow_ChangesToHowTheMemberSignsIn_WaitForAConfirmation_AndNothingChangesBefore()
     {
         var browser = await SignedInAsync("A0031");

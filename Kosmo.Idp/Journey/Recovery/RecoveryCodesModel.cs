@@ -85,11 +85,22 @@ public sealed class RecoveryCodesModel(
             return Page();
         }
 
+        // Under the member's lock, which an operator's reset of the second factor also takes: a set issued
+        // while the reset runs would otherwise outlive the factors it is a way past.
+        await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
+        await MemberRowLock.ForChangeAsync(Db, Member.Id, cancellationToken);
+        await Db.Entry(Member).ReloadAsync(cancellationToken);
+        if (NextStep != Step)
+        {
+            return Continue();
+        }
+
         ReplacesEarlierSet = await codes.UnusedAsync(Member.Id, cancellationToken) > 0;
         var hadSet = await codes.HeldAsync(Member.Id, cancellationToken);
         Codes = await codes.IssueAsync(Member.Id, cancellationToken);
         audit.Record(AuditKinds.RecoveryCodesIssued, Member.Id, $"{Codes.Count} codes");
         await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await CarryCurrentSetAsync(cancellationToken);
         Remember(Codes);
         // Ten ways past the second factor, minted by whoever holds this session: the member hears of it
