@@ -59,6 +59,7 @@ public sealed class OneTimePasswordTests
         var shownKey = ErrorOn(html, "otp-key")!;
         Assert.That(shownKey.Replace(" ", ""), Is.EqualTo(secret));
         Assert.That(shownKey.Split(' '), Has.All.Length.LessThanOrEqualTo(4));
+        Assert.That(ErrorOn(html, "device-hint"), Does.Contain("50文字以内"), "the name's limit is said before a code is spent on a name too long");
 
         var code = AuthenticatorApp.CodeAt(secret, _clock.GetUtcNow());
         var enrolled = await HtmlForm.SubmitAsync(app.Browser, setup, new Dictionary<string, string>
