@@ -245,6 +245,15 @@ public sealed class ClientCommandsTests
         Assert.That(notSynced.Exit, Is.EqualTo(2));
         Assert.That(notSynced.Errors, Does.Contain("is a relying app of the configuration"));
 
+        // Registered by an operator, then declared in the configuration as well: the next start takes it over.
+        foreach (var command in new[] { new[] { "clients", "update", "nightly-batch", "--name", "y" }, ["clients", "remove", "nightly-batch"] })
+        {
+            var takenOver = await OperatorShell.RunAsync(factory.ConnectionString,
+                new Dictionary<string, string?> { ["RelyingApps__Apps__5__ClientId"] = "nightly-batch" }, command);
+            Assert.That(takenOver.Exit, Is.EqualTo(2), command[1]);
+            Assert.That(takenOver.Errors, Does.Contain("now declared in the configuration"), command[1]);
+        }
+
         var configured = await OperatorShell.RunAsync(factory.ConnectionString, "clients", "remove", "portal");
         Assert.That(configured.Exit, Is.EqualTo(2));
         Assert.That(configured.Errors, Does.Contain("managed by configuration"));

@@ -588,7 +588,7 @@ public sealed class MemberCommandsTests
         var (exit, _, errors) = await OperatorShell.RunAsync("Host=unused", "audit", "--limit", limit);
 
         Assert.That(exit, Is.EqualTo(2));
-        Assert.That(errors, Does.Contain("--limit must be between 1 and 10000").And.Not.Contain("   at "));
+        Assert.That(errors, Does.Contain($"--limit must be a whole number between 1 and 10000, not '{limit}'").And.Not.Contain("   at "));
     }
 
     [TestCase("--help")]

@@ -77,9 +77,16 @@ public sealed class SigningKeyTests
         var (unknown, _, _) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", "no-such-kid", "--yes");
         Assert.That(unknown, Is.EqualTo(1));
 
+        // The leaked key had signed since yesterday.
+        await TestMembers.WithDbAsync(factory, db => db.ProtocolKeys.Where(k => k.KeyId == leaked)
+            .ExecuteUpdateAsync(set => set.SetProperty(k => k.ActivatesAt, k => k.ActivatesAt.AddDays(-1))));
         var (exit, output, errors) = await OperatorShell.RunAsync(factory.ConnectionString, "keys", "withdraw", leaked, "--yes", "--reason", "incident 7");
         Assert.That(exit, Is.Zero, errors);
         Assert.That(output, Does.Contain($"Signing key {leaked} withdrawn. New signing key"));
+        var listed = (await OperatorShell.RunAsync(factory.ConnectionString, "keys", "list")).Output;
+        var replacementLine = listed.Split('\n').Single(line => line.StartsWith("signing", StringComparison.Ordinal));
+        var listedFrom = DateTime.ParseExact(System.Text.RegularExpressions.Regex.Match(replacementLine, @"\d{4}-\d\d-\d\d \d\d:\d\d").Value, "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(listedFrom, Is.GreaterThan(DateTime.UtcNow.AddMinutes(-5)), "the replacement is listed from when it was made, not from the withdrawn key's start: " + replacementLine);
         await RefreshKeysAsync(factory);
 
         var published = KeyIds(await app.Backchannel.GetStringAsync("/.well-known/jwks"));

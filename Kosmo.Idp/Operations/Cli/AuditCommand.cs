@@ -47,7 +47,7 @@ internal static class AuditCommand
                 && !(int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
                      && count is >= 1 and <= 10_000))
             {
-                result.AddError("--limit must be between 1 and 10000.");
+                result.AddError($"--limit must be a whole number between 1 and 10000, not '{result.Tokens[^1].Value}'.");
             }
         });
         var audit = new Command("audit", "List audit events, newest first: time (UTC), kind, user ID, detail, client address.")

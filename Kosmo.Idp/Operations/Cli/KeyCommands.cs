@@ -35,7 +35,10 @@ internal static class KeyCommands
                         : !inUse.Contains(key) ? "retired"
                         : key.ActivatesAt > now ? "announced"
                         : $"{kept} until {KeySchedule.KeptUntil(ofPurpose, key, now, retention)!.Value.UtcDateTime:yyyy-MM-dd HH:mm}";
-                    Console.WriteLine($"{name,-11} {key.Generation,-10} {key.KeyId,-18} {key.ActivatesAt.UtcDateTime,-20:yyyy-MM-dd HH:mm} {state}");
+                    // A withdrawn key's replacement takes its activation time (SigningKeyWithdrawal), but it
+                    // signed nothing before it existed: an incident's timeline reads this column.
+                    var from = key.ActivatesAt > key.CreatedAt ? key.ActivatesAt : key.CreatedAt;
+                    Console.WriteLine($"{name,-11} {key.Generation,-10} {key.KeyId,-18} {from.UtcDateTime,-20:yyyy-MM-dd HH:mm} {state}");
                 }
             }
 
@@ -48,7 +51,13 @@ internal static class KeyCommands
             CustomParser = result =>
             {
                 // A bare number reads as days ("12" is twelve days), which an operator meaning hours would not notice.
+                // Nought is nought in any unit: published and signing at once.
                 var text = result.Tokens[^1].Value;
+                if (text == "0")
+                {
+                    return TimeSpan.Zero;
+                }
+
                 if (text.Contains(':') && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var period))
                 {
                     return period;

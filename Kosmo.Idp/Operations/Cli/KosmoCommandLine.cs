@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Microsoft.EntityFrameworkCore;
 using Kosmo.Idp.Operations.MemberCommands;
 using Kosmo.Idp.Operations.Roster;
@@ -77,6 +78,39 @@ public static class KosmoCommandLine
         return null;
     }
 
+    /// <summary>
+    /// An option given without its value takes the next word as its value, even another option:
+    /// `members import roster.csv --notices --dry-run` would import for real into a file named
+    /// "--dry-run". A value that starts with two dashes and stands as a word of its own is taken as
+    /// the option it looks like (`--reason=--x` still says it is meant).
+    /// </summary>
+    internal static string? OptionTakenAsAValue(ParseResult parsed, string[] args)
+    {
+        for (SymbolResult? command = parsed.CommandResult; command is not null; command = command.Parent)
+        {
+            if (command is not CommandResult { } result)
+            {
+                continue;
+            }
+
+            foreach (var option in result.Children.OfType<OptionResult>())
+            {
+                var taken = option.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal) && args.Contains(t.Value, StringComparer.Ordinal));
+                if (taken is null)
+                {
+                    continue;
+                }
+
+                // A repeatable option that already has its value (`--redirect-uri https://… --bogus`) took a mistyped option.
+                return option.Tokens[0] == taken
+                    ? $"{option.Option.Name} needs a value: '{taken.Value}' stands where it should be (give {option.Option.Name} its value, or leave it out)."
+                    : $"Unrecognized command or argument '{taken.Value}'.";
+            }
+        }
+
+        return null;
+    }
+
     private static IEnumerable<Option> AllOptions(Command command) =>
         command.Options.Concat(command.Subcommands.SelectMany(AllOptions));
 
@@ -94,6 +128,13 @@ public static class KosmoCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // The version answers alone; System.CommandLine would pass over a word after it.
+        if (args is ["--version", var extra, ..])
+        {
+            Console.Error.WriteLine($"Unrecognized command or argument '{extra}'.");
+            return 2;
+        }
+
         var parsed = Root().Parse(args);
         // System.CommandLine answers a parse error with 1; operators' scripts tell bad usage (2) from failure (1).
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
@@ -107,6 +148,13 @@ public static class KosmoCommandLine
                 Console.Error.WriteLine(error.Message);
             }
 
+            Console.Error.WriteLine("Run with --help for usage.");
+            return 2;
+        }
+
+        if (OptionTakenAsAValue(parsed, args) is { } misread)
+        {
+            Console.Error.WriteLine(misread);
             Console.Error.WriteLine("Run with --help for usage.");
             return 2;
         }

@@ -242,9 +242,16 @@ public sealed class ClientAdministration(
 
         var descriptor = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(descriptor, application, cancellationToken);
-        return ManagedBy(descriptor) == ManagedByOperator
-            ? (application, descriptor, null)
-            : (null, null, ClientChange.Refused($"{clientId} is managed by configuration (RelyingApps:Apps): change it there."));
+        if (ManagedBy(descriptor) != ManagedByOperator)
+        {
+            return (null, null, ClientChange.Refused($"{clientId} is managed by configuration (RelyingApps:Apps): change it there."));
+        }
+
+        // Registered here, then declared in the configuration too: the service's next start takes it
+        // over, and a secret or change made now would be dropped then.
+        return IsConfigured(clientId)
+            ? (null, null, ClientChange.Refused($"{clientId} is now declared in the configuration (RelyingApps:Apps), which takes it over at the service's next start: change it there."))
+            : (application, descriptor, null);
     }
 
     /// <summary>An empty client id is bad usage, said as such, before the store is asked (which throws on it).</summary>
