@@ -134,7 +134,9 @@ public sealed class CommandLineTests
     [Test]
     public async Task ACommandRunFromTheWrongFolder_NamesTheMissingSqliteFile_AndLeavesNoEmptyDatabaseThere()
     {
-        var file = SqliteFiles.NewPath("elsewhere");
+        // As App_Data/kosmo.db read from a folder that has no App_Data.
+        var folder = Path.Combine(Path.GetTempPath(), $"kosmo-elsewhere-{Guid.NewGuid():N}");
+        var file = Path.Combine(folder, "kosmo.db");
         var development = new Dictionary<string, string?> { ["Database__SqlitePath"] = file, ["DOTNET_ENVIRONMENT"] = "Development" };
 
         var (exit, output, errors) = await OperatorShell.RunAsync("", development, "members", "show", "K0001");
@@ -142,24 +144,31 @@ public sealed class CommandLineTests
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(errors, Does.StartWith($"Failed: there is no database at {file}.").And.Contain("folder the service runs in"));
         Assert.That(output + errors, Does.Not.Contain("migrate"), "migrating there would make a second, empty database");
-        Assert.That(File.Exists(file), Is.False, "the command created no database file");
+        Assert.That(Directory.Exists(folder), Is.False, "the command created no database file, nor an empty folder for one");
     }
 
     [Test]
-    public async Task Migrate_CreatesTheSqliteFileItIsPointedAt()
+    public async Task Migrate_CreatesTheSqliteFileItIsPointedAt_InAFolderOnlyItsOwnerReads()
     {
-        var file = SqliteFiles.NewPath("migrated");
+        var folder = Path.Combine(Path.GetTempPath(), $"kosmo-migrated-{Guid.NewGuid():N}");
+        var file = Path.Combine(folder, "kosmo.db");
         var development = new Dictionary<string, string?> { ["Database__SqlitePath"] = file, ["DOTNET_ENVIRONMENT"] = "Development" };
         try
         {
             var (exit, _, errors) = await OperatorShell.RunAsync("", development, "migrate");
 
             Assert.That(exit, Is.Zero, errors);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.That(File.GetUnixFileMode(folder), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute),
+                    "the development ring in it is unencrypted");
+            }
             Assert.That((await OperatorShell.RunAsync("", development, "keys", "list")).Exit, Is.Zero, "the other commands find it");
         }
         finally
         {
             SqliteFiles.Delete(file);
+            Directory.Delete(folder);
         }
     }
 

@@ -137,8 +137,6 @@ public static class PersistenceRegistration
     {
         var configured = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqlitePath)}"]
             ?? new DatabaseOptions().SqlitePath;
-        var path = Path.GetFullPath(configured, builder.Environment.ContentRootPath);
-        Shared.PrivateFiles.CreateFolder(Path.GetDirectoryName(path)!);
-        return path;
+        return Path.GetFullPath(configured, builder.Environment.ContentRootPath);
     }
 }

@@ -15,6 +15,30 @@ internal sealed class SqliteConnectionSetup : DbConnectionInterceptor
     // The journal mode is stored in the file (set once, kept); the busy timeout is per connection.
     private const string Pragmas = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;";
 
+    // The file's folder is made when something first opens the database, not when the service is
+    // built: a command that refuses to run without the database (run from another folder) leaves no
+    // empty folder behind.
+    public override InterceptionResult ConnectionOpening(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
+    {
+        CreateFolderOf(connection);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult> ConnectionOpeningAsync(
+        DbConnection connection, ConnectionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        CreateFolderOf(connection);
+        return ValueTask.FromResult(result);
+    }
+
+    private static void CreateFolderOf(DbConnection connection)
+    {
+        if (Path.GetDirectoryName(connection.DataSource) is { Length: > 0 } folder)
+        {
+            Shared.PrivateFiles.CreateFolder(folder);
+        }
+    }
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
         using var command = connection.CreateCommand();
