@@ -863,6 +863,27 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task NewRecoveryCodesAskedForOnOneDevice_LeaveAnotherRecentSessionAlone_SoTheSetBeingCopiedDownStaysAlive()
+    {
+        var pc = await SignedInAsync("A0086");
+        var phone = await SignedInAsync("A0086", create: false);
+        var toCodes = await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]");
+        var codesPage = await FollowAsync(phone, toCodes);
+        var codes = await RecoveryCodesOnAsync(codesPage);
+        var issued = await IssuedSetsAsync("A0086");
+
+        // The PC signed in just as recently: its pages go on, and it issues no set of its own that would kill the phone's.
+        Assert.That(PathOf(await pc.GetAsync("/account")), Is.EqualTo("(no redirect: OK)"));
+        Assert.That(PathOf(await pc.GetAsync("/journey/recovery-codes")), Is.Not.EqualTo("(no redirect: OK)"));
+        Assert.That(await IssuedSetsAsync("A0086"), Is.EqualTo(issued), "no set was made for the PC");
+
+        var kept = await HtmlForm.SubmitAsync(phone, codesPage, new Dictionary<string, string>());
+        Assert.That(kept.Headers.Location?.OriginalString, Is.EqualTo("/account"), "the phone's set is still the member's, and taken as kept");
+        Assert.That(await TestMembers.WithDbAsync(_factory, db => db.RecoveryCodes.CountAsync(c => db.Members.Any(m => m.Id == c.MemberId && m.UserId == "A0086"))),
+            Is.EqualTo(codes.Count));
+    }
+
+    [Test]
     public async Task ThePasswordChangeSentTwice_GetsTheFirstAnswer_KeepsThisBrowserSignedIn_AndChangesThePasswordOnce()
     {
         await TestMembers.AddAsync(_factory, "A0064", Password);
@@ -987,9 +1008,9 @@ public sealed class AccountTests
         var pc = await SignedInAsync("A0049");
         var phone = await SignedInAsync("A0049", create: false);
         var onPc = await FollowAsync(pc, await HtmlForm.SubmitAsync(pc, await pc.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
-        var onPhone = await FollowAsync(phone, await phone.GetAsync("/account"));
+        var onPhone = await FollowAsync(phone, await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
         var kept = await RecoveryCodesOnAsync(onPhone);
-        Assert.That(PathOf(await HtmlForm.SubmitAsync(phone, onPhone, new Dictionary<string, string>())), Is.EqualTo("/"), "kept on the phone");
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(phone, onPhone, new Dictionary<string, string>())), Is.EqualTo("/account"), "kept on the phone");
 
         var late = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
         Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK), "told, not sent on as if its codes were kept");
@@ -1047,24 +1068,25 @@ public sealed class AccountTests
         var onPc = await FollowAsync(pc, await HtmlForm.SubmitAsync(pc, await pc.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
         var pcCodes = await RecoveryCodesOnAsync(onPc);
 
-        // The phone, opening the account page while the PC's set is not yet kept, is shown a set of its own.
-        var onPhone = await FollowAsync(phone, await phone.GetAsync("/account"));
+        // The phone asks for a set of its own while the PC's is not yet kept.
+        var onPhone = await FollowAsync(phone, await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
         var phoneCodes = await RecoveryCodesOnAsync(onPhone);
         Assert.That(phoneCodes, Has.Count.EqualTo(10).And.No.AnyOf(pcCodes.ToArray()));
 
-        // 保管しました on the PC, whose codes died with that: shown the set that works, not the account page.
-        var kept = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
-        Assert.That(PathOf(kept), Is.EqualTo("/journey/recovery-codes"));
-        var replaced = await FollowAsync(pc, kept);
-        Assert.That(ErrorOn(await replaced.Content.ReadAsStringAsync(), "recovery-replaced"), Does.Contain("以前に表示されたリカバリーコードは、今後は使えません"));
-        var working = await RecoveryCodesOnAsync(replaced);
-        Assert.That(working, Has.Count.EqualTo(10).And.No.AnyOf(phoneCodes.ToArray()));
+        // 保管しました on the PC, whose codes died with that: told so, and neither given a set that would kill the phone's nor taken as keeping it.
+        var late = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var html = await late.Content.ReadAsStringAsync();
+        Assert.That(ErrorOn(html, "recovery-replaced-elsewhere"), Does.Contain("別の端末"));
+        Assert.That(await RecoveryCodesOnAsync(late), Is.Empty, "no codes to copy here");
+        Assert.That((await HtmlForm.ParseAsync(late)).QuerySelector("#recovery-continue")?.GetAttribute("href"), Is.EqualTo("/account"));
         var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0045"));
-        Assert.That(member.RecoveryCodesSavedAt, Is.Null, "no set is kept until the one on the screen is the current one");
+        Assert.That(member.RecoveryCodesSavedAt, Is.Null, "the phone's set is the phone's to keep");
 
-        Assert.That(PathOf(await HtmlForm.SubmitAsync(pc, replaced, new Dictionary<string, string>())), Is.EqualTo("/account"));
+        Assert.That(PathOf(await HtmlForm.SubmitAsync(phone, onPhone, new Dictionary<string, string>())), Is.EqualTo("/account"));
         member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0045"));
         Assert.That(member.RecoveryCodesSavedAt, Is.Not.Null);
+        Assert.That(await IssuedSetsAsync("A0045"), Is.EqualTo(2), "the PC's set and the phone's, no third");
     }
 
     [Test]
@@ -1116,7 +1138,8 @@ public sealed class AccountTests
         await FollowAsync(phone, await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
         var stale = await HtmlForm.SubmitAsync(pc, onPc, new Dictionary<string, string>());
 
-        Assert.That(PathOf(stale), Is.EqualTo("/journey/recovery-codes"), "shown a set that works instead");
+        Assert.That(ErrorOn(await stale.Content.ReadAsStringAsync(), "recovery-replaced-elsewhere"), Does.Contain("別の端末"),
+            "told the set was replaced on another device, which is the one to copy down");
         var member = await TestMembers.WithDbAsync(_factory, db => db.Members.AsNoTracking().SingleAsync(m => m.UserId == "A0061"));
         Assert.That(member.RecoveryCodesSavedAt, Is.Null, "the set on the phone was never on this page: it is not kept");
     }

@@ -75,6 +75,8 @@ public sealed class FirstLoginJourneyTests
         var linkExpiresAt = await TestMembers.WithDbAsync(_factory, db => db.EmailVerifications.Where(v => v.Email == "r0001@example.jp").Select(v => v.ExpiresAt).SingleAsync());
         Assert.That(mail.Text, Does.Contain($"このリンクは {linkExpiresAt.ToOffset(TimeSpan.FromHours(9)):yyyy年M月d日 H:mm}（日本時間）まで、一度だけ使用できます。"));
         Assert.That(mail.Html, Does.Contain(">メールアドレスを確認する</a>").And.Contain("<p lang=\"en\">"), "Japanese as text, not as entities; English below");
+        Assert.That(mail.Html, Does.Contain("<meta name=\"viewport\"").And.Match("<a href=\"[^\"]+\" style=\"display:inline-block;padding:"),
+            "fits a phone, and the whole blue button is the link, not only its words");
         var english = mail.Html.IndexOf("<p lang=\"en\">", StringComparison.Ordinal);
         Assert.That(mail.Html.IndexOf(">メールアドレスを確認する</a>", StringComparison.Ordinal), Is.LessThan(english), "the button, then the English");
         Assert.That(mail.Html[english..], Does.Contain("the button above").And.Contain("If the button does not work, paste the address above into your browser."),

@@ -285,6 +285,7 @@ public sealed class OneTimePasswordTests
 
         // The pause is announced before it comes, as the mailed code's page counts down its tries.
         Assert.That(messages[0], Does.Contain("正しくありません").And.Contain("あと4回間違えると"));
+        Assert.That(messages[0]!.Contains("。 ", StringComparison.Ordinal), Is.False, "Japanese sentences run on without a half-width space");
         Assert.That(messages[3], Does.Contain("あと1回間違えると"));
         Assert.That(messages[4], Does.Contain("次に間違えると、しばらく入力できなくなります"));
         Assert.That(messages[5], Does.Contain("分間入力できません"));

@@ -42,6 +42,7 @@ public sealed partial class TextResourceTests
             Assert.That(mail.Text, Does.Contain("日時: 2026年11月28日 0:35（日本時間）").And.Contain("When: 28 Nov 2026, 00:35 Japan time"), notice + ": when, in Japan");
             Assert.That(mail.Subject, Does.Match("^【KOSMOWeb】アカウントのお知らせ（[^）{}]+）$"), notice + ": the common beginning, then what happened");
             Assert.That(mail.Html, Does.Contain("<p lang=\"en\">"), notice.ToString());
+            Assert.That(mail.Html, Does.Contain("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"), notice + ": fits a phone's screen");
             Assert.That(subjects.Add(mail.Subject), Is.True, notice + ": a subject of its own");
         }
     }

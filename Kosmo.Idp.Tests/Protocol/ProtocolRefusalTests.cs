@@ -266,6 +266,8 @@ public sealed class ProtocolRefusalTests
         // The app's developer is told which parameter it was, on the page and in the log.
         var html = await response.Content.ReadAsStringAsync();
         Assert.That(html, Does.Match("id=\"error-description\">[^<]*redirect_uri"));
+        Assert.That((await HtmlForm.ParseAsync(response)).QuerySelector("details#error-details #error-description"), Is.Not.Null,
+            "folded away: a member would take OAuth's English words for something wrong with their account");
         Assert.That(html, Does.Contain("<a href=\"/\" id=\"error-home\" class=\"action\">"), "a member who landed here has a way on, as a button");
         Assert.That(_factory.Logs.Events, Has.Some.Contain("Protocol request refused on the error page: \"invalid_request\"").And.Contain("redirect_uri"));
     }

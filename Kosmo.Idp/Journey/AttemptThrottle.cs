@@ -40,8 +40,8 @@ public sealed class AttemptThrottle(KosmoDbContext db, SignInLockout lockout, Ti
     public async Task<string> WrongCodeMessageAsync(
         string key, string wrong, Microsoft.Extensions.Localization.IStringLocalizer<Localization.Strings> text, CancellationToken cancellationToken) =>
         await FreeTriesLeftAsync(key, cancellationToken) is var left && left > 0
-            ? text[wrong] + " " + text["Otp.TriesBeforePause", left]
-            : text[wrong] + " " + text["Otp.NextWrongPauses"];
+            ? Localization.Sentences.Join(text[wrong], text["Otp.TriesBeforePause", left])
+            : Localization.Sentences.Join(text[wrong], text["Otp.NextWrongPauses"]);
 
     public async Task ClearAsync(string key, CancellationToken cancellationToken)
     {

@@ -74,12 +74,15 @@ public sealed class MemberJourney(
             return JourneyStep.OtpChallenge;
         }
 
-        if (member.RecoveryCodesSavedAt is null && recentSignIn.Holds(session))
+        if (member.RecoveryCodesSavedAt is null && recentSignIn.Holds(session)
+            && (member.RecoveryCodesAskedBy is null || member.RecoveryCodesAskedBy == session.Id))
         {
             // A new set replaces the one the member keeps: like the account page's changes, only
             // from a recent sign-in. An older session is not stopped for it (a set asked for and left
             // unsaved would otherwise hold every session of the member, and its apps, at 本人確認):
-            // the set is shown at the member's next fresh sign-in, or from the account page.
+            // the set is shown at the member's next fresh sign-in, or from the account page. Nor is
+            // another device's recent session, when one device asked for the set: it would issue a set
+            // of its own, killing the one being copied down there, and each would answer the other.
             return JourneyStep.SaveRecoveryCodes;
         }
 

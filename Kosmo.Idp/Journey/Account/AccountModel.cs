@@ -131,7 +131,7 @@ public sealed class AccountModel(
 
         if (Notice is not null && cancelled == "email-change")
         {
-            Notice += " " + text["Account.PendingEmailChangeCancelled"];
+            Notice = Localization.Sentences.Join(Notice, text["Account.PendingEmailChangeCancelled"]);
         }
         var page = await ShowAsync(cancellationToken);
         // Said while the link is out: a reload once it was opened (as the phone's page tells the
@@ -263,6 +263,7 @@ public sealed class AccountModel(
 
         // The journey shows a new set and comes back here; a set shown a moment ago is not the new one asked for.
         Member.RecoveryCodesSavedAt = null;
+        Member.RecoveryCodesAskedBy = Session.Id;
         await Db.SaveChangesAsync(cancellationToken);
         Recovery.RecoveryCodesModel.ForgetShownSet(HttpContext);
         return LocalRedirect(MemberJourney.UrlOf(JourneyStep.SaveRecoveryCodes, "/account"));

@@ -45,10 +45,10 @@ public static class EmailVerificationMail
         var paste = MailText.Of("Mail.Verify.Paste");
         var html = $"""
             <!DOCTYPE html>
-            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
+            <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{encode.Encode(what.Japanese)}<br>{encode.Encode(press.Japanese)}</p>
-            <table role="presentation" cellspacing="0" cellpadding="0" border="0" style="margin:1em 0;"><tr><td bgcolor="#0b5cad" style="background-color:#0b5cad;border-radius:4px;padding:12px 20px;"><a href="{href}" style="color:#ffffff;text-decoration:none;font-weight:bold;">{encode.Encode(MailText.Of("Mail.Verify.Button").Japanese)}</a></td></tr></table>
+            <table role="presentation" cellspacing="0" cellpadding="0" border="0" style="margin:1em 0;"><tr><td bgcolor="#0b5cad" style="background-color:#0b5cad;border-radius:4px;"><a href="{href}" style="display:inline-block;padding:12px 20px;color:#ffffff;text-decoration:none;font-weight:bold;">{encode.Encode(MailText.Of("Mail.Verify.Button").Japanese)}</a></td></tr></table>
             <p>{encode.Encode(paste.Japanese)}<br><span style="word-break:break-all;">{href}</span></p>
             <p>{encode.Encode(lasts.Japanese)}{encode.Encode(then.Japanese)}<br>{encode.Encode(notYou.Japanese)}</p>
             <hr>

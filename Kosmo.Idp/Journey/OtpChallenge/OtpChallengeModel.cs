@@ -207,7 +207,7 @@ public sealed class OtpChallengeModel(
         {
             OtpCheckStatus.Wrong => text["Otp.Wrong", check.TriesLeft],
             OtpCheckStatus.Expired => text["Otp.Expired"],
-            OtpCheckStatus.TooManyFailures => text["Otp.TooManyFailures", await MinutesUntilCodesAsync(cancellationToken)] + " " + OtherWay(),
+            OtpCheckStatus.TooManyFailures => Sentences.Join(text["Otp.TooManyFailures", await MinutesUntilCodesAsync(cancellationToken)], OtherWay()),
             _ => text["Otp.NoCode"],
         };
         return Page();
@@ -264,6 +264,7 @@ public sealed class OtpChallengeModel(
             {
                 // Running out: the member is shown a new set before going on.
                 Member.RecoveryCodesSavedAt = null;
+                Member.RecoveryCodesAskedBy = Session.Id;
             }
 
             var signedIn = await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);
@@ -348,15 +349,16 @@ public sealed class OtpChallengeModel(
                 break;
             case OtpSendStatus.CoolingDown:
                 // The code mailed a moment ago is the answer: say that it still works, and for how long.
-                SendError = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)]
-                    + (await LiveCodeMinutesAsync(cancellationToken) is { } live ? " " + text["Otp.LastCodeStillWorks", live] : "");
+                SendError = await LiveCodeMinutesAsync(cancellationToken) is { } live
+                    ? Sentences.Join(text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)], text["Otp.LastCodeStillWorks", live])
+                    : text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)];
                 break;
             case OtpSendStatus.TooManyFailures:
-                SendError = text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " " + OtherWay();
+                SendError = Sentences.Join(text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)], OtherWay());
                 break;
             case OtpSendStatus.HourlyLimitReached:
-                SendError = text["Otp.HourlyLimit", Wait.WholeMinutes(outcome.RetryAfter!.Value)] + " "
-                    + (await LiveCodeMinutesAsync(cancellationToken) is { } left ? text["Otp.LastCodeStillWorks", left] : OtherWay());
+                SendError = Sentences.Join(text["Otp.HourlyLimit", Wait.WholeMinutes(outcome.RetryAfter!.Value)],
+                    await LiveCodeMinutesAsync(cancellationToken) is { } left ? text["Otp.LastCodeStillWorks", left] : OtherWay());
                 break;
             default:
                 SendError = text["Otp.MailUnavailable"];

@@ -32,6 +32,15 @@ public sealed class RecoveryCodesModel(
     /// <summary>The set this page showed was replaced on another device, which kept the newer set: nothing to copy here.</summary>
     public bool KeptElsewhere { get; private set; }
 
+    /// <summary>
+    /// The set this page showed was replaced by one asked for on another device, which has not kept it
+    /// yet: nothing to copy here, nor to take as kept (that is the other device's to say).
+    /// </summary>
+    public bool ReplacedElsewhere { get; private set; }
+
+    /// <summary>Where the page's link goes on to, after <see cref="ReplacedElsewhere"/>.</summary>
+    public string ContinueUrl => ReturnUrl is { } url && Url.IsLocalUrl(url) ? url : "/";
+
     /// <summary>This set replaces one that still had unused codes (never marked as kept, asked for anew, or running out).</summary>
     public bool ReplacesEarlierSet { get; private set; }
 
@@ -150,9 +159,15 @@ public sealed class RecoveryCodesModel(
         if (stale)
         {
             ForgetShownSet(HttpContext);
-            if (Member.RecoveryCodesSavedAt is null)
+            if (Member.RecoveryCodesSavedAt is null && NextStep == Step)
             {
                 return LocalRedirect(MemberJourney.UrlOf(Step, ReturnUrl));
+            }
+
+            if (Member.RecoveryCodesSavedAt is null)
+            {
+                ReplacedElsewhere = true;
+                return Page();
             }
 
             KeptElsewhere = true;
@@ -165,6 +180,7 @@ public sealed class RecoveryCodesModel(
         {
             var now = time.GetUtcNow();
             Member.RecoveryCodesSavedAt = now;
+            Member.RecoveryCodesAskedBy = null;
             Member.UpdatedAt = now;
             await Db.SaveChangesAsync(cancellationToken);
         }

@@ -67,7 +67,7 @@ public static class MemberNoticeMail
         string MarkedLines(string value) => string.Join("<br>", value.Split('\n').Select(Shared.JapaneseRuns.Marked));
         var html = $"""
             <!DOCTYPE html>
-            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
+            <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{Lines(body.Japanese)}</p>
             <p>{encode.Encode(when.Japanese)}<br>{Lines(contact.Japanese)}</p>

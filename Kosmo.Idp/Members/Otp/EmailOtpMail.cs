@@ -33,7 +33,7 @@ public static class EmailOtpMail
         var encode = MailText.Html;
         var html = $"""
             <!DOCTYPE html>
-            <html lang="ja"><head><meta charset="utf-8"><title>{encode.Encode(subject)}</title></head>
+            <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{encode.Encode(subject)}</title></head>
             <body style="font-family: sans-serif; line-height: 1.6;">
             <p>{encode.Encode(intro.Japanese)}</p>
             <p style="font-size: 28px; font-weight: bold; letter-spacing: 4px;">{encode.Encode(code)}</p>

@@ -242,6 +242,7 @@ public sealed class MemberAdministration(
         member.EmailOtpEnabledAt = null;
         member.AppOtpEnabledAt = null;
         member.RecoveryCodesSavedAt = null;
+        member.RecoveryCodesAskedBy = null;
         return await ChangeAndSignOutAsync(member, AuditKinds.MfaReset, MemberNotice.MfaReset, note, changes,
             forgetEmail
                 ? $"MFA and address of {member.UserId} reset: the member confirms an address, then chooses and sets up a method again at the next login."

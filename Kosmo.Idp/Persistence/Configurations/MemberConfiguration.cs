@@ -24,6 +24,7 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         member.Property(m => m.WrongBirthDateStamp).HasMaxLength(64);
         member.Property(m => m.OtpMethod).HasConversion<string>().HasMaxLength(16);
         member.Property(m => m.CodeSessionId).HasMaxLength(64);
+        member.Property(m => m.RecoveryCodesAskedBy).HasMaxLength(64);
         member.Property(m => m.CodeSessionMethod).HasMaxLength(16);
         member.Ignore(m => m.IsLocked);
         member.Ignore(m => m.HasSecondFactor);

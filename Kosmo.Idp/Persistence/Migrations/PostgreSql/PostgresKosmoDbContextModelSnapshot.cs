@@ -292,6 +292,11 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_sign_in_at");
 
+                    b.Property<string>("RecoveryCodesAskedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("recovery_codes_asked_by");
+
                     b.Property<DateTimeOffset?>("RecoveryCodesSavedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("recovery_codes_saved_at");

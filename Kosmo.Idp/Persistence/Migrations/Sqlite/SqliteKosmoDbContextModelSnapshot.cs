@@ -287,6 +287,11 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("previous_sign_in_at");
 
+                    b.Property<string>("RecoveryCodesAskedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("recovery_codes_asked_by");
+
                     b.Property<long?>("RecoveryCodesSavedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("recovery_codes_saved_at");

@@ -1,0 +1,29 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Kosmo.Idp.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class RecoveryCodesAskedBy : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "recovery_codes_asked_by",
+                table: "members",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "recovery_codes_asked_by",
+                table: "members");
+        }
+    }
+}
