@@ -486,7 +486,7 @@ public sealed class AccountTests
         var cancelled = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string>(), "#cancel-email-change");
         Assert.That(cancelled.Headers.Location!.OriginalString, Does.Contain("done=email-change-cancelled"));
         var firstLink = await (await _factory.Browser().GetAsync(LinkIn(_factory.Mail.To("typo-a0041@example.jp").Single()))).Content.ReadAsStringAsync();
-        Assert.That(ErrorOn(firstLink, "verify-refused"), Is.Not.Null, "the cancelled link no longer works");
+        Assert.That(ErrorOn(firstLink, "verify-refused"), Does.Contain("変更を取り消した場合"), "the cancelled link no longer works, and the page names that reason too");
         Assert.That(ErrorOn(firstLink, "verify-sign-in"), Is.EqualTo("KOSMO Web にログインする"), "a way on from a phone that has no original page");
         var again = await HtmlForm.SubmitAsync(browser, await browser.GetAsync("/account"), new Dictionary<string, string> { ["NewEmail"] = "again-a0041@example.jp" }, "#change-email");
         Assert.That(ErrorOn(await again.Content.ReadAsStringAsync(), "account-error"), Does.Contain("秒ほどお待ちのうえ"), "cancelling does not restart the resend cooldown");
