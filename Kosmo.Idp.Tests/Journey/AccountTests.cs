@@ -308,12 +308,21 @@ public sealed class AccountTests
     {
         var browser = await SignedInAsync("A0003");
         await AddDeviceAsync(browser, "唯一のスマホ");
+        var olderPage = await browser.GetAsync("/account"); // while codes by mail were still on
         await TestMembers.WithDbAsync(_factory, db => db.Members.Where(m => m.UserId == "A0003")
             .ExecuteUpdateAsync(set => set.SetProperty(m => m.EmailOtpEnabledAt, (DateTimeOffset?)null)));
-        var account = await browser.GetAsync("/account");
-        var refused = await HtmlForm.SubmitAsync(browser, account, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]");
-        Assert.That(ErrorOn(await refused.Content.ReadAsStringAsync(), "account-error"), Does.Contain("削除できません").And.Contain("「メールでも受け取る」"),
+
+        // Said under the app's 削除, before any confirming, and no confirming offered.
+        var account = await HtmlForm.ParseAsync(await browser.GetAsync("/account"));
+        Assert.That(account.QuerySelector("#devices li:first-child details #remove-refused")?.TextContent, Does.Contain("削除できません").And.Contain("「メールでも受け取る」"),
             "the member has a verified address: codes by mail are the other way out, and the page offers them");
+        Assert.That(account.QuerySelector("form[action*=RemoveDevice]"), Is.Null);
+
+        // The older page's form: refused, the reason beside the button that was pressed.
+        var refused = await HtmlForm.ParseAsync(await HtmlForm.SubmitAsync(browser, olderPage, new Dictionary<string, string>(), "#devices li:first-child form[action*=RemoveDevice]"));
+        var question = refused.QuerySelector("#devices li:first-child details")!;
+        Assert.That(question.HasAttribute("open"), Is.True);
+        Assert.That(question.QuerySelector("#remove-refused[role=alert]")?.TextContent, Does.Contain("削除できません"));
         Assert.That(await TestMembers.WithDbAsync(_factory, db => db.TotpDevices.CountAsync(d => d.ConfirmedAt != null && d.Name == "唯一のスマホ")), Is.EqualTo(1));
     }
 

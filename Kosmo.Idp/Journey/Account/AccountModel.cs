@@ -72,6 +72,17 @@ public sealed class AccountModel(
     /// <summary>The device whose new name was refused, and why: the message sits by that device's field.</summary>
     public (Guid Device, string Message)? RenameError { get; private set; }
 
+    /// <summary>削除 was pressed on the only app (a page from before the other way went): its question is shown open, with the reason.</summary>
+    public bool RemoveRefused { get; private set; }
+
+    /// <summary>
+    /// Why the member's only app cannot be removed (no codes by mail beside it), said where 削除 is
+    /// pressed, before the member confirms: null when it can go.
+    /// </summary>
+    public string? LastMethodRefusal => Devices.Count == 1 && !EmailCodes
+        ? text[CanTurnOnEmailCodes ? "Account.LastMethodOrEmail" : "Account.LastMethod"].Value
+        : null;
+
     [BindProperty]
     public string? NewEmail { get; set; }
 
@@ -163,8 +174,8 @@ public sealed class AccountModel(
         // The last way to get a code cannot go: the member would be locked out of their own account.
         if (confirmed.Count == 1 && Member.EmailOtpEnabledAt is null)
         {
-            // Codes by mail are the other way out, where the page offers them.
-            Error = text[CanTurnOnEmailCodes ? "Account.LastMethodOrEmail" : "Account.LastMethod"];
+            // Said by the app's 削除 (LastMethodRefusal), where codes by mail are offered as the other way out.
+            RemoveRefused = true;
             return await ShowAsync(cancellationToken);
         }
 
