@@ -686,6 +686,10 @@ public sealed class AccountTests
     public async Task NewRecoveryCodes_ReplaceTheOldSet_AndLeadBackToTheAccountPage_AndTheMemberIsMailedOfTheReplacement()
     {
         var browser = await SignedInAsync("A0007");
+        // Asked once more, as removing an app is: a mis-tap would kill the codes kept on paper.
+        var question = (await HtmlForm.ParseAsync(await browser.GetAsync("/account"))).QuerySelector("details.new-recovery-codes")!;
+        Assert.That(question.HasAttribute("open"), Is.False);
+        Assert.That(question.QuerySelector("form[action*=NewRecoveryCodes]")?.TextContent, Does.Contain("すべて使えなくなります").And.Contain("発行する"));
         HttpResponseMessage back = null!;
         foreach (var set in new[] { "first", "replacement" })
         {
