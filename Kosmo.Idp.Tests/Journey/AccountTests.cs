@@ -897,6 +897,20 @@ public sealed class AccountTests
     }
 
     [Test]
+    public async Task NewRecoveryCodesAskedForOnADeviceThatSignedOutBeforeKeepingThem_AreShownAtTheNextSignIn()
+    {
+        var phone = await SignedInAsync("A0087");
+        var codesPage = await FollowAsync(phone, await HtmlForm.SubmitAsync(phone, await phone.GetAsync("/account"), new Dictionary<string, string>(), "form[action*=NewRecoveryCodes]"));
+        Assert.That(await RecoveryCodesOnAsync(codesPage), Has.Count.EqualTo(10));
+        await HtmlForm.SubmitAsync(phone, codesPage, new Dictionary<string, string>(), "form[action='/logout']");
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        var browser = _factory.Browser();
+        var signedIn = await OtpMail.CompleteAsync(_factory, browser, await LoginAsync(browser, "A0087", Password), "a0087@example.jp");
+        Assert.That(PathOf(signedIn), Is.EqualTo("/journey/recovery-codes"), "the set nobody kept is the next sign-in's to show");
+    }
+
+    [Test]
     public async Task ThePasswordChangeSentTwice_GetsTheFirstAnswer_KeepsThisBrowserSignedIn_AndChangesThePasswordOnce()
     {
         await TestMembers.AddAsync(_factory, "A0064", Password);

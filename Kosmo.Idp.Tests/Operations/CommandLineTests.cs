@@ -202,6 +202,7 @@ public sealed class CommandLineTests
     [TestCase("keys rotate --reason --encryption", "--reason needs a value: '--encryption'")]
     [TestCase("clients update x14 --english-name --rotate-secret", "--english-name needs a value: '--rotate-secret'")]
     [TestCase("clients add x10 --name N --redirect-uri https://a.example.jp/cb --bogus", "Unrecognized command or argument '--bogus'")]
+    [TestCase("clients add x10 --name N --redirect-uri https://a.example.jp/cb --redirect-uri --kind", "--redirect-uri needs a value: '--kind'")]
     [TestCase("--version extra", "Unrecognized command or argument 'extra'")]
     public async Task AValueOfTheWrongShape_IsBadUsage_InTheOperatorsTerms(string command, string message)
     {

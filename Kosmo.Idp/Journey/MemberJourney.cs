@@ -75,14 +75,13 @@ public sealed class MemberJourney(
         }
 
         if (member.RecoveryCodesSavedAt is null && recentSignIn.Holds(session)
-            && (member.RecoveryCodesAskedBy is null || member.RecoveryCodesAskedBy == session.Id))
+            && Recovery.AskedRecoveryCodes.AreFor(member, session))
         {
             // A new set replaces the one the member keeps: like the account page's changes, only
             // from a recent sign-in. An older session is not stopped for it (a set asked for and left
             // unsaved would otherwise hold every session of the member, and its apps, at 本人確認):
             // the set is shown at the member's next fresh sign-in, or from the account page. Nor is
-            // another device's recent session, when one device asked for the set: it would issue a set
-            // of its own, killing the one being copied down there, and each would answer the other.
+            // another device's recent session, when one device asked for the set (AskedRecoveryCodes).
             return JourneyStep.SaveRecoveryCodes;
         }
 

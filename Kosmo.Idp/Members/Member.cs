@@ -84,11 +84,13 @@ public sealed class Member
     public DateTimeOffset? RecoveryCodesSavedAt { get; set; }
 
     /// <summary>
-    /// The session (<see cref="Journey.MemberSession.Id"/>) that asked for a new set of recovery codes
-    /// (the account page, or a sign-in with one of the last codes): only it is shown the set, while the
-    /// member's other devices go on. Null when the set is part of enrolling, which any recent sign-in shows.
+    /// The session that asked for a new set of recovery codes (the account page, or a sign-in with one
+    /// of the last codes), as a stamp: see Journey/Recovery/AskedRecoveryCodes. Null when the set is
+    /// part of enrolling, which any recent sign-in shows.
     /// </summary>
     public string? RecoveryCodesAskedBy { get; set; }
+
+    public DateTimeOffset? RecoveryCodesAskedAt { get; set; }
 
     /// <summary>
     /// Raised to end every session of the member at once (sign out everywhere, an operator's

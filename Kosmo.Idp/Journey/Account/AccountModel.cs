@@ -201,7 +201,7 @@ public sealed class AccountModel(
             return elsewhere;
         }
 
-        // Under the member's lock: two renames at once (two tabs) cannot both take one name.
+        // Under the locks an app's setup takes too: two renames at once (two tabs), or a rename and a setup, cannot both take one name.
         await using var transaction = await HoldMemberAsync(cancellationToken);
         var renamed = await Db.TotpDevices.FirstOrDefaultAsync(d => d.Id == device && d.MemberId == Member.Id && d.ConfirmedAt != null, cancellationToken);
         if (renamed is null)
@@ -273,9 +273,16 @@ public sealed class AccountModel(
         }
 
         // The journey shows a new set and comes back here; a set shown a moment ago is not the new one asked for.
-        Member.RecoveryCodesSavedAt = null;
-        Member.RecoveryCodesAskedBy = Session.Id;
+        // Under the lock an operator's reset takes: an ask saved after the reset would outlive it.
+        await using var transaction = await HoldMemberAsync(cancellationToken);
+        if (!Member.HasSecondFactor)
+        {
+            return LocalRedirect(MemberJourney.UrlOf(NextStep, "/account"));
+        }
+
+        Recovery.AskedRecoveryCodes.Ask(Member, Session, time.GetUtcNow());
         await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         Recovery.RecoveryCodesModel.ForgetShownSet(HttpContext);
         return LocalRedirect(MemberJourney.UrlOf(JourneyStep.SaveRecoveryCodes, "/account"));
     }
@@ -443,11 +450,6 @@ public sealed class AccountModel(
     /// away one of the member's last two ways to get a code would otherwise both still see the
     /// other one and leave none.
     /// </summary>
-    private async Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken)
-    {
-        var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
-        await MemberRowLock.ForChangeAsync(Db, Member.Id, cancellationToken);
-        await Db.Entry(Member).ReloadAsync(cancellationToken);
-        return transaction;
-    }
+    private Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken) =>
+        SecondFactorChange.BeginAsync(Db, Member, cancellationToken);
 }

@@ -263,8 +263,7 @@ public sealed class OtpChallengeModel(
             if (left <= 2)
             {
                 // Running out: the member is shown a new set before going on.
-                Member.RecoveryCodesSavedAt = null;
-                Member.RecoveryCodesAskedBy = Session.Id;
+                Recovery.AskedRecoveryCodes.Ask(Member, Session, time.GetUtcNow());
             }
 
             var signedIn = await CompleteAsync(AuthenticationMethods.ByRecoveryCode, cancellationToken);

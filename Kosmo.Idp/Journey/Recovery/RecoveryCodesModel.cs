@@ -94,11 +94,9 @@ public sealed class RecoveryCodesModel(
             return Page();
         }
 
-        // Under the member's lock, which an operator's reset of the second factor also takes: a set issued
-        // while the reset runs would otherwise outlive the factors it is a way past.
-        await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
-        await MemberRowLock.ForChangeAsync(Db, Member.Id, cancellationToken);
-        await Db.Entry(Member).ReloadAsync(cancellationToken);
+        // Under the locks an operator's reset of the second factor also takes: a set issued while the
+        // reset runs would otherwise outlive the factors it is a way past.
+        await using var transaction = await SecondFactorChange.BeginAsync(Db, Member, cancellationToken);
         if (NextStep != Step)
         {
             return Continue();
@@ -180,7 +178,7 @@ public sealed class RecoveryCodesModel(
         {
             var now = time.GetUtcNow();
             Member.RecoveryCodesSavedAt = now;
-            Member.RecoveryCodesAskedBy = null;
+            AskedRecoveryCodes.Forget(Member);
             Member.UpdatedAt = now;
             await Db.SaveChangesAsync(cancellationToken);
         }

@@ -101,8 +101,11 @@ public static class KosmoCommandLine
                     continue;
                 }
 
-                // A repeatable option that already has its value (`--redirect-uri https://… --bogus`) took a mistyped option.
-                return option.Tokens[0] == taken
+                // Right after the option's name: its value is missing. After a value of a repeatable option
+                // (`--redirect-uri https://… --bogus`): a mistyped option, taken as one more value.
+                var at = Array.IndexOf(args, taken.Value);
+                var named = at > 0 && (args[at - 1] == option.Option.Name || option.Option.Aliases.Contains(args[at - 1]));
+                return named
                     ? $"{option.Option.Name} needs a value: '{taken.Value}' stands where it should be (give {option.Option.Name} its value, or leave it out)."
                     : $"Unrecognized command or argument '{taken.Value}'.";
             }

@@ -160,10 +160,7 @@ public sealed class MemberAdministration(
 
         // What it removes is read under the locks a code's check and an app's setup take (the code lock, then the
         // member's row): an app confirmed or a code accepted a moment before is removed too, not left behind.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await OneAtATime.HoldAsync(db, AttemptThrottle.SecondFactorKey(member.Id), cancellationToken);
-        await MemberRowLock.ForChangeAsync(db, member.Id, cancellationToken);
-        await db.Entry(member).ReloadAsync(cancellationToken);
+        await using var transaction = await Journey.SecondFactorChange.BeginAsync(db, member, cancellationToken);
         var devices = await db.TotpDevices.Where(d => d.MemberId == member.Id).ToListAsync(cancellationToken);
         var challenges = await db.EmailOtpChallenges.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
         var codes = await db.RecoveryCodes.Where(c => c.MemberId == member.Id).ToListAsync(cancellationToken);
@@ -242,7 +239,7 @@ public sealed class MemberAdministration(
         member.EmailOtpEnabledAt = null;
         member.AppOtpEnabledAt = null;
         member.RecoveryCodesSavedAt = null;
-        member.RecoveryCodesAskedBy = null;
+        Journey.Recovery.AskedRecoveryCodes.Forget(member);
         return await ChangeAndSignOutAsync(member, AuditKinds.MfaReset, MemberNotice.MfaReset, note, changes,
             forgetEmail
                 ? $"MFA and address of {member.UserId} reset: the member confirms an address, then chooses and sets up a method again at the next login."

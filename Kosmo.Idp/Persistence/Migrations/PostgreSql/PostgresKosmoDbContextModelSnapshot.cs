@@ -292,6 +292,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_sign_in_at");
 
+                    b.Property<DateTimeOffset?>("RecoveryCodesAskedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recovery_codes_asked_at");
+
                     b.Property<string>("RecoveryCodesAskedBy")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")

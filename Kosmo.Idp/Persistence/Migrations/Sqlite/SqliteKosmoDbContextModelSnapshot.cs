@@ -287,6 +287,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("previous_sign_in_at");
 
+                    b.Property<long?>("RecoveryCodesAskedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recovery_codes_asked_at");
+
                     b.Property<string>("RecoveryCodesAskedBy")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")

@@ -1,19 +1,26 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Kosmo.Idp.Persistence.Migrations.Sqlite
+namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
 {
     /// <inheritdoc />
-    public partial class RecoveryCodesAskedBy : Migration
+    public partial class RecoveryCodesAsked : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "recovery_codes_asked_at",
+                table: "members",
+                type: "timestamp with time zone",
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "recovery_codes_asked_by",
                 table: "members",
-                type: "TEXT",
+                type: "character varying(64)",
                 maxLength: 64,
                 nullable: true);
         }
@@ -21,6 +28,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "recovery_codes_asked_at",
+                table: "members");
+
             migrationBuilder.DropColumn(
                 name: "recovery_codes_asked_by",
                 table: "members");

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kosmo.Idp.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteKosmoDbContext))]
-    [Migration("20261128023402_RecoveryCodesAskedBy")]
-    partial class RecoveryCodesAskedBy
+    [Migration("20261128031121_RecoveryCodesAsked")]
+    partial class RecoveryCodesAsked
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -289,6 +289,10 @@ namespace Kosmo.Idp.Persistence.Migrations.Sqlite
                     b.Property<long?>("PreviousSignInAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("previous_sign_in_at");
+
+                    b.Property<long?>("RecoveryCodesAskedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recovery_codes_asked_at");
 
                     b.Property<string>("RecoveryCodesAskedBy")
                         .HasMaxLength(64)

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresKosmoDbContext))]
-    [Migration("20261128023328_RecoveryCodesAskedBy")]
-    partial class RecoveryCodesAskedBy
+    [Migration("20261128031056_RecoveryCodesAsked")]
+    partial class RecoveryCodesAsked
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -294,6 +294,10 @@ namespace Kosmo.Idp.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("PreviousSignInAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("previous_sign_in_at");
+
+                    b.Property<DateTimeOffset?>("RecoveryCodesAskedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recovery_codes_asked_at");
 
                     b.Property<string>("RecoveryCodesAskedBy")
                         .HasMaxLength(64)
