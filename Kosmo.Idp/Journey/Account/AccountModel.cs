@@ -79,9 +79,12 @@ public sealed class AccountModel(
     /// Why the member's only app cannot be removed (no codes by mail beside it), said where 削除 is
     /// pressed, before the member confirms: null when it can go.
     /// </summary>
-    public string? LastMethodRefusal => Devices.Count == 1 && !EmailCodes
+    public string? LastMethodRefusal => IsTheOnlyWayToGetACode(Devices.Count)
         ? text[CanTurnOnEmailCodes ? "Account.LastMethodOrEmail" : "Account.LastMethod"].Value
         : null;
+
+    /// <summary>Whether the one app of <paramref name="apps"/> is all the member has to get a code.</summary>
+    private bool IsTheOnlyWayToGetACode(int apps) => apps == 1 && !EmailCodes;
 
     [BindProperty]
     public string? NewEmail { get; set; }
@@ -172,7 +175,7 @@ public sealed class AccountModel(
         }
 
         // The last way to get a code cannot go: the member would be locked out of their own account.
-        if (confirmed.Count == 1 && Member.EmailOtpEnabledAt is null)
+        if (IsTheOnlyWayToGetACode(confirmed.Count))
         {
             // Said by the app's 削除 (LastMethodRefusal), where codes by mail are offered as the other way out.
             RemoveRefused = true;
@@ -446,9 +449,9 @@ public sealed class AccountModel(
     }
 
     /// <summary>
-    /// Holds the member's row until this request commits, and reads it again: two tabs each taking
-    /// away one of the member's last two ways to get a code would otherwise both still see the
-    /// other one and leave none.
+    /// Holds the member's code lock and row until this request commits (SecondFactorChange), and reads
+    /// the member again: two tabs each taking away one of the member's last two ways to get a code
+    /// would otherwise both still see the other one and leave none.
     /// </summary>
     private Task<IDbContextTransaction> HoldMemberAsync(CancellationToken cancellationToken) =>
         SecondFactorChange.BeginAsync(Db, Member, cancellationToken);

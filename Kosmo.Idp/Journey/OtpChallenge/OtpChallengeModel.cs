@@ -348,9 +348,10 @@ public sealed class OtpChallengeModel(
                 break;
             case OtpSendStatus.CoolingDown:
                 // The code mailed a moment ago is the answer: say that it still works, and for how long.
+                var coolingDown = text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)];
                 SendError = await LiveCodeMinutesAsync(cancellationToken) is { } live
-                    ? Sentences.Join(text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)], text["Otp.LastCodeStillWorks", live])
-                    : text["Otp.CoolingDown", Wait.WholeSeconds(outcome.RetryAfter!.Value)];
+                    ? Sentences.Join(coolingDown, text["Otp.LastCodeStillWorks", live])
+                    : coolingDown;
                 break;
             case OtpSendStatus.TooManyFailures:
                 SendError = Sentences.Join(text["Otp.TooManyFailuresWait", Wait.WholeMinutes(outcome.RetryAfter!.Value)], OtherWay());

@@ -157,13 +157,14 @@ public sealed class RecoveryCodesModel(
         if (stale)
         {
             ForgetShownSet(HttpContext);
-            if (Member.RecoveryCodesSavedAt is null && NextStep == Step)
-            {
-                return LocalRedirect(MemberJourney.UrlOf(Step, ReturnUrl));
-            }
-
             if (Member.RecoveryCodesSavedAt is null)
             {
+                // The newer set is this session's to show (the GET issues a working one), or another device's.
+                if (NextStep == Step)
+                {
+                    return LocalRedirect(MemberJourney.UrlOf(Step, ReturnUrl));
+                }
+
                 ReplacedElsewhere = true;
                 return Page();
             }

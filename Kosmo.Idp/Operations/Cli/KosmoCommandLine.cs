@@ -86,13 +86,9 @@ public static class KosmoCommandLine
     /// </summary>
     internal static string? OptionTakenAsAValue(ParseResult parsed, string[] args)
     {
-        for (SymbolResult? command = parsed.CommandResult; command is not null; command = command.Parent)
+        // The command given and those it sits under: an option may belong to any of them.
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as CommandResult)
         {
-            if (command is not CommandResult { } result)
-            {
-                continue;
-            }
-
             foreach (var option in result.Children.OfType<OptionResult>())
             {
                 var taken = option.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal) && args.Contains(t.Value, StringComparer.Ordinal));
